@@ -1,0 +1,123 @@
+# sealrun build: plain make, every output under build/.
+# Sources are picked up by directory so that adding a module needs no edit here:
+#   policy/*.c            -> build/libpolicy.a      (parsers, formats, utilities)
+#   launcher/*.c          -> build/liblauncher.a + build/sealrun (main.c)
+#   helpers/<dir>/*.c     -> build/<binary>  (sealctl, sealrun-auditd, ...)
+#   tests/test_*.c        -> build/tests/test_* (cmocka, ASan+UBSan)
+#   integration/*.c       -> build/integration/* (probe, escape suite, ...)
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BUILD      ?= build
+CC         ?= cc
+PKGS       := libseccomp libcap libsodium libnl-3.0 libnl-route-3.0 jansson
+VERSION    := 0.1.0
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS:= $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
+BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) \
+             -DSEALRUN_VERSION='"$(VERSION)"' -DSEALRUN_DATADIR='"$(PREFIX)/share/sealrun"'
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = $(BASEFLAGS) $(HARDEN) $(CFLAGS)
+LDFLAGS_H := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+POLICY_SRC   := $(wildcard policy/*.c)
+LAUNCHER_SRC := $(filter-out launcher/main.c,$(wildcard launcher/*.c))
+HELPERS      := $(notdir $(wildcard helpers/*))
+HELPER_BIN   := $(foreach h,$(HELPERS),$(BUILD)/$(if $(filter sealctl,$(h)),sealctl,sealrun-$(h)))
+TEST_SRC     := $(wildcard tests/test_*.c)
+ITEST_SRC    := $(wildcard integration/*.c) $(wildcard integration/escape/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+sobj = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
+
+.PHONY: all deps check unit integration demo install clean fuzz bench leak-test vm-check helpers
+all: $(BUILD)/sealrun $(HELPER_BIN) $(BUILD)/libpolicy.a $(BUILD)/liblauncher.a itest-bins
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -O1 -g $(SAN) -MMD -MP -c $< -o $@
+
+$(BUILD)/libpolicy.a: $(call obj,$(POLICY_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/liblauncher.a: $(call obj,$(LAUNCHER_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/san/libpolicy.a: $(call sobj,$(POLICY_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/san/liblauncher.a: $(call sobj,$(LAUNCHER_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+$(BUILD)/sealrun: $(call obj,launcher/main.c) $(BUILD)/liblauncher.a $(BUILD)/libpolicy.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/san/sealrun: $(call sobj,launcher/main.c) $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a
+	$(CC) $(BASEFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+define helper_rule
+$(1): $$(call obj,$$(wildcard helpers/$(2)/*.c)) $(BUILD)/libpolicy.a
+	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_H) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach h,$(HELPERS),$(eval $(call helper_rule,$(BUILD)/$(if $(filter sealctl,$(h)),sealctl,sealrun-$(h)),$(h))))
+
+# Unit tests: every test links both libraries, sanitizer build.
+$(BUILD)/tests/%: tests/%.c $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -O1 -g $(SAN) -o $@ $< $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# Integration helper programs (probe, escape suite): static where possible so
+# they run in a sandbox that shows only /usr.
+$(BUILD)/integration/%: integration/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -O2 -o $@ $< $(PKG_LIBS)
+$(BUILD)/integration/escape: $(wildcard integration/escape/*.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -O2 -o $@ $^ $(PKG_LIBS)
+
+ITEST_BIN := $(patsubst integration/%.c,$(BUILD)/integration/%,$(wildcard integration/*.c)) \
+             $(if $(wildcard integration/escape/*.c),$(BUILD)/integration/escape)
+.PHONY: itest-bins
+itest-bins: $(ITEST_BIN)
+
+UNIT_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+deps:
+	@sh ./.ci/deps.sh
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+integration: all $(BUILD)/san/sealrun
+	@sh ./integration/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh ./integration/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sealrun/policy $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/sealrun $(HELPER_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 policy/stock/*.json $(DESTDIR)$(PREFIX)/share/sealrun/policy/
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	@if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
+	  install -d $(DESTDIR)/etc/systemd/system; install -m 0644 systemd/*.service systemd/*.socket $(DESTDIR)/etc/systemd/system/ 2>/dev/null || true; fi
+
+bench: all
+	@sh ./integration/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,58 @@
+/* sealrun's command line: parsed into a plain struct, validated before anything is created. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "policy/util.h"
+
+#define CLI_MAX_LIST 64
+
+struct cli_bind {
+        const char *src, *dst;
+        bool ro;
+};
+
+struct cli_env {
+        const char *name, *value;
+};
+
+enum audit_mode_opt { AUDIT_UNSET = -1, AUDIT_OFF = 0, AUDIT_BEST_EFFORT, AUDIT_REQUIRED };
+
+struct cli {
+        const char *policy;
+        const char *tenant;
+        const char *task;
+        int status_fd;            /* -1 = none */
+        long timeout_s;           /* -1 = policy's */
+        struct cli_bind binds[CLI_MAX_LIST];
+        size_t n_binds;
+        struct cli_env setenv[CLI_MAX_LIST];
+        size_t n_setenv;
+        const char *chdir;
+        const char *hostname;
+        int pass_fds[CLI_MAX_LIST];
+        size_t n_pass_fds;
+        /* credentials */
+        const char *profile;
+        const char *key_path;
+        int key_fd;               /* -1 = none */
+        const char *trust[CLI_MAX_LIST];
+        size_t n_trust;
+        const char *revoked;
+        const char *scopes[CLI_MAX_LIST];
+        size_t n_scopes;
+        /* audit */
+        const char *audit_socket;
+        enum audit_mode_opt audit_mode;
+        /* slots */
+        long max_concurrent;      /* -1 = policy's */
+        long wait_slot_s;         /* 0 = fail at once */
+        /* the command */
+        char **argv;
+        int argc;
+        bool help, version;
+};
+
+/* Parse argv. 0 on success; -errno with e filled (exit 125) otherwise. */
+int cli_parse(int argc, char **argv, struct cli *ret, struct sr_error *e);
+void cli_usage(FILE *f);

@@ -1,0 +1,16 @@
+/* Credentials: header checks in the supervisor, decrypt + stage in the payload, scrub in init. */
+#pragma once
+#include "launcher/task.h"
+
+/* Supervisor, before any clone: read and check the profile header only,
+ * open the key and the sealed body as fds for the child. No-op without --profile. */
+int creds_prepare(struct task *t, struct sr_error *e);
+/* Payload, before the privilege drop: decrypt, report names (SYNC_INJECT),
+ * stage files and env. No-op without a profile. */
+int creds_stage(struct task *t, struct sr_error *e);
+/* Sandbox init, after every sandbox process exited: wipe and remove. */
+int creds_scrub(struct task *t, struct sr_error *e);
+/* Supervisor: answer a SYNC_INJECT message (audit, then ack). */
+int creds_on_inject(struct task *t, const char *names, struct sr_error *e);
+/* Supervisor: free state. */
+void creds_release(struct task *t);

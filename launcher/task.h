@@ -1,0 +1,45 @@
+/* One task's state, shared by the supervisor and (copied by clone) the child. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "launcher/cli.h"
+#include "policy/policy.h"
+#include "policy/status.h"
+
+/* Per-module state: each module defines its own struct in its .c file. */
+struct creds_ctx;
+struct audit_ctx;
+struct seccomp_ctx;
+struct cgroup_ctx;
+struct net_ctx;
+struct slot_ctx;
+
+struct task {
+        const struct cli *cli;
+        struct policy *pol;
+
+        uid_t caller_uid;
+        gid_t caller_gid;
+        bool as_root;             /* caller has CAP_SETUID/SETGID in the host userns */
+
+        int sync_parent;          /* supervisor's end of the sync socket */
+        int sync_child;           /* child's end */
+        pid_t pid;                /* host pid of sandbox init */
+        int pidfd;
+
+        char **envp;              /* payload environment, built by the supervisor */
+        const char *chdir;        /* inside the sandbox */
+        const char *hostname;
+
+        struct creds_ctx *creds;
+        struct audit_ctx *audit;
+        struct seccomp_ctx *seccomp;
+        struct cgroup_ctx *cgroup;
+        struct net_ctx *net;
+        struct slot_ctx *slot;
+
+        struct status status;
+        int64_t start_ms;
+};

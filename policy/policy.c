@@ -1,0 +1,432 @@
+/* Policy document: load, validate and free (core fields and the mount plan). */
+#include "policy/policy.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+bool policy_path_valid(const char *p) {
+        size_t n;
+        if (!p || p[0] != '/')
+                return false;
+        n = strlen(p);
+        if (n > 4095 || (n > 1 && p[n - 1] == '/'))
+                return false;
+        for (const char *c = p; *c; c++) {
+                if (*c == '/' && c[1] == '/')
+                        return false;
+                if (*c == '/' && c[1] == '.' && (c[2] == '/' || c[2] == 0))
+                        return false;
+                if (*c == '/' && c[1] == '.' && c[2] == '.' && (c[3] == '/' || c[3] == 0))
+                        return false;
+                if ((unsigned char)*c < 0x20)
+                        return false;
+        }
+        return true;
+}
+
+static void mount_entry_free(struct mount_entry *m) {
+        free(m->src);
+        free(m->dst);
+        free(m->content);
+}
+
+void policy_free(struct policy *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_mounts; i++)
+                mount_entry_free(&p->mounts[i]);
+        free(p->mounts);
+        for (size_t i = 0; i < p->n_env_pass; i++)
+                free(p->env_pass[i]);
+        free(p->env_pass);
+        for (size_t i = 0; i < p->n_env_set; i++) {
+                free(p->env_set[i].name);
+                free(p->env_set[i].value);
+        }
+        free(p->env_set);
+        pol_credentials_free(&p->credentials);
+        pol_audit_free(&p->audit);
+        pol_seccomp_free(&p->seccomp);
+        pol_landlock_free(&p->landlock);
+        pol_caps_free(&p->caps);
+        pol_limits_free(&p->limits);
+        pol_network_free(&p->network);
+        free(p->file);
+        free(p->tenant);
+        free(p->hostname);
+        free(p->chdir);
+        free(p);
+}
+
+static const struct {
+        const char *name;
+        enum mount_type type;
+} mount_types[] = {
+        { "ro-bind", MNT_RO_BIND }, { "bind", MNT_BIND }, { "tmpfs", MNT_TMPFS },
+        { "proc", MNT_PROC },       { "dev", MNT_DEV },   { "dir", MNT_DIR },
+        { "symlink", MNT_SYMLINK }, { "file", MNT_FILE },
+};
+
+static int parse_mode(struct jx *x, json_t *o, const char *path, unsigned *ret) {
+        const char *s;
+        char p[512], *end;
+        unsigned long v;
+        int r = jx_string(x, o, path, "mode", false, &s);
+        if (r < 0 || !json_object_get(o, "mode"))
+                return r;
+        v = strtoul(s, &end, 8);
+        if (!*s || *end || v > 07777)
+                return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "expected an octal mode string like \"0755\"");
+        if (v & (S_ISUID | S_ISGID))
+                return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "setuid/setgid bits are not allowed");
+        *ret = (unsigned)v;
+        return 0;
+}
+
+static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_entry *m) {
+        static const char *const keys[] = { "type", "src", "dst", "content", "mode", "size", "optional", "target", NULL };
+        const char *type, *src = NULL, *dst, *content = NULL, *target = NULL;
+        char p[512];
+        long long size = 0;
+        int r;
+        size_t i;
+
+        if ((r = jx_object(x, o, path, keys)) < 0 ||
+            (r = jx_string(x, o, path, "type", true, &type)) < 0 ||
+            (r = jx_string(x, o, path, "dst", true, &dst)) < 0 ||
+            (r = jx_string(x, o, path, "src", false, &src)) < 0 ||
+            (r = jx_string(x, o, path, "content", false, &content)) < 0 ||
+            (r = jx_string(x, o, path, "target", false, &target)) < 0 ||
+            (r = jx_bool(x, o, path, "optional", false, &m->optional)) < 0 ||
+            (r = jx_int(x, o, path, "size", false, 4096, 1LL << 40, &size)) < 0 ||
+            (r = parse_mode(x, o, path, &m->mode)) < 0)
+                return r;
+        for (i = 0; i < ELEMENTSOF(mount_types); i++)
+                if (strcmp(mount_types[i].name, type) == 0)
+                        break;
+        if (i == ELEMENTSOF(mount_types))
+                return jx_fail(x, jx_path(p, sizeof p, path, "type"),
+                               "unknown mount type \"%s\" (expected ro-bind, bind, tmpfs, proc, dev, dir, symlink or file)", type);
+        m->type = mount_types[i].type;
+        if (!policy_path_valid(dst))
+                return jx_fail(x, jx_path(p, sizeof p, path, "dst"), "must be an absolute normalised path (no \"..\", \"//\" or trailing \"/\")");
+        if (strcmp(dst, "/") == 0)
+                return jx_fail(x, jx_path(p, sizeof p, path, "dst"), "cannot mount over the sandbox root");
+        m->size = (unsigned long long)size;
+
+        bool is_bind = m->type == MNT_RO_BIND || m->type == MNT_BIND;
+        if (is_bind && !src)
+                return jx_fail(x, jx_path(p, sizeof p, path, "src"), "missing required key for a %s entry", type);
+        if (!is_bind && src)
+                return jx_fail(x, jx_path(p, sizeof p, path, "src"), "only bind entries take a source");
+        if (is_bind && !policy_path_valid(src))
+                return jx_fail(x, jx_path(p, sizeof p, path, "src"), "must be an absolute normalised path");
+        if (m->type == MNT_SYMLINK && !target)
+                return jx_fail(x, jx_path(p, sizeof p, path, "target"), "missing required key for a symlink entry");
+        if (m->type != MNT_SYMLINK && target)
+                return jx_fail(x, jx_path(p, sizeof p, path, "target"), "only symlink entries take a target");
+        if (m->type == MNT_SYMLINK && (!*target || strlen(target) > 4095))
+                return jx_fail(x, jx_path(p, sizeof p, path, "target"), "must be a non-empty path");
+        if (m->type != MNT_FILE && content)
+                return jx_fail(x, jx_path(p, sizeof p, path, "content"), "only file entries take content");
+        if (m->type == MNT_FILE && !content)
+                return jx_fail(x, jx_path(p, sizeof p, path, "content"), "missing required key for a file entry");
+        if (size && m->type != MNT_TMPFS)
+                return jx_fail(x, jx_path(p, sizeof p, path, "size"), "only tmpfs entries take a size");
+        if (m->mode && !(m->type == MNT_TMPFS || m->type == MNT_DIR || m->type == MNT_FILE))
+                return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "only tmpfs, dir and file entries take a mode");
+        if (m->optional && !is_bind)
+                return jx_fail(x, jx_path(p, sizeof p, path, "optional"), "only bind entries can be optional");
+
+        if ((r = jx_strdup(x, path, dst, &m->dst)) < 0)
+                return r;
+        if ((src || target) && (r = jx_strdup(x, path, src ? src : target, &m->src)) < 0)
+                return r;
+        if (content) {
+                if ((r = jx_strdup(x, path, content, &m->content)) < 0)
+                        return r;
+                m->content_len = strlen(content);
+        }
+        return 0;
+}
+
+static int parse_mounts(struct jx *x, json_t *arr, const char *path, struct policy *p) {
+        char ip[512];
+        size_t n = json_array_size(arr);
+        if (n > 256)
+                return jx_fail(x, path, "too many entries (%zu > 256)", n);
+        p->mounts = calloc(n ? n : 1, sizeof *p->mounts);
+        if (!p->mounts)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                int r = parse_mount(x, json_array_get(arr, i), jx_index(ip, sizeof ip, path, i), &p->mounts[i]);
+                p->n_mounts = i + 1;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_namespaces(struct jx *x, json_t *v, const char *path, struct policy *p) {
+        static const char *const keys[] = { "user", "mount", "pid", "net", "ipc", "uts", "cgroup", NULL };
+        static const char *const fixed[] = { "user", "mount", "pid" };
+        char kp[512];
+        bool b;
+        int r = jx_object(x, v, path, keys);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(fixed); i++) {
+                b = true;
+                if ((r = jx_bool(x, v, path, fixed[i], false, &b)) < 0)
+                        return r;
+                if (!b)
+                        return jx_fail(x, jx_path(kp, sizeof kp, path, fixed[i]),
+                                       "the %s namespace cannot be turned off (the sandbox is built on it)", fixed[i]);
+        }
+        if ((r = jx_bool(x, v, path, "net", false, &p->ns_net)) < 0 ||
+            (r = jx_bool(x, v, path, "ipc", false, &p->ns_ipc)) < 0 ||
+            (r = jx_bool(x, v, path, "uts", false, &p->ns_uts)) < 0 ||
+            (r = jx_bool(x, v, path, "cgroup", false, &p->ns_cgroup)) < 0)
+                return r;
+        return 0;
+}
+
+static int parse_env(struct jx *x, json_t *v, const char *path, struct policy *p) {
+        static const char *const keys[] = { "pass", "set", NULL };
+        char kp[512], ip[512];
+        json_t *pass = NULL, *set;
+        int r = jx_object(x, v, path, keys);
+        if (r < 0 || (r = jx_array(x, v, path, "pass", false, &pass)) < 0)
+                return r;
+        if (pass) {
+                const char *pp = jx_path(kp, sizeof kp, path, "pass");
+                size_t n = json_array_size(pass);
+                p->env_pass = calloc(n ? n : 1, sizeof *p->env_pass);
+                if (!p->env_pass)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        json_t *e = json_array_get(pass, i);
+                        if (!json_is_string(e) || !env_name_valid(json_string_value(e)))
+                                return jx_fail(x, jx_index(ip, sizeof ip, pp, i), "expected an environment variable name");
+                        if ((r = jx_strdup(x, pp, json_string_value(e), &p->env_pass[i])) < 0)
+                                return r;
+                        p->n_env_pass = i + 1;
+                }
+        }
+        set = json_object_get(v, "set");
+        if (set) {
+                const char *sp = jx_path(kp, sizeof kp, path, "set"), *k;
+                json_t *val;
+                if (!json_is_object(set))
+                        return jx_fail(x, sp, "expected an object of NAME: value");
+                p->env_set = calloc(json_object_size(set) + 1, sizeof *p->env_set);
+                if (!p->env_set)
+                        return -ENOMEM;
+                json_object_foreach(set, k, val) {
+                        if (!env_name_valid(k))
+                                return jx_fail(x, jx_path(ip, sizeof ip, sp, k), "not a valid environment variable name");
+                        if (!json_is_string(val) || strlen(json_string_value(val)) != json_string_length(val))
+                                return jx_fail(x, jx_path(ip, sizeof ip, sp, k), "expected a string");
+                        struct env_set *es = &p->env_set[p->n_env_set++];
+                        if ((r = jx_strdup(x, sp, k, &es->name)) < 0 ||
+                            (r = jx_strdup(x, sp, json_string_value(val), &es->value)) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+typedef int (*section_fn)(struct jx *, json_t *, const char *, struct policy *);
+#define SECTION(fn, member) \
+        static int sec_##fn(struct jx *x, json_t *v, const char *path, struct policy *p) { return fn(x, v, path, &p->member); }
+SECTION(pol_credentials_parse, credentials)
+SECTION(pol_audit_parse, audit)
+SECTION(pol_seccomp_parse, seccomp)
+SECTION(pol_landlock_parse, landlock)
+SECTION(pol_caps_parse, caps)
+SECTION(pol_limits_parse, limits)
+SECTION(pol_network_parse, network)
+
+static const struct {
+        const char *key;
+        section_fn fn;
+} sections[] = {
+        { "namespaces", parse_namespaces },
+        { "env", parse_env },
+        { "credentials", sec_pol_credentials_parse },
+        { "audit", sec_pol_audit_parse },
+        { "seccomp", sec_pol_seccomp_parse },
+        { "landlock", sec_pol_landlock_parse },
+        { "capabilities", sec_pol_caps_parse },
+        { "limits", sec_pol_limits_parse },
+        { "network", sec_pol_network_parse },
+};
+
+static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
+        static const char *const keys[] = {
+                "version", "tenant", "namespaces", "hostname", "uid", "gid", "host_uid", "host_gid",
+                "mounts", "root_readonly", "allow_extra_binds", "allow_tty", "chdir", "env",
+                "credentials", "audit", "seccomp", "landlock", "capabilities", "limits", "network",
+                "description", NULL,
+        };
+        const char *tenant = NULL, *hostname = "sandbox", *chdir_ = NULL, *desc;
+        long long version, uid = 1000, gid = 1000, huid = 65534, hgid = 65534;
+        json_t *mounts = NULL;
+        int r;
+
+        if ((r = jx_object(x, root, "$", keys)) < 0 ||
+            (r = jx_int(x, root, "$", "version", true, 1, 1000, &version)) < 0)
+                return r;
+        if (version != POLICY_VERSION)
+                return jx_fail(x, "$.version", "unsupported policy version %lld (this sealrun reads version %d)", version, POLICY_VERSION);
+        p->version = (int)version;
+        if ((r = jx_string(x, root, "$", "description", false, &desc)) < 0 ||
+            (r = jx_string(x, root, "$", "tenant", false, &tenant)) < 0 ||
+            (r = jx_string(x, root, "$", "hostname", false, &hostname)) < 0 ||
+            (r = jx_string(x, root, "$", "chdir", false, &chdir_)) < 0 ||
+            (r = jx_int(x, root, "$", "uid", false, 0, 65533, &uid)) < 0 ||
+            (r = jx_int(x, root, "$", "gid", false, 0, 65533, &gid)) < 0 ||
+            (r = jx_int(x, root, "$", "host_uid", false, 1, 0xfffffffeLL, &huid)) < 0 ||
+            (r = jx_int(x, root, "$", "host_gid", false, 1, 0xfffffffeLL, &hgid)) < 0 ||
+            (r = jx_bool(x, root, "$", "root_readonly", false, &p->root_readonly)) < 0 ||
+            (r = jx_bool(x, root, "$", "allow_extra_binds", false, &p->allow_extra_binds)) < 0 ||
+            (r = jx_bool(x, root, "$", "allow_tty", false, &p->allow_tty)) < 0 ||
+            (r = jx_array(x, root, "$", "mounts", true, &mounts)) < 0)
+                return r;
+        if (tenant && !slug_valid(tenant))
+                return jx_fail(x, "$.tenant", "not a valid tenant slug (^[a-z0-9][a-z0-9_-]{1,62}$)");
+        if (!*hostname || strlen(hostname) > 64 || strchr(hostname, '/'))
+                return jx_fail(x, "$.hostname", "must be 1 to 64 characters without '/'");
+        if (chdir_ && !policy_path_valid(chdir_))
+                return jx_fail(x, "$.chdir", "must be an absolute normalised path");
+        p->uid = (uid_t)uid;
+        p->gid = (gid_t)gid;
+        p->host_uid = (uid_t)huid;
+        p->host_gid = (gid_t)hgid;
+        if ((tenant && (r = jx_strdup(x, "$.tenant", tenant, &p->tenant)) < 0) ||
+            (r = jx_strdup(x, "$.hostname", hostname, &p->hostname)) < 0 ||
+            (chdir_ && (r = jx_strdup(x, "$.chdir", chdir_, &p->chdir)) < 0))
+                return r;
+        if ((r = parse_mounts(x, mounts, "$.mounts", p)) < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(sections); i++) {
+                json_t *v = json_object_get(root, sections[i].key);
+                char sp[512];
+                if (!v)
+                        continue;
+                if ((r = sections[i].fn(x, v, jx_path(sp, sizeof sp, "$", sections[i].key), p)) < 0)
+                        return r;
+        }
+        /* Keep network isolation in one place: a shared network namespace is
+         * asked for with network.mode "host", and namespaces.net must agree. */
+        if (!p->ns_net && p->network.mode != NET_HOST)
+                return jx_fail(x, "$.namespaces.net", "false requires \"network\": {\"mode\": \"host\"}");
+        if (p->ns_net && p->network.mode == NET_HOST)
+                return jx_fail(x, "$.network.mode", "\"host\" requires \"namespaces\": {\"net\": false}");
+        return 0;
+}
+
+static void policy_defaults(struct policy *p) {
+        p->ns_net = p->ns_ipc = p->ns_uts = p->ns_cgroup = true;
+        p->root_readonly = true;
+        p->limits.kill_grace_ms = 2000;
+}
+
+int policy_parse(const char *name, const char *buf, size_t len, struct policy **ret, struct sr_error *e) {
+        struct jx x = { .file = name, .e = e, .exit_code = SR_EXIT_LAUNCHER };
+        struct policy *p = calloc(1, sizeof *p);
+        json_t *root = NULL;
+        int r;
+        if (!p)
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: out of memory", name);
+        policy_defaults(p);
+        p->file = strdup(name);
+        r = jx_load(&x, buf, len, &root);
+        if (r == 0)
+                r = parse_doc(&x, root, p);
+        json_decref(root);
+        if (r == 0 && !p->file)
+                r = sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: out of memory", name);
+        if (r < 0) {
+                if (r == -ENOMEM && e && !e->msg[0])
+                        sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: out of memory", name);
+                policy_free(p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+int policy_load(const char *path, struct policy **ret, struct sr_error *e) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len;
+        int r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "policy", "%s: cannot open policy: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "policy", "%s: policy is not a regular file", path);
+        r = read_fd_all(fd, POLICY_MAX_BYTES, &buf, &len);
+        if (r == -EFBIG)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "policy", "%s: policy larger than %u bytes", path, POLICY_MAX_BYTES);
+        if (r < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "policy", "%s: cannot read policy: %s", path, strerror(-r));
+        return policy_parse(path, buf, len, ret, e);
+}
+
+const char *policy_default_path(void) {
+        /* Prefer the installed stock policy; fall back to the source tree next
+         * to the binary's build directory for `make demo` and the tests. */
+        static char path[4096];
+        const char *env = NULL;
+        ssize_t n;
+        char exe[4096], *slash;
+        if (access(SEALRUN_DATADIR "/policy/default.json", R_OK) == 0)
+                return SEALRUN_DATADIR "/policy/default.json";
+        n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+                exe[n] = 0;
+                slash = strrchr(exe, '/');
+                if (slash) {
+                        *slash = 0;
+                        snprintf(path, sizeof path, "%s/policy/default.json", exe);
+                        if (access(path, R_OK) == 0)
+                                return path;
+                        snprintf(path, sizeof path, "%s/../policy/stock/default.json", exe);
+                        if (access(path, R_OK) == 0)
+                                return path;
+                }
+        }
+        (void)env;
+        return SEALRUN_DATADIR "/policy/default.json";
+}
+
+int policy_add_bind(struct policy *p, const char *src, const char *dst, bool ro, struct sr_error *e) {
+        struct mount_entry *n;
+        if (!p->allow_extra_binds)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                               "--%s %s: the policy %s does not allow extra binds (\"allow_extra_binds\": false)",
+                               ro ? "ro-bind" : "bind", dst, p->file);
+        if (!policy_path_valid(src) || !policy_path_valid(dst) || strcmp(dst, "/") == 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                               "--%s: SRC and DST must be absolute normalised paths (DST not \"/\")", ro ? "ro-bind" : "bind");
+        n = realloc(p->mounts, (p->n_mounts + 1) * sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        p->mounts = n;
+        n = &p->mounts[p->n_mounts];
+        memset(n, 0, sizeof *n);
+        n->type = ro ? MNT_RO_BIND : MNT_BIND;
+        n->src = strdup(src);
+        n->dst = strdup(dst);
+        n->from_cli = true;
+        p->n_mounts++;
+        if (!n->src || !n->dst)
+                return -ENOMEM;
+        return 0;
+}

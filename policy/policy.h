@@ -1,0 +1,98 @@
+/* Policy document: parsed and validated from JSON into plain structs.
+ * launcher/ reads these structs and never touches JSON itself. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "policy/util.h"
+#include "policy/pol_credentials.h"
+#include "policy/pol_audit.h"
+#include "policy/pol_seccomp.h"
+#include "policy/pol_landlock.h"
+#include "policy/pol_caps.h"
+#include "policy/pol_limits.h"
+#include "policy/pol_network.h"
+
+#define POLICY_VERSION 1
+#define POLICY_MAX_BYTES (4u << 20)
+
+enum mount_type {
+        MNT_RO_BIND,
+        MNT_BIND,
+        MNT_TMPFS,
+        MNT_PROC,
+        MNT_DEV,
+        MNT_DIR,
+        MNT_SYMLINK,
+        MNT_FILE,
+};
+
+struct mount_entry {
+        enum mount_type type;
+        char *src;          /* binds: host path; symlink: link target */
+        char *dst;          /* absolute path inside the sandbox */
+        char *content;      /* file: contents */
+        size_t content_len;
+        unsigned mode;      /* dir/file/tmpfs mode; 0 = default */
+        unsigned long long size; /* tmpfs size in bytes; 0 = default */
+        bool optional;      /* binds: a missing source is skipped, not an error */
+        bool from_cli;      /* added by --bind/--ro-bind */
+};
+
+struct env_set {
+        char *name;
+        char *value;
+};
+
+struct policy {
+        char *file;               /* path it was loaded from (for messages) */
+        int version;
+        char *tenant;             /* optional: policy bound to one tenant */
+
+        /* namespaces: user, mount and pid are always on (the design relies
+         * on them); the others may be turned off explicitly. */
+        bool ns_net, ns_ipc, ns_uts, ns_cgroup;
+
+        char *hostname;
+        uid_t uid;                /* ids inside the sandbox */
+        gid_t gid;
+        uid_t host_uid;           /* host ids they map to when run as root */
+        gid_t host_gid;
+
+        struct mount_entry *mounts;
+        size_t n_mounts;
+        bool root_readonly;
+        bool allow_extra_binds;
+        bool allow_tty;
+        char *chdir;
+
+        char **env_pass;          /* names copied from the caller's env */
+        size_t n_env_pass;
+        struct env_set *env_set;  /* fixed values */
+        size_t n_env_set;
+
+        struct policy_credentials credentials;
+        struct policy_audit audit;
+        struct policy_seccomp seccomp;
+        struct policy_landlock landlock;
+        struct policy_caps caps;
+        struct policy_limits limits;
+        struct policy_network network;
+};
+
+/* Load and validate FILE. Errors: e filled, exit code 125, message
+ * "FILE: $.json.path: problem". */
+int policy_load(const char *path, struct policy **ret, struct sr_error *e);
+/* Same from a buffer (unit tests, fuzzing); `name` is used in messages. */
+int policy_parse(const char *name, const char *buf, size_t len, struct policy **ret, struct sr_error *e);
+void policy_free(struct policy *p);
+/* Path of the stock default policy (installed or in the source tree). */
+const char *policy_default_path(void);
+/* Add a CLI bind (--bind/--ro-bind) to the plan; refused unless the policy
+ * allows extra binds. */
+int policy_add_bind(struct policy *p, const char *src, const char *dst, bool ro, struct sr_error *e);
+/* Absolute, normalised path inside the sandbox: starts with '/', no "..",
+ * no "//", no trailing '/', <= 4095 bytes. */
+bool policy_path_valid(const char *p);

@@ -1,0 +1,89 @@
+/* Status JSON serialisation (one object per line). */
+#include "policy/status.h"
+
+#include <jansson.h>
+#include <string.h>
+#include "policy/util.h"
+
+void status_init(struct status *s) {
+        memset(s, 0, sizeof *s);
+        s->memory_peak_kb = -1;
+        s->pids_peak = -1;
+        s->network = "none";
+        s->cgroup = "none";
+        s->audit_mode = "off";
+}
+
+static json_t *str_or_null(const char *s) {
+        return s ? json_string(s) : json_null();
+}
+
+static json_t *name_list(const char *const *names, size_t n) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < n; i++)
+                json_array_append_new(a, json_string(names[i]));
+        return a;
+}
+
+static int emit(int fd, json_t *o) {
+        char *txt = json_dumps(o, JSON_COMPACT);
+        int r;
+        json_decref(o);
+        if (!txt)
+                return -ENOMEM;
+        size_t n = strlen(txt);
+        txt[n] = '\n';
+        r = write_all(fd, txt, n + 1);
+        free(txt);
+        return r;
+}
+
+int status_write_started(int fd, const struct status *s) {
+        json_t *o = json_pack("{s:i, s:o, s:o, s:I, s:s}", "version", 1, "task", str_or_null(s->task),
+                              "tenant", str_or_null(s->tenant), "pid", (json_int_t)s->pid, "state", "running");
+        return o ? emit(fd, o) : -ENOMEM;
+}
+
+static json_t *final_object(const struct status *s) {
+        json_t *o = json_pack("{s:i, s:o, s:o, s:I, s:i, s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o}",
+                              "version", 1, "task", str_or_null(s->task), "tenant", str_or_null(s->tenant),
+                              "pid", (json_int_t)s->pid, "exit_code", s->exit_code,
+                              "signal", s->signal ? json_integer(s->signal) : json_null(),
+                              "timed_out", s->timed_out, "oom_killed", s->oom_killed,
+                              "wall_ms", (json_int_t)s->wall_ms, "cpu_user_ms", (json_int_t)s->cpu_user_ms,
+                              "cpu_sys_ms", (json_int_t)s->cpu_sys_ms, "max_rss_kb", (json_int_t)s->max_rss_kb,
+                              "refused", str_or_null(s->refused), "error", str_or_null(s->error));
+        if (!o)
+                return NULL;
+        json_object_set_new(o, "failed_step", str_or_null(s->failed_step));
+        json_object_set_new(o, "memory_peak_kb", s->memory_peak_kb >= 0 ? json_integer(s->memory_peak_kb) : json_null());
+        json_object_set_new(o, "pids_peak", s->pids_peak >= 0 ? json_integer(s->pids_peak) : json_null());
+        json_object_set_new(o, "network", json_string(s->network));
+        json_object_set_new(o, "cgroup", json_string(s->cgroup));
+        if (s->has_profile) {
+                json_t *c = json_pack("{s:o, s:I, s:o, s:o, s:b}", "profile", str_or_null(s->profile),
+                                      "profile_version", (json_int_t)s->profile_version,
+                                      "injected", name_list(s->injected, s->n_injected),
+                                      "skipped", name_list(s->skipped, s->n_skipped), "scrubbed", s->scrubbed);
+                json_object_set_new(o, "credentials", c ? c : json_null());
+        }
+        json_object_set_new(o, "audit", json_pack("{s:s, s:o}", "mode", s->audit_mode, "missing",
+                                                  name_list(s->audit_missing, s->n_audit_missing)));
+        json_object_set_new(o, "not_enforced", name_list(s->not_enforced, s->n_not_enforced));
+        return o;
+}
+
+int status_write_final(int fd, const struct status *s) {
+        json_t *o = final_object(s);
+        return o ? emit(fd, o) : -ENOMEM;
+}
+
+char *status_format_final(const struct status *s) {
+        json_t *o = final_object(s);
+        char *txt;
+        if (!o)
+                return NULL;
+        txt = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        return txt;
+}

@@ -1,0 +1,53 @@
+/* The status JSON of one task (DESIGN.md "Status JSON"), filled by the
+ * supervisor and serialised here so that launcher/ never touches jansson. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STATUS_MAX_NAMES 64
+
+struct status {
+        const char *task;
+        const char *tenant;
+        pid_t pid;                 /* host pid of the sandbox init */
+        int exit_code;             /* what sealrun exits with */
+        int signal;                /* signal that killed the payload, or 0 */
+        bool timed_out;
+        bool oom_killed;
+        int64_t wall_ms;
+        int64_t cpu_user_ms, cpu_sys_ms;
+        int64_t max_rss_kb;
+        int64_t memory_peak_kb;    /* -1 when unknown */
+        int64_t pids_peak;         /* -1 when unknown */
+        const char *refused;       /* NULL, or the reason code */
+        const char *error;         /* one-line message for non-task exits */
+        const char *failed_step;   /* child step that failed, or NULL */
+        const char *network;       /* "none", "veth", "host" */
+        const char *cgroup;        /* "v2", "v1", "none" */
+        /* credentials (names only, never values) */
+        bool has_profile;
+        const char *profile;
+        long long profile_version;
+        const char *injected[STATUS_MAX_NAMES];
+        size_t n_injected;
+        const char *skipped[STATUS_MAX_NAMES];
+        size_t n_skipped;
+        bool scrubbed;
+        /* audit */
+        const char *audit_mode;
+        const char *audit_missing[8];   /* events the collector did not ack */
+        size_t n_audit_missing;
+        /* protections the policy marked optional and that were not applied */
+        const char *not_enforced[16];
+        size_t n_not_enforced;
+};
+
+void status_init(struct status *s);
+/* First line: {"version":1,"task":..,"pid":N,"state":"running"}. */
+int status_write_started(int fd, const struct status *s);
+/* Final object, one line. */
+int status_write_final(int fd, const struct status *s);
+/* The final object as a malloc'd string (tests). */
+char *status_format_final(const struct status *s);

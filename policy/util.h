@@ -1,0 +1,68 @@
+/* Shared utilities: error context, cleanup attributes, fd and string helpers. */
+#pragma once
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Exit codes of DESIGN.md ("Exit codes"). */
+enum {
+        SR_EXIT_TIMEOUT = 124,
+        SR_EXIT_LAUNCHER = 125,
+        SR_EXIT_NOEXEC = 126,
+        SR_EXIT_NOTFOUND = 127,
+        SR_EXIT_TEMPFAIL = 75,
+        SR_EXIT_REFUSED = 77,
+};
+
+/* Error context filled where the error happens (crun's libcrun_error_t idea):
+ * main() prints `msg` as the one stderr line and exits with `exit_code`.
+ * `reason` is a short machine code for the status JSON / audit ("expired").
+ * Never put secret bytes into msg. */
+struct sr_error {
+        int exit_code;
+        int err;            /* errno, or 0 */
+        char reason[48];
+        char msg[512];
+};
+
+/* Fill *e (when e is non-NULL) and return -err (or -EINVAL when err is 0),
+ * so callers can write `return sr_fail(e, 125, EINVAL, "bad", "...")`. */
+int sr_fail(struct sr_error *e, int exit_code, int err, const char *reason,
+            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Prefix an existing message with context ("policy.json: "). */
+void sr_error_prefix(struct sr_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Cleanup attributes (systemd style). */
+#define _cleanup_(f) __attribute__((cleanup(f)))
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) { int s = errno; close(*fd); errno = s; } }
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
+#define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Tenant slug: ^[a-z0-9][a-z0-9_-]{1,62}$ (DESIGN.md). */
+bool slug_valid(const char *s);
+/* Task id: printable ASCII without '/', 1..128 bytes (used in cgroup names). */
+bool task_id_valid(const char *s);
+/* Credential name: printable ASCII, no '/', not "." or "..", 1..255 bytes. */
+bool cred_name_valid(const char *s);
+/* Environment variable name: [A-Za-z_][A-Za-z0-9_]*, <= 255 bytes. */
+bool env_name_valid(const char *s);
+
+/* Parse a decimal integer in [min,max]; 0 or -EINVAL/-ERANGE. */
+int parse_long(const char *s, long min, long max, long *ret);
+
+/* Read a whole regular file (by fd) up to max bytes; ret buffer is
+ * NUL-terminated, *ret_len excludes the NUL. -EFBIG when larger. */
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
+/* write() all of buf, retrying on EINTR/short writes. */
+int write_all(int fd, const void *buf, size_t len);
+/* Monotonic milliseconds. */
+int64_t now_ms(void);
