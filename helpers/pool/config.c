@@ -1,0 +1,149 @@
+/* sealrun-pool: the pool config file (strict JSON, absolute paths, safe owner and mode). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "helpers/pool/pool.h"
+#include "policy/jsonx.h"
+
+static int abs_path(struct jx *x, json_t *o, const char *key, bool required, char **ret) {
+        char p[512];
+        const char *s = NULL;
+        int r = jx_string(x, o, "$", key, required, &s);
+        if (r < 0 || !s)
+                return r;
+        jx_path(p, sizeof p, "$", key);
+        if (s[0] != '/' || strlen(s) >= 4096)
+                return jx_fail(x, p, "must be an absolute path");
+        return jx_strdup(x, p, s, ret);
+}
+
+int pool_config_parse(const char *name, const char *buf, size_t len, struct pool_config *ret, struct sr_error *e) {
+        static const char *const keys[] = { "version", "tenant", "policy", "trust", "revoked", "profiles_dir", "key_file",
+                                            "spool", "sealrun", "audit_socket", "audit", "max_tasks", "timeout_s",
+                                            "stop_grace_ms", NULL };
+        struct jx x = { .file = name, .e = e, .exit_code = SR_EXIT_LAUNCHER };
+        struct pool_config c = { .audit = POOL_AUDIT_REQUIRED, .max_tasks = 2, .stop_grace_ms = 10000 };
+        json_t *root = NULL, *trust = NULL;
+        const char *s = NULL;
+        long long v;
+        char p[512];
+        int r;
+
+        if ((r = jx_load(&x, buf, len, &root)) < 0)
+                return r;
+        if ((r = jx_object(&x, root, "$", keys)) < 0 || (r = jx_int(&x, root, "$", "version", true, 1, 1, &v)) < 0)
+                goto out;
+        if ((r = jx_string(&x, root, "$", "tenant", true, &s)) < 0)
+                goto out;
+        if (!slug_valid(s)) {
+                r = jx_fail(&x, "$.tenant", "not a tenant slug (^[a-z0-9][a-z0-9_-]{1,62}$)");
+                goto out;
+        }
+        if ((r = jx_strdup(&x, "$.tenant", s, &c.tenant)) < 0 || (r = abs_path(&x, root, "policy", true, &c.policy)) < 0 ||
+            (r = abs_path(&x, root, "revoked", false, &c.revoked)) < 0 ||
+            (r = abs_path(&x, root, "profiles_dir", false, &c.profiles_dir)) < 0 ||
+            (r = abs_path(&x, root, "key_file", false, &c.key_file)) < 0 ||
+            (r = abs_path(&x, root, "spool", false, &c.spool)) < 0 || (r = abs_path(&x, root, "sealrun", false, &c.sealrun)) < 0 ||
+            (r = abs_path(&x, root, "audit_socket", false, &c.audit_socket)) < 0)
+                goto out;
+        if (c.audit_socket && strlen(c.audit_socket) >= 108) {
+                r = jx_fail(&x, "$.audit_socket", "longer than an AF_UNIX socket path can be (107 bytes)");
+                goto out;
+        }
+        if ((r = jx_array(&x, root, "$", "trust", false, &trust)) < 0)
+                goto out;
+        if (trust) {
+                size_t i;
+                json_t *t;
+                c.trust = calloc(json_array_size(trust) + 1, sizeof *c.trust);
+                if (!c.trust) {
+                        r = sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: out of memory", name);
+                        goto out;
+                }
+                json_array_foreach(trust, i, t) {
+                        jx_index(p, sizeof p, "$.trust", i);
+                        if (!json_is_string(t) || json_string_value(t)[0] != '/') {
+                                r = jx_fail(&x, p, "must be an absolute path to an issuer public key");
+                                goto out;
+                        }
+                        if ((r = jx_strdup(&x, p, json_string_value(t), &c.trust[c.n_trust])) < 0)
+                                goto out;
+                        c.n_trust++;
+                }
+        }
+        s = NULL;
+        if ((r = jx_string(&x, root, "$", "audit", false, &s)) < 0)
+                goto out;
+        if (s) {
+                if (strcmp(s, "required") == 0)
+                        c.audit = POOL_AUDIT_REQUIRED;
+                else if (strcmp(s, "best-effort") == 0)
+                        c.audit = POOL_AUDIT_BEST_EFFORT;
+                else if (strcmp(s, "off") == 0)
+                        c.audit = POOL_AUDIT_OFF;
+                else {
+                        r = jx_fail(&x, "$.audit", "must be \"required\", \"best-effort\" or \"off\"");
+                        goto out;
+                }
+        }
+        v = c.max_tasks;
+        if ((r = jx_int(&x, root, "$", "max_tasks", false, 1, POOL_TASKS_MAX, &v)) < 0)
+                goto out;
+        c.max_tasks = (long)v;
+        v = 0;
+        if ((r = jx_int(&x, root, "$", "timeout_s", false, 0, 7 * 24 * 3600, &v)) < 0)
+                goto out;
+        c.timeout_s = (long)v;
+        v = c.stop_grace_ms;
+        if ((r = jx_int(&x, root, "$", "stop_grace_ms", false, 0, 600000, &v)) < 0)
+                goto out;
+        c.stop_grace_ms = (long)v;
+        if ((r = jx_strdup(&x, "$", name, &c.file)) < 0)
+                goto out;
+        *ret = c;
+        memset(&c, 0, sizeof c);
+out:
+        pool_config_free(&c);
+        json_decref(root);
+        return r;
+}
+
+/* The config decides which policy and trust anchors the pool's tasks get:
+ * only root (or the pool's own uid, for a pool run by hand) may be able to
+ * change it. */
+int pool_config_load(const char *path, struct pool_config *ret, struct sr_error *e) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len;
+        int r;
+        if (fd < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "config", "%s: cannot open the pool config: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "config", "%s: the pool config is not a regular file", path);
+        if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022))
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "config-permissions",
+                               "%s: the pool config must be owned by root (or you) and not writable by group or others "
+                               "(owner %u, mode %04o)", path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        if ((r = read_fd_all(fd, 1 << 20, &buf, &len)) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "config", "%s: cannot read the pool config: %s", path, strerror(-r));
+        return pool_config_parse(path, buf, len, ret, e);
+}
+
+void pool_config_free(struct pool_config *c) {
+        for (size_t i = 0; c->trust && i < c->n_trust; i++)
+                free(c->trust[i]);
+        free(c->trust);
+        free(c->file);
+        free(c->tenant);
+        free(c->policy);
+        free(c->revoked);
+        free(c->profiles_dir);
+        free(c->key_file);
+        free(c->spool);
+        free(c->sealrun);
+        free(c->audit_socket);
+        memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,125 @@
+/* sealrun-pool: one tenant's worker pool (config, task requests, spool, running tasks, audit). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy/util.h"
+
+#define POOL_REQUEST_MAX (64 * 1024)    /* one request file */
+#define POOL_ARGV_MAX 256               /* command[] entries */
+#define POOL_SCOPES_MAX 64
+#define POOL_TASKS_MAX 256              /* max_tasks ceiling */
+#define POOL_STATUS_MAX (256 * 1024)    /* sealrun's status stream for one task */
+#define POOL_KEY_CREDENTIAL "pool.key"  /* name in $CREDENTIALS_DIRECTORY */
+
+enum pool_audit_mode { POOL_AUDIT_OFF, POOL_AUDIT_BEST_EFFORT, POOL_AUDIT_REQUIRED };
+
+/* /etc/sealrun/pools/<tenant>/pool.json (README-systemd.md "Pool config"). */
+struct pool_config {
+        char *file;             /* path it was read from (messages) */
+        char *tenant;
+        char *policy;           /* passed to sealrun --policy */
+        char **trust;           /* --trust FILE... */
+        size_t n_trust;
+        char *revoked;          /* --revoked FILE, or NULL */
+        char *profiles_dir;     /* a request's "profile" is a file name in here; NULL = no profiles */
+        char *key_file;         /* pool key outside systemd (tests); $CREDENTIALS_DIRECTORY wins */
+        char *spool;            /* NULL = $STATE_DIRECTORY */
+        char *sealrun;          /* NULL = "sealrun" next to this binary */
+        char *audit_socket;     /* NULL = sealrun's default */
+        enum pool_audit_mode audit;     /* for the pool's own deny events */
+        long max_tasks;         /* tasks running at once (1..POOL_TASKS_MAX) */
+        long timeout_s;         /* --timeout for every task, 0 = the policy's */
+        long stop_grace_ms;     /* on stop: SIGTERM, wait this long, then kill the sandboxes */
+};
+
+/* One task request: a single JSON object per request file. */
+struct pool_request {
+        char *task;
+        char *tenant;
+        char *profile;          /* file name in profiles_dir, or NULL */
+        char **scopes;
+        size_t n_scopes;
+        char **argv;            /* NULL-terminated */
+        size_t argc;
+};
+
+/* config.c */
+int pool_config_parse(const char *name, const char *buf, size_t len, struct pool_config *ret, struct sr_error *e);
+int pool_config_load(const char *path, struct pool_config *ret, struct sr_error *e);
+void pool_config_free(struct pool_config *c);
+
+/* request.c. Errors: exit 77 reason "cross-tenant" for another tenant's
+ * request (checked before anything else so it is always reported as such),
+ * 125 reason "bad-request" for everything else. ret->task is kept when it
+ * was valid, so the refusal can name it. */
+int pool_request_parse(const char *name, const char *buf, size_t len, const char *pool_tenant,
+                       struct pool_request *ret, struct sr_error *e);
+void pool_request_free(struct pool_request *r);
+/* Profile file names: [A-Za-z0-9_.-], not starting with '.', 1..128 bytes. */
+bool pool_profile_name_valid(const char *s);
+/* Request file names in incoming/: "<stem>.json", stem as a task id, not starting with '.'. */
+bool pool_spool_name_valid(const char *s);
+
+/* audit.c: one "deny" event for a refused request (tenant = the pool's). */
+struct pool_audit;
+int pool_audit_open(const struct pool_config *c, struct pool_audit **ret);
+/* 0 when acknowledged (or audit is off), -errno when the collector did not
+ * acknowledge it. The request is refused either way; the status lists the
+ * missing event. */
+int pool_audit_deny(struct pool_audit *a, const char *task, const char *reason);
+void pool_audit_free(struct pool_audit *a);
+
+/* One running task. */
+struct pool_task {
+        pid_t pid;              /* sealrun; 0 = free slot */
+        char *task;             /* task id */
+        char *claimed;          /* its request's file name in claimed/ */
+        int status_fd;          /* done/<task>.part: sealrun's --status-fd */
+        int64_t started_ms;
+        int kill_stage;         /* 0 none, 1 SIGTERM sent, 2 sandbox killed, 3 sealrun killed */
+};
+
+struct pool {
+        struct pool_config cfg;
+        int incoming_fd, claimed_fd, done_fd;
+        char *incoming_path;
+        int key_dir_fd;         /* $CREDENTIALS_DIRECTORY or the key file's directory; -1 = no key */
+        char *key_name;
+        char *sealrun;          /* binary to run */
+        char *runtime_dir;      /* XDG_RUNTIME_DIR for sealrun (its slot files), or NULL */
+        struct pool_audit *audit;
+        struct pool_task *tasks;        /* cfg.max_tasks entries */
+        size_t running;
+};
+
+/* spool.c */
+int spool_open(struct pool *p, const char *dir, struct sr_error *e);
+/* Request files in incoming/, oldest first; *ret NULL-terminated, free with spool_names_free. */
+int spool_scan(struct pool *p, char ***ret);
+void spool_names_free(char **names);
+/* Move incoming/NAME to claimed/NAME. -ENOENT: someone else took it. */
+int spool_claim(struct pool *p, const char *name);
+/* Read and parse claimed/NAME. */
+int spool_read_request(struct pool *p, const char *name, struct pool_request *ret, struct sr_error *e);
+/* Done file name for a request: "<task>" when valid, else the request file's stem. */
+void spool_done_stem(const char *task, const char *name, char out[130]);
+/* True when done/<stem>.json or .part exists or the task is running. */
+bool spool_task_known(struct pool *p, const char *stem);
+/* A refused request: audit "deny", done/<stem>.json with the refusal, claimed file removed. */
+void spool_refuse(struct pool *p, const char *name, const char *task, const struct sr_error *why);
+/* Requests left in claimed/ by a pool that stopped mid-task: marked interrupted (75). */
+void spool_recover(struct pool *p);
+/* Finish done/<stem>.part: append a final status object when sealrun wrote none
+ * (exit_code and error describe why), then rename it to done/<stem>.json. */
+int spool_finish(struct pool *p, const char *stem, int status_fd, int exit_code, const char *error);
+
+/* run.c */
+int run_start(struct pool *p, const char *name, struct pool_request *rq, struct sr_error *e);
+/* Reap exited sealrun processes and record their status. */
+void run_reap(struct pool *p);
+/* Stop: stage 1 SIGTERM to every sealrun; 2 SIGKILL their sandboxes; 3 SIGKILL sealrun. */
+void run_stop(struct pool *p, int stage);
