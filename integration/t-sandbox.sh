@@ -34,7 +34,7 @@ ok "$([ -f "$T/rw/fromsandbox" ]; echo $?)" "a --bind write reaches the host dir
 
 # The payload's host-side identity is never host root.
 S1=$((100000 + $$ % 100000))
-srun --task sb2 -- /t/probe sleep "$S1" &
+"$SR" --policy "$TEST_POLICY" --ro-bind "$IBIN" /t -- /t/probe sleep "$S1" &
 SRPID=$!
 sleep 1
 PID=$(pgrep -f "^/t/probe sleep $S1" | head -n1)
