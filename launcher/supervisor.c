@@ -298,6 +298,8 @@ int supervisor_run(const struct cli *cli) {
                 r = seccomp_prepare(&t, &e);
         if (r >= 0)
                 r = cgroup_prepare(&t, &e);
+        if (r >= 0)
+                r = net_prepare(&t, &e);
         if (r >= 0 && audit_launch(&t) < 0)
                 r = sr_fail(&e, SR_EXIT_TEMPFAIL, EPIPE, "audit-unavailable", "audit collector did not acknowledge the launch event");
         if (r < 0) {
@@ -344,6 +346,7 @@ release:
                 audit_scrub(&t);
         creds_release(&t);
 out:
+        net_release(&t);
         audit_exit(&t);
         report(&t, code, &e);
         slot_release(&t);
