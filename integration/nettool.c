@@ -8,15 +8,17 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static int usage(void) {
         fprintf(stderr, "usage: nettool ifaces | addr IFNAME | self ADDR | connect ADDR PORT [TIMEOUT_MS]\n"
-                        "       | serve ADDR PORT COUNT [READY_FILE]\n");
+                        "       | serve ADDR PORT COUNT [READY_FILE] | userve NAME COUNT READY_FILE | uconnect NAME\n");
         return 2;
 }
 
@@ -190,6 +192,48 @@ static int cmd_serve(const char *addr, int port, int count, const char *ready) {
         return 0;
 }
 
+/* Abstract unix sockets belong to the network namespace: NAME is given
+ * without the leading NUL. */
+static socklen_t abstract_addr(const char *name, struct sockaddr_un *sa) {
+        memset(sa, 0, sizeof *sa);
+        sa->sun_family = AF_UNIX;
+        strncpy(sa->sun_path + 1, name, sizeof sa->sun_path - 2);
+        return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(sa->sun_path + 1));
+}
+
+static int cmd_userve(const char *name, int count, const char *ready) {
+        struct sockaddr_un sa;
+        socklen_t len = abstract_addr(name, &sa);
+        int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        FILE *f;
+        alarm(60);
+        if (l < 0 || bind(l, (struct sockaddr *)&sa, len) < 0 || listen(l, 4) < 0) {
+                fprintf(stderr, "nettool: userve @%s: %s\n", name, strerror(errno));
+                return 1;
+        }
+        if (!(f = fopen(ready, "w")) || fclose(f) != 0)
+                return 1;
+        for (int i = 0; i < count; i++) {
+                int a = accept(l, NULL, NULL);
+                if (a < 0 || write(a, "hello unix\n", 11) < 0)
+                        return 1;
+                close(a);
+        }
+        return 0;
+}
+
+static int cmd_uconnect(const char *name) {
+        struct sockaddr_un sa;
+        socklen_t len = abstract_addr(name, &sa);
+        int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (c < 0 || connect(c, (struct sockaddr *)&sa, len) < 0) {
+                printf("refused @%s: %s\n", name, strerror(errno));
+                return 1;
+        }
+        printf("connected @%s\n", name);
+        return 0;
+}
+
 int main(int argc, char **argv) {
         if (argc >= 2 && strcmp(argv[1], "ifaces") == 0)
                 return cmd_ifaces();
@@ -201,5 +245,9 @@ int main(int argc, char **argv) {
                 return cmd_connect(argv[2], atoi(argv[3]), argc == 5 ? atoi(argv[4]) : 2000);
         if ((argc == 5 || argc == 6) && strcmp(argv[1], "serve") == 0)
                 return cmd_serve(argv[2], atoi(argv[3]), atoi(argv[4]), argc == 6 ? argv[5] : NULL);
+        if (argc == 5 && strcmp(argv[1], "userve") == 0)
+                return cmd_userve(argv[2], atoi(argv[3]), argv[4]);
+        if (argc == 3 && strcmp(argv[1], "uconnect") == 0)
+                return cmd_uconnect(argv[2]);
         return usage();
 }
