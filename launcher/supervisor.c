@@ -295,11 +295,11 @@ int supervisor_run(const struct cli *cli) {
         if (r >= 0)
                 r = slot_acquire(&t, &e);
         if (r >= 0)
+                r = net_prepare(&t, &e);
+        if (r >= 0)
                 r = seccomp_prepare(&t, &e);
         if (r >= 0)
                 r = cgroup_prepare(&t, &e);
-        if (r >= 0)
-                r = net_prepare(&t, &e);
         if (r >= 0 && audit_launch(&t) < 0)
                 r = sr_fail(&e, SR_EXIT_TEMPFAIL, EPIPE, "audit-unavailable", "audit collector did not acknowledge the launch event");
         if (r < 0) {
