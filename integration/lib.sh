@@ -3,7 +3,7 @@
 set -u
 : "${SEALRUN_SRC:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${SEALRUN_BUILD:=$SEALRUN_SRC/build}"
-SR="$SEALRUN_BUILD/sealrun"
+SR="${SEALRUN_SR:-$SEALRUN_BUILD/sealrun}"   # SEALRUN_SR: the sanitizer build in make check
 SEALCTL="$SEALRUN_BUILD/sealctl"
 AUDITD="$SEALRUN_BUILD/sealrun-auditd"
 IBIN="$SEALRUN_BUILD/integration"

@@ -28,7 +28,7 @@ expect 125 "missing COMMAND" "missing command" -- --policy "$TEST_POLICY"
 expect 125 "--tenant.*slug" "bad tenant slug" -- --tenant "Acme!" -- true
 expect 125 "--tenant.*slug" "one-character slug" -- --tenant a -- true
 expect 125 "--timeout" "non-numeric timeout" -- --timeout soon -- true
-expect 125 "--status-fd 55: not an open" "closed status fd" -- --status-fd 55 -- true
+expect 125 "--status-fd 55: not an open" "closed status fd" -- --policy "$TEST_POLICY" --status-fd 55 -- true
 expect 125 "--pass-fd" "pass-fd 1" -- --pass-fd 1 -- true
 expect 125 "needs SRC and DST" "bind without DST" -- --bind /tmp
 expect 125 "cannot open policy" "missing policy file" -- --policy "$T/nope.json" -- true

@@ -33,12 +33,14 @@ is "$RC" 0 "--bind is writable"
 ok "$([ -f "$T/rw/fromsandbox" ]; echo $?)" "a --bind write reaches the host directory"
 
 # The payload's host-side identity is never host root.
-srun --task sb2 -- /t/probe sleep 2 &
+S1=$((100000 + $$ % 100000))
+srun --task sb2 -- /t/probe sleep "$S1" &
+SRPID=$!
 sleep 1
-PID=$(pgrep -f "^/t/probe sleep 2" | head -n1)
+PID=$(pgrep -f "^/t/probe sleep $S1" | head -n1)
 HUID=$(awk '/^Uid:/ {print $2}' "/proc/$PID/status" 2>/dev/null)
 if is_root; then is "$HUID" 65534 "seen from the host, the payload runs as nobody, not root"; else is "$HUID" "$(id -u)" "seen from the host, the payload runs as the caller"; fi
-wait
+kill "$SRPID"; wait
 
 # IPC isolation: a SysV segment made on the host is invisible inside.
 if command -v ipcmk >/dev/null 2>&1; then
