@@ -295,6 +295,8 @@ int supervisor_run(const struct cli *cli) {
         if (r >= 0)
                 r = slot_acquire(&t, &e);
         if (r >= 0)
+                r = net_prepare(&t, &e);
+        if (r >= 0)
                 r = seccomp_prepare(&t, &e);
         if (r >= 0)
                 r = cgroup_prepare(&t, &e);
@@ -344,6 +346,7 @@ release:
                 audit_scrub(&t);
         creds_release(&t);
 out:
+        net_release(&t);
         audit_exit(&t);
         report(&t, code, &e);
         slot_release(&t);
