@@ -474,8 +474,11 @@ static void test_namespaces(void **state) {
          * only with the namespace off: the two can never disagree */
         BAD("$.namespaces.net", "requires", DOC(",'namespaces':{'net':false}"));
         BAD("$.namespaces.net", "requires", DOC(",'namespaces':{'net':false},'network':{'mode':'none'}"));
-        BAD("$.network.mode", NULL, DOC(",'network':{'mode':'host'}"));
-        BAD("$.network.mode", NULL, DOC(",'namespaces':{'net':false},'network':{'mode':'host'}"));
+        BAD("$.network.mode", "requires", DOC(",'network':{'mode':'host'}"));
+        p = OK(DOC(",'namespaces':{'net':false},'network':{'mode':'host'}"));
+        assert_false(p->ns_net);
+        assert_int_equal(p->network.mode, NET_HOST);
+        policy_free(p);
         BAD("$.network.mode", "unknown mode", DOC(",'network':{'mode':'bridge'}"));
         OK_FREE(DOC(",'network':{}"));
 }
