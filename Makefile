@@ -112,9 +112,16 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/sealrun/policy $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/sealrun $(HELPER_BIN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 policy/stock/*.json $(DESTDIR)$(PREFIX)/share/sealrun/policy/
-	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	@if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
-	  install -d $(DESTDIR)/etc/systemd/system; install -m 0644 systemd/*.service systemd/*.socket $(DESTDIR)/etc/systemd/system/ 2>/dev/null || true; fi
+	$(if $(wildcard man/*.1),install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(wildcard man/*.8),install -d $(DESTDIR)$(PREFIX)/share/man/man8 && install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/)
+	@# systemd units (ExecStart= follows PREFIX), sysusers.d, the pool setup script, an empty audit allow map
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/sealrun
+	for u in systemd/*.service systemd/*.socket; do \
+	  sed 's,/usr/local/bin/,$(PREFIX)/bin/,g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u#systemd/} && \
+	  chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u#systemd/} || exit 1; done
+	install -m 0644 systemd/sealrun.sysusers.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/sealrun.conf
+	install -m 0755 helpers/pool/sealrun-pool-init $(DESTDIR)$(PREFIX)/sbin/
+	[ -e $(DESTDIR)/etc/sealrun/audit-allow.json ] || install -m 0644 systemd/audit-allow.json $(DESTDIR)/etc/sealrun/
 
 bench: all
 	@sh ./integration/bench.sh
