@@ -154,17 +154,19 @@ void cg1_kill(struct cgroup_ctx *c) {
                 cg_sleep_ms(2);
 }
 
-static bool drain(struct cgroup_ctx *c) {
+/* 0 once empty, -ETIMEDOUT, or -errno when the cgroup cannot be read. */
+static int drain(struct cgroup_ctx *c) {
         int fd = procs_fd(c);
         int64_t deadline = now_ms() + CG_DRAIN_MS, last_kill = now_ms();
         for (;;) {
                 _cleanup_free_ char *procs = NULL;
-                if (cg_read(fd, "cgroup.procs", &procs) < 0)
-                        return false;
+                int r = cg_read(fd, "cgroup.procs", &procs);
+                if (r < 0)
+                        return r;
                 if (!procs[0])
-                        return true;
+                        return 0;
                 if (now_ms() > deadline)
-                        return false;
+                        return -ETIMEDOUT;
                 if (now_ms() - last_kill > 200) {
                         cg1_kill(c);
                         last_kill = now_ms();
@@ -176,11 +178,12 @@ static bool drain(struct cgroup_ctx *c) {
 void cg1_release(struct cgroup_ctx *c, struct status *s) {
         int m = c->v1[CTRL_MEMORY].task_fd, a = c->v1[CTRL_CPUACCT].task_fd, p = c->v1[CTRL_PIDS].task_fd;
         int64_t v;
+        int r;
         if (procs_fd(c) < 0)
                 return;
         cg1_kill(c);
-        if (!drain(c))
-                fprintf(stderr, "sealrun: warning: v1 cgroups %s did not empty within %d ms\n", c->name, CG_DRAIN_MS);
+        if ((r = drain(c)) < 0)
+                fprintf(stderr, "sealrun: warning: v1 cgroups %s: not confirmed empty: %s\n", c->name, strerror(-r));
         if (m >= 0) {
                 if (cg_read_keyed(m, "memory.oom_control", "oom_kill") > 0)
                         s->oom_killed = true;
@@ -200,7 +203,7 @@ void cg1_release(struct cgroup_ctx *c, struct status *s) {
                 if (d->task_fd < 0)
                         continue;
                 if (!d->alias) {
-                        int r = cg_dir_remove(d, c->name);
+                        r = cg_dir_remove(d, c->name);
                         if (r < 0)
                                 fprintf(stderr, "sealrun: warning: cannot remove cgroup %s/%s: %s\n", d->path, c->name,
                                         strerror(-r));

@@ -161,22 +161,23 @@ void cg2_kill(struct cgroup_ctx *c) {
 }
 
 /* Wait for "populated 0" in cgroup.events (it raises POLLPRI on change). */
-static bool drain(struct cgroup_ctx *c) {
+/* 0 once empty, -ETIMEDOUT, or -errno when the cgroup cannot be read. */
+static int drain(struct cgroup_ctx *c) {
         _cleanup_close_ int fd = openat(c->v2.task_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
         int64_t deadline = now_ms() + CG_DRAIN_MS, last_kill = now_ms();
         if (fd < 0)
-                return false;
+                return -errno;
         for (;;) {
                 char buf[256];
                 ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
                 struct pollfd p = { .fd = fd, .events = POLLPRI };
                 if (n < 0)
-                        return false;
+                        return -errno;
                 buf[n] = 0;
                 if (cg_keyed_value(buf, "populated") == 0)
-                        return true;
+                        return 0;
                 if (now_ms() > deadline)
-                        return false;
+                        return -ETIMEDOUT;
                 if (now_ms() - last_kill > 500) {
                         cg2_kill(c);
                         last_kill = now_ms();
@@ -191,9 +192,9 @@ void cg2_release(struct cgroup_ctx *c, struct status *s) {
         if (c->v2.task_fd < 0)
                 return;
         cg2_kill(c);
-        if (!drain(c))
-                fprintf(stderr, "sealrun: warning: cgroup %s/%s did not empty within %d ms\n", c->v2.path, c->name,
-                        CG_DRAIN_MS);
+        if ((r = drain(c)) < 0)
+                fprintf(stderr, "sealrun: warning: cgroup %s/%s: not confirmed empty: %s\n", c->v2.path, c->name,
+                        strerror(-r));
         if (cg_read_keyed(c->v2.task_fd, "memory.events", "oom_kill") > 0 ||
             cg_read_keyed(c->v2.task_fd, "memory.events", "oom_group_kill") > 0)
                 s->oom_killed = true;
