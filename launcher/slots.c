@@ -67,9 +67,9 @@ int slot_open_dir(const char *parent, const char *sub, const char *tenant, int *
                 size_t pl = strlen(path);
                 int next;
                 snprintf(path + pl, sizeof path - pl, "/%s", comps[i]);
-                /* Intermediate levels 0755 (/run/sealrun also holds the audit
-                 * socket); the tenant's directory is private. */
-                if (mkdirat(cur, comps[i], last ? 0700 : 0755) < 0 && errno != EEXIST)
+                /* Root's intermediate levels 0755 (/run/sealrun also holds
+                 * the audit socket); everything else is private. */
+                if (mkdirat(cur, comps[i], last || geteuid() != 0 ? 0700 : 0755) < 0 && errno != EEXIST)
                         return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "cannot create %s: %s", path, strerror(errno));
                 next = openat(cur, comps[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (next < 0)
