@@ -4,7 +4,7 @@
 # cgroup: limits refused (77, how to get one), optional limits reported.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-resources.sh"
-plan 25
+plan 27
 ID="res$$"
 MODE=$(cgroup_mode)
 diag "cgroup mode for uid $(id -u): $MODE"
@@ -12,7 +12,8 @@ diag "cgroup mode for uid $(id -u): $MODE"
 if [ "$MODE" = none ]; then
         for what in "memory hog OOM-killed" "oom_killed in the status" "exit 137" "memory peak" \
                     "small allocation survives" "fork bomb stopped" "pids_peak" "host can still fork" \
-                    "cpu quota" "cpu usage about half a core" "usage reported by the cgroup" "no task cgroup left"; do
+                    "cpu quota" "cpu usage about half a core" "usage reported by the cgroup" "no task cgroup left" \
+                    "SIGKILLed supervisor leaves its cgroup" "the next launch collects it"; do
                 skip "$what: no writable cgroup for uid $(id -u) on this host (root, or a delegated cgroup v2, needed)"
         done
 else
@@ -47,6 +48,15 @@ else
         ok "$([ "$(jget "$STATUS" '.cpu_user_ms + .cpu_sys_ms')" -ge 200 ] && [ "$(jget "$STATUS" .cgroup)" = "$MODE" ]; echo $?)" \
            "usage comes from the $MODE cgroup"
         is "$(left_cgroups "$ID")" 0 "no task cgroup left behind"
+
+        # A SIGKILLed supervisor cannot remove its cgroup: the next launch does.
+        "$SR" --policy "$TEST_POLICY" --task "$ID-dead" --ro-bind "$IBIN" /t -- /t/probe sleep 60 &
+        DP=$!
+        sleep 0.5; kill -KILL "$DP"; wait "$DP" 2>/dev/null
+        ok "$([ "$(left_cgroups "$ID-dead")" -ge 1 ]; echo $?)" "a SIGKILLed supervisor leaves its task cgroup"
+        sleep 3.2
+        srun -- /bin/true
+        is "$(left_cgroups "$ID-dead")" 0 "the next launch removes them (unlocked, older than 3 s)"
 fi
 
 # Timeouts kill everything, with or without a cgroup (the pid namespace).

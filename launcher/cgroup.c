@@ -212,8 +212,6 @@ static void ctx_free(struct cgroup_ctx *c) {
                         close(dirs[i]->task_fd);
                 free(dirs[i]->path);
         }
-        if (c->lock_fd >= 0)
-                close(c->lock_fd);
         free(c);
 }
 
@@ -221,7 +219,7 @@ static struct cgroup_ctx *ctx_new(void) {
         struct cgroup_ctx *c = calloc(1, sizeof *c);
         if (!c)
                 return NULL;
-        c->v2.base_fd = c->v2.task_fd = c->lock_fd = -1;
+        c->v2.base_fd = c->v2.task_fd = -1;
         for (int k = 0; k < CTRL_COUNT; k++)
                 c->v1[k].base_fd = c->v1[k].task_fd = -1;
         return c;
@@ -268,6 +266,12 @@ static int prepare(struct task *t, const struct cg_layout *l, struct sr_error *e
         r = plan_limits(t, c, c->mode == CG_V2 ? c->v2.path : "the v1 hierarchies", e);
         if (r < 0)
                 return r;
+        /* Task dirs of supervisors that were SIGKILLed are removed by the next one. */
+        if (c->mode == CG_V2)
+                cg_gc(&c->v2);
+        for (int k = 0; c->mode == CG_V1 && k < CTRL_COUNT; k++)
+                if (c->have[k] && !c->v1[k].alias && c->v1[k].base_fd >= 0)
+                        cg_gc(&c->v1[k]);
         if (c->mode == CG_V2)
                 r = cg2_create(c, t, e);
         else if (c->mode == CG_V1)

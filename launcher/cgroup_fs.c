@@ -1,6 +1,7 @@
 /* Cgroup file helpers: read/write control files by dir fd, kill listed processes, create/remove task dirs. */
 #include "launcher/cgroup_impl.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -155,70 +156,113 @@ bool cg_host_has_swap(void) {
         return nl && nl[1];
 }
 
-int cg_dir_remove(struct cg_dir *d, const char *name) {
+/* rmdir a task dir below base_fd once it is empty; its processes are killed
+ * first (a stale one's, or stragglers right after a kill). */
+int cg_reap(int base_fd, const char *name) {
+        _cleanup_close_ int fd = openat(base_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
         /* rmdir is refused (EBUSY) until the last task has left; right after a
          * kill the kernel may still be finishing exits. */
         for (int i = 0; i < 200; i++) {
-                if (unlinkat(d->base_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+                if (unlinkat(base_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
                         return 0;
                 if (errno != EBUSY)
                         return -errno;
-                cg_kill_procs(d->task_fd >= 0 ? d->task_fd : d->base_fd);
+                cg_kill_procs(fd);
                 cg_sleep_ms(10);
         }
         return -EBUSY;
 }
 
-/* An existing task dir of our name: a live task (its supervisor holds the
- * flock, or it is brand new) → -EBUSY; a dead supervisor's leftover → removed. */
-static int remove_stale(struct cg_dir *d, const char *name, bool primary) {
-        _cleanup_close_ int fd = openat(d->base_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        struct stat st;
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (primary) {
-                if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                        return -EBUSY;
-                if (fstat(fd, &st) < 0 || time(NULL) - st.st_ctim.tv_sec < CG_STALE_MIN_AGE_S)
-                        return -EBUSY;
-        }
-        for (int i = 0; i < 100 && cg_kill_procs(fd) > 0; i++)
-                cg_sleep_ms(5);
-        struct cg_dir tmp = { .base_fd = d->base_fd, .task_fd = fd };
-        return cg_dir_remove(&tmp, name);
+int cg_dir_remove(struct cg_dir *d) {
+        int r;
+        if (d->task_fd < 0)
+                return 0;
+        r = cg_reap(d->base_fd, d->name);
+        /* closing the dir fd drops the flock that marked it live */
+        close(d->task_fd);
+        d->task_fd = -1;
+        return r;
 }
 
-int cg_dir_create(struct cg_dir *d, const char *name, int *lock_fd, struct sr_error *e) {
-        int r = 0;
+/* Every task dir is flock-ed by its supervisor for its whole life. Unlocked
+ * and older than a few seconds (not between another supervisor's mkdir and
+ * flock) means its supervisor died: returns the dir's fd, locked by us now. */
+static int stale_lock(int base_fd, const char *name) {
+        _cleanup_close_ int fd = openat(base_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return -EBUSY;
+        if (fstat(fd, &st) < 0 || time(NULL) - st.st_ctim.tv_sec < CG_STALE_MIN_AGE_S)
+                return -EBUSY;
+        return TAKE_FD(fd);
+}
+
+static int make_dir(struct cg_dir *d, const char *name) {
         for (int attempt = 0; attempt < 2; attempt++) {
-                if (mkdirat(d->base_fd, name, 0755) == 0) {
-                        r = 0;
-                        break;
-                }
-                r = -errno;
-                if (r != -EEXIST)
-                        break;
-                r = remove_stale(d, name, lock_fd != NULL);
-                if (r < 0)
-                        break;
-                r = -EEXIST;
+                int fd;
+                if (mkdirat(d->base_fd, name, 0755) == 0)
+                        return 0;
+                if (errno != EEXIST)
+                        return -errno;
+                fd = stale_lock(d->base_fd, name);
+                if (fd < 0)
+                        return fd == -ENOENT ? -EAGAIN : fd;
+                cg_reap(d->base_fd, name);
+                close(fd);
         }
-        if (r == -EBUSY || r == -EEXIST)
-                return sr_fail(e, SR_EXIT_TEMPFAIL, EBUSY, "task-busy",
-                               "cgroup %s/%s exists: a task with this id is running (use a unique --task)", d->path, name);
+        return -EBUSY;
+}
+
+int cg_dir_create(struct cg_dir *d, const char *name, struct sr_error *e) {
+        int r;
+        snprintf(d->name, sizeof d->name, "%s", name);
+        r = make_dir(d, d->name);
+        if (r == -EBUSY || r == -EAGAIN) {
+                /* Another live task uses this id (task ids are the caller's;
+                 * two workers may reuse one): this supervisor's own name. */
+                snprintf(d->name, sizeof d->name, "%s.%d", name, (int)getpid());
+                r = make_dir(d, d->name);
+        }
         if (r < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot create cgroup %s/%s: %s", d->path, name, strerror(-r));
-        d->task_fd = openat(d->base_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (d->task_fd < 0) {
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot create cgroup %s/%s: %s", d->path, d->name,
+                               strerror(-r));
+        d->task_fd = openat(d->base_fd, d->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (d->task_fd < 0 || flock(d->task_fd, LOCK_EX | LOCK_NB) < 0) {
                 r = -errno;
-                unlinkat(d->base_fd, name, AT_REMOVEDIR);
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot open cgroup %s/%s: %s", d->path, name, strerror(-r));
-        }
-        if (lock_fd) {
-                *lock_fd = fcntl(d->task_fd, F_DUPFD_CLOEXEC, 3);
-                if (*lock_fd < 0 || flock(*lock_fd, LOCK_EX | LOCK_NB) < 0)
-                        return sr_fail(e, SR_EXIT_TEMPFAIL, EBUSY, "task-busy",
-                                       "cgroup %s/%s is taken by another supervisor (use a unique --task)", d->path, name);
+                unlinkat(d->base_fd, d->name, AT_REMOVEDIR);
+                if (d->task_fd >= 0)
+                        close(d->task_fd);
+                d->task_fd = -1;
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot open cgroup %s/%s: %s", d->path, d->name,
+                               strerror(-r));
         }
         return 0;
+}
+
+void cg_gc(struct cg_dir *d) {
+        int dfd = fcntl(d->base_fd, F_DUPFD_CLOEXEC, 3), n = 0;
+        DIR *dir = dfd >= 0 ? fdopendir(dfd) : NULL;
+        struct dirent *de;
+        if (!dir) {
+                if (dfd >= 0)
+                        close(dfd);
+                return;
+        }
+        /* bounded: a launch never spends long cleaning up after others */
+        while ((de = readdir(dir)) && n < 32) {
+                int fd;
+                if (de->d_type != DT_DIR || strncmp(de->d_name, "task-", 5) != 0)
+                        continue;
+                fd = stale_lock(d->base_fd, de->d_name);
+                if (fd < 0)
+                        continue;
+                cg_reap(d->base_fd, de->d_name);
+                close(fd);
+                n++;
+        }
+        closedir(dir);
 }

@@ -16,6 +16,7 @@ struct cg_dir {
         int base_fd;        /* our own cgroup (the delegated one), -1 = unusable */
         int task_fd;        /* task-<id>, -1 = not created */
         char *path;         /* base path, for messages */
+        char name[192];     /* task dir: task-<id>, or task-<id>.<pid> when a live task has that id */
         bool alias;         /* v1: same hierarchy as an earlier controller (cpu,cpuacct) */
 };
 
@@ -27,7 +28,6 @@ struct cgroup_ctx {
         bool have[CTRL_COUNT];      /* controller usable for this task in the chosen mode */
         bool enforce[LIM_COUNT];    /* limits to write */
         bool swap_unlimited_ok;     /* default swap on a kernel without swap accounting */
-        int lock_fd;                /* flock on the primary task dir: a live task's name is taken */
 };
 
 /* Small file helpers relative to a cgroup dir fd: 0 or -errno. */
@@ -40,11 +40,16 @@ int64_t cg_read_keyed(int dirfd, const char *file, const char *key);
 /* One round: SIGKILL every process listed in cgroup.procs, through pidfds
  * confirmed still listed (no pid-reuse kills). Returns how many were listed. */
 int cg_kill_procs(int dirfd);
-/* Create name under d->base_fd (stale leftovers of a dead supervisor are
- * removed); the primary dir is also flock-ed into *lock_fd. */
-int cg_dir_create(struct cg_dir *d, const char *name, int *lock_fd, struct sr_error *e);
-/* rmdir name under d (retrying while the kernel still tears it down). */
-int cg_dir_remove(struct cg_dir *d, const char *name);
+/* Create the task dir under d->base_fd and flock it for the task's life (a
+ * dead supervisor's leftover of that name is removed; a live task's is not:
+ * then the name gets ".<pid>"). */
+int cg_dir_create(struct cg_dir *d, const char *name, struct sr_error *e);
+/* Kill what is left in d's task dir, rmdir it, close it. */
+int cg_dir_remove(struct cg_dir *d);
+/* Kill and rmdir base_fd/name. */
+int cg_reap(int base_fd, const char *name);
+/* Remove task dirs of dead supervisors below d's base (unlocked and not brand new). */
+void cg_gc(struct cg_dir *d);
 bool cg_host_has_swap(void);
 /* Is word an element of the list separated by sep (or newlines)? */
 bool cg_has_word(const char *list, const char *word, char sep);

@@ -60,7 +60,7 @@ static int set_limit(struct cgroup_ctx *c, int k, const char *file, uint64_t val
         int r = cg_writef(c->v1[k].task_fd, file, "%llu", (unsigned long long)val);
         if (r < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot set %s/%s/%s to %llu: %s", c->v1[k].path,
-                               c->name, file, (unsigned long long)val, strerror(-r));
+                               c->v1[k].name, file, (unsigned long long)val, strerror(-r));
         return 0;
 }
 
@@ -90,20 +90,20 @@ static int set_swap(struct cgroup_ctx *c, struct task *t, struct sr_error *e) {
 
 int cg1_create(struct cgroup_ctx *c, struct task *t, struct sr_error *e) {
         const struct policy_limits *l = &t->pol->limits;
-        bool locked = false;
         int r;
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
                 int k = order[i];
                 struct cg_dir *d = &c->v1[k];
                 if (!c->have[k] || d->alias)
                         continue;
-                if ((r = cg_dir_create(d, c->name, locked ? NULL : &c->lock_fd, e)) < 0)
+                if ((r = cg_dir_create(d, c->name, e)) < 0)
                         return r;
-                locked = true;
         }
         for (int k = 0; k < CTRL_COUNT; k++)
-                if (c->v1[k].alias && c->have[k] && c->v1[owner_of(c, k)].task_fd >= 0)
+                if (c->v1[k].alias && c->have[k] && c->v1[owner_of(c, k)].task_fd >= 0) {
                         c->v1[k].task_fd = fcntl(c->v1[owner_of(c, k)].task_fd, F_DUPFD_CLOEXEC, 3);
+                        memcpy(c->v1[k].name, c->v1[owner_of(c, k)].name, sizeof c->v1[k].name);
+                }
         /* memory before memsw: the kernel keeps memory <= memsw at every step */
         if (c->enforce[LIM_MEMORY] && (r = set_limit(c, CTRL_MEMORY, "memory.limit_in_bytes", l->memory, e)) < 0)
                 return r;
@@ -128,7 +128,7 @@ int cg1_attach(struct cgroup_ctx *c, pid_t pid, struct sr_error *e) {
                 r = cg_writef(d->task_fd, "cgroup.procs", "%d", (int)pid);
                 if (r < 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot move the sandbox (pid %d) into %s/%s: %s",
-                                       (int)pid, d->path, c->name, strerror(-r));
+                                       (int)pid, d->path, d->name, strerror(-r));
         }
         return 0;
 }
@@ -202,13 +202,10 @@ void cg1_release(struct cgroup_ctx *c, struct status *s) {
                 struct cg_dir *d = &c->v1[order[i]];
                 if (d->task_fd < 0)
                         continue;
-                if (!d->alias) {
-                        r = cg_dir_remove(d, c->name);
-                        if (r < 0)
-                                fprintf(stderr, "sealrun: warning: cannot remove cgroup %s/%s: %s\n", d->path, c->name,
-                                        strerror(-r));
-                }
-                close(d->task_fd);
-                d->task_fd = -1;
+                if (d->alias) {
+                        close(d->task_fd);
+                        d->task_fd = -1;
+                } else if ((r = cg_dir_remove(d)) < 0)
+                        fprintf(stderr, "sealrun: warning: cannot remove cgroup %s/%s: %s\n", d->path, d->name, strerror(-r));
         }
 }

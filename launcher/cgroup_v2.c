@@ -101,7 +101,7 @@ static int enable_controllers(struct cgroup_ctx *c, struct sr_error *e) {
 static int set_limit(struct cgroup_ctx *c, const char *file, const char *val, struct sr_error *e) {
         int r = cg_write(c->v2.task_fd, file, val);
         if (r < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot set %s/%s/%s to %s: %s", c->v2.path, c->name,
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot set %s/%s/%s to %s: %s", c->v2.path, c->v2.name,
                                file, val, strerror(-r));
         return 0;
 }
@@ -110,7 +110,7 @@ int cg2_create(struct cgroup_ctx *c, struct task *t, struct sr_error *e) {
         const struct policy_limits *l = &t->pol->limits;
         char v[64];
         int r;
-        if ((r = enable_controllers(c, e)) < 0 || (r = cg_dir_create(&c->v2, c->name, &c->lock_fd, e)) < 0)
+        if ((r = enable_controllers(c, e)) < 0 || (r = cg_dir_create(&c->v2, c->name, e)) < 0)
                 return r;
         if (c->enforce[LIM_MEMORY]) {
                 snprintf(v, sizeof v, "%llu", (unsigned long long)l->memory);
@@ -193,7 +193,7 @@ void cg2_release(struct cgroup_ctx *c, struct status *s) {
                 return;
         cg2_kill(c);
         if ((r = drain(c)) < 0)
-                fprintf(stderr, "sealrun: warning: cgroup %s/%s: not confirmed empty: %s\n", c->v2.path, c->name,
+                fprintf(stderr, "sealrun: warning: cgroup %s/%s: not confirmed empty: %s\n", c->v2.path, c->v2.name,
                         strerror(-r));
         if (cg_read_keyed(c->v2.task_fd, "memory.events", "oom_kill") > 0 ||
             cg_read_keyed(c->v2.task_fd, "memory.events", "oom_group_kill") > 0)
@@ -207,9 +207,7 @@ void cg2_release(struct cgroup_ctx *c, struct status *s) {
                 s->cpu_user_ms = v / 1000;
         if ((v = cg_read_keyed(c->v2.task_fd, "cpu.stat", "system_usec")) >= 0)
                 s->cpu_sys_ms = v / 1000;
-        r = cg_dir_remove(&c->v2, c->name);
+        r = cg_dir_remove(&c->v2);
         if (r < 0)
-                fprintf(stderr, "sealrun: warning: cannot remove cgroup %s/%s: %s\n", c->v2.path, c->name, strerror(-r));
-        close(c->v2.task_fd);
-        c->v2.task_fd = -1;
+                fprintf(stderr, "sealrun: warning: cannot remove cgroup %s/%s: %s\n", c->v2.path, c->v2.name, strerror(-r));
 }

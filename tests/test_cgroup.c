@@ -237,14 +237,34 @@ static void test_fake_v2_controller_missing(void **state) {
         snprintf(p, sizeof p, "%s/task-ut-fake", dir);
         assert_int_equal(stat(p, &st), 0);
 
-        /* the same task id while that one lives: busy (75), never shared */
+        /* the same task id while that one lives: never shared, never
+         * removed; the second gets a name of its own */
         struct fixture g;
+        char q[200];
         fx_init(&g, "ut-fake", "{}");
-        assert_true(cgroup_prepare_layout(&g.t, &l, &err) < 0);
-        assert_int_equal(err.exit_code, SR_EXIT_TEMPFAIL);
-        assert_string_equal(err.reason, "task-busy");
+        assert_int_equal(cgroup_prepare_layout(&g.t, &l, &err), 0);
+        snprintf(q, sizeof q, "%s/task-ut-fake.%d", dir, (int)getpid());
+        assert_int_equal(stat(q, &st), 0);
         fx_done(&g);
+        assert_true(stat(q, &st) < 0);
         assert_int_equal(stat(p, &st), 0);     /* the live one's dir was not touched */
+
+        /* a dead supervisor's dir (unlocked, old) is collected by the next
+         * prepare; an unlocked brand-new one (another supervisor between
+         * mkdir and flock) is not */
+        char old[200], young[200];
+        snprintf(old, sizeof old, "%s/task-dead", dir);
+        snprintf(young, sizeof young, "%s/task-young", dir);
+        assert_int_equal(mkdir(old, 0755), 0);
+        sleep(3);
+        assert_int_equal(mkdir(young, 0755), 0);
+        fx_init(&g, "ut-gc", "{}");
+        assert_int_equal(cgroup_prepare_layout(&g.t, &l, &err), 0);
+        assert_true(stat(old, &st) < 0);
+        assert_int_equal(stat(young, &st), 0);
+        assert_int_equal(stat(p, &st), 0);     /* locked: live */
+        fx_done(&g);
+        rmdir(young);
 
         fx_done(&f);
         assert_true(stat(p, &st) < 0);         /* removed on release */
