@@ -2,7 +2,9 @@
  *   hog mem MB         touch MB MiB of anonymous memory, print "survived"
  *   hog forks N        fork up to N sleeping children, print how many forks succeeded
  *   hog spin MS [P]    P processes (default 2) burn CPU for MS ms of wall time
- *   hog escape S       double-fork into a new session, everyone ignores SIGTERM, sleep S s */
+ *   hog escape S       double-fork into a new session, everyone ignores SIGTERM, sleep S s
+ *   hog runas UID GID CMD...   (root, VM tier) drop to UID/GID, no groups, exec CMD */
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,18 @@ static int escape(long s) {
         return 0;
 }
 
+static int runas(char **argv) {
+        uid_t u = (uid_t)strtoul(argv[0], NULL, 10);
+        gid_t g = (gid_t)strtoul(argv[1], NULL, 10);
+        if (setgroups(0, NULL) < 0 || setresgid(g, g, g) < 0 || setresuid(u, u, u) < 0) {
+                perror("runas");
+                return 125;
+        }
+        execvp(argv[2], argv + 2);
+        perror(argv[2]);
+        return 127;
+}
+
 int main(int argc, char **argv) {
         long a = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
         if (argc > 2 && strcmp(argv[1], "mem") == 0)
@@ -84,6 +98,8 @@ int main(int argc, char **argv) {
                 return spin(a, argc > 3 ? strtol(argv[3], NULL, 10) : 2);
         if (argc > 2 && strcmp(argv[1], "escape") == 0)
                 return escape(a);
-        fprintf(stderr, "usage: hog mem MB | forks N | spin MS [P] | escape S\n");
+        if (argc > 4 && strcmp(argv[1], "runas") == 0)
+                return runas(argv + 2);
+        fprintf(stderr, "usage: hog mem MB | forks N | spin MS [P] | escape S | runas UID GID CMD...\n");
         return 64;
 }
