@@ -4,13 +4,13 @@
 # cgroup: limits refused (77, how to get one), optional limits reported.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-resources.sh"
-plan 27
+plan 28
 ID="res$$"
 MODE=$(cgroup_mode)
 diag "cgroup mode for uid $(id -u): $MODE"
 
 if [ "$MODE" = none ]; then
-        for what in "memory hog OOM-killed" "oom_killed in the status" "exit 137" "memory peak" \
+        for what in "memory hog OOM-killed" "oom_killed in the status" "exit 137" "memory peak" "limit escape" \
                     "small allocation survives" "fork bomb stopped" "pids_peak" "host can still fork" \
                     "cpu quota" "cpu usage about half a core" "usage reported by the cgroup" "no task cgroup left" \
                     "SIGKILLed supervisor leaves its cgroup" "the next launch collects it"; do
@@ -24,6 +24,12 @@ else
         is "$(jget "$STATUS" .signal)" 9 "status signal 9"
         ok "$([ "$(jget "$STATUS" .memory_peak_kb)" -le 66560 ] && [ "$(jget "$STATUS" .memory_peak_kb)" -ge 32768 ]; echo $?)" \
            "memory_peak_kb near the 64M limit ($(jget "$STATUS" .memory_peak_kb))"
+        # Escape attempt: raise our own limit through a cgroupfs mounted inside.
+        POLICY=$P srun --task "$ID-esc" -- /bin/sh -c 'mkdir -p /tmp/cg
+                mount -t cgroup2 none /tmp/cg 2>/dev/null && echo max > /tmp/cg/memory.max
+                mount -t cgroup -o memory none /tmp/cg 2>/dev/null && echo -1 > /tmp/cg/memory.limit_in_bytes
+                exec /t/hog mem 256'
+        is "$RC:$(jget "$STATUS" .oom_killed)" "137:true" "the payload cannot lift its limit by mounting cgroupfs (still OOM-killed)"
         POLICY=$P srun --task "$ID-small" -- $HOG mem 16
         ok "$([ "$RC" = 0 ] && [ "$OUT" = survived ] && [ "$(jget "$STATUS" .oom_killed)" = false ]; echo $?)" \
            "16M under a 64M limit runs, oom_killed false"
