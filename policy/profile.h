@@ -57,6 +57,10 @@ int key_format(const struct sr_key *k, struct secmem *m, char **ret, size_t *ret
  * caller or root; public keys must not be group/world-writable. `name` is
  * used in messages. Errors exit 125 (bad usage) except `expect` mismatches. */
 int key_load_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e);
+/* Parse without the mode/owner checks: for a descriptor already checked by
+ * key_check_fd in another process (the sandbox sees other owners' ids as
+ * the overflow id). */
+int key_read_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e);
 int key_load_path(const char *path, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e);
 /* Read the id of a pool secret key file without reading the secret (pread
  * of the fixed-length prefix). Mode/owner checks as for key_load_fd. */

@@ -186,7 +186,7 @@ static int key_parse_line(const char *name, char *line, size_t len, enum key_kin
         return 0;
 }
 
-int key_load_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e) {
+int key_read_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e) {
         bool secret = kind_is_secret(expect);
         char pub_buf[KEY_LINE_MAX + 1], *buf = pub_buf;
         size_t len = 0;
@@ -194,8 +194,6 @@ int key_load_fd(int fd, const char *name, enum key_kind expect, struct secmem *m
 
         if (sodium_init() < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "crypto", "libsodium failed to initialise");
-        if ((r = key_check_fd(fd, name, secret, e)) < 0)
-                return r;
         if (secret && !(buf = secmem_alloc(m, KEY_LINE_MAX + 1)))
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: cannot allocate locked memory for the key", name);
         r = pread_all(fd, buf, KEY_LINE_MAX + 1, &len);
@@ -210,6 +208,11 @@ int key_load_fd(int fd, const char *name, enum key_kind expect, struct secmem *m
         if (secret)
                 secmem_release(m, buf);
         return r;
+}
+
+int key_load_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e) {
+        int r = key_check_fd(fd, name, kind_is_secret(expect), e);
+        return r < 0 ? r : key_read_fd(fd, name, expect, m, ret, e);
 }
 
 int key_load_path(const char *path, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e) {
