@@ -140,7 +140,7 @@ static int open_key(struct task *t, struct sr_error *e) {
         return 0;
 }
 
-int creds_prepare(struct task *t, struct sr_error *e) {
+static int prepare(struct task *t, struct sr_error *e) {
         _cleanup_(secmem_destroyp) struct secmem *m = NULL;
         _cleanup_close_ int pfd = -1;
         const struct cli *c = t->cli;
@@ -203,6 +203,14 @@ int creds_prepare(struct task *t, struct sr_error *e) {
         /* the mountpoint must exist before the sandbox root turns read-only */
         mounts_add_mountpoint(t, pol_credentials_dir(&t->pol->credentials));
         return 0;
+}
+
+int creds_prepare(struct task *t, struct sr_error *e) {
+        /* a refusal ends the run before creds_release would be reached */
+        int r = prepare(t, e);
+        if (r < 0)
+                creds_release(t);
+        return r;
 }
 
 int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {

@@ -231,8 +231,11 @@ int key_peek_id(int fd, const char *name, uint8_t id[KEY_ID_BYTES], struct sr_er
         size_t len = 0;
         int r;
 
-        if ((r = key_check_fd(fd, name, true, e)) < 0)
-                return r;
+        struct stat st;
+        /* pread below: the child reads the same open file from offset 0 */
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: key is not a regular file (pass a file or a memfd, not a pipe)", name);
+        /* the kind first, so a public key given as --key is named as such */
         if ((r = pread_all(fd, prefix, plen, &len)) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "key", "%s: cannot read key: %s", name, strerror(-r));
         if (len != plen || memcmp(prefix, KEY_MAGIC " ", sizeof(KEY_MAGIC)) != 0)
@@ -245,5 +248,5 @@ int key_peek_id(int fd, const char *name, uint8_t id[KEY_ID_BYTES], struct sr_er
         hex[KEY_ID_HEX - 1] = 0;
         if (key_id_parse(hex, id) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: key id must be 16 lowercase hex digits", name);
-        return 0;
+        return key_check_fd(fd, name, true, e);
 }
