@@ -372,10 +372,13 @@ int creds_stage(struct task *t, struct sr_error *e) {
         /* env strings must outlive this frame (until execve): a second arena */
         if (secmem_new(CREDS_ARENA_LIMIT, &envm) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "credentials", "libsodium failed to initialise");
-        r = env_set_plain(t, envm, "CREDENTIALS_DIRECTORY", dir);
+        r = 0;
         for (size_t i = 0; r == 0 && n_env && i < plain.n_creds; i++)
                 if (selected(t, &plain.creds[i]) && delivered_as_env(t, &plain.creds[i]))
                         r = env_put(t, envm, &plain.creds[i]);
+        /* last, so that no credential can point it elsewhere */
+        if (r == 0)
+                r = env_set_plain(t, envm, "CREDENTIALS_DIRECTORY", dir);
         if (r < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "credentials", "cannot build the environment in locked memory");
         /* m (plaintext, values, the key) is wiped and unmapped on return */

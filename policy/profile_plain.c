@@ -136,6 +136,43 @@ static int parse_doc(struct jx *x, struct secmem *m, json_t *root, struct profil
         return 0;
 }
 
+/* jx_load, minus its stack copy of the error: jansson's error text quotes
+ * the input near the error, and this input is secret. The depth limit is
+ * jx_load's, applied by parsing a copy of the structure only. */
+static int plain_load(struct jx *x, const uint8_t *buf, size_t len, json_t **ret) {
+        json_error_t je;
+        json_t *v;
+        int depth = 0, max_depth = 0;
+        bool in_str = false;
+        for (size_t i = 0; i < len; i++) {
+                uint8_t c = buf[i];
+                if (in_str) {
+                        if (c == '\\')
+                                i++;
+                        else if (c == '"')
+                                in_str = false;
+                } else if (c == '"')
+                        in_str = true;
+                else if (c == '{' || c == '[') {
+                        if (++depth > max_depth)
+                                max_depth = depth;
+                } else if (c == '}' || c == ']')
+                        depth--;
+        }
+        if (max_depth > 32)
+                return jx_fail(x, "$", "document nested deeper than 32 levels");
+        v = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &je);
+        if (!v) {
+                char p[64];
+                snprintf(p, sizeof p, "line %d column %d", je.line, je.column);
+                sodium_memzero(&je, sizeof je);
+                return jx_fail(x, p, "invalid JSON");
+        }
+        sodium_memzero(&je, sizeof je);
+        *ret = v;
+        return 0;
+}
+
 int profile_plain_parse(const char *name, struct secmem *m, const uint8_t *buf, size_t len, int exit_code,
                         struct profile_plain *ret, struct sr_error *e) {
         struct jx x = { .file = name, .e = e, .exit_code = exit_code, .secret = true };
@@ -144,7 +181,7 @@ int profile_plain_parse(const char *name, struct secmem *m, const uint8_t *buf, 
         int r;
 
         secmem_json_push(m);
-        r = jx_load(&x, (const char *)buf, len, &root);
+        r = plain_load(&x, buf, len, &root);
         if (r == 0)
                 r = parse_doc(&x, m, root, &p);
         json_decref(root);
