@@ -37,12 +37,12 @@ run() {
         rc=$?
 }
 # The refusal is clean: one line on stderr, no payload run, no secret shown,
-# and (unless after=1) nothing cloned: the status has no "running" line.
+# and (unless after=1) nothing cloned: no "running" line, and pid 0 in the status.
 clean() {
         [ "$(wc -l < "$T/err")" -eq 1 ] || return 1
         [ ! -s "$T/out" ] || return 1
         ! grep -qF -e "$CANARY" -e FIXTURE-CANARY "$T/err" "$T/status" || return 1
-        [ "${after:-0}" = 1 ] || [ "$(wc -l < "$T/status")" -eq 1 ] || return 1
+        [ "${after:-0}" = 1 ] || { [ "$(wc -l < "$T/status")" -eq 1 ] && grep -q '"pid":0,' "$T/status"; } || return 1
 }
 # expect CODE REGEX DESCRIPTION PROFILE [args...]
 expect() {

@@ -3,7 +3,7 @@
 # when asked and allowed), nothing of them reaches the worker, the supervisor
 # or a host file, and after release the mount and every copy are gone.
 . "$(dirname "$0")/lib.sh"
-plan 33
+plan 34
 
 MEMSCAN="$IBIN/memscan"
 # Canaries are made by subprocesses straight into files: this shell (the
@@ -78,6 +78,13 @@ POLICY="$T/env.json" srun --tenant acme --profile "$T/acme.sealed" --key "$T/acm
         umount "$d" 2>/dev/null && echo unmounted
         echo done'
 is "$OUT" "done" "payload cannot write, create, remove, chmod, remount or unmount its credentials"
+
+# Sandbox init still holds the key's fd and the envelope: the payload cannot reach them.
+srun --tenant acme --profile "$T/acme.sealed" --key "$T/acme.key" --trust "$T/issuer.pub" -- /bin/sh -c '
+        ls /proc/1/fd 2>/dev/null | wc -l
+        for f in /proc/1/fd/* /proc/1/mem /proc/1/environ; do cat "$f" 2>/dev/null; done
+        echo end'
+is "$(echo "$OUT" | tr '\n' ' ')" "0 end " "payload cannot read sandbox init's fds (the pool key), memory or environ"
 
 # --key-fd works too, and the fd does not reach the payload (no env
 # delivery here: the probe prints its environment into this shell).
