@@ -20,24 +20,29 @@ fi
 
 mkdir -p "$out"
 cflags="-std=gnu11 -D_GNU_SOURCE -I$src -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -DSEALRUN_VERSION=\"fuzz\" -DSEALRUN_DATADIR=\"/nonexistent\" $(pkg-config --cflags libsodium jansson)"
-libs="$(pkg-config --libs libsodium jansson)"
+        -DSEALRUN_VERSION=\"fuzz\" -DSEALRUN_DATADIR=\"/nonexistent\" $(pkg-config --cflags libseccomp libcap libsodium jansson)"
+libs="$(pkg-config --libs libseccomp libcap libsodium jansson)"
 # the parsers and what they call: every policy/ source (small, no launcher code)
 policy_src=$(ls "$src"/policy/*.c)
 
-for target in envelope plaintext; do
+# every tests/fuzz/fuzz_NAME.c is a target; its seeds (if any) are in tests/fuzz/seeds/NAME/
+targets=$(cd "$src/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
+for target in $targets; do
         # shellcheck disable=SC2086
         $CC $cflags -o "$out/fuzz_$target" "$src/tests/fuzz/fuzz_$target.c" $policy_src $libs
 done
 
 # seed corpora from the committed sample
-mkdir -p "$out/corpus_envelope" "$out/corpus_plaintext"
+for target in $targets; do
+        mkdir -p "$out/corpus_$target"
+        [ -d "$src/tests/fuzz/seeds/$target" ] && cp "$src/tests/fuzz/seeds/$target/"* "$out/corpus_$target/" 2>/dev/null || true
+done
 cp "$src/tests/data/sample.sealed" "$out/corpus_envelope/sample"
 cp "$src/tests/data/sample.plain.json" "$out/corpus_plaintext/sample"
 [ -d "$src/tests/fuzz/dict" ] && dict_opt=1 || dict_opt=
 
 status=0
-for target in envelope plaintext; do
+for target in $targets; do
         echo "fuzz: fuzz_$target for ${secs}s"
         set -- -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1
         [ -n "$dict_opt" ] && [ -f "$src/tests/fuzz/dict/json.dict" ] && set -- "$@" -dict="$src/tests/fuzz/dict/json.dict"
