@@ -102,6 +102,7 @@ integration: all $(BUILD)/san/sealrun
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@sh ./tests/fuzz/run.sh 5
 	@$(MAKE) --no-print-directory integration
 
 demo: deps
@@ -122,6 +123,12 @@ install: all
 	install -m 0644 systemd/sealrun.sysusers.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/sealrun.conf
 	install -m 0755 helpers/pool/sealrun-pool-init $(DESTDIR)$(PREFIX)/sbin/
 	[ -e $(DESTDIR)/etc/sealrun/audit-allow.json ] || install -m 0644 systemd/audit-allow.json $(DESTDIR)/etc/sealrun/
+
+vm-check: all
+	@sh ./integration/vm/run.sh
+
+fuzz:
+	@sh ./tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
 bench: all
 	@sh ./integration/bench.sh
