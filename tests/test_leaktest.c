@@ -275,6 +275,7 @@ static const char SMAPS[] =
         "7ffd3a1c5000-7ffd3a1e6000 rw-p 00000000 00:00 0                          [stack]\n"
         "Size:                132 kB\n"
         "Rss:                  20 kB\n"
+        "Swap:                  4 kB\n"
         "VmFlags: rd wr mr mw me gd ac\n";
 
 static void test_smaps_flags(void **state) {
@@ -284,6 +285,8 @@ static void test_smaps_flags(void **state) {
         assert_int_equal(n, 2);
         assert_int_equal(m[0].rss_kb, 8);
         assert_int_equal(m[1].rss_kb, 20);
+        assert_int_equal(m[0].swap_kb, -1);
+        assert_int_equal(m[1].swap_kb, 4);
         assert_true(map_has_flag(&m[0], "dd"));
         assert_true(map_has_flag(&m[0], "lo"));
         assert_true(map_has_flag(&m[0], "sd"));

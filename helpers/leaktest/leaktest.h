@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "policy/util.h"
 
@@ -115,6 +116,7 @@ struct map_entry {
         char perms[5];
         char path[256];
         int64_t rss_kb;        /* -1 when the source had no Rss line (maps) */
+        int64_t swap_kb;       /* -1 when the source had no Swap line */
         char flags[160];       /* smaps VmFlags, "" when absent */
 };
 
@@ -148,6 +150,8 @@ struct row {
         size_t n_places;
 };
 
+#define REPORT_MAX_ROWS 256
+
 struct report {
         struct row *rows;
         size_t n;
@@ -165,3 +169,127 @@ void report_print_table(FILE *f, const struct report *r);
 void report_print_json(FILE *f, const struct report *r);
 void report_free(struct report *r);
 const char *vector_name(int vector);
+
+/* ---- the run's state and where hits go (lt.c) ---- */
+
+#define LT_MAX_OWNERS 16
+#define LT_MAX_CANARIES 96
+#define LT_PLACES_PER_ROW 40
+
+/* A profile's canaries belong to an owner: a tenant's working profile ("a"),
+ * or a profile that must be refused ("tampered"), whose canaries must then
+ * appear nowhere at all. */
+struct owner {
+        char name[24];
+        char tenant[64];
+        size_t hits;           /* places where any of its canaries was found */
+        struct place first;
+};
+
+struct lt {
+        struct canary canaries[LT_MAX_CANARIES];
+        size_t n_canaries;
+        bool nowhere[LT_MAX_CANARIES];   /* must not reach even its own sandbox (ungranted scope) */
+        size_t forbidden[LT_MAX_CANARIES];        /* places where it was found and must not be */
+        struct place first_forbidden[LT_MAX_CANARIES];
+        struct owner owners[LT_MAX_OWNERS];
+        size_t n_owners;
+        struct scanner scanner;
+        bool scanner_ready;
+        struct report report;
+        /* options */
+        bool json, keep, verbose;
+        const char *sealrun, *sealctl, *auditd;
+        char self_exe[4096];
+        char dir[4096];        /* the run's private directory */
+        time_t started;
+};
+
+int lt_owner_new(struct lt *lt, const char *name, const char *tenant);
+/* A new canary of `owner` for credential `name`; text or binary. Index, or -errno. */
+int lt_canary_new(struct lt *lt, int owner, const char *name, bool binary);
+int lt_scanner_build(struct lt *lt);
+void lt_free(struct lt *lt);
+
+/* Where the hits of one scan go: a forbidden hit becomes a FAIL place on
+ * `row`; canaries of `allowed_owner` are tolerated (a payload's own
+ * credentials in the payload) unless marked nowhere. */
+struct sink {
+        struct lt *lt;
+        struct row *row;
+        struct place base;     /* pid, what, file: filled by the caller */
+        int allowed_owner;     /* -1: nothing is allowed here */
+        bool allow_nowhere;    /* the decrypting process: even the ungranted ones */
+        /* memory scans: the mappings, so a hit names its mapping */
+        const struct map_entry *maps;
+        size_t n_maps;
+        /* the decrypting process: allowed hits must sit in dd (and lo) pages */
+        struct row *row_dd, *row_lo;
+        size_t forbidden, allowed;
+};
+
+void sink_init(struct sink *k, struct lt *lt, struct row *row, pid_t pid, const char *what, const char *file, int allowed_owner);
+int sink_hit(void *ud, size_t canary, enum lt_enc enc, uint64_t off);
+/* Scan one buffer into a sink. */
+void sink_scan(struct sink *k, const void *buf, size_t len);
+
+/* ---- processes (proc.c) ---- */
+
+struct proc_info {
+        pid_t pid, ppid;
+        char comm[20];
+};
+
+/* Read /proc/PID/<name> whole (up to max bytes). -ENOENT/-ESRCH: gone; -EACCES/-EPERM: not readable. */
+int proc_read(pid_t pid, const char *name, size_t max, char **ret, size_t *ret_len);
+/* Scan /proc/PID/<name> (environ, cmdline). 0, or -errno as proc_read. */
+int proc_scan_file(struct sink *k, pid_t pid, const char *name);
+
+struct mem_stats {
+        uint64_t scanned, skipped_big_rss_kb;
+        size_t maps, skipped_big;
+};
+/* Scan every readable, resident mapping of pid through /proc/PID/mem. */
+int proc_scan_mem(struct sink *k, pid_t pid, struct mem_stats *st);
+/* Scan the contents of the regular files (memfds included) open in pid;
+ * names every fd in *ret_list (malloc'd text, "fd -> target" lines) when non-NULL. */
+int proc_scan_fds(struct sink *k, pid_t pid, char **ret_list);
+/* 1 when a process with the target's own uid/gid and no capabilities can
+ * read its /proc/PID/environ (the target is dumpable), 0 when not, -errno
+ * when that cannot be told (gone; not root and not the same uid). */
+int proc_dumpable_probe(pid_t pid);
+/* RLIMIT_CORE of pid from /proc/PID/limits (UINT64_MAX = unlimited). */
+int proc_rlimit_core(pid_t pid, uint64_t *soft, uint64_t *hard);
+/* uid line of /proc/PID/status: real, effective. */
+int proc_uids(pid_t pid, uid_t *ruid, uid_t *euid, gid_t *egid);
+/* Snapshot of every process. */
+int proc_table(struct proc_info **ret, size_t *ret_n);
+bool proc_is_descendant(const struct proc_info *t, size_t n, pid_t pid, pid_t ancestor);
+pid_t proc_first_child(const struct proc_info *t, size_t n, pid_t parent);
+/* Memory cgroup limits of pid: 1 when swap is limited to 0 (v2 memory.swap.max
+ * = 0, or v1 memsw limit equal to the memory limit), 0 otherwise. */
+int proc_swap_limited(pid_t pid);
+bool host_has_swap(void);
+
+/* ---- files (files.c) ---- */
+
+struct walk_stats {
+        size_t dirs, names, scanned, unreadable, skipped_big;
+        uint64_t bytes;
+};
+
+/* Walk root: every entry's name is scanned, and the contents of regular
+ * files whose ctime or mtime is at or after `since`: a canary made for this
+ * run can only be in a file written during it. */
+int files_walk(struct sink *k, const char *root, time_t since, struct walk_stats *st);
+/* Scan one regular file's contents. */
+int files_scan_one(struct sink *k, const char *path);
+
+/* ---- internal modes of the same binary ---- */
+
+/* Inside the sandbox: report what the payload sees and dump everything it can read. */
+int payload_main(int argc, char **argv);
+/* The fleet worker stand-in: runs sealrun once, reports, waits to be released. */
+int worker_main(int argc, char **argv);
+/* A planted leak for --self-test: holds the canary bytes it reads on stdin. */
+int hold_main(int argc, char **argv);

@@ -29,11 +29,24 @@ static bool parse_header(const char *line, size_t len, struct map_entry *m) {
         m->inode = ino;
         memcpy(m->perms, perms, 5);
         m->rss_kb = -1;
+        m->swap_kb = -1;
         const char *p = buf + consumed;
         while (*p == ' ' || *p == '\t')
                 p++;
         snprintf(m->path, sizeof m->path, "%s", p);
         return true;
+}
+
+/* " 1234 kB" -> 1234, -1 when there is no number. */
+static int64_t kb_value(const char *p, size_t n) {
+        char num[24];
+        size_t k = 0, j = 0;
+        while (k < n && p[k] == ' ')
+                k++;
+        while (k < n && j + 1 < sizeof num && isdigit((unsigned char)p[k]))
+                num[j++] = p[k++];
+        num[j] = '\0';
+        return j > 0 ? strtoll(num, NULL, 10) : -1;
 }
 
 int maps_parse(const char *text, size_t len, struct map_entry **ret, size_t *ret_n) {
@@ -65,15 +78,9 @@ int maps_parse(const char *text, size_t len, struct map_entry **ret, size_t *ret
                 if (n == 0)
                         continue;   /* a key line before any header: ignore */
                 if (ll > 4 && strncmp(line, "Rss:", 4) == 0) {
-                        char num[32];
-                        size_t k = 4, j = 0;
-                        while (k < ll && line[k] == ' ')
-                                k++;
-                        while (k < ll && j + 1 < sizeof num && isdigit((unsigned char)line[k]))
-                                num[j++] = line[k++];
-                        num[j] = '\0';
-                        if (j > 0)
-                                v[n - 1].rss_kb = strtoll(num, NULL, 10);
+                        v[n - 1].rss_kb = kb_value(line + 4, ll - 4);
+                } else if (ll > 5 && strncmp(line, "Swap:", 5) == 0) {
+                        v[n - 1].swap_kb = kb_value(line + 5, ll - 5);
                 } else if (ll > 8 && strncmp(line, "VmFlags:", 8) == 0) {
                         size_t k = 8;
                         while (k < ll && line[k] == ' ')
