@@ -271,6 +271,8 @@ static void worker_line(struct fleet *f, struct task *t, char *line) {
                 snprintf(t->worker_fds + l, sizeof t->worker_fds - l, "%s%s", l ? ", " : "", line + 3);
         } else if (strcmp(line, "done") == 0) {
                 t->worker_done = true;
+        } else if (strncmp(line, "error ", 6) == 0) {
+                snprintf(t->worker_error, sizeof t->worker_error, "%s", line + 6);
         }
 }
 

@@ -70,6 +70,7 @@ struct task {
         bool started, exited, worker_done, dump_done, released, inject_seen, exit_event_seen;
         int exit_code;
         char worker_fds[1024];
+        char worker_error[160];   /* the worker's "error ..." line */
         char *rep;             /* the payload's "R" lines */
         size_t rep_len;
         char out[PATH_MAX], err[PATH_MAX], status[PATH_MAX];

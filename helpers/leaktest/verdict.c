@@ -125,7 +125,8 @@ void verdict_task(struct fleet *f, struct task *t) {
         if (t->kind == TK_REFUSE) {
                 mark(f, t->row);
                 if (!t->exited)
-                        fail(f, t->row, 0, NULL, "task %s: sealrun did not run", t->id);
+                        fail(f, t->row, 0, NULL, "task %s: sealrun did not run%s%s", t->id, t->worker_error[0] ? ": " : "",
+                             t->worker_error);
                 else if (t->exit_code != t->expect_exit)
                         fail(f, t->row, t->supervisor, t->err, "task %s: sealrun exited %d, expected %d", t->id, t->exit_code,
                              t->expect_exit);
@@ -134,7 +135,7 @@ void verdict_task(struct fleet *f, struct task *t) {
                 return;
         }
         if (!t->exited) {
-                why_not(f, t->row, "sealrun did not run for task %s", t->id);
+                why_not(f, t->row, "sealrun did not run for task %s%s%s", t->id, t->worker_error[0] ? ": " : "", t->worker_error);
                 return;
         }
         mark(f, t->row);

@@ -66,14 +66,14 @@ int worker_main(int argc, char **argv) {
         fd_err = open_out(err);
         fd_status = open_out(status);
         if (fd_out < 0 || fd_err < 0 || fd_status < 0) {
-                printf("error opening outputs: %s\n", strerror(errno));
+                printf("error the worker cannot open its output files: %s\n", strerror(errno));
                 return 1;
         }
         if (key_file) {
                 /* as a fleet worker does: the key reaches sealrun as an fd */
                 fd_key = high(open(key_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
                 if (fd_key < 0) {
-                        printf("error opening key: %s\n", strerror(errno));
+                        printf("error the worker cannot open the pool key %s: %s\n", key_file, strerror(errno));
                         return 1;
                 }
                 args[na++] = (char *)"--key-fd";
