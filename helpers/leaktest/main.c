@@ -64,7 +64,7 @@ static int normal_run(struct lt *lt) {
         for (size_t i = 0; i < 3; i++)
                 if (!executable(paths[i])) {
                         why_not(&f, i == 2 ? R_AUDITD : R_SETUP, "%s is missing: %s", tools[i], paths[i]);
-                        missing = true;
+                        missing |= i < 2;
                 }
         r = setup_profiles(&f);
         if (r == 0 && !missing)
