@@ -62,6 +62,7 @@ static const char *const ROW_TEXT[R__MAX] = {
         [R_FC_REVOKED] = "revoked profile: refused (77), payload never ran, its canaries nowhere",
         [R_FC_FOREIGN] = "another tenant's profile with this pool's key: refused (77), nothing anywhere",
         [R_FC_FOREIGN_KEY] = "another tenant's profile and key under this tenant: refused (77), nothing anywhere",
+        [R_FC_WRONG_POOL] = "this tenant's profile sealed to another pool's key: refused (77), nothing anywhere",
         [R_FC_UNTRUSTED] = "profile signed by an untrusted issuer: refused (77), nothing anywhere",
         [R_FC_DOWN] = "audit collector down (required): refused (75), payload never ran, nothing anywhere",
 };
@@ -82,7 +83,7 @@ static const int ROW_VECTOR[R__MAX] = {
         [R_CROSS_AB] = 10, [R_CROSS_BA] = 10, [R_CROSS_SCOPE] = 10,
         [R_UNITS] = 11,
         [R_FC_TAMPERED] = 12, [R_FC_EXPIRED] = 12, [R_FC_REVOKED] = 12, [R_FC_FOREIGN] = 12, [R_FC_FOREIGN_KEY] = 12,
-        [R_FC_UNTRUSTED] = 12, [R_FC_DOWN] = 12,
+        [R_FC_WRONG_POOL] = 12, [R_FC_UNTRUSTED] = 12, [R_FC_DOWN] = 12,
 };
 
 void fleet_rows(struct fleet *f, struct report *r) {
@@ -547,6 +548,7 @@ int fleet_run(struct fleet *f) {
         fleet_add_task(f, "lt-fc-revoked", TK_REFUSE, prof(f, "revoked"), "lt-a", "a", R_FC_REVOKED, 77);
         fleet_add_task(f, "lt-fc-foreign", TK_REFUSE, prof(f, "foreign"), "lt-a", "a", R_FC_FOREIGN, 77);
         fleet_add_task(f, "lt-fc-foreign-key", TK_REFUSE, prof(f, "foreign"), "lt-a", "b", R_FC_FOREIGN_KEY, 77);
+        fleet_add_task(f, "lt-fc-wrong-pool", TK_REFUSE, prof(f, "wrongpool"), "lt-a", "a", R_FC_WRONG_POOL, 77);
         fleet_add_task(f, "lt-fc-untrusted", TK_REFUSE, prof(f, "untrusted"), "lt-a", "a", R_FC_UNTRUSTED, 77);
         t = fleet_add_task(f, "lt-fc-down", TK_REFUSE, prof(f, "down"), "lt-a", "a", R_FC_DOWN, 75);
         t->collector_down = true;

@@ -20,7 +20,7 @@ enum rid {
         R_OUTPUT,
         R_CROSS_AB, R_CROSS_BA, R_CROSS_SCOPE,
         R_UNITS,
-        R_FC_TAMPERED, R_FC_EXPIRED, R_FC_REVOKED, R_FC_FOREIGN, R_FC_FOREIGN_KEY, R_FC_UNTRUSTED, R_FC_DOWN,
+        R_FC_TAMPERED, R_FC_EXPIRED, R_FC_REVOKED, R_FC_FOREIGN, R_FC_FOREIGN_KEY, R_FC_WRONG_POOL, R_FC_UNTRUSTED, R_FC_DOWN,
         R__MAX,
 };
 
@@ -91,9 +91,9 @@ struct fleet {
         char why[R__MAX][160];     /* why a row could not be checked */
         char note[R__MAX][200];    /* what a passing row saw */
         uint64_t bytes[R__MAX];    /* bytes scanned for the row */
-        struct profile profiles[10];
+        struct profile profiles[16];
         size_t n_profiles;
-        struct task tasks[12];
+        struct task tasks[16];
         size_t n_tasks;
         struct proxy proxy;
         pid_t auditd;

@@ -34,12 +34,12 @@ static void look_file(struct fleet *f, enum rid r, pid_t pid, const char *role, 
         mark(f, r);
 }
 
-static void look_mem(struct fleet *f, enum rid r, pid_t pid, const char *role, int allowed, struct sink *extra) {
+static int look_mem(struct fleet *f, enum rid r, pid_t pid, const char *role, int allowed, struct sink *extra) {
         struct sink k;
         struct mem_stats st;
         char what[96];
         if (!alive(pid))
-                return;
+                return -ESRCH;
         snprintf(what, sizeof what, "%s mem", role);
         sink_init(&k, f->lt, f->rows[r], pid, what, NULL, allowed);
         if (extra) {
@@ -50,7 +50,7 @@ static void look_mem(struct fleet *f, enum rid r, pid_t pid, const char *role, i
         int e = proc_scan_mem(&k, pid, &st);
         if (e < 0) {
                 if (e == -ESRCH || e == -ENOENT)
-                        return;
+                        return e;
                 note(f, r, "%s memory: %s", role, errtext(e));
         }
         if (st.skipped_big)
@@ -62,6 +62,7 @@ static void look_mem(struct fleet *f, enum rid r, pid_t pid, const char *role, i
                 extra->forbidden += k.forbidden;
         }
         mark(f, r);
+        return e;
 }
 
 static void look_fds(struct fleet *f, pid_t pid, const char *role, int allowed) {
@@ -108,12 +109,19 @@ void check_decrypter(struct fleet *f, struct task *t, pid_t p, bool honor_swap_l
         struct sink x = { .allow_nowhere = true, .row_dd = f->rows[R_CORE_DD] };
         x.row_lo = limited ? NULL : f->rows[R_SWAP_PAGES];
         look_file(f, R_ENV_INIT, p, "decrypting process", "environ", -1);
-        look_mem(f, R_MEM_PAYLOAD, p, "decrypting process", owner, &x);
+        int e = look_mem(f, R_MEM_PAYLOAD, p, "decrypting process", owner, &x);
         look_fds(f, p, "decrypting process", owner);
-        if (x.allowed > 0)
-                note(f, R_CORE_DD, "plaintext seen %zu time(s) in the decrypting process, task %s", x.allowed, t->id);
-        mark(f, R_CORE_DD);
-        mark(f, R_SWAP_PAGES);
+        if (e == -EACCES || e == -EPERM) {
+                /* not dumpable, so this uid cannot read its pages or their flags */
+                why_not(f, R_CORE_DD, "not applicable: uid %u cannot read the decrypting process (it is not dumpable); "
+                        "run as root to check its pages", (unsigned)getuid());
+                why_not(f, R_SWAP_PAGES, "not applicable: uid %u cannot read the decrypting process (it is not dumpable); "
+                        "run as root to check its pages", (unsigned)getuid());
+        } else if (e == 0) {
+                note(f, R_CORE_DD, "task %s: plaintext seen %zu time(s) in the decrypting process", t->id, x.allowed);
+                mark(f, R_CORE_DD);
+                mark(f, R_SWAP_PAGES);
+        }
         if (limited)
                 note(f, R_SWAP_PAGES, "task %s: swap limited to 0 by its memory cgroup", t->id);
         if (!host_has_swap())

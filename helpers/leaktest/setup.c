@@ -230,6 +230,7 @@ int setup_profiles(struct fleet *f) {
         add_profile(f, "expired", "lt-a", 1, "a", "issuer", "+1s", REFUSED_CREDS, ELEMENTSOF(REFUSED_CREDS));
         add_profile(f, "revoked", "lt-a", 7, "a", "issuer", "+1h", REFUSED_CREDS, ELEMENTSOF(REFUSED_CREDS));
         add_profile(f, "foreign", "lt-b", 1, "b", "issuer", "+1h", REFUSED_CREDS, ELEMENTSOF(REFUSED_CREDS));
+        add_profile(f, "wrongpool", "lt-a", 1, "b", "issuer", "+1h", REFUSED_CREDS, ELEMENTSOF(REFUSED_CREDS));
         add_profile(f, "untrusted", "lt-a", 1, "a", "issuer2", "+1h", REFUSED_CREDS, ELEMENTSOF(REFUSED_CREDS));
         add_profile(f, "down", "lt-a", 1, "a", "issuer", "+1h", REFUSED_CREDS, ELEMENTSOF(REFUSED_CREDS));
         for (size_t i = 0; i < f->n_profiles; i++)
@@ -304,7 +305,7 @@ int setup_auditd(struct fleet *f) {
         /* unprivileged, the collector accepts events only from uids it is told of */
         FILE *a = fopen(allow, "we");
         if (a) {
-                fprintf(a, "%u lt-a lt-b\n", (unsigned)getuid());
+                fprintf(a, "{\"version\":1,\"allow\":[{\"uid\":%u,\"tenants\":[\"lt-a\",\"lt-b\"]}]}\n", (unsigned)getuid());
                 fclose(a);
         }
         int logfd = open(f->tools_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);

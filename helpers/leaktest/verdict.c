@@ -168,9 +168,13 @@ void verdict_walk(struct fleet *f, enum rid r, const char *dir, time_t since) {
         struct sink k;
         struct walk_stats st = { 0 };
         sink_init(&k, f->lt, f->rows[r], 0, "file", NULL, -1);
-        if (files_walk(&k, dir, since, &st) < 0) {
-                if (errno != ENOENT)
-                        note(f, r, "%s: %s", dir, strerror(errno));
+        int e = files_walk(&k, dir, since, &st);
+        if (e < 0) {
+                if (e == -ENOENT || e == -ENOTDIR)
+                        return;
+                /* there, but closed to this uid: so it is to a sealrun run by this uid */
+                note(f, r, "%s: not readable by uid %u", dir, (unsigned)getuid());
+                mark(f, r);
                 return;
         }
         mark(f, r);
