@@ -209,6 +209,9 @@ int lt_owner_new(struct lt *lt, const char *name, const char *tenant);
 /* A new canary of `owner` for credential `name`; text or binary. Index, or -errno. */
 int lt_canary_new(struct lt *lt, int owner, const char *name, bool binary);
 int lt_scanner_build(struct lt *lt);
+/* Cut every canary (in any encoding) out of a string: "[label as enc]" instead. */
+void lt_redact(const struct lt *lt, char *s, size_t size);
+void lt_redact_report(const struct lt *lt, struct report *rep);
 void lt_free(struct lt *lt);
 
 /* Where the hits of one scan go: a forbidden hit becomes a FAIL place on

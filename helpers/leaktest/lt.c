@@ -115,3 +115,55 @@ int sink_hit(void *ud, size_t canary, enum lt_enc enc, uint64_t off) {
 void sink_scan(struct sink *k, const void *buf, size_t len) {
         scan_buffer(&k->lt->scanner, buf, len, 0, sink_hit, k);
 }
+
+struct redact {
+        const struct lt *lt;
+        size_t n;
+        struct { uint64_t at; size_t len; size_t canary; enum lt_enc enc; } h[8];
+};
+
+static int redact_hit(void *ud, size_t canary, enum lt_enc enc, uint64_t off) {
+        struct redact *r = ud;
+        uint8_t tmp[ENC_OUT_MAX(CANARY_MAX_LEN)];
+        const struct canary *c = &r->lt->canaries[canary];
+        if (r->n < ELEMENTSOF(r->h))
+                r->h[r->n++] = (typeof(r->h[0])){ off, enc_render(enc, c->val, c->len, tmp), canary, enc };
+        sodium_memzero(tmp, sizeof tmp);
+        return 0;
+}
+
+/* A place may name a file whose name is itself a canary: cut such spans. */
+void lt_redact(const struct lt *lt, char *s, size_t size) {
+        struct redact r = { .lt = lt };
+        char out[1024];
+        size_t o = 0, i = 0, len = strlen(s);
+        if (!lt->scanner_ready || len == 0)
+                return;
+        scan_buffer(&lt->scanner, (const uint8_t *)s, len, 0, redact_hit, &r);
+        if (r.n == 0)
+                return;
+        for (size_t k = 0; k < r.n; k++) {
+                if (r.h[k].at < i)
+                        continue;
+                size_t keep = (size_t)r.h[k].at - i;
+                o += (size_t)snprintf(out + o, o < sizeof out ? sizeof out - o : 0, "%.*s[%s as %s]", (int)keep, s + i,
+                                      lt->canaries[r.h[k].canary].label, enc_name(r.h[k].enc));
+                i = (size_t)r.h[k].at + r.h[k].len;
+        }
+        if (o < sizeof out)
+                snprintf(out + o, sizeof out - o, "%s", s + i);
+        snprintf(s, size, "%s", out);
+        sodium_memzero(out, sizeof out);
+}
+
+void lt_redact_report(const struct lt *lt, struct report *rep) {
+        for (size_t i = 0; i < rep->n; i++) {
+                struct row *row = &rep->rows[i];
+                lt_redact(lt, row->check, sizeof row->check);
+                lt_redact(lt, row->detail, sizeof row->detail);
+                for (size_t k = 0; k < row->n_places; k++) {
+                        lt_redact(lt, row->places[k].what, sizeof row->places[k].what);
+                        lt_redact(lt, row->places[k].file, sizeof row->places[k].file);
+                }
+        }
+}

@@ -76,6 +76,15 @@ static void look_fds(struct fleet *f, pid_t pid, const char *role, int allowed) 
         mark(f, R_FD_HOST);
 }
 
+/* Still sealrun's own code (forked, not yet exec'd): the decrypting
+ * process between its "inject" and the execve of the payload. */
+static bool runs_sealrun(struct fleet *f, pid_t pid) {
+        struct stat a, b;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+        return stat(path, &a) == 0 && stat(f->lt->sealrun, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static pid_t task_init(struct task *t, const struct proc_info *pt, size_t np) {
         if (t->init > 0 && proc_is_descendant(pt, np, t->init, t->supervisor))
                 return t->init;
@@ -254,7 +263,7 @@ void sample_running(struct fleet *f) {
                         else if (p == init)
                                 role = "sandbox init";
                         else if (init > 0 && proc_is_descendant(pt, np, p, init))
-                                role = "payload";
+                                role = runs_sealrun(f, p) ? "decrypting process" : "payload";
                 }
                 if (!role) {
                         /* every other process: its environment only */
@@ -277,6 +286,8 @@ void sample_running(struct fleet *f) {
                         look_file(f, R_ENV_SUP, p, role, "environ", -1);
                         look_mem(f, R_MEM_SUP, p, role, -1, NULL);
                         look_fds(f, p, role, -1);
+                } else if (strcmp(role, "decrypting process") == 0) {
+                        check_decrypter(f, owner_task, p, true);
                 } else if (strcmp(role, "sandbox init") == 0) {
                         look_file(f, R_ENV_INIT, p, role, "environ", -1);
                         look_mem(f, R_MEM_INIT, p, role, -1, NULL);
