@@ -9,7 +9,9 @@
 
 /* The helper's pure modules are compiled into this test directly. */
 #include "helpers/leaktest/canary.c"
+#include "helpers/leaktest/lt.c"
 #include "helpers/leaktest/maps.c"
+#include "helpers/leaktest/report.c"
 #include "helpers/leaktest/scan.c"
 
 struct hit {
@@ -297,12 +299,142 @@ static void test_smaps_flags(void **state) {
         free(m);
 }
 
+/* The kernel's own smaps text: libsodium's guarded allocation is marked
+ * MADV_DONTDUMP ("dd"), a malloc'd buffer is not. */
+static void test_smaps_live(void **state) {
+        uint8_t *secret = sodium_malloc(64);
+        uint8_t *plain = malloc(64);
+        FILE *f = fopen("/proc/self/smaps", "re");
+        char *text = NULL;
+        size_t cap = 0, n;
+        struct map_entry *m;
+        assert_non_null(secret);
+        assert_non_null(f);
+        FILE *mem = open_memstream(&text, &cap);
+        char buf[4096];
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+                fwrite(buf, 1, n, mem);
+        fclose(f);
+        fclose(mem);
+        assert_int_equal(maps_parse(text, cap, &m, &n), 0);
+        assert_true(n > 5);
+        const struct map_entry *ms = maps_find(m, n, (uint64_t)(uintptr_t)secret);
+        const struct map_entry *mp = maps_find(m, n, (uint64_t)(uintptr_t)plain);
+        assert_non_null(ms);
+        assert_non_null(mp);
+        assert_true(map_has_flag(ms, "dd"));
+        assert_false(map_has_flag(mp, "dd"));
+        assert_true(ms->rss_kb >= 0);
+        free(m);
+        free(text);
+        free(plain);
+        sodium_free(secret);
+}
+
+/* Where a hit goes: a tenant's own canary is tolerated where allowed, an
+ * ungranted one nowhere (except in the decrypting process), another
+ * tenant's never; the decrypting process's plaintext must sit in dd+lo pages. */
+static void test_sink_rules(void **state) {
+        static struct lt lt;
+        struct report rep = { 0 };
+        memset(&lt, 0, sizeof lt);
+        int a = lt_owner_new(&lt, "a", "lt-a"), b = lt_owner_new(&lt, "b", "lt-b");
+        int ca = lt_canary_new(&lt, a, "tok", false), cn = lt_canary_new(&lt, a, "ungranted", false);
+        int cb = lt_canary_new(&lt, b, "tok", true);
+        assert_true(ca >= 0 && cn >= 0 && cb >= 0);
+        lt.nowhere[cn] = true;
+        assert_int_equal(lt_scanner_build(&lt), 0);
+        assert_int_equal(lt.canaries[cb].len, CANARY_BIN_LEN);
+        assert_string_equal(lt.canaries[ca].label, "a/tok");
+
+        uint8_t buf[256];
+        memset(buf, '.', sizeof buf);
+        memcpy(buf + 10, lt.canaries[ca].val, lt.canaries[ca].len);
+        memcpy(buf + 60, lt.canaries[cn].val, lt.canaries[cn].len);
+        memcpy(buf + 120, lt.canaries[cb].val, lt.canaries[cb].len);
+
+        struct row *r = report_add(&rep, 3, V_PASS, "payload memory");
+        struct sink k;
+        sink_init(&k, &lt, r, 42, "payload mem", NULL, a);
+        sink_scan(&k, buf, sizeof buf);
+        assert_int_equal(k.allowed, 1);      /* its own */
+        assert_int_equal(k.forbidden, 2);    /* the ungranted one and b's */
+        assert_int_equal(r->v, V_FAIL);
+        assert_int_equal(r->n_places, 2);
+        assert_int_equal(r->places[0].pid, 42);
+        assert_int_equal(r->places[0].offset, 60);
+        assert_string_equal(r->places[0].cred, "a/ungranted");
+        assert_string_equal(r->places[1].cred, "b/tok");
+        assert_string_equal(r->places[1].enc, "raw");
+        assert_int_equal(lt.forbidden[cn], 1);
+        assert_int_equal(lt.forbidden[ca], 0);
+        assert_int_equal(lt.owners[b].hits, 1);
+
+        /* the decrypting process: the ungranted one is allowed, but only in dd+lo pages */
+        struct row *dd = report_add(&rep, 4, V_PASS, "dd"), *lo = report_add(&rep, 7, V_PASS, "lo");
+        struct row *r2 = report_add(&rep, 3, V_PASS, "decrypter");
+        struct map_entry maps[2] = { { .start = 0, .end = 100, .perms = "rw-p", .flags = "rd wr lo dd" },
+                                     { .start = 100, .end = 256, .perms = "rw-p", .flags = "rd wr" } };
+        sink_init(&k, &lt, r2, 7, "decrypting process mem", NULL, a);
+        k.allow_nowhere = true;
+        k.row_dd = dd;
+        k.row_lo = lo;
+        k.maps = maps;
+        k.n_maps = 2;
+        sink_scan(&k, buf, sizeof buf);
+        assert_int_equal(k.allowed, 2);
+        assert_int_equal(dd->n_places, 0);   /* both at 10 and 60: in the dd+lo mapping */
+        assert_int_equal(r2->n_places, 1);   /* b's canary */
+        memcpy(buf + 200, lt.canaries[ca].val, lt.canaries[ca].len);
+        sink_scan(&k, buf, sizeof buf);
+        assert_int_equal(dd->n_places, 1);   /* the copy at 200 lies in plain pages */
+        assert_int_equal(lo->n_places, 1);
+        assert_int_equal(dd->places[0].offset, 200);
+        assert_int_equal(dd->v, V_FAIL);
+        report_free(&rep);
+        lt_free(&lt);
+}
+
+/* A place that names a file called after a canary is cut before printing,
+ * and the printed report never holds one. */
+static void test_redact_and_print(void **state) {
+        static struct lt lt;
+        struct report rep = { 0 };
+        memset(&lt, 0, sizeof lt);
+        int a = lt_owner_new(&lt, "a", "lt-a");
+        int c = lt_canary_new(&lt, a, "tok", false);
+        assert_int_equal(lt_scanner_build(&lt), 0);
+        uint8_t hex[ENC_OUT_MAX(64)];
+        size_t hn = enc_render(ENC_HEX_LC, lt.canaries[c].val, lt.canaries[c].len, hex);
+        struct row *r = report_add(&rep, 6, V_PASS, "files in /tmp");
+        struct place p = { .offset = 0 };
+        snprintf(p.what, sizeof p.what, "file name");
+        snprintf(p.file, sizeof p.file, "/tmp/x-%.*s.log", (int)hn, hex);
+        row_fail_place(r, &p);
+        lt_redact_report(&lt, &rep);
+        assert_string_equal(r->places[0].file, "/tmp/x-[a/tok as hex].log");
+        char *text = NULL;
+        size_t tl = 0;
+        FILE *m = open_memstream(&text, &tl);
+        report_print_json(m, &rep);
+        report_print_table(m, &rep);
+        fclose(m);
+        assert_int_equal(scan_buffer(&lt.scanner, (const uint8_t *)text, tl, 0, NULL, NULL), 0);
+        assert_non_null(strstr(text, "\"result\":\"FAIL\""));
+        assert_non_null(strstr(text, "=> FAIL"));
+        assert_int_equal(report_failed(&rep), 1);
+        free(text);
+        report_free(&rep);
+        lt_free(&lt);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_encodings_fixed),    cmocka_unit_test(test_canary_text_shape),
                 cmocka_unit_test(test_base64_every_alignment), cmocka_unit_test(test_scanner_every_encoding),
                 cmocka_unit_test(test_stream_chunks),      cmocka_unit_test(test_scan_stop),
                 cmocka_unit_test(test_maps_parse),         cmocka_unit_test(test_smaps_flags),
+                cmocka_unit_test(test_smaps_live),         cmocka_unit_test(test_sink_rules),         cmocka_unit_test(test_redact_and_print),
         };
         if (sodium_init() < 0)
                 return 1;
