@@ -98,6 +98,11 @@ static void payload_lines(struct fleet *f, struct task *t) {
                                      t->id, n1);
                 } else if (sscanf(l, "core_file %511s", a) == 1) {
                         fail(f, R_CORE_CRASH, 0, a, "task %s: core file inside the sandbox", t->id);
+                } else if (sscanf(l, "try %511s %d", a, &n1) == 2) {
+                        /* the other tenant's sealed profile and pool key, by their host paths */
+                        if (n1 == 0)
+                                fail(f, strcmp(t->tenant, "lt-a") == 0 ? R_CROSS_AB : R_CROSS_BA, 0, a,
+                                     "task %s: the payload could read the other tenant's file", t->id);
                 } else if (sscanf(l, "rlimit_core %511s %511s", a, b) == 2 && t->kind == TK_CRASH) {
                         note(f, R_CORE_CRASH, "payload RLIMIT_CORE soft %s hard %s", a, b);
                 }
