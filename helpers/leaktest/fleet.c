@@ -98,7 +98,7 @@ static int start_worker(struct fleet *f, struct task *t) {
                 argv[n++] = "5";
         }
         argv[n++] = "--";
-        argv[n++] = "/lt/sealrun-leaktest";
+        argv[n++] = f->payload_in;
         argv[n++] = "--payload";
         argv[n++] = t->kind == TK_PROBE ? "probe" : t->kind == TK_CRASH ? "crash" : "ran";
         if (probe) {

@@ -98,7 +98,10 @@ struct fleet {
         struct proxy proxy;
         pid_t auditd;
         char audit_dir[PATH_MAX], collector[108], proxy_path[108], dead_socket[108];
-        char bin_dir[PATH_MAX], payload_exe[PATH_MAX], policy[PATH_MAX], revoked[PATH_MAX], keys[PATH_MAX];
+        char bin_dir[PATH_MAX];        /* this program's directory: bound read-only at /lt */
+        char payload_exe[PATH_MAX];    /* this program: the worker, and the payload */
+        char payload_in[PATH_MAX];     /* the payload's path inside the sandbox */
+        char policy[PATH_MAX], revoked[PATH_MAX], keys[PATH_MAX];
         char tools_log[PATH_MAX];   /* sealctl's and auditd's output */
         unsigned samples, procs_seen;
         bool sealctl_ok, auditd_ok;

@@ -209,8 +209,8 @@ void plant_fail_open(struct st *s) {
         int n = snprintf(text, sizeof text,
                          "#!/bin/sh\n# sealrun-leaktest --self-test: a sealrun that refuses nothing\n"
                          "while [ $# -gt 0 ] && [ \"$1\" != -- ]; do shift; done\nshift\n"
-                         "[ \"$1\" = /lt/sealrun-leaktest ] && shift && set -- '%s' \"$@\"\nexec \"$@\"\n",
-                         s->f->payload_exe);
+                         "[ \"$1\" = '%s' ] && shift && set -- '%s' \"$@\"\nexec \"$@\"\n",
+                         s->f->payload_in, s->f->payload_exe);
         if (write_file(path, text, (size_t)n) < 0 || chmod(path, 0755) < 0) {
                 not_applicable(s, "a sealrun that refuses nothing", "cannot write the stand-in");
                 return;

@@ -60,25 +60,6 @@ int run_tool(struct fleet *f, char *const argv[], const void *in, size_t in_len)
         return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static int copy_self(const char *self, const char *dst) {
-        int in = open(self, O_RDONLY | O_CLOEXEC), out, r = 0;
-        char *data;
-        size_t n;
-        if (in < 0)
-                return -errno;
-        r = read_fd_all(in, 256u << 20, &data, &n);
-        close(in);
-        if (r < 0)
-                return r;
-        out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
-        if (out < 0 || write_all(out, data, n) < 0 || fchmod(out, 0755) < 0)
-                r = -errno;
-        if (out >= 0)
-                close(out);
-        free(data);
-        return r;
-}
-
 int setup_dir(struct fleet *f) {
         struct lt *lt = f->lt;
         const char *tmp = getenv("TMPDIR");
@@ -88,21 +69,28 @@ int setup_dir(struct fleet *f) {
         snprintf(lt->dir, sizeof lt->dir, "%s/sealrun-leaktest.XXXXXX", tmp);
         if (!mkdtemp(lt->dir))
                 return -errno;
-        /* 0711: the sandbox user (nobody when run as root) reaches bin/ only */
-        if (chmod(lt->dir, 0711) < 0)
+        if (chmod(lt->dir, 0700) < 0)
                 return -errno;
-        snprintf(f->bin_dir, sizeof f->bin_dir, "%s/bin", lt->dir);
+        char scratch_bin[PATH_MAX];
+        snprintf(scratch_bin, sizeof scratch_bin, "%s/bin", lt->dir);
         snprintf(f->keys, sizeof f->keys, "%s/k", lt->dir);
         snprintf(f->audit_dir, sizeof f->audit_dir, "%s/a", lt->dir);
         snprintf(f->tools_log, sizeof f->tools_log, "%s/tools.log", lt->dir);
         snprintf(tasks, sizeof tasks, "%s/t", lt->dir);
         snprintf(profiles, sizeof profiles, "%s/p", lt->dir);
-        if (mkdir(f->bin_dir, 0755) < 0 || mkdir(f->keys, 0700) < 0 || mkdir(f->audit_dir, 0700) < 0 ||
+        if (mkdir(scratch_bin, 0700) < 0 || mkdir(f->keys, 0700) < 0 || mkdir(f->audit_dir, 0700) < 0 ||
             mkdir(tasks, 0700) < 0 || mkdir(profiles, 0700) < 0)
                 return -errno;
-        chmod(f->bin_dir, 0755);
-        snprintf(f->payload_exe, sizeof f->payload_exe, "%s/sealrun-leaktest", f->bin_dir);
-        return copy_self(lt->self_exe, f->payload_exe);
+        /* The payload is this very program, its directory bound read-only at
+         * /lt (no copy: a noexec /tmp would stop it). */
+        snprintf(f->payload_exe, sizeof f->payload_exe, "%s", lt->self_exe);
+        snprintf(f->bin_dir, sizeof f->bin_dir, "%s", lt->self_exe);
+        char *slash = strrchr(f->bin_dir, '/');
+        if (!slash || slash == f->bin_dir)
+                return -EINVAL;
+        *slash = '\0';
+        snprintf(f->payload_in, sizeof f->payload_in, "/lt/%s", slash + 1);
+        return 0;
 }
 
 int profile_canary(const struct profile *p, const char *name) {
