@@ -12,7 +12,9 @@
 #include "helpers/leaktest/lt.c"
 #include "helpers/leaktest/maps.c"
 #include "helpers/leaktest/report.c"
+#include "helpers/leaktest/rows.c"
 #include "helpers/leaktest/scan.c"
+#include "helpers/leaktest/units.c"
 
 struct hit {
         size_t canary;
@@ -428,13 +430,69 @@ static void test_redact_and_print(void **state) {
         lt_free(&lt);
 }
 
+/* Vector 11 reading unit files: a hardened pool unit passes; a secret-looking
+ * Environment= variable or a SetCredential= with a value fails, naming the
+ * variable and never its value; a path-valued *_KEY is not a secret. */
+static void units_case(const char *text, size_t want_places, const char *want_what) {
+        static struct lt lt;
+        static struct fleet f;
+        struct report rep = { 0 };
+        char dir[] = "/tmp/test-leaktest-units.XXXXXX", path[128];
+        memset(&lt, 0, sizeof lt);
+        memset(&f, 0, sizeof f);
+        f.lt = &lt;
+        fleet_rows(&f, &rep);
+        lt_owner_new(&lt, "a", "lt-a");
+        assert_int_equal(lt_scanner_build(&lt), 0);
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/sealrun-pool@.service", dir);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fputs(text, fp);
+        fclose(fp);
+        const char *dirs[] = { dir, NULL };
+        verdict_units(&f, dirs, false);
+        assert_int_equal(f.exercised[R_UNITS], 1);
+        assert_int_equal(f.rows[R_UNITS]->n_places, want_places);
+        if (want_what) {
+                assert_non_null(strstr(f.rows[R_UNITS]->places[0].what, want_what));
+                assert_null(strstr(f.rows[R_UNITS]->places[0].what, "hunter2"));
+        }
+        unlink(path);
+        rmdir(dir);
+        report_free(&rep);
+        lt_free(&lt);
+}
+
+static void test_units(void **state) {
+        units_case("[Service]\nUser=sealrun-%i\nLoadCredentialEncrypted=pool.key:/etc/credstore.encrypted/sealrun-pool-%i.key\n"
+                   "Environment=LANG=C \"SEALRUN_POOL_KEY=/run/credentials/pool.key\"\nLimitCORE=0\n", 0, NULL);
+        units_case("[Service]\nEnvironment=LANG=C GITHUB_TOKEN=hunter2\n", 1, "GITHUB_TOKEN");
+        units_case("[Service]\nEnvironment=\"DB_PASSWORD=hunter2 x\"\n", 1, "DB_PASSWORD");
+        units_case("[Service]\nSetCredential=pool.key:hunter2\n", 1, "SetCredential=pool.key");
+        units_case("[Service]\nSetCredentialEncrypted=pool.key: k4BlobOfCiphertext\n", 0, NULL);
+
+        /* nothing installed: not applicable, with where it looked */
+        static struct fleet f;
+        struct report rep = { 0 };
+        memset(&f, 0, sizeof f);
+        fleet_rows(&f, &rep);
+        const char *none[] = { "/nonexistent-dir", NULL };
+        verdict_units(&f, none, false);
+        assert_int_equal(f.exercised[R_UNITS], 0);
+        assert_non_null(strstr(f.why[R_UNITS], "not applicable"));
+        assert_non_null(strstr(f.why[R_UNITS], "/nonexistent-dir"));
+        report_free(&rep);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_encodings_fixed),    cmocka_unit_test(test_canary_text_shape),
                 cmocka_unit_test(test_base64_every_alignment), cmocka_unit_test(test_scanner_every_encoding),
                 cmocka_unit_test(test_stream_chunks),      cmocka_unit_test(test_scan_stop),
                 cmocka_unit_test(test_maps_parse),         cmocka_unit_test(test_smaps_flags),
-                cmocka_unit_test(test_smaps_live),         cmocka_unit_test(test_sink_rules),         cmocka_unit_test(test_redact_and_print),
+                cmocka_unit_test(test_smaps_live),         cmocka_unit_test(test_sink_rules),
+                cmocka_unit_test(test_units),         cmocka_unit_test(test_redact_and_print),
         };
         if (sodium_init() < 0)
                 return 1;
