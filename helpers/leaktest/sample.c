@@ -53,9 +53,8 @@ static int look_mem(struct fleet *f, enum rid r, pid_t pid, const char *role, in
                         return e;
                 note(f, r, "%s memory: %s", role, errtext(e));
         }
-        if (st.skipped_big)
-                note(f, r, "%s: %zu mapping(s) over 1 GiB not read (%llu kB resident)", role, st.skipped_big,
-                     (unsigned long long)st.skipped_big_rss_kb);
+        f->big_maps[r] += st.skipped_big;
+        f->big_rss_kb[r] += st.skipped_big_rss_kb;
         f->bytes[r] += st.scanned;
         if (extra) {
                 extra->allowed += k.allowed;

@@ -440,6 +440,9 @@ void verdict_finish(struct fleet *f) {
                         row_detail(row, "%s", f->note[r]);
                 if (f->bytes[r] > 0 && r != R_ENV_HOST)
                         row_detail(row, "%.1f MB read", (double)f->bytes[r] / 1e6);
+                if (f->big_maps[r] > 0)
+                        row_detail(row, "%llu mapping(s) over 1 GiB not read (sanitizer shadow or reservations; %llu kB resident)",
+                                   (unsigned long long)f->big_maps[r], (unsigned long long)f->big_rss_kb[r]);
                 if (row->v == V_NA)
                         continue;
                 if (row->n_places > 0) {
