@@ -156,6 +156,8 @@ struct report {
         struct row *rows;
         size_t n;
         const char *mode;      /* "run" or "self-test" */
+        const char *sealrun;   /* what was tested */
+        size_t canaries, patterns;
 };
 
 struct row *report_add(struct report *r, int vector, enum verdict v, const char *fmt, ...)

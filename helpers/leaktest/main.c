@@ -169,6 +169,9 @@ int main(int argc, char **argv) {
         char *text = NULL;
         size_t tlen = 0;
         lt_redact_report(&lt, &lt.report);
+        lt.report.sealrun = self_test ? NULL : lt.sealrun;
+        lt.report.canaries = lt.n_canaries;
+        lt.report.patterns = lt.scanner_ready ? lt.scanner.n_pats : 0;
         FILE *m = open_memstream(&text, &tlen);
         if (!m)
                 return 2;

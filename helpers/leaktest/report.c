@@ -92,6 +92,9 @@ static void place_text(const struct place *p, char *buf, size_t size) {
 
 void report_print_table(FILE *f, const struct report *r) {
         size_t pass = 0, fail = 0, na = 0;
+        fprintf(f, "sealrun-leaktest %s (%s) as uid %u, %s%s; %zu canaries, looked for in %zu forms\n", SEALRUN_VERSION,
+                r->mode ? r->mode : "run", (unsigned)getuid(), r->sealrun ? "testing " : "no sealrun needed",
+                r->sealrun ? r->sealrun : "", r->canaries, r->patterns);
         fprintf(f, "%-3s %-12s %-6s %s\n", "#", "vector", "result", "check");
         for (size_t i = 0; i < r->n; i++) {
                 const struct row *row = &r->rows[i];
@@ -132,7 +135,13 @@ void report_print_json(FILE *f, const struct report *r) {
         size_t fail = report_failed(r);
         fprintf(f, "{\"version\":1,\"mode\":");
         json_str(f, r->mode ? r->mode : "run");
-        fprintf(f, ",\"uid\":%u,\"result\":\"%s\",\"failed\":%zu,\"rows\":[", (unsigned)getuid(), fail ? "FAIL" : "PASS", fail);
+        fprintf(f, ",\"uid\":%u,\"sealrun\":", (unsigned)getuid());
+        if (r->sealrun)
+                json_str(f, r->sealrun);
+        else
+                fputs("null", f);
+        fprintf(f, ",\"canaries\":%zu,\"patterns\":%zu,\"result\":\"%s\",\"failed\":%zu,\"rows\":[", r->canaries,
+                r->patterns, fail ? "FAIL" : "PASS", fail);
         for (size_t i = 0; i < r->n; i++) {
                 const struct row *row = &r->rows[i];
                 fprintf(f, "%s{\"vector\":%d,\"name\":", i ? "," : "", row->vector);
