@@ -334,14 +334,17 @@ int audit_event_decode(const char *buf, size_t len, struct audit_event *ret, str
         if (len == 0 || memchr(buf, 0, len))
                 return proto_fail(e, "$", "empty or contains a NUL byte");
         if ((r = jx_load(&x, buf, len, &doc)) < 0) {
-                snprintf(e->reason, sizeof e->reason, "bad-json");
+                if (e)
+                        snprintf(e->reason, sizeof e->reason, "bad-json");
                 return r;
         }
         ret->doc = doc;
         if ((r = decode_doc(&x, doc, ret)) < 0) {
+                uint64_t seq = ret->seq; /* kept so the error reply can name it */
                 if (e && strcmp(e->reason, "bad-input") == 0)
                         snprintf(e->reason, sizeof e->reason, "bad-message");
                 audit_event_free(ret);
+                ret->seq = seq;
                 return r;
         }
         return 0;

@@ -84,7 +84,8 @@ enum audit_event_type audit_event_from_name(const char *s);
 int audit_event_encode(const struct audit_event *ev, char **ret, size_t *ret_len, struct sr_error *e);
 /* Strict parse of one received message: unknown keys, wrong types, fields
  * not allowed for the event, bad slugs, ids or times are errors naming the
- * field ("$.tenant: not a valid tenant slug"); error reason is a code. */
+ * field ("$.tenant: not a valid tenant slug"); error reason is a code. On
+ * failure ret is empty except ret->seq, kept when it was read (for the reply). */
 int audit_event_decode(const char *buf, size_t len, struct audit_event *ret, struct sr_error *e);
 /* The validated event as a compact JSON string (what the collector stores). */
 int audit_event_canonical(const struct audit_event *ev, char **ret);
