@@ -17,7 +17,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS:= $(shell pkg-config --libs cmocka 2>/dev/null)
 
-WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-format-truncation
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) \
              -DSEALRUN_VERSION='"$(VERSION)"' -DSEALRUN_DATADIR='"$(PREFIX)/share/sealrun"'
@@ -28,7 +28,7 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 POLICY_SRC   := $(wildcard policy/*.c)
 LAUNCHER_SRC := $(filter-out launcher/main.c,$(wildcard launcher/*.c))
-HELPERS      := $(notdir $(wildcard helpers/*))
+HELPERS      := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard helpers/*/*.c)))))
 HELPER_BIN   := $(foreach h,$(HELPERS),$(BUILD)/$(if $(filter sealctl,$(h)),sealctl,sealrun-$(h)))
 TEST_SRC     := $(wildcard tests/test_*.c)
 ITEST_SRC    := $(wildcard integration/*.c) $(wildcard integration/escape/*.c)
@@ -41,11 +41,13 @@ all: $(BUILD)/sealrun $(HELPER_BIN) $(BUILD)/libpolicy.a $(BUILD)/liblauncher.a 
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -O1 -g $(SAN) -MMD -MP -c $< -o $@
+	@echo "  CC-SAN  $<"
+	@$(CC) $(BASEFLAGS) -O1 -g $(SAN) -MMD -MP -c $< -o $@
 
 $(BUILD)/libpolicy.a: $(call obj,$(POLICY_SRC))
 	@rm -f $@; ar rcs $@ $^
@@ -76,10 +78,10 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a
 # they run in a sandbox that shows only /usr.
 $(BUILD)/integration/%: integration/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -O2 -o $@ $< $(PKG_LIBS)
+	$(CC) $(BASEFLAGS) -O2 -o $@ $<
 $(BUILD)/integration/escape: $(wildcard integration/escape/*.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -O2 -o $@ $^ $(PKG_LIBS)
+	$(CC) $(BASEFLAGS) -O2 -o $@ $^
 
 ITEST_BIN := $(patsubst integration/%.c,$(BUILD)/integration/%,$(wildcard integration/*.c)) \
              $(if $(wildcard integration/escape/*.c),$(BUILD)/integration/escape)
