@@ -163,6 +163,8 @@ int main(int argc, char **argv) {
         sigaddset(&mask, SIGUSR1);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
+        /* a file size limit must surface as a write error (no ack), not kill us */
+        signal(SIGXFSZ, SIG_IGN);
 
         d.dir = o.dir;
         d.allow_path = o.allow;
