@@ -13,9 +13,14 @@ allow_map() {
 # start_collector [EXTRA ARGS...]: a collector on $ASOCK writing $ADIR; sets APID.
 start_collector() {
         [ -f "$T/allow.json" ] || allow_map "$T/allow.json"
+        _n=$(grep -c 'listening on' "$T/auditd.log" 2>/dev/null)
         "$AUDITD" --socket "$ASOCK" --dir "$ADIR" --allow "$T/allow.json" "$@" 2>>"$T/auditd.log" &
         APID=$!
-        for _i in $(seq 1 100); do [ -S "$ASOCK" ] && return 0; sleep 0.05; done
+        # wait for this collector's own "listening" line: a stale socket file proves nothing
+        for _i in $(seq 1 100); do
+                [ "$(grep -c 'listening on' "$T/auditd.log" 2>/dev/null)" -gt "${_n:-0}" ] && return 0
+                sleep 0.05
+        done
         diag "collector did not start: $(cat "$T/auditd.log")"
         return 1
 }
