@@ -7,7 +7,11 @@
  *   anything else   sent as is
  * Each reply is printed on stdout, one line; "(no reply)" after a timeout.
  * --no-wait sends everything without reading replies; --linger keeps the
- * connection open (silent) for MS before closing. Exit 0, or 1 on socket errors. */
+ * connection open (silent) for MS before closing. Exit 0, or 1 on socket errors.
+ *
+ * audit-send --serve SOCKET --refuse EVENT
+ *   a fake collector for tests: acks every event except those of type EVENT,
+ *   which get an error reply "refused-by-test"; prints what it receives. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -45,7 +49,45 @@ static int send_one(int fd, const char *msg, size_t len) {
         return 0;
 }
 
+/* "seq":N out of a message, 0 when absent. */
+static unsigned long seq_of(const char *m) {
+        const char *p = strstr(m, "\"seq\":");
+        return p ? strtoul(p + 6, NULL, 10) : 0;
+}
+
+static int serve(const char *path, const char *refuse) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char pat[64];
+        int lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+        snprintf(pat, sizeof pat, "\"event\":\"%s\"", refuse);
+        if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 16) < 0) {
+                fprintf(stderr, "audit-send: %s: %s\n", path, strerror(errno));
+                return 1;
+        }
+        for (;;) {
+                int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+                char buf[65536], rep[256];
+                ssize_t n;
+                if (c < 0)
+                        continue;
+                while ((n = recv(c, buf, sizeof buf - 1, 0)) > 0) {
+                        buf[n] = 0;
+                        printf("%s\n", buf);
+                        fflush(stdout);
+                        if (strstr(buf, pat))
+                                snprintf(rep, sizeof rep, "{\"schema\":1,\"seq\":%lu,\"status\":\"error\",\"error\":\"refused-by-test\",\"message\":\"refused\"}", seq_of(buf));
+                        else
+                                snprintf(rep, sizeof rep, "{\"schema\":1,\"seq\":%lu,\"status\":\"ok\",\"line\":%lu}", seq_of(buf), seq_of(buf));
+                        (void)!send(c, rep, strlen(rep), MSG_NOSIGNAL);
+                }
+                close(c);
+        }
+}
+
 int main(int argc, char **argv) {
+        if (argc == 5 && strcmp(argv[1], "--serve") == 0 && strcmp(argv[3], "--refuse") == 0)
+                return serve(argv[2], argv[4]);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd, i = 1, linger = 0, rc = 0;
         for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
