@@ -10,7 +10,7 @@ if ! "$SEALCTL" seal --help >/dev/null 2>&1; then
         echo "1..0 # SKIP sealed profiles (sealctl seal) are not in this build"
         exit 0
 fi
-plan 25
+plan 27
 
 chmod o+x "$T"
 mkdir -m 0777 "$T/mark"
@@ -104,5 +104,17 @@ wait "$SPID"; RC=$?
 is "$RC" 0 "collector killed mid-run: the task ends with its own code"
 is "$(tail -n1 "$T/mstatus" | jq -r '.audit.missing | join(",")')" "scrub,exit" "scrub and exit reported missing in the status JSON"
 like "$(cat "$T/merr")" 'event "scrub" not recorded' "and on stderr"
+# Collector restarted mid-run: the held connection is dead, the next event reconnects, nothing is missing.
+start_collector
+"$SR" --policy "$T/pol.json" --ro-bind "$IBIN" /t --status-fd 9 --tenant acme --profile "$T/acme.sealed" \
+        --key "$T/acme.key" --audit-socket "$ASOCK" --task S1 --bind "$T/mark" /mark -- /bin/sh -c 'touch /mark/S1; sleep 1' 9>"$T/sstatus" 2>"$T/serr" &
+SPID=$!
+for _i in $(seq 1 100); do [ -e "$T/mark/S1" ] && break; sleep 0.05; done
+stop_collector
+start_collector
+wait "$SPID"; RC=$?
+is "$RC/$(tail -n1 "$T/sstatus" | jq -r '.audit.missing | length')" "0/0" "collector restarted mid-run: nothing missing"
+is "$(events "$ADIR/acme.jsonl" | grep S1 | tr '\n' ,)" "launch S1,inject S1,scrub S1,exit S1," "all four events recorded across the restart"
+stop_collector
 "$SEALCTL" audit-verify "$ADIR" >/dev/null
 ok $? "chains intact"

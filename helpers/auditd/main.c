@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -166,6 +167,24 @@ int main(int argc, char **argv) {
         /* a file size limit must surface as a write error (no ack), not kill us */
         signal(SIGXFSZ, SIG_IGN);
 
+        /* clients must never exhaust the fds: a level-triggered listen socket
+         * would spin on EMFILE. Leave room for tenant files and the rest. */
+        {
+                struct rlimit rl;
+                d.max_clients = 16;
+                if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+                        rlim_t want = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+                        if (rl.rlim_cur < want) {
+                                rl.rlim_cur = want;
+                                (void)setrlimit(RLIMIT_NOFILE, &rl);
+                                (void)getrlimit(RLIMIT_NOFILE, &rl);
+                        }
+                        if (rl.rlim_cur > AUDITD_MAX_OPEN_FILES + 64 + 16)
+                                d.max_clients = rl.rlim_cur - AUDITD_MAX_OPEN_FILES - 64;
+                        if (d.max_clients > AUDITD_MAX_CLIENTS)
+                                d.max_clients = AUDITD_MAX_CLIENTS;
+                }
+        }
         d.dir = o.dir;
         d.allow_path = o.allow;
         if (o.allow && audit_allow_load(o.allow, &d.allow, &e) < 0)

@@ -23,11 +23,13 @@ struct auditd_file {
         struct audit_chain chain;
 };
 
-struct client {
+struct auditd_client {
+        struct auditd_client *prev, *next;
         int fd;
         struct audit_peer peer;
         uint64_t last_seq;
         unsigned logged;
+        int64_t last_ms;            /* last message (or connect) */
 };
 
 static char tag_listen, tag_signal;
@@ -53,7 +55,13 @@ void auditd_log_stats(const struct auditd *d, const char *when) {
                  (unsigned long long)d->stats.dropped);
 }
 
-static void client_drop(struct auditd *d, struct client *c) {
+static void client_drop(struct auditd *d, struct auditd_client *c) {
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                d->clients = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
         epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
         close(c->fd);
         free(c);
@@ -119,7 +127,7 @@ static void files_close_all(struct auditd *d) {
 }
 
 /* false when the reply could not be sent: the client is dropped. */
-static bool reply(struct client *c, const struct audit_reply *rp) {
+static bool reply(struct auditd_client *c, const struct audit_reply *rp) {
         char buf[1024];
         size_t n;
         if (audit_reply_encode(rp, buf, sizeof buf, &n) < 0)
@@ -128,7 +136,7 @@ static bool reply(struct client *c, const struct audit_reply *rp) {
         return send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)n;
 }
 
-static bool reject(struct auditd *d, struct client *c, uint64_t seq, const struct sr_error *e) {
+static bool reject(struct auditd *d, struct auditd_client *c, uint64_t seq, const struct sr_error *e) {
         struct audit_reply rp = { .seq = seq, .ok = false };
         d->stats.rejected++;
         snprintf(rp.error, sizeof rp.error, "%s", e->reason[0] ? e->reason : "rejected");
@@ -141,7 +149,7 @@ static bool reject(struct auditd *d, struct client *c, uint64_t seq, const struc
         return reply(c, &rp);
 }
 
-static bool handle_message(struct auditd *d, struct client *c, const char *buf, size_t len) {
+static bool handle_message(struct auditd *d, struct auditd_client *c, const char *buf, size_t len) {
         struct sr_error e = { 0 };
         struct audit_event ev;
         struct audit_chain *chain = NULL;
@@ -184,9 +192,10 @@ rejected:
         return reject(d, c, rp.seq, &e);
 }
 
-static void client_readable(struct auditd *d, struct client *c) {
+static void client_readable(struct auditd *d, struct auditd_client *c) {
         static char buf[AUDIT_MSG_MAX + 1];
         ssize_t n;
+        c->last_ms = now_ms();
         /* MSG_TRUNC: the real length of an oversized message, whose rest is discarded */
         n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -210,20 +219,41 @@ drop:
         client_drop(d, c);
 }
 
+static size_t uid_connections(const struct auditd *d, uid_t uid) {
+        size_t n = 0;
+        for (const struct auditd_client *c = d->clients; c; c = c->next)
+                n += c->peer.uid == uid;
+        return n;
+}
+
+/* Close connections silent for AUDITD_IDLE_MS (run between rounds only, so no
+ * pending epoll entry can point at a freed client). */
+static void sweep_idle(struct auditd *d) {
+        int64_t now = now_ms();
+        struct auditd_client *c = d->clients, *next;
+        for (; c; c = next) {
+                next = c->next;
+                if (now - c->last_ms > AUDITD_IDLE_MS) {
+                        d->stats.dropped++;
+                        client_drop(d, c);
+                }
+        }
+}
+
 static void accept_clients(struct auditd *d) {
         for (;;) {
                 struct ucred cred;
                 socklen_t cl = sizeof cred;
                 struct epoll_event ee = { .events = EPOLLIN };
-                struct client *c;
+                struct auditd_client *c;
                 int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0) {
                         if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                                 log_line("accept: %s", strerror(errno));
                         return;
                 }
-                if (d->n_clients >= AUDITD_MAX_CLIENTS || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-                    !(c = calloc(1, sizeof *c))) {
+                if (d->n_clients >= d->max_clients || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+                    uid_connections(d, cred.uid) >= AUDITD_MAX_PER_UID || !(c = calloc(1, sizeof *c))) {
                         d->stats.dropped++;
                         close(fd);
                         continue;
@@ -236,6 +266,11 @@ static void accept_clients(struct auditd *d) {
                         free(c);
                         continue;
                 }
+                c->last_ms = now_ms();
+                c->next = d->clients;
+                if (d->clients)
+                        d->clients->prev = c;
+                d->clients = c;
                 d->n_clients++;
                 d->stats.clients++;
         }
@@ -287,8 +322,9 @@ int auditd_run(struct auditd *d, struct sr_error *e) {
         if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->signal_fd, &ee) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "setup", "epoll: %s", strerror(errno));
 
+        int64_t last_sweep = now_ms();
         while (!d->stop) {
-                int n = epoll_wait(d->epoll_fd, evs, ELEMENTSOF(evs), -1);
+                int n = epoll_wait(d->epoll_fd, evs, ELEMENTSOF(evs), 1000);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -308,7 +344,13 @@ int auditd_run(struct auditd *d, struct sr_error *e) {
                                 client_readable(d, evs[i].data.ptr);
                         }
                 }
+                if (now_ms() - last_sweep >= 1000) {
+                        sweep_idle(d);
+                        last_sweep = now_ms();
+                }
         }
+        while (d->clients)
+                client_drop(d, d->clients);
         files_close_all(d);
         return r;
 }

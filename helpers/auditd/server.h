@@ -8,6 +8,11 @@
 
 #define AUDITD_MAX_CLIENTS 1024
 #define AUDITD_MAX_OPEN_FILES 64
+/* A connection silent this long is closed (sealrun reconnects when it next
+ * has an event), and one uid holds at most this many: idle connections
+ * cannot starve other clients of slots. */
+#define AUDITD_IDLE_MS 60000
+#define AUDITD_MAX_PER_UID 256
 /* Rejections logged per client before it is only counted. */
 #define AUDITD_LOG_PER_CLIENT 5
 
@@ -29,8 +34,10 @@ struct auditd {
         int signal_fd;
         struct auditd_stats stats;
         struct auditd_file *files;  /* open tenant files, most recently used first */
+        struct auditd_client *clients;
         size_t n_files;
         size_t n_clients;
+        size_t max_clients;         /* below RLIMIT_NOFILE, so accept never hits EMFILE */
         bool stop;
 };
 
