@@ -35,7 +35,12 @@ echo "host /root:      $(ls /root 2>&1)"
 echo "exit code: $?"
 say "status JSON (--status-fd 3)"
 cat "$D/status.json"
-say "audit lines ($D/audit/demo.jsonl, written by sealrun-auditd)"
+
+# Sealed profiles: seal a demo profile and show the payload reading its credential
+# (audited by the collector above: required is the default with a profile).
+BUILD="$B" DEMO_AUDIT_SOCKET="$D/audit.sock" sh "$SRC/integration/demo-profile.sh"
+
+say "audit lines ($D/audit/demo.jsonl, written by sealrun-auditd): demo-1 launch/exit, demo-2 launch/inject/scrub/exit"
 cat "$D/audit/demo.jsonl"
 say "sealctl audit-verify"
 "$B/sealctl" audit-verify "$D/audit"
