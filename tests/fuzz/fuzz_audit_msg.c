@@ -1,6 +1,5 @@
 /* libFuzzer target: the audit message parser (events and replies) and the chain line checker.
- * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. tests/fuzz/fuzz_audit_msg.c \
- *        policy/audit_proto.c policy/audit_chain.c policy/jsonx.c policy/util.c -ljansson -lsodium
+ * Built and run by `make fuzz` (tests/fuzz/run.sh); seeds in tests/fuzz/seeds/audit_msg/.
  * Properties: never crash; an accepted event re-encodes to a canonical form that
  * is accepted again and is a fixed point; an accepted line verifies in a file. */
 #include <stdint.h>
