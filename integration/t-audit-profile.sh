@@ -10,7 +10,7 @@ if ! "$SEALCTL" seal --help >/dev/null 2>&1; then
         echo "1..0 # SKIP sealed profiles (sealctl seal) are not in this build"
         exit 0
 fi
-plan 27
+plan 32
 
 chmod o+x "$T"
 mkdir -m 0777 "$T/mark"
@@ -53,6 +53,18 @@ is "$RC" 77 "another tenant's profile: refused (77)"
 is "$(jq -r 'select(.event.task=="X1") | "\(.event.event) \(.event.reason)"' "$ADIR/globex.jsonl" | tr '\n' ,)" "deny cross-tenant," \
    "a deny event with the reason, in the requesting tenant's file, and no launch"
 
+is "$(jq -r 'select(.event.task=="X1") | .event | "\(.recipient|length) \(.issuer|length)"' "$ADIR/globex.jsonl")" "16 16" \
+   "the deny event names the profile's pool and issuer key ids"
+
+# sealctl revoke emits "revoke" (after the entry is in force).
+"$SEALCTL" revoke --list "$T/revoked" --tenant acme --profile agent --version 3 --audit-socket "$ASOCK" --audit required >/dev/null
+is "$?/$(jq -r 'select(.event.event=="revoke") | .event | "\(.profile) \(.profile_version) \(.tenant)"' "$ADIR/acme.jsonl")" \
+   "0/agent 3 acme" "sealctl revoke: a revoke event in the tenant's file"
+KID=$(cut -d' ' -f3 "$T/acme.pub")
+"$SEALCTL" revoke --list "$T/revoked" --key-id "$KID" --audit-socket "$ASOCK" --audit required >/dev/null
+is "$?/$(jq -r '.event | "\(.event) \(.key_id)"' "$ADIR/_global.jsonl")" "0/revoke $KID" \
+   "a revoke by key id only goes to _global.jsonl"
+
 # No byte of a credential in any event: raw, hex, base64 at every alignment.
 CAN=$(cat "$T/canary")
 scan() { # scan FILE...: 0 when the canary is in none of its forms
@@ -76,6 +88,9 @@ is "$RC" 75 "collector down: exit 75"
 ok "$([ ! -e "$T/mark/D1" ]; echo $?)" "the payload never ran"
 like "$ERR" "audit.*unreachable" "one line on stderr saying why"
 is "$(jget "$STATUS" '.credentials.injected | length')" 0 "no credential was staged"
+"$SEALCTL" revoke --list "$T/revoked2" --tenant acme --audit-socket "$ASOCK" --audit required >/dev/null 2>"$T/rerr"
+is "$?" 75 "sealctl revoke --audit required without a collector: 75"
+like "$(cat "$T/revoked2")" "tenant=acme" "but the revocation itself is written"
 
 # The collector acks the launch but refuses the inject: the child stages nothing, the task does not run.
 rm -f "$ASOCK"

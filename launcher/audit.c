@@ -104,7 +104,7 @@ static void fill(struct task *t, struct audit_event *ev) {
                 ev->profile = t->status.profile;
                 ev->profile_version = t->status.profile_version >= 0 ? t->status.profile_version : -1;
         }
-        if (ev->type == AUDIT_EV_LAUNCH || ev->type == AUDIT_EV_INJECT) {
+        if (ev->type == AUDIT_EV_LAUNCH || ev->type == AUDIT_EV_INJECT || ev->type == AUDIT_EV_DENY) {
                 ev->recipient = audit_key_id_valid(a->recipient) ? a->recipient : NULL;
                 ev->issuer = audit_key_id_valid(a->issuer) ? a->issuer : NULL;
         }

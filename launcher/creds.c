@@ -181,6 +181,10 @@ static int prepare(struct task *t, struct sr_error *e) {
         snprintf(status_store.profile, sizeof status_store.profile, "%s", env->h.profile);
         t->status.profile = status_store.profile;
         t->status.profile_version = (long long)env->h.version;
+        /* header facts for the audit events (ids only; deny events carry them too) */
+        key_id_hex(env->h.recipient, want);
+        key_id_hex(env->h.issuer, have);
+        audit_note_profile(t, env->h.profile, (long long)env->h.version, want, have);
 
         if (strcmp(env->h.tenant, c->tenant) != 0)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant", "%s: profile of tenant %s, but --tenant is %s",
