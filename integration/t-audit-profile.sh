@@ -36,10 +36,11 @@ is "$RC" 0 "the payload got its credentials"
 is "$(jget "$STATUS" .audit.mode)" required "a profile makes the audit mode required by default"
 is "$(events "$ADIR/acme.jsonl" | tr '\n' ,)" "launch P1,inject P1,scrub P1,exit P1," \
    "launch → inject → scrub → exit, in that order, with the same task id"
-is "$(jq -r 'select(.event.event=="inject") | .event.credentials | map(.name) | join(",")' "$ADIR/acme.jsonl")" \
-   "gh_token,OPENAI_API_KEY" "inject names the credentials about to be staged"
-is "$(jq -r 'select(.event.event=="inject") | .event | "\(.profile) \(.profile_version)"' "$ADIR/acme.jsonl")" "agent 3" \
-   "inject names the profile and its version"
+is "$(jq -r 'select(.event.event=="inject") | .event.credentials | map(.name + ":" + (.scope // "-")) | join(",")' "$ADIR/acme.jsonl")" \
+   "gh_token:-,OPENAI_API_KEY:read:model:*" "inject names the credentials about to be staged and their scopes"
+is "$(jq -r 'select(.event.event=="inject") | .event | "\(.profile) \(.profile_version) \(.recipient == $k) \(.issuer|length)"' \
+        --arg k "$(cut -d' ' -f3 "$T/acme.pub")" "$ADIR/acme.jsonl")" "agent 3 true 16" \
+   "inject names the profile, its version and the pool and issuer key ids"
 is "$(jq -r '.event.pid' "$ADIR/acme.jsonl" | sort -u | wc -l | tr -d ' ')" 1 "every event of the task comes from the same sealrun"
 
 # A credential out of the task's scopes is skipped, and so absent from inject.
