@@ -124,6 +124,9 @@ install: all
 	install -m 0755 helpers/pool/sealrun-pool-init $(DESTDIR)$(PREFIX)/sbin/
 	[ -e $(DESTDIR)/etc/sealrun/audit-allow.json ] || install -m 0644 systemd/audit-allow.json $(DESTDIR)/etc/sealrun/
 
+leak-test: all
+	@$(BUILD)/sealrun-leaktest --self-test && $(BUILD)/sealrun-leaktest
+
 vm-check: all
 	@sh ./integration/vm/run.sh
 

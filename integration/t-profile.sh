@@ -114,10 +114,16 @@ after_mounts=$(wc -l < /proc/self/mountinfo)
 is "$after_mounts" "$before_mounts" "no mount left in the caller's namespace"
 # only this test's sandboxes (sandbox init shares sealrun's command line,
 # which names files under $T): other runs on the host may be mid-task
-stale=$(for f in $(grep -l ' /run/credentials ' /proc/[0-9]*/mountinfo 2>/dev/null); do
-        d=${f%/mountinfo}; tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -q "$T" && echo "$f"; done | head -n 3)
+for f in $(grep -l ' /run/credentials ' /proc/[0-9]*/mountinfo 2>/dev/null); do
+        d=${f%/mountinfo}
+        tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -q -- "$T" && echo "$f"
+done > "$T/stale"
+stale=$(head -n 3 "$T/stale")
 is "$stale" "" "no process anywhere still has a credentials mount"
-leaks=$(grep -rlF -f "$T/acme_file.canary" "$T" /dev/shm /tmp 2>/dev/null | grep -v '\.canary$' | head -n 3)
+# every file written since the test began (a leak is written during the run)
+find "$T" /dev/shm /tmp /var/tmp -xdev -type f -newer "$T/acme.json" -size -64M 2>/dev/null |
+        grep -v '\.canary$' | while read -r f; do grep -lF -f "$T/acme_file.canary" "$f" 2>/dev/null; done > "$T/leaks"
+leaks=$(head -n 3 "$T/leaks")
 is "$leaks" "" "after release the canary is in no file"
 ok "$(pgrep -f "^$SR .*acme.sealed" >/dev/null; [ $? -ne 0 ]; echo $?)" "no sealrun process is left"
 

@@ -60,6 +60,25 @@ int init_run(struct task *t) {
                 sync_send_error(t->sync_child, "init", &e);
                 return SR_EXIT_LAUNCHER;
         }
+        /* Host paths of the policy, profile and key sit in sealrun's argv,
+         * readable by the payload through /proc/1/cmdline: move what the
+         * sandbox still needs to the heap, then wipe the block. */
+        if (t->cli->arg_area) {
+                struct cli *own = cli_dup(t->cli);
+                char *area = t->cli->arg_area;
+                size_t len = t->cli->arg_area_len;
+                if (!own) {
+                        struct sr_error e;
+                        sr_fail(&e, SR_EXIT_LAUNCHER, ENOMEM, "init", "out of memory");
+                        sync_send_error(t->sync_child, "init", &e);
+                        return SR_EXIT_LAUNCHER;
+                }
+                if (t->chdir && t->chdir == t->cli->chdir)
+                        t->chdir = own->chdir;
+                t->cli = own;
+                memset(area, 0, len);
+                snprintf(area, len, "sealrun-init");
+        }
         payload = fork();
         if (payload < 0) {
                 struct sr_error e;

@@ -301,8 +301,8 @@ int supervisor_run(const struct cli *cli) {
                 r = seccomp_prepare(&t, &e);
         if (r >= 0)
                 r = cgroup_prepare(&t, &e);
-        if (r >= 0 && audit_launch(&t) < 0)
-                r = sr_fail(&e, SR_EXIT_TEMPFAIL, EPIPE, "audit-unavailable", "audit collector did not acknowledge the launch event");
+        if (r >= 0)
+                r = audit_launch(&t, &e);
         if (r < 0) {
                 if (!e.msg[0])
                         sr_fail(&e, SR_EXIT_LAUNCHER, -r, "prepare", "cannot prepare the sandbox: %s", strerror(-r));
@@ -356,6 +356,7 @@ release:
         creds_release(&t);
 out:
         net_release(&t);
+        t.status.exit_code = code;
         audit_exit(&t);
         report(&t, code, &e);
         slot_release(&t);
