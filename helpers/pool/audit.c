@@ -4,20 +4,9 @@
 #include <string.h>
 
 #include "helpers/pool/pool.h"
-
-/* TODO(audit merge): the audit client (policy/audit_client.h) lands with the
- * audit issue; until main has it, deny events cannot be sent and are logged
- * as missing. Remove this fallback once it is merged. */
-#if __has_include("policy/audit_client.h")
 #include "policy/audit_client.h"
-#define POOL_HAVE_AUDIT 1
-#endif
 
 #define POOL_AUDIT_TIMEOUT_MS 5000
-
-#ifndef POOL_HAVE_AUDIT
-struct audit_client;
-#endif
 
 struct pool_audit {
         const struct pool_config *cfg;
@@ -33,7 +22,6 @@ int pool_audit_open(const struct pool_config *c, struct pool_audit **ret) {
         return 0;
 }
 
-#ifdef POOL_HAVE_AUDIT
 int pool_audit_deny(struct pool_audit *a, const char *task, const char *reason) {
         struct audit_event ev;
         struct sr_error e = { 0 };
@@ -70,16 +58,3 @@ void pool_audit_free(struct pool_audit *a) {
         audit_client_free(a->client);
         free(a);
 }
-#else
-int pool_audit_deny(struct pool_audit *a, const char *task, const char *reason) {
-        if (a->cfg->audit == POOL_AUDIT_OFF)
-                return 0;
-        fprintf(stderr, "sealrun-pool: %s: audit: deny event (%s) for task %s not sent: built without the audit client\n",
-                a->cfg->tenant, reason, task ? task : "(none)");
-        return -ENOTCONN;
-}
-
-void pool_audit_free(struct pool_audit *a) {
-        free(a);
-}
-#endif
