@@ -283,10 +283,11 @@ int main(int argc, char **argv) {
         umask(027);
         if (parse_args(argc, argv, &o, &e) < 0 || setup(&p, &o, &e) < 0) {
                 fprintf(stderr, "sealrun-pool: %s\n", e.msg[0] ? e.msg : "out of memory");
-                return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
+                r = e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
+        } else {
+                spool_recover(&p);
+                r = loop(&p, o.once);
         }
-        spool_recover(&p);
-        r = loop(&p, o.once);
         pool_audit_free(p.audit);
         pool_config_free(&p.cfg);
         free(p.tasks);

@@ -86,7 +86,8 @@ static int scan_dir(int dirfd, char ***ret) {
                 v[n++].mtime = st.st_mtim;
         }
         closedir(d);
-        qsort(v, n, sizeof *v, entry_cmp);
+        if (n > 1)
+                qsort(v, n, sizeof *v, entry_cmp);
         out = calloc(n + 1, sizeof *out);
         for (size_t i = 0; i < n; i++) {
                 if (out)
