@@ -11,9 +11,9 @@ IN="$SP/incoming"
 DONE="$SP/done"
 mkdir -p "$IN"     # the pool creates it on its first start; a platform may too
 
-# config [EXTRA JSON MEMBERS]: the pool config for tenant acme.
+# config [EXTRA JSON MEMBERS]: the pool config for tenant acme (timeout_s: no task outlives a broken test).
 config() {
-        printf '{"version":1,"tenant":"acme","policy":"%s","spool":"%s","max_tasks":2,"audit":"%s","stop_grace_ms":1500%s}\n' \
+        printf '{"version":1,"tenant":"acme","policy":"%s","spool":"%s","max_tasks":2,"audit":"%s","stop_grace_ms":1500,"timeout_s":60%s}\n' \
                 "$STOCK/default.json" "$SP" "$AMODE" "${1:-}" > "$T/pool.json"
         chmod 0644 "$T/pool.json"
 }
@@ -117,6 +117,7 @@ like "$(final s2 | jq -r .exit_code)" '^[0-9]+$' "a task that ignores SIGTERM st
 ok "$([ "$ms" -lt 8000 ]; echo $?)" "... and the pool is down within stop_grace_ms plus a little ($ms ms)"
 sleep 0.2
 ok "$(pgrep -f "sleep ($S1|$S2)" >/dev/null; [ $? -ne 0 ]; echo $?)" "no task process survives the stop"
+rm -f "$IN/s1.json" "$IN/s2.json"      # had the pool died early, no later run may pick them up
 
 # 7. A request left in claimed/ by a pool that died is reported as interrupted (75), not re-run.
 printf '{"task":"r1","tenant":"acme","command":["/bin/true"]}\n' > "$SP/claimed/r1.json"
