@@ -17,7 +17,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS:= $(shell pkg-config --libs cmocka 2>/dev/null)
 
-WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-format-truncation
 HARDEN    := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) \
              -DSEALRUN_VERSION='"$(VERSION)"' -DSEALRUN_DATADIR='"$(PREFIX)/share/sealrun"'
@@ -41,11 +41,13 @@ all: $(BUILD)/sealrun $(HELPER_BIN) $(BUILD)/libpolicy.a $(BUILD)/liblauncher.a 
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -O1 -g $(SAN) -MMD -MP -c $< -o $@
+	@echo "  CC-SAN  $<"
+	@$(CC) $(BASEFLAGS) -O1 -g $(SAN) -MMD -MP -c $< -o $@
 
 $(BUILD)/libpolicy.a: $(call obj,$(POLICY_SRC))
 	@rm -f $@; ar rcs $@ $^

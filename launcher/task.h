@@ -15,6 +15,7 @@ struct seccomp_ctx;
 struct cgroup_ctx;
 struct net_ctx;
 struct slot_ctx;
+struct mounts_ctx;
 
 struct task {
         const struct cli *cli;
@@ -39,6 +40,7 @@ struct task {
         struct cgroup_ctx *cgroup;
         struct net_ctx *net;
         struct slot_ctx *slot;
+        struct mounts_ctx *mounts;
 
         struct status status;
         int64_t start_ms;

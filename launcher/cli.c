@@ -1,0 +1,217 @@
+/* sealrun command line parsing (getopt_long, bubblewrap-like). */
+#include "launcher/cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+enum {
+        OPT_POLICY = 1000, OPT_TENANT, OPT_TASK, OPT_STATUS_FD, OPT_TIMEOUT, OPT_RO_BIND, OPT_BIND,
+        OPT_SETENV, OPT_CHDIR, OPT_HOSTNAME, OPT_PASS_FD, OPT_PROFILE, OPT_KEY, OPT_KEY_FD, OPT_TRUST,
+        OPT_REVOKED, OPT_SCOPE, OPT_AUDIT_SOCKET, OPT_AUDIT, OPT_MAX_CONCURRENT, OPT_WAIT_SLOT,
+        OPT_HELP, OPT_VERSION,
+};
+
+static const struct option options[] = {
+        { "policy", required_argument, NULL, OPT_POLICY },
+        { "tenant", required_argument, NULL, OPT_TENANT },
+        { "task", required_argument, NULL, OPT_TASK },
+        { "status-fd", required_argument, NULL, OPT_STATUS_FD },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "ro-bind", required_argument, NULL, OPT_RO_BIND },
+        { "bind", required_argument, NULL, OPT_BIND },
+        { "setenv", required_argument, NULL, OPT_SETENV },
+        { "chdir", required_argument, NULL, OPT_CHDIR },
+        { "hostname", required_argument, NULL, OPT_HOSTNAME },
+        { "pass-fd", required_argument, NULL, OPT_PASS_FD },
+        { "profile", required_argument, NULL, OPT_PROFILE },
+        { "key", required_argument, NULL, OPT_KEY },
+        { "key-fd", required_argument, NULL, OPT_KEY_FD },
+        { "trust", required_argument, NULL, OPT_TRUST },
+        { "revoked", required_argument, NULL, OPT_REVOKED },
+        { "scope", required_argument, NULL, OPT_SCOPE },
+        { "audit-socket", required_argument, NULL, OPT_AUDIT_SOCKET },
+        { "audit", required_argument, NULL, OPT_AUDIT },
+        { "max-concurrent", required_argument, NULL, OPT_MAX_CONCURRENT },
+        { "wait-slot", required_argument, NULL, OPT_WAIT_SLOT },
+        { "help", no_argument, NULL, OPT_HELP },
+        { "version", no_argument, NULL, OPT_VERSION },
+        { NULL, 0, NULL, 0 },
+};
+
+void cli_usage(FILE *f) {
+        fputs("usage: sealrun [OPTIONS] -- COMMAND [ARG...]\n"
+              "Run COMMAND in a fresh per-task sandbox, optionally with a tenant's sealed credentials.\n\n"
+              "  --policy FILE          sandbox policy (default: the stock default policy)\n"
+              "  --tenant SLUG          tenant the task belongs to\n"
+              "  --task ID              task id (status JSON, audit, cgroup name)\n"
+              "  --status-fd N          write the status JSON to fd N\n"
+              "  --timeout SECONDS      kill the sandbox after SECONDS (exit 124)\n"
+              "  --ro-bind SRC DST      bind SRC read-only at DST (if the policy allows extra binds)\n"
+              "  --bind SRC DST         bind SRC read-write at DST (if the policy allows extra binds)\n"
+              "  --setenv NAME VALUE    set NAME in the payload's environment\n"
+              "  --chdir DIR            working directory inside the sandbox\n"
+              "  --hostname NAME        hostname inside the sandbox\n"
+              "  --pass-fd N            keep fd N open in the payload (all other fds > 2 are closed)\n"
+              "  --profile FILE         sealed credential profile\n"
+              "  --key FILE|--key-fd N  the pool's decryption key\n"
+              "  --trust FILE           trusted issuer public key (repeatable)\n"
+              "  --revoked FILE         revocation list\n"
+              "  --scope SCOPE          scope granted to this task (repeatable)\n"
+              "  --audit-socket PATH    audit collector socket\n"
+              "  --audit MODE           required|best-effort|off\n"
+              "  --max-concurrent N     at most N tasks of this tenant at once\n"
+              "  --wait-slot SECONDS    wait up to SECONDS for a free tenant slot\n"
+              "  --help, --version\n\n"
+              "Exit: the task's code; 128+N killed by signal N; 124 timeout; 125 launcher failure;\n"
+              "126 not executable; 127 not found; 75 temporary failure; 77 refused.\n", f);
+}
+
+#define usage_err(e, ...) sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", __VA_ARGS__)
+
+static int parse_fd(const char *opt, const char *s, int *ret, struct sr_error *e) {
+        long v;
+        if (parse_long(s, 0, 1 << 20, &v) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "%s: \"%s\" is not a file descriptor number", opt, s);
+        *ret = (int)v;
+        return 0;
+}
+
+#define PUSH(arr, n, val, opt)                                                                     \
+        do {                                                                                       \
+                if ((n) >= CLI_MAX_LIST)                                                           \
+                        return sr_fail(e, SR_EXIT_LAUNCHER, E2BIG, "usage", "%s: given more than %d times", opt, CLI_MAX_LIST); \
+                (arr)[(n)++] = (val);                                                              \
+        } while (0)
+
+int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
+        int o, fd = -1;
+        long v;
+
+        memset(c, 0, sizeof *c);
+        c->status_fd = -1;
+        c->timeout_s = -1;
+        c->key_fd = -1;
+        c->audit_mode = AUDIT_UNSET;
+        c->max_concurrent = -1;
+        optind = 1;
+        opterr = 0;
+        while ((o = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+                switch (o) {
+                case OPT_POLICY: c->policy = optarg; break;
+                case OPT_TENANT:
+                        if (!slug_valid(optarg))
+                                return usage_err(e, "--tenant: \"%s\" is not a valid tenant slug (^[a-z0-9][a-z0-9_-]{1,62}$)", optarg);
+                        c->tenant = optarg;
+                        break;
+                case OPT_TASK:
+                        if (!task_id_valid(optarg))
+                                return usage_err(e, "--task: \"%s\" is not a valid task id (1-128 of [A-Za-z0-9_.:-])", optarg);
+                        c->task = optarg;
+                        break;
+                case OPT_STATUS_FD:
+                        if (parse_fd("--status-fd", optarg, &c->status_fd, e) < 0)
+                                return -EINVAL;
+                        break;
+                case OPT_TIMEOUT:
+                        if (parse_long(optarg, 1, 7 * 24 * 3600, &c->timeout_s) < 0)
+                                return usage_err(e, "--timeout: \"%s\" is not a number of seconds (1..604800)", optarg);
+                        break;
+                case OPT_RO_BIND:
+                case OPT_BIND: {
+                        const char *name = o == OPT_BIND ? "--bind" : "--ro-bind";
+                        struct cli_bind b;
+                        if (optind >= argc)
+                                return usage_err(e, "%s: needs SRC and DST", name);
+                        b.src = optarg;
+                        b.dst = argv[optind++];
+                        b.ro = o == OPT_RO_BIND;
+                        PUSH(c->binds, c->n_binds, b, name);
+                        break;
+                }
+                case OPT_SETENV: {
+                        struct cli_env ev;
+                        if (optind >= argc)
+                                return usage_err(e, "--setenv: needs NAME and VALUE");
+                        if (!env_name_valid(optarg))
+                                return usage_err(e, "--setenv: \"%s\" is not a valid variable name", optarg);
+                        ev.name = optarg;
+                        ev.value = argv[optind++];
+                        PUSH(c->setenv, c->n_setenv, ev, "--setenv");
+                        break;
+                }
+                case OPT_CHDIR: c->chdir = optarg; break;
+                case OPT_HOSTNAME:
+                        if (!*optarg || strlen(optarg) > 64 || strchr(optarg, '/'))
+                                return usage_err(e, "--hostname: \"%s\" must be 1 to 64 characters without '/'", optarg);
+                        c->hostname = optarg;
+                        break;
+                case OPT_PASS_FD:
+                        if (parse_fd("--pass-fd", optarg, &fd, e) < 0)
+                                return -EINVAL;
+                        if (fd <= 2)
+                                return usage_err(e, "--pass-fd: %s: fds 0-2 are always passed", optarg);
+                        PUSH(c->pass_fds, c->n_pass_fds, fd, "--pass-fd");
+                        break;
+                case OPT_PROFILE: c->profile = optarg; break;
+                case OPT_KEY: c->key_path = optarg; break;
+                case OPT_KEY_FD:
+                        if (parse_fd("--key-fd", optarg, &c->key_fd, e) < 0)
+                                return -EINVAL;
+                        break;
+                case OPT_TRUST: PUSH(c->trust, c->n_trust, optarg, "--trust"); break;
+                case OPT_REVOKED: c->revoked = optarg; break;
+                case OPT_SCOPE: PUSH(c->scopes, c->n_scopes, optarg, "--scope"); break;
+                case OPT_AUDIT_SOCKET: c->audit_socket = optarg; break;
+                case OPT_AUDIT:
+                        if (strcmp(optarg, "required") == 0)
+                                c->audit_mode = AUDIT_REQUIRED;
+                        else if (strcmp(optarg, "best-effort") == 0)
+                                c->audit_mode = AUDIT_BEST_EFFORT;
+                        else if (strcmp(optarg, "off") == 0)
+                                c->audit_mode = AUDIT_OFF;
+                        else
+                                return usage_err(e, "--audit: \"%s\" is not one of required, best-effort, off", optarg);
+                        break;
+                case OPT_MAX_CONCURRENT:
+                        if (parse_long(optarg, 1, 4096, &c->max_concurrent) < 0)
+                                return usage_err(e, "--max-concurrent: \"%s\" is not a number in 1..4096", optarg);
+                        break;
+                case OPT_WAIT_SLOT:
+                        if (parse_long(optarg, 0, 86400, &v) < 0)
+                                return usage_err(e, "--wait-slot: \"%s\" is not a number of seconds (0..86400)", optarg);
+                        c->wait_slot_s = v;
+                        break;
+                case OPT_HELP: c->help = true; return 0;
+                case OPT_VERSION: c->version = true; return 0;
+                case ':':
+                        return usage_err(e, "%s: missing argument", argv[optind - 1]);
+                default:
+                        if (optopt)
+                                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "unknown option -%c (see --help)", optopt);
+                        return usage_err(e, "%s: unknown option (see --help)", argv[optind - 1]);
+                }
+        }
+        if (c->key_path && c->key_fd >= 0)
+                return usage_err(e, "--key and --key-fd are mutually exclusive");
+        if ((c->key_path || c->key_fd >= 0 || c->n_trust || c->revoked || c->n_scopes) && !c->profile)
+                return usage_err(e, "--key, --key-fd, --trust, --revoked and --scope need --profile");
+        if (c->profile && !c->key_path && c->key_fd < 0)
+                return usage_err(e, "--profile needs --key FILE or --key-fd N");
+        if (c->profile && !c->tenant)
+                return usage_err(e, "--profile needs --tenant SLUG");
+        if (c->status_fd >= 0 && c->status_fd == c->key_fd)
+                return usage_err(e, "--status-fd and --key-fd name the same fd");
+        for (size_t i = 0; i < c->n_pass_fds; i++)
+                if (c->pass_fds[i] == c->status_fd || c->pass_fds[i] == c->key_fd)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "--pass-fd: fd %d is the status or key fd and is never passed to the payload", c->pass_fds[i]);
+        if (c->chdir && c->chdir[0] != '/')
+                return usage_err(e, "--chdir: \"%s\" must be an absolute path", c->chdir);
+        if (optind >= argc)
+                return usage_err(e, "missing COMMAND (usage: sealrun [OPTIONS] -- COMMAND [ARG...])");
+        if (!argv[optind][0])
+                return usage_err(e, "COMMAND is empty");
+        c->argv = argv + optind;
+        c->argc = argc - optind;
+        return 0;
+}

@@ -1,0 +1,23 @@
+/* sealrun: run a command in a fresh per-task sandbox with sealed credentials. */
+#include <stdio.h>
+
+#include "launcher/cli.h"
+#include "launcher/supervisor.h"
+
+int main(int argc, char **argv) {
+        struct cli c;
+        struct sr_error e = { 0 };
+        if (cli_parse(argc, argv, &c, &e) < 0) {
+                fprintf(stderr, "sealrun: %s\n", e.msg);
+                return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
+        }
+        if (c.help) {
+                cli_usage(stdout);
+                return 0;
+        }
+        if (c.version) {
+                printf("sealrun %s\n", SEALRUN_VERSION);
+                return 0;
+        }
+        return supervisor_run(&c);
+}

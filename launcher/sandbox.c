@@ -1,0 +1,118 @@
+/* The one clone site: clone3 into fresh namespaces, uid/gid maps, sync socket. */
+#include "launcher/sandbox.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "launcher/cgroup.h"
+#include "launcher/child.h"
+
+static int write_file(pid_t pid, const char *name, const char *text, struct sr_error *e) {
+        char path[64];
+        _cleanup_close_ int fd = -1;
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "userns", "cannot open %s: %s", path, strerror(errno));
+        if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "userns", "cannot write %s: %s", path, strerror(errno));
+        return 0;
+}
+
+/* Root maps the sandbox ids to the policy's unprivileged host ids (never host
+ * root) and keeps setgroups so the child can drop root's supplementary groups;
+ * an unprivileged caller can only map itself and must deny setgroups first. */
+static int write_maps(struct task *t, struct sr_error *e) {
+        char map[64];
+        uid_t hu = t->as_root ? t->pol->host_uid : t->caller_uid;
+        gid_t hg = t->as_root ? t->pol->host_gid : t->caller_gid;
+        int r;
+        if (!t->as_root && (r = write_file(t->pid, "setgroups", "deny", e)) < 0)
+                return r;
+        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)t->pol->uid, (unsigned)hu);
+        if ((r = write_file(t->pid, "uid_map", map, e)) < 0)
+                return r;
+        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)t->pol->gid, (unsigned)hg);
+        return write_file(t->pid, "gid_map", map, e);
+}
+
+int sandbox_spawn(struct task *t, struct sr_error *e) {
+        struct clone_args ca;
+        int sv[2], pidfd = -1, cgfd;
+        long pid;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "sync", "socketpair: %s", strerror(errno));
+        t->sync_parent = sv[0];
+        t->sync_child = sv[1];
+
+        memset(&ca, 0, sizeof ca);
+        ca.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_PIDFD;
+        if (t->pol->ns_net)
+                ca.flags |= CLONE_NEWNET;
+        if (t->pol->ns_ipc)
+                ca.flags |= CLONE_NEWIPC;
+        if (t->pol->ns_uts)
+                ca.flags |= CLONE_NEWUTS;
+        if (t->pol->ns_cgroup)
+                ca.flags |= CLONE_NEWCGROUP;
+        cgfd = cgroup_clone_fd(t);
+        if (cgfd >= 0) {
+                ca.flags |= CLONE_INTO_CGROUP;
+                ca.cgroup = (uint64_t)cgfd;
+        }
+        ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+        ca.exit_signal = SIGCHLD;
+
+        pid = syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "clone",
+                               "cannot create the sandbox namespaces (clone3: %s)%s", strerror(errno),
+                               errno == EPERM || errno == ENOSPC ? "; are unprivileged user namespaces enabled?" : "");
+        if (pid == 0) {
+                close(sv[0]);
+                _exit(child_main(t));
+        }
+        close(sv[1]);
+        t->sync_child = -1;
+        t->pid = (pid_t)pid;
+        t->pidfd = pidfd;
+        return write_maps(t, e);
+}
+
+int sandbox_become_ids(struct task *t, struct sr_error *e) {
+        cap_t caps;
+        int r = 0;
+        /* Root's supplementary groups (gid 0 among them) would still count for
+         * access checks on host files; drop them where the kernel lets us. */
+        if (t->as_root && setgroups(0, NULL) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "ids", "setgroups: %s", strerror(errno));
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+            setresgid(t->pol->gid, t->pol->gid, t->pol->gid) < 0 ||
+            setresuid(t->pol->uid, t->pol->uid, t->pol->uid) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "ids", "cannot take uid %u gid %u inside the sandbox: %s",
+                               (unsigned)t->pol->uid, (unsigned)t->pol->gid, strerror(errno));
+        /* Changing ids may clear the effective set; setup still needs the
+         * namespace's capabilities (mounts), which the exec site drops. */
+        caps = cap_get_proc();
+        if (!caps)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "ids", "cap_get_proc: %s", strerror(errno));
+        for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++) {
+                cap_flag_value_t v;
+                if (cap_get_flag(caps, c, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+                        cap_set_flag(caps, CAP_EFFECTIVE, 1, &c, CAP_SET);
+        }
+        if (cap_set_proc(caps) < 0)
+                r = sr_fail(e, SR_EXIT_LAUNCHER, errno, "ids", "cannot raise namespace capabilities: %s", strerror(errno));
+        cap_free(caps);
+        return r;
+}

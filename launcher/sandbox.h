@@ -1,0 +1,10 @@
+/* The one clone site: clone3 into fresh namespaces, uid/gid maps, sync socket. */
+#pragma once
+#include "launcher/task.h"
+
+/* Supervisor: create the sync socket, clone3 the sandbox init (which runs
+ * child_main and never returns), write its id maps. t->pid, t->pidfd set. */
+int sandbox_spawn(struct task *t, struct sr_error *e);
+/* Child: take the final ids inside the user namespace, keeping the
+ * namespace capabilities needed for setup (dropped at exec time). */
+int sandbox_become_ids(struct task *t, struct sr_error *e);
