@@ -2,4 +2,7 @@
 #pragma once
 #include "launcher/task.h"
 
+/* Payload, after no_new_privs and before seccomp. */
 int landlock_apply(struct task *t, struct sr_error *e);
+/* The kernel's Landlock ABI version, 0 when Landlock is unavailable. */
+int landlock_abi(void);
