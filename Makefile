@@ -28,7 +28,7 @@ SAN       := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 POLICY_SRC   := $(wildcard policy/*.c)
 LAUNCHER_SRC := $(filter-out launcher/main.c,$(wildcard launcher/*.c))
-HELPERS      := $(notdir $(wildcard helpers/*))
+HELPERS      := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard helpers/*/*.c)))))
 HELPER_BIN   := $(foreach h,$(HELPERS),$(BUILD)/$(if $(filter sealctl,$(h)),sealctl,sealrun-$(h)))
 TEST_SRC     := $(wildcard tests/test_*.c)
 ITEST_SRC    := $(wildcard integration/*.c) $(wildcard integration/escape/*.c)
@@ -78,10 +78,10 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a
 # they run in a sandbox that shows only /usr.
 $(BUILD)/integration/%: integration/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -O2 -o $@ $< $(PKG_LIBS)
+	$(CC) $(BASEFLAGS) -O2 -o $@ $<
 $(BUILD)/integration/escape: $(wildcard integration/escape/*.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -O2 -o $@ $^ $(PKG_LIBS)
+	$(CC) $(BASEFLAGS) -O2 -o $@ $^
 
 ITEST_BIN := $(patsubst integration/%.c,$(BUILD)/integration/%,$(wildcard integration/*.c)) \
              $(if $(wildcard integration/escape/*.c),$(BUILD)/integration/escape)

@@ -350,6 +350,9 @@ out:
         audit_close(&t);
         if (sigfd >= 0)
                 close(sigfd);
+        for (char **ev = t.envp; ev && *ev; ev++)
+                free(*ev);
+        free(t.envp);
         policy_free(t.pol);
         return code;
 }

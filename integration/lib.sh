@@ -1,0 +1,59 @@
+# Shared helpers for the integration tests (TAP, run by prove).
+# Environment: SEALRUN_BUILD (dir with the binaries), SEALRUN_SRC (source tree).
+set -u
+: "${SEALRUN_SRC:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${SEALRUN_BUILD:=$SEALRUN_SRC/build}"
+SR="${SEALRUN_SR:-$SEALRUN_BUILD/sealrun}"   # SEALRUN_SR: the sanitizer build in make check
+SEALCTL="$SEALRUN_BUILD/sealctl"
+AUDITD="$SEALRUN_BUILD/sealrun-auditd"
+IBIN="$SEALRUN_BUILD/integration"
+PROBE="$IBIN/probe"
+POLICIES="$SEALRUN_SRC/integration/policies"
+TEST_POLICY="$POLICIES/test.json"
+STOCK="$SEALRUN_SRC/policy/stock"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/sealrun-t.XXXXXX")
+_tap_n=0
+_tap_fail=0
+_cleanup_hooks=""
+cleanup() {
+        for h in $_cleanup_hooks; do "$h" || true; done
+        rm -rf "$T"
+}
+trap cleanup EXIT
+on_exit() { _cleanup_hooks="$_cleanup_hooks $1"; }
+
+plan() { echo "1..$1"; }
+ok() { # ok COND-EXIT-STATUS DESCRIPTION
+        _tap_n=$((_tap_n + 1))
+        if [ "$1" -eq 0 ]; then echo "ok $_tap_n - $2"; else echo "not ok $_tap_n - $2"; _tap_fail=$((_tap_fail + 1)); fi
+}
+is() { # is GOT WANT DESCRIPTION
+        if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'"; echo "#  want: '$2'"; fi
+}
+like() { # like GOT REGEX DESCRIPTION
+        if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'"; echo "#  want match: '$2'"; fi
+}
+unlike() {
+        if printf '%s' "$1" | grep -Eq -- "$2"; then ok 1 "$3"; echo "#   got: '$1'"; echo "#  must not match: '$2'"; else ok 0 "$3"; fi
+}
+skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # skip $1"; }
+diag() { echo "# $*"; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
+# jget FILE-OR-STRING JQ-FILTER
+jget() { printf '%s' "$1" | jq -r "$2" 2>/dev/null; }
+
+# Run sealrun with the test policy and the integration binaries bound at /t.
+# Sets: OUT (stdout), ERR (stderr), RC, STATUS (last status JSON line).
+srun() {
+        : > "$T/out"; : > "$T/err"; : > "$T/status"
+        "$SR" --policy "${POLICY:-$TEST_POLICY}" --status-fd 9 --ro-bind "$IBIN" /t "$@" >"$T/out" 2>"$T/err" 9>"$T/status"
+        RC=$?
+        OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); STATUS=$(tail -n 1 "$T/status")
+        return 0
+}
+
+# Leftover checks used by the bad-input tests.
+count_sandbox_procs() { # processes whose parent chain contains nothing of ours: count sealrun-named
+        pgrep -u "$(id -u)" -f "^$SR" 2>/dev/null | wc -l
+}
