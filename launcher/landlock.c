@@ -148,7 +148,7 @@ static int negotiate(struct task *t, int abi, struct ll_ruleset_attr *attr, size
         if (l->net && abi >= 4) {
                 attr->handled_access_net = NET_BIND_TCP | NET_CONNECT_TCP;
                 *size = offsetof(struct ll_ruleset_attr, scoped);
-        } else if (l->net && !l->net_optional) {
+        } else if (l->net && !l->net_optional && !l->optional) {
                 return sr_fail(e, SR_EXIT_REFUSED, EOPNOTSUPP, "landlock",
                                "%s: $.landlock.net: TCP port rules need Landlock ABI 4, the kernel has %d (mark it \"optional\" to run without)",
                                f, abi);
@@ -159,7 +159,7 @@ static int negotiate(struct task *t, int abi, struct ll_ruleset_attr *attr, size
                 attr->scoped = (l->scopes & LL_SCOPE_ABSTRACT_UNIX ? SCOPE_ABSTRACT_UNIX : 0) |
                                (l->scopes & LL_SCOPE_SIGNAL ? SCOPE_SIGNAL : 0);
                 *size = sizeof *attr;
-        } else if (l->scopes && !l->scope_optional) {
+        } else if (l->scopes && !l->scope_optional && !l->optional) {
                 return sr_fail(e, SR_EXIT_REFUSED, EOPNOTSUPP, "landlock",
                                "%s: $.landlock.scope: scoping needs Landlock ABI 6, the kernel has %d (mark it \"optional\" to run without)",
                                f, abi);
@@ -170,15 +170,20 @@ static int negotiate(struct task *t, int abi, struct ll_ruleset_attr *attr, size
 }
 
 int landlock_apply(struct task *t, struct sr_error *e) {
+        return landlock_apply_abi(t, landlock_abi(), e);
+}
+
+int landlock_apply_abi(struct task *t, int abi, struct sr_error *e) {
         const struct policy_landlock *l = &t->pol->landlock;
         struct ll_ruleset_attr attr;
         _cleanup_close_ int ruleset = -1;
         size_t size;
-        int abi, r;
+        int r;
 
         if (!l->set)
                 return 0;
-        abi = landlock_abi();
+        if (abi > landlock_abi())
+                abi = landlock_abi();
         if (abi < 1) {
                 if (l->optional) {
                         note(t, "landlock: not available in this kernel (optional, ran without)");

@@ -27,7 +27,7 @@ struct landlock_fs_rule {
 
 struct policy_landlock {
         bool set;                  /* the section was given */
-        bool optional;             /* no Landlock in the kernel at all: run without, reported */
+        bool optional;             /* whatever the kernel cannot enforce is reported, not refused */
         bool fs;                   /* filesystem access is restricted to fs_rules */
         struct landlock_fs_rule *fs_rules;
         size_t n_fs_rules;
