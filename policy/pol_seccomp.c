@@ -131,7 +131,7 @@ static int parse_arg(struct jx *x, json_t *o, const char *path, struct seccomp_a
 }
 
 static int parse_args(struct jx *x, json_t *arr, const char *path, struct seccomp_arg *ret, size_t *ret_n) {
-        char ip[512];
+        char ip[512], kp[512];
         size_t n = json_array_size(arr);
         unsigned seen = 0;
         if (n > SECCOMP_MAX_ARGS)
@@ -143,7 +143,7 @@ static int parse_args(struct jx *x, json_t *arr, const char *path, struct seccom
                 /* libseccomp cannot AND two comparisons of one argument, and
                  * runc silently ORs them instead: refuse the ambiguity. */
                 if (seen & (1u << ret[i].index))
-                        return jx_fail(x, jx_path(ip, sizeof ip, jx_index(ip, sizeof ip, path, i), "index"),
+                        return jx_fail(x, jx_path(kp, sizeof kp, ip, "index"),
                                        "argument %u is compared twice in one entry (split it into separate entries)",
                                        ret[i].index);
                 seen |= 1u << ret[i].index;
