@@ -93,9 +93,12 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
         c->key_fd = -1;
         c->audit_mode = AUDIT_UNSET;
         c->max_concurrent = -1;
-        optind = 1;
+        /* optind 0 makes glibc reinitialise fully (a failed earlier parse can
+         * leave a half-read "-xy" behind); "+:" stops at the command and
+         * reports a missing argument as ':' instead of '?'. */
+        optind = 0;
         opterr = 0;
-        while ((o = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+        while ((o = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
                 switch (o) {
                 case OPT_POLICY: c->policy = optarg; break;
                 case OPT_TENANT:
@@ -186,7 +189,10 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case ':':
                         return usage_err(e, "%s: missing argument", argv[optind - 1]);
                 default:
-                        if (optopt)
+                        /* for long options glibc puts the option's value in optopt */
+                        if (optopt >= OPT_POLICY)
+                                return usage_err(e, "%s: takes no argument (see --help)", argv[optind - 1]);
+                        if (optopt > 0x20 && optopt < 0x7f)
                                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "unknown option -%c (see --help)", optopt);
                         return usage_err(e, "%s: unknown option (see --help)", argv[optind - 1]);
                 }

@@ -96,7 +96,8 @@ static int prepare(struct task *t, struct sr_error *e) {
         for (size_t i = 0; i < c->n_pass_fds; i++)
                 if (!fd_open(c->pass_fds[i]))
                         return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--pass-fd %d: not an open file descriptor", c->pass_fds[i]);
-        if (c->timeout_s > 0)
+        /* Task input may narrow the policy, never widen it. */
+        if (c->timeout_s > 0 && (t->pol->limits.timeout_s == 0 || c->timeout_s < t->pol->limits.timeout_s))
                 t->pol->limits.timeout_s = c->timeout_s;
         t->hostname = c->hostname ? c->hostname : t->pol->hostname;
         t->chdir = c->chdir ? c->chdir : t->pol->chdir;
@@ -295,6 +296,8 @@ int supervisor_run(const struct cli *cli) {
         if (r >= 0)
                 r = slot_acquire(&t, &e);
         if (r >= 0)
+                r = net_prepare(&t, &e);
+        if (r >= 0)
                 r = seccomp_prepare(&t, &e);
         if (r >= 0)
                 r = cgroup_prepare(&t, &e);
@@ -344,6 +347,7 @@ release:
                 audit_scrub(&t);
         creds_release(&t);
 out:
+        net_release(&t);
         audit_exit(&t);
         report(&t, code, &e);
         slot_release(&t);

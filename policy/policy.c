@@ -79,6 +79,10 @@ static int parse_mode(struct jx *x, json_t *o, const char *path, unsigned *ret) 
         v = strtoul(s, &end, 8);
         if (!*s || *end || v > 07777)
                 return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "expected an octal mode string like \"0755\"");
+        /* 0 stands for "default" in struct mount_entry: an explicit "0000"
+         * must not turn into 0644/0755 */
+        if (v == 0)
+                return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "mode 0 is not supported (omit \"mode\" for the default)");
         if (v & (S_ISUID | S_ISGID))
                 return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "setuid/setgid bits are not allowed");
         *ret = (unsigned)v;
@@ -366,7 +370,8 @@ int policy_load(const char *path, struct policy **ret, struct sr_error *e) {
         size_t len;
         int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO (or a device) must be refused below, not block open() */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "policy", "%s: cannot open policy: %s", path, strerror(errno));
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))

@@ -14,14 +14,29 @@ void status_init(struct status *s) {
         s->audit_mode = "off";
 }
 
+/* Messages carry outside input (a policy path, an argument) that need not be
+ * UTF-8, and jansson refuses such strings: that made the whole status object
+ * fail to build, hiding why the task did not run. Replace non-ASCII bytes. */
 static json_t *str_or_null(const char *s) {
-        return s ? json_string(s) : json_null();
+        json_t *j;
+        char *copy;
+        if (!s)
+                return json_null();
+        j = json_string(s);
+        if (j || !(copy = strdup(s)))
+                return j;
+        for (char *c = copy; *c; c++)
+                if ((unsigned char)*c >= 0x80)
+                        *c = '?';
+        j = json_string(copy);
+        free(copy);
+        return j;
 }
 
 static json_t *name_list(const char *const *names, size_t n) {
         json_t *a = json_array();
         for (size_t i = 0; a && i < n; i++)
-                json_array_append_new(a, json_string(names[i]));
+                json_array_append_new(a, str_or_null(names[i]));
         return a;
 }
 
