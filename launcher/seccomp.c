@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #define CACHE_MAGIC "SRBPF01\n"
 #define MAX_INSNS 4096 /* BPF_MAXINSNS */
@@ -48,14 +49,16 @@ static void hash_text(crypto_generichash_state *st, const char *fmt, ...) {
 static int key_raw(const struct policy_seccomp *s, uint8_t out[32]) {
         const struct scmp_version *v = seccomp_version();
         crypto_generichash_state st;
-        if (sodium_init() < 0)
+        struct utsname u;
+        if (sodium_init() < 0 || uname(&u) < 0)
                 return -EIO;
         crypto_generichash_init(&st, NULL, 0, 32);
         /* Everything that changes the generated program: the format of this
-         * key, libseccomp (version and the kernel API level it detected), the
-         * native architecture and the parsed filter in a canonical form. */
-        hash_text(&st, "sealrun-seccomp/1 libseccomp %u.%u.%u api %u native %u\n", v->major, v->minor, v->micro,
-                  seccomp_api_get(), seccomp_arch_native());
+         * key, libseccomp's version, the native architecture, the kernel (its
+         * features set libseccomp's API level; seccomp_api_get() would probe
+         * them and cost what the cache saves) and the filter, canonically. */
+        hash_text(&st, "sealrun-seccomp/1 libseccomp %u.%u.%u native %u kernel %s %s\n", v->major, v->minor, v->micro,
+                  seccomp_arch_native(), u.release, u.version);
         hash_text(&st, "default %u flags %u arches", s->default_action, s->flags);
         for (size_t i = 0; i < s->n_arches; i++)
                 hash_text(&st, " %u", s->arches[i]);
