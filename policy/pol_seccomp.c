@@ -11,6 +11,16 @@
 
 #define DEFAULT_ERRNO 1 /* EPERM, the OCI default for SCMP_ACT_ERRNO without errnoRet */
 
+/* A value from the input, safe to quote in a one-line message: at most 64
+ * characters, anything outside printable ASCII shown as '?'. */
+static const char *printable(const char *s, char *buf, size_t size) {
+        size_t i = 0;
+        for (; s[i] && i < size - 1 && i < 64; i++)
+                buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+        buf[i] = 0;
+        return buf;
+}
+
 static const struct {
         const char *name;
         uint32_t action;
@@ -49,7 +59,7 @@ static const struct {
 static int parse_action(struct jx *x, json_t *o, const char *path, const char *akey, const char *rkey,
                         uint32_t *ret) {
         const char *name;
-        char p[512];
+        char p[512], q[80];
         long long rv = DEFAULT_ERRNO;
         size_t i;
         int r = jx_string(x, o, path, akey, true, &name);
@@ -64,7 +74,8 @@ static int parse_action(struct jx *x, json_t *o, const char *path, const char *a
         if (i == ELEMENTSOF(actions))
                 return jx_fail(x, jx_path(p, sizeof p, path, akey),
                                "unknown action \"%s\" (expected SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS, "
-                               "SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL, SCMP_ACT_TRAP, SCMP_ACT_TRACE or SCMP_ACT_LOG)", name);
+                               "SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL, SCMP_ACT_TRAP, SCMP_ACT_TRACE or SCMP_ACT_LOG)",
+                               printable(name, q, sizeof q));
         if (json_object_get(o, rkey) && !actions[i].takes_ret)
                 return jx_fail(x, jx_path(p, sizeof p, path, rkey), "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take %s", rkey);
         if ((r = jx_int(x, o, path, rkey, false, 0, 4095, &rv)) < 0)
@@ -103,7 +114,7 @@ static int parse_u64(struct jx *x, json_t *o, const char *path, const char *key,
 static int parse_arg(struct jx *x, json_t *o, const char *path, struct seccomp_arg *a) {
         static const char *const keys[] = { "index", "value", "valueTwo", "op", NULL };
         const char *op;
-        char p[512];
+        char p[512], q[80];
         long long idx;
         size_t i;
         int r;
@@ -118,7 +129,8 @@ static int parse_arg(struct jx *x, json_t *o, const char *path, struct seccomp_a
                         break;
         if (i == ELEMENTSOF(ops))
                 return jx_fail(x, jx_path(p, sizeof p, path, "op"),
-                               "unknown comparison \"%s\" (expected SCMP_CMP_EQ, _NE, _LT, _LE, _GT, _GE or _MASKED_EQ)", op);
+                               "unknown comparison \"%s\" (expected SCMP_CMP_EQ, _NE, _LT, _LE, _GT, _GE or _MASKED_EQ)",
+                               printable(op, q, sizeof q));
         a->index = (unsigned)idx;
         a->op = ops[i].op;
         if (a->op != SCMP_CMP_MASKED_EQ && a->value_two)
@@ -157,7 +169,7 @@ static int parse_syscall(struct jx *x, json_t *o, const char *path, struct polic
         struct seccomp_rule proto = { 0 };
         json_t *names, *args = NULL;
         const char *comment;
-        char np[512], ip[512], ap[512];
+        char np[512], ip[512], ap[512], q[80];
         int r;
         if ((r = jx_object(x, o, path, keys)) < 0 ||
             (r = jx_array(x, o, path, "names", true, &names)) < 0 ||
@@ -182,7 +194,7 @@ static int parse_syscall(struct jx *x, json_t *o, const char *path, struct polic
                  * pseudo number that libseccomp maps per architecture. */
                 int nr = seccomp_syscall_resolve_name(name);
                 if (nr == __NR_SCMP_ERROR)
-                        return jx_fail(x, ip, "unknown syscall \"%.64s\" (libseccomp %u.%u.%u does not know it)", name,
+                        return jx_fail(x, ip, "unknown syscall \"%s\" (libseccomp %u.%u.%u does not know it)", printable(name, q, sizeof q),
                                        seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
                 if (s->n_rules >= SECCOMP_MAX_RULES)
                         return jx_fail(x, ip, "too many rules (more than %d after expanding names)", SECCOMP_MAX_RULES);
@@ -197,7 +209,7 @@ static int parse_syscall(struct jx *x, json_t *o, const char *path, struct polic
 }
 
 static int parse_arches(struct jx *x, json_t *arr, const char *path, struct policy_seccomp *s) {
-        char ip[512], low[32];
+        char ip[512], low[32], q[80];
         size_t n = json_array_size(arr);
         if (n > SECCOMP_MAX_ARCHES)
                 return jx_fail(x, path, "too many architectures");
@@ -211,13 +223,13 @@ static int parse_arches(struct jx *x, json_t *arr, const char *path, struct poli
                         return jx_fail(x, ip, "expected an architecture name like \"SCMP_ARCH_X86_64\"");
                 a = json_string_value(v);
                 if (strncmp(a, "SCMP_ARCH_", 10) != 0 || strlen(a + 10) >= sizeof low || !a[10])
-                        return jx_fail(x, ip, "unknown architecture \"%.64s\"", a);
+                        return jx_fail(x, ip, "unknown architecture \"%s\"", printable(a, q, sizeof q));
                 for (k = 0; a[10 + k]; k++)
                         low[k] = (char)((a[10 + k] >= 'A' && a[10 + k] <= 'Z') ? a[10 + k] + 32 : a[10 + k]);
                 low[k] = 0;
                 tok = seccomp_arch_resolve_name(low);
                 if (tok == 0)
-                        return jx_fail(x, ip, "unknown architecture \"%.64s\"", a);
+                        return jx_fail(x, ip, "unknown architecture \"%s\"", printable(a, q, sizeof q));
                 for (k = 0; k < s->n_arches; k++)
                         if (s->arches[k] == tok)
                                 return jx_fail(x, ip, "architecture listed twice");
@@ -227,7 +239,7 @@ static int parse_arches(struct jx *x, json_t *arr, const char *path, struct poli
 }
 
 static int parse_flags(struct jx *x, json_t *arr, const char *path, struct policy_seccomp *s) {
-        char ip[512];
+        char ip[512], q[80];
         for (size_t i = 0; i < json_array_size(arr); i++) {
                 json_t *v = json_array_get(arr, i);
                 size_t k;
@@ -238,8 +250,8 @@ static int parse_flags(struct jx *x, json_t *arr, const char *path, struct polic
                         if (strcmp(flags[k].name, json_string_value(v)) == 0)
                                 break;
                 if (k == ELEMENTSOF(flags))
-                        return jx_fail(x, ip, "unsupported flag \"%.64s\" (expected SECCOMP_FILTER_FLAG_LOG, "
-                                       "_SPEC_ALLOW or _TSYNC)", json_string_value(v));
+                        return jx_fail(x, ip, "unsupported flag \"%s\" (expected SECCOMP_FILTER_FLAG_LOG, "
+                                       "_SPEC_ALLOW or _TSYNC)", printable(json_string_value(v), q, sizeof q));
                 s->flags |= flags[k].flag;
         }
         return 0;
@@ -318,17 +330,18 @@ static int load_profile(struct jx *x, const char *kpath, const char *file, struc
         _cleanup_free_ char *buf = NULL;
         struct stat st;
         size_t len;
+        char q[80];
         int r;
         if (file[0] != '/')
                 return jx_fail(x, kpath, "expected \"default\" or an absolute path to an OCI seccomp profile");
         fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return jx_fail(x, kpath, "cannot open %.300s: %s", file, strerror(errno));
+                return jx_fail(x, kpath, "cannot open %s: %s", printable(file, q, sizeof q), strerror(errno));
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return jx_fail(x, kpath, "%.300s is not a regular file", file);
+                return jx_fail(x, kpath, "%s is not a regular file", printable(file, q, sizeof q));
         r = read_fd_all(fd, SECCOMP_PROFILE_MAX_BYTES, &buf, &len);
         if (r < 0)
-                return jx_fail(x, kpath, "cannot read %.300s: %s", file, strerror(-r));
+                return jx_fail(x, kpath, "cannot read %s: %s", printable(file, q, sizeof q), strerror(-r));
         r = pol_seccomp_parse_buffer(file, buf, len, s, x->e);
         if (r < 0)
                 return r;

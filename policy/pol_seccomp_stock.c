@@ -1,6 +1,7 @@
 /* The stock seccomp profile compiled into the binary, so "default" never depends on a file at run time. */
 
-/* .incbin resolves relative to make's working directory (the source root);
+/* .incbin looks the file up in the include path (the build passes -I of the
+ * source root);
  * the Makefile lists the JSON as a prerequisite of this object. */
 __asm__(".section .rodata\n"
         ".global sr_seccomp_default_json\n"
