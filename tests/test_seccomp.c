@@ -97,6 +97,9 @@ static void test_parse_errors(void **state) {
                 { "{\"profile\":\"/nonexistent/seccomp.json\"}", "$.seccomp.profile: cannot open /nonexistent/seccomp.json" },
                 { "{\"profile\":\"/\"}", "$.seccomp.profile: / is not a regular file" },
                 { "{\"profile\":7}", "$.seccomp.profile: expected a string" },
+                /* input quoted in a message never breaks the one line */
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\\nb\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", "unknown syscall \"a?b\"" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"x\\ny\":1}", "$.seccomp.x?y: unknown key" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct policy *p = NULL;
