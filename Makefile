@@ -102,6 +102,7 @@ integration: all $(BUILD)/san/sealrun
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@sh ./tests/fuzz/run.sh 5
 	@$(MAKE) --no-print-directory integration
 
 demo: deps
@@ -115,6 +116,9 @@ install: all
 	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	@if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
 	  install -d $(DESTDIR)/etc/systemd/system; install -m 0644 systemd/*.service systemd/*.socket $(DESTDIR)/etc/systemd/system/ 2>/dev/null || true; fi
+
+fuzz:
+	@sh ./tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
 bench: all
 	@sh ./integration/bench.sh

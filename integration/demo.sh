@@ -27,3 +27,6 @@ echo "host /root:      $(ls /root 2>&1)"
 echo "exit code: $?"
 say "status JSON (--status-fd 3)"
 cat "$D/status.json"
+
+# Sealed profiles: seal a demo profile and show the payload reading its credential.
+BUILD="$B" sh "$SRC/integration/demo-profile.sh"

@@ -1,23 +1,397 @@
-/* Credentials (placeholder until the sealed-profile issue lands: refuses --profile). */
+/* Credentials: header checks in the supervisor, decrypt + stage in the payload, scrub in init.
+ *
+ * The supervisor never decrypts: it checks the envelope's header and
+ * signature, reads only the id prefix of the pool key file, and hands the
+ * verified envelope (inherited through the clone, never re-read, so the file
+ * cannot change between check and use) and the key's fd to the sandbox. The
+ * payload decrypts after the fork, with PR_SET_DUMPABLE 0 and all plaintext
+ * in a locked, never-dumped arena, and stages the files on a private mount
+ * that init wipes in place once every process of the sandbox is gone. */
 #include "launcher/creds.h"
 
-int creds_prepare(struct task *t, struct sr_error *e) {
-        if (t->cli->profile)
-                return sr_fail(e, SR_EXIT_LAUNCHER, ENOTSUP, "unsupported", "--profile: sealed profiles are not supported by this build");
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "launcher/audit.h"
+#include "launcher/creds_fs.h"
+#include "launcher/mounts.h"
+#include "launcher/sync.h"
+#include "policy/profile.h"
+#include "policy/scope.h"
+
+#define CREDS_ARENA_LIMIT (64u << 20)
+
+struct creds_ctx {
+        int key_fd;
+        struct profile_envelope *env;   /* verified by the supervisor */
+};
+
+/* What the status JSON points to; it is written after creds_release, so
+ * this lives until the process exits (one task per process). */
+static struct {
+        char profile[PROFILE_NAME_MAX + 1];
+        char names[SYNC_TEXT_MAX];
+} status_store;
+
+static int load_trusted(struct task *t, struct secmem *m, struct sr_key **ret, size_t *ret_n, struct sr_error *e) {
+        const struct policy_credentials *pc = &t->pol->credentials;
+        const struct cli *c = t->cli;
+        size_t np = pc->n_trusted_issuers, n = 0;
+        struct sr_key *pol_keys, *keys;
+        int r;
+
+        if (np == 0 && c->n_trust == 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                               "--profile: no trusted issuer (give --trust ISSUER.pub or set credentials.trusted_issuers in %s)", t->pol->file);
+        pol_keys = calloc(np + 1, sizeof *pol_keys);
+        keys = calloc(np + c->n_trust + 1, sizeof *keys);
+        if (!pol_keys || !keys) {
+                free(pol_keys);
+                free(keys);
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        }
+        for (size_t i = 0; i < np; i++)
+                if ((r = key_load_path(pc->trusted_issuers[i], KEY_ISSUER_PUBLIC, m, &pol_keys[i], e)) < 0) {
+                        sr_error_prefix(e, "%s: credentials.trusted_issuers: ", t->pol->file);
+                        goto fail;
+                }
+        /* --trust narrows a policy's set, never widens it */
+        for (size_t i = 0; i < c->n_trust; i++) {
+                bool in_policy = np == 0;
+                if ((r = key_load_path(c->trust[i], KEY_ISSUER_PUBLIC, m, &keys[n], e)) < 0)
+                        goto fail;
+                for (size_t j = 0; j < np; j++)
+                        if (memcmp(pol_keys[j].id, keys[n].id, KEY_ID_BYTES) == 0)
+                                in_policy = true;
+                if (!in_policy) {
+                        r = sr_fail(e, SR_EXIT_REFUSED, EPERM, "untrusted-issuer",
+                                    "--trust %s: not among the issuers the policy %s trusts (task input may narrow trust, never widen it)",
+                                    c->trust[i], t->pol->file);
+                        goto fail;
+                }
+                n++;
+        }
+        if (c->n_trust == 0) {
+                memcpy(keys, pol_keys, np * sizeof *keys);
+                n = np;
+        }
+        free(pol_keys);
+        *ret = keys;
+        *ret_n = n;
+        return 0;
+fail:
+        free(pol_keys);
+        free(keys);
+        return r;
+}
+
+static int check_revoked(struct task *t, const struct profile_envelope *env, struct sr_error *e) {
+        const char *lists[2] = { t->pol->credentials.revocation_list, t->cli->revoked };
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
+                struct revocation_list rl = { 0 };
+                char what[160];
+                bool hit;
+                int r;
+                if (!lists[i])
+                        continue;
+                if ((r = revocation_load(lists[i], &rl, e)) < 0)
+                        return r;
+                hit = revocation_match(&rl, &env->h, what, sizeof what);
+                revocation_free(&rl);
+                if (hit)
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "revoked", "%s: revoked by \"%s\" in %s", t->cli->profile, what, lists[i]);
+        }
         return 0;
 }
 
+static int check_scopes(struct task *t, struct sr_error *e) {
+        const struct policy_credentials *pc = &t->pol->credentials;
+        size_t bad;
+        for (size_t i = 0; i < t->cli->n_scopes; i++)
+                if (!scope_valid(t->cli->scopes[i]))
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "--scope %s: not a scope \"action:resource:identifier\" ('*' only as the whole identifier)",
+                                       t->cli->scopes[i]);
+        if (!scope_subset(t->cli->scopes, t->cli->n_scopes, (const char *const *)pc->scope_ceiling, pc->n_scope_ceiling, &bad))
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "scope-over-ceiling", "--scope %s: above the ceiling of the policy %s%s",
+                               t->cli->scopes[bad], t->pol->file, pc->n_scope_ceiling ? "" : " (it sets no credentials.scope_ceiling)");
+        return 0;
+}
+
+static int open_key(struct task *t, struct sr_error *e) {
+        const struct cli *c = t->cli;
+        int fd;
+        if (c->key_path) {
+                fd = open(c->key_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+                if (fd < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--key %s: cannot open: %s%s", c->key_path, strerror(errno),
+                                       errno == ELOOP ? " (symlinks are not followed)" : "");
+        } else {
+                /* our own copy: the caller's number is closed before exec like any stray fd */
+                fd = fcntl(c->key_fd, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--key-fd %d: %s", c->key_fd, strerror(errno));
+        }
+        t->creds->key_fd = fd;
+        return 0;
+}
+
+static int prepare(struct task *t, struct sr_error *e) {
+        _cleanup_(secmem_destroyp) struct secmem *m = NULL;
+        _cleanup_close_ int pfd = -1;
+        const struct cli *c = t->cli;
+        struct sr_key *trusted = NULL;
+        struct profile_envelope *env;
+        size_t n_trusted = 0;
+        char key_name[64], want[KEY_ID_HEX], have[KEY_ID_HEX];
+        uint8_t key_id[KEY_ID_BYTES];
+        int r;
+
+        if (!c->profile)
+                return 0;
+        t->status.has_profile = true;
+        if ((r = check_scopes(t, e)) < 0)
+                return r;
+        if (!(t->creds = calloc(1, sizeof *t->creds)))
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        t->creds->key_fd = -1;
+        if (secmem_new(1u << 20, &m) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "crypto", "libsodium failed to initialise");
+
+        /* the key: only the id prefix is read here, never the secret */
+        if ((r = open_key(t, e)) < 0)
+                return r;
+        if (c->key_path)
+                snprintf(key_name, sizeof key_name, "--key %.50s", c->key_path);
+        else
+                snprintf(key_name, sizeof key_name, "--key-fd %d", c->key_fd);
+        if ((r = key_peek_id(t->creds->key_fd, key_name, key_id, e)) < 0)
+                return r;
+
+        pfd = open(c->profile, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (pfd < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--profile %s: cannot open: %s", c->profile, strerror(errno));
+        if ((r = profile_load_fd(pfd, c->profile, pol_credentials_max_bytes(&t->pol->credentials), &env, e)) < 0)
+                return r;
+        t->creds->env = env;
+        snprintf(status_store.profile, sizeof status_store.profile, "%s", env->h.profile);
+        t->status.profile = status_store.profile;
+        t->status.profile_version = (long long)env->h.version;
+
+        if (strcmp(env->h.tenant, c->tenant) != 0)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant", "%s: profile of tenant %s, but --tenant is %s",
+                               c->profile, env->h.tenant, c->tenant);
+        if (t->pol->tenant && strcmp(env->h.tenant, t->pol->tenant) != 0)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant", "%s: profile of tenant %s, but the policy %s is bound to %s",
+                               c->profile, env->h.tenant, t->pol->file, t->pol->tenant);
+        if (memcmp(env->h.recipient, key_id, KEY_ID_BYTES) != 0) {
+                key_id_hex(env->h.recipient, want);
+                key_id_hex(key_id, have);
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "wrong-recipient", "%s: sealed to pool key %s, but %s is key %s",
+                               c->profile, want, key_name, have);
+        }
+        if ((r = load_trusted(t, m, &trusted, &n_trusted, e)) < 0)
+                return r;
+        r = profile_verify(c->profile, env, trusted, n_trusted, e);
+        free(trusted);
+        if (r < 0 || (r = profile_check_time(c->profile, env, (int64_t)time(NULL), e)) < 0 || (r = check_revoked(t, env, e)) < 0)
+                return r;
+        /* the mountpoint must exist before the sandbox root turns read-only */
+        mounts_add_mountpoint(t, pol_credentials_dir(&t->pol->credentials));
+        return 0;
+}
+
+int creds_prepare(struct task *t, struct sr_error *e) {
+        /* a refusal ends the run before creds_release would be reached */
+        int r = prepare(t, e);
+        if (r < 0)
+                creds_release(t);
+        return r;
+}
+
+int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
+        const char *inject[STATUS_MAX_NAMES];
+        size_t n = 0;
+        char *p;
+        if (!t->cli->profile || !t->creds)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "protocol", "unexpected inject message");
+        /* "+name" lines are injected, "-name" lines skipped (names only) */
+        snprintf(status_store.names, sizeof status_store.names, "%s", names);
+        t->status.n_injected = t->status.n_skipped = 0;
+        for (p = status_store.names; p && *p;) {
+                char *nl = strchr(p, '\n');
+                if (nl)
+                        *nl = 0;
+                if (p[0] == '+' && t->status.n_injected < STATUS_MAX_NAMES) {
+                        t->status.injected[t->status.n_injected++] = p + 1;
+                        inject[n++] = p + 1;
+                } else if (p[0] == '-' && t->status.n_skipped < STATUS_MAX_NAMES)
+                        t->status.skipped[t->status.n_skipped++] = p + 1;
+                p = nl ? nl + 1 : NULL;
+        }
+        return audit_inject(t, inject, n, e);
+}
+
+void creds_release(struct task *t) {
+        if (!t->creds)
+                return;
+        if (t->creds->key_fd >= 0)
+                close(t->creds->key_fd);
+        profile_envelope_free(t->creds->env);
+        free(t->creds);
+        t->creds = NULL;
+}
+
+/* ---- payload side ------------------------------------------------------- */
+
+static bool delivered_as_env(const struct task *t, const struct profile_cred *c) {
+        return (c->as & CRED_ENV) && t->pol->credentials.allow_env;
+}
+
+/* A credential is staged when the task's scopes cover its scope and it has a
+ * delivery the policy allows (env-only credentials need allow_env). */
+static bool selected(const struct task *t, const struct profile_cred *c) {
+        if (c->scope && !scope_covered_by(c->scope, t->cli->scopes, t->cli->n_scopes))
+                return false;
+        return (c->as & CRED_FILE) || delivered_as_env(t, c);
+}
+
+static int announce(struct task *t, const struct profile_plain *p, struct sr_error *e) {
+        char text[SYNC_TEXT_MAX];
+        struct sync_msg m;
+        size_t len = 0;
+        int r;
+        for (size_t i = 0; i < p->n_creds; i++) {
+                int n = snprintf(text + len, sizeof text - len, "%c%s\n", selected(t, &p->creds[i]) ? '+' : '-', p->creds[i].name);
+                if (n < 0 || (size_t)n >= sizeof text - len)
+                        return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "bad-plaintext",
+                                       "%s: credential names too long to report (over %d bytes in all)", t->cli->profile, SYNC_TEXT_MAX);
+                len += (size_t)n;
+        }
+        text[len] = 0;
+        if ((r = sync_send(t->sync_child, SYNC_INJECT, 0, 0, "credentials", text)) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "credentials", "cannot reach the supervisor: %s", strerror(-r));
+        if ((r = sync_recv(t->sync_child, &m, -1)) < 0 || m.type != SYNC_INJECT_ACK)
+                return sr_fail(e, SR_EXIT_LAUNCHER, r < 0 ? -r : EPROTO, "credentials", "no answer from the supervisor to the inject event");
+        if (m.err)
+                return sr_fail(e, m.value ? m.value : SR_EXIT_TEMPFAIL, m.err, "audit", "%s",
+                               m.text[0] ? m.text : "the inject event was not acknowledged");
+        return 0;
+}
+
+/* Append NAME=value (replacing a NAME from the policy or --setenv); the
+ * string lives in the locked `envm` until execve replaces this image. */
+static int env_put(struct task *t, struct secmem *envm, const struct profile_cred *c) {
+        size_t nl = strlen(c->name), n = 0;
+        char *kv = secmem_alloc(envm, nl + 1 + c->value_len + 1), **nv;
+        if (!kv)
+                return -ENOMEM;
+        memcpy(kv, c->name, nl);
+        kv[nl] = '=';
+        memcpy(kv + nl + 1, c->value, c->value_len);
+        kv[nl + 1 + c->value_len] = 0;
+        for (; t->envp && t->envp[n]; n++)
+                if (strncmp(t->envp[n], c->name, nl) == 0 && t->envp[n][nl] == '=') {
+                        t->envp[n] = kv;    /* the old string stays owned by the supervisor's copy */
+                        return 0;
+                }
+        nv = realloc(t->envp, (n + 2) * sizeof *nv);
+        if (!nv)
+                return -ENOMEM;
+        nv[n] = kv;
+        nv[n + 1] = NULL;
+        t->envp = nv;
+        return 0;
+}
+
+static int env_set_plain(struct task *t, struct secmem *envm, const char *name, const char *value) {
+        struct profile_cred c = { .name = name, .value = (const uint8_t *)value, .value_len = strlen(value) };
+        return env_put(t, envm, &c);
+}
+
 int creds_stage(struct task *t, struct sr_error *e) {
+        _cleanup_(secmem_destroyp) struct secmem *m = NULL;
+        struct creds_ctx *c = t->creds;
+        const char *dir = pol_credentials_dir(&t->pol->credentials);
+        struct rlimit no_core = { 0, 0 };
+        struct profile_plain plain;
+        struct secmem *envm = NULL;
+        struct sr_key key;
+        uint8_t *pt = NULL;
+        size_t pt_len = 0;
+        int r;
+
+        if (!t->cli->profile)
+                return 0;
+        if (!c || !c->env || c->key_fd < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "credentials", "credentials were not prepared");
+        /* no core, no ptrace, no /proc/PID/mem while plaintext exists */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot make the process undumpable: %s", strerror(errno));
+        if (secmem_new(CREDS_ARENA_LIMIT, &m) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "credentials", "libsodium failed to initialise");
+
+        /* the supervisor checked mode and owner on this very open file */
+        r = key_read_fd(c->key_fd, "the pool key", KEY_POOL_SECRET, m, &key, e);
+        close(c->key_fd);
+        c->key_fd = -1;
+        if (r < 0)
+                return r;
+        r = profile_decrypt(t->cli->profile, c->env, &key, m, &pt, &pt_len, e);
+        secmem_release(m, key.secret);
+        if (r < 0)
+                return r;
+        r = profile_plain_parse(t->cli->profile, m, pt, pt_len, SR_EXIT_REFUSED, &plain, e);
+        secmem_release(m, pt);
+        if (r < 0)
+                return r;
+        if (strcmp(plain.tenant, c->env->h.tenant) != 0)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "tenant-mismatch",
+                               "%s: the sealed plaintext names tenant %s, the header %s", t->cli->profile, plain.tenant, c->env->h.tenant);
+        if ((r = announce(t, &plain, e)) < 0)
+                return r;
+
+        struct creds_file files[PROFILE_MAX_CREDS];
+        size_t n_files = 0, n_env = 0;
+        for (size_t i = 0; i < plain.n_creds; i++) {
+                const struct profile_cred *pc = &plain.creds[i];
+                if (!selected(t, pc))
+                        continue;
+                if (pc->as & CRED_FILE)
+                        files[n_files++] = (struct creds_file){ .name = pc->name, .value = pc->value, .len = pc->value_len };
+                if (delivered_as_env(t, pc))
+                        n_env++;
+        }
+        if ((r = creds_fs_stage(t, dir, files, n_files, e)) < 0)
+                return r;
+
+        /* env strings must outlive this frame (until execve): a second arena */
+        if (secmem_new(CREDS_ARENA_LIMIT, &envm) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "credentials", "libsodium failed to initialise");
+        r = 0;
+        for (size_t i = 0; r == 0 && n_env && i < plain.n_creds; i++)
+                if (selected(t, &plain.creds[i]) && delivered_as_env(t, &plain.creds[i]))
+                        r = env_put(t, envm, &plain.creds[i]);
+        /* last, so that no credential can point it elsewhere */
+        if (r == 0)
+                r = env_set_plain(t, envm, "CREDENTIALS_DIRECTORY", dir);
+        if (r < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "credentials", "cannot build the environment in locked memory");
+        /* m (plaintext, values, the key) is wiped and unmapped on return */
         return 0;
 }
 
 int creds_scrub(struct task *t, struct sr_error *e) {
-        return 0;
-}
-
-int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
-        return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "protocol", "unexpected inject message");
-}
-
-void creds_release(struct task *t) {
+        if (!t->cli->profile)
+                return 0;
+        /* init inherited the key fd through the clone; it has no use for it */
+        if (t->creds && t->creds->key_fd >= 0) {
+                close(t->creds->key_fd);
+                t->creds->key_fd = -1;
+        }
+        return creds_fs_scrub(t, pol_credentials_dir(&t->pol->credentials), e);
 }

@@ -45,6 +45,17 @@ void mounts_add_mountpoint(struct task *t, const char *path) {
                 m->extra[m->n_extra++] = strdup(path);
 }
 
+void mounts_release(struct task *t) {
+        struct mounts_ctx *m = t->mounts;
+        if (!m)
+                return;
+        for (size_t i = 0; i < m->n_extra; i++)
+                free(m->extra[i]);
+        free(m->trees);
+        free(m);
+        t->mounts = NULL;
+}
+
 static int attr_tree(int fd, uint64_t set, bool recursive) {
         struct mount_attr a = { .attr_set = set };
         return mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a) < 0 ? -errno : 0;

@@ -15,3 +15,5 @@ int mounts_seal_root(struct task *t, struct sr_error *e);
 /* Directory inside the sandbox that must exist as a mountpoint before the
  * root is sealed (credentials); NULL when none. Set by the supervisor. */
 void mounts_add_mountpoint(struct task *t, const char *path);
+/* Supervisor: free the plan state. */
+void mounts_release(struct task *t);

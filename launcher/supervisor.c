@@ -357,6 +357,7 @@ out:
         for (char **ev = t.envp; ev && *ev; ev++)
                 free(*ev);
         free(t.envp);
+        mounts_release(&t);
         seccomp_task_release(&t);
         policy_free(t.pol);
         return code;

@@ -1,0 +1,109 @@
+/* sealctl revoke: append an entry to a revocation list (locked, validated, never group/world-writable). */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "helpers/sealctl/sealctl.h"
+#include "policy/profile.h"
+
+int sealctl_revoke(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "list", required_argument, NULL, 'l' },
+                { "tenant", required_argument, NULL, 't' },
+                { "profile", required_argument, NULL, 'p' },
+                { "version", required_argument, NULL, 'v' },
+                { "key-id", required_argument, NULL, 'k' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *old = NULL;
+        struct revocation_list rl = { 0 };
+        struct revoke_entry ent = { 0 };
+        struct sr_error e = { 0 };
+        const char *list = NULL, *tenant = NULL, *profile = NULL, *version = NULL, *key_id = NULL;
+        char line[256], text[512], now_s[32];
+        struct stat st;
+        size_t old_len = 0;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                switch (c) {
+                case 'l': list = optarg; break;
+                case 't': tenant = optarg; break;
+                case 'p': profile = optarg; break;
+                case 'v': version = optarg; break;
+                case 'k': key_id = optarg; break;
+                case 'h':
+                        printf("usage: sealctl revoke --list FILE (--tenant T [--profile P [--version N]] | --key-id ID)\n");
+                        return 0;
+                default:
+                        return sealctl_usage_error("revoke", "unknown or incomplete option %s", argv[optind - 1]);
+                }
+        }
+        if (optind != argc)
+                return sealctl_usage_error("revoke", "unexpected argument %s", argv[optind]);
+        if (!list || !!tenant == !!key_id)
+                return sealctl_usage_error("revoke", "--list FILE and exactly one of --tenant and --key-id are required");
+        if (key_id) {
+                if (profile || version)
+                        return sealctl_usage_error("revoke", "--profile and --version go with --tenant, not --key-id");
+                ent.kind = REVOKE_KEY;
+                if (key_id_parse(key_id, ent.key_id) < 0)
+                        return sealctl_usage_error("revoke", "--key-id: expected 16 lowercase hex digits");
+        } else {
+                ent.kind = REVOKE_TENANT;
+                if (!slug_valid(tenant))
+                        return sealctl_usage_error("revoke", "--tenant: not a tenant slug");
+                snprintf(ent.tenant, sizeof ent.tenant, "%s", tenant);
+                if (version && !profile)
+                        return sealctl_usage_error("revoke", "--version needs --profile");
+                if (profile) {
+                        if (!profile_name_valid(profile))
+                                return sealctl_usage_error("revoke", "--profile: not a profile name");
+                        snprintf(ent.profile, sizeof ent.profile, "%s", profile);
+                }
+                if (version) {
+                        long v;
+                        if (parse_long(version, 1, 0x7fffffffffffffL, &v) < 0 || v > (1L << 53) - 1)
+                                return sealctl_usage_error("revoke", "--version: expected an integer from 1 to 2^53-1");
+                        ent.has_version = true;
+                        ent.version = (uint64_t)v;
+                }
+        }
+        if (revocation_entry_format(&ent, line, sizeof line) < 0)
+                return sealctl_usage_error("revoke", "entry too long");
+
+        fd = open(list, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+        if (fd < 0)
+                return sealctl_usage_error("revoke", "%s: cannot open: %s", list, strerror(errno));
+        if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0)
+                return sealctl_usage_error("revoke", "%s: cannot lock: %s", list, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return sealctl_usage_error("revoke", "%s: not a regular file", list);
+        if (st.st_mode & 022) {
+                e = (struct sr_error){ 0 };
+                sr_fail(&e, SR_EXIT_REFUSED, EPERM, "revocation-list-permissions",
+                        "%s: revocation list is writable by group or others (mode %04o): refusing to use it",
+                        list, (unsigned)(st.st_mode & 07777));
+                return sealctl_report("revoke", &e);
+        }
+        /* never append to a list sealrun would reject */
+        if ((r = read_fd_all(fd, 16u << 20, &old, &old_len)) < 0)
+                return sealctl_usage_error("revoke", "%s: cannot read: %s", list, strerror(-r));
+        if (revocation_parse(list, old, old_len, &rl, &e) < 0)
+                return sealctl_report("revoke", &e);
+        revocation_free(&rl);
+        profile_time_format((int64_t)time(NULL), now_s);
+        snprintf(text, sizeof text, "%s%s# revoked %s by uid %u\n%s\n",
+                 old_len == 0 ? "# sealrun revocation list: \"tenant=T [profile=P [version=N]]\" or \"key=ID\" per line\n" : "",
+                 old_len > 0 && old[old_len - 1] != '\n' ? "\n" : "", now_s, (unsigned)getuid(), line);
+        if ((r = write_all(fd, text, strlen(text))) < 0 || fsync(fd) < 0)
+                return sealctl_usage_error("revoke", "%s: cannot write: %s", list, strerror(r < 0 ? -r : errno));
+        printf("revoked: %s\n", line);
+        return 0;
+}
