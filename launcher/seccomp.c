@@ -15,13 +15,11 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 
-#define CACHE_MAGIC "SRBPF01\n"
+#define CACHE_MAGIC "SRBPF02\n"
 #define MAX_INSNS 4096 /* BPF_MAXINSNS */
 
 struct seccomp_ctx {
-        struct sock_filter *prog;
-        size_t len;
-        unsigned flags;
+        struct seccomp_bpf bpf;
         enum seccomp_origin origin;
 };
 
@@ -30,7 +28,7 @@ struct cache_hdr {
         char magic[8];
         uint8_t key[32];
         uint32_t n_insns;
-        uint32_t reserved;
+        uint32_t flags;            /* for seccomp(2) */
         uint8_t sum[32];
 };
 
@@ -59,15 +57,24 @@ static int key_raw(const struct policy_seccomp *s, uint8_t out[32]) {
          * them and cost what the cache saves) and the filter, canonically. */
         hash_text(&st, "sealrun-seccomp/1 libseccomp %u.%u.%u native %u kernel %s %s\n", v->major, v->minor, v->micro,
                   seccomp_arch_native(), u.release, u.version);
-        hash_text(&st, "default %u flags %u arches", s->default_action, s->flags);
-        for (size_t i = 0; i < s->n_arches; i++)
-                hash_text(&st, " %u", s->arches[i]);
-        for (size_t i = 0; i < s->n_rules; i++) {
-                const struct seccomp_rule *r = &s->rules[i];
-                hash_text(&st, "\nrule %d %u %zu", r->nr, r->action, r->n_args);
-                for (size_t k = 0; k < r->n_args; k++)
-                        hash_text(&st, " %u:%d:%llu:%llu", r->args[k].index, r->args[k].op,
-                                  (unsigned long long)r->args[k].value, (unsigned long long)r->args[k].value_two);
+        if (!s->set || s->builtin) {
+                /* The stock profile's text: a cache hit never parses it. */
+                const char *text;
+                size_t len;
+                pol_seccomp_builtin_text(&text, &len);
+                hash_text(&st, "builtin %zu\n", len);
+                crypto_generichash_update(&st, (const unsigned char *)text, len);
+        } else {
+                hash_text(&st, "default %u flags %u arches", s->default_action, s->flags);
+                for (size_t i = 0; i < s->n_arches; i++)
+                        hash_text(&st, " %u", s->arches[i]);
+                for (size_t i = 0; i < s->n_rules; i++) {
+                        const struct seccomp_rule *r = &s->rules[i];
+                        hash_text(&st, "\nrule %d %u %zu", r->nr, r->action, r->n_args);
+                        for (size_t k = 0; k < r->n_args; k++)
+                                hash_text(&st, " %u:%d:%llu:%llu", r->args[k].index, r->args[k].op,
+                                          (unsigned long long)r->args[k].value, (unsigned long long)r->args[k].value_two);
+                }
         }
         crypto_generichash_final(&st, out, 32);
         return 0;
@@ -87,7 +94,7 @@ static void release_ctx(scmp_filter_ctx *c) {
                 seccomp_release(*c);
 }
 
-int seccomp_compile(const struct policy_seccomp *s, struct sock_filter **ret, size_t *ret_len, struct sr_error *e) {
+static int compile_parsed(const struct policy_seccomp *s, struct seccomp_bpf *ret, struct sr_error *e) {
         _cleanup_(release_ctx) scmp_filter_ctx c = NULL;
         _cleanup_close_ int mfd = -1;
         _cleanup_free_ struct sock_filter *prog = NULL;
@@ -141,9 +148,23 @@ int seccomp_compile(const struct policy_seccomp *s, struct sock_filter **ret, si
                 return -ENOMEM;
         if (pread(mfd, prog, (size_t)st.st_size, 0) != st.st_size)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "seccomp", "cannot read the exported filter");
-        *ret_len = (size_t)st.st_size / sizeof *prog;
-        *ret = TAKE_PTR(prog);
+        ret->len = (size_t)st.st_size / sizeof *prog;
+        ret->prog = TAKE_PTR(prog);
+        ret->flags = s->flags;
         return 0;
+}
+
+int seccomp_compile(const struct policy_seccomp *s, struct seccomp_bpf *ret, struct sr_error *e) {
+        struct policy_seccomp builtin = { 0 };
+        int r;
+        if (s->set && !s->builtin)
+                return compile_parsed(s, ret, e);
+        /* No section, or {"profile": "default"}: the stock profile. */
+        r = pol_seccomp_builtin(&builtin, e);
+        if (r == 0)
+                r = compile_parsed(&builtin, ret, e);
+        pol_seccomp_free(&builtin);
+        return r;
 }
 
 static void entry_name(char *buf, size_t size, const char *key) {
@@ -158,7 +179,7 @@ static void entry_sum(const struct cache_hdr *h, const struct sock_filter *prog,
         crypto_generichash_final(&st, out, 32);
 }
 
-int seccomp_cache_lookup(int dirfd, const char *key, uid_t owner, struct sock_filter **ret, size_t *ret_len) {
+int seccomp_cache_lookup(int dirfd, const char *key, uid_t owner, struct seccomp_bpf *ret) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ struct sock_filter *prog = NULL;
         struct cache_hdr h;
@@ -185,8 +206,7 @@ int seccomp_cache_lookup(int dirfd, const char *key, uid_t owner, struct sock_fi
                 return -EBADMSG;
         if (sodium_hex2bin(raw, sizeof raw, key, strlen(key), NULL, &rawlen, NULL) < 0 || rawlen != sizeof raw)
                 return -EINVAL;
-        if (memcmp(h.magic, CACHE_MAGIC, sizeof h.magic) != 0 || memcmp(h.key, raw, sizeof raw) != 0 || h.n_insns != n ||
-            h.reserved != 0)
+        if (memcmp(h.magic, CACHE_MAGIC, sizeof h.magic) != 0 || memcmp(h.key, raw, sizeof raw) != 0 || h.n_insns != n)
                 return -EBADMSG;
         prog = malloc(n * sizeof *prog);
         if (!prog)
@@ -196,12 +216,13 @@ int seccomp_cache_lookup(int dirfd, const char *key, uid_t owner, struct sock_fi
         entry_sum(&h, prog, n, sum);
         if (sodium_memcmp(sum, h.sum, sizeof sum) != 0)
                 return -EBADMSG;
-        *ret = TAKE_PTR(prog);
-        *ret_len = n;
+        ret->prog = TAKE_PTR(prog);
+        ret->len = n;
+        ret->flags = h.flags;
         return 0;
 }
 
-int seccomp_cache_store(int dirfd, const char *key, const struct sock_filter *prog, size_t len) {
+int seccomp_cache_store(int dirfd, const char *key, const struct seccomp_bpf *bpf) {
         _cleanup_close_ int fd = -1;
         struct cache_hdr h = { 0 };
         char name[SECCOMP_KEY_HEX + 8], tmp[SECCOMP_KEY_HEX + 48];
@@ -211,15 +232,16 @@ int seccomp_cache_store(int dirfd, const char *key, const struct sock_filter *pr
         if (sodium_hex2bin(h.key, sizeof h.key, key, strlen(key), NULL, &rawlen, NULL) < 0 || rawlen != sizeof h.key)
                 return -EINVAL;
         memcpy(h.magic, CACHE_MAGIC, sizeof h.magic);
-        h.n_insns = (uint32_t)len;
-        entry_sum(&h, prog, len, h.sum);
+        h.n_insns = (uint32_t)bpf->len;
+        h.flags = bpf->flags;
+        entry_sum(&h, bpf->prog, bpf->len, h.sum);
         entry_name(name, sizeof name, key);
         /* Write beside, then rename: readers see an old entry or a whole new one. */
         snprintf(tmp, sizeof tmp, ".%s.%d.%08x", name, (int)getpid(), randombytes_random());
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        if (fchmod(fd, 0600) < 0 || (r = write_all(fd, &h, sizeof h)) < 0 || (r = write_all(fd, prog, len * sizeof *prog)) < 0 ||
+        if (fchmod(fd, 0600) < 0 || (r = write_all(fd, &h, sizeof h)) < 0 || (r = write_all(fd, bpf->prog, bpf->len * sizeof *bpf->prog)) < 0 ||
             renameat(dirfd, tmp, dirfd, name) < 0) {
                 r = r < 0 ? r : -errno;
                 unlinkat(dirfd, tmp, 0);
@@ -228,7 +250,7 @@ int seccomp_cache_store(int dirfd, const char *key, const struct sock_filter *pr
         return 0;
 }
 
-int seccomp_get(const struct policy_seccomp *s, int dirfd, uid_t owner, struct sock_filter **ret, size_t *ret_len,
+int seccomp_get(const struct policy_seccomp *s, int dirfd, uid_t owner, struct seccomp_bpf *ret,
                 enum seccomp_origin *ret_origin, struct sr_error *e) {
         char key[SECCOMP_KEY_HEX], name[SECCOMP_KEY_HEX + 8];
         int r, lr = -ENOENT;
@@ -236,7 +258,7 @@ int seccomp_get(const struct policy_seccomp *s, int dirfd, uid_t owner, struct s
         if (dirfd >= 0) {
                 if ((r = seccomp_cache_key(s, key)) < 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, -r, "seccomp", "seccomp: cannot hash the filter");
-                lr = seccomp_cache_lookup(dirfd, key, owner, ret, ret_len);
+                lr = seccomp_cache_lookup(dirfd, key, owner, ret);
                 if (lr == 0) {
                         *ret_origin = SECCOMP_CACHE_HIT;
                         return 0;
@@ -244,7 +266,7 @@ int seccomp_get(const struct policy_seccomp *s, int dirfd, uid_t owner, struct s
                 if (lr == -ENOMEM)
                         return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         }
-        if ((r = seccomp_compile(s, ret, ret_len, e)) < 0)
+        if ((r = seccomp_compile(s, ret, e)) < 0)
                 return r;
         if (dirfd < 0) {
                 *ret_origin = SECCOMP_CACHE_OFF;
@@ -256,7 +278,7 @@ int seccomp_get(const struct policy_seccomp *s, int dirfd, uid_t owner, struct s
                 entry_name(name, sizeof name, key);
                 unlinkat(dirfd, name, 0);
         }
-        (void)seccomp_cache_store(dirfd, key, *ret, *ret_len);
+        (void)seccomp_cache_store(dirfd, key, ret);
         *ret_origin = lr == -ENOENT ? SECCOMP_CACHE_MISS : SECCOMP_CACHE_REBUILT;
         return 0;
 }
@@ -359,40 +381,26 @@ int seccomp_cache_dir_open(const struct task *t) {
 }
 
 int seccomp_prepare(struct task *t, struct sr_error *e) {
-        struct policy_seccomp builtin = { 0 };
-        const struct policy_seccomp *s = &t->pol->seccomp;
         _cleanup_close_ int dir = -1;
-        int r;
-
         t->seccomp = calloc(1, sizeof *t->seccomp);
         if (!t->seccomp)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         /* No "seccomp" section means the stock profile, never no filter. */
-        if (!s->set) {
-                if ((r = pol_seccomp_builtin(&builtin, e)) < 0) {
-                        pol_seccomp_free(&builtin);
-                        return r;
-                }
-                s = &builtin;
-        }
         dir = seccomp_cache_dir_open(t);
-        r = seccomp_get(s, dir, geteuid(), &t->seccomp->prog, &t->seccomp->len, &t->seccomp->origin, e);
-        t->seccomp->flags = s->flags;
-        pol_seccomp_free(&builtin);
-        return r;
+        return seccomp_get(&t->pol->seccomp, dir, geteuid(), &t->seccomp->bpf, &t->seccomp->origin, e);
 }
 
 int seccomp_apply(struct task *t, struct sr_error *e) {
         struct seccomp_ctx *c = t->seccomp;
         struct sock_fprog fp;
-        if (!c || !c->prog || !c->len)
+        if (!c || !c->bpf.prog || !c->bpf.len)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "seccomp", "seccomp: no filter was prepared");
         /* Unprivileged filters need it, and the design needs it first. */
         if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPERM, "seccomp", "seccomp: no_new_privs is not set");
-        fp.len = (unsigned short)c->len;
-        fp.filter = c->prog;
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, c->flags, &fp) < 0)
+        fp.len = (unsigned short)c->bpf.len;
+        fp.filter = c->bpf.prog;
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, c->bpf.flags, &fp) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "seccomp", "seccomp: cannot load the filter: %s", strerror(errno));
         return 0;
 }
@@ -400,7 +408,7 @@ int seccomp_apply(struct task *t, struct sr_error *e) {
 void seccomp_task_release(struct task *t) {
         if (!t->seccomp)
                 return;
-        free(t->seccomp->prog);
+        free(t->seccomp->bpf.prog);
         free(t->seccomp);
         t->seccomp = NULL;
 }

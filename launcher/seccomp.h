@@ -21,15 +21,23 @@ enum seccomp_origin {
         SECCOMP_CACHE_OFF,         /* compiled, no cache directory */
 };
 
-int seccomp_compile(const struct policy_seccomp *s, struct sock_filter **ret, size_t *ret_len, struct sr_error *e);
-/* Hex BLAKE2b-256 over the canonical filter, libseccomp's version and API
- * level and the native architecture. */
+/* A compiled filter and the seccomp(2) flags it is loaded with. */
+struct seccomp_bpf {
+        struct sock_filter *prog;
+        size_t len;
+        unsigned flags;
+};
+
+/* s unset or builtin: the built-in profile. */
+int seccomp_compile(const struct policy_seccomp *s, struct seccomp_bpf *ret, struct sr_error *e);
+/* Hex BLAKE2b-256 over the filter (canonical form, or the built-in text),
+ * libseccomp's version, the native architecture and the kernel. */
 int seccomp_cache_key(const struct policy_seccomp *s, char ret[SECCOMP_KEY_HEX]);
 /* 0 hit; -ENOENT miss; -EBADMSG corrupt; -EPERM wrong owner, mode or file type. */
-int seccomp_cache_lookup(int dirfd, const char *key, uid_t owner, struct sock_filter **ret, size_t *ret_len);
-int seccomp_cache_store(int dirfd, const char *key, const struct sock_filter *prog, size_t len);
+int seccomp_cache_lookup(int dirfd, const char *key, uid_t owner, struct seccomp_bpf *ret);
+int seccomp_cache_store(int dirfd, const char *key, const struct seccomp_bpf *bpf);
 /* Cache (dirfd >= 0) or compile; *ret_origin says which. */
-int seccomp_get(const struct policy_seccomp *s, int dirfd, uid_t owner, struct sock_filter **ret, size_t *ret_len,
+int seccomp_get(const struct policy_seccomp *s, int dirfd, uid_t owner, struct seccomp_bpf *ret,
                 enum seccomp_origin *ret_origin, struct sr_error *e);
 /* The cache directory for this task, created 0700: $SEALRUN_CACHE_DIR ("off"
  * disables), /var/cache/sealrun for root, else $XDG_CACHE_HOME/sealrun or

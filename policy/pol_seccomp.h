@@ -29,6 +29,7 @@ struct seccomp_rule {
 
 struct policy_seccomp {
         bool set;                  /* the section was given (else the built-in default applies) */
+        bool builtin;              /* {"profile": "default"}: parsed only if it must be compiled */
         char *source;              /* "inline", "default" or the profile's path (messages) */
         uint32_t default_action;   /* libseccomp action */
         unsigned flags;            /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
@@ -44,6 +45,8 @@ int pol_seccomp_parse(struct jx *x, json_t *v, const char *path, struct policy_s
 /* Parse an OCI seccomp document from a buffer; `name` is used in messages. */
 int pol_seccomp_parse_buffer(const char *name, const char *buf, size_t len, struct policy_seccomp *ret,
                              struct sr_error *e);
-/* The built-in stock profile (policy/stock/seccomp-default.json, compiled in). */
+/* The built-in stock profile (policy/stock/seccomp-default.json, compiled in):
+ * parsed, and as text (what the cache key covers, so a cache hit parses nothing). */
 int pol_seccomp_builtin(struct policy_seccomp *ret, struct sr_error *e);
+void pol_seccomp_builtin_text(const char **ret, size_t *ret_len);
 void pol_seccomp_free(struct policy_seccomp *s);

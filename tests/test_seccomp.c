@@ -168,19 +168,44 @@ static void test_builtin(void **state) {
         /* {"profile": "default"} is the same thing */
         assert_int_equal(parse_section("{\"profile\":\"default\"}", &p, &e), 0);
         assert_string_equal(p->seccomp.source, "default");
+        assert_true(p->seccomp.builtin);
+        assert_int_equal(p->seccomp.n_rules, 0);  /* parsed only on a cache miss */
         policy_free(p);
+        /* no section, "default" and the parsed stock profile compile to the same program */
+        {
+                struct policy_seccomp none = { 0 }, def = { .set = true, .builtin = true };
+                struct seccomp_bpf a = { 0 }, b = { 0 }, c = { 0 };
+                char ka[SECCOMP_KEY_HEX], kb[SECCOMP_KEY_HEX];
+                assert_int_equal(pol_seccomp_builtin(&s, &e), 0);
+                assert_int_equal(seccomp_compile(&none, &a, &e), 0);
+                assert_int_equal(seccomp_compile(&def, &b, &e), 0);
+                assert_int_equal(seccomp_compile(&s, &c, &e), 0);
+                assert_int_equal(a.len, c.len);
+                assert_memory_equal(a.prog, c.prog, a.len * sizeof *a.prog);
+                assert_memory_equal(b.prog, c.prog, a.len * sizeof *a.prog);
+                assert_int_equal(seccomp_cache_key(&none, ka), 0);
+                assert_int_equal(seccomp_cache_key(&def, kb), 0);
+                assert_string_equal(ka, kb);
+                free(a.prog);
+                free(b.prog);
+                free(c.prog);
+                pol_seccomp_free(&s);
+        }
 }
 
 /* Load the stock profile in a child and try what it must deny and allow. */
 static void test_stock_behaviour(void **state) {
         struct policy_seccomp s = { 0 };
         struct sr_error e = { 0 };
-        struct sock_filter *prog = NULL;
-        size_t len = 0;
+        struct seccomp_bpf bpf = { 0 };
+        struct sock_filter *prog;
+        size_t len;
         int st;
         pid_t pid;
         assert_int_equal(pol_seccomp_builtin(&s, &e), 0);
-        assert_int_equal(seccomp_compile(&s, &prog, &len, &e), 0);
+        assert_int_equal(seccomp_compile(&s, &bpf, &e), 0);
+        prog = bpf.prog;
+        len = bpf.len;
         assert_true(len > 10);
         pid = fork();
         if (pid == 0) {
@@ -238,7 +263,8 @@ static struct policy_seccomp *small_filter(const char *extra) {
         pol_seccomp_free(&s);
         memset(&s, 0, sizeof s);
         snprintf(doc, sizeof doc,
-                 "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"ptrace\"%s],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                 "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
+                 "\"syscalls\":[{\"names\":[\"ptrace\"%s],\"action\":\"SCMP_ACT_ERRNO\"}]}",
                  extra);
         assert_int_equal(pol_seccomp_parse_buffer("t", doc, strlen(doc), &s, &e), 0);
         return &s;
@@ -279,35 +305,35 @@ static void test_cache_hit_miss(void **state) {
         char dir[32];
         int dfd = tmpdir(dir);
         struct sr_error e = { 0 };
-        struct sock_filter *p1 = NULL, *p2 = NULL, *p3 = NULL;
-        size_t l1, l2, l3;
+        struct seccomp_bpf b1 = { 0 }, b2 = { 0 }, b3 = { 0 };
         enum seccomp_origin o;
         struct policy_seccomp *s = small_filter("");
         char path[128];
         struct stat st;
 
-        assert_int_equal(seccomp_get(s, dfd, geteuid(), &p1, &l1, &o, &e), 0);
+        assert_int_equal(seccomp_get(s, dfd, geteuid(), &b1, &o, &e), 0);
         assert_int_equal(o, SECCOMP_CACHE_MISS);
         entry_path(path, sizeof path, dir, s);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0600);
         assert_int_equal(st.st_uid, geteuid());
-        assert_int_equal(seccomp_get(s, dfd, geteuid(), &p2, &l2, &o, &e), 0);
+        assert_int_equal(seccomp_get(s, dfd, geteuid(), &b2, &o, &e), 0);
         assert_int_equal(o, SECCOMP_CACHE_HIT);
-        assert_int_equal(l1, l2);
-        assert_memory_equal(p1, p2, l1 * sizeof *p1);
+        assert_int_equal(b1.len, b2.len);
+        assert_memory_equal(b1.prog, b2.prog, b1.len * sizeof *b1.prog);
+        assert_int_equal(b2.flags, 2 /* SECCOMP_FILTER_FLAG_LOG, kept in the entry */);
         /* no cache directory: compiled every time */
-        assert_int_equal(seccomp_get(s, -1, geteuid(), &p3, &l3, &o, &e), 0);
+        assert_int_equal(seccomp_get(s, -1, geteuid(), &b3, &o, &e), 0);
         assert_int_equal(o, SECCOMP_CACHE_OFF);
-        assert_memory_equal(p1, p3, l1 * sizeof *p1);
+        assert_memory_equal(b1.prog, b3.prog, b1.len * sizeof *b1.prog);
         /* another filter is another entry */
-        free(p3);
-        assert_int_equal(seccomp_get(small_filter(",\"bpf\""), dfd, geteuid(), &p3, &l3, &o, &e), 0);
+        free(b3.prog);
+        assert_int_equal(seccomp_get(small_filter(",\"bpf\""), dfd, geteuid(), &b3, &o, &e), 0);
         assert_int_equal(o, SECCOMP_CACHE_MISS);
-        assert_int_equal(seccomp_cache_lookup(dfd, "00", geteuid(), &p2, &l2), -ENOENT);
-        free(p1);
-        free(p2);
-        free(p3);
+        assert_int_equal(seccomp_cache_lookup(dfd, "00", geteuid(), &b2), -ENOENT);
+        free(b1.prog);
+        free(b2.prog);
+        free(b3.prog);
         pol_seccomp_free(small_filter(""));
         close(dfd);
         rm_rf(dir);
@@ -332,34 +358,34 @@ static void test_cache_corrupt(void **state) {
                 int delta;
                 const char *what;
         } cases[] = {
-                { 0, 0, "magic" },     { 10, 0, "key" },      { 41, 0, "count" },  { 50, 0, "checksum" },
+                { 0, 0, "magic" },     { 10, 0, "key" },      { 41, 0, "count" },  { 45, 0, "flags" }, { 50, 0, "checksum" },
                 { 90, 0, "program" },  { -1, -8, "short" },   { -1, -3, "odd size" }, { -1, 8, "trailing data" },
         };
         char dir[32], path[128];
         int dfd = tmpdir(dir);
         struct sr_error e = { 0 };
         struct policy_seccomp *s = small_filter("");
-        struct sock_filter *good = NULL, *p = NULL;
-        size_t lg, l;
+        struct seccomp_bpf good = { 0 }, b = { 0 };
         enum seccomp_origin o;
-        assert_int_equal(seccomp_get(s, dfd, geteuid(), &good, &lg, &o, &e), 0);
+        assert_int_equal(seccomp_get(s, dfd, geteuid(), &good, &o, &e), 0);
         entry_path(path, sizeof path, dir, s);
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 char key[SECCOMP_KEY_HEX];
                 damage(path, cases[i].off, cases[i].delta);
                 assert_int_equal(seccomp_cache_key(s, key), 0);
-                if (seccomp_cache_lookup(dfd, key, geteuid(), &p, &l) != -EBADMSG)
+                if (seccomp_cache_lookup(dfd, key, geteuid(), &b) != -EBADMSG)
                         fail_msg("damaged %s: entry not reported corrupt", cases[i].what);
                 /* rebuilt, never trusted, and good again afterwards */
-                assert_int_equal(seccomp_get(s, dfd, geteuid(), &p, &l, &o, &e), 0);
+                assert_int_equal(seccomp_get(s, dfd, geteuid(), &b, &o, &e), 0);
                 assert_int_equal(o, SECCOMP_CACHE_REBUILT);
-                assert_memory_equal(p, good, lg * sizeof *p);
-                free(p);
-                assert_int_equal(seccomp_get(s, dfd, geteuid(), &p, &l, &o, &e), 0);
+                assert_memory_equal(b.prog, good.prog, good.len * sizeof *b.prog);
+                assert_int_equal(b.flags, good.flags);
+                free(b.prog);
+                assert_int_equal(seccomp_get(s, dfd, geteuid(), &b, &o, &e), 0);
                 assert_int_equal(o, SECCOMP_CACHE_HIT);
-                free(p);
+                free(b.prog);
         }
-        free(good);
+        free(good.prog);
         pol_seccomp_free(small_filter(""));
         close(dfd);
         rm_rf(dir);
@@ -370,37 +396,36 @@ static void test_cache_wrong_owner_mode(void **state) {
         int dfd = tmpdir(dir);
         struct sr_error e = { 0 };
         struct policy_seccomp *s = small_filter("");
-        struct sock_filter *p = NULL;
-        size_t l;
+        struct seccomp_bpf b = { 0 };
         enum seccomp_origin o;
-        assert_int_equal(seccomp_get(s, dfd, geteuid(), &p, &l, &o, &e), 0);
-        free(p);
+        assert_int_equal(seccomp_get(s, dfd, geteuid(), &b, &o, &e), 0);
+        free(b.prog);
         entry_path(path, sizeof path, dir, s);
         assert_int_equal(seccomp_cache_key(s, key), 0);
         /* group/other bits: someone else may have written it */
         assert_int_equal(chmod(path, 0644), 0);
-        assert_int_equal(seccomp_cache_lookup(dfd, key, geteuid(), &p, &l), -EPERM);
-        assert_int_equal(seccomp_get(s, dfd, geteuid(), &p, &l, &o, &e), 0);
+        assert_int_equal(seccomp_cache_lookup(dfd, key, geteuid(), &b), -EPERM);
+        assert_int_equal(seccomp_get(s, dfd, geteuid(), &b, &o, &e), 0);
         assert_int_equal(o, SECCOMP_CACHE_REBUILT);
-        free(p);
+        free(b.prog);
         /* another owner (as root: chown; else: ask for an owner we are not) */
         if (geteuid() == 0) {
                 assert_int_equal(chown(path, 65534, 65534), 0);
-                assert_int_equal(seccomp_cache_lookup(dfd, key, 0, &p, &l), -EPERM);
-                assert_int_equal(seccomp_get(s, dfd, 0, &p, &l, &o, &e), 0);
+                assert_int_equal(seccomp_cache_lookup(dfd, key, 0, &b), -EPERM);
+                assert_int_equal(seccomp_get(s, dfd, 0, &b, &o, &e), 0);
                 assert_int_equal(o, SECCOMP_CACHE_REBUILT);
-                free(p);
+                free(b.prog);
         }
-        assert_int_equal(seccomp_cache_lookup(dfd, key, geteuid() + 1, &p, &l), -EPERM);
+        assert_int_equal(seccomp_cache_lookup(dfd, key, geteuid() + 1, &b), -EPERM);
         /* a symlink in its place is not followed */
         snprintf(other, sizeof other, "%s/elsewhere", dir);
         assert_int_equal(rename(path, other), 0);
         assert_int_equal(symlink(other, path), 0);
-        assert_int_equal(seccomp_cache_lookup(dfd, key, geteuid(), &p, &l), -EPERM);
+        assert_int_equal(seccomp_cache_lookup(dfd, key, geteuid(), &b), -EPERM);
         /* a hard link (nlink 2) is not trusted either */
         assert_int_equal(unlink(path), 0);
         assert_int_equal(link(other, path), 0);
-        assert_int_equal(seccomp_cache_lookup(dfd, key, geteuid(), &p, &l), -EPERM);
+        assert_int_equal(seccomp_cache_lookup(dfd, key, geteuid(), &b), -EPERM);
         pol_seccomp_free(small_filter(""));
         close(dfd);
         rm_rf(dir);
