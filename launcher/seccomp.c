@@ -347,6 +347,8 @@ static bool cache_exposed(const struct task *t, int fd) {
                 if (me->type != MNT_BIND)
                         continue;
                 src = realpath(me->src, NULL);
+                if (!src && me->optional && errno == ENOENT)
+                        continue;  /* not mounted at all */
                 if (!src || path_within(dir, src) || path_within(src, dir))
                         return true;
         }

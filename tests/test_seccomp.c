@@ -463,6 +463,15 @@ static void test_cache_dir(void **state) {
         fd = seccomp_cache_dir_open(&t);
         assert_true(fd >= 0);
         close(fd);
+        /* an optional read-write bind whose source is absent mounts nothing */
+        me.type = MNT_BIND;
+        me.optional = true;
+        me.src = "/nonexistent/sealrun-test";
+        fd = seccomp_cache_dir_open(&t);
+        assert_true(fd >= 0);
+        close(fd);
+        me.optional = false;
+        assert_int_equal(seccomp_cache_dir_open(&t), -1);  /* not optional: unknown, so not trusted */
         unsetenv("SEALRUN_CACHE_DIR");
         rm_rf(dir);
 }
