@@ -117,6 +117,9 @@ install: all
 	@if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
 	  install -d $(DESTDIR)/etc/systemd/system; install -m 0644 systemd/*.service systemd/*.socket $(DESTDIR)/etc/systemd/system/ 2>/dev/null || true; fi
 
+vm-check: all
+	@sh ./integration/vm/run.sh
+
 fuzz:
 	@sh ./tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 

@@ -24,6 +24,7 @@ say "sealrun: the worker passes the profile and the key; only the payload sees t
 jq --arg iss "$D/issuer.pub" '.credentials = {"trusted_issuers": [$iss], "allow_env": true, "scope_ceiling": ["read:model:*"]}' \
         "$SRC/policy/stock/default.json" > "$D/policy.json"
 "$B/sealrun" --policy "$D/policy.json" --tenant demo --task demo-2 --profile "$D/demo.sealed" --key-fd 4 \
+        --audit-socket "${DEMO_AUDIT_SOCKET:-/run/sealrun/audit.sock}" \
         --scope 'read:model:*' --status-fd 3 -- /bin/sh -c '
 echo "CREDENTIALS_DIRECTORY=$CREDENTIALS_DIRECTORY"
 ls -l "$CREDENTIALS_DIRECTORY"

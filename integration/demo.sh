@@ -5,13 +5,21 @@ set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$SRC/build}
 D=$(mktemp -d /tmp/sealrun-demo.XXXXXX)
-trap 'rm -rf "$D"' EXIT
 chmod 0755 "$D"
+
+# The audit collector for this run (its uid may write the demo tenant).
+printf '{"version":1,"allow":[{"uid":%s,"tenants":["demo"]}]}\n' "$(id -u)" > "$D/allow.json"
+chmod 0600 "$D/allow.json"
+"$B/sealrun-auditd" --socket "$D/audit.sock" --dir "$D/audit" --allow "$D/allow.json" 2>"$D/auditd.log" &
+APID=$!
+trap 'kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null; rm -rf "$D"' EXIT
+for _i in $(seq 1 100); do [ -S "$D/audit.sock" ] && break; sleep 0.05; done
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "sealrun $("$B/sealrun" --version | cut -d' ' -f2): a sandboxed shell under policy/stock/default.json"
-"$B/sealrun" --policy "$SRC/policy/stock/default.json" --task demo-1 --tenant demo --status-fd 3 -- /bin/sh -c '
+"$B/sealrun" --policy "$SRC/policy/stock/default.json" --task demo-1 --tenant demo --status-fd 3 \
+        --audit required --audit-socket "$D/audit.sock" -- /bin/sh -c '
 echo "pid inside:      $$ (sandbox init is pid 1)"
 echo "processes:       $(ls /proc | grep -E "^[0-9]+$" | tr "\n" " ")"
 echo "whoami:          $(id)"
@@ -28,5 +36,11 @@ echo "exit code: $?"
 say "status JSON (--status-fd 3)"
 cat "$D/status.json"
 
-# Sealed profiles: seal a demo profile and show the payload reading its credential.
-BUILD="$B" sh "$SRC/integration/demo-profile.sh"
+# Sealed profiles: seal a demo profile and show the payload reading its credential
+# (audited by the collector above: required is the default with a profile).
+BUILD="$B" DEMO_AUDIT_SOCKET="$D/audit.sock" sh "$SRC/integration/demo-profile.sh"
+
+say "audit lines ($D/audit/demo.jsonl, written by sealrun-auditd): demo-1 launch/exit, demo-2 launch/inject/scrub/exit"
+cat "$D/audit/demo.jsonl"
+say "sealctl audit-verify"
+"$B/sealctl" audit-verify "$D/audit"

@@ -17,7 +17,7 @@ if [ -x "$BUILD/san/sealrun" ]; then
         echo "== integration core tests with the ASan/UBSan build of sealrun"
         (cd "$SRC" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
                 SEALRUN_SR="$BUILD/san/sealrun" SEALRUN_SRC="$SRC" SEALRUN_BUILD="$BUILD" \
-                prove --timer ${SAN_TESTS:-integration/t-sandbox.sh integration/t-exit.sh integration/t-badinput.sh}) || rc=1
+                prove --timer ${SAN_TESTS:-integration/t-sandbox.sh integration/t-exit.sh integration/t-badinput.sh integration/t-profile.sh integration/t-profile-refuse.sh}) || rc=1
 fi
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -2,13 +2,27 @@
 #pragma once
 #include "launcher/task.h"
 
-/* Connect according to the mode (policy/CLI). required + unreachable → 75. */
+/* Decide the mode and socket (policy and CLI), connect when the mode is not
+ * off. Mode: the policy's "audit.mode" when set (the CLI may only make it
+ * stricter: weaker → 77); otherwise --audit, else "required" with a profile,
+ * "best-effort" with only --audit-socket, "off" without either. A socket
+ * pinned by the policy cannot be changed by --audit-socket (77).
+ * required + collector unreachable → 75 with the reason. */
 int audit_open(struct task *t, struct sr_error *e);
 /* Each returns 0 when acked (or mode off/best-effort), -errno when a required
- * event was not acknowledged. Names only, never values. */
-int audit_launch(struct task *t);
+ * event was not acknowledged. An event that is not acknowledged is added to
+ * the status JSON's audit.missing, and (unless e is given to report it) a
+ * line on stderr says so. Names only, never values. */
+int audit_launch(struct task *t, struct sr_error *e);
 int audit_deny(struct task *t, const char *reason);
 int audit_inject(struct task *t, const char *const *names, size_t n, struct sr_error *e);
+/* Same with each credential's scope (scopes may be NULL, or hold NULLs). */
+int audit_inject_scoped(struct task *t, const char *const *names, const char *const *scopes, size_t n,
+                        struct sr_error *e);
 int audit_scrub(struct task *t);
 int audit_exit(struct task *t);
 void audit_close(struct task *t);
+/* Header facts for the events (called by creds once the header is checked);
+ * any argument may be NULL / -1. Strings are copied. */
+void audit_note_profile(struct task *t, const char *profile, long long version, const char *recipient,
+                        const char *issuer);

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,14 @@ static int step_hostname(struct task *t, struct sr_error *e) {
                 return 0;
         if (sethostname(t->hostname, strlen(t->hostname)) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "hostname", "sethostname: %s", strerror(errno));
+        return 0;
+}
+
+static int step_cgroupns(struct task *t, struct sr_error *e) {
+        /* After SYNC_GO the supervisor has put us in the task cgroup (v2 at
+         * clone, v1 by attach), so the namespace's root is the task cgroup. */
+        if (t->pol->ns_cgroup && unshare(CLONE_NEWCGROUP) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "cgroupns", "unshare(CLONE_NEWCGROUP): %s", strerror(errno));
         return 0;
 }
 
@@ -68,6 +77,7 @@ static int step_no_new_privs(struct task *t, struct sr_error *e) {
 }
 
 const struct child_step child_init_steps[] = {
+        { "cgroupns", step_cgroupns },
         /* bind sources are opened with the caller's ids, before the switch */
         { "mount_sources", mounts_open_sources },
         { "ids", sandbox_become_ids },

@@ -181,6 +181,10 @@ static int prepare(struct task *t, struct sr_error *e) {
         snprintf(status_store.profile, sizeof status_store.profile, "%s", env->h.profile);
         t->status.profile = status_store.profile;
         t->status.profile_version = (long long)env->h.version;
+        /* header facts for the audit events (ids only; deny events carry them too) */
+        key_id_hex(env->h.recipient, want);
+        key_id_hex(env->h.issuer, have);
+        audit_note_profile(t, env->h.profile, (long long)env->h.version, want, have);
 
         if (strcmp(env->h.tenant, c->tenant) != 0)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant", "%s: profile of tenant %s, but --tenant is %s",
@@ -214,26 +218,29 @@ int creds_prepare(struct task *t, struct sr_error *e) {
 }
 
 int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
-        const char *inject[STATUS_MAX_NAMES];
+        const char *inject[STATUS_MAX_NAMES], *scopes[STATUS_MAX_NAMES];
         size_t n = 0;
-        char *p;
+        char *p, *sp;
         if (!t->cli->profile || !t->creds)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "protocol", "unexpected inject message");
-        /* "+name" lines are injected, "-name" lines skipped (names only) */
+        /* "+name[ scope]" lines are injected, "-name[ scope]" lines skipped (names and scopes only) */
         snprintf(status_store.names, sizeof status_store.names, "%s", names);
         t->status.n_injected = t->status.n_skipped = 0;
         for (p = status_store.names; p && *p;) {
                 char *nl = strchr(p, '\n');
                 if (nl)
                         *nl = 0;
+                if ((sp = strchr(p, ' ')))
+                        *sp++ = 0;
                 if (p[0] == '+' && t->status.n_injected < STATUS_MAX_NAMES) {
                         t->status.injected[t->status.n_injected++] = p + 1;
+                        scopes[n] = sp;
                         inject[n++] = p + 1;
                 } else if (p[0] == '-' && t->status.n_skipped < STATUS_MAX_NAMES)
                         t->status.skipped[t->status.n_skipped++] = p + 1;
                 p = nl ? nl + 1 : NULL;
         }
-        return audit_inject(t, inject, n, e);
+        return audit_inject_scoped(t, inject, scopes, n, e);
 }
 
 void creds_release(struct task *t) {
@@ -266,7 +273,9 @@ static int announce(struct task *t, const struct profile_plain *p, struct sr_err
         size_t len = 0;
         int r;
         for (size_t i = 0; i < p->n_creds; i++) {
-                int n = snprintf(text + len, sizeof text - len, "%c%s\n", selected(t, &p->creds[i]) ? '+' : '-', p->creds[i].name);
+                const char *scope = p->creds[i].scope;
+                int n = snprintf(text + len, sizeof text - len, "%c%s%s%s\n", selected(t, &p->creds[i]) ? '+' : '-',
+                                 p->creds[i].name, scope ? " " : "", scope ? scope : "");
                 if (n < 0 || (size_t)n >= sizeof text - len)
                         return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "bad-plaintext",
                                        "%s: credential names too long to report (over %d bytes in all)", t->cli->profile, SYNC_TEXT_MAX);

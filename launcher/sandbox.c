@@ -63,8 +63,8 @@ int sandbox_spawn(struct task *t, struct sr_error *e) {
                 ca.flags |= CLONE_NEWIPC;
         if (t->pol->ns_uts)
                 ca.flags |= CLONE_NEWUTS;
-        if (t->pol->ns_cgroup)
-                ca.flags |= CLONE_NEWCGROUP;
+        /* The cgroup namespace is unshared by the child once the supervisor
+         * has placed it (a v1 attach happens after the clone). */
         cgfd = cgroup_clone_fd(t);
         if (cgfd >= 0) {
                 ca.flags |= CLONE_INTO_CGROUP;

@@ -1,9 +1,172 @@
-/* Slots (placeholder until the resources issue lands: no cap). */
+/* Per-tenant concurrency slots: N lock files per tenant, taken with a non-blocking flock,
+ * so that a crashed supervisor frees its slot with its last fd. */
 #include "launcher/slots.h"
 
-int slot_acquire(struct task *t, struct sr_error *e) {
-        if (t->cli->max_concurrent > 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, ENOTSUP, "unsupported", "--max-concurrent: not supported by this build");
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct slot_ctx {
+        int fd;         /* holds the flock */
+        long index;
+};
+
+#define SLOT_POLL_MS 100
+
+int slot_base_dir(char *buf, size_t size) {
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        struct stat st;
+        int n;
+        if (geteuid() == 0)
+                n = snprintf(buf, size, "/run\n%s", "sealrun/slots");
+        /* XDG_RUNTIME_DIR only when it is what the spec promises: ours, 0700. */
+        else if (xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+                 (st.st_mode & 077) == 0)
+                n = snprintf(buf, size, "%s\n%s", xdg, "sealrun/slots");
+        else
+                n = snprintf(buf, size, "/tmp\nsealrun-%u/slots", (unsigned)geteuid());
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Each level we walk through must be ours (or root's) and writable by nobody
+ * else: otherwise another user could pre-create the slot files and hold or
+ * steal this tenant's slots. */
+static int check_dir(int fd, const char *path, bool last, struct sr_error *e) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "%s: %s", path, strerror(errno));
+        if ((st.st_uid != geteuid() && (last || st.st_uid != 0)) || (st.st_mode & 022))
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "slots",
+                               "%s: slot directory is owned by uid %u with mode %04o (expected uid %u, not writable by "
+                               "others); refusing: another user could hold or steal this tenant's slots",
+                               path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
         return 0;
 }
-void slot_release(struct task *t) { }
+
+int slot_open_dir(const char *parent, const char *sub, const char *tenant, int *ret_fd, struct sr_error *e) {
+        _cleanup_close_ int cur = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *rel = NULL;
+        char path[4096], *comps[8], *save = NULL;
+        size_t n = 0;
+        int r;
+        if (cur < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "%s: %s", parent, strerror(errno));
+        if (!slug_valid(tenant))
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "slots: \"%s\" is not a tenant slug", tenant);
+        if (!(rel = strdup(sub)))
+                return -ENOMEM;
+        for (char *c = strtok_r(rel, "/", &save); c && n < ELEMENTSOF(comps) - 1; c = strtok_r(NULL, "/", &save))
+                comps[n++] = c;
+        comps[n++] = (char *)tenant;
+        snprintf(path, sizeof path, "%s", parent);
+        for (size_t i = 0; i < n; i++) {
+                bool last = i == n - 1;
+                size_t pl = strlen(path);
+                int next;
+                snprintf(path + pl, sizeof path - pl, "/%s", comps[i]);
+                /* Root's intermediate levels 0755 (/run/sealrun also holds
+                 * the audit socket); everything else is private. */
+                if (mkdirat(cur, comps[i], last || geteuid() != 0 ? 0700 : 0755) < 0 && errno != EEXIST)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "cannot create %s: %s", path, strerror(errno));
+                next = openat(cur, comps[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0)
+                        return sr_fail(e, SR_EXIT_REFUSED, errno, "slots", "cannot open %s: %s%s", path, strerror(errno),
+                                       errno == ELOOP || errno == ENOTDIR ? " (not a directory: refusing)" : "");
+                close(cur);
+                cur = next;
+                if ((r = check_dir(cur, path, last, e)) < 0)
+                        return r;
+        }
+        *ret_fd = TAKE_FD(cur);
+        return 0;
+}
+
+int slot_try(int dirfd, long n, int *ret_fd, long *ret_index, struct sr_error *e) {
+        for (long i = 0; i < n; i++) {
+                char name[32];
+                struct stat st;
+                _cleanup_close_ int fd = -1;
+                snprintf(name, sizeof name, "slot-%ld", i);
+                fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+                if (fd < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "slot file %s: %s", name, strerror(errno));
+                if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "slots",
+                                       "slot file %s: not a private regular file of uid %u (owner %u, mode %04o); refusing",
+                                       name, (unsigned)geteuid(), (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+                        *ret_fd = TAKE_FD(fd);
+                        *ret_index = i;
+                        return 0;
+                }
+                if (errno != EWOULDBLOCK)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "flock slot file %s: %s", name, strerror(errno));
+        }
+        return -EAGAIN;
+}
+
+int slot_acquire(struct task *t, struct sr_error *e) {
+        const char *tenant = t->cli->tenant ? t->cli->tenant : t->pol->tenant;
+        long long cap = t->pol->limits.max_concurrent;
+        long n = t->cli->max_concurrent > 0 ? t->cli->max_concurrent : (long)cap;
+        char base[4200], *sub;
+        _cleanup_close_ int dirfd = -1;
+        int64_t deadline;
+        int r, fd;
+        long idx;
+
+        if (t->cli->max_concurrent > 0 && cap > 0 && t->cli->max_concurrent > cap)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                               "--max-concurrent %ld: above the policy's limits.max_concurrent %lld (%s); a task may "
+                               "narrow it, never widen it", t->cli->max_concurrent, cap, t->pol->file);
+        if (n <= 0)
+                return 0;
+        if (!tenant)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                               "--max-concurrent / limits.max_concurrent: slots are per tenant, pass --tenant");
+        if ((r = slot_base_dir(base, sizeof base)) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "slots", "slot directory path too long");
+        sub = strchr(base, '\n');
+        *sub++ = 0;
+        if ((r = slot_open_dir(base, sub, tenant, &dirfd, e)) < 0)
+                return r;
+        deadline = now_ms() + (int64_t)t->cli->wait_slot_s * 1000;
+        for (;;) {
+                r = slot_try(dirfd, n, &fd, &idx, e);
+                if (r == 0)
+                        break;
+                if (r != -EAGAIN)
+                        return r;
+                if (now_ms() >= deadline) {
+                        if (t->cli->wait_slot_s > 0)
+                                return sr_fail(e, SR_EXIT_TEMPFAIL, EAGAIN, "slots-busy",
+                                               "tenant %s: all %ld concurrency slots still busy after waiting %ld s "
+                                               "(%s/%s/%s); retry later", tenant, n, t->cli->wait_slot_s, base, sub, tenant);
+                        return sr_fail(e, SR_EXIT_TEMPFAIL, EAGAIN, "slots-busy",
+                                       "tenant %s: all %ld concurrency slots are busy (%s/%s/%s); retry later or wait "
+                                       "with --wait-slot SECONDS", tenant, n, base, sub, tenant);
+                }
+                /* A little jitter so waiting supervisors do not poll in lockstep. */
+                nanosleep(&(struct timespec){ 0, (SLOT_POLL_MS + (long)(now_ms() % 37)) * 1000000L }, NULL);
+        }
+        t->slot = calloc(1, sizeof *t->slot);
+        if (!t->slot) {
+                close(fd);
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "slots: out of memory");
+        }
+        t->slot->fd = fd;
+        t->slot->index = idx;
+        return 0;
+}
+
+void slot_release(struct task *t) {
+        if (!t->slot)
+                return;
+        /* Closing the last fd of the open file drops the flock. */
+        close(t->slot->fd);
+        free(t->slot);
+        t->slot = NULL;
+}

@@ -301,12 +301,13 @@ int supervisor_run(const struct cli *cli) {
                 r = seccomp_prepare(&t, &e);
         if (r >= 0)
                 r = cgroup_prepare(&t, &e);
-        if (r >= 0 && audit_launch(&t) < 0)
-                r = sr_fail(&e, SR_EXIT_TEMPFAIL, EPIPE, "audit-unavailable", "audit collector did not acknowledge the launch event");
+        if (r >= 0)
+                r = audit_launch(&t, &e);
         if (r < 0) {
                 if (!e.msg[0])
                         sr_fail(&e, SR_EXIT_LAUNCHER, -r, "prepare", "cannot prepare the sandbox: %s", strerror(-r));
                 code = e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
+                cgroup_release(&t);     /* a step after cgroup_prepare failed: no empty task cgroup stays */
                 goto out;
         }
 
@@ -343,11 +344,19 @@ release:
         cgroup_kill(&t);
         net_release(&t);
         cgroup_release(&t);
+        /* memory.oom.group kills sandbox init together with the payload, so
+         * init cannot report: the task was SIGKILLed by the OOM killer. */
+        if (t.status.oom_killed && !rs.exited_msg && !rs.child_failed && !rs.exec_err && !t.status.timed_out) {
+                code = 128 + SIGKILL;
+                t.status.signal = SIGKILL;
+                memset(&e, 0, sizeof e);
+        }
         if (cli->profile && rs.scrub_msg && t.status.scrubbed)
                 audit_scrub(&t);
         creds_release(&t);
 out:
         net_release(&t);
+        t.status.exit_code = code;
         audit_exit(&t);
         report(&t, code, &e);
         slot_release(&t);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "helpers/sealctl/sealctl.h"
+#include "policy/audit_client.h"
 #include "policy/profile.h"
 
 int sealctl_revoke(int argc, char **argv) {
@@ -17,6 +18,8 @@ int sealctl_revoke(int argc, char **argv) {
                 { "profile", required_argument, NULL, 'p' },
                 { "version", required_argument, NULL, 'v' },
                 { "key-id", required_argument, NULL, 'k' },
+                { "audit-socket", required_argument, NULL, 'S' },
+                { "audit", required_argument, NULL, 'A' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -26,6 +29,8 @@ int sealctl_revoke(int argc, char **argv) {
         struct revoke_entry ent = { 0 };
         struct sr_error e = { 0 };
         const char *list = NULL, *tenant = NULL, *profile = NULL, *version = NULL, *key_id = NULL;
+        const char *audit_socket = NULL;
+        enum pol_audit_mode audit_mode = POL_AUDIT_UNSET;
         char line[256], text[512], now_s[32];
         struct stat st;
         size_t old_len = 0;
@@ -38,8 +43,17 @@ int sealctl_revoke(int argc, char **argv) {
                 case 'p': profile = optarg; break;
                 case 'v': version = optarg; break;
                 case 'k': key_id = optarg; break;
+                case 'S': audit_socket = optarg; break;
+                case 'A':
+                        if ((audit_mode = pol_audit_mode_from_name(optarg)) == POL_AUDIT_UNSET)
+                                return sealctl_usage_error("revoke", "--audit: \"%s\" is not one of required, best-effort, off", optarg);
+                        break;
                 case 'h':
-                        printf("usage: sealctl revoke --list FILE (--tenant T [--profile P [--version N]] | --key-id ID)\n");
+                        printf("usage: sealctl revoke --list FILE (--tenant T [--profile P [--version N]] | --key-id ID)\n"
+                               "                      [--audit-socket PATH] [--audit required|best-effort|off]\n"
+                               "The entry is written first; then a \"revoke\" audit event goes to the collector\n"
+                               "(default " AUDIT_DEFAULT_SOCKET ", skipped when no collector is installed there).\n"
+                               "best-effort (the default): a warning if it is not recorded; required: exit 75.\n");
                         return 0;
                 default:
                         return sealctl_usage_error("revoke", "unknown or incomplete option %s", argv[optind - 1]);
@@ -105,5 +119,17 @@ int sealctl_revoke(int argc, char **argv) {
         if ((r = write_all(fd, text, strlen(text))) < 0 || fsync(fd) < 0)
                 return sealctl_usage_error("revoke", "%s: cannot write: %s", list, strerror(r < 0 ? -r : errno));
         printf("revoked: %s\n", line);
+        /* the revocation is in force already; the audit event records it */
+        if (audit_socket && (audit_socket[0] != '/' || strlen(audit_socket) >= 108))
+                return sealctl_usage_error("revoke", "--audit-socket: must be an absolute path shorter than 108 bytes");
+        /* nothing asked and no collector installed at the default path: nothing to tell */
+        if (audit_mode == POL_AUDIT_UNSET && !audit_socket && access(AUDIT_DEFAULT_SOCKET, F_OK) < 0 && errno == ENOENT)
+                return 0;
+        if (audit_mode == POL_AUDIT_UNSET)
+                audit_mode = POL_AUDIT_BEST_EFFORT;
+        e = (struct sr_error){ 0 };
+        if (audit_emit_revoke(audit_socket, audit_mode, 0, tenant, profile, ent.has_version ? (long long)ent.version : -1,
+                              key_id, &e) < 0)
+                return sealctl_report("revoke", &e);
         return 0;
 }

@@ -1,0 +1,57 @@
+/* Per-tenant audit file: JSON lines linked by a BLAKE2b-256 hash chain (writer and verifier). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "policy/audit_proto.h"
+#include "policy/util.h"
+
+#define AUDIT_HASH_BYTES 32
+#define AUDIT_HASH_HEX (AUDIT_HASH_BYTES * 2)
+/* Name of the file that holds events not bound to a tenant (revoke by key id).
+ * It cannot collide with a tenant: slugs never start with '_'. */
+#define AUDIT_GLOBAL_NAME "_global"
+/* A stored line never exceeds this (event + envelope). */
+#define AUDIT_LINE_MAX (AUDIT_MSG_MAX + 1024)
+
+/* Who sent the event (SO_PEERCRED at connect time). */
+struct audit_peer {
+        uid_t uid;
+        gid_t gid;
+        pid_t pid;
+};
+
+/* Writer state of one open file. */
+struct audit_chain {
+        int fd;
+        uint64_t seq;                    /* seq of the last line, 0 for an empty file */
+        char head[AUDIT_HASH_HEX + 1];   /* hash of the last line, zeros for an empty file */
+};
+
+/* Format one line (with trailing '\n') from its parts; pure, for the writer and tests. */
+int audit_chain_format(uint64_t seq, const char *prev, const char *recv, const struct audit_peer *peer,
+                       const char *event_json, char **ret, size_t *ret_len);
+/* Open or create DIRFD/NAME.jsonl (0640, no symlinks), drop an unacknowledged
+ * torn tail, and load seq/head from the last line. A last line that fails its
+ * own hash refuses (-EBADMSG): never extend a broken chain. */
+int audit_chain_open(int dirfd, const char *name, struct audit_chain *ret, struct sr_error *e);
+/* Append one event: write the whole line, fdatasync, then advance. On any
+ * error the file is cut back to its previous size and nothing advances. */
+int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
+                       uint64_t *ret_seq, struct sr_error *e);
+void audit_chain_close(struct audit_chain *c);
+
+/* Result of checking one file. */
+struct audit_verify_result {
+        uint64_t lines;                  /* intact lines before the first broken one */
+        uint64_t bad_line;               /* 1-based line number, 0 when intact */
+        char why[256];
+        char head[AUDIT_HASH_HEX + 1];   /* hash of the last intact line */
+};
+
+/* Check every line of fd: JSON validity and strict layout, each line's own
+ * hash, the link to the previous line, consecutive seq from 1, and (when
+ * tenant is non-NULL) that every event belongs to that tenant. Returns 0
+ * (also for a broken chain: see ret->bad_line) or -errno on read errors. */
+int audit_chain_verify(int fd, const char *tenant, struct audit_verify_result *ret);
