@@ -4,7 +4,7 @@
 # where the next task's policy creates a directory with a mode (or binds a
 # file); the launcher runs before pivot_root, with the host's / as its root.
 . "$(dirname "$0")/lib.sh"
-plan 3
+plan 4
 
 chmod 0755 "$T"
 mkdir -m 0777 "$T/ws"
@@ -28,3 +28,11 @@ POLICY="$T/dir.json" srun -- true
 is "$(stat -c %a "$V/victim")" 600 "task 2's dir entry does not chmod the symlink's host target (exit $RC)"
 ok "$([ "$RC" -ne 0 ]; echo $?)" "task 2 refuses a symlink where its policy wants a directory"
 
+# task 1 plants a FIFO where task 2 binds a file: opening the mountpoint must not block
+rm -f "$T/ws/out"
+srun --bind "$T/ws" /ws -- /bin/sh -c "mkfifo /ws/f"
+jq --arg ws "$T/ws" --arg f "$IBIN/probe" '.mounts += [{"type":"bind","src":$ws,"dst":"/ws"},{"type":"ro-bind","src":$f,"dst":"/ws/f"}]' \
+        "$TEST_POLICY" > "$T/fifo.json"
+timeout -s KILL 20 "$SR" --policy "$T/fifo.json" -- true >/dev/null 2>&1
+RC=$?
+ok "$([ "$RC" -ne 124 ] && [ "$RC" -ne 137 ]; echo $?)" "a FIFO planted at a file mountpoint does not hang the launch (exit $RC)"

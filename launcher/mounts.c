@@ -126,7 +126,9 @@ static int make_target(int root, const char *dst, bool dir, mode_t mode) {
                                 return -errno;
                 }
         } else {
-                int fd = openat(pfd, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode ? mode : 0644);
+                /* O_NONBLOCK|O_NOCTTY: a FIFO or a tty planted in a writable
+                 * bind must not block or steer the launch */
+                int fd = openat(pfd, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode ? mode : 0644);
                 if (fd < 0 && errno != EISDIR)
                         return -errno;
                 if (fd >= 0)
