@@ -117,6 +117,9 @@ install: all
 	@if [ -d systemd ] && ls systemd/*.service >/dev/null 2>&1; then \
 	  install -d $(DESTDIR)/etc/systemd/system; install -m 0644 systemd/*.service systemd/*.socket $(DESTDIR)/etc/systemd/system/ 2>/dev/null || true; fi
 
+leak-test: all
+	@$(BUILD)/sealrun-leaktest --self-test && $(BUILD)/sealrun-leaktest
+
 vm-check: all
 	@sh ./integration/vm/run.sh
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The sandbox as the payload sees it: pid, mount, user, uts, ipc, net namespaces, env, fds.
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 23
 
 echo "host-secret-file" > "$T/hostfile"
 srun --task sb1 --hostname box1 -- /t/probe info
@@ -59,3 +59,6 @@ is "$(jget "$OUT" '.fds | join(",")')" 7 "--pass-fd 7 passes fd 7 and nothing el
 exec 7<&-
 srun --setenv FOO bar -- /t/probe info
 like "$(jget "$OUT" '.env | join(" ")')" "FOO=bar" "--setenv reaches the payload"
+
+srun --chdir /tmp -- /t/probe cat /proc/1/cmdline
+unlike "$(printf '%s' "$OUT" | tr '\0' ' ')" "$POLICIES|$IBIN|--policy" "sandbox init's command line shows no host path or option"

@@ -219,5 +219,58 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 return usage_err(e, "COMMAND is empty");
         c->argv = argv + optind;
         c->argc = argc - optind;
+        c->arg_area = argv[0];
+        c->arg_area_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
         return 0;
+}
+
+/* Sizing pass and copy pass share one walk over every string field. */
+static size_t dup_str(char **pos, const char **field) {
+        size_t n;
+        if (!*field)
+                return 0;
+        n = strlen(*field) + 1;
+        if (pos) {
+                memcpy(*pos, *field, n);
+                *field = *pos;
+                *pos += n;
+        }
+        return n;
+}
+
+static size_t dup_all(struct cli *d, char **pos) {
+        size_t n = 0;
+        const char **fields[] = { &d->policy, &d->tenant, &d->task, &d->chdir, &d->hostname, &d->profile,
+                                  &d->key_path, &d->revoked, &d->audit_socket };
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                n += dup_str(pos, fields[i]);
+        for (size_t i = 0; i < d->n_binds; i++)
+                n += dup_str(pos, &d->binds[i].src) + dup_str(pos, &d->binds[i].dst);
+        for (size_t i = 0; i < d->n_setenv; i++)
+                n += dup_str(pos, &d->setenv[i].name) + dup_str(pos, &d->setenv[i].value);
+        for (size_t i = 0; i < d->n_trust; i++)
+                n += dup_str(pos, &d->trust[i]);
+        for (size_t i = 0; i < d->n_scopes; i++)
+                n += dup_str(pos, &d->scopes[i]);
+        for (int i = 0; i < d->argc; i++)
+                n += dup_str(pos, (const char **)&d->argv[i]);
+        return n;
+}
+
+struct cli *cli_dup(const struct cli *c) {
+        struct cli tmp = *c;
+        size_t strings = dup_all(&tmp, NULL);
+        size_t head = sizeof(struct cli) + ((size_t)c->argc + 1) * sizeof(char *);
+        struct cli *d = malloc(head + strings);
+        char *pos;
+        if (!d)
+                return NULL;
+        *d = *c;
+        d->argv = (char **)(d + 1);
+        memcpy(d->argv, c->argv, ((size_t)c->argc + 1) * sizeof(char *));
+        pos = (char *)d + head;
+        dup_all(d, &pos);
+        d->arg_area = NULL;
+        d->arg_area_len = 0;
+        return d;
 }

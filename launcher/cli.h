@@ -50,9 +50,16 @@ struct cli {
         /* the command */
         char **argv;
         int argc;
+        /* sealrun's own argv block, wiped in sandbox init so that the
+         * payload cannot read host paths from /proc/1/cmdline */
+        char *arg_area;
+        size_t arg_area_len;
         bool help, version;
 };
 
 /* Parse argv. 0 on success; -errno with e filled (exit 125) otherwise. */
 int cli_parse(int argc, char **argv, struct cli *ret, struct sr_error *e);
 void cli_usage(FILE *f);
+/* Deep copy of every string of c into one heap block (no pointer into the
+ * argv block remains); NULL on ENOMEM. Free with free(). */
+struct cli *cli_dup(const struct cli *c);

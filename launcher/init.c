@@ -54,11 +54,37 @@ int init_run(struct task *t) {
         sigaddset(&mask, SIGUSR1);
         sigprocmask(SIG_BLOCK, &mask, &old);
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        /* From here on credentials may exist: the supervisor's death must end
+         * in finish() (kill, reap, scrub), not in a SIGKILL of init that
+         * leaves the plaintext pages unwiped. SIGUSR1 is that path. */
+        if (sfd >= 0 && prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0) < 0) {
+                close(sfd);
+                sfd = -1;
+        }
         if (sfd < 0) {
                 struct sr_error e;
                 sr_fail(&e, SR_EXIT_LAUNCHER, errno, "init", "signalfd: %s", strerror(errno));
                 sync_send_error(t->sync_child, "init", &e);
                 return SR_EXIT_LAUNCHER;
+        }
+        /* Host paths of the policy, profile and key sit in sealrun's argv,
+         * readable by the payload through /proc/1/cmdline: move what the
+         * sandbox still needs to the heap, then wipe the block. */
+        if (t->cli->arg_area) {
+                struct cli *own = cli_dup(t->cli);
+                char *area = t->cli->arg_area;
+                size_t len = t->cli->arg_area_len;
+                if (!own) {
+                        struct sr_error e;
+                        sr_fail(&e, SR_EXIT_LAUNCHER, ENOMEM, "init", "out of memory");
+                        sync_send_error(t->sync_child, "init", &e);
+                        return SR_EXIT_LAUNCHER;
+                }
+                if (t->chdir && t->chdir == t->cli->chdir)
+                        t->chdir = own->chdir;
+                t->cli = own;
+                memset(area, 0, len);
+                snprintf(area, len, "sealrun-init");
         }
         payload = fork();
         if (payload < 0) {
@@ -84,9 +110,9 @@ int init_run(struct task *t) {
                         break;
                 }
                 if (pf[1].revents & (POLLHUP | POLLERR)) {
-                        /* The supervisor is gone: the task dies with it. */
-                        kill(-1, SIGKILL);
-                        reap_all();
+                        /* The supervisor is gone: the task dies with it, and
+                         * its credentials are wiped all the same. */
+                        finish(t, W_EXITCODE(SR_EXIT_LAUNCHER, 0));
                         return SR_EXIT_LAUNCHER;
                 }
                 if (!(pf[0].revents & POLLIN))

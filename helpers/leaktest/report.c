@@ -1,0 +1,195 @@
+/* The report: one row per vector and check, printed as a table or as JSON; places never hold a canary. */
+#include "helpers/leaktest/leaktest.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#define PLACES_SHOWN 8
+
+const char *vector_name(int vector) {
+        static const char *const names[] = {
+                "delivery", "environ", "cmdline", "memory", "core", "fds", "files",
+                "swap", "logs", "output", "cross-tenant", "unit-env", "fail-closed", "self-test",
+        };
+        return vector >= 0 && (size_t)vector < ELEMENTSOF(names) ? names[vector] : "?";
+}
+
+static const char *verdict_name(enum verdict v) {
+        return v == V_PASS ? "PASS" : v == V_FAIL ? "FAIL" : "N/A";
+}
+
+/* Rows never move: sinks keep pointers to them while places are added. */
+struct row *report_add(struct report *r, int vector, enum verdict v, const char *fmt, ...) {
+        struct row *row;
+        va_list ap;
+        if (!r->rows)
+                r->rows = calloc(REPORT_MAX_ROWS, sizeof *r->rows);
+        if (!r->rows || r->n >= REPORT_MAX_ROWS) {
+                fputs("sealrun-leaktest: out of memory (rows)\n", stderr);
+                abort();
+        }
+        row = &r->rows[r->n++];
+        memset(row, 0, sizeof *row);
+        row->vector = vector;
+        row->v = v;
+        va_start(ap, fmt);
+        vsnprintf(row->check, sizeof row->check, fmt, ap);
+        va_end(ap);
+        return row;
+}
+
+void row_detail(struct row *row, const char *fmt, ...) {
+        size_t used = strlen(row->detail);
+        va_list ap;
+        if (used > 0 && used + 2 < sizeof row->detail) {
+                memcpy(row->detail + used, "; ", 3);
+                used += 2;
+        }
+        va_start(ap, fmt);
+        vsnprintf(row->detail + used, sizeof row->detail - used, fmt, ap);
+        va_end(ap);
+}
+
+void row_place(struct row *row, const struct place *p) {
+        struct place *np = realloc(row->places, (row->n_places + 1) * sizeof *np);
+        if (!np) {
+                fputs("sealrun-leaktest: out of memory\n", stderr);
+                abort();
+        }
+        row->places = np;
+        row->places[row->n_places++] = *p;
+}
+
+void row_fail_place(struct row *row, const struct place *p) {
+        row->v = V_FAIL;
+        row_place(row, p);
+}
+
+size_t report_failed(const struct report *r) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->n; i++)
+                n += r->rows[i].v == V_FAIL;
+        return n;
+}
+
+static void place_text(const struct place *p, char *buf, size_t size) {
+        size_t o = 0;
+#define ADD(...) do { if (o < size) o += (size_t)snprintf(buf + o, size - o, __VA_ARGS__); } while (0)
+        if (p->pid > 0)
+                ADD("pid %d ", (int)p->pid);
+        ADD("%s", p->what);
+        if (p->file[0])
+                ADD(" %s", p->file);
+        if (p->offset >= 0)
+                ADD(" @%s%" PRIx64, p->offset > 0xffff ? "0x" : "+0x", (uint64_t)p->offset);
+        if (p->enc[0])
+                ADD(" as %s", p->enc);
+        if (p->cred[0])
+                ADD(" (%s)", p->cred);
+#undef ADD
+}
+
+void report_print_table(FILE *f, const struct report *r) {
+        size_t pass = 0, fail = 0, na = 0;
+        fprintf(f, "sealrun-leaktest %s (%s) as uid %u, %s%s; %zu canaries, looked for in %zu forms\n", SEALRUN_VERSION,
+                r->mode ? r->mode : "run", (unsigned)getuid(), r->sealrun ? "testing " : "no sealrun needed",
+                r->sealrun ? r->sealrun : "", r->canaries, r->patterns);
+        fprintf(f, "%-3s %-12s %-6s %s\n", "#", "vector", "result", "check");
+        for (size_t i = 0; i < r->n; i++) {
+                const struct row *row = &r->rows[i];
+                char buf[600];
+                fprintf(f, "%-3d %-12s %-6s %s\n", row->vector, vector_name(row->vector), verdict_name(row->v), row->check);
+                if (row->detail[0])
+                        fprintf(f, "%-23s %s\n", "", row->detail);
+                for (size_t k = 0; k < row->n_places && k < PLACES_SHOWN; k++) {
+                        place_text(&row->places[k], buf, sizeof buf);
+                        fprintf(f, "%-23s %s %s\n", "", row->v == V_FAIL ? "at" : "-", buf);
+                }
+                if (row->n_places > PLACES_SHOWN)
+                        fprintf(f, "%-23s ... and %zu more places (see --json)\n", "", row->n_places - PLACES_SHOWN);
+                pass += row->v == V_PASS;
+                fail += row->v == V_FAIL;
+                na += row->v == V_NA;
+        }
+        fprintf(f, "%zu checks: %zu PASS, %zu FAIL, %zu not applicable => %s\n", r->n, pass, fail, na,
+                fail ? "FAIL" : "PASS");
+}
+
+static void json_str(FILE *f, const char *s) {
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        fprintf(f, "\\%c", *p);
+                else if (*p == '\n')
+                        fputs("\\n", f);
+                else if (*p < 0x20 || *p >= 0x7f)
+                        fprintf(f, "\\u%04x", *p);   /* our strings are ASCII: paths and labels */
+                else
+                        fputc(*p, f);
+        }
+        fputc('"', f);
+}
+
+void report_print_json(FILE *f, const struct report *r) {
+        size_t fail = report_failed(r);
+        fprintf(f, "{\"version\":1,\"mode\":");
+        json_str(f, r->mode ? r->mode : "run");
+        fprintf(f, ",\"uid\":%u,\"sealrun\":", (unsigned)getuid());
+        if (r->sealrun)
+                json_str(f, r->sealrun);
+        else
+                fputs("null", f);
+        fprintf(f, ",\"canaries\":%zu,\"patterns\":%zu,\"result\":\"%s\",\"failed\":%zu,\"rows\":[", r->canaries,
+                r->patterns, fail ? "FAIL" : "PASS", fail);
+        for (size_t i = 0; i < r->n; i++) {
+                const struct row *row = &r->rows[i];
+                fprintf(f, "%s{\"vector\":%d,\"name\":", i ? "," : "", row->vector);
+                json_str(f, vector_name(row->vector));
+                fputs(",\"check\":", f);
+                json_str(f, row->check);
+                fprintf(f, ",\"result\":\"%s\",\"detail\":", verdict_name(row->v));
+                json_str(f, row->detail);
+                fputs(",\"places\":[", f);
+                for (size_t k = 0; k < row->n_places; k++) {
+                        const struct place *p = &row->places[k];
+                        fprintf(f, "%s{\"pid\":", k ? "," : "");
+                        if (p->pid > 0)
+                                fprintf(f, "%d", (int)p->pid);
+                        else
+                                fputs("null", f);
+                        fputs(",\"what\":", f);
+                        json_str(f, p->what);
+                        fputs(",\"file\":", f);
+                        if (p->file[0])
+                                json_str(f, p->file);
+                        else
+                                fputs("null", f);
+                        if (p->offset >= 0)
+                                fprintf(f, ",\"offset\":%" PRId64, p->offset);
+                        else
+                                fputs(",\"offset\":null", f);
+                        fputs(",\"encoding\":", f);
+                        if (p->enc[0])
+                                json_str(f, p->enc);
+                        else
+                                fputs("null", f);
+                        fputs(",\"credential\":", f);
+                        if (p->cred[0])
+                                json_str(f, p->cred);
+                        else
+                                fputs("null", f);
+                        fputc('}', f);
+                }
+                fputs("]}", f);
+        }
+        fputs("]}\n", f);
+}
+
+void report_free(struct report *r) {
+        for (size_t i = 0; i < r->n; i++)
+                free(r->rows[i].places);
+        free(r->rows);
+        r->rows = NULL;
+        r->n = 0;
+}

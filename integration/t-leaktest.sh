@@ -1,0 +1,45 @@
+#!/bin/sh
+# sealrun-leaktest: the self-test catches every planted leak, and the normal
+# run (two tenants through the real sealrun and sealrun-auditd) passes every
+# vector, quickly, leaving nothing behind and never printing a credential.
+. "$(dirname "$0")/lib.sh"
+plan 11
+
+LT="$SEALRUN_BUILD/sealrun-leaktest"
+jqf() { jq -r "$2" "$1" 2>/dev/null; }
+# Rows that did not pass, one per line (names and places only: the tool never prints a canary).
+failures() { jq -r '.rows[] | select(.result == "FAIL") | "# FAIL [\(.name)] \(.check) -- \(.detail) \(.places | map(.what + " " + (.file // "") + " " + (.encoding // "")) | join("; "))"' "$1" 2>/dev/null; }
+leftovers() { ls -d "${TMPDIR:-/tmp}"/sealrun-leaktest.* /tmp/sealrun-leaktest-plant.* /dev/shm/sealrun-leaktest-plant.* 2>/dev/null | sort; }
+before=$(leftovers)
+
+# --- the self-test: a planted leak per detector --------------------------------
+"$LT" --self-test --json > "$T/self.json" 2> "$T/self.err"
+rc=$?
+is "$rc" 0 "self-test: every detector reports its planted leak (exit 0)"
+[ "$rc" -eq 0 ] || { failures "$T/self.json"; sed 's/^/# /' "$T/self.err"; }
+is "$(jqf "$T/self.json" '[.rows[] | select(.result == "FAIL")] | length')" 0 "self-test: no detector missed its plant"
+ok "$([ "$(jqf "$T/self.json" '[.rows[] | select(.result == "PASS")] | length')" -ge 20 ]; echo $?)" \
+        "self-test: at least 20 detectors exercised"
+
+# --- the normal run --------------------------------------------------------------
+start=$(date +%s)
+"$LT" --json > "$T/run.json" 2> "$T/run.err"
+rc=$?
+took=$(($(date +%s) - start))
+is "$rc" 0 "normal run: every vector passes (exit 0)"
+[ "$rc" -eq 0 ] || { failures "$T/run.json"; sed 's/^/# /' "$T/run.err"; }
+is "$(jqf "$T/run.json" '[.rows[].vector] | unique | join(",")')" "0,1,2,3,4,5,6,7,8,9,10,11,12" \
+        "normal run: rows for every vector of the issue (and the delivery controls)"
+is "$(jqf "$T/run.json" '[.rows[] | select(.name == "delivery" and .result != "PASS")] | length')" 0 \
+        "normal run: both tenants' payloads received their own credentials (the leak checks mean something)"
+is "$(jqf "$T/run.json" '[.rows[] | select(.name == "fail-closed" and .result == "PASS")] | length')" 8 \
+        "normal run: the eight refusals (tampered, expired, revoked, foreign x2, wrong pool, untrusted, collector down)"
+ok "$([ "$took" -lt 60 ]; echo $?)" "normal run took ${took} s (well under a minute)"
+is "$(leftovers)" "$before" "nothing of either run is left in /tmp or /dev/shm"
+
+# --- the table form ------------------------------------------------------------------
+"$LT" > "$T/run.txt" 2>&1
+like "$(tail -n 1 "$T/run.txt")" "^[0-9]+ checks: [0-9]+ PASS, 0 FAIL, [0-9]+ not applicable => PASS$" "the table ends with the verdict"
+# Bad usage: one line, exit 2.
+"$LT" --bogus > "$T/bad.out" 2> "$T/bad.err"
+is "$?:$(wc -l < "$T/bad.err")" "2:1" "an unknown option is one line on stderr and exit 2"
