@@ -57,6 +57,33 @@ static int make_mask_source(struct masks *m) {
         return 0;
 }
 
+/* Before Linux 6.15 open_tree(OPEN_TREE_CLONE) refuses a detached mount
+ * (EINVAL), so the mask source is attached below the new root for the time
+ * of the masking and detached again afterwards. */
+#define MASK_DIR ".sealrun-mask"
+static int attach_mask_source(struct masks *m, int root) {
+        int fd;
+        if (mkdirat(root, MASK_DIR, 0700) < 0)
+                return -errno;
+        if (move_mount(m->tmpfs, "", root, MASK_DIR, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return -errno;
+        fd = openat(root, MASK_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        close(m->tmpfs);
+        m->tmpfs = fd;
+        return 0;
+}
+
+static void detach_mask_source(struct masks *m, int root) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", m->tmpfs);
+        umount2(path, MNT_DETACH);
+        close(m->tmpfs);
+        m->tmpfs = -1;
+        unlinkat(root, MASK_DIR, AT_REMOVEDIR);
+}
+
 /* The target below `root`, opened without following anything, and only if
  * it is on the filesystem we expect. -ENOENT: nothing to protect. */
 static int open_target(int root, const char *path, long magic, struct sr_error *e) {
@@ -138,6 +165,8 @@ static int harden_sys(struct masks *m, int root, const char *base, struct sr_err
 int procmask_apply_at(int root, const struct policy *p, struct sr_error *e) {
         struct masks m = { .tmpfs = -1 };
         int r = make_mask_source(&m);
+        if (r >= 0 && (r = attach_mask_source(&m, root)) < 0)
+                unlinkat(root, MASK_DIR, AT_REMOVEDIR);
         if (r < 0) {
                 if (m.tmpfs >= 0)
                         close(m.tmpfs);
@@ -150,7 +179,7 @@ int procmask_apply_at(int root, const struct policy *p, struct sr_error *e) {
                         r = harden_proc(&m, root, p->mounts[i].dst + 1, e);
         if (r >= 0)
                 r = harden_sys(&m, root, "sys", e);
-        close(m.tmpfs);
+        detach_mask_source(&m, root);
         return r < 0 ? r : m.count;
 }
 
