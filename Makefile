@@ -140,3 +140,6 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The stock seccomp profile is compiled in with .incbin (policy/pol_seccomp_stock.c).
+$(BUILD)/obj/policy/pol_seccomp_stock.o $(BUILD)/san/policy/pol_seccomp_stock.o: policy/stock/seccomp-default.json

@@ -13,6 +13,9 @@ TEST_POLICY="$POLICIES/test.json"
 STOCK="$SEALRUN_SRC/policy/stock"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/sealrun-t.XXXXXX")
+# The seccomp BPF cache of this test run (root would use /var/cache/sealrun).
+: "${SEALRUN_CACHE_DIR:=$T/cache}"
+export SEALRUN_CACHE_DIR
 _tap_n=0
 _tap_fail=0
 _cleanup_hooks=""

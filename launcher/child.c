@@ -85,6 +85,7 @@ const struct child_step child_init_steps[] = {
         { "pivot_root", mounts_pivot },
         { "procmask", procmask_apply },
         { "root_readonly", mounts_seal_root },
+        { "credentials_dir", creds_hold_dir },
         { "network", net_setup_child },
         { "hostname", step_hostname },
 };

@@ -27,6 +27,7 @@
 
 struct creds_ctx {
         int key_fd;
+        int dir_parent;                 /* init: parent of the credentials dir (O_PATH), or -1 */
         struct profile_envelope *env;   /* verified by the supervisor */
 };
 
@@ -159,6 +160,7 @@ static int prepare(struct task *t, struct sr_error *e) {
         if (!(t->creds = calloc(1, sizeof *t->creds)))
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         t->creds->key_fd = -1;
+        t->creds->dir_parent = -1;
         if (secmem_new(1u << 20, &m) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "crypto", "libsodium failed to initialise");
 
@@ -394,6 +396,18 @@ int creds_stage(struct task *t, struct sr_error *e) {
         return 0;
 }
 
+int creds_hold_dir(struct task *t, struct sr_error *e) {
+        const char *dir = pol_credentials_dir(&t->pol->credentials);
+        int fd;
+        if (!t->cli->profile || !t->creds)
+                return 0;
+        fd = creds_fs_hold_parent(dir);
+        if (fd < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -fd, "credentials", "parent of the credentials directory %s: %s", dir, strerror(-fd));
+        t->creds->dir_parent = fd;
+        return 0;
+}
+
 int creds_scrub(struct task *t, struct sr_error *e) {
         if (!t->cli->profile)
                 return 0;
@@ -402,5 +416,5 @@ int creds_scrub(struct task *t, struct sr_error *e) {
                 close(t->creds->key_fd);
                 t->creds->key_fd = -1;
         }
-        return creds_fs_scrub(t, pol_credentials_dir(&t->pol->credentials), e);
+        return creds_fs_scrub_at(t, t->creds ? t->creds->dir_parent : -1, pol_credentials_dir(&t->pol->credentials), e);
 }

@@ -8,6 +8,9 @@ int creds_prepare(struct task *t, struct sr_error *e);
 /* Payload, before the privilege drop: decrypt, report names (SYNC_INJECT),
  * stage files and env. No-op without a profile. */
 int creds_stage(struct task *t, struct sr_error *e);
+/* Sandbox init, after pivot_root and before the payload runs: hold the
+ * credentials directory's parent, so the scrub finds the mount by fd. */
+int creds_hold_dir(struct task *t, struct sr_error *e);
 /* Sandbox init, after every sandbox process exited: wipe and remove. */
 int creds_scrub(struct task *t, struct sr_error *e);
 /* Supervisor: answer a SYNC_INJECT message (audit, then ack). */

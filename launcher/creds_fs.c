@@ -143,14 +143,43 @@ static bool is_our_mount(int dfd) {
         return sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC;
 }
 
+static int mnt_id(int dfd, const char *path, uint64_t *ret) {
+        struct statx stx;
+        if (statx(dfd, path, AT_SYMLINK_NOFOLLOW | (*path ? 0 : AT_EMPTY_PATH), STATX_MNT_ID, &stx) < 0)
+                return -errno;
+        *ret = stx.stx_mnt_id;
+        return 0;
+}
+
+int creds_fs_hold_parent(const char *dir) {
+        char parent[4096];
+        fs_split_parent(dir, parent, sizeof parent);
+        return fs_openat2(AT_FDCWD, parent[0] == '.' && !parent[1] ? "/" : parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                          RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+}
+
 int creds_fs_scrub(struct task *t, const char *dir, struct sr_error *e) {
+        return creds_fs_scrub_at(t, -1, dir, e);
+}
+
+int creds_fs_scrub_at(struct task *t, int parent_fd, const char *dir, struct sr_error *e) {
         struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
         _cleanup_close_ int dfd = -1;
         struct dirent *de;
+        char parent[4096];
+        uint64_t ours = 0, there = 0;
         DIR *d;
         int r = 0, fd2;
 
-        dfd = fs_openat2(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+        /* Through the parent init opened before the payload ran: a payload
+         * that renames a writable ancestor away (the mountpoint itself is
+         * busy) and leaves an empty directory at the path cannot make the
+         * scrub miss the real mount. */
+        if (parent_fd >= 0)
+                dfd = fs_openat2(parent_fd, fs_split_parent(dir, parent, sizeof parent), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
+                                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+        else
+                dfd = fs_openat2(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
         if (dfd == -ENOENT)
                 return 0;
         if (dfd < 0)
@@ -181,6 +210,10 @@ int creds_fs_scrub(struct task *t, const char *dir, struct sr_error *e) {
         closedir(d);
         if (r < 0)
                 return r;
+        /* wiped; unmount by path only if the path still names this mount
+         * (otherwise it goes with the namespace) */
+        if (mnt_id(dfd, "", &ours) < 0 || mnt_id(AT_FDCWD, dir, &there) < 0 || ours != there)
+                return 0;
         close(dfd);
         dfd = -1;
         if (umount2(dir, UMOUNT_NOFOLLOW) < 0)

@@ -20,3 +20,8 @@ int creds_fs_stage(struct task *t, const char *dir, const struct creds_file *fil
  * overwrite every file's contents with zeros in place, fsync, unlink, and
  * unmount. No mount at `dir` (staging never happened) is not an error. */
 int creds_fs_scrub(struct task *t, const char *dir, struct sr_error *e);
+/* Init, before the payload runs: an O_PATH fd on the parent of `dir`. */
+int creds_fs_hold_parent(const char *dir);
+/* creds_fs_scrub, with `dir`'s last component looked up below parent_fd
+ * (from creds_fs_hold_parent; -1: by path). */
+int creds_fs_scrub_at(struct task *t, int parent_fd, const char *dir, struct sr_error *e);

@@ -54,6 +54,13 @@ int init_run(struct task *t) {
         sigaddset(&mask, SIGUSR1);
         sigprocmask(SIG_BLOCK, &mask, &old);
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        /* From here on credentials may exist: the supervisor's death must end
+         * in finish() (kill, reap, scrub), not in a SIGKILL of init that
+         * leaves the plaintext pages unwiped. SIGUSR1 is that path. */
+        if (sfd >= 0 && prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0) < 0) {
+                close(sfd);
+                sfd = -1;
+        }
         if (sfd < 0) {
                 struct sr_error e;
                 sr_fail(&e, SR_EXIT_LAUNCHER, errno, "init", "signalfd: %s", strerror(errno));
@@ -103,9 +110,9 @@ int init_run(struct task *t) {
                         break;
                 }
                 if (pf[1].revents & (POLLHUP | POLLERR)) {
-                        /* The supervisor is gone: the task dies with it. */
-                        kill(-1, SIGKILL);
-                        reap_all();
+                        /* The supervisor is gone: the task dies with it, and
+                         * its credentials are wiped all the same. */
+                        finish(t, W_EXITCODE(SR_EXIT_LAUNCHER, 0));
                         return SR_EXIT_LAUNCHER;
                 }
                 if (!(pf[0].revents & POLLIN))

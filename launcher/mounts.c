@@ -114,16 +114,27 @@ static int make_target(int root, const char *dst, bool dir, mode_t mode) {
         if (dir) {
                 if (mkdirat(pfd, base, mode ? mode : 0755) < 0 && errno != EEXIST)
                         return -errno;
-                if (mode && fchmodat(pfd, base, mode, 0) < 0)
-                        return -errno;
+                /* By fd, never fchmodat(): base may be a symlink a payload
+                 * planted in a writable bind, and before pivot_root it
+                 * resolves on the host. */
+                if (mode) {
+                        _cleanup_close_ int d = fs_openat2(pfd, base, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0,
+                                                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+                        if (d < 0)
+                                return d;
+                        if (fchmod(d, mode) < 0)
+                                return -errno;
+                }
         } else {
-                int fd = openat(pfd, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode ? mode : 0644);
+                /* O_NONBLOCK|O_NOCTTY: a FIFO or a tty planted in a writable
+                 * bind must not block or steer the launch */
+                int fd = openat(pfd, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode ? mode : 0644);
                 if (fd < 0 && errno != EISDIR)
                         return -errno;
                 if (fd >= 0)
                         close(fd);
         }
-        return fs_openat2(pfd, base, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        return fs_openat2(pfd, base, O_PATH | O_CLOEXEC | O_NOFOLLOW | (dir ? O_DIRECTORY : 0), 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 }
 
 static int attach(int tree, int target) {

@@ -1,7 +1,46 @@
 /* seccomp: compile the policy filter to BPF in the supervisor (cached), load it last in the child. */
 #pragma once
+#include <linux/filter.h>
 #include "launcher/task.h"
 
+#define SECCOMP_KEY_HEX 65         /* 64 hex digits + NUL */
+
+/* Supervisor, before clone: the policy's filter (or the built-in default)
+ * as BPF, from the cache when a valid entry exists. */
 int seccomp_prepare(struct task *t, struct sr_error *e);
+/* Payload, last step before execve: seccomp(2) with the prepared BPF. */
 int seccomp_apply(struct task *t, struct sr_error *e);
-void seccomp_release(struct task *t);
+/* Named apart from libseccomp's seccomp_release(). */
+void seccomp_task_release(struct task *t);
+
+/* The pieces, for tests and the benchmark. */
+enum seccomp_origin {
+        SECCOMP_CACHE_HIT,         /* valid cache entry, libseccomp not called */
+        SECCOMP_CACHE_MISS,        /* compiled, stored */
+        SECCOMP_CACHE_REBUILT,     /* bad entry (corrupt, wrong owner or mode) replaced */
+        SECCOMP_CACHE_OFF,         /* compiled, no cache directory */
+};
+
+/* A compiled filter and the seccomp(2) flags it is loaded with. */
+struct seccomp_bpf {
+        struct sock_filter *prog;
+        size_t len;
+        unsigned flags;
+};
+
+/* s unset or builtin: the built-in profile. */
+int seccomp_compile(const struct policy_seccomp *s, struct seccomp_bpf *ret, struct sr_error *e);
+/* Hex BLAKE2b-256 over the filter (canonical form, or the built-in text),
+ * libseccomp's version, the native architecture and the kernel. */
+int seccomp_cache_key(const struct policy_seccomp *s, char ret[SECCOMP_KEY_HEX]);
+/* 0 hit; -ENOENT miss; -EBADMSG corrupt; -EPERM wrong owner, mode or file type. */
+int seccomp_cache_lookup(int dirfd, const char *key, uid_t owner, struct seccomp_bpf *ret);
+int seccomp_cache_store(int dirfd, const char *key, const struct seccomp_bpf *bpf);
+/* Cache (dirfd >= 0) or compile; *ret_origin says which. */
+int seccomp_get(const struct policy_seccomp *s, int dirfd, uid_t owner, struct seccomp_bpf *ret,
+                enum seccomp_origin *ret_origin, struct sr_error *e);
+/* The cache directory for this task, created 0700: $SEALRUN_CACHE_DIR ("off"
+ * disables), /var/cache/sealrun for root, else $XDG_CACHE_HOME/sealrun or
+ * ~/.cache/sealrun; then "seccomp/" below it. -1 when there is no usable one
+ * (not ours, writable by others, or reachable read-write from the sandbox). */
+int seccomp_cache_dir_open(const struct task *t);

@@ -164,7 +164,7 @@ static void send_init(struct task *t, int sig) {
 /* Supervise until sandbox init exits; returns its wait status. */
 static int supervise(struct task *t, struct run_state *rs, int sigfd) {
         int64_t deadline = t->pol->limits.timeout_s > 0 ? t->start_ms + t->pol->limits.timeout_s * 1000 : -1;
-        int stage = 0;
+        int stage = 0, pending = 0;
         for (;;) {
                 struct pollfd pf[3] = {
                         { .fd = t->pidfd, .events = POLLIN },
@@ -203,7 +203,14 @@ static int supervise(struct task *t, struct run_state *rs, int sigfd) {
                 if (r > 0 && (pf[2].revents & POLLIN)) {
                         struct signalfd_siginfo si;
                         if (read(sigfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
-                                send_init(t, (int)si.ssi_signo);
+                                pending = (int)si.ssi_signo;
+                }
+                /* Init handles relayed signals only once it runs its loop
+                 * (before that the kernel drops them for a pid-namespace
+                 * init), so a cancel during setup waits for SYNC_RUNNING. */
+                if (pending && rs->running) {
+                        send_init(t, pending);
+                        pending = 0;
                 }
                 if (r > 0 && (pf[0].revents & POLLIN))
                         break;
@@ -367,6 +374,7 @@ out:
                 free(*ev);
         free(t.envp);
         mounts_release(&t);
+        seccomp_task_release(&t);
         policy_free(t.pol);
         return code;
 }

@@ -1,10 +1,14 @@
-/* Policy section "capabilities": capabilities kept inside the user namespace. */
+/* Policy section "capabilities": the capability names kept (inside the sandbox's user namespace). */
 #pragma once
 #include <jansson.h>
+#include <stdint.h>
 #include "policy/jsonx.h"
 
+#define CAPS_MAX 64
+
 struct policy_caps {
-        int unused;  /* filled by the confinement issue */
+        uint64_t keep;             /* bit N = capability N is kept in every set */
 };
+/* The section is an array of names: ["CAP_NET_BIND_SERVICE", ...]; [] keeps none. */
 int pol_caps_parse(struct jx *x, json_t *v, const char *path, struct policy_caps *ret);
 void pol_caps_free(struct policy_caps *c);

@@ -111,7 +111,7 @@ static void test_every_field(void **state) {
                 "'env':{'pass':['TERM','LANG'],'set':{'PATH':'/usr/bin','EMPTY':''}},"
                 "'limits':{'timeout_s':30,'kill_grace_ms':500,'rlimits':{'core':0,'nofile':64,'nproc':100,"
                 "'fsize':1048576,'stack':8388608,'as':1073741824}},"
-                "'network':{'mode':'none'},'credentials':{},'audit':{},'seccomp':{},'landlock':{},'capabilities':{},"
+                "'network':{'mode':'none'},'credentials':{},'audit':{},'seccomp':{'profile':'default'},'landlock':{'fs':[]},'capabilities':[],"
                 "'mounts':["
                 "{'type':'ro-bind','src':'/usr','dst':'/usr'},"
                 "{'type':'bind','src':'/var/tmp','dst':'/scratch','optional':true},"
@@ -205,7 +205,7 @@ static void test_unknown_keys_everywhere(void **state) {
         BAD("$.audit.x", "unknown key", DOC(",'audit':{'x':1}"));
         BAD("$.seccomp.x", "unknown key", DOC(",'seccomp':{'x':1}"));
         BAD("$.landlock.x", "unknown key", DOC(",'landlock':{'x':1}"));
-        BAD("$.capabilities.x", "unknown key", DOC(",'capabilities':{'x':1}"));
+        BAD("$.capabilities[0]", "unknown capability", DOC(",'capabilities':['x']"));
 }
 
 static void test_wrong_types(void **state) {
@@ -240,7 +240,7 @@ static void test_wrong_types(void **state) {
         BAD("$.audit", "expected an object", DOC(",'audit':'required'"));
         BAD("$.seccomp", "expected an object", DOC(",'seccomp':true"));
         BAD("$.landlock", "expected an object", DOC(",'landlock':null"));
-        BAD("$.capabilities", "expected an object", DOC(",'capabilities':[]"));
+        BAD("$.capabilities", "expected an array", DOC(",'capabilities':{}"));
         BAD("$.mounts[0]", "expected an object, got an integer", "{'version':1,'mounts':[5]}");
         BAD("$.mounts[1]", "expected an object, got a string", "{'version':1,'mounts':[{'type':'proc','dst':'/proc'},'x']}");
 }

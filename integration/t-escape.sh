@@ -1,0 +1,87 @@
+#!/bin/sh
+# The escape suite: under the stock agent policy every probe of integration/escape
+# is denied or killed; and every probe is shown able to report success somewhere
+# (a permissive sandbox, or the bare host as root), so a "denied" means something.
+. "$(dirname "$0")/lib.sh"
+ESC="$IBIN/escape"
+export SEALRUN_CACHE_DIR="$T/cache"
+PROBES=$("$ESC" --list)
+N=$(printf '%s\n' "$PROBES" | wc -l)
+plan $((2 * N + 5))
+
+# One jq per run: "probe result errno" lines, then awk lookups.
+tsv() { jq -r '[.probe, .result, (.errno // "-")] | @tsv' "$1" > "$1.tsv" 2>/dev/null || : > "$1.tsv"; }
+result() { awk -v p="$2" '$1 == p { print $2 }' "$1.tsv"; }
+errno_of() { awk -v p="$2" '$1 == p { print $3 }' "$1.tsv"; }
+
+# The stock agent policy, plus what it takes to run the program: the
+# integration binaries at /t and a Landlock rule to execute them. The host's
+# /sys is bound read-only so the /sys probes have something to attack.
+jq '.allow_extra_binds = true | .landlock.fs += [{"path": "/t", "access": ["read", "execute"]}]' \
+        "$STOCK/agent.json" > "$T/agent.json"
+SYS_BIND="--ro-bind /sys /sys"
+[ -d /sys/kernel ] || SYS_BIND=""
+# shellcheck disable=SC2086
+"$SR" --policy "$T/agent.json" --ro-bind "$IBIN" /t $SYS_BIND -- /t/escape > "$T/stock.jsonl" 2> "$T/stock.err"
+is "$?" 0 "the escape program runs under the stock agent policy"
+is "$(wc -l < "$T/stock.jsonl")" "$N" "it reports every probe"
+
+# Permissive: the test policy with an allow-all filter on every x86 ABI,
+# capabilities kept, a tty allowed, no Landlock, an fd passed in. Once aimed
+# at init and once at the program itself (a target the kernel allows).
+jq '.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]}
+    | .capabilities = ["CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH", "CAP_NET_BIND_SERVICE"]
+    | .allow_tty = true' "$TEST_POLICY" > "$T/permissive.json"
+# shellcheck disable=SC2086
+"$SR" --policy "$T/permissive.json" --ro-bind "$IBIN" /t $SYS_BIND --pass-fd 5 -- /t/escape > "$T/perm.jsonl" 2>&1 5</dev/null
+# shellcheck disable=SC2086
+"$SR" --policy "$T/permissive.json" --ro-bind "$IBIN" /t $SYS_BIND -- /t/escape --target-self > "$T/self.jsonl" 2>&1
+is "$(wc -l < "$T/perm.jsonl")" "$N" "the permissive run reports every probe"
+# The bare host: kernel interfaces a user namespace never gets (bpf, /proc/sys,
+# /sys, masked files) answer there, to root at least. Nothing is written: the
+# probes stop at open(O_WRONLY) and use invalid arguments.
+"$ESC" --target-self > "$T/host.jsonl" 7</dev/null
+is "$(wc -l < "$T/host.jsonl")" "$N" "the bare-host run reports every probe"
+for f in stock perm self host; do tsv "$T/$f.jsonl"; done
+# Init itself stays out of reach even with no filter and CAP_SYS_PTRACE kept
+# in the sandbox: it is non-dumpable and its memory belongs to the host side.
+init_probes="ptrace_pid1 process_vm_readv_pid1 setns_pid1 proc_mem_pid1 proc_exe_pid1_read proc_exe_pid1_write proc_environ_pid1"
+got=""
+for p in $init_probes; do got="$got $(result "$T/perm.jsonl" "$p")"; done
+is "$got" "$(for p in $init_probes; do printf ' denied'; done)" "permissive policy: init's memory, exe, environ, namespaces and ptrace stay refused"
+
+for p in $PROBES; do
+        r=$(result "$T/stock.jsonl" "$p")
+        case "$r" in
+        denied | killed) ok 0 "stock agent policy: $p is $r ($(errno_of "$T/stock.jsonl" "$p"))" ;;
+        absent)
+                if [ "$p" = sysrq_trigger_write ] && [ ! -e /proc/sysrq-trigger ]; then
+                        ok 0 "stock agent policy: $p: the kernel has no /proc/sysrq-trigger"
+                else
+                        ok 1 "stock agent policy: $p is absent, nothing was attacked"
+                fi ;;
+        *) ok 1 "stock agent policy: $p is ${r:-missing}"; grep "\"$p\"" "$T/stock.jsonl" | sed 's/^/#   /' ;;
+        esac
+done
+
+for p in $PROBES; do
+        where=""
+        for run in perm self host; do
+                [ "$(result "$T/$run.jsonl" "$p")" = allowed ] && where="$where $run"
+        done
+        s=$(result "$T/stock.jsonl" "$p"); se=$(errno_of "$T/stock.jsonl" "$p")
+        pr=$(result "$T/perm.jsonl" "$p"); pe=$(errno_of "$T/perm.jsonl" "$p")
+        if [ -n "$where" ]; then
+                ok 0 "$p can succeed (allowed in:$where)"
+        elif [ "$pr" = absent ] && [ "$s/$se" != "$pr/$pe" ]; then
+                # The kernel lacks it (kexec, modules, x32 here), yet the stock
+                # run answered differently: the filter, not the kernel, said no.
+                ok 0 "$p: the kernel lacks it ($pe), the stock filter answers first ($s $se)"
+        elif [ "$p" = sysrq_trigger_write ] && [ ! -e /proc/sysrq-trigger ]; then
+                skip "$p: the kernel has no /proc/sysrq-trigger"
+        elif ! is_root; then
+                skip "$p: shown succeeding only on the bare host as root (root tier)"
+        else
+                ok 1 "$p never succeeded anywhere: the probe may be unable to fail"
+        fi
+done
