@@ -85,7 +85,11 @@ static void notify(const char *msg) {
 }
 
 static void notify_status(struct pool *p) {
+        static size_t last = (size_t)-1;
         char m[96];
+        if (p->running == last)
+                return;
+        last = p->running;
         snprintf(m, sizeof m, "STATUS=%zu/%ld tasks running", p->running, p->cfg.max_tasks);
         notify(m);
 }

@@ -64,14 +64,15 @@ static int build_argv(struct pool *p, struct pool_request *rq, char *profile, ch
 
 /* In the forked child: stdin /dev/null, stdout/stderr to the task's output
  * files, the key and status fds in place, everything else closed, exec. */
-static _Noreturn void child_exec(struct pool *p, char **argv, int key_fd, int status_fd, int out_fd, int err_fd) {
+static _Noreturn void child_exec(struct pool *p, pid_t parent, char **argv, int key_fd, int status_fd, int out_fd, int err_fd) {
         char xdg[4200];
         char *envp[3] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL };
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         /* A worker that dies lets its tasks end cleanly (sealrun scrubs on SIGTERM). */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+                _exit(SR_EXIT_TEMPFAIL);        /* the worker died before we armed it */
         /* Move both above the targets first so that neither dup2 clobbers the other. */
         int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         status_fd = fcntl(status_fd, F_DUPFD, 10);
@@ -143,9 +144,10 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
                 unlinkat(p->done_fd, part, 0);
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         }
+        pid_t parent = getpid();
         pid = fork();
         if (pid == 0)
-                child_exec(p, a.v, key_fd, status_fd, out_fd, err_fd);
+                child_exec(p, parent, a.v, key_fd, status_fd, out_fd, err_fd);
         free(a.v);
         if (pid < 0) {
                 unlinkat(p->done_fd, part, 0);
@@ -162,7 +164,7 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
         return 0;
 }
 
-/* Exit code and refusal from the final status line sealrun wrote, for the log. */
+/* One journal line per finished task (its status file has the details). */
 static void log_end(struct pool *p, struct pool_task *t, int code) {
         fprintf(stderr, "sealrun-pool: %s: task %s ended: exit %d after %lld ms\n", p->cfg.tenant, t->task, code,
                 (long long)(now_ms() - t->started_ms));
