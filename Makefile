@@ -129,6 +129,7 @@ leak-test: all
 
 vm-check: all
 	@sh ./integration/vm/run.sh
+	@sh ./integration/vm-systemd/run.sh
 
 fuzz:
 	@sh ./tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
