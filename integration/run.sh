@@ -35,6 +35,7 @@ done
 cp -r "$BUILD/integration" "$STAGE/build/integration"
 cp -r "$SRC/policy/stock" "$STAGE/policy/stock"
 cp -r "$SRC/integration" "$STAGE/integration"
+cp -r "$SRC/systemd" "$STAGE/systemd"
 [ -d "$SRC/tests/data" ] && cp -r "$SRC/tests/data" "$STAGE/tests/data"
 chmod -R a+rX "$STAGE"
 echo "== integration tests as $USER_NAME (unprivileged), staged in $STAGE"

@@ -65,7 +65,9 @@ static void evaluate(struct fleet *f, const char *source, char *text, size_t len
                         l++;
                 if (strncmp(l, "Environment=", 12) == 0)
                         environment_line(f, source, l + 12);
-                else if (strncmp(l, "SetCredential=", 14) == 0 && l[14])
+                /* systemd < 254 prints a(say) properties as "[unprintable]":
+                 * that says nothing; the unit's files (systemctl cat) do. */
+                else if (strncmp(l, "SetCredential=", 14) == 0 && l[14] && strcmp(l + 14, "[unprintable]") != 0)
                         fail_unit(f, source, "SetCredential=", l + 14, strcspn(l + 14, ":"),
                                   ":...: a plaintext credential in the unit (shown by systemctl show)");
                 else if (strncmp(l, "EnvironmentFile", 15) == 0 && strchr(l, '=') && strchr(l, '=')[1])
@@ -158,6 +160,11 @@ void verdict_units(struct fleet *f, const char *const *dirs, bool ask_systemd) {
                         char *show[] = { "systemctl", "show", "--no-pager", "-p", "Environment", "-p", "SetCredential",
                                          "-p", "EnvironmentFiles", units[i], NULL };
                         if (capture(show, &out, &ol) >= 0) {
+                                evaluate(f, units[i], out, ol);
+                                free(out);
+                        }
+                        char *cat[] = { "systemctl", "cat", "--no-pager", units[i], NULL };
+                        if (capture(cat, &out, &ol) >= 0) {
                                 evaluate(f, units[i], out, ol);
                                 free(out);
                         }
