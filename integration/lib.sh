@@ -55,8 +55,3 @@ srun() {
         OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); STATUS=$(tail -n 1 "$T/status")
         return 0
 }
-
-# Leftover checks used by the bad-input tests.
-count_sandbox_procs() { # processes whose parent chain contains nothing of ours: count sealrun-named
-        pgrep -u "$(id -u)" -f "^$SR" 2>/dev/null | wc -l
-}

@@ -388,7 +388,6 @@ const char *policy_default_path(void) {
         /* Prefer the installed stock policy; fall back to the source tree next
          * to the binary's build directory for `make demo` and the tests. */
         static char path[4096];
-        const char *env = NULL;
         ssize_t n;
         char exe[4096], *slash;
         if (access(SEALRUN_DATADIR "/policy/default.json", R_OK) == 0)
@@ -407,7 +406,6 @@ const char *policy_default_path(void) {
                                 return path;
                 }
         }
-        (void)env;
         return SEALRUN_DATADIR "/policy/default.json";
 }
 
