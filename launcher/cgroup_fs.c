@@ -128,7 +128,8 @@ int cg_kill_procs(int dirfd) {
          * between the two reads is never signalled. */
         for (size_t i = 0; i < n1; i++)
                 fds[i] = (int)syscall(SYS_pidfd_open, first[i], 0);
-        if (cg_read(dirfd, "cgroup.procs", &t2) == 0 && parse_pids(t2, &again, &n2) == 0) {
+        /* n2 == 0: everything died between the reads; nothing to signal. */
+        if (cg_read(dirfd, "cgroup.procs", &t2) == 0 && parse_pids(t2, &again, &n2) == 0 && n2 > 0) {
                 qsort(again, n2, sizeof *again, pid_cmp);
                 for (size_t i = 0; i < n1; i++)
                         if (fds[i] >= 0 && bsearch(&first[i], again, n2, sizeof *again, pid_cmp))
