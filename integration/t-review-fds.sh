@@ -32,8 +32,10 @@ for fd in 0 1 2; do
         out=$(cat "$T/out" "$T/err")
         ok "$([ "$rc" -eq 125 ] && [ "$(wc -l < "$T/err")" -le 1 ]; echo $?)" "--key-fd $fd: refused, exit 125 (got $rc)"
         unlike "$out" "$SECRET" "--key-fd $fd: the payload never reads the key"
+        cp "$T/err" "$T/err$fd"
 done
-like "$(cat "$T/err")" "^sealrun: --key-fd: fd 2 " "the line names the flag"
+# (with --key-fd 2 the key file is stderr: the line has nowhere to go)
+like "$(cat "$T/err0")" "^sealrun: --key-fd: fd 0 " "the line names the flag"
 
 # --status-fd: a payload writing to stdout must not be able to pose as sealrun.
 FORGED='{"version":1,"exit_code":0,"refused":null,"forged":true}'
