@@ -1,5 +1,6 @@
 /* Policy document: load, validate and free (core fields and the mount plan). */
 #include "policy/policy.h"
+#include "policy/trusted_file.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -376,6 +377,11 @@ int policy_load(const char *path, struct policy **ret, struct sr_error *e) {
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "policy", "%s: cannot open policy: %s", path, strerror(errno));
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "policy", "%s: policy is not a regular file", path);
+        /* As root the policy decides what root opens and binds: nobody but root
+         * may have written it. (Unprivileged, it cannot grant more than the
+         * caller holds.) A symlink is followed; the file it reaches is checked. */
+        if (geteuid() == 0 && (r = trusted_file_check(fd, path, "policy", "policy-permissions", 0, e)) < 0)
+                return r;
         r = read_fd_all(fd, POLICY_MAX_BYTES, &buf, &len);
         if (r == -EFBIG)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "policy", "%s: policy larger than %u bytes", path, POLICY_MAX_BYTES);
