@@ -187,6 +187,10 @@ void hostcheck_annotate(struct sr_error *e, bool as_root, bool userns) {
         struct hc_cause c;
         char step[48];
         int err = e->err;
+        /* Without a user namespace only the clone itself is about the host;
+         * a later step's EPERM keeps the step's own message. */
+        if (!userns && strcmp(e->reason, "clone") != 0)
+                return;
         if (!host_step(e->reason) || !(err == EPERM || err == EACCES || err == ENOSPC || err == ENOSYS || err == EUSERS))
                 return;
         if (!userns)
@@ -200,4 +204,32 @@ void hostcheck_annotate(struct sr_error *e, bool as_root, bool userns) {
         snprintf(step, sizeof step, "%s", e->reason);
         snprintf(e->reason, sizeof e->reason, "%s", c.reason);
         snprintf(e->msg, sizeof e->msg, "%s: %s (%s failed: %s)", c.what, c.fix, step, strerror(err));
+}
+
+int hostcheck_ids_usable(uid_t uid, gid_t gid) {
+        /* Decides, so it reads our real /proc, never $SEALRUN_HOST_ROOT. */
+        static const char *const maps[] = { "/proc/self/uid_map", "/proc/self/gid_map" };
+        unsigned want[] = { (unsigned)uid, (unsigned)gid };
+        char line[128];
+        FILE *f;
+        for (size_t i = 0; i < ELEMENTSOF(maps); i++) {
+                bool found = false;
+                if (!(f = fopen(maps[i], "re")))
+                        return -errno;
+                while (!found && fgets(line, sizeof line, f)) {
+                        unsigned inside, outside, count;
+                        if (sscanf(line, "%u %u %u", &inside, &outside, &count) == 3 && want[i] >= inside && want[i] - inside < count)
+                                found = true;
+                }
+                fclose(f);
+                if (!found)
+                        return -ERANGE;
+        }
+        if ((f = fopen("/proc/self/setgroups", "re"))) {
+                bool deny = fgets(line, sizeof line, f) && strncmp(line, "deny", 4) == 0;
+                fclose(f);
+                if (deny)
+                        return -EPERM;
+        }
+        return 0;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include "launcher/cli.h"
 #include "policy/util.h"
 
@@ -25,6 +26,11 @@ void hostcheck_rootns_cause(int err, struct hc_cause *ret);
  * failing with EPERM/EACCES/ENOSPC/ENOSYS/EUSERS) into one line naming the
  * cause and the fix, with the cause's reason code. Other errors unchanged. */
 void hostcheck_annotate(struct sr_error *e, bool as_root, bool userns);
+
+/* Can root here take uid/gid (mapped in our own user namespace, setgroups
+ * allowed)? 0, -ERANGE (not mapped), -EPERM (setgroups denied). Used before
+ * a launch without a user namespace; reads the real /proc. */
+int hostcheck_ids_usable(uid_t uid, gid_t gid);
 
 /* Host files are read below $SEALRUN_HOST_ROOT when it is set (tests give
  * fake sysctl/securityfs trees). It only changes what is reported: no

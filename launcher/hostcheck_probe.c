@@ -194,7 +194,8 @@ void hc_probe_namespaces(struct hc_report *r, const struct policy *p) {
         r->userns_ok = ru == 0 && rcap == 0;
         if (r->as_root)
                 r->rootns_ok = (rr = ns_try(false, CLONE_NEWNS | CLONE_NEWPID, ACT_NONE)) == 0;
-        fallback = !r->userns_ok && p->userns_optional && r->as_root && r->rootns_ok && !p->caps.keep;
+        fallback = !r->userns_ok && p->userns_optional && r->as_root && r->rootns_ok && !p->caps.keep &&
+                   hostcheck_ids_usable(p->host_uid, p->host_gid) == 0;
         it = hc_add(r, "namespace user", r->userns_ok, !fallback, "%s",
                     r->userns_ok ? "created, mapped, capabilities inside" : hc_strerror(ru ? ru : rcap, eb, sizeof eb));
         if (!r->userns_ok) {
@@ -206,6 +207,10 @@ void hc_probe_namespaces(struct hc_report *r, const struct policy *p) {
                 else if (p->userns_optional && r->as_root && p->caps.keep)
                         snprintf(it->fix + strlen(it->fix), sizeof it->fix - strlen(it->fix),
                                  " (\"user\": \"optional\" needs a policy that keeps no capabilities)");
+                else if (p->userns_optional && r->as_root && hostcheck_ids_usable(p->host_uid, p->host_gid) < 0)
+                        snprintf(it->fix + strlen(it->fix), sizeof it->fix - strlen(it->fix),
+                                 " (\"user\": \"optional\" needs host_uid %u/host_gid %u mapped here, setgroups allowed)",
+                                 (unsigned)p->host_uid, (unsigned)p->host_gid);
         }
         if (r->as_root) {
                 it = hc_add(r, "namespaces as root", r->rootns_ok, fallback, "mount+pid without a user namespace: %s",
@@ -222,7 +227,8 @@ void hc_probe_namespaces(struct hc_report *r, const struct policy *p) {
                 int rn;
                 snprintf(name, sizeof name, "namespace %s", ns_list[i].name);
                 if (via_userns && !r->userns_ok) {
-                        hc_add(r, name, false, ns_needed(p, ns_list[i].name), "not tried: no user namespace");
+                        snprintf(hc_add(r, name, false, ns_needed(p, ns_list[i].name), "not tried: no user namespace")->reason,
+                                 sizeof r->items[0].reason, "no-userns");
                         continue;
                 }
                 rn = ns_try(via_userns, cg ? CLONE_NEWNS : ns_list[i].flag, cg ? ACT_CGROUPNS : ACT_NONE);
@@ -234,9 +240,10 @@ void hc_probe_namespaces(struct hc_report *r, const struct policy *p) {
                 }
         }
         if (via_userns && !r->userns_ok) {
-                hc_add(r, "mount tmpfs", false, true, "not tried: no user namespace");
-                hc_add(r, "mount proc", false, policy_has_proc(p), "not tried: no user namespace");
-                hc_add(r, "mount API", false, true, "not tried: no user namespace");
+                static const char *const later[] = { "mount tmpfs", "mount proc", "mount API" };
+                for (size_t i = 0; i < ELEMENTSOF(later); i++)
+                        snprintf(hc_add(r, later[i], false, i != 1 || policy_has_proc(p), "not tried: no user namespace")->reason,
+                                 sizeof r->items[0].reason, "no-userns");
                 return;
         }
         {

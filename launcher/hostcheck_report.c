@@ -156,9 +156,9 @@ static void print_table(FILE *f, const struct hc_report *r, const struct policy 
         }
         for (size_t i = 0; i < r->n; i++) {
                 const struct hc_item *it = &r->items[i];
-                if (it->state != HC_OK && it->needed)
-                        fprintf(f, "needed: %s [%s]: %s\n", it->name, it->reason[0] ? it->reason : "unavailable",
-                                it->fix[0] ? it->fix : "see the detail above");
+                /* Items not tried because an earlier one failed have no fix of their own. */
+                if (it->state != HC_OK && it->needed && it->fix[0])
+                        fprintf(f, "needed: %s [%s]: %s\n", it->name, it->reason[0] ? it->reason : "unavailable", it->fix);
         }
         fprintf(f, "%s\n", can_run ? "verdict: the policy can run here (exit 0)" : "verdict: the policy cannot run here (exit 77)");
 }

@@ -62,14 +62,24 @@ gid_t sandbox_gid(const struct task *t) {
  * it; 1: not applicable; -errno: refused (e filled). */
 static int userns_fallback(struct task *t, int err, struct sr_error *e) {
         struct hc_cause c;
+        int r;
         if (!t->pol->userns_optional || !t->as_root || !(err == EPERM || err == ENOSPC || err == EUSERS || err == EACCES))
                 return 1;       /* not applicable: the caller reports err */
         hostcheck_userns_cause(err, true, &c);
+        if (strstr(c.fix, "; as root"))
+                *strstr(c.fix, "; as root") = 0;        /* the hint to use "optional": already taken */
         if (t->pol->caps.keep)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "userns-optional-caps",
                                "%s: $.namespaces.user: \"optional\" cannot go on without a user namespace (%s) while the policy keeps "
                                "capabilities: they would be host capabilities; keep none, or %s",
                                t->pol->file, c.what, c.fix);
+        r = hostcheck_ids_usable(t->pol->host_uid, t->pol->host_gid);
+        if (r < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "userns-optional-ids",
+                               "%s: $.namespaces.user: \"optional\" cannot go on without a user namespace (%s): the payload's "
+                               "host_uid %u/host_gid %u %s in sealrun's own user namespace; map them, or %s",
+                               t->pol->file, c.what, (unsigned)t->pol->host_uid, (unsigned)t->pol->host_gid,
+                               r == -ERANGE ? "are not mapped" : "cannot be taken (setgroups is denied)", c.fix);
         t->no_userns = true;
         if (t->status.n_not_enforced < ELEMENTSOF(t->status.not_enforced))
                 t->status.not_enforced[t->status.n_not_enforced++] = "namespaces.user";
