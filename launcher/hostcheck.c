@@ -88,6 +88,15 @@ const char *hostcheck_container(void) {
         return NULL;
 }
 
+/* Our profile grants userns: under it the restriction is not the cause. */
+static bool under_our_profile(void) {
+        char v[128];
+        if (hostcheck_read("/proc/self/attr/apparmor/current", v, sizeof v) < 0 &&
+            hostcheck_read("/proc/self/attr/current", v, sizeof v) < 0)
+                return false;
+        return strcmp(v, "sealrun") == 0 || strncmp(v, "sealrun ", 8) == 0;
+}
+
 static bool have_cap_sys_admin(void) {
         struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
         struct __user_cap_data_struct d[2] = { 0 };
@@ -128,7 +137,8 @@ void hostcheck_userns_cause(int err, bool as_root, struct hc_cause *c) {
                 return;
         }
 created:
-        if (!as_root && file_is("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1") && hostcheck_apparmor_enabled()) {
+        if (!as_root && file_is("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1") && hostcheck_apparmor_enabled() &&
+            !under_our_profile()) {
                 SET(c, "userns-restricted",
                     "user namespaces are restricted by AppArmor (kernel.apparmor_restrict_unprivileged_userns=1)");
                 FIX(c, "install the sealrun AppArmor profile or run as root");

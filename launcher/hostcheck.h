@@ -27,6 +27,10 @@ void hostcheck_rootns_cause(int err, struct hc_cause *ret);
  * cause and the fix, with the cause's reason code. Other errors unchanged. */
 void hostcheck_annotate(struct sr_error *e, bool as_root, bool userns);
 
+/* Can a user namespace be created here at all? 0 or -errno, tried in a
+ * throwaway child. The launch path asks before blaming the host for a
+ * failed clone (CLONE_INTO_CGROUP can fail with EACCES too). */
+int hostcheck_try_userns(void);
 /* Can root here take uid/gid (mapped in our own user namespace, setgroups
  * allowed)? 0, -ERANGE (not mapped), -EPERM (setgroups denied). Used before
  * a launch without a user namespace; reads the real /proc. */

@@ -73,6 +73,14 @@ int hc_run(int (*fn)(void *), void *arg) {
         return -WEXITSTATUS(st);
 }
 
+static int userns_fn(void *arg) {
+        return unshare(CLONE_NEWUSER) < 0 ? -errno : 0;
+}
+
+int hostcheck_try_userns(void) {
+        return hc_run(userns_fn, NULL);
+}
+
 /* ---- namespaces ---- */
 
 enum ns_action { ACT_NONE, ACT_TMPFS, ACT_PROC, ACT_MOUNT_API, ACT_CGROUPNS };

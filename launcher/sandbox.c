@@ -63,8 +63,9 @@ gid_t sandbox_gid(const struct task *t) {
 static int userns_fallback(struct task *t, int err, struct sr_error *e) {
         struct hc_cause c;
         int r;
-        if (!t->pol->userns_optional || !t->as_root || !(err == EPERM || err == ENOSPC || err == EUSERS || err == EACCES))
-                return 1;       /* not applicable: the caller reports err */
+        if (!t->pol->userns_optional || !t->as_root || !(err == EPERM || err == ENOSPC || err == EUSERS || err == EACCES) ||
+            hostcheck_try_userns() == 0)
+                return 1;       /* not applicable (or not the user namespace's fault): the caller reports err */
         hostcheck_userns_cause(err, true, &c);
         if (strstr(c.fix, "; as root"))
                 *strstr(c.fix, "; as root") = 0;        /* the hint to use "optional": already taken */
@@ -131,7 +132,8 @@ int sandbox_spawn(struct task *t, struct sr_error *e) {
         if (pid < 0) {
                 int err = errno;
                 sr_fail(e, SR_EXIT_LAUNCHER, err, "clone", "cannot create the sandbox namespaces (clone3: %s)", strerror(err));
-                hostcheck_annotate(e, t->as_root, !t->no_userns);
+                if (t->no_userns || hostcheck_try_userns() < 0)
+                        hostcheck_annotate(e, t->as_root, !t->no_userns);
                 return -e->err;
         }
         if (pid == 0) {

@@ -70,6 +70,13 @@ static void test_apparmor_restricted(void **state) {
         /* err 0: created, but no capabilities (how the restriction shows) */
         hostcheck_userns_cause(0, false, &c);
         assert_string_equal(c.reason, "userns-restricted");
+        /* under sealrun's own profile the restriction is not the cause */
+        put("/proc/self/attr/apparmor/current", "sealrun (unconfined)\n");
+        hostcheck_userns_cause(0, false, &c);
+        assert_string_equal(c.reason, "userns-no-caps");
+        put("/proc/self/attr/apparmor/current", "unconfined\n");
+        hostcheck_userns_cause(0, false, &c);
+        assert_string_equal(c.reason, "userns-restricted");
         /* root is not restricted */
         hostcheck_userns_cause(EPERM, true, &c);
         assert_string_not_equal(c.reason, "userns-restricted");
