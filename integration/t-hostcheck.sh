@@ -100,7 +100,7 @@ rsrun() { # rsrun POLICY ARGS...: srun inside the restricted namespace
 }
 rsrun "$TEST_POLICY" -- /usr/bin/true
 is "$RC" 125 "without user namespaces a launch fails (125)"
-ONE_LINE "$ERR" && is "$ERR" "sealrun: user namespaces are disabled (user.max_user_namespaces=0): raise it (sysctl -w user.max_user_namespaces=15000); as root in a container, \"namespaces\": {\"user\": \"optional\"} in the policy launches without one (clone failed: No space left on device)" \
+ONE_LINE "$ERR" && is "$ERR" "sealrun: user namespaces are disabled (user.max_user_namespaces=0): raise it (sysctl -w user.max_user_namespaces=15000); as root in a container, \"namespaces\": {\"user\": \"optional\"} in the policy launches without one (reason: userns-limit; clone failed: No space left on device)" \
         "one stderr line names the cause and the fix" || ok 1 "one stderr line: '$ERR'"
 is "$(jget "$STATUS" .failed_step)" "userns-limit" "the status carries the reason code"
 restricted "$SR" --check-host --policy "$TEST_POLICY" > "$T/rchk.txt" 2>&1

@@ -213,7 +213,7 @@ void hostcheck_annotate(struct sr_error *e, bool as_root, bool userns) {
                 return;         /* nothing on the host explains it: keep the step's own message */
         snprintf(step, sizeof step, "%s", e->reason);
         snprintf(e->reason, sizeof e->reason, "%s", c.reason);
-        snprintf(e->msg, sizeof e->msg, "%s: %s (%s failed: %s)", c.what, c.fix, step, strerror(err));
+        snprintf(e->msg, sizeof e->msg, "%s: %s (reason: %s; %s failed: %s)", c.what, c.fix, c.reason, step, strerror(err));
 }
 
 int hostcheck_ids_usable(uid_t uid, gid_t gid) {

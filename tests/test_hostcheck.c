@@ -166,7 +166,7 @@ static void test_annotate(void **state) {
         sr_fail(&e, SR_EXIT_LAUNCHER, ENOSPC, "clone", "cannot create the sandbox namespaces (clone3: No space left on device)");
         hostcheck_annotate(&e, true, true);
         assert_string_equal(e.reason, "userns-limit");
-        assert_non_null(strstr(e.msg, "(clone failed: No space left on device)"));
+        assert_non_null(strstr(e.msg, "(reason: userns-limit; clone failed: No space left on device)"));
         /* without a user namespace, only the clone is about the host */
         sr_fail(&e, SR_EXIT_LAUNCHER, EPERM, "ids", "setgroups: Operation not permitted");
         hostcheck_annotate(&e, true, false);
