@@ -6,7 +6,7 @@
 # "namespaces": {"user": "optional"} root launches without one: payload not
 # root, no capabilities, every escape probe still denied, listed in not_enforced.
 . "$(dirname "$0")/lib.sh"
-plan 33
+plan 35
 
 ONE_LINE() { [ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ] && [ -n "$1" ]; }
 
@@ -85,7 +85,7 @@ host_max=$(cat /proc/sys/user/max_user_namespaces)
 restricted sh -c 'cat /proc/sys/user/max_user_namespaces; unshare -U true 2>/dev/null && echo created'  > "$T/sim" 2>&1
 if [ "$(cat "$T/sim")" != 0 ]; then
         diag "simulation: $(cat "$T/sim")"
-        for i in $(seq 15); do skip "cannot simulate a host without user namespaces here (unshare -U, per-namespace user.max_user_namespaces)"; done
+        for i in $(seq 17); do skip "cannot simulate a host without user namespaces here (unshare -U, per-namespace user.max_user_namespaces)"; done
         exit 0
 fi
 ok 0 "simulated host: user.max_user_namespaces=0 in our namespace, no user namespace can be created in it"
@@ -118,7 +118,7 @@ if ! is_root; then
         like "$ERR" 'host_uid 65534/host_gid 65534 are not mapped in sealrun.s own user namespace' "and says why"
         restricted "$SR" --check-host --policy "$T/opt.json" > /dev/null 2>&1
         is "$?" 77 "check-host agrees (77)"
-        for i in $(seq 4); do skip "running without a user namespace needs root in the simulated namespace (host_uid mapped)"; done
+        for i in $(seq 6); do skip "running without a user namespace needs root in the simulated namespace (host_uid mapped)"; done
         exit 0
 fi
 is "$RC" 0 "root: \"optional\" launches without a user namespace"
@@ -140,3 +140,17 @@ is "$(wc -l < "$T/esc.jsonl")/$bad" "$("$IBIN/escape" --list | wc -l)/" "no user
 restricted "$IBIN/escape" --target-self > "$T/esc-host.jsonl" 2>/dev/null 7</dev/null
 n=$(jq -r 'select(.result == "allowed") | .probe' "$T/esc-host.jsonl" | wc -l)
 [ "$n" -gt 5 ]; ok $? "control: root of the simulated namespace itself is allowed $n of those probes"
+# Credentials without a user namespace: staged for the payload's host uid, scrubbed.
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' | sed 's/^/canary-/' > "$T/c"
+"$SEALCTL" keygen --issuer --out "$T/issuer" >/dev/null 2>&1
+"$SEALCTL" keygen --pool --out "$T/acme" >/dev/null 2>&1
+{ printf '{"tenant":"acme","credentials":[{"name":"tok","value":"'; cat "$T/c"; printf '"}]}'; } |
+        "$SEALCTL" seal --tenant acme --profile agent --version 1 --not-after +1h --to "$T/acme.pub" \
+                --sign "$T/issuer.key" --in - --out "$T/acme.sealed" 2>/dev/null
+jq --arg iss "$T/issuer.pub" '.credentials = {"trusted_issuers": [$iss]}' "$T/opt.json" > "$T/opt-creds.json"
+rsrun "$T/opt-creds.json" --tenant acme --profile "$T/acme.sealed" --key "$T/acme.key" -- \
+        /bin/sh -c 'stat -c "%u %a" "$CREDENTIALS_DIRECTORY/tok"; cat "$CREDENTIALS_DIRECTORY/tok"'
+is "$RC/$OUT" "0/65534 400
+$(cat "$T/c")" "no user namespace: the credential file is the payload's (uid 65534, mode 0400) and readable"
+is "$(jget "$STATUS" '[.credentials.scrubbed, (.not_enforced | index("namespaces.user") != null)] | @tsv')" "true	true" \
+        "and scrubbed on release, namespaces.user in not_enforced"
