@@ -16,7 +16,7 @@ if [ -f "$SEALRUN_SRC/Makefile" ] && [ -w "$SEALRUN_BUILD" ]; then
         make -s -C "$SEALRUN_SRC" BUILD="$SEALRUN_BUILD" install DESTDIR="$T/without" PREFIX=/opt/sr > "$T/make2.log" 2>&1
         [ ! -e "$T/without/etc/apparmor.d" ]; ok $? "without /etc/apparmor.d no profile is installed"
 else
-        for i in 1 2 3; do skip "no writable source tree with a Makefile here (staged copy)"; done
+        for _ in 1 2 3; do skip "no writable source tree with a Makefile here (staged copy)"; done
 fi
 
 if ! command -v apparmor_parser > /dev/null 2>&1; then
