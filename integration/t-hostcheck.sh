@@ -6,7 +6,7 @@
 # "namespaces": {"user": "optional"} root launches without one: payload not
 # root, no capabilities, every escape probe still denied, listed in not_enforced.
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 37
 
 ONE_LINE() { [ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ] && [ -n "$1" ]; }
 
@@ -35,6 +35,16 @@ is "$?" 77 "a policy with a missing bind source cannot run (77)"
 like "$(grep '^needed:' "$T/miss.txt")" 'policy bind \[bind-source\]: create it, or mark the entry "optional": true' "the needed line gives the reason code and the fix"
 POLICY="$T/missing.json" srun -- /usr/bin/true
 unlike "$RC" '^0$' "and a launch with it fails too"
+
+# A bind the payload's host uid cannot read: the launch works, check-host warns.
+mkdir -m 0700 "$T/private"
+jq --arg d "$T/private" '.mounts += [{"type": "ro-bind", "src": $d, "dst": "/p"}]' "$TEST_POLICY" > "$T/private.json"
+"$SR" --check-host --policy "$T/private.json" > "$T/priv.txt" 2>&1
+is "$?" "$want" "an unreadable bind source does not change the verdict"
+if is_root; then who=65534; else who=$(id -u); chmod 0000 "$T/private"; fi
+"$SR" --check-host --policy "$T/private.json" > "$T/priv.txt" 2>&1
+like "$(grep '^note: policy bind' "$T/priv.txt")" "^note: policy bind \\[bind-permission\\]: give uid $who access" "but warns that uid $who cannot use it"
+chmod 0700 "$T/private"
 
 printf '{"version": 1,' > "$T/bad.json"
 OUT=$("$SR" --check-host --policy "$T/bad.json" 2>&1 >/dev/null); RC=$?

@@ -34,7 +34,8 @@ static void check_binds(struct hc_report *r, const struct policy *p) {
                 const struct mount_entry *m = &p->mounts[i];
                 bool rw = m->type == MNT_BIND;
                 struct hc_item *it;
-                struct stat st;
+                struct stat st = { 0 };
+                bool usable;
                 int fd;
                 if (m->type != MNT_RO_BIND && m->type != MNT_BIND)
                         continue;
@@ -50,8 +51,18 @@ static void check_binds(struct hc_report *r, const struct policy *p) {
                                                 : "create it, or mark the entry \"optional\": true");
                         continue;
                 }
-                if (fstat(fd, &st) < 0 || !may_access(&st, uid, gid, rw)) {
-                        it = hc_add(r, "policy bind", false, true, "%s: uid %u cannot %s it (mode %04o, owner %u:%u)", m->src,
+                /* The caller's own access (supplementary groups included: an
+                 * unprivileged user namespace keeps them), or host_uid's. */
+                if (fstat(fd, &st) < 0)
+                        usable = false;
+                else if (r->as_root)
+                        usable = may_access(&st, uid, gid, rw);
+                else
+                        usable = faccessat(fd, "", R_OK | (rw ? W_OK : 0) | (S_ISDIR(st.st_mode) ? X_OK : 0),
+                                           AT_EMPTY_PATH | AT_EACCESS) == 0;
+                if (!usable) {
+                        /* The launch works; the payload just cannot use it: a warning. */
+                        it = hc_add(r, "policy bind", false, false, "%s: uid %u cannot %s it (mode %04o, owner %u:%u)", m->src,
                                     (unsigned)uid, rw ? "read and write" : "read", (unsigned)(st.st_mode & 07777),
                                     (unsigned)st.st_uid, (unsigned)st.st_gid);
                         hc_set_fix(it, "bind-permission", "give uid %u access (the payload's host uid), or bind another path",
@@ -159,6 +170,11 @@ static void print_table(FILE *f, const struct hc_report *r, const struct policy 
                 /* Items not tried because an earlier one failed have no fix of their own. */
                 if (it->state != HC_OK && it->needed && it->fix[0])
                         fprintf(f, "needed: %s [%s]: %s\n", it->name, it->reason[0] ? it->reason : "unavailable", it->fix);
+        }
+        for (size_t i = 0; i < r->n; i++) {
+                const struct hc_item *it = &r->items[i];
+                if (it->state != HC_OK && !it->needed && it->fix[0])
+                        fprintf(f, "note: %s [%s]: %s\n", it->name, it->reason, it->fix);
         }
         fprintf(f, "%s\n", can_run ? "verdict: the policy can run here (exit 0)" : "verdict: the policy cannot run here (exit 77)");
 }
