@@ -186,7 +186,7 @@ static int parse_namespaces(struct jx *x, json_t *v, const char *path, struct po
          * cannot create user namespaces go on without one (reported in
          * not_enforced); anything but true or that exact word is an error. */
         user = json_object_get(v, "user");
-        if (user && json_is_string(user) && strcmp(json_string_value(user), "optional") == 0)
+        if (user && json_is_string(user) && json_string_length(user) == 8 && strcmp(json_string_value(user), "optional") == 0)
                 p->userns_optional = true;
         else if (user && json_is_false(user))
                 return jx_fail(x, jx_path(kp, sizeof kp, path, "user"),
