@@ -6,7 +6,7 @@
 # "namespaces": {"user": "optional"} root launches without one: payload not
 # root, no capabilities, every escape probe still denied, listed in not_enforced.
 . "$(dirname "$0")/lib.sh"
-plan 37
+plan 38
 
 ONE_LINE() { [ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ] && [ -n "$1" ]; }
 
@@ -69,6 +69,9 @@ is "$?" "$want" "with a fake tree claiming AppArmor's restriction the verdict is
 like "$(jq -r '.checks[] | select(.name == "apparmor") | .detail' "$T/fake.json")" "^enabled; unprivileged userns restricted; sealrun profile not loaded" \
         "the fake AppArmor restriction is reported"
 is "$(jq -r .host_root "$T/fake.json")" "$T/fake" "the JSON says where host files were read"
+printf 'sealrun (unconfined)\n' > "$T/fake/sys/kernel/security/apparmor/profiles"
+like "$(SEALRUN_HOST_ROOT="$T/fake" "$SR" --check-host --policy "$TEST_POLICY" 2>/dev/null | grep '^apparmor ')" \
+        '^apparmor +ok +- +enabled; unprivileged userns restricted; sealrun profile loaded' "a loaded sealrun profile is seen in the fake securityfs"
 SEALRUN_HOST_ROOT="$T/fake" srun -- /usr/bin/true
 is "$RC" "$launch_rc" "a launch with the fake tree behaves as without it"
 

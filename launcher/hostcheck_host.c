@@ -112,12 +112,18 @@ void hc_probe_security(struct hc_report *r) {
                                   strcmp(v, "1") == 0;
                 _cleanup_free_ char *profiles = NULL;
                 char path[4200];
-                bool ours;
+                bool ours, listed;
+                int rl;
                 snprintf(path, sizeof path, "%s/sys/kernel/security/apparmor/profiles", hostcheck_root());
-                ours = read_text(path, 4 << 20, &profiles) == 0 && strstr(profiles, "sealrun (");
-                hostcheck_read("/proc/self/attr/apparmor/current", aa, sizeof aa);
+                rl = read_text(path, 4 << 20, &profiles);
+                listed = rl == 0 && strstr(profiles, "sealrun (");
+                if (hostcheck_read("/proc/self/attr/apparmor/current", aa, sizeof aa) < 0)
+                        hostcheck_read("/proc/self/attr/current", aa, sizeof aa);
+                /* Under the profile we are "sealrun (unconfined)". */
+                ours = listed || strncmp(aa, "sealrun", 7) == 0;
                 hc_add(r, "apparmor", !restricted || ours, false, "enabled; unprivileged userns %s; sealrun profile %s; we run as %s",
-                       restricted ? "restricted" : "not restricted", ours ? "loaded" : "not loaded", *aa ? aa : "?");
+                       restricted ? "restricted" : "not restricted",
+                       ours ? "loaded" : rl < 0 ? "unknown (the loaded profiles are not readable here)" : "not loaded", *aa ? aa : "?");
         } else
                 hc_add(r, "apparmor", true, false, "not enabled in this kernel");
         hc_add(r, "seccomp around us", !hostcheck_seccomp_filtered(), false, "%s",
