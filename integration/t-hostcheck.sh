@@ -64,6 +64,7 @@ is "$left" "" "and leaves no scratch cgroup behind"
 mkdir -p "$T/fake/proc/sys/kernel" "$T/fake/proc/sys/user" "$T/fake/sys/kernel/security/apparmor"
 echo 1 > "$T/fake/proc/sys/kernel/apparmor_restrict_unprivileged_userns"
 echo 0 > "$T/fake/proc/sys/user/max_user_namespaces"
+printf 'firefox (enforce)\n' > "$T/fake/sys/kernel/security/apparmor/profiles"
 SEALRUN_HOST_ROOT="$T/fake" "$SR" --check-host --json --policy "$TEST_POLICY" > "$T/fake.json" 2>/dev/null
 is "$?" "$want" "with a fake tree claiming AppArmor's restriction the verdict is unchanged"
 like "$(jq -r '.checks[] | select(.name == "apparmor") | .detail' "$T/fake.json")" "^enabled; unprivileged userns restricted; sealrun profile not loaded" \
