@@ -160,6 +160,18 @@ static void test_tenant_task(void **state) {
         BAD("--task", "--task", "a b", "--", "x");
 }
 
+static void test_check_host(void **state) {
+        OK("--check-host");
+        assert_true(c.check_host);
+        assert_false(c.json);
+        assert_int_equal(c.argc, 0);
+        OK("--check-host", "--json", "--policy", "p.json");
+        assert_true(c.check_host && c.json);
+        assert_string_equal(c.policy, "p.json");
+        BAD("--json", "--json", "--", "x");
+        BAD("--check-host takes no COMMAND", "--check-host", "--", "x");
+}
+
 static void test_numbers(void **state) {
         OK("--timeout", "1", "--", "x");
         assert_int_equal(c.timeout_s, 1);
@@ -420,6 +432,7 @@ int main(void) {
                 cmocka_unit_test(test_equals_form),
                 cmocka_unit_test(test_tenant_task),
                 cmocka_unit_test(test_numbers),
+                cmocka_unit_test(test_check_host),
                 cmocka_unit_test(test_pass_fd),
                 cmocka_unit_test(test_two_argument_forms),
                 cmocka_unit_test(test_missing_argument),
