@@ -3,6 +3,7 @@
 
 #include "launcher/cli.h"
 #include "launcher/supervisor.h"
+#include "policy/policy.h"
 
 int main(int argc, char **argv) {
         struct cli c;
@@ -17,6 +18,13 @@ int main(int argc, char **argv) {
         }
         if (c.version) {
                 printf("sealrun %s\n", SEALRUN_VERSION);
+                return 0;
+        }
+        if (c.print_policy) {
+                if (policy_print(c.policy, stdout, &e) < 0) {
+                        fprintf(stderr, "sealrun: %s\n", e.msg);
+                        return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
+                }
                 return 0;
         }
         return supervisor_run(&c);
