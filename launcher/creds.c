@@ -94,7 +94,7 @@ static int check_revoked(struct task *t, const struct profile_envelope *env, str
         const char *lists[2] = { t->pol->credentials.revocation_list, t->cli->revoked };
         for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
                 struct revocation_list rl = { 0 };
-                char what[160];
+                char what[320];
                 bool hit;
                 int r;
                 if (!lists[i])
