@@ -44,7 +44,8 @@ static const struct {
           "  --revoked FILE         revocation list\n" },
         { "revoke", sealctl_revoke,
           "revoke --revoked FILE (--tenant T [--profile P [--version N | --version-below N]] | --key-id ID)\n"
-          "                      [--reason CODE]",
+          "                      [--reason CODE]\n"
+          "       sealctl revoke --revoked FILE --check",
           "Add an entry to a revocation list; sealrun refuses (77) every profile it matches.\n"
           "  --revoked FILE        the list (created 0644 if missing; --list is the old name)\n"
           "  --tenant T            every profile of tenant T ...\n"
@@ -56,6 +57,7 @@ static const struct {
           "                        sent in the audit event: 1-64 of [A-Za-z0-9_.:-]\n"
           "  --audit-socket PATH   collector socket (default " AUDIT_DEFAULT_SOCKET ")\n"
           "  --audit MODE          required|best-effort|off\n"
+          "  --check               only check that sealrun can use the list (owner, mode, syntax)\n"
           "An entry the list already covers is not written again (\"already revoked\", exit 0).\n"
           "The entry is written first; then a \"revoke\" audit event goes to the collector\n"
           "(skipped when none is installed at the default path and none is asked for).\n"

@@ -17,6 +17,7 @@ int sealctl_revoke(int argc, char **argv) {
                 { "list", required_argument, NULL, 'L' },     /* the old name */
                 { "reason", required_argument, NULL, 'r' },
                 { "version-below", required_argument, NULL, 'b' },
+                { "check", no_argument, NULL, 'c' },
                 { "tenant", required_argument, NULL, 't' },
                 { "profile", required_argument, NULL, 'p' },
                 { "version", required_argument, NULL, 'v' },
@@ -35,6 +36,7 @@ int sealctl_revoke(int argc, char **argv) {
         const char *reason = NULL;
         const char *audit_socket = NULL;
         enum pol_audit_mode audit_mode = POL_AUDIT_UNSET;
+        bool check = false;
         char line[320], text[640], now_s[32], have[320];
         struct stat st;
         size_t old_len = 0;
@@ -50,6 +52,7 @@ int sealctl_revoke(int argc, char **argv) {
                         break;
                 case 'r': reason = optarg; break;
                 case 'b': below = optarg; break;
+                case 'c': check = true; break;
                 case 't': tenant = optarg; break;
                 case 'p': profile = optarg; break;
                 case 'v': version = optarg; break;
@@ -65,6 +68,16 @@ int sealctl_revoke(int argc, char **argv) {
         }
         if (optind != argc)
                 return sealctl_usage_error("revoke", "unexpected argument %s", argv[optind]);
+        /* --check: is the list one sealrun would use (file checks and syntax)? */
+        if (check) {
+                if (!list || tenant || key_id || reason || version || below)
+                        return sealctl_usage_error("revoke", "--check takes only --revoked FILE");
+                if (revocation_load(list, &rl, &e) < 0)
+                        return sealctl_report("revoke", &e);
+                printf("%zu entr%s\n", rl.n, rl.n == 1 ? "y" : "ies");
+                revocation_free(&rl);
+                return 0;
+        }
         if (!list || !!tenant == !!key_id)
                 return sealctl_usage_error("revoke", "--revoked FILE and exactly one of --tenant and --key-id are required");
         if (reason) {
