@@ -124,8 +124,10 @@ install: all
 	install -m 0755 helpers/pool/sealrun-pool-init $(DESTDIR)$(PREFIX)/sbin/
 	[ -e $(DESTDIR)/etc/sealrun/audit-allow.json ] || install -m 0644 systemd/audit-allow.json $(DESTDIR)/etc/sealrun/
 
+# ARGS go to the normal run (make leak-test ARGS="--json --junit leak.xml");
+# the self-test's table goes to stderr so that stdout is the one report.
 leak-test: all
-	@$(BUILD)/sealrun-leaktest --self-test && $(BUILD)/sealrun-leaktest
+	@$(BUILD)/sealrun-leaktest --self-test >&2 && $(BUILD)/sealrun-leaktest $(ARGS)
 
 vm-check: all
 	@sh ./integration/vm/run.sh
