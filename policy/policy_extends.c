@@ -94,9 +94,9 @@ static int read_layer(const char *arg, bool from_cli, struct layer *l, json_t **
         } else {
                 if (policy_stock_name_valid(arg) && !strchr(arg, '/')) {
                         if (policy_stock_path(arg, l->name, sizeof l->name) < 0)
-                                return sr_fail(e, SR_EXIT_LAUNCHER, ENOENT, "policy",
-                                               "%s: no stock policy of that name (looked for %s; a file in the current "
-                                               "directory is ./%s)", arg, l->name, arg);
+                                return sr_fail(e, SR_EXIT_LAUNCHER, ENOENT, "policy", "%s: no stock policy of that name (looked for %s%s%s)",
+                                               arg, l->name, from_cli ? "; a file in the current directory is ./" : "",
+                                               from_cli ? arg : "");
                 } else
                         snprintf(l->name, sizeof l->name, "%s", arg);
                 r = policy_read_file(l->name, &buf, &len, &st, e);
