@@ -166,6 +166,8 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_STATUS_FD:
                         if (parse_fd("--status-fd", optarg, &c->status_fd, e) < 0)
                                 return -EINVAL;
+                        if (c->status_fd <= 2)  /* the payload shares 0-2: it could forge status lines */
+                                return usage_err(e, "--status-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above", c->status_fd);
                         break;
                 case OPT_TIMEOUT:
                         if (parse_seconds_ms(optarg, 7 * 24 * 3600, &c->timeout_ms) < 0)
@@ -213,6 +215,8 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_KEY_FD:
                         if (parse_fd("--key-fd", optarg, &c->key_fd, e) < 0)
                                 return -EINVAL;
+                        if (c->key_fd <= 2)  /* 0-2 reach the payload: `cat` would print the pool key */
+                                return usage_err(e, "--key-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above", c->key_fd);
                         break;
                 case OPT_TRUST: PUSH(c->trust, c->n_trust, optarg, "--trust"); break;
                 case OPT_REVOKED: c->revoked = optarg; break;

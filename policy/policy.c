@@ -1,5 +1,6 @@
 /* Policy document: load, validate and free (core fields and the mount plan). */
 #include "policy/policy.h"
+#include "policy/trusted_file.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -390,6 +391,13 @@ int policy_read_fd(int fd, const char *name, bool path_source, char **ret_buf, s
         if (path_source ? !S_ISREG(st.st_mode) : !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "policy", "%s: policy is not a regular file%s", name,
                                path_source ? "" : ", pipe or socket");
+        /* As root the policy decides what root opens and binds: nobody but root
+         * may have written it. (Unprivileged, it cannot grant more than the
+         * caller holds.) A symlink is followed; the file it reaches is checked,
+         * and so is a regular file handed over as /dev/fd/N. */
+        if (S_ISREG(st.st_mode) && geteuid() == 0 &&
+            (r = trusted_file_check(fd, name, "policy", "policy-permissions", 0, e)) < 0)
+                return r;
         r = read_fd_all(fd, POLICY_MAX_BYTES, &buf, &len);
         if (r == -EFBIG)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "policy", "%s: policy larger than %u bytes", name, POLICY_MAX_BYTES);

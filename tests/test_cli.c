@@ -184,8 +184,12 @@ static void test_numbers(void **state) {
         BAD("--timeout", "--timeout", "5s", "--", "x");
         BAD("--timeout", "--timeout", "", "--", "x");
         BAD("--timeout", "--timeout", "1.5000", "--", "x");
-        OK("--status-fd", "0", "--", "x");
-        assert_int_equal(c.status_fd, 0);
+        /* 0-2 are the payload's: it could forge status lines there */
+        BAD("--status-fd: fd 0", "--status-fd", "0", "--", "x");
+        BAD("--status-fd: fd 1", "--status-fd", "1", "--", "x");
+        BAD("--status-fd: fd 2", "--status-fd", "2", "--", "x");
+        OK("--status-fd", "3", "--", "x");
+        assert_int_equal(c.status_fd, 3);
         OK("--status-fd", "1048576", "--", "x");
         BAD("--status-fd", "--status-fd", "1048577", "--", "x");
         BAD("--status-fd", "--status-fd", "-1", "--", "x");
@@ -328,6 +332,10 @@ static void test_credentials_rules(void **state) {
         assert_int_equal(c.key_fd, 3);
         BAD("--key-fd", "--tenant", "acme", "--profile", "p", "--key", "k", "--key-fd", "3", "--", "x");
         BAD("--key-fd", "--key-fd", "x3", "--", "x");
+        /* 0-2 reach the payload: the pool key would too */
+        BAD("--key-fd: fd 0", "--tenant", "acme", "--profile", "p", "--key-fd", "0", "--", "x");
+        BAD("--key-fd: fd 1", "--tenant", "acme", "--profile", "p", "--key-fd", "1", "--", "x");
+        BAD("--key-fd: fd 2", "--tenant", "acme", "--profile", "p", "--key-fd", "2", "--", "x");
         BAD("--profile needs --key", "--tenant", "acme", "--profile", "p", "--", "x");
         BAD("--profile needs --tenant", "--profile", "p", "--key", "k", "--", "x");
         BAD("need --profile", "--key", "k", "--", "x");
