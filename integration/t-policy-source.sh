@@ -1,7 +1,7 @@
 #!/bin/sh
 # Where a policy comes from: stock names, stdin and /dev/fd/N (read once), "extends" (applied, cycles refused) and --print-policy.
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 15
 
 # The test policy by difference: it binds the probe and is otherwise the test policy.
 base() { printf '{"extends": "%s"%s}\n' "$TEST_POLICY" "${1:-}"; }
@@ -53,3 +53,19 @@ is "$rc:$?:$(jq -r '[.hostname, .env.set.X, .env.set.PATH, (has("extends") | tos
 base ', "hostnme": "typo"' > "$T/typo.json"
 "$SR" --print-policy --policy "$T/typo.json" > "$T/out" 2>"$T/err"
 like "$?:$(wc -c < "$T/out"):$(cat "$T/err")" "^125:0:sealrun: .*/typo.json: \\\$\\.hostnme: unknown key" "--print-policy never prints a policy sealrun would refuse"
+
+# --- as root, a file reached through extends is checked like the file given ----------------------
+if is_root; then
+        base ', "hostname": "w"' > "$T/weak.json"
+        chmod 0666 "$T/weak.json"
+        printf '{"extends": "%s"}\n' "$T/weak.json" > "$T/top.json"
+        "$SR" --policy "$T/top.json" -- /bin/true 2>"$T/err"
+        like "$?:$(cat "$T/err")" "^77:sealrun: .*top\.json: \\\$\.extends: .*weak\.json.*writable by group or others" \
+                "as root, a group/world-writable file reached through extends is refused (77), naming both files"
+        chmod 0644 "$T/weak.json"
+        out=$(hostname_of --policy "$T/top.json")
+        is "$?:$out" "0:w" "control: the same chain with the file 0644 runs"
+else
+        skip "the policy-permissions check applies as root only (unprivileged, a policy cannot grant more than the caller holds)"
+        skip "the policy-permissions check applies as root only"
+fi
