@@ -1,5 +1,6 @@
 /* sealrun command line parsing (getopt_long, bubblewrap-like). */
 #include "launcher/cli.h"
+#include "policy/policy.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -117,21 +118,14 @@ static int parse_seconds_ms(const char *s, long max_s, long *ret_ms) {
 /* --policy /dev/fd/N reads fd N to its end: it cannot also be the key,
  * the status channel or a descriptor handed to the payload. */
 static int check_policy_fd(const struct cli *c, struct sr_error *e) {
-        long n;
-        const char *num = NULL;
-        if (!c->policy)
-                return 0;
-        if (strcmp(c->policy, "-") == 0 || strcmp(c->policy, "/dev/stdin") == 0)
-                n = 0;
-        else if (strncmp(c->policy, "/dev/fd/", 8) == 0 && parse_long((num = c->policy + 8), 0, 1 << 20, &n) == 0)
-                ;
-        else
+        int n = c->policy ? policy_source_fd(c->policy) : -1;
+        if (n < 0)
                 return 0;
         if (n == c->key_fd || n == c->status_fd)
-                return usage_err(e, "--policy %s: fd %ld is also the %s fd", c->policy, n, n == c->key_fd ? "key" : "status");
+                return usage_err(e, "--policy %s: fd %d is also the %s fd", c->policy, n, n == c->key_fd ? "key" : "status");
         for (size_t i = 0; i < c->n_pass_fds; i++)
                 if (c->pass_fds[i] == n)
-                        return usage_err(e, "--policy %s: fd %ld is also passed with --pass-fd", c->policy, n);
+                        return usage_err(e, "--policy %s: fd %d is also passed with --pass-fd", c->policy, n);
         return 0;
 }
 

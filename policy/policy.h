@@ -110,6 +110,9 @@ int policy_read_file(const char *path, char **ret_buf, size_t *ret_len, struct s
  * with a dst already in base replaces that entry), every other value (arrays
  * included) replaces. */
 int policy_merge(json_t *base, json_t *over);
+/* The fd a --policy argument names ("-", "/dev/stdin", "/dev/fd/N",
+ * "/proc/self/fd/N"), or -1 when it names none. */
+int policy_source_fd(const char *arg);
 /* A stock policy name: [a-z0-9][a-z0-9_-]{0,63}, no '/', no ".json". */
 bool policy_stock_name_valid(const char *s);
 /* Path of the stock policy NAME (installed, else next to the build tree). */

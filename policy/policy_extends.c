@@ -54,7 +54,7 @@ const char *policy_default_path(void) {
 
 /* "/dev/fd/N", "/proc/self/fd/N", "-" and "/dev/stdin": an fd handed over by
  * the caller, read once (process substitution gives "/dev/fd/63"). */
-static int source_fd(const char *arg) {
+int policy_source_fd(const char *arg) {
         const char *num = NULL;
         long v;
         if (strcmp(arg, "-") == 0 || strcmp(arg, "/dev/stdin") == 0)
@@ -86,7 +86,7 @@ static int read_layer(const char *arg, bool from_cli, struct layer *l, json_t **
         struct jx x = { .e = e, .exit_code = SR_EXIT_LAUNCHER };
         struct stat st;
         size_t len;
-        int fd = from_cli ? source_fd(arg) : -1, r;
+        int fd = from_cli ? policy_source_fd(arg) : -1, r;
 
         if (fd >= 0) {
                 snprintf(l->name, sizeof l->name, "%s", fd == 0 ? "/dev/stdin" : arg);

@@ -426,6 +426,7 @@ static void test_print_policy(void **state) {
             "--", "x");
         BAD("fd 4 is also the status fd", "--status-fd", "4", "--policy", "/dev/fd/4", "--", "x");
         BAD("also passed with --pass-fd", "--pass-fd", "5", "--policy", "/dev/fd/5", "--", "x");
+        BAD("fd 4 is also the status fd", "--status-fd", "4", "--policy", "/proc/self/fd/4", "--", "x");
         OK("--policy", "/dev/fd/6", "--pass-fd", "5", "--", "x");
         OK("--policy", "-", "--", "x");
         assert_string_equal(c.policy, "-");
