@@ -13,6 +13,9 @@ TEST_POLICY="$POLICIES/test.json"
 STOCK="$SEALRUN_SRC/policy/stock"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/sealrun-t.XXXXXX")
+# Searchable (not listable) by others: as root, bind sources are opened with
+# the sandbox's host uid, which must reach the fixtures below $T.
+chmod 0711 "$T"
 # The seccomp BPF cache of this test run (root would use /var/cache/sealrun).
 : "${SEALRUN_CACHE_DIR:=$T/cache}"
 export SEALRUN_CACHE_DIR

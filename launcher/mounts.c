@@ -61,6 +61,13 @@ static int attr_tree(int fd, uint64_t set, bool recursive) {
         return mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a) < 0 ? -errno : 0;
 }
 
+static uid_t mounts_host_uid(const struct task *t) {
+        return t->as_root ? t->pol->host_uid : t->caller_uid;
+}
+
+/* Runs after the id switch: the kernel checks every path component against
+ * the sandbox's host uid and gid with no supplementary groups (as root), so
+ * a root caller's rights never reach a bind source. */
 int mounts_open_sources(struct task *t, struct sr_error *e) {
         struct mounts_ctx *m = ctx(t);
         const struct policy *p = t->pol;
@@ -82,8 +89,12 @@ int mounts_open_sources(struct task *t, struct sr_error *e) {
                 src = fs_openat2(AT_FDCWD, me->src, O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
                 if (src < 0 && me->optional && (src == -ENOENT || src == -ENOTDIR))
                         continue;
+                if (src == -EACCES || src == -EPERM)
+                        return sr_fail(e, SR_EXIT_REFUSED, -src, "bind-source-denied",
+                                       "%s: bind source %s: Permission denied for host uid %u (binds are opened with the sandbox's host ids, not the caller's)",
+                                       me->from_cli ? "command line" : p->file, me->src, (unsigned)mounts_host_uid(t));
                 if (src < 0)
-                        return sr_fail(e, src == -ENOENT ? SR_EXIT_LAUNCHER : SR_EXIT_LAUNCHER, -src, "mounts",
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -src, "mounts",
                                        "%s: bind source %s: %s%s", me->from_cli ? "command line" : p->file, me->src,
                                        strerror(-src), src == -ELOOP ? " (a path component is a symlink; name the real path)" : "");
                 tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);

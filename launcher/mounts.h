@@ -2,9 +2,10 @@
 #pragma once
 #include "launcher/task.h"
 
-/* Child, before the id switch: open every bind source (openat2, no symlinks)
- * and clone it as a detached mount, so it is bound by fd later and never
- * resolved by path again. */
+/* Child, after the id switch: open every bind source (openat2, no symlinks)
+ * with the sandbox's host ids and clone it as a detached mount, so it is
+ * bound by fd later and never resolved by path again. EACCES/EPERM: 77
+ * "bind-source-denied". */
 int mounts_open_sources(struct task *t, struct sr_error *e);
 /* Child: build the new root at a private base and apply the plan. */
 int mounts_apply(struct task *t, struct sr_error *e);
