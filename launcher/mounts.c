@@ -45,12 +45,36 @@ void mounts_add_mountpoint(struct task *t, const char *path) {
                 m->extra[m->n_extra++] = strdup(path);
 }
 
+static int ensure_trees(struct task *t, struct mounts_ctx *m) {
+        if (m->trees)
+                return 0;
+        m->trees = malloc((t->pol->n_mounts + 1) * sizeof *m->trees);
+        if (!m->trees)
+                return -ENOMEM;
+        for (size_t i = 0; i <= t->pol->n_mounts; i++)
+                m->trees[i] = -1;
+        return 0;
+}
+
+int mounts_adopt_tree(struct task *t, size_t i, int tree) {
+        struct mounts_ctx *m = ctx(t);
+        int r = m ? ensure_trees(t, m) : -ENOMEM;
+        if (r < 0)
+                return r;
+        m->trees[i] = tree;
+        return 0;
+}
+
 void mounts_release(struct task *t) {
         struct mounts_ctx *m = t->mounts;
         if (!m)
                 return;
         for (size_t i = 0; i < m->n_extra; i++)
                 free(m->extra[i]);
+        /* the supervisor's copies of idmapped trees (the child has its own) */
+        for (size_t i = 0; m->trees && t->pol && i < t->pol->n_mounts; i++)
+                if (m->trees[i] >= 0)
+                        close(m->trees[i]);
         free(m->trees);
         free(m);
         t->mounts = NULL;
@@ -71,10 +95,7 @@ static uid_t mounts_host_uid(const struct task *t) {
 int mounts_open_sources(struct task *t, struct sr_error *e) {
         struct mounts_ctx *m = ctx(t);
         const struct policy *p = t->pol;
-        if (!m)
-                return -ENOMEM;
-        m->trees = calloc(p->n_mounts + 1, sizeof *m->trees);
-        if (!m->trees)
+        if (!m || ensure_trees(t, m) < 0)
                 return -ENOMEM;
         /* No propagation back to the host, whatever the host's / is. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -83,8 +104,9 @@ int mounts_open_sources(struct task *t, struct sr_error *e) {
                 const struct mount_entry *me = &p->mounts[i];
                 _cleanup_close_ int src = -1;
                 int tree;
-                m->trees[i] = -1;
-                if (me->type != MNT_RO_BIND && me->type != MNT_BIND)
+                /* idmapped binds come finished from the supervisor; an
+                 * optional one it could not idmap is bound plainly here */
+                if ((me->type != MNT_RO_BIND && me->type != MNT_BIND) || m->trees[i] >= 0)
                         continue;
                 src = fs_openat2(AT_FDCWD, me->src, O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
                 if (src < 0 && me->optional && (src == -ENOENT || src == -ENOTDIR))

@@ -16,5 +16,10 @@ int mounts_seal_root(struct task *t, struct sr_error *e);
 /* Directory inside the sandbox that must exist as a mountpoint before the
  * root is sealed (credentials); NULL when none. Set by the supervisor. */
 void mounts_add_mountpoint(struct task *t, const char *path);
+/* Supervisor, before the clone: make the idmapped binds (mounts_idmap.c);
+ * 77 "idmap-unsupported" / "idmap-owner", or "idmap" in not_enforced. */
+int mounts_prepare_idmaps(struct task *t, struct sr_error *e);
+/* Take a finished detached tree for plan entry i (the child attaches it). */
+int mounts_adopt_tree(struct task *t, size_t i, int tree);
 /* Supervisor: free the plan state. */
 void mounts_release(struct task *t);

@@ -15,6 +15,8 @@
 
 #include "launcher/cgroup.h"
 #include "launcher/child.h"
+#include "launcher/idreg.h"
+#include "launcher/mounts.h"
 
 static int write_file(pid_t pid, const char *name, const char *text, struct sr_error *e) {
         char path[64];
@@ -28,8 +30,26 @@ static int write_file(pid_t pid, const char *name, const char *text, struct sr_e
         return 0;
 }
 
-/* Root maps the sandbox ids to the policy's unprivileged host ids (never host
- * root) and keeps setgroups so the child can drop root's supplementary groups;
+int sandbox_prepare_ids(struct task *t, struct sr_error *e) {
+        const char *tenant = t->cli->tenant ? t->cli->tenant : t->pol->tenant;
+        uint32_t first, last, base;
+        int r;
+        /* Unprivileged callers can map only themselves; untenanted root
+         * tasks keep the policy's host_uid (65534 by default). */
+        if (!t->as_root || !tenant)
+                return 0;
+        pol_ids_range(&t->pol->tenant_ids, &first, &last);
+        r = idreg_lookup(idreg_path(), tenant, first, last, &base, e);
+        if (r < 0)
+                return r;
+        /* policy uid/gid are at most 65533: inside the tenant's block */
+        t->pol->host_uid = base + t->pol->uid;
+        t->pol->host_gid = base + t->pol->gid;
+        return 0;
+}
+
+/* Root maps the sandbox ids to unprivileged host ids (never host root: the
+ * tenant's own block, else the policy's host_uid) and keeps setgroups so the child can drop root's supplementary groups;
  * an unprivileged caller can only map itself and must deny setgroups first. */
 static int write_maps(struct task *t, struct sr_error *e) {
         char map[64];
@@ -49,7 +69,10 @@ int sandbox_spawn(struct task *t, struct sr_error *e) {
         struct clone_args ca;
         int sv[2], pidfd = -1, cgfd;
         long pid;
+        int r = mounts_prepare_idmaps(t, e);
 
+        if (r < 0)
+                return r;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "sync", "socketpair: %s", strerror(errno));
         t->sync_parent = sv[0];
