@@ -19,6 +19,9 @@ chmod 0711 "$T"
 # The seccomp BPF cache of this test run (root would use /var/cache/sealrun).
 : "${SEALRUN_CACHE_DIR:=$T/cache}"
 export SEALRUN_CACHE_DIR
+# As root, tenants' host id blocks are recorded here, never in /var/lib/sealrun.
+: "${SEALRUN_TENANT_IDS:=$T/tenant-ids}"
+export SEALRUN_TENANT_IDS
 _tap_n=0
 _tap_fail=0
 _cleanup_hooks=""
