@@ -49,6 +49,13 @@ unlike() {
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # skip $1"; }
 diag() { echo "# $*"; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
+# As root, bind sources are opened with the sandbox's (unprivileged) host ids:
+# a clone under /root (0700, as in CI) is out of their reach, so the test
+# helpers bound at /t are copied below $T (0711) for the root tier.
+if is_root && ! { command -v setpriv >/dev/null 2>&1 &&
+        setpriv --reuid 65534 --regid 65534 --clear-groups test -x "$IBIN/probe" 2>/dev/null; }; then
+        cp -r "$IBIN" "$T/ibin" && chmod -R a+rX "$T/ibin" && IBIN="$T/ibin" && PROBE="$IBIN/probe"
+fi
 # jget FILE-OR-STRING JQ-FILTER
 jget() { printf '%s' "$1" | jq -r "$2" 2>/dev/null; }
 
