@@ -112,7 +112,7 @@ if command -v unshare >/dev/null 2>&1; then
         mkdir -p "$T/tmpfs"
         jq --arg w "$T/tmpfs/w" '.mounts += [{"type":"bind","src":$w,"dst":"/work","idmap":"required"}]' "$TEST_POLICY" > "$T/tmpfs.json"
         OUTT=$(unshare -m sh -c 'mount -t tmpfs -o mode=0755 none "$1" && mkdir -m 0700 "$1/w" && chown 4242:4242 "$1/w" &&
-                "$2" --policy "$3" --tenant acme --status-fd 1 --ro-bind "$4" /t -- /bin/sh -c "echo x > /work/o" 2>/dev/null | tail -n 1 &&
+                "$2" --policy "$3" --tenant acme --status-fd 3 --ro-bind "$4" /t -- /bin/sh -c "echo x > /work/o" 3>&1 >/dev/null 2>&1 | tail -n 1 &&
                 stat -c %u "$1/w/o" 2>/dev/null' sh "$T/tmpfs" "$SR" "$T/tmpfs.json" "$IBIN")
         TR=$(printf '%s\n' "$OUTT" | head -n 1 | jq -r '"\(.exit_code):\(.refused)"')
         case "$TR" in

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/capability.h>
 #include <sys/syscall.h>
 
 #include "launcher/fsutil.h"
@@ -89,10 +90,40 @@ static uid_t mounts_host_uid(const struct task *t) {
         return t->as_root ? t->pol->host_uid : t->caller_uid;
 }
 
-/* Runs after the id switch: the kernel checks every path component against
- * the sandbox's host uid and gid with no supplementary groups (as root), so
- * a root caller's rights never reach a bind source. */
+/* Lower or raise the DAC overrides in the effective set. In a user namespace
+ * they cover only the sandbox's own files; without one ("user": "optional")
+ * they are the host's, and would open any path. */
+static int dac_overrides(bool on) {
+        static const cap_value_t v[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+        cap_t c = cap_get_proc();
+        int r = 0;
+        if (!c)
+                return -errno;
+        if (cap_set_flag(c, CAP_EFFECTIVE, ELEMENTSOF(v), v, on ? CAP_SET : CAP_CLEAR) < 0 || cap_set_proc(c) < 0)
+                r = -errno;
+        cap_free(c);
+        return r;
+}
+
+static int open_sources(struct task *t, struct sr_error *e);
+
+/* Runs after the id switch, with the DAC overrides lowered: the kernel checks
+ * every path component against the sandbox's host uid and gid with no
+ * supplementary groups (as root), so a root caller's rights never reach a
+ * bind source. */
 int mounts_open_sources(struct task *t, struct sr_error *e) {
+        int r = dac_overrides(false), r2;
+        if (r < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "mounts", "cannot lower the DAC overrides: %s", strerror(-r));
+        r = open_sources(t, e);
+        /* raised again for the rest of setup; the exec site drops them all */
+        r2 = dac_overrides(true);
+        if (r >= 0 && r2 < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r2, "mounts", "cannot raise the DAC overrides again: %s", strerror(-r2));
+        return r;
+}
+
+static int open_sources(struct task *t, struct sr_error *e) {
         struct mounts_ctx *m = ctx(t);
         const struct policy *p = t->pol;
         if (!m || ensure_trees(t, m) < 0)

@@ -44,6 +44,9 @@ int sandbox_prepare_ids(struct task *t, struct sr_error *e) {
         if (r < 0)
                 return r;
         /* policy uid/gid are at most 65533: inside the tenant's block */
+        t->tenant_ids = true;
+        t->policy_host_uid = t->pol->host_uid;
+        t->policy_host_gid = t->pol->host_gid;
         t->pol->host_uid = base + t->pol->uid;
         t->pol->host_gid = base + t->pol->gid;
         return 0;
@@ -94,6 +97,22 @@ static int userns_fallback(struct task *t, int err, struct sr_error *e) {
                                "%s: $.namespaces.user: \"optional\" cannot go on without a user namespace (%s) while the policy keeps "
                                "capabilities: they would be host capabilities; keep none, or %s",
                                t->pol->file, c.what, c.fix);
+        /* A container maps few ids, so a tenant's block is usually out of
+         * reach there: "optional" accepted an ordinary host user, so the
+         * policy's host ids serve, said in not_enforced. Idmapped binds were
+         * made for the tenant's ids: refused rather than shown as foreign. */
+        if (t->tenant_ids && hostcheck_ids_usable(t->pol->host_uid, t->pol->host_gid) < 0) {
+                for (size_t i = 0; i < t->pol->n_mounts; i++)
+                        if (t->pol->mounts[i].idmap != IDMAP_NONE)
+                                return sr_fail(e, SR_EXIT_REFUSED, ERANGE, "idmap-unsupported",
+                                               "%s: bind %s: \"idmap\" cannot go on without a user namespace (%s): the tenant's host ids "
+                                               "are not mapped here",
+                                               t->pol->file, t->pol->mounts[i].dst, c.what);
+                t->pol->host_uid = t->policy_host_uid;
+                t->pol->host_gid = t->policy_host_gid;
+                if (t->status.n_not_enforced < ELEMENTSOF(t->status.not_enforced))
+                        t->status.not_enforced[t->status.n_not_enforced++] = "tenant_ids";
+        }
         r = hostcheck_ids_usable(t->pol->host_uid, t->pol->host_gid);
         if (r < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "userns-optional-ids",
