@@ -300,6 +300,8 @@ int supervisor_run(const struct cli *cli) {
 
         r = prepare(&t, &e);
         if (r >= 0)
+                r = sandbox_prepare_ids(&t, &e);
+        if (r >= 0)
                 r = audit_open(&t, &e);
         if (r >= 0 && (r = creds_prepare(&t, &e)) < 0)
                 audit_deny(&t, e.reason);

@@ -54,6 +54,7 @@ void policy_free(struct policy *p) {
         pol_caps_free(&p->caps);
         pol_limits_free(&p->limits);
         pol_network_free(&p->network);
+        pol_ids_free(&p->tenant_ids);
         free(p->file);
         free(p->tenant);
         free(p->hostname);
@@ -91,8 +92,8 @@ static int parse_mode(struct jx *x, json_t *o, const char *path, unsigned *ret) 
 }
 
 static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_entry *m) {
-        static const char *const keys[] = { "type", "src", "dst", "content", "mode", "size", "optional", "target", NULL };
-        const char *type, *src = NULL, *dst, *content = NULL, *target = NULL;
+        static const char *const keys[] = { "type", "src", "dst", "content", "mode", "size", "optional", "target", "idmap", NULL };
+        const char *type, *src = NULL, *dst, *content = NULL, *target = NULL, *idmap = NULL;
         char p[512];
         long long size = 0;
         int r;
@@ -104,6 +105,7 @@ static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_e
             (r = jx_string(x, o, path, "src", false, &src)) < 0 ||
             (r = jx_string(x, o, path, "content", false, &content)) < 0 ||
             (r = jx_string(x, o, path, "target", false, &target)) < 0 ||
+            (r = jx_string(x, o, path, "idmap", false, &idmap)) < 0 ||
             (r = jx_bool(x, o, path, "optional", false, &m->optional)) < 0 ||
             (r = jx_int(x, o, path, "size", false, 4096, 1LL << 40, &size)) < 0 ||
             (r = parse_mode(x, o, path, &m->mode)) < 0)
@@ -144,6 +146,11 @@ static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_e
                 return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "only tmpfs, dir and file entries take a mode");
         if (m->optional && !is_bind)
                 return jx_fail(x, jx_path(p, sizeof p, path, "optional"), "only bind entries can be optional");
+        if (idmap && !is_bind)
+                return jx_fail(x, jx_path(p, sizeof p, path, "idmap"), "only bind entries can be idmapped");
+        if (idmap && strcmp(idmap, "required") != 0 && strcmp(idmap, "optional") != 0)
+                return jx_fail(x, jx_path(p, sizeof p, path, "idmap"), "expected \"required\" or \"optional\"");
+        m->idmap = !idmap ? IDMAP_NONE : strcmp(idmap, "required") == 0 ? IDMAP_REQUIRED : IDMAP_OPTIONAL;
 
         if ((r = jx_strdup(x, path, dst, &m->dst)) < 0)
                 return r;
@@ -265,6 +272,7 @@ SECTION(pol_landlock_parse, landlock)
 SECTION(pol_caps_parse, caps)
 SECTION(pol_limits_parse, limits)
 SECTION(pol_network_parse, network)
+SECTION(pol_ids_parse, tenant_ids)
 
 static const struct {
         const char *key;
@@ -279,6 +287,7 @@ static const struct {
         { "capabilities", sec_pol_caps_parse },
         { "limits", sec_pol_limits_parse },
         { "network", sec_pol_network_parse },
+        { "tenant_ids", sec_pol_ids_parse },
 };
 
 static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
@@ -286,7 +295,7 @@ static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
                 "version", "tenant", "namespaces", "hostname", "uid", "gid", "host_uid", "host_gid",
                 "mounts", "root_readonly", "allow_extra_binds", "allow_tty", "chdir", "env",
                 "credentials", "audit", "seccomp", "landlock", "capabilities", "limits", "network",
-                "description", NULL,
+                "tenant_ids", "description", NULL,
         };
         const char *tenant = NULL, *hostname = "sandbox", *chdir_ = NULL, *desc;
         long long version, uid = 1000, gid = 1000, huid = 65534, hgid = 65534;
@@ -342,6 +351,16 @@ static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
                 return jx_fail(x, "$.namespaces.net", "false requires \"network\": {\"mode\": \"host\"}");
         if (p->ns_net && p->network.mode == NET_HOST)
                 return jx_fail(x, "$.network.mode", "\"host\" requires \"namespaces\": {\"net\": false}");
+        /* Untenanted root tasks run as host_uid: it must never be an id a
+         * tenant's block could hold. */
+        {
+                uint32_t first, last;
+                pol_ids_range(&p->tenant_ids, &first, &last);
+                if (p->host_uid >= first && p->host_uid <= last)
+                        return jx_fail(x, "$.host_uid", "inside the tenant id range %u..%u", first, last);
+                if (p->host_gid >= first && p->host_gid <= last)
+                        return jx_fail(x, "$.host_gid", "inside the tenant id range %u..%u", first, last);
+        }
         return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "policy/pol_caps.h"
 #include "policy/pol_limits.h"
 #include "policy/pol_network.h"
+#include "policy/pol_ids.h"
 
 #define POLICY_VERSION 1
 #define POLICY_MAX_BYTES (4u << 20)
@@ -32,6 +33,12 @@ enum mount_type {
         MNT_FILE,
 };
 
+enum mount_idmap {
+        IDMAP_NONE,
+        IDMAP_REQUIRED,     /* refused (77) where the kernel cannot idmap */
+        IDMAP_OPTIONAL,     /* bound without the idmap there, reported in not_enforced */
+};
+
 struct mount_entry {
         enum mount_type type;
         char *src;          /* binds: host path; symlink: link target */
@@ -41,6 +48,7 @@ struct mount_entry {
         unsigned mode;      /* dir/file/tmpfs mode; 0 = default */
         unsigned long long size; /* tmpfs size in bytes; 0 = default */
         bool optional;      /* binds: a missing source is skipped, not an error */
+        enum mount_idmap idmap; /* binds: map the source's owner to the sandbox's ids */
         bool from_cli;      /* added by --bind/--ro-bind */
 };
 
@@ -86,6 +94,7 @@ struct policy {
         struct policy_caps caps;
         struct policy_limits limits;
         struct policy_network network;
+        struct policy_tenant_ids tenant_ids;
 };
 
 /* Load, resolve and validate a policy named on the command line: NULL (the
