@@ -426,7 +426,7 @@ int policy_read_fd(int fd, const char *name, bool path_source, char **ret_buf, s
          * may have written it. (Unprivileged, it cannot grant more than the
          * caller holds.) A symlink is followed; the file it reaches is checked,
          * and so is a regular file handed over as /dev/fd/N. */
-        if (S_ISREG(st.st_mode) && geteuid() == 0 &&
+        if (S_ISREG(st.st_mode) && sr_host_root() &&
             (r = trusted_file_check(fd, name, "policy", "policy-permissions", 0, e)) < 0)
                 return r;
         r = read_fd_all(fd, POLICY_MAX_BYTES, &buf, &len);
