@@ -40,10 +40,10 @@ like() { # like GOT REGEX DESCRIPTION
 unlike() {
         if printf '%s' "$1" | grep -Eq -- "$2"; then ok 1 "$3"; echo "#   got: '$1'"; echo "#  must not match: '$2'"; else ok 0 "$3"; fi
 }
-# skip REASON: only for a documented host limit; make check counts the reasons
-# (SEALRUN_SKIP_LOG: TIER<TAB>TEST<TAB>REASON lines, see integration/run.sh).
+# skip REASON [WHAT]: only for a documented host limit; make check counts the
+# reasons (SEALRUN_SKIP_LOG: TIER<TAB>TEST<TAB>REASON lines, see integration/run.sh).
 skip() {
-        _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # skip $1"
+        _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # skip ${2:+$2: }$1"
         if [ -n "${SEALRUN_SKIP_LOG:-}" ]; then
                 printf '%s\t%s\t%s\n' "${SEALRUN_TIER:-$(id -un)}" "$(basename "$0")" "$1" >> "$SEALRUN_SKIP_LOG"
         fi

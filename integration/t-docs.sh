@@ -42,14 +42,14 @@ for d in $DOCS; do
                 what="$d: $name"
                 case ",$flags," in
                 *,root,*) if ! is_root; then
-                        skip "$what: writes system users and root-owned files (sealrun-pool-init): root only by design"
+                        skip "sealrun-pool-init creates system users and root-owned files: root only by design" "$what"
                         continue
                 fi ;;
                 esac
                 dir=$W
                 case ",$flags," in
                 *,clone,*) if [ ! -f "$SEALRUN_SRC/Makefile" ]; then
-                        skip "$what: runs make in the source clone; the unprivileged tier has only staged binaries (the root tier ran it)"
+                        skip "runs make in the source clone, which the unprivileged tier does not have (the root tier ran it)" "$what"
                         continue
                 fi; dir=$SEALRUN_SRC ;;
                 esac
