@@ -132,7 +132,7 @@ install: all
 leak-test: all
 	@$(BUILD)/sealrun-leaktest --self-test && $(BUILD)/sealrun-leaktest
 
-vm-check: all
+vm-check: all $(BUILD)/tests/test_cgroup
 	@sh ./integration/vm/run.sh
 	@sh ./integration/vm-systemd/run.sh
 
