@@ -76,12 +76,20 @@ cp -r "$SRC/man" "$STAGE/man"
 cp "$SRC/README.md" "$STAGE/README.md"
 cp "$SRC/helpers/pool/sealrun-pool-init" "$STAGE/helpers/pool/"
 [ -d "$SRC/tests/data" ] && cp -r "$SRC/tests/data" "$STAGE/tests/data"
+# A copy of the clone with its build (timestamps kept, so make finds it up to
+# date) for the README blocks that run make in the clone (t-docs.sh).
+mkdir "$STAGE/clone"
+(cd "$SRC" && tar -cf - --exclude=./build --exclude=./.git .) | tar -C "$STAGE/clone" -xpf -
+mkdir "$STAGE/clone/build"
+(cd "$BUILD" && tar -cf - obj integration ./*.a sealrun sealctl sealrun-*) | tar -C "$STAGE/clone/build" -xpf -
+chown -R "$USER_NAME" "$STAGE/clone"
 : > "$STAGE/skips.log"
 chmod -R a+rX "$STAGE"
 chmod 0666 "$STAGE/skips.log"
 echo "== integration tests as $USER_NAME (unprivileged), staged in $STAGE"
 tprove "$LOGS/prove-unprivileged.log" env -C "$STAGE" runuser -u "$USER_NAME" -- env -i \
         PATH=/usr/local/bin:/usr/bin:/bin HOME="$STAGE" TMPDIR=/tmp SEALRUN_TIER=unprivileged SEALRUN_SKIP_LOG="$STAGE/skips.log" \
+        SEALRUN_CLONE="$STAGE/clone" \
         SEALRUN_SRC="$STAGE" SEALRUN_BUILD="$STAGE/build" prove --timer $TESTS
 cat "$STAGE/skips.log" >> "$SEALRUN_SKIP_LOG"
 finish
