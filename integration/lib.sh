@@ -50,6 +50,17 @@ skip() {
 }
 diag() { echo "# $*"; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
+# landlock_abi: the kernel's Landlock ABI as sealrun finds it (0: none; 6: 6 or
+# more), read from the notes an all-optional section leaves in not_enforced
+# (the launcher's own negotiation), not assumed from this machine.
+landlock_abi() {
+        jq '.landlock = {"fs": [{"path": "/", "access": ["read", "execute"]}], "net": {"bind": [1]},
+                "scope": {"signal": true}, "optional": true}' "$TEST_POLICY" > "$T/ll-abi.json"
+        _ne=$("$SR" --policy "$T/ll-abi.json" --status-fd 3 -- /bin/true 3>&1 >/dev/null 2>&1 | tail -n 1 | jq -r '.not_enforced[]?')
+        case "$_ne" in *"landlock: not available"*) echo 0; return ;; esac
+        _n=$(printf '%s\n' "$_ne" | sed -n 's/.*kernel Landlock ABI \([0-9]*\).*/\1/p' | head -n 1)
+        echo "${_n:-6}"
+}
 # jget FILE-OR-STRING JQ-FILTER
 jget() { printf '%s' "$1" | jq -r "$2" 2>/dev/null; }
 
