@@ -61,6 +61,14 @@ landlock_abi() {
         _n=$(printf '%s\n' "$_ne" | sed -n 's/.*kernel Landlock ABI \([0-9]*\).*/\1/p' | head -n 1)
         echo "${_n:-6}"
 }
+# Mounts in the caller's namespace, "MOUNTPOINT FSTYPE SOURCE" sorted. Other
+# jobs on the host mount and unmount too, so a count proves nothing: compare
+# with new_mounts, which keeps only what this test's sealrun could have left
+# (a source named sealrun-*, or a mount point under this test's directory).
+mounts_snapshot() { awk '{ for (i = 7; $i != "-"; i++); print $5, $(i + 1), $(i + 2) }' /proc/self/mountinfo | sort; }
+new_mounts() { # new_mounts SNAPSHOT-FILE
+        mounts_snapshot | comm -13 "$1" - | awk -v t="$T" 'index($1, t) == 1 || $3 ~ /^sealrun/'
+}
 # jget FILE-OR-STRING JQ-FILTER
 jget() { printf '%s' "$1" | jq -r "$2" 2>/dev/null; }
 

@@ -32,7 +32,7 @@ ok "$([ -s "$T/acme.sealed" ] && [ -s "$T/beta.sealed" ]; echo $?)" "sealctl sea
 # A policy that allows env delivery and sets a scope ceiling, and one that does neither.
 jq --arg iss "$T/issuer.pub" '.credentials = {"allow_env": true, "scope_ceiling": ["read:model:*"], "trusted_issuers": [$iss]}' \
         "$TEST_POLICY" > "$T/env.json"
-before_mounts=$(wc -l < /proc/self/mountinfo)
+mounts_snapshot > "$T/mounts.before"
 
 # --- delivery ---------------------------------------------------------------
 POLICY="$T/env.json" srun --tenant acme --profile "$T/acme.sealed" --key "$T/acme.pub" -- true
@@ -110,8 +110,7 @@ wait "$SUP"
 is "$?" 0 "the task ends normally"
 
 # --- after release ----------------------------------------------------------
-after_mounts=$(wc -l < /proc/self/mountinfo)
-is "$after_mounts" "$before_mounts" "no mount left in the caller's namespace"
+is "$(new_mounts "$T/mounts.before")" "" "no mount left in the caller's namespace"
 # only this test's sandboxes (sandbox init shares sealrun's command line,
 # which names files under $T): other runs on the host may be mid-task
 for f in $(grep -l ' /run/credentials ' /proc/[0-9]*/mountinfo 2>/dev/null); do
