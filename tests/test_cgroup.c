@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "launcher/cgroup.h"
+#include "launcher/cgroup_impl.h"
 #include "policy/policy.h"
 #include "tests/skip.h"
 
@@ -189,6 +190,8 @@ static void test_optional_without_cgroup(void **state) {
         fx_init(&f, "ut-nolimits", "{}");
         assert_int_equal(cgroup_prepare_layout(&f.t, &none, &err), 0);
         assert_false(listed(&f.t.status, "limits.memory"));
+        /* swap 0 cannot be enforced without a cgroup: reported exactly when this host has swap (/proc/swaps) */
+        assert_int_equal(listed(&f.t.status, "limits.swap"), cg_host_has_swap());
         fx_done(&f);
 }
 
