@@ -61,6 +61,15 @@ if [ "$(id -u)" -ne 0 ]; then
         finish
 fi
 id "$USER_NAME" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$USER_NAME"
+# sealrun's first step is clone3(CLONE_NEWUSER); where the host forbids that to
+# unprivileged users (kernel.unprivileged_userns_clone=0, AppArmor's
+# restrict_unprivileged_userns, user.max_user_namespaces=0) the tier cannot run.
+if ! runuser -u "$USER_NAME" -- unshare --user true 2>/dev/null; then
+        why="this host does not let uid $(id -u "$USER_NAME") create user namespaces (kernel.unprivileged_userns_clone, AppArmor restrict_unprivileged_userns or user.max_user_namespaces)"
+        echo "== unprivileged tier not run: $why"
+        printf 'unprivileged\trun.sh\t%s\n' "$why" >> "$SEALRUN_SKIP_LOG"
+        finish
+fi
 STAGE=$(mktemp -d /tmp/sealrun-check.XXXXXX)
 trap 'rm -rf "$STAGE"' EXIT
 chmod 0755 "$STAGE"
