@@ -43,9 +43,22 @@ finish() {
         exit $rc
 }
 
+# clone_copy DIR: a copy of the clone with its build (timestamps kept, so make
+# finds it up to date) for the README blocks that run make in the clone
+# (t-docs.sh): what they write (leak.json, ...) never lands in this clone.
+clone_copy() {
+        mkdir -p "$1/build"
+        (cd "$SRC" && tar -cf - --exclude=./build --exclude=./.git .) | tar -C "$1" -xpf -
+        (cd "$BUILD" && tar -cf - obj integration ./*.a sealrun sealctl sealrun-*) | tar -C "$1/build" -xpf -
+}
+CLONE1=$(mktemp -d "${TMPDIR:-/tmp}/sealrun-clone.XXXXXX")
+STAGE=""
+trap 'rm -rf "$CLONE1" ${STAGE:+"$STAGE"}' EXIT
+clone_copy "$CLONE1"
+
 echo "== integration tests as $(id -un) (uid $(id -u))"
 tprove "$LOGS/prove-$(id -un).log" env -C "$SRC" SEALRUN_TIER="$(id -un)" SEALRUN_SRC="$SRC" SEALRUN_BUILD="$BUILD" \
-        prove --timer $TESTS
+        SEALRUN_CLONE="$CLONE1" prove --timer $TESTS
 
 # The sanitizer build of sealrun (ASan+UBSan) through the core tests.
 if [ -x "$BUILD/san/sealrun" ]; then
@@ -71,7 +84,6 @@ if ! runuser -u "$USER_NAME" -- unshare --user true 2>/dev/null; then
         finish
 fi
 STAGE=$(mktemp -d /tmp/sealrun-check.XXXXXX)
-trap 'rm -rf "$STAGE"' EXIT
 chmod 0755 "$STAGE"
 mkdir -p "$STAGE/build" "$STAGE/policy" "$STAGE/tests" "$STAGE/helpers/pool"
 for f in "$BUILD"/sealrun "$BUILD"/sealctl "$BUILD"/sealrun-*; do
@@ -85,12 +97,7 @@ cp -r "$SRC/man" "$STAGE/man"
 cp "$SRC/README.md" "$STAGE/README.md"
 cp "$SRC/helpers/pool/sealrun-pool-init" "$STAGE/helpers/pool/"
 [ -d "$SRC/tests/data" ] && cp -r "$SRC/tests/data" "$STAGE/tests/data"
-# A copy of the clone with its build (timestamps kept, so make finds it up to
-# date) for the README blocks that run make in the clone (t-docs.sh).
-mkdir "$STAGE/clone"
-(cd "$SRC" && tar -cf - --exclude=./build --exclude=./.git .) | tar -C "$STAGE/clone" -xpf -
-mkdir "$STAGE/clone/build"
-(cd "$BUILD" && tar -cf - obj integration ./*.a sealrun sealctl sealrun-*) | tar -C "$STAGE/clone/build" -xpf -
+clone_copy "$STAGE/clone"
 chown -R "$USER_NAME" "$STAGE/clone"
 : > "$STAGE/skips.log"
 chmod -R a+rX "$STAGE"
