@@ -8,7 +8,8 @@
 # marker (a runnable-looking example nobody runs would drift); plain ```
 # fences are syntax, layouts and output, not commands.
 # man pages: a line `.\" doc-test: NAME [FLAG...]` followed by .nf or .EX; the
-# block ends at .fi or .EE; roff escapes (\- \e \(aq \(dq \&) are undone.
+# block ends at .fi or .EE; roff escapes (\- \e \(aq \(dq \&) are undone. Every
+# .nf/.EX block of the EXAMPLES section must carry a marker.
 # FLAGs: root (root only by design), clone (runs in the source clone).
 #
 # Writes OUTDIR/NN-NAME.sh and prints one line per block: "NN NAME FLAGS"
@@ -65,6 +66,9 @@ function finish() {
         if (line ~ /^\.\\" doc-test: /) {
                 man = 1; spec = line; sub(/^\.\\" doc-test: /, "", spec); start(spec); next
         }
+        if (line ~ /^\.SH /) section = line
+        if (section ~ /^\.SH "?EXAMPLES"?[ \t]*$/ && line ~ /^\.(nf|EX)[ \t]*$/)
+                fail("an EXAMPLES block without a .\\\" doc-test: NAME marker")
         if (line ~ /^[ \t]*```sh[ \t]*$/) fail("a ```sh block without a <!-- doc-test: NAME --> marker (mark it, or fence it as plain ``` if it is not a command to run)")
 }
 END {

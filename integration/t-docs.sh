@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 DOCS="README.md $(cd "$SEALRUN_SRC" && ls man/*.1 man/*.8)"
 
-# The examples assume the binaries are on PATH (README "Trying it"): a PATH
+# The examples assume the binaries are on PATH (README "Two commands"): a PATH
 # with the built binaries and the pool setup script, and POLICIES, the stock
 # policy directory (/usr/local/share/sealrun/policy after make install).
 BIN="$T/bin"
@@ -12,16 +12,15 @@ for f in "$SEALRUN_BUILD"/sealrun "$SEALRUN_BUILD"/sealctl "$SEALRUN_BUILD"/seal
         [ -f "$f" ] && [ -x "$f" ] && ln -s "$f" "$BIN/"
 done
 ln -s "$SEALRUN_SRC/helpers/pool/sealrun-pool-init" "$BIN/sealrun-pool-init"
-# Blocks flagged "clone" run in the source clone (the unprivileged tier gets
-# a copy of it with its build: SEALRUN_CLONE).
+# Blocks flagged "clone" run in the source clone: integration/run.sh gives each
+# tier a copy of it with its build (SEALRUN_CLONE), so what they write stays there.
 CLONE=${SEALRUN_CLONE:-$SEALRUN_SRC}
-# The sanitizer run (SEALRUN_SR) tests sealrun, not the docs: always the plain build here.
 
 n=0
 mkdir -p "$T/blocks"
 for d in $DOCS; do
         o="$T/blocks/$(basename "$d")"
-        if ! "$SEALRUN_SRC/integration/doc-blocks.sh" "$SEALRUN_SRC/$d" "$o" > "$o.list" 2>"$o.err"; then
+        if ! sh "$SEALRUN_SRC/integration/doc-blocks.sh" "$SEALRUN_SRC/$d" "$o" > "$o.list" 2>"$o.err"; then
                 echo "1..1"
                 echo "not ok 1 - $d: doc-test markers are well formed"
                 sed 's/^/# /' "$o.err"
@@ -73,3 +72,5 @@ for d in $DOCS; do
         done < "$o.list"
 done
 diag "doc blocks run:$ran"
+# also on stderr, which prove shows without -v: make check's log lists what ran
+echo "t-docs: ran$ran" >&2
