@@ -16,7 +16,8 @@ struct audit_ctx {
         int timeout_ms;
         const char *tenant;
         struct audit_client *client;
-        bool launched;               /* a launch event was attempted: exit follows */
+        bool launched;               /* the launch went ahead (acked, or best-effort): exit follows */
+        bool quiet;                  /* the run ends in a refusal: its one stderr line says it all */
         char task_buf[64];
         char *profile, *recipient, *issuer;
         long long profile_version;
@@ -140,6 +141,8 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
                 *e = ce;
                 return r;
         }
+        if (a->quiet)
+                return a->mode == POL_AUDIT_REQUIRED ? r : 0;
         fprintf(stderr, "sealrun: %s (audit %s: recorded as missing)\n", ce.msg, pol_audit_mode_name(a->mode));
         return a->mode == POL_AUDIT_REQUIRED ? r : 0;
 }
@@ -150,8 +153,12 @@ int audit_launch(struct task *t, struct sr_error *e) {
         if (!t->audit)
                 return 0;
         audit_event_init(&ev, AUDIT_EV_LAUNCH);
-        t->audit->launched = true;
         r = emit(t, &ev, e);
+        /* A refused launch (required mode) launches nothing: no exit event
+         * is due, and the log lacks nothing, so launch is not "missing". */
+        if (r < 0 && t->status.n_audit_missing > 0)
+                t->status.n_audit_missing--;
+        t->audit->launched = r >= 0;
         /* no audit socket may cross into the sandbox: the next event reconnects */
         audit_client_free(t->audit->client);
         t->audit->client = NULL;
@@ -201,12 +208,17 @@ int audit_scrub(struct task *t) {
         return emit(t, &ev, NULL);
 }
 
-int audit_exit(struct task *t) {
+int audit_exit(struct task *t, const char *reason) {
         struct audit_event ev;
         const struct status *s = &t->status;
+        char code[65];
         if (!t->audit || !t->audit->launched)
                 return 0;
         audit_event_init(&ev, AUDIT_EV_EXIT);
+        if (reason) {
+                reason_code(reason, code);
+                ev.reason = code;
+        }
         ev.has_exit = true;
         ev.exit_code = s->exit_code & 0xff;
         ev.signal = s->signal > 0 && s->signal <= 64 ? s->signal : 0;
@@ -217,6 +229,15 @@ int audit_exit(struct task *t) {
                 ev.usage = (struct audit_usage){ now_ms() - t->start_ms, s->cpu_user_ms, s->cpu_sys_ms, s->max_rss_kb };
         }
         return emit(t, &ev, NULL);
+}
+
+bool audit_launched(const struct task *t) {
+        return t->audit && t->audit->launched;
+}
+
+void audit_quiet(struct task *t) {
+        if (t->audit)
+                t->audit->quiet = true;
 }
 
 void audit_note_profile(struct task *t, const char *profile, long long version, const char *recipient,

@@ -223,6 +223,7 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
         const char *inject[STATUS_MAX_NAMES], *scopes[STATUS_MAX_NAMES];
         size_t n = 0;
         char *p, *sp;
+        int r;
         if (!t->cli->profile || !t->creds)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "protocol", "unexpected inject message");
         /* "+name[ scope]" lines are injected, "-name[ scope]" lines skipped (names and scopes only) */
@@ -242,7 +243,11 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
                         t->status.skipped[t->status.n_skipped++] = p + 1;
                 p = nl ? nl + 1 : NULL;
         }
-        return audit_inject_scoped(t, inject, scopes, n, e);
+        r = audit_inject_scoped(t, inject, scopes, n, e);
+        /* refused: the child stages nothing, so nothing counts as injected */
+        if (r < 0)
+                t->status.n_injected = 0;
+        return r;
 }
 
 void creds_release(struct task *t) {

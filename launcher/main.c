@@ -2,11 +2,16 @@
 #include <stdio.h>
 
 #include "launcher/cli.h"
+#include "launcher/interrupt.h"
 #include "launcher/supervisor.h"
 
 int main(int argc, char **argv) {
         struct cli c;
         struct sr_error e = { 0 };
+        /* First, before anything can take time: a SIGTERM from now on is
+         * queued for the supervisor, which ends the launch the documented
+         * way (cleanup, one stderr line, final status) instead of dying. */
+        interrupt_block();
         if (cli_parse(argc, argv, &c, &e) < 0) {
                 fprintf(stderr, "sealrun: %s\n", e.msg);
                 return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
