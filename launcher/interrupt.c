@@ -12,18 +12,30 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+static const int relayed_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+static sigset_t inherited_ignored;
+
+/* A relayed signal that sealrun inherited as ignored (nohup; an `&` in a
+ * script ignores SIGINT and SIGQUIT) stays ignored: not blocked (a blocked
+ * signal queues even when ignored), not relayed, and the task inherits the
+ * ignore as it would without sealrun. */
 static void relayed(sigset_t *s, bool with_chld) {
         sigemptyset(s);
-        sigaddset(s, SIGINT);
-        sigaddset(s, SIGTERM);
-        sigaddset(s, SIGHUP);
-        sigaddset(s, SIGQUIT);
+        for (size_t i = 0; i < sizeof relayed_signals / sizeof relayed_signals[0]; i++)
+                if (!sigismember(&inherited_ignored, relayed_signals[i]))
+                        sigaddset(s, relayed_signals[i]);
         if (with_chld)
                 sigaddset(s, SIGCHLD);
 }
 
 void interrupt_block(void) {
         sigset_t s;
+        sigemptyset(&inherited_ignored);
+        for (size_t i = 0; i < sizeof relayed_signals / sizeof relayed_signals[0]; i++) {
+                struct sigaction sa;
+                if (sigaction(relayed_signals[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+                        sigaddset(&inherited_ignored, relayed_signals[i]);
+        }
         relayed(&s, true);
         sigprocmask(SIG_BLOCK, &s, NULL);
 }

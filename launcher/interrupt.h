@@ -5,7 +5,8 @@
 
 /* SIGINT, SIGTERM, SIGHUP, SIGQUIT (relayed) and SIGCHLD. Blocked before
  * anything else runs, so that a signal in the first milliseconds is queued
- * for the supervisor instead of killing it silently. */
+ * for the supervisor instead of killing it silently. Those inherited as
+ * ignored (SIG_IGN) stay ignored and are neither blocked nor relayed. */
 void interrupt_block(void);
 /* A signalfd (non-blocking, close-on-exec) for the blocked set: 0 or -errno. */
 int interrupt_open(int *ret_fd);
