@@ -3,7 +3,13 @@
  * It forks the payload, forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT to it, kills
  * the whole namespace on SIGUSR1 (the supervisor's "grace is over"), reaps
  * every orphan, and once the payload is gone kills what is left, scrubs the
- * credentials and reports the payload's status over the sync socket. */
+ * credentials and reports the payload's status over the sync socket.
+ *
+ * A close-on-exec pipe tells init when the payload's execve succeeded (the
+ * write end closes without a failure byte); only then does the supervisor
+ * write the "running" status line, and only then is a relayed signal the
+ * payload's. A relayed signal before that cancels the launch: init kills the
+ * half-built task and still scrubs whatever was staged. */
 #include "launcher/init.h"
 
 #include <fcntl.h>

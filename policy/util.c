@@ -60,6 +60,25 @@ size_t sr_escape(char *out, size_t size, const char *in) {
         return o;
 }
 
+const char *sr_quote(const char *s, char *buf, size_t size) {
+        char cut[65], full[300];
+        size_t n;
+        if (size < 4) {
+                if (size)
+                        buf[0] = 0;
+                return buf;
+        }
+        snprintf(cut, sizeof cut, "%s", s ? s : "");
+        n = sr_escape(full, sizeof full, cut);
+        if (n < size && strlen(s ? s : "") <= 64) {
+                memcpy(buf, full, n + 1);
+                return buf;
+        }
+        n = sr_escape(buf, size - 3, cut);
+        memcpy(buf + n, "...", 4);
+        return buf;
+}
+
 bool sr_printable(const char *s) {
         for (; s && *s; s++)
                 if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)

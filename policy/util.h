@@ -42,6 +42,9 @@ void sr_error_prefix(struct sr_error *e, const char *fmt, ...) __attribute__((fo
  * UTF-8) as \xNN; printable ASCII, the backslash included, is copied as is,
  * so escaping twice changes nothing. Returns the length written. */
 size_t sr_escape(char *out, size_t size, const char *in);
+/* Input quoted in a message: the first 64 bytes of s escaped as by
+ * sr_escape, "..." when cut (by that limit or by size). Returns buf. */
+const char *sr_quote(const char *s, char *buf, size_t size);
 /* True when every byte of s is printable ASCII (0x20..0x7e). */
 bool sr_printable(const char *s);
 

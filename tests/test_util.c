@@ -258,6 +258,21 @@ static void test_sr_escape(void **state) {
         /* truncation keeps whole escapes */
         sr_escape(out, 8, "ab\xe2\x80\xae");
         assert_string_equal(out, "ab");
+        /* quoting: escaped, cut at 64 input bytes or at the buffer, marked "..." */
+        char q[72];
+        assert_string_equal(sr_quote("ok", q, sizeof q), "ok");
+        assert_string_equal(sr_quote("\xe2\x80\xae", q, sizeof q), "\\u202e");
+        char long_in[100];
+        memset(long_in, 'a', 99);
+        long_in[99] = 0;
+        sr_quote(long_in, q, sizeof q);
+        assert_int_equal(strlen(q), 67);
+        assert_string_equal(q + 64, "...");
+        memset(long_in, '\x1b', 40);
+        sr_quote(long_in, q, sizeof q);
+        assert_true(strlen(q) < sizeof q);
+        assert_string_equal(q + strlen(q) - 3, "...");
+        assert_true(sr_printable(q));
         assert_true(sr_printable("abc ~"));
         assert_false(sr_printable("a\x7f"));
         assert_false(sr_printable("\xc3\xa9"));
