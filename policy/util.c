@@ -79,6 +79,16 @@ const char *sr_quote(const char *s, char *buf, size_t size) {
         return buf;
 }
 
+void sr_warn(const char *fmt, ...) {
+        char raw[512], esc[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(raw, sizeof raw, fmt, ap);
+        va_end(ap);
+        sr_escape(esc, sizeof esc, raw);
+        fprintf(stderr, "sealrun: %s\n", esc);
+}
+
 bool sr_printable(const char *s) {
         for (; s && *s; s++)
                 if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)

@@ -45,6 +45,9 @@ size_t sr_escape(char *out, size_t size, const char *in);
 /* Input quoted in a message: the first 64 bytes of s escaped as by
  * sr_escape, "..." when cut (by that limit or by size). Returns buf. */
 const char *sr_quote(const char *s, char *buf, size_t size);
+/* One line on stderr, "sealrun: " + the formatted text escaped (sr_escape):
+ * for warnings that quote host paths outside an sr_error. */
+void sr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* True when every byte of s is printable ASCII (0x20..0x7e). */
 bool sr_printable(const char *s);
 
