@@ -20,7 +20,7 @@ if ! unshare -Urm true 2>/dev/null; then
         echo "1..0 # SKIP unshare -Urm is not permitted here (no private mount namespace for the tmpfs)"
         exit 0
 fi
-plan 16
+plan 19
 
 chmod o+x "$T"
 "$SEALCTL" keygen --issuer --out "$T/issuer" >/dev/null 2>&1
@@ -63,6 +63,13 @@ is "$(log f1)" "" "the log has nothing for the task"
 POLICY="$T/pol.json" srun --tenant globex --profile "$T/acme.sealed" --key "$T/acme.key" --audit-socket "$ASOCK" --task f2 -- /bin/true
 is "$RC/$(lines)" "77/1" "a refused profile: 77 and exactly one stderr line, though its deny event fails too"
 is "$(jget "$STATUS" '.audit.missing | tostring')" '["deny"]' "the unwritten deny is listed as missing"
+
+# best-effort: a command not found is a non-task exit too; its line stays the only one
+POLICY="$T/pol.json" srun --tenant acme --audit best-effort --audit-socket "$ASOCK" --task f4 -- /nonexistent/cmd
+is "$RC/$(lines)" "127/1" "best-effort, full disk, command not found: 127 and exactly one stderr line"
+is "$(jget "$STATUS" '.audit.missing | tostring')" '["launch","exit"]' "the unwritten events are listed as missing"
+POLICY="$T/pol.json" srun --tenant acme --audit best-effort --audit-socket "$ASOCK" --task f5 -- /bin/true
+is "$RC/$(grep -c "recorded as missing" "$T/err")/$(jget "$STATUS" ".audit.missing | length")" "0/2/2" "a task that ran: the unwritten events are named on stderr, after it"
 
 # refusal at inject: the launch is recorded, then the collector goes away before inject
 # (a full disk cannot be timed between two events: they share the file's last page)

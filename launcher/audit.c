@@ -18,6 +18,7 @@ struct audit_ctx {
         struct audit_client *client;
         bool launched;               /* the launch went ahead (acked, or best-effort): exit follows */
         bool quiet;                  /* the run ends in a refusal: its one stderr line says it all */
+        char notes[1024];            /* unacknowledged events, said on stderr at the end unless quiet */
         char task_buf[64];
         char *profile, *recipient, *issuer;
         long long profile_version;
@@ -120,7 +121,8 @@ static void note_missing(struct task *t, enum audit_event_type type) {
 }
 
 /* Send one event. A failure is recorded as missing; in required mode it is
- * returned (with e filled when given), otherwise only reported on stderr. */
+ * returned (with e filled when given), otherwise only reported on stderr
+ * (at the end of the run, and not at all when it ends in a refusal). */
 static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         struct audit_ctx *a = t->audit;
         struct sr_error ce = { 0 };
@@ -141,9 +143,13 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
                 *e = ce;
                 return r;
         }
-        if (a->quiet)
-                return a->mode == POL_AUDIT_REQUIRED ? r : 0;
-        fprintf(stderr, "sealrun: %s (audit %s: recorded as missing)\n", ce.msg, pol_audit_mode_name(a->mode));
+        /* Said at the end (audit_close), so that a run which then ends in a
+         * refusal or failure still prints exactly its one line. */
+        if (!a->quiet) {
+                size_t used = strlen(a->notes);
+                snprintf(a->notes + used, sizeof a->notes - used, "sealrun: %s (audit %s: recorded as missing)\n", ce.msg,
+                         pol_audit_mode_name(a->mode));
+        }
         return a->mode == POL_AUDIT_REQUIRED ? r : 0;
 }
 
@@ -258,6 +264,8 @@ void audit_close(struct task *t) {
         struct audit_ctx *a = t->audit;
         if (!a)
                 return;
+        if (!a->quiet && a->notes[0])
+                fputs(a->notes, stderr);
         audit_client_free(a->client);
         free(a->profile);
         free(a->recipient);

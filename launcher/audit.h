@@ -23,9 +23,10 @@ int audit_scrub(struct task *t);
 /* exit only follows a launch that went ahead; reason (may be NULL) says why
  * a launched task never ran ("interrupted-setup"). */
 int audit_exit(struct task *t, const char *reason);
-/* From now on an event that is not acknowledged is only listed in
- * audit.missing, not on stderr: the run ends in a refusal or failure whose
- * one stderr line is the contract. */
+/* An event that is not acknowledged (and not returned as an error) is only
+ * listed in audit.missing, not on stderr: the run ends in a refusal or
+ * failure whose one stderr line is the contract. Without it, such events are
+ * named on stderr by audit_close, after the task. */
 void audit_quiet(struct task *t);
 /* The launch event went ahead (an exit event is due). */
 bool audit_launched(const struct task *t);
