@@ -193,13 +193,25 @@ static void send_init(struct task *t, int sig) {
  * drop the signal (a pid namespace's init ignores what it has no handler
  * for), and no credential can exist yet, so it is killed outright. */
 static void on_signal(struct task *t, struct run_state *rs, int sig) {
+        struct sync_msg m;
+        bool first = false;
+        if (!rs->running && !rs->interrupt_sig) {
+                first = true;
+                /* What init has already said decides what the signal means:
+                 * read it all first (an inject among it is refused now, so
+                 * nothing is staged that a SIGKILL of init could not wipe). */
+                rs->interrupt_sig = sig;
+                while (sync_recv(t->sync_parent, &m, 0) == 0)
+                        handle_msg(t, rs, &m);
+                if (rs->running)
+                        rs->interrupt_sig = 0;
+        }
         if (rs->running) {
                 send_init(t, sig);
                 return;
         }
-        if (rs->interrupt_sig)
+        if (!first)
                 return;         /* already cancelling */
-        rs->interrupt_sig = sig;
         t->status.interrupted_step = rs->init_ready ? "payload" : "init";
         if (rs->init_ready) {
                 send_init(t, sig);
