@@ -26,6 +26,7 @@
 #include "launcher/audit.h"
 #include "launcher/cgroup.h"
 #include "launcher/creds.h"
+#include "launcher/hostcheck.h"
 #include "launcher/interrupt.h"
 #include "launcher/mounts.h"
 #include "launcher/net.h"
@@ -106,8 +107,8 @@ static int prepare(struct task *t, struct sr_error *e) {
                 if (!fd_open(c->pass_fds[i]))
                         return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--pass-fd %d: not an open file descriptor", c->pass_fds[i]);
         /* Task input may narrow the policy, never widen it. */
-        if (c->timeout_s > 0 && (t->pol->limits.timeout_s == 0 || c->timeout_s < t->pol->limits.timeout_s))
-                t->pol->limits.timeout_s = c->timeout_s;
+        if (c->timeout_ms > 0 && (t->pol->limits.timeout_ms == 0 || c->timeout_ms < t->pol->limits.timeout_ms))
+                t->pol->limits.timeout_ms = c->timeout_ms;
         t->hostname = c->hostname ? c->hostname : t->pol->hostname;
         t->chdir = c->chdir ? c->chdir : t->pol->chdir;
         if (build_env(t) < 0)
@@ -144,6 +145,8 @@ static void handle_msg(struct task *t, struct run_state *rs, const struct sync_m
                  * command that is not found, a refusal or a cancel */
                 if (!rs->running && t->cli->status_fd >= 0)
                         status_write_started(t->cli->status_fd, &t->status);
+                if (!rs->running)
+                        creds_on_running(t);
                 rs->running = true;
                 break;
         case SYNC_EXEC_FAILED:
@@ -223,7 +226,7 @@ static void on_signal(struct task *t, struct run_state *rs, int sig) {
 
 /* Supervise until sandbox init exits; returns its wait status. */
 static int supervise(struct task *t, struct run_state *rs, int sigfd) {
-        int64_t deadline = t->pol->limits.timeout_s > 0 ? t->start_ms + t->pol->limits.timeout_s * 1000 : -1;
+        int64_t deadline = t->pol->limits.timeout_ms > 0 ? t->start_ms + t->pol->limits.timeout_ms : -1;
         int stage = 0;
         for (;;) {
                 struct pollfd pf[3] = {
@@ -309,6 +312,7 @@ static int task_exit_code(struct task *t, struct run_state *rs, int init_status,
                 return interrupted(t, rs->interrupt_sig, t->status.interrupted_step, e);
         if (rs->child_failed) {
                 *e = rs->child_err;
+                hostcheck_annotate(e, t->as_root, !t->no_userns);
                 return e->exit_code;
         }
         if (rs->exec_err) {
@@ -317,7 +321,8 @@ static int task_exit_code(struct task *t, struct run_state *rs, int init_status,
                 return e->exit_code;
         }
         if (t->status.timed_out) {
-                sr_fail(e, SR_EXIT_TIMEOUT, ETIMEDOUT, "timeout", "task timed out after %lld s and was killed", t->pol->limits.timeout_s);
+                sr_fail(e, SR_EXIT_TIMEOUT, ETIMEDOUT, "timeout", "task timed out after %lld.%03lld s and was killed",
+                        t->pol->limits.timeout_ms / 1000, t->pol->limits.timeout_ms % 1000);
                 if (rs->exited_msg && WIFSIGNALED(rs->payload_status))
                         t->status.signal = WTERMSIG(rs->payload_status);
                 return SR_EXIT_TIMEOUT;
@@ -390,6 +395,7 @@ struct setup_step {
  * reaping of init (after the clone). */
 static const struct setup_step setup_steps[] = {
         { "policy", step_policy },
+        { "ids", sandbox_prepare_ids },
         { "audit", audit_open },
         { "credentials", step_credentials },
         { "slot", slot_acquire },
