@@ -18,7 +18,7 @@ jq 'del(.audit)' "$TEST_POLICY" > "$T/test-audit.json"
 TEST_POLICY="$T/test-audit.json"
 
 if [ "${SEALRUN_SOAK:-0}" = 1 ]; then MS_LIST=$(seq 0 20); else MS_LIST="0 3 6 10 15"; fi
-plan 27
+plan 28
 
 chmod o+x "$T"
 "$SEALCTL" keygen --issuer --out "$T/issuer" >/dev/null 2>&1
@@ -111,7 +111,7 @@ verdict() {
 
 # --- a signal at each named setup step (the test hook pauses sealrun there) --
 i=0
-for spec in policy:policy audit:audit credentials:credentials slot:slot network:network seccomp:seccomp \
+for spec in policy:policy ids:ids audit:audit credentials:credentials slot:slot network:network seccomp:seccomp \
         cgroup:cgroup launch:launch clone:clone cgroup_attach:cgroup_attach network_parent:network_parent go:go \
         init:mounts:init init:hostname:init payload:session:payload payload:credentials:payload \
         payload:close_fds:payload payload:seccomp:payload payload:exec:payload; do
