@@ -40,6 +40,12 @@ void interrupt_block(void) {
         sigprocmask(SIG_BLOCK, &s, NULL);
 }
 
+void interrupt_unblock(void) {
+        sigset_t s;
+        relayed(&s, true);
+        sigprocmask(SIG_UNBLOCK, &s, NULL);
+}
+
 int interrupt_open(int *ret_fd) {
         sigset_t s;
         int fd;

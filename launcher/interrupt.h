@@ -8,6 +8,9 @@
  * for the supervisor instead of killing it silently. Those inherited as
  * ignored (SIG_IGN) stay ignored and are neither blocked nor relayed. */
 void interrupt_block(void);
+/* Unblock them again (a pending one takes its default action now): for the
+ * modes that launch nothing (--check-host, --print-policy). */
+void interrupt_unblock(void);
 /* A signalfd (non-blocking, close-on-exec) for the blocked set: 0 or -errno. */
 int interrupt_open(int *ret_fd);
 /* Take one relayed signal from the signalfd (SIGCHLD is skipped): its number,
