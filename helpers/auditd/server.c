@@ -15,6 +15,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
+#include "helpers/auditd/dedup.h"
 #include "policy/audit_proto.h"
 
 struct auditd_file {
@@ -30,6 +31,7 @@ struct auditd_client {
         uint64_t last_seq;
         unsigned logged;
         int64_t last_ms;            /* last message (or connect) */
+        char *open_event;           /* the "inject" written on this connection, until its "exit" */
 };
 
 static char tag_listen, tag_signal;
@@ -55,7 +57,47 @@ void auditd_log_stats(const struct auditd *d, const char *when) {
                  (unsigned long long)d->stats.dropped);
 }
 
+static int file_get(struct auditd *d, const char *name, struct audit_chain **ret, struct sr_error *e);
+static void file_forget(struct auditd *d, const char *name);
+
+/* The connection that carried a task's "inject" closed before its "exit":
+ * the sender vanished (killed, crashed). Record it, so no trail silently
+ * ends at inject; a later "exit" (from the spool) is still written. */
+static void write_abandoned(struct auditd *d, struct auditd_client *c) {
+        struct sr_error e = { 0 };
+        struct audit_event ev;
+        struct audit_chain *chain;
+        _cleanup_free_ char *json = NULL;
+        const char *name;
+        uint64_t line, key;
+        if (audit_event_decode(c->open_event, strlen(c->open_event), &ev, &e) < 0)
+                return;
+        name = ev.tenant;
+        key = auditd_dedup_key(name, ev.task, ev.pid, AUDITD_END_SEQ);
+        if (!auditd_dedup_find(key, &line)) {
+                ev.type = AUDIT_EV_ABANDONED;
+                ev.creds = NULL;
+                ev.n_creds = 0;
+                ev.recipient = ev.issuer = NULL;
+                ev.reason = "connection-closed";
+                ev.seq = c->last_seq + 1;
+                audit_time_now(ev.time);
+                if (audit_event_canonical(&ev, &json) == 0 && file_get(d, name, &chain, &e) == 0 &&
+                    audit_chain_append(chain, &c->peer, json, &line, &e) == 0) {
+                        auditd_dedup_add(key, line);
+                        d->stats.accepted++;
+                        log_line("%s: task %s: sender (pid %d) vanished after inject: abandoned recorded", name, ev.task,
+                                 (int)c->peer.pid);
+                } else {
+                        file_forget(d, name);
+                        log_line("%s: task %s: cannot record abandoned: %s", name, ev.task, e.msg);
+                }
+        }
+        audit_event_free(&ev);
+}
+
 static void client_drop(struct auditd *d, struct auditd_client *c) {
+        free(c->open_event);
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -88,6 +130,7 @@ static int file_get(struct auditd *d, const char *name, struct audit_chain **ret
                 free(f);
                 return r;
         }
+        auditd_dedup_seed(f->chain.fd, name);
         f->next = d->files;
         d->files = f;
         if (++d->n_files > AUDITD_MAX_OPEN_FILES) {
@@ -158,19 +201,36 @@ static bool handle_message(struct auditd *d, struct auditd_client *c, const char
         const char *name;
         int r;
 
+        uint64_t key = 0, line;
+
         if (audit_event_decode(buf, len, &ev, &e) < 0)
                 return reject(d, c, ev.seq, &e);
         rp.seq = ev.seq;
-        /* a replayed or reordered seq on one connection is a duplicate */
-        if (ev.seq <= c->last_seq) {
-                sr_fail(&e, SR_EXIT_TEMPFAIL, EINVAL, "bad-seq", "message: $.seq: %llu not above the previous %llu",
-                        (unsigned long long)ev.seq, (unsigned long long)c->last_seq);
-                goto rejected;
-        }
         name = ev.tenant ? ev.tenant : AUDIT_GLOBAL_NAME;
         if (!audit_allow_check(d->allow, c->peer.uid, ev.tenant)) {
                 sr_fail(&e, SR_EXIT_REFUSED, EPERM, "not-allowed", "uid %u may not write events for %s",
                         (unsigned)c->peer.uid, name);
+                goto rejected;
+        }
+        /* sent again (lost ack, spool drained twice): acknowledge the line already written */
+        if (ev.task && ev.pid > 0) {
+                key = auditd_dedup_key(name, ev.task, ev.pid, ev.type == AUDIT_EV_ABANDONED ? AUDITD_END_SEQ : ev.seq);
+                if (auditd_dedup_find(key, &line)) {
+                        if (ev.seq > c->last_seq)
+                                c->last_seq = ev.seq;
+                        if (ev.type == AUDIT_EV_EXIT) {
+                                free(c->open_event);
+                                c->open_event = NULL;
+                        }
+                        audit_event_free(&ev);
+                        rp.line = line;
+                        return reply(c, &rp);
+                }
+        }
+        /* a replayed or reordered seq on one connection is a duplicate */
+        if (ev.seq <= c->last_seq) {
+                sr_fail(&e, SR_EXIT_TEMPFAIL, EINVAL, "bad-seq", "message: $.seq: %llu not above the previous %llu",
+                        (unsigned long long)ev.seq, (unsigned long long)c->last_seq);
                 goto rejected;
         }
         if (audit_event_canonical(&ev, &json) < 0) {
@@ -184,6 +244,18 @@ static bool handle_message(struct auditd *d, struct auditd_client *c, const char
                 goto rejected;
         }
         c->last_seq = ev.seq;
+        if (key) {
+                auditd_dedup_add(key, rp.line);
+                if (ev.type == AUDIT_EV_EXIT)
+                        auditd_dedup_add(auditd_dedup_key(name, ev.task, ev.pid, AUDITD_END_SEQ), rp.line);
+        }
+        if (ev.type == AUDIT_EV_INJECT && ev.task && ev.pid > 0 && ev.tenant) {
+                free(c->open_event);
+                c->open_event = strdup(json);
+        } else if (ev.type == AUDIT_EV_EXIT || ev.type == AUDIT_EV_ABANDONED) {
+                free(c->open_event);
+                c->open_event = NULL;
+        }
         audit_event_free(&ev);
         d->stats.accepted++;
         return reply(c, &rp);
@@ -201,6 +273,8 @@ static void client_readable(struct auditd *d, struct auditd_client *c) {
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
         if (n <= 0) {
+                if (c->open_event)
+                        write_abandoned(d, c);
                 client_drop(d, c);
                 return;
         }
@@ -233,7 +307,8 @@ static void sweep_idle(struct auditd *d) {
         struct auditd_client *c = d->clients, *next;
         for (; c; c = next) {
                 next = c->next;
-                if (now - c->last_ms > AUDITD_IDLE_MS) {
+                /* a connection holding a running task's trail stays: its close means something */
+                if (now - c->last_ms > AUDITD_IDLE_MS && !c->open_event) {
                         d->stats.dropped++;
                         client_drop(d, c);
                 }

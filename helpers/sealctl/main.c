@@ -21,6 +21,7 @@ static const struct {
         { "verify", sealctl_verify, "verify FILE --trust ISSUER.pub... [--revoked LIST]" },
         { "revoke", sealctl_revoke, "revoke --list FILE (--tenant T [--profile P [--version N]] | --key-id ID)" },
         { "audit-verify", sealctl_audit_verify, "audit-verify FILE|DIR" },
+        { "audit-flush", sealctl_audit_flush, "audit-flush [--spool DIR] [--timeout SECONDS]" },
 };
 
 static void usage(FILE *f) {
