@@ -219,7 +219,8 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         for (;;) {
                 int64_t left = deadline - now_ms();
                 r = attempt(a, msg, len, ev, (int)(left < a->timeout_ms ? (left > 0 ? left : 1) : a->timeout_ms), &ce);
-                sent |= audit_client_sent(a->client);
+                /* a refusal is an answer: the event is surely not in the log */
+                sent = audit_client_sent(a->client) && strcmp(ce.reason, "audit-refused") != 0;
                 if (r == 0)
                         return 0;
                 /* refused for what it is (not for a full disk): sending again changes nothing */
