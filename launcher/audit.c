@@ -32,6 +32,7 @@ struct audit_ctx {
         int spool_fd;                /* root's spool directory, -1 when none */
         struct audit_spool_entry entry;
         int64_t hold_deadline;       /* end of the hold after the task ended, 0 = not started */
+        bool unsent;                 /* the last event surely never reached the collector */
         bool root;                   /* spooling is on (root caller with a usable spool) */
 };
 
@@ -208,6 +209,7 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         size_t len;
         if (!a || a->mode == POL_AUDIT_OFF || a->mode == POL_AUDIT_UNSET)
                 return 0;
+        a->unsent = false;
         fill(t, ev);
         ev->seq = ++a->seq;
         audit_time_now(ev->time);
@@ -244,6 +246,7 @@ failed:
                         return 0;
                 }
         }
+        a->unsent = !sent;
         if (sent)
                 note(t->status.audit_unconfirmed, &t->status.n_audit_unconfirmed, ELEMENTSOF(t->status.audit_unconfirmed), ev->type);
         else
@@ -263,7 +266,6 @@ int audit_launch(struct task *t, struct sr_error *e) {
         if (!t->audit)
                 return 0;
         audit_event_init(&ev, AUDIT_EV_LAUNCH);
-        t->audit->launched = true;
         if (t->audit->spool_fd >= 0 && t->audit->mode != POL_AUDIT_OFF) {
                 /* the marker: if this process dies unfinished, a later drain says so */
                 struct audit_event ab;
@@ -281,6 +283,9 @@ int audit_launch(struct task *t, struct sr_error *e) {
                 }
         }
         r = emit(t, &ev, e);
+        /* "exit" closes a trail that may exist: not when required mode stops
+         * here and the launch surely never reached the collector */
+        t->audit->launched = !(r < 0 && t->audit->mode == POL_AUDIT_REQUIRED && t->audit->unsent);
         /* no audit socket, and no spool fd, may cross into the sandbox */
         audit_client_free(t->audit->client);
         t->audit->client = NULL;

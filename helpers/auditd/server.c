@@ -237,7 +237,13 @@ static bool handle_message(struct auditd *d, struct auditd_client *c, const char
                 sr_fail(&e, SR_EXIT_TEMPFAIL, ENOMEM, "nomem", "out of memory");
                 goto rejected;
         }
-        if ((r = file_get(d, name, &chain, &e)) < 0 || (r = audit_chain_append(chain, &c->peer, json, &rp.line, &e)) < 0) {
+        if ((r = file_get(d, name, &chain, &e)) == 0 && audit_chain_rotate_due(chain, d->rotate_bytes, d->rotate_age_ms) &&
+            audit_chain_rotate(chain, &e) < 0) {
+                /* keep writing the current file: a failed rotation must not lose events */
+                log_line("%s: %s", name, e.msg);
+                memset(&e, 0, sizeof e);
+        }
+        if (r < 0 || (r = audit_chain_append(chain, &c->peer, json, &rp.line, &e)) < 0) {
                 d->stats.write_errors++;
                 file_forget(d, name);
                 log_line("%s: %s", name, e.msg);
