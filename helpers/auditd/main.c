@@ -43,7 +43,7 @@ static int parse_size(const char *s, int64_t *ret) {
         return 0;
 }
 
-/* N(s|m|h|d), at least a minute. */
+/* N(s|m|h|d). */
 static int parse_age(const char *s, int64_t *ret) {
         char *end;
         long long v, mult;
@@ -52,7 +52,7 @@ static int parse_age(const char *s, int64_t *ret) {
         if (errno || end == s || v <= 0 || end[0] == 0 || end[1] != 0)
                 return -EINVAL;
         mult = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : end[0] == 'd' ? 86400 : 0;
-        if (!mult || v > 366LL * 86400 / mult || v * mult < 60)
+        if (!mult || v > 366LL * 86400 / mult)
                 return -EINVAL;
         *ret = v * mult * 1000;
         return 0;
@@ -66,7 +66,7 @@ static void usage(FILE *f) {
               "  --allow FILE   uid -> tenants map; without it only uid 0 may write events\n"
               "  --rotate-size N, --rotate-age AGE\n"
               "                 start a new DIR/<tenant>.jsonl when the current one reaches N bytes (>= 4K)\n"
-              "                 or its first line is AGE old (>= 1m); the old file becomes\n"
+              "                 or its first line is AGE old; the old file becomes\n"
               "                 <tenant>.jsonl.NNNNNN and the hash chain runs on across files\n"
               "Signals: TERM/INT stop cleanly, HUP reloads --allow, USR1 logs the counters.\n",
               f);
@@ -93,7 +93,7 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sr_error *e)
                 case 'A':
                         if (parse_age(optarg, &o->rotate_age_ms) < 0)
                                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                               "--rotate-age: expected N followed by s, m, h or d, from 1m to 366d");
+                                               "--rotate-age: expected N followed by s, m, h or d, up to 366d");
                         break;
                 case 'h': usage(stdout); exit(0);
                 case 'V': printf("sealrun-auditd %s\n", SEALRUN_VERSION); exit(0);
