@@ -238,7 +238,10 @@ bool audit_chain_rotate_due(const struct audit_chain *c, int64_t max_bytes, int6
 int audit_chain_rotate(struct audit_chain *c, struct sr_error *e) {
         char fn[128], rn[160];
         unsigned next = last_rotated(c->dirfd, c->name) + 1;
-        int fd;
+        int fd, r;
+        /* lines written but not yet synced belong to the file being closed */
+        if ((r = audit_chain_sync(c, e)) < 0)
+                return r;
         snprintf(fn, sizeof fn, "%s.jsonl", c->name);
         snprintf(rn, sizeof rn, "%s.jsonl.%0*u", c->name, AUDIT_ROTATED_DIGITS, next);
         if (next >= 1000000)
@@ -405,8 +408,8 @@ int audit_chain_open(int dirfd, const char *name, struct audit_chain *ret, struc
         return 0;
 }
 
-int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
-                       uint64_t *ret_seq, struct sr_error *e) {
+int audit_chain_write(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
+                      uint64_t *ret_seq, struct sr_error *e) {
         _cleanup_free_ char *line = NULL;
         char recv[AUDIT_TIME_MAX], hash[AUDIT_HASH_HEX + 1];
         size_t len;
@@ -418,22 +421,57 @@ int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, con
                 return sr_fail(e, SR_EXIT_TEMPFAIL, -r, r == -EMSGSIZE ? "too-large" : "nomem", "line too large or out of memory");
         if ((size = lseek(c->fd, 0, SEEK_END)) < 0)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "io-error", "cannot seek: %m");
-        r = write_all(c->fd, line, len);
-        if (r == 0 && fdatasync(c->fd) < 0)
-                r = -errno;
-        if (r < 0) {
-                /* nothing was acknowledged: take the partial line back out */
-                if (ftruncate(c->fd, size) == 0)
+        if (!c->pending) {
+                /* the state a failed sync goes back to */
+                c->synced_size = size;
+                c->synced_seq = c->seq;
+                memcpy(c->synced_head, c->head, sizeof c->head);
+                c->synced_first_ms = c->first_ms;
+        }
+        if ((r = write_all(c->fd, line, len)) < 0) {
+                /* nothing was acknowledged: take the partial line back out (earlier lines stay) */
+                if (ftruncate(c->fd, size) == 0 && !c->pending)
                         (void)fdatasync(c->fd);
                 errno = -r;
                 return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "write-failed", "cannot write the audit line: %m");
         }
         c->seq++;
+        c->pending++;
         memcpy(c->head, hash, sizeof hash);
         if (c->size == 0)
                 c->first_ms = now_ms();
-        c->size += (int64_t)len;
+        c->size = (int64_t)size + (int64_t)len;
         if (ret_seq)
                 *ret_seq = c->seq;
         return 0;
+}
+
+int audit_chain_sync(struct audit_chain *c, struct sr_error *e) {
+        int err;
+        if (!c->pending)
+                return 0;
+        if (fdatasync(c->fd) == 0) {
+                c->pending = 0;
+                return 0;
+        }
+        err = errno;
+        /* none of the batch may be acknowledged: cut it all back out */
+        if (ftruncate(c->fd, c->synced_size) == 0)
+                (void)fdatasync(c->fd);
+        c->seq = c->synced_seq;
+        memcpy(c->head, c->synced_head, sizeof c->head);
+        c->size = c->synced_size;
+        c->first_ms = c->synced_first_ms;
+        c->pending = 0;
+        c->rollbacks++;
+        errno = err;
+        return sr_fail(e, SR_EXIT_TEMPFAIL, err, "write-failed", "cannot sync the audit file: %m");
+}
+
+int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
+                       uint64_t *ret_seq, struct sr_error *e) {
+        int r = audit_chain_write(c, peer, event_json, ret_seq, e);
+        if (r == 0)
+                r = audit_chain_sync(c, e);
+        return r;
 }

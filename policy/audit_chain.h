@@ -31,6 +31,12 @@ struct audit_chain {
         char name[72];
         int64_t size;                    /* bytes in the live file */
         int64_t first_ms;                /* receive time of the live file's first line, 0 when empty */
+        /* group commit: lines written since the last sync, and the state before them */
+        unsigned pending;
+        uint64_t rollbacks;              /* failed syncs so far: a line written before one is gone */
+        int64_t synced_size, synced_first_ms;
+        uint64_t synced_seq;
+        char synced_head[AUDIT_HASH_HEX + 1];
 };
 
 /* Rotation: NAME.jsonl is always the live file; rotated files are
@@ -47,6 +53,14 @@ int audit_chain_format(uint64_t seq, const char *prev, const char *recv, const s
  * file when the live one is empty). A last line that fails its
  * own hash refuses (-EBADMSG): never extend a broken chain. */
 int audit_chain_open(int dirfd, const char *name, struct audit_chain *ret, struct sr_error *e);
+/* Group commit, in two halves: write one line (advancing seq and head; on a
+ * write error the partial line is cut back out and nothing advances), then
+ * one sync for every line written since the last: on failure the file is cut
+ * back to its size at that sync and seq/head go back with it, so none of the
+ * batch may be acknowledged. */
+int audit_chain_write(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
+                      uint64_t *ret_seq, struct sr_error *e);
+int audit_chain_sync(struct audit_chain *c, struct sr_error *e);
 /* Append one event: write the whole line, fdatasync, then advance. On any
  * error the file is cut back to its previous size and nothing advances. */
 int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,

@@ -2,9 +2,11 @@
  *
  * One thread, epoll, non-blocking sockets: a client that sends garbage, sends
  * half a message and vanishes, or never reads its replies costs only its own
- * connection. Each event is written and fdatasync'ed before its ack is sent,
- * and events are handled one at a time, so SIGTERM between two events never
- * loses an acknowledged line. */
+ * connection. Group commit: every event read in one round of the loop (one
+ * per ready client) is written, then each file written to is fdatasync'ed
+ * once, and only then are the round's acks sent; events that arrive during
+ * that sync wait for the next round's. "Acknowledged" still means "on disk",
+ * and SIGTERM between two rounds never loses an acknowledged line. */
 #include "helpers/auditd/server.h"
 
 #include <fcntl.h>
@@ -36,6 +38,21 @@ struct auditd_client {
 
 static char tag_listen, tag_signal;
 
+/* One written, not yet synced and acknowledged event of this round. */
+struct pending {
+        struct auditd_client *client;
+        struct audit_chain *chain;
+        uint64_t rollbacks;         /* chain->rollbacks when written: changed = the line is gone */
+        struct audit_reply rp;
+        uint64_t key, end_key;      /* dedup keys to learn once on disk (0 = none) */
+        enum audit_event_type type;
+        char *inject_json;          /* for an inject: the connection's open task */
+        char name[72];
+};
+#define MAX_PENDING 64
+static struct pending batch[MAX_PENDING];
+static size_t n_batch;
+
 static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void log_line(const char *fmt, ...) {
         char m[768];
@@ -59,6 +76,7 @@ void auditd_log_stats(const struct auditd *d, const char *when) {
 
 static int file_get(struct auditd *d, const char *name, struct audit_chain **ret, struct sr_error *e);
 static void file_forget(struct auditd *d, const char *name);
+static void batch_flush(struct auditd *d);
 
 /* The connection that carried a task's "inject" closed before its "exit":
  * the sender vanished (killed, crashed). Record it, so no trail silently
@@ -134,6 +152,8 @@ static int file_get(struct auditd *d, const char *name, struct audit_chain **ret
         f->next = d->files;
         d->files = f;
         if (++d->n_files > AUDITD_MAX_OPEN_FILES) {
+                /* the file closed below may hold this round's unsynced lines */
+                batch_flush(d);
                 for (pp = &d->files; (*pp)->next; pp = &(*pp)->next)
                         ;
                 audit_chain_close(&(*pp)->chain);
@@ -151,6 +171,8 @@ static void file_forget(struct auditd *d, const char *name) {
         struct auditd_file **pp, *f;
         for (pp = &d->files; (f = *pp); pp = &f->next)
                 if (strcmp(f->name, name) == 0) {
+                        if (f->chain.pending)
+                                return; /* this round's lines are in it; its state stayed consistent */
                         *pp = f->next;
                         audit_chain_close(&f->chain);
                         free(f);
@@ -243,31 +265,74 @@ static bool handle_message(struct auditd *d, struct auditd_client *c, const char
                 log_line("%s: %s", name, e.msg);
                 memset(&e, 0, sizeof e);
         }
-        if (r < 0 || (r = audit_chain_append(chain, &c->peer, json, &rp.line, &e)) < 0) {
+        if (r < 0 || (r = audit_chain_write(chain, &c->peer, json, &rp.line, &e)) < 0) {
                 d->stats.write_errors++;
                 file_forget(d, name);
                 log_line("%s: %s", name, e.msg);
                 goto rejected;
         }
         c->last_seq = ev.seq;
-        if (key) {
-                auditd_dedup_add(key, rp.line);
-                if (ev.type == AUDIT_EV_EXIT)
-                        auditd_dedup_add(auditd_dedup_key(name, ev.task, ev.pid, AUDITD_END_SEQ), rp.line);
-        }
-        if (ev.type == AUDIT_EV_INJECT && ev.task && ev.pid > 0 && ev.tenant) {
-                free(c->open_event);
-                c->open_event = strdup(json);
-        } else if (ev.type == AUDIT_EV_EXIT || ev.type == AUDIT_EV_ABANDONED) {
-                free(c->open_event);
-                c->open_event = NULL;
+        /* acknowledged at the end of the round, after one sync per file */
+        {
+                struct pending *p = &batch[n_batch++];
+                *p = (struct pending){ .client = c, .chain = chain, .rollbacks = chain->rollbacks, .rp = rp, .key = key,
+                                       .type = ev.type };
+                snprintf(p->name, sizeof p->name, "%s", name);
+                if (key && ev.type == AUDIT_EV_EXIT)
+                        p->end_key = auditd_dedup_key(name, ev.task, ev.pid, AUDITD_END_SEQ);
+                if (ev.type == AUDIT_EV_INJECT && ev.task && ev.pid > 0 && ev.tenant)
+                        p->inject_json = TAKE_PTR(json);
         }
         audit_event_free(&ev);
-        d->stats.accepted++;
-        return reply(c, &rp);
+        if (n_batch == MAX_PENDING)
+                batch_flush(d);
+        return true;
 rejected:
         audit_event_free(&ev);
         return reject(d, c, rp.seq, &e);
+}
+
+/* Sync every file written this round once, then acknowledge (or, when a
+ * sync failed and the lines were cut back out, refuse) each event. */
+static void batch_flush(struct auditd *d) {
+        size_t n = n_batch;
+        n_batch = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct sr_error e = { 0 };
+                if (batch[i].chain->pending && audit_chain_sync(batch[i].chain, &e) < 0) {
+                        d->stats.write_errors++;
+                        log_line("%s: %s", batch[i].name, e.msg);
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct pending *p = &batch[i];
+                struct auditd_client *c = p->client;
+                bool ok;
+                if (p->chain->rollbacks != p->rollbacks) {
+                        struct sr_error e = { 0 };
+                        sr_fail(&e, SR_EXIT_TEMPFAIL, EIO, "write-failed", "cannot sync the audit file");
+                        ok = reject(d, c, p->rp.seq, &e);
+                } else {
+                        if (p->key)
+                                auditd_dedup_add(p->key, p->rp.line);
+                        if (p->end_key)
+                                auditd_dedup_add(p->end_key, p->rp.line);
+                        if (p->inject_json) {
+                                free(c->open_event);
+                                c->open_event = TAKE_PTR(p->inject_json);
+                        } else if (p->type == AUDIT_EV_EXIT || p->type == AUDIT_EV_ABANDONED) {
+                                free(c->open_event);
+                                c->open_event = NULL;
+                        }
+                        d->stats.accepted++;
+                        ok = reply(c, &p->rp);
+                }
+                free(p->inject_json);
+                if (!ok) {
+                        d->stats.dropped++;
+                        client_drop(d, c);
+                }
+        }
 }
 
 static void client_readable(struct auditd *d, struct auditd_client *c) {
@@ -425,6 +490,7 @@ int auditd_run(struct auditd *d, struct sr_error *e) {
                                 client_readable(d, evs[i].data.ptr);
                         }
                 }
+                batch_flush(d);
                 if (now_ms() - last_sweep >= 1000) {
                         sweep_idle(d);
                         last_sweep = now_ms();
