@@ -258,6 +258,8 @@ static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
         json_t *arr = NULL, *u;
         int r;
 
+        if (!json_is_object(doc))
+                return jx_object(x, doc, "$", keys);
         if ((r = jx_int(x, doc, "$", "schema", true, 0, 1000, &schema)) < 0)
                 return r;
         if (schema != AUDIT_SCHEMA)
@@ -265,8 +267,10 @@ static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
                                "message: $.schema: unsupported schema %lld (this side speaks %d)", schema, AUDIT_SCHEMA);
         if ((r = jx_int(x, doc, "$", "rev", false, 1, 1000, &rev)) < 0)
                 return r;
-        if ((r = jx_object(x, doc, "$", keys)) < 0 ||
-            ((r = jx_string(x, doc, "$", "event", true, &name)) == 0 && audit_event_from_name(name) == AUDIT_EV_NONE)) {
+        if ((r = jx_object(x, doc, "$", keys)) == 0 && (r = jx_string(x, doc, "$", "event", true, &name)) == 0 &&
+            audit_event_from_name(name) == AUDIT_EV_NONE)
+                r = 1;
+        if (r != 0) {
                 /* from a newer peer: say so instead of calling it malformed */
                 if (rev > AUDIT_REV)
                         return sr_fail(x->e, SR_EXIT_LAUNCHER, EPROTONOSUPPORT, "unsupported-rev",
