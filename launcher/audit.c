@@ -205,7 +205,7 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         bool after = ev->type == AUDIT_EV_SCRUB || ev->type == AUDIT_EV_EXIT;
         int64_t deadline;
         int backoff = 50, r;
-        bool sent = false;
+        bool sent = false, sent_any = false;
         size_t len;
         if (!a || a->mode == POL_AUDIT_OFF || a->mode == POL_AUDIT_UNSET)
                 return 0;
@@ -221,8 +221,9 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         for (;;) {
                 int64_t left = deadline - now_ms();
                 r = attempt(a, msg, len, ev, (int)(left < a->timeout_ms ? (left > 0 ? left : 1) : a->timeout_ms), &ce);
-                /* a refusal is an answer: the event is surely not in the log */
-                sent = audit_client_sent(a->client) && strcmp(ce.reason, "audit-refused") != 0;
+                /* any copy that left may still be written, unless the collector answered with a refusal */
+                sent_any |= audit_client_sent(a->client);
+                sent = sent_any && strcmp(ce.reason, "audit-refused") != 0;
                 if (r == 0)
                         return 0;
                 /* refused for what it is (not for a full disk): sending again changes nothing */
