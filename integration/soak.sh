@@ -66,7 +66,8 @@ incomplete() {
                         if (!index(h, " launch ") || (!index(h, " exit ") && !ab)) bad++ }
                       print bad + 0 }' "$T/ev.$cls")
         # name a few, for whoever reads the table
-        awk '{ has[$1] = has[$1] " " $2 } END { for (t in has) if (!index(has[t], " launch") || (!index(has[t], " exit") && !index(has[t], " abandoned"))) print t ":" has[t] }' \
+        awk '{ has[$1] = has[$1] " " $2; n[$1 " " $2]++ } END { for (t in has) if (!index(has[t], " launch") || (!index(has[t], " exit") && !index(has[t], " abandoned"))) print t ":" has[t]
+                for (k in n) if (n[k] > 1) print k " written " n[k] " times" }' \
                 "$T/ev.$cls" | head -n 5 | sed 's/^/# incomplete: /' >&2
         mis=0
         for s in "$T"/st/"$cls"-*; do

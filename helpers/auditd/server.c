@@ -234,6 +234,13 @@ static bool handle_message(struct auditd *d, struct auditd_client *c, const char
                         (unsigned)c->peer.uid, name);
                 goto rejected;
         }
+        /* open the tenant's file first: opening it teaches the dedup table its last lines
+         * (a collector restarted between writing a line and acking it) */
+        if ((r = file_get(d, name, &chain, &e)) < 0) {
+                d->stats.write_errors++;
+                log_line("%s: %s", name, e.msg);
+                goto rejected;
+        }
         /* sent again (lost ack, spool drained twice): acknowledge the line already written */
         if (ev.task && ev.pid > 0) {
                 key = auditd_dedup_key(name, ev.task, ev.pid, ev.type == AUDIT_EV_ABANDONED ? AUDITD_END_SEQ : ev.seq);
@@ -259,6 +266,7 @@ static bool handle_message(struct auditd *d, struct auditd_client *c, const char
                 sr_fail(&e, SR_EXIT_TEMPFAIL, ENOMEM, "nomem", "out of memory");
                 goto rejected;
         }
+        /* again: an eviction in between may have closed it */
         if ((r = file_get(d, name, &chain, &e)) == 0 && audit_chain_rotate_due(chain, d->rotate_bytes, d->rotate_age_ms) &&
             audit_chain_rotate(chain, &e) < 0) {
                 /* keep writing the current file: a failed rotation must not lose events */
