@@ -205,7 +205,7 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         bool after = ev->type == AUDIT_EV_SCRUB || ev->type == AUDIT_EV_EXIT;
         int64_t deadline;
         int backoff = 50, r;
-        bool sent = false, sent_any = false;
+        bool sent = false, sent_any = false, keep, spooled = false;
         size_t len;
         if (!a || a->mode == POL_AUDIT_OFF || a->mode == POL_AUDIT_UNSET)
                 return 0;
@@ -235,29 +235,37 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
                 backoff = backoff < 500 ? backoff * 2 : 1000;
         }
 failed:
-        if (msg && a->root && (ev->type != AUDIT_EV_LAUNCH && ev->type != AUDIT_EV_INJECT) && spool_reopen(a) == 0) {
+        /* keep it for later, except an inject (the payload never got what it
+         * would claim) and a launch that surely never left in required mode
+         * (no task, no trail); a launch that left unanswered is kept so the
+         * trail it may have opened gets its launch and exit */
+        keep = ev->type != AUDIT_EV_INJECT && (ev->type != AUDIT_EV_LAUNCH || sent || a->mode != POL_AUDIT_REQUIRED);
+        if (msg && a->root && keep && spool_reopen(a) == 0) {
                 struct sr_error se = { 0 };
                 if (a->entry.fd < 0 && audit_spool_reopen(a->spool_fd, &a->entry, &se) < 0)
                         a->entry.name[0] = 0;
                 if (a->entry.fd < 0)
                         (void)audit_spool_begin(a->spool_fd, a->socket, NULL, &a->entry, &se);
-                if (audit_spool_add(&a->entry, msg, len, &se) == 0) {
-                        note(t->status.audit_spooled, &t->status.n_audit_spooled, ELEMENTSOF(t->status.audit_spooled), ev->type);
-                        fprintf(stderr, "sealrun: %s (spooled: delivered by the next launch or sealctl audit-flush)\n", ce.msg);
-                        return 0;
-                }
+                spooled = audit_spool_add(&a->entry, msg, len, &se) == 0;
         }
-        a->unsent = !sent;
-        if (sent)
+        a->unsent = !sent && !spooled;
+        if (spooled)
+                note(t->status.audit_spooled, &t->status.n_audit_spooled, ELEMENTSOF(t->status.audit_spooled), ev->type);
+        else if (sent)
                 note(t->status.audit_unconfirmed, &t->status.n_audit_unconfirmed, ELEMENTSOF(t->status.audit_unconfirmed), ev->type);
         else
                 note(t->status.audit_missing, &t->status.n_audit_missing, ELEMENTSOF(t->status.audit_missing), ev->type);
+        /* a spooled event is delivered later, but a required launch still needs its ack now */
+        if (spooled && !(ev->type == AUDIT_EV_LAUNCH && a->mode == POL_AUDIT_REQUIRED)) {
+                fprintf(stderr, "sealrun: %s (spooled: delivered by the next launch or sealctl audit-flush)\n", ce.msg);
+                return 0;
+        }
         if (a->mode == POL_AUDIT_REQUIRED && e) {
                 *e = ce;
                 return r < 0 ? r : -EIO;
         }
         fprintf(stderr, "sealrun: %s (audit %s: recorded as %s)\n", ce.msg, pol_audit_mode_name(a->mode),
-                sent ? "unconfirmed" : "missing");
+                spooled ? "spooled" : sent ? "unconfirmed" : "missing");
         return a->mode == POL_AUDIT_REQUIRED ? (r < 0 ? r : -EIO) : 0;
 }
 
