@@ -42,7 +42,10 @@ failures() {
         n=0
         for f in "$T"/st/"$1"-*.rc; do
                 [ -e "$f" ] || continue
-                case " $2 " in *" $(cat "$f") "*) ;; *) n=$((n + 1)) ;; esac
+                case " $2 " in *" $(cat "$f") "*) ;; *)
+                        n=$((n + 1))
+                        echo "# failed: ${f##*/} $(cat "$f"): $(head -c 300 "${f%.rc}.err" 2>/dev/null)" >&2 ;;
+                esac
         done
         echo $n
 }
