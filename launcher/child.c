@@ -78,6 +78,8 @@ static int step_no_new_privs(struct task *t, struct sr_error *e) {
 
 const struct child_step child_init_steps[] = {
         { "cgroupns", step_cgroupns },
+        /* a sysctl write needs the host root uid: before the switch */
+        { "memfd_noexec", seccomp_memfd_noexec },
         /* bind sources are opened with the caller's ids, before the switch */
         { "mount_sources", mounts_open_sources },
         { "ids", sandbox_become_ids },
