@@ -168,9 +168,17 @@ static void test_builtin(void **state) {
         assert_int_equal(pol_seccomp_builtin(&s, &e), 0);
         /* an allow list: what it does not name gets ENOSYS */
         assert_int_equal(s.default_action, SCMP_ACT_ERRNO(ENOSYS));
-        /* it names nothing this libseccomp does not know (the status could not say so on a cache hit) */
-        if (s.n_skipped)
-                fail_msg("the stock profile names %s, unknown to this libseccomp", s.skipped[0]);
+        /* it names nothing Debian 12's libseccomp (2.5.4, table up to 456)
+         * does not know; an older table may lack only the 6.6/6.7 calls,
+         * which then answer ENOSYS and libc falls back */
+        for (size_t i = 0; i < s.n_skipped; i++) {
+                static const char *const newer[] = { "fchmodat2", "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue" };
+                bool ok = false;
+                for (size_t k = 0; k < ELEMENTSOF(newer); k++)
+                        ok |= strcmp(s.skipped[i], newer[k]) == 0;
+                if (!ok)
+                        fail_msg("the stock profile names %s, unknown to this libseccomp", s.skipped[i]);
+        }
         for (size_t i = 0; i < ELEMENTSOF(denied); i++)
                 if (!has_rule(&s, denied[i], SCMP_ACT_ERRNO(EPERM), 0))
                         fail_msg("the stock profile does not deny %s", denied[i]);
