@@ -70,13 +70,17 @@ done
 # memfd. The kernel checks sysctl writes against the host root uid, so an
 # unprivileged caller's sandbox cannot, and there the stock filter's
 # memfd_create rule is what refuses (asserted with the other probes below).
+host_memfd=$(cat /proc/sys/vm/memfd_noexec 2>/dev/null || echo 0)
 if [ ! -e /proc/sys/vm/memfd_noexec ]; then
         skip "this kernel has no vm.memfd_noexec (before 6.3): the stock filter alone refuses executable memfds"
-elif ! is_root; then
-        skip "vm.memfd_noexec is set only in a root caller's sandbox (sysctl writes need the host root uid)"
-else
+elif is_root; then
         is "$(result "$T/perm.jsonl" memfd_exec)/$(errno_of "$T/perm.jsonl" memfd_exec)" "denied/EACCES" \
                 "root: vm.memfd_noexec=2 in the sandbox's pid namespace refuses memfd execution even without the stock filter"
+elif [ "$host_memfd" = 2 ]; then
+        skip "the host sets vm.memfd_noexec=2: no memfd can be executed anywhere here"
+else
+        is "$(result "$T/perm.jsonl" memfd_exec)" allowed \
+                "unprivileged: the sandbox cannot raise vm.memfd_noexec (sysctl writes need the host root uid), so only the stock filter refuses memfd execution"
 fi
 
 # IA-32 (int 0x80) and x32 exist only where the kernel has them; the bare-host
@@ -88,7 +92,6 @@ abi_absent() {
         case "$(result "$T/host.jsonl" "$1")" in killed | absent) return 0 ;; esac
         return 1
 }
-host_memfd=$(cat /proc/sys/vm/memfd_noexec 2>/dev/null || echo 0)
 
 for p in $PROBES; do
         where=""
