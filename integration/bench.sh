@@ -104,7 +104,7 @@ UNISTD=/usr/include/x86_64-linux-gnu/asm/unistd_64.h
 if [ -r "$UNISTD" ]; then
         awk '$1 == "#define" && $2 ~ /^__NR_/ { sub("__NR_", "", $2); print $2 }' "$UNISTD" |
                 jq -R -s --slurpfile stock "$SRC/policy/stock/seccomp-default.json" '
-                  ([$stock[0].syscalls[].names[]] - ["clone", "ioctl", "personality"]) as $deny
+                  ([$stock[0].syscalls[] | select(.action != "SCMP_ACT_ALLOW") | .names[]] - ["clone", "ioctl", "personality", "socket", "socketpair"]) as $deny
                   | {defaultAction: "SCMP_ACT_ERRNO", syscalls: [{names: ((split("\n") | map(select(length > 0))) - $deny), action: "SCMP_ACT_ALLOW"}]}' \
                 > "$STAGE/policy/allowlist-seccomp.json"
         jq --arg p "$STAGE/policy/allowlist-seccomp.json" '.seccomp = {profile: $p}' "$STAGE/policy/default.json" > "$STAGE/policy/allowlist.json"
