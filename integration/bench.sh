@@ -80,7 +80,7 @@ jq -r '
 
 # The seccomp cache (issue 6): the same launch with the compiled filter taken
 # from the cache, and with the cache off so libseccomp compiles it each time;
-# once with the stock profile (a deny list, ~80 rules) and once with an
+# once with the stock profile (an allow list, ~440 rules) and once with an
 # allow-list profile of every x86_64 syscall but the stock profile's denied
 # ones (~300 rules, the size of Docker's default), built here from the headers.
 seccomp_bench() { # NAME POLICY
