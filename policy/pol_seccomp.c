@@ -226,10 +226,11 @@ static int rule_names(struct jx *x, json_t *o, const char *path, json_t **ret_ar
         return 0;
 }
 
-static int parse_syscall(struct jx *x, json_t *o, const char *path, struct parse_ctx *c, struct policy_seccomp *s) {
+static int parse_syscall(struct jx *x, json_t *o, const char *path, unsigned entry, struct parse_ctx *c,
+                         struct policy_seccomp *s) {
         static const char *const keys[] = { "names", "name", "action", "errnoRet", "errno", "args", "comment",
                                             "includes", "excludes", NULL };
-        struct seccomp_rule proto = { 0 };
+        struct seccomp_rule proto = { .entry = entry };
         json_t *names = NULL, *one = NULL, *args = NULL;
         const char *comment;
         char np[512], ip[512], ap[512];
@@ -326,6 +327,42 @@ static int parse_flags(struct jx *x, json_t *arr, const char *path, struct polic
         return 0;
 }
 
+static const char *action_name(uint32_t a, char *buf, size_t size) {
+        for (size_t i = 0; i < ELEMENTSOF(actions); i++) {
+                if (actions[i].takes_ret && (a & ~0xffffu) == actions[i].action) {
+                        snprintf(buf, size, "%s %u", actions[i].name, a & 0xffffu);
+                        return buf;
+                }
+                if (!actions[i].takes_ret && a == actions[i].action)
+                        return actions[i].name;
+        }
+        return "?";
+}
+
+/* libseccomp lets a syscall's rule without "args" win over every other rule
+ * of that syscall (whatever their order): a profile that allows ioctl
+ * outright and denies TIOCSTI beside it would not deny TIOCSTI, silently.
+ * An unconditional rule that repeats the default action is left out by the
+ * compiler (so it overrides nothing), and equal actions cannot disagree. */
+static int check_overrides(struct jx *x, const char *sys_path, const struct policy_seccomp *s) {
+        char ip[512], a1[48], a2[48];
+        for (size_t i = 0; i < s->n_rules; i++) {
+                const struct seccomp_rule *u = &s->rules[i];
+                if (u->n_args || u->action == s->default_action)
+                        continue;
+                for (size_t k = 0; k < s->n_rules; k++) {
+                        const struct seccomp_rule *o = &s->rules[k];
+                        if (k == i || o->nr != u->nr || o->action == u->action)
+                                continue;
+                        return jx_fail(x, jx_index(ip, sizeof ip, sys_path, o->entry),
+                                       "%s gets %s here, but syscalls[%u] gives it %s without conditions, and libseccomp "
+                                       "would apply only that one (write the allowed cases as conditions)",
+                                       o->name, action_name(o->action, a1, sizeof a1), u->entry, action_name(u->action, a2, sizeof a2));
+                }
+        }
+        return 0;
+}
+
 /* One OCI seccomp object ("linux.seccomp" of an OCI config.json), or a
  * Docker/Podman profile (archMap, includes/excludes, errno names). */
 static int parse_oci(struct jx *x, json_t *v, const char *path, uint64_t caps, struct policy_seccomp *s) {
@@ -371,10 +408,12 @@ static int parse_oci(struct jx *x, json_t *v, const char *path, uint64_t caps, s
                 return sr_fail(x->e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: %s: out of memory", x->file, path);
         jx_path(kp, sizeof kp, path, "syscalls");
         for (size_t i = 0; sys && i < json_array_size(sys); i++)
-                if ((r = parse_syscall(x, json_array_get(sys, i), jx_index(ip, sizeof ip, kp, i), &c, s)) < 0)
+                if ((r = parse_syscall(x, json_array_get(sys, i), jx_index(ip, sizeof ip, kp, i), (unsigned)i, &c, s)) < 0)
                         return r;
         /* Every such name in one message: fixing them one run at a time is
          * what makes a borrowed profile unusable. */
+        if (!c.n_denied_unknown && (r = check_overrides(x, kp, s)) < 0)
+                return r;
         if (c.n_denied_unknown)
                 return jx_fail(x, c.first_path,
                                "%zu syscall name%s libseccomp %u.%u.%u does not know, in rules that deny (skipping them "

@@ -25,6 +25,7 @@ struct seccomp_rule {
         uint32_t action;           /* libseccomp action, errno folded in */
         struct seccomp_arg args[SECCOMP_MAX_ARGS];
         size_t n_args;
+        unsigned entry;            /* index in "syscalls" (messages) */
 };
 
 struct policy_seccomp {

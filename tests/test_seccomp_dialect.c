@@ -169,6 +169,18 @@ static void test_errors(void **state) {
                   "$.syscalls[0].errno: EPERM is 1, but errnoRet says 13" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_KILL\",\"errno\":\"EPERM\"}]}",
                   "$.syscalls[0].errno: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take errno" },
+                /* libseccomp would let the unconditional allow win: refused */
+                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\",\"ioctl\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                  "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13,\"args\":[{\"index\":1,\"value\":21522,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                  "$.syscalls[1]: ioctl gets SCMP_ACT_ERRNO 13 here, but syscalls[0] gives it SCMP_ACT_ALLOW without conditions" },
+                /* ... also when the denial repeats the default action */
+                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":1,\"value\":21522,\"op\":\"SCMP_CMP_EQ\"}]},"
+                  "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_LOG\"}]}",
+                  "$.syscalls[0]: ioctl gets SCMP_ACT_ERRNO 1 here, but syscalls[1] gives it SCMP_ACT_LOG without conditions" },
+                /* two unconditional rules that disagree */
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"uname\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"},"
+                  "{\"names\":[\"uname\"],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                  "uname gets" },
                 /* a filter is validated even when the rule is already out */
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"minKernel\":\"999.0\",\"caps\":[\"CAP_X\"]}}]}",
                   "$.syscalls[0].includes.caps[0]: unknown capability" },
@@ -181,6 +193,24 @@ static void test_errors(void **state) {
                         fail_msg("case %zu: r=%d msg=\"%s\", want \"%s\"", i, r, e.msg, cases[i].want);
                 pol_seccomp_free(&s);
         }
+}
+
+/* Rules of one syscall that libseccomp combines as written are fine: the
+ * same action with and without conditions, an unconditional rule that
+ * repeats the default (left out), rules of other syscalls. */
+static void test_overrides_ok(void **state) {
+        struct policy_seccomp s;
+        struct sr_error e;
+        static const char doc[] =
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
+                "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]},"
+                "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+                "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":1,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]},"
+                "{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                "{\"names\":[\"write\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5,\"args\":[{\"index\":0,\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]}]}";
+        assert_int_equal(parse(doc, 0, &s, &e), 0);
+        pol_seccomp_free(&s);
 }
 
 /* An unknown name in a rule that does not apply here neither refuses nor
@@ -210,6 +240,7 @@ int main(void) {
                 cmocka_unit_test(test_podman),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_unknown_names),
+                cmocka_unit_test(test_overrides_ok),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
