@@ -123,6 +123,10 @@ install: all
 	install -m 0644 systemd/sealrun.sysusers.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/sealrun.conf
 	install -m 0755 helpers/pool/sealrun-pool-init $(DESTDIR)$(PREFIX)/sbin/
 	[ -e $(DESTDIR)/etc/sealrun/audit-allow.json ] || install -m 0644 systemd/audit-allow.json $(DESTDIR)/etc/sealrun/
+	@# AppArmor profile granting user namespaces (Ubuntu 23.10+), only where the target has /etc/apparmor.d
+	if [ -d $(DESTDIR)/etc/apparmor.d ]; then \
+	  sed 's,/usr/local/bin/sealrun,$(PREFIX)/bin/sealrun,' policy/apparmor/sealrun > $(DESTDIR)/etc/apparmor.d/sealrun && \
+	  chmod 0644 $(DESTDIR)/etc/apparmor.d/sealrun && echo "load it: apparmor_parser -r /etc/apparmor.d/sealrun"; fi
 
 leak-test: all
 	@$(BUILD)/sealrun-leaktest --self-test && $(BUILD)/sealrun-leaktest

@@ -66,5 +66,6 @@ held_slots() { # DIR
 slot_dir() { # TENANT
         if [ "$(id -u)" -eq 0 ]; then echo "/run/sealrun/slots/$1"
         elif [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -O "$XDG_RUNTIME_DIR" ]; then echo "$XDG_RUNTIME_DIR/sealrun/slots/$1"
+        elif [ -O "/run/user/$(id -u)" ]; then echo "/run/user/$(id -u)/sealrun/slots/$1"
         else echo "/tmp/sealrun-$(id -u)/slots/$1"; fi
 }

@@ -156,7 +156,7 @@ config "${ASOCK:+,\"audit_socket\":\"$ASOCK\"}"
 chmod 0666 "$T/pool.json"
 out=$("$POOL" --config "$T/pool.json" --once 2>&1)
 is "$?" 77 "a group/world-writable config is refused (77)"
-like "$out" 'pool\.json: the pool config must be owned by root' "... with one line saying why"
+like "$out" 'pool\.json: the pool config is writable by group or others' "... with one line saying why"
 chmod 0644 "$T/pool.json"
 out=$("$POOL" --config "$T/pool.json" --tenant globex --once 2>&1)
 is "$?" 77 "--tenant globex with acme's config is refused (77)"

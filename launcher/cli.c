@@ -8,7 +8,7 @@ enum {
         OPT_POLICY = 1000, OPT_TENANT, OPT_TASK, OPT_STATUS_FD, OPT_TIMEOUT, OPT_RO_BIND, OPT_BIND,
         OPT_SETENV, OPT_CHDIR, OPT_HOSTNAME, OPT_PASS_FD, OPT_PROFILE, OPT_KEY, OPT_KEY_FD, OPT_TRUST,
         OPT_REVOKED, OPT_SCOPE, OPT_AUDIT_SOCKET, OPT_AUDIT, OPT_MAX_CONCURRENT, OPT_WAIT_SLOT,
-        OPT_HELP, OPT_VERSION,
+        OPT_HELP, OPT_VERSION, OPT_CHECK_HOST, OPT_JSON,
 };
 
 static const struct option options[] = {
@@ -35,6 +35,8 @@ static const struct option options[] = {
         { "wait-slot", required_argument, NULL, OPT_WAIT_SLOT },
         { "help", no_argument, NULL, OPT_HELP },
         { "version", no_argument, NULL, OPT_VERSION },
+        { "check-host", no_argument, NULL, OPT_CHECK_HOST },
+        { "json", no_argument, NULL, OPT_JSON },
         { NULL, 0, NULL, 0 },
 };
 
@@ -61,6 +63,8 @@ void cli_usage(FILE *f) {
               "  --audit MODE           required|best-effort|off\n"
               "  --max-concurrent N     at most N tasks of this tenant at once\n"
               "  --wait-slot SECONDS    wait up to SECONDS for a free tenant slot\n"
+              "  --check-host [--policy FILE] [--json]\n"
+              "                         try what a launch of the policy needs on this host; exit 0 if it can run, 77 if not\n"
               "  --help, --version\n\n"
               "Exit: the task's code; 128+N killed by signal N; 124 timeout; 125 launcher failure;\n"
               "126 not executable; 127 not found; 75 temporary failure; 77 refused.\n", f);
@@ -114,6 +118,8 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_STATUS_FD:
                         if (parse_fd("--status-fd", optarg, &c->status_fd, e) < 0)
                                 return -EINVAL;
+                        if (c->status_fd <= 2)  /* the payload shares 0-2: it could forge status lines */
+                                return usage_err(e, "--status-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above", c->status_fd);
                         break;
                 case OPT_TIMEOUT:
                         if (parse_long(optarg, 1, 7 * 24 * 3600, &c->timeout_s) < 0)
@@ -160,6 +166,8 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_KEY_FD:
                         if (parse_fd("--key-fd", optarg, &c->key_fd, e) < 0)
                                 return -EINVAL;
+                        if (c->key_fd <= 2)  /* 0-2 reach the payload: `cat` would print the pool key */
+                                return usage_err(e, "--key-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above", c->key_fd);
                         break;
                 case OPT_TRUST: PUSH(c->trust, c->n_trust, optarg, "--trust"); break;
                 case OPT_REVOKED: c->revoked = optarg; break;
@@ -186,6 +194,8 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                         break;
                 case OPT_HELP: c->help = true; return 0;
                 case OPT_VERSION: c->version = true; return 0;
+                case OPT_CHECK_HOST: c->check_host = true; break;
+                case OPT_JSON: c->json = true; break;
                 case ':':
                         return usage_err(e, "%s: missing argument", argv[optind - 1]);
                 default:
@@ -196,6 +206,13 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "unknown option -%c (see --help)", optopt);
                         return usage_err(e, "%s: unknown option (see --help)", argv[optind - 1]);
                 }
+        }
+        if (c->json && !c->check_host)
+                return usage_err(e, "--json: only with --check-host");
+        if (c->check_host) {
+                if (optind < argc)
+                        return usage_err(e, "--check-host takes no COMMAND");
+                return 0;
         }
         if (c->key_path && c->key_fd >= 0)
                 return usage_err(e, "--key and --key-fd are mutually exclusive");

@@ -55,6 +55,7 @@ struct cli {
         char *arg_area;
         size_t arg_area_len;
         bool help, version;
+        bool check_host, json;    /* --check-host [--json]: no COMMAND */
 };
 
 /* Parse argv. 0 on success; -errno with e filled (exit 125) otherwise. */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "launcher/cli.h"
+#include "launcher/hostcheck.h"
 #include "launcher/supervisor.h"
 
 int main(int argc, char **argv) {
@@ -19,5 +20,7 @@ int main(int argc, char **argv) {
                 printf("sealrun %s\n", SEALRUN_VERSION);
                 return 0;
         }
+        if (c.check_host)
+                return hostcheck_main(&c);
         return supervisor_run(&c);
 }

@@ -8,3 +8,7 @@ int sandbox_spawn(struct task *t, struct sr_error *e);
 /* Child: take the final ids inside the user namespace, keeping the
  * namespace capabilities needed for setup (dropped at exec time). */
 int sandbox_become_ids(struct task *t, struct sr_error *e);
+/* The ids the payload has as seen from the sandbox's mount namespace: the
+ * policy's uid/gid, or its host_uid/host_gid without a user namespace. */
+uid_t sandbox_uid(const struct task *t);
+gid_t sandbox_gid(const struct task *t);

@@ -42,8 +42,10 @@ int seccomp_cache_store(int dirfd, const char *key, const struct seccomp_bpf *bp
 /* Cache (dirfd >= 0) or compile; *ret_origin says which. */
 int seccomp_get(const struct policy_seccomp *s, int dirfd, uid_t owner, struct seccomp_bpf *ret,
                 enum seccomp_origin *ret_origin, struct sr_error *e);
-/* The cache directory for this task, created 0700: $SEALRUN_CACHE_DIR ("off"
- * disables), /var/cache/sealrun for root, else $XDG_CACHE_HOME/sealrun or
- * ~/.cache/sealrun; then "seccomp/" below it. -1 when there is no usable one
- * (not ours, writable by others, or reachable read-write from the sandbox). */
+/* The cache directory for this task, root only: $SEALRUN_CACHE_DIR ("off"
+ * disables) or /var/cache/sealrun, then "seccomp/" below it, every level
+ * root-owned and writable by nobody else (created 0700). -1 when there is
+ * none: an unprivileged caller (its payloads could write any file it owns),
+ * a level that fails the check, or a cache reachable read-write from the
+ * sandbox. */
 int seccomp_cache_dir_open(const struct task *t);

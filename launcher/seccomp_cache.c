@@ -1,4 +1,4 @@
-/* seccomp BPF cache: entries keyed by the filter, verified before use, rebuilt when bad. */
+/* seccomp BPF cache (root only, in root-only directories): entries keyed by the filter, verified before use, rebuilt when bad. */
 #include "launcher/seccomp.h"
 
 #include <fcntl.h>
@@ -161,13 +161,32 @@ int seccomp_cache_store(int dirfd, const char *key, const struct seccomp_bpf *bp
         return 0;
 }
 
-/* Open (creating 0700 where missing) every component of an absolute path. */
-static int open_dir_p(const char *path) {
-        _cleanup_close_ int cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+/* Root-owned and writable by nobody else; a sticky directory (/tmp) passes as
+ * a parent only: its entries can be renamed by their owner alone, and the
+ * next level is checked to be root's. */
+static int dir_rootonly(int fd, bool last) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode) || st.st_uid != 0)
+                return -EPERM;
+        if ((st.st_mode & 022) && (last || !(st.st_mode & S_ISVTX)))
+                return -EPERM;
+        return 0;
+}
+
+/* Open an absolute path from / component by component, never following a
+ * symlink, creating missing levels 0700; every level must pass
+ * dir_rootonly(), so no one but root can have put a file below it. */
+static int open_dir_rootonly(const char *path) {
+        _cleanup_close_ int cur = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         char comp[256];
         const char *p = path;
+        int r;
         if (cur < 0)
                 return -errno;
+        if ((r = dir_rootonly(cur, false)) < 0)
+                return r;
         while (*p) {
                 const char *slash = strchr(p, '/');
                 size_t n = slash ? (size_t)(slash - p) : strlen(p);
@@ -180,7 +199,8 @@ static int open_dir_p(const char *path) {
                         return -EINVAL;
                 memcpy(comp, p, n);
                 comp[n] = 0;
-                next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                p += n;
+                next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                 if (next < 0 && errno == ENOENT) {
                         if (mkdirat(cur, comp, 0700) < 0 && errno != EEXIST)
                                 return -errno;
@@ -190,15 +210,10 @@ static int open_dir_p(const char *path) {
                         return -errno;
                 close(cur);
                 cur = next;
-                p += n;
+                if ((r = dir_rootonly(cur, !p[strspn(p, "/")])) < 0)
+                        return r;
         }
         return TAKE_FD(cur);
-}
-
-/* Our own directory that nobody else can write into. */
-static int dir_trusted(int fd) {
-        struct stat st;
-        return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 0022);
 }
 
 static bool path_within(const char *inner, const char *outer) {
@@ -208,9 +223,9 @@ static bool path_within(const char *inner, const char *outer) {
         return strncmp(inner, outer, n) == 0 && (inner[n] == '/' || inner[n] == 0);
 }
 
-/* A payload that can write the cache could plant a permissive filter for the
- * next task of the same user (unprivileged runs map the payload to the
- * caller's uid): no cache when a read-write bind exposes it. */
+/* Defence in depth (root's payloads run as another host uid and cannot
+ * write a root-only directory anyway): no cache for a launch whose
+ * read-write bind holds the cache directory or lies below it. */
 static bool cache_exposed(const struct task *t, int fd) {
         char proc[64], dir[4096];
         ssize_t n;
@@ -234,28 +249,24 @@ static bool cache_exposed(const struct task *t, int fd) {
 }
 
 int seccomp_cache_dir_open(const struct task *t) {
-        const char *env = getenv("SEALRUN_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-        char base[4096];
-        _cleanup_close_ int top = -1, dir = -1;
-        if (env && strcmp(env, "off") == 0)
+        const char *env = getenv("SEALRUN_CACHE_DIR");
+        _cleanup_close_ int dir = -1;
+        char path[4096];
+        int n;
+        /* A filter is trusted from disk only where no payload can ever write.
+         * An unprivileged caller's payloads run as the caller's uid (and may
+         * bind any of its directories read-write), so every file it owns is
+         * within their reach, whatever its mode, checksum or name: it
+         * compiles per launch. Root's cache lives in root-only directories. */
+        if (geteuid() != 0 || (env && strcmp(env, "off") == 0))
                 return -1;
-        if (env && env[0] == '/')
-                snprintf(base, sizeof base, "%s", env);
-        else if (geteuid() == 0)
-                snprintf(base, sizeof base, "/var/cache/sealrun");
-        else if (xdg && xdg[0] == '/')
-                snprintf(base, sizeof base, "%s/sealrun", xdg);
-        else if (home && home[0] == '/')
-                snprintf(base, sizeof base, "%s/.cache/sealrun", home);
-        else
+        if (env && env[0] != '/')
                 return -1;
-        top = open_dir_p(base);
-        if (top < 0 || !dir_trusted(top))
+        n = snprintf(path, sizeof path, "%s/seccomp", env ? env : "/var/cache/sealrun");
+        if (n < 0 || (size_t)n >= sizeof path)
                 return -1;
-        if (mkdirat(top, "seccomp", 0700) < 0 && errno != EEXIST)
-                return -1;
-        dir = openat(top, "seccomp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (dir < 0 || !dir_trusted(dir) || cache_exposed(t, dir))
+        dir = open_dir_rootonly(path);
+        if (dir < 0 || cache_exposed(t, dir))
                 return -1;
         return TAKE_FD(dir);
 }

@@ -16,19 +16,39 @@ struct slot_ctx {
 
 #define SLOT_POLL_MS 100
 
+/* XDG_RUNTIME_DIR only when it is what the spec promises: ours, 0700. */
+static bool runtime_dir_ok(const char *dir) {
+        struct stat st;
+        return dir && dir[0] == '/' && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+               (st.st_mode & 077) == 0;
+}
+
 int slot_base_dir(char *buf, size_t size) {
         const char *xdg = getenv("XDG_RUNTIME_DIR");
-        struct stat st;
+        char run_user[64];
         int n;
+        snprintf(run_user, sizeof run_user, "/run/user/%u", (unsigned)geteuid());
         if (geteuid() == 0)
                 n = snprintf(buf, size, "/run\n%s", "sealrun/slots");
-        /* XDG_RUNTIME_DIR only when it is what the spec promises: ours, 0700. */
-        else if (xdg && xdg[0] == '/' && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
-                 (st.st_mode & 077) == 0)
+        else if (runtime_dir_ok(xdg))
                 n = snprintf(buf, size, "%s\n%s", xdg, "sealrun/slots");
+        /* Made by logind (or root) below root's /run/user: no other user can
+         * create it, unlike anything in /tmp. */
+        else if (runtime_dir_ok(run_user))
+                n = snprintf(buf, size, "%s\n%s", run_user, "sealrun/slots");
         else
                 n = snprintf(buf, size, "/tmp\nsealrun-%u/slots", (unsigned)geteuid());
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Another user made it first (a directory of theirs, or a symlink): this
+ * caller's slots cannot live there, and only a directory no one else can
+ * create gets them back. */
+static int squatted(const char *path, const char *what, uid_t owner, struct sr_error *e) {
+        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "slots-squatted",
+                       "%s: %s uid %u, not by you (uid %u): another user could hold or steal this tenant's slots; "
+                       "refusing. Set XDG_RUNTIME_DIR to a directory of yours with mode 0700 (or have /run/user/%u)",
+                       path, what, (unsigned)owner, (unsigned)geteuid(), (unsigned)geteuid());
 }
 
 /* Each level we walk through must be ours (or root's) and writable by nobody
@@ -38,11 +58,12 @@ static int check_dir(int fd, const char *path, bool last, struct sr_error *e) {
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "%s: %s", path, strerror(errno));
-        if ((st.st_uid != geteuid() && (last || st.st_uid != 0)) || (st.st_mode & 022))
+        if (st.st_uid != geteuid() && (last || st.st_uid != 0))
+                return squatted(path, "owned by", st.st_uid, e);
+        if (st.st_mode & 022)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "slots",
-                               "%s: slot directory is owned by uid %u with mode %04o (expected uid %u, not writable by "
-                               "others); refusing: another user could hold or steal this tenant's slots",
-                               path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+                               "%s: slot directory has mode %04o (writable by others); refusing: another user could "
+                               "hold or steal this tenant's slots", path, (unsigned)(st.st_mode & 07777));
         return 0;
 }
 
@@ -72,9 +93,15 @@ int slot_open_dir(const char *parent, const char *sub, const char *tenant, int *
                 if (mkdirat(cur, comps[i], last || geteuid() != 0 ? 0700 : 0755) < 0 && errno != EEXIST)
                         return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "cannot create %s: %s", path, strerror(errno));
                 next = openat(cur, comps[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+                        struct stat st;
+                        if (fstatat(cur, comps[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid != geteuid())
+                                return squatted(path, S_ISLNK(st.st_mode) ? "a symlink (not followed) owned by" :
+                                                "not a directory, owned by", st.st_uid, e);
+                        return sr_fail(e, SR_EXIT_REFUSED, errno, "slots", "%s: not a directory (a symlink is not followed); refusing", path);
+                }
                 if (next < 0)
-                        return sr_fail(e, SR_EXIT_REFUSED, errno, "slots", "cannot open %s: %s%s", path, strerror(errno),
-                                       errno == ELOOP || errno == ENOTDIR ? " (not a directory: refusing)" : "");
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "cannot open %s: %s", path, strerror(errno));
                 close(cur);
                 cur = next;
                 if ((r = check_dir(cur, path, last, e)) < 0)

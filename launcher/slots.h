@@ -11,7 +11,9 @@ void slot_release(struct task *t);
 /* ---- exposed for the unit tests ---- */
 
 /* Directory the slots live in for this caller: /run/sealrun/slots as root,
- * $XDG_RUNTIME_DIR/sealrun/slots (or /tmp/sealrun-UID/slots) otherwise. */
+ * else $XDG_RUNTIME_DIR/sealrun/slots or /run/user/UID/sealrun/slots (when
+ * the caller's own, 0700: no other user can create them), else
+ * /tmp/sealrun-UID/slots. */
 int slot_base_dir(char *buf, size_t size);
 /* Open (creating 0700, checking owner and mode of each level) the tenant's
  * directory below `parent` + the relative components of `sub` ("sealrun/slots"). */

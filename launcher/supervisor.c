@@ -19,6 +19,7 @@
 #include "launcher/audit.h"
 #include "launcher/cgroup.h"
 #include "launcher/creds.h"
+#include "launcher/hostcheck.h"
 #include "launcher/mounts.h"
 #include "launcher/net.h"
 #include "launcher/sandbox.h"
@@ -240,6 +241,7 @@ static int supervise(struct task *t, struct run_state *rs, int sigfd) {
 static int task_exit_code(struct task *t, struct run_state *rs, int init_status, struct sr_error *e) {
         if (rs->child_failed) {
                 *e = rs->child_err;
+                hostcheck_annotate(e, t->as_root, !t->no_userns);
                 return e->exit_code;
         }
         if (rs->exec_err) {

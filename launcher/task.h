@@ -24,6 +24,7 @@ struct task {
         uid_t caller_uid;
         gid_t caller_gid;
         bool as_root;             /* caller has CAP_SETUID/SETGID in the host userns */
+        bool no_userns;           /* "user": "optional" took effect: no user namespace */
 
         int sync_parent;          /* supervisor's end of the sync socket */
         int sync_child;           /* child's end */

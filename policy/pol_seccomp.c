@@ -1,6 +1,7 @@
 /* Policy section "seccomp": strict parsing of OCI runtime-spec seccomp objects into plain structs. */
 #include "policy/pol_seccomp.h"
 #include "policy/pol_seccomp_dialect.h"
+#include "policy/trusted_file.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -455,7 +456,8 @@ int pol_seccomp_builtin(struct policy_seccomp *ret, struct sr_error *e) {
 }
 
 /* {"profile": "/etc/sealrun/seccomp.json"}: the policy is operator-written
- * (root-owned), so its path is trusted; the file must still be a regular file. */
+ * (root-owned), so its path is trusted; the file must be a regular file and,
+ * as root, pass the same owner and mode check as the policy. */
 static int load_profile(struct jx *x, const char *kpath, const char *file, uint64_t caps, struct policy_seccomp *s) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
@@ -470,6 +472,10 @@ static int load_profile(struct jx *x, const char *kpath, const char *file, uint6
                 return jx_fail(x, kpath, "cannot open %s: %s", printable(file, q, sizeof q), strerror(errno));
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return jx_fail(x, kpath, "%s is not a regular file", printable(file, q, sizeof q));
+        /* As root, like the policy itself (policy_load). */
+        if (geteuid() == 0 && (r = trusted_file_check(fd, printable(file, q, sizeof q), "seccomp profile",
+                                                      "policy-permissions", 0, x->e)) < 0)
+                return r;
         r = read_fd_all(fd, SECCOMP_PROFILE_MAX_BYTES, &buf, &len);
         if (r < 0)
                 return jx_fail(x, kpath, "cannot read %s: %s", printable(file, q, sizeof q), strerror(-r));

@@ -1,5 +1,6 @@
 /* Policy document: load, validate and free (core fields and the mount plan). */
 #include "policy/policy.h"
+#include "policy/trusted_file.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -175,12 +176,24 @@ static int parse_mounts(struct jx *x, json_t *arr, const char *path, struct poli
 
 static int parse_namespaces(struct jx *x, json_t *v, const char *path, struct policy *p) {
         static const char *const keys[] = { "user", "mount", "pid", "net", "ipc", "uts", "cgroup", NULL };
-        static const char *const fixed[] = { "user", "mount", "pid" };
+        static const char *const fixed[] = { "mount", "pid" };
         char kp[512];
         bool b;
         int r = jx_object(x, v, path, keys);
+        json_t *user;
         if (r < 0)
                 return r;
+        /* "user": "optional" lets a root launch inside a container that
+         * cannot create user namespaces go on without one (reported in
+         * not_enforced); anything but true or that exact word is an error. */
+        user = json_object_get(v, "user");
+        if (user && json_is_string(user) && json_string_length(user) == 8 && strcmp(json_string_value(user), "optional") == 0)
+                p->userns_optional = true;
+        else if (user && json_is_false(user))
+                return jx_fail(x, jx_path(kp, sizeof kp, path, "user"),
+                               "the user namespace cannot be turned off (\"optional\" lets root go on without it where it cannot be had)");
+        else if (user && !json_is_true(user))
+                return jx_fail(x, jx_path(kp, sizeof kp, path, "user"), "expected true or \"optional\"");
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++) {
                 b = true;
                 if ((r = jx_bool(x, v, path, fixed[i], false, &b)) < 0)
@@ -379,6 +392,11 @@ int policy_load(const char *path, struct policy **ret, struct sr_error *e) {
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "policy", "%s: cannot open policy: %s", path, strerror(errno));
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "policy", "%s: policy is not a regular file", path);
+        /* As root the policy decides what root opens and binds: nobody but root
+         * may have written it. (Unprivileged, it cannot grant more than the
+         * caller holds.) A symlink is followed; the file it reaches is checked. */
+        if (geteuid() == 0 && (r = trusted_file_check(fd, path, "policy", "policy-permissions", 0, e)) < 0)
+                return r;
         r = read_fd_all(fd, POLICY_MAX_BYTES, &buf, &len);
         if (r == -EFBIG)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "policy", "%s: policy larger than %u bytes", path, POLICY_MAX_BYTES);

@@ -54,6 +54,9 @@ struct policy {
         /* namespaces: user, mount and pid are always on (the design relies
          * on them); the others may be turned off explicitly. */
         bool ns_net, ns_ipc, ns_uts, ns_cgroup;
+        /* "user": "optional": a root caller that cannot create a user
+         * namespace launches without one (README "Where sealrun runs") */
+        bool userns_optional;
 
         char *hostname;
         uid_t uid;                /* ids inside the sandbox */

@@ -1,5 +1,6 @@
 /* Key files of sealed profiles: "sealrun-key/1 KIND ID BASE64", ids, generation, mode checks. */
 #include "policy/profile.h"
+#include "policy/trusted_file.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -107,20 +108,9 @@ int key_check_fd(int fd, const char *name, bool secret, struct sr_error *e) {
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "key", "%s: cannot stat key: %s", name, strerror(errno));
         if (!S_ISREG(st.st_mode))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: key is not a regular file", name);
-        if (st.st_uid != 0 && st.st_uid != geteuid())
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "key-permissions",
-                               "%s: key file is owned by uid %u, not by you or root", name, (unsigned)st.st_uid);
-        /* An unlinked file (memfd, O_TMPFILE) is reachable only through this
-         * fd, so its mode bits grant nothing to anyone else. */
-        if (secret && st.st_nlink > 0 && (st.st_mode & 077))
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "key-permissions",
-                               "%s: secret key is accessible by group or others (mode %04o): chmod 0600 it",
-                               name, (unsigned)(st.st_mode & 07777));
-        if (!secret && (st.st_mode & 022))
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "key-permissions",
-                               "%s: public key is writable by group or others (mode %04o): a trust anchor must not be",
-                               name, (unsigned)(st.st_mode & 07777));
-        return 0;
+        /* A public key is a trust anchor: whoever can write it picks the issuer. */
+        return trusted_file_check(fd, name, secret ? "secret key" : "public key (a trust anchor)", "key-permissions",
+                                  secret ? TRUSTED_FILE_SECRET : 0, e);
 }
 
 static int pread_all(int fd, void *buf, size_t size, size_t *ret_len) {

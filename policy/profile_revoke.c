@@ -1,5 +1,6 @@
 /* Revocation list: one entry per line ("tenant=T [profile=P [version=N]]" or "key=ID"), '#' comments. */
 #include "policy/profile.h"
+#include "policy/trusted_file.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -112,12 +113,8 @@ int revocation_load(const char *path, struct revocation_list *ret, struct sr_err
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "revocation-list", "%s: revocation list is not a regular file", path);
         /* whoever can write the list can un-revoke a profile */
-        if (st.st_mode & 022)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "revocation-list-permissions",
-                               "%s: revocation list is writable by group or others (mode %04o)", path, (unsigned)(st.st_mode & 07777));
-        if (st.st_uid != 0 && st.st_uid != geteuid())
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "revocation-list-permissions",
-                               "%s: revocation list is owned by uid %u, not by you or root", path, (unsigned)st.st_uid);
+        if ((r = trusted_file_check(fd, path, "revocation list", "revocation-list-permissions", 0, e)) < 0)
+                return r;
         r = read_fd_all(fd, REVOKE_MAX_BYTES, &buf, &len);
         if (r < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "revocation-list", "%s: cannot read revocation list: %s", path, strerror(-r));

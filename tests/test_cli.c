@@ -160,6 +160,18 @@ static void test_tenant_task(void **state) {
         BAD("--task", "--task", "a b", "--", "x");
 }
 
+static void test_check_host(void **state) {
+        OK("--check-host");
+        assert_true(c.check_host);
+        assert_false(c.json);
+        assert_int_equal(c.argc, 0);
+        OK("--check-host", "--json", "--policy", "p.json");
+        assert_true(c.check_host && c.json);
+        assert_string_equal(c.policy, "p.json");
+        BAD("--json", "--json", "--", "x");
+        BAD("--check-host takes no COMMAND", "--check-host", "--", "x");
+}
+
 static void test_numbers(void **state) {
         OK("--timeout", "1", "--", "x");
         assert_int_equal(c.timeout_s, 1);
@@ -170,8 +182,12 @@ static void test_numbers(void **state) {
         BAD("--timeout", "--timeout", "5s", "--", "x");
         BAD("--timeout", "--timeout", "", "--", "x");
         BAD("--timeout", "--timeout", "1.5", "--", "x");
-        OK("--status-fd", "0", "--", "x");
-        assert_int_equal(c.status_fd, 0);
+        /* 0-2 are the payload's: it could forge status lines there */
+        BAD("--status-fd: fd 0", "--status-fd", "0", "--", "x");
+        BAD("--status-fd: fd 1", "--status-fd", "1", "--", "x");
+        BAD("--status-fd: fd 2", "--status-fd", "2", "--", "x");
+        OK("--status-fd", "3", "--", "x");
+        assert_int_equal(c.status_fd, 3);
         OK("--status-fd", "1048576", "--", "x");
         BAD("--status-fd", "--status-fd", "1048577", "--", "x");
         BAD("--status-fd", "--status-fd", "-1", "--", "x");
@@ -314,6 +330,10 @@ static void test_credentials_rules(void **state) {
         assert_int_equal(c.key_fd, 3);
         BAD("--key-fd", "--tenant", "acme", "--profile", "p", "--key", "k", "--key-fd", "3", "--", "x");
         BAD("--key-fd", "--key-fd", "x3", "--", "x");
+        /* 0-2 reach the payload: the pool key would too */
+        BAD("--key-fd: fd 0", "--tenant", "acme", "--profile", "p", "--key-fd", "0", "--", "x");
+        BAD("--key-fd: fd 1", "--tenant", "acme", "--profile", "p", "--key-fd", "1", "--", "x");
+        BAD("--key-fd: fd 2", "--tenant", "acme", "--profile", "p", "--key-fd", "2", "--", "x");
         BAD("--profile needs --key", "--tenant", "acme", "--profile", "p", "--", "x");
         BAD("--profile needs --tenant", "--profile", "p", "--key", "k", "--", "x");
         BAD("need --profile", "--key", "k", "--", "x");
@@ -412,6 +432,7 @@ int main(void) {
                 cmocka_unit_test(test_equals_form),
                 cmocka_unit_test(test_tenant_task),
                 cmocka_unit_test(test_numbers),
+                cmocka_unit_test(test_check_host),
                 cmocka_unit_test(test_pass_fd),
                 cmocka_unit_test(test_two_argument_forms),
                 cmocka_unit_test(test_missing_argument),

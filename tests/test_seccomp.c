@@ -599,7 +599,7 @@ static void test_cache_wrong_owner_mode(void **state) {
 }
 
 static void test_cache_dir(void **state) {
-        char dir[32], sub[64], bind_src[64];
+        char dir[32], sub[64], lvl[64], bind_src[64];
         struct policy pol = { 0 };
         struct task t = { .pol = &pol };
         struct mount_entry me = { .type = MNT_BIND };
@@ -608,18 +608,53 @@ static void test_cache_dir(void **state) {
         close(tmpdir(dir));
         setenv("SEALRUN_CACHE_DIR", "off", 1);
         assert_int_equal(seccomp_cache_dir_open(&t), -1);
+        setenv("SEALRUN_CACHE_DIR", "relative/dir", 1);
+        assert_int_equal(seccomp_cache_dir_open(&t), -1);
         snprintf(sub, sizeof sub, "%s/a/b", dir);
         setenv("SEALRUN_CACHE_DIR", sub, 1);
+        snprintf(lvl, sizeof lvl, "%s/a", dir);
+        if (geteuid() != 0) {
+                /* Unprivileged: every file of ours is within a payload's
+                 * reach, so there is no cache at all, and nothing is made. */
+                assert_int_equal(seccomp_cache_dir_open(&t), -1);
+                assert_int_equal(stat(lvl, &st), -1);
+                unsetenv("SEALRUN_CACHE_DIR");
+                rm_rf(dir);
+                return;
+        }
         fd = seccomp_cache_dir_open(&t);
         assert_true(fd >= 0);
         close(fd);
         snprintf(sub, sizeof sub, "%s/a/b/seccomp", dir);
         assert_int_equal(stat(sub, &st), 0);
         assert_int_equal(st.st_mode & 0777, 0700);
-        /* writable by others: not trusted */
+        /* writable by others, at any level: not trusted */
         assert_int_equal(chmod(sub, 0777), 0);
         assert_int_equal(seccomp_cache_dir_open(&t), -1);
         assert_int_equal(chmod(sub, 0700), 0);
+        assert_int_equal(chmod(lvl, 0770), 0);
+        assert_int_equal(seccomp_cache_dir_open(&t), -1);
+        /* sticky (like /tmp) is fine for a parent, never for the cache itself */
+        assert_int_equal(chmod(lvl, 01777), 0);
+        fd = seccomp_cache_dir_open(&t);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(chmod(sub, 01777), 0);
+        assert_int_equal(seccomp_cache_dir_open(&t), -1);
+        assert_int_equal(chmod(sub, 0700), 0);
+        assert_int_equal(chmod(lvl, 0700), 0);
+        /* a level owned by another uid: not trusted (it could swap what is below) */
+        assert_int_equal(chown(lvl, 65534, 65534), 0);
+        assert_int_equal(seccomp_cache_dir_open(&t), -1);
+        assert_int_equal(chown(lvl, 0, 0), 0);
+        /* a symlink on the way: not followed */
+        snprintf(bind_src, sizeof bind_src, "%s/link", dir);
+        assert_int_equal(symlink("a", bind_src), 0);
+        snprintf(sub, sizeof sub, "%s/link/b", dir);
+        setenv("SEALRUN_CACHE_DIR", sub, 1);
+        assert_int_equal(seccomp_cache_dir_open(&t), -1);
+        snprintf(sub, sizeof sub, "%s/a/b", dir);
+        setenv("SEALRUN_CACHE_DIR", sub, 1);
         /* reachable read-write from the sandbox: not used */
         snprintf(bind_src, sizeof bind_src, "%s/a", dir);
         me.src = bind_src;

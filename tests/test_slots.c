@@ -140,6 +140,16 @@ static void test_hostile_dirs(void **state) {
                 assert_true(slot_open_dir(tmp, "o", "acme", &fd, &err) < 0);
                 assert_int_equal(err.exit_code, SR_EXIT_REFUSED);
                 assert_non_null(strstr(err.msg, "uid 65534"));
+                assert_string_equal(err.reason, "slots-squatted");
+                /* a symlink in its place, made by someone else: squatted too */
+                snprintf(p, sizeof p, "%s/s", tmp);
+                assert_int_equal(mkdir(p, 0755), 0);
+                snprintf(p, sizeof p, "%s/s/acme", tmp);
+                assert_int_equal(symlink("/tmp", p), 0);
+                assert_int_equal(lchown(p, 65534, 65534), 0);
+                assert_true(slot_open_dir(tmp, "s", "acme", &fd, &err) < 0);
+                assert_string_equal(err.reason, "slots-squatted");
+                assert_non_null(strstr(err.msg, "symlink"));
         }
 }
 

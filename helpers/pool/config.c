@@ -6,6 +6,7 @@
 
 #include "helpers/pool/pool.h"
 #include "policy/jsonx.h"
+#include "policy/trusted_file.h"
 
 static int abs_path(struct jx *x, json_t *o, const char *key, bool required, char **ret) {
         char p[512];
@@ -123,10 +124,8 @@ int pool_config_load(const char *path, struct pool_config *ret, struct sr_error 
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "config", "%s: cannot open the pool config: %s", path, strerror(errno));
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "config", "%s: the pool config is not a regular file", path);
-        if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022))
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "config-permissions",
-                               "%s: the pool config must be owned by root (or you) and not writable by group or others "
-                               "(owner %u, mode %04o)", path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        if ((r = trusted_file_check(fd, path, "the pool config", "config-permissions", 0, e)) < 0)
+                return r;
         if ((r = read_fd_all(fd, 1 << 20, &buf, &len)) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "config", "%s: cannot read the pool config: %s", path, strerror(-r));
         return pool_config_parse(path, buf, len, ret, e);

@@ -10,6 +10,7 @@
 #include "helpers/sealctl/sealctl.h"
 #include "policy/audit_client.h"
 #include "policy/profile.h"
+#include "policy/trusted_file.h"
 
 int sealctl_revoke(int argc, char **argv) {
         static const struct option opts[] = {
@@ -99,14 +100,10 @@ int sealctl_revoke(int argc, char **argv) {
                 return sealctl_usage_error("revoke", "%s: cannot lock: %s", list, strerror(errno));
         if (!S_ISREG(st.st_mode))
                 return sealctl_usage_error("revoke", "%s: not a regular file", list);
-        if (st.st_mode & 022) {
-                e = (struct sr_error){ 0 };
-                sr_fail(&e, SR_EXIT_REFUSED, EPERM, "revocation-list-permissions",
-                        "%s: revocation list is writable by group or others (mode %04o): refusing to use it",
-                        list, (unsigned)(st.st_mode & 07777));
-                return sealctl_report("revoke", &e);
-        }
         /* never append to a list sealrun would reject */
+        e = (struct sr_error){ 0 };
+        if (trusted_file_check(fd, list, "revocation list", "revocation-list-permissions", 0, &e) < 0)
+                return sealctl_report("revoke", &e);
         if ((r = read_fd_all(fd, 16u << 20, &old, &old_len)) < 0)
                 return sealctl_usage_error("revoke", "%s: cannot read: %s", list, strerror(-r));
         if (revocation_parse(list, old, old_len, &rl, &e) < 0)
