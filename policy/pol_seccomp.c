@@ -340,11 +340,51 @@ static const char *action_name(uint32_t a, char *buf, size_t size) {
         return "?";
 }
 
-/* libseccomp lets a syscall's rule without "args" win over every other rule
- * of that syscall (whatever their order): a profile that allows ioctl
- * outright and denies TIOCSTI beside it would not deny TIOCSTI, silently.
- * An unconditional rule that repeats the default action is left out by the
- * compiler (so it overrides nothing), and equal actions cannot disagree. */
+/* How strict an action is, as the kernel ranks them when filters disagree. */
+static int strictness(uint32_t a) {
+        switch (a & ~0xffffu) {
+        case SCMP_ACT_KILL_PROCESS: return 0;
+        case SCMP_ACT_KILL_THREAD: return 1;
+        case SCMP_ACT_TRAP: return 2;
+        case SCMP_ACT_ERRNO(0): return 3;
+        case SCMP_ACT_TRACE(0): return 4;
+        case SCMP_ACT_LOG: return 5;
+        default: return 6;
+        }
+}
+
+static bool stricter(uint32_t a, uint32_t b) {
+        return strictness(a) < strictness(b) || (strictness(a) == strictness(b) && a < b);
+}
+
+/* Two rules without "args" for one syscall (Podman's profile allows setns
+ * in its main list and denies it unless CAP_SYS_ADMIN is kept): libseccomp
+ * keeps whichever came first. The stricter one is kept instead, so the
+ * outcome cannot depend on the order and never widens the profile. */
+static void drop_weaker_unconditional(struct policy_seccomp *s) {
+        size_t w = 0;
+        for (size_t i = 0; i < s->n_rules; i++) {
+                const struct seccomp_rule *r = &s->rules[i];
+                bool weaker = false;
+                for (size_t k = 0; !r->n_args && k < s->n_rules && !weaker; k++) {
+                        const struct seccomp_rule *o = &s->rules[k];
+                        weaker = k != i && !o->n_args && o->nr == r->nr && stricter(o->action, r->action);
+                }
+                if (weaker) {
+                        free(s->rules[i].name);
+                        continue;
+                }
+                s->rules[w++] = s->rules[i];
+        }
+        s->n_rules = w;
+}
+
+/* libseccomp lets a syscall's rule without "args" win over every rule of
+ * that syscall with conditions (whatever their order): a profile that
+ * allows ioctl outright and denies TIOCSTI beside it would not deny
+ * TIOCSTI, silently. An unconditional rule that repeats the default action
+ * is left out by the compiler (so it overrides nothing), and equal actions
+ * cannot disagree. */
 static int check_overrides(struct jx *x, const char *sys_path, const struct policy_seccomp *s) {
         char ip[512], a1[48], a2[48];
         for (size_t i = 0; i < s->n_rules; i++) {
@@ -353,7 +393,7 @@ static int check_overrides(struct jx *x, const char *sys_path, const struct poli
                         continue;
                 for (size_t k = 0; k < s->n_rules; k++) {
                         const struct seccomp_rule *o = &s->rules[k];
-                        if (k == i || o->nr != u->nr || o->action == u->action)
+                        if (k == i || o->nr != u->nr || o->action == u->action || !o->n_args)
                                 continue;
                         return jx_fail(x, jx_index(ip, sizeof ip, sys_path, o->entry),
                                        "%s gets %s here, but syscalls[%u] gives it %s without conditions, and libseccomp "
@@ -413,6 +453,7 @@ static int parse_oci(struct jx *x, json_t *v, const char *path, uint64_t caps, s
                         return r;
         /* Every such name in one message: fixing them one run at a time is
          * what makes a borrowed profile unusable. */
+        drop_weaker_unconditional(s);
         if (!c.n_denied_unknown && (r = check_overrides(x, kp, s)) < 0)
                 return r;
         if (c.n_denied_unknown)

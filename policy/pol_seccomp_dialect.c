@@ -94,18 +94,35 @@ int pol_seccomp_errno(struct jx *x, json_t *o, const char *path, const char *num
         return 0;
 }
 
+/* An architecture name that looks like one: SCMP_ARCH_ and upper case. A
+ * profile written for every platform names some this libseccomp may not
+ * know (SCMP_ARCH_LOONGARCH64 before 2.6); such an entry is never the
+ * native one, so it is passed over, as Docker passes over the others. */
+static bool arch_spelled(const char *name) {
+        if (strncmp(name, "SCMP_ARCH_", 10) != 0 || !name[10] || strlen(name) > 40)
+                return false;
+        for (const char *p = name + 10; *p; p++)
+                if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+                        return false;
+        return true;
+}
+
+/* ret 0 and *ret 0: well spelled but unknown here (never native). */
 static int arch_name_at(struct jx *x, json_t *v, const char *path, uint32_t *ret) {
         char q[80];
         if (!json_is_string(v))
                 return jx_fail(x, path, "expected an architecture name like \"SCMP_ARCH_X86_64\"");
-        if (pol_seccomp_arch_token(json_string_value(v), ret) < 0)
+        if (pol_seccomp_arch_token(json_string_value(v), ret) == 0)
+                return 0;
+        if (!arch_spelled(json_string_value(v)))
                 return jx_fail(x, path, "unknown architecture \"%s\"", printable(json_string_value(v), q, sizeof q));
+        *ret = 0;
         return 0;
 }
 
 int pol_seccomp_archmap(struct jx *x, json_t *arr, const char *path, uint32_t *arches, size_t *n, size_t max) {
         static const char *const keys[] = { "architecture", "subArchitectures", NULL };
-        char ip[512], kp[512], sp[512];
+        char ip[512], kp[512], sp[512], q[80];
         for (size_t i = 0; i < json_array_size(arr); i++) {
                 json_t *e = json_array_get(arr, i), *subs = NULL;
                 uint32_t main, tok;
@@ -113,14 +130,21 @@ int pol_seccomp_archmap(struct jx *x, json_t *arr, const char *path, uint32_t *a
                 jx_index(ip, sizeof ip, path, i);
                 if ((r = jx_object(x, e, ip, keys)) < 0 ||
                     (r = arch_name_at(x, json_object_get(e, "architecture"), jx_path(kp, sizeof kp, ip, "architecture"), &main)) < 0 ||
-                    (r = jx_array(x, e, ip, "subArchitectures", false, &subs)) < 0)
+                    /* Docker writes null for "none" */
+                    (!json_is_null(json_object_get(e, "subArchitectures")) &&
+                     (r = jx_array(x, e, ip, "subArchitectures", false, &subs)) < 0))
                         return r;
                 jx_path(kp, sizeof kp, ip, "subArchitectures");
                 for (size_t k = 0; subs && k < json_array_size(subs); k++) {
                         if ((r = arch_name_at(x, json_array_get(subs, k), jx_index(sp, sizeof sp, kp, k), &tok)) < 0)
                                 return r;
-                        if (main != seccomp_arch_native())
+                        if (main == 0 || main != seccomp_arch_native())
                                 continue;
+                        /* the native entry's sub-architectures must be real */
+                        if (tok == 0)
+                                return jx_fail(x, sp, "unknown architecture \"%s\" (libseccomp %u.%u.%u does not know it)",
+                                               printable(json_string_value(json_array_get(subs, k)), q, sizeof q),
+                                               seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
                         bool dup = false;
                         for (size_t j = 0; j < *n; j++)
                                 dup |= arches[j] == tok;
