@@ -99,6 +99,7 @@ static json_t *final_object(const struct status *s) {
                                                   name_list(s->audit_spooled, s->n_audit_spooled), "unconfirmed",
                                                   name_list(s->audit_unconfirmed, s->n_audit_unconfirmed)));
         json_object_set_new(o, "not_enforced", name_list(s->not_enforced, s->n_not_enforced));
+        json_object_set_new(o, "seccomp_skipped", name_list(s->seccomp_skipped, s->n_seccomp_skipped));
         json_object_set_new(o, "interrupted", s->interrupted_signal > 0
                                                       ? json_pack("{s:i, s:o}", "signal", s->interrupted_signal, "step",
                                                                   str_or_null(s->interrupted_step))
