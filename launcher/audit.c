@@ -48,44 +48,13 @@ static int spool_reopen(struct audit_ctx *a) {
         return audit_spool_open(NULL, false, &a->spool_fd, &se);
 }
 
-static enum pol_audit_mode from_cli(enum audit_mode_opt m) {
-        switch (m) {
-        case AUDIT_OFF: return POL_AUDIT_OFF;
-        case AUDIT_BEST_EFFORT: return POL_AUDIT_BEST_EFFORT;
-        case AUDIT_REQUIRED: return POL_AUDIT_REQUIRED;
-        default: return POL_AUDIT_UNSET;
-        }
-}
-
+/* The mode and socket were resolved with the policy (config_resolve). */
 static int decide(struct task *t, struct audit_ctx *a, struct sr_error *e) {
         const struct policy_audit *pa = &t->pol->audit;
-        enum pol_audit_mode cli = from_cli(t->cli->audit_mode);
-
-        if (pa->mode != POL_AUDIT_UNSET && cli != POL_AUDIT_UNSET && cli < pa->mode)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
-                               "--audit %s: the policy %s requires audit mode \"%s\"", pol_audit_mode_name(cli),
-                               t->pol->file, pol_audit_mode_name(pa->mode));
-        if (cli != POL_AUDIT_UNSET)
-                a->mode = cli;
-        else if (pa->mode != POL_AUDIT_UNSET)
-                a->mode = pa->mode;
-        else if (t->cli->profile)
-                a->mode = POL_AUDIT_REQUIRED;
-        else
-                a->mode = t->cli->audit_socket ? POL_AUDIT_BEST_EFFORT : POL_AUDIT_OFF;
-
-        if (pa->socket && t->cli->audit_socket && strcmp(pa->socket, t->cli->audit_socket) != 0)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
-                               "--audit-socket %s: the policy %s pins the audit socket to %s", t->cli->audit_socket,
-                               t->pol->file, pa->socket);
-        a->socket = t->cli->audit_socket ? t->cli->audit_socket : pa->socket ? pa->socket : AUDIT_DEFAULT_SOCKET;
+        a->mode = t->cfg.audit_mode;
+        a->socket = t->cfg.audit_socket ? t->cfg.audit_socket : AUDIT_DEFAULT_SOCKET;
         a->timeout_ms = pa->ack_timeout_ms > 0 ? pa->ack_timeout_ms : POL_AUDIT_DEFAULT_TIMEOUT_MS;
-        a->tenant = t->cli->tenant ? t->cli->tenant : t->pol->tenant;
-        if (a->mode != POL_AUDIT_OFF && !a->tenant)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--audit %s: audit events need --tenant SLUG",
-                               pol_audit_mode_name(a->mode));
-        if (a->mode != POL_AUDIT_OFF && !slug_valid(a->tenant))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--tenant: not a valid tenant slug (^[a-z0-9][a-z0-9_-]{1,62}$)");
+        a->tenant = t->cfg.tenant;
         return 0;
 }
 

@@ -138,7 +138,7 @@ static int layout_detect(struct cg_layout *ret) {
 /* ---- names and small formats ---- */
 
 int cg_task_name(const struct task *t, char *buf, size_t size) {
-        const char *id = t->cli && t->cli->task ? t->cli->task : t->status.task;
+        const char *id = t->cfg.task ? t->cfg.task : t->status.task;
         int n;
         if (id && task_id_valid(id))
                 n = snprintf(buf, size, "task-%s", id);

@@ -32,7 +32,7 @@
 static int step_hostname(struct task *t, struct sr_error *e) {
         if (!t->pol->ns_uts)
                 return 0;
-        if (sethostname(t->hostname, strlen(t->hostname)) < 0)
+        if (sethostname(t->cfg.hostname, strlen(t->cfg.hostname)) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "hostname", "sethostname: %s", strerror(errno));
         return 0;
 }

@@ -340,7 +340,5 @@ struct cli *cli_dup(const struct cli *c) {
         memcpy(d->argv, c->argv, ((size_t)c->argc + 1) * sizeof(char *));
         pos = (char *)d + head;
         dup_all(d, &pos);
-        d->arg_area = NULL;
-        d->arg_area_len = 0;
         return d;
 }

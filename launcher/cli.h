@@ -62,6 +62,7 @@ struct cli {
 /* Parse argv. 0 on success; -errno with e filled (exit 125) otherwise. */
 int cli_parse(int argc, char **argv, struct cli *ret, struct sr_error *e);
 void cli_usage(FILE *f);
-/* Deep copy of every string of c into one heap block (no pointer into the
- * argv block remains); NULL on ENOMEM. Free with free(). */
+/* Deep copy of every string of c into one heap block (no string points into
+ * the argv block any more; arg_area still names the block, to be wiped);
+ * NULL on ENOMEM. Free with free(). */
 struct cli *cli_dup(const struct cli *c);

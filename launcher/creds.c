@@ -41,7 +41,7 @@ static struct {
 
 static int load_trusted(struct task *t, struct secmem *m, struct sr_key **ret, size_t *ret_n, struct sr_error *e) {
         const struct policy_credentials *pc = &t->pol->credentials;
-        const struct cli *c = t->cli;
+        const struct task_config *c = &t->cfg;
         size_t np = pc->n_trusted_issuers, n = 0;
         struct sr_key *pol_keys, *keys;
         int r;
@@ -92,7 +92,7 @@ fail:
 }
 
 static int check_revoked(struct task *t, const struct profile_envelope *env, struct sr_error *e) {
-        const char *lists[2] = { t->pol->credentials.revocation_list, t->cli->revoked };
+        const char *lists[2] = { t->pol->credentials.revocation_list, t->cfg.revoked };
         for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
                 struct revocation_list rl = { 0 };
                 char what[320];
@@ -105,27 +105,13 @@ static int check_revoked(struct task *t, const struct profile_envelope *env, str
                 hit = revocation_match(&rl, &env->h, what, sizeof what);
                 revocation_free(&rl);
                 if (hit)
-                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "revoked", "%s: revoked by \"%s\" in %s", t->cli->profile, what, lists[i]);
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "revoked", "%s: revoked by \"%s\" in %s", t->cfg.profile, what, lists[i]);
         }
         return 0;
 }
 
-static int check_scopes(struct task *t, struct sr_error *e) {
-        const struct policy_credentials *pc = &t->pol->credentials;
-        size_t bad;
-        for (size_t i = 0; i < t->cli->n_scopes; i++)
-                if (!scope_valid(t->cli->scopes[i]))
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                       "--scope %s: not a scope \"action:resource:identifier\" ('*' only as the whole identifier)",
-                                       t->cli->scopes[i]);
-        if (!scope_subset(t->cli->scopes, t->cli->n_scopes, (const char *const *)pc->scope_ceiling, pc->n_scope_ceiling, &bad))
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "scope-over-ceiling", "--scope %s: above the ceiling of the policy %s%s",
-                               t->cli->scopes[bad], t->pol->file, pc->n_scope_ceiling ? "" : " (it sets no credentials.scope_ceiling)");
-        return 0;
-}
-
 static int open_key(struct task *t, struct sr_error *e) {
-        const struct cli *c = t->cli;
+        const struct task_config *c = &t->cfg;
         int fd;
         if (c->key_path) {
                 fd = open(c->key_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
@@ -145,7 +131,7 @@ static int open_key(struct task *t, struct sr_error *e) {
 static int prepare(struct task *t, struct sr_error *e) {
         _cleanup_(secmem_destroyp) struct secmem *m = NULL;
         _cleanup_close_ int pfd = -1;
-        const struct cli *c = t->cli;
+        const struct task_config *c = &t->cfg;
         struct sr_key *trusted = NULL;
         struct profile_envelope *env;
         size_t n_trusted = 0;
@@ -156,8 +142,6 @@ static int prepare(struct task *t, struct sr_error *e) {
         if (!c->profile)
                 return 0;
         t->status.has_profile = true;
-        if ((r = check_scopes(t, e)) < 0)
-                return r;
         if (!(t->creds = calloc(1, sizeof *t->creds)))
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         t->creds->key_fd = -1;
@@ -208,7 +192,8 @@ static int prepare(struct task *t, struct sr_error *e) {
         if (r < 0 || (r = profile_check_time(c->profile, env, (int64_t)time(NULL), e)) < 0 || (r = check_revoked(t, env, e)) < 0)
                 return r;
         /* the mountpoint must exist before the sandbox root turns read-only */
-        mounts_add_mountpoint(t, pol_credentials_dir(&t->pol->credentials));
+        if (mounts_add_mountpoint(t, pol_credentials_dir(&t->pol->credentials)) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         return 0;
 }
 
@@ -225,7 +210,7 @@ int creds_prepare(struct task *t, struct sr_error *e) {
  * (the scope in the announcement, the task's scopes, the policy), so that
  * nothing but names and scopes crosses from the payload. */
 static const char *skip_reason(const struct task *t, const char *scope, const char **ret_text) {
-        if (scope && !scope_covered_by(scope, t->cli->scopes, t->cli->n_scopes)) {
+        if (scope && !scope_covered_by(scope, t->cfg.scopes, t->cfg.n_scopes)) {
                 *ret_text = "its scope is not granted to the task (--scope)";
                 return "scope-not-granted";
         }
@@ -255,7 +240,7 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
         size_t n = 0;
         char *p, *sp;
         int r;
-        if (!t->cli->profile || !t->creds)
+        if (!t->cfg.profile || !t->creds)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "protocol", "unexpected inject message");
         /* "+name[ scope]" lines are injected, "-name[ scope]" lines skipped (names and scopes only) */
         snprintf(status_store.names, sizeof status_store.names, "%s", names);
@@ -289,7 +274,7 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
 void creds_on_running(const struct task *t) {
         /* said once the payload runs: a launch that fails or is refused
          * after the inject keeps its one stderr line */
-        if (t->cli->profile && t->creds)
+        if (t->cfg.profile && t->creds)
                 note_skipped(t, status_store.skipped_scopes);
 }
 
@@ -312,7 +297,7 @@ static bool delivered_as_env(const struct task *t, const struct profile_cred *c)
 /* A credential is staged when the task's scopes cover its scope and it has a
  * delivery the policy allows (env-only credentials need allow_env). */
 static bool selected(const struct task *t, const struct profile_cred *c) {
-        if (c->scope && !scope_covered_by(c->scope, t->cli->scopes, t->cli->n_scopes))
+        if (c->scope && !scope_covered_by(c->scope, t->cfg.scopes, t->cfg.n_scopes))
                 return false;
         return (c->as & CRED_FILE) || delivered_as_env(t, c);
 }
@@ -328,7 +313,7 @@ static int announce(struct task *t, const struct profile_plain *p, struct sr_err
                                  p->creds[i].name, scope ? " " : "", scope ? scope : "");
                 if (n < 0 || (size_t)n >= sizeof text - len)
                         return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "bad-plaintext",
-                                       "%s: credential names too long to report (over %d bytes in all)", t->cli->profile, SYNC_TEXT_MAX);
+                                       "%s: credential names too long to report (over %d bytes in all)", t->cfg.profile, SYNC_TEXT_MAX);
                 len += (size_t)n;
         }
         text[len] = 0;
@@ -376,7 +361,6 @@ int creds_stage(struct task *t, struct sr_error *e) {
         _cleanup_(secmem_destroyp) struct secmem *m = NULL;
         struct creds_ctx *c = t->creds;
         const char *dir = pol_credentials_dir(&t->pol->credentials);
-        struct rlimit no_core = { 0, 0 };
         struct profile_plain plain;
         struct secmem *envm = NULL;
         struct sr_key key;
@@ -384,12 +368,13 @@ int creds_stage(struct task *t, struct sr_error *e) {
         size_t pt_len = 0;
         int r;
 
-        if (!t->cli->profile)
+        if (!t->cfg.profile)
                 return 0;
         if (!c || !c->env || c->key_fd < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "credentials", "credentials were not prepared");
-        /* no core, no ptrace, no /proc/PID/mem while plaintext exists */
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0)
+        /* no ptrace, no /proc/PID/mem while plaintext exists (no core: the
+         * rlimits step, before this one, set RLIMIT_CORE to 0) */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot make the process undumpable: %s", strerror(errno));
         if (secmem_new(CREDS_ARENA_LIMIT, &m) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "credentials", "libsodium failed to initialise");
@@ -400,17 +385,17 @@ int creds_stage(struct task *t, struct sr_error *e) {
         c->key_fd = -1;
         if (r < 0)
                 return r;
-        r = profile_decrypt(t->cli->profile, c->env, &key, m, &pt, &pt_len, e);
+        r = profile_decrypt(t->cfg.profile, c->env, &key, m, &pt, &pt_len, e);
         secmem_release(m, key.secret);
         if (r < 0)
                 return r;
-        r = profile_plain_parse(t->cli->profile, m, pt, pt_len, SR_EXIT_REFUSED, &plain, e);
+        r = profile_plain_parse(t->cfg.profile, m, pt, pt_len, SR_EXIT_REFUSED, &plain, e);
         secmem_release(m, pt);
         if (r < 0)
                 return r;
         if (strcmp(plain.tenant, c->env->h.tenant) != 0)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "tenant-mismatch",
-                               "%s: the sealed plaintext names tenant %s, the header %s", t->cli->profile, plain.tenant, c->env->h.tenant);
+                               "%s: the sealed plaintext names tenant %s, the header %s", t->cfg.profile, plain.tenant, c->env->h.tenant);
         if ((r = announce(t, &plain, e)) < 0)
                 return r;
 
@@ -447,7 +432,7 @@ int creds_stage(struct task *t, struct sr_error *e) {
 int creds_hold_dir(struct task *t, struct sr_error *e) {
         const char *dir = pol_credentials_dir(&t->pol->credentials);
         int fd;
-        if (!t->cli->profile || !t->creds)
+        if (!t->cfg.profile || !t->creds)
                 return 0;
         fd = creds_fs_hold_parent(dir);
         if (fd < 0)
@@ -457,7 +442,7 @@ int creds_hold_dir(struct task *t, struct sr_error *e) {
 }
 
 int creds_scrub(struct task *t, struct sr_error *e) {
-        if (!t->cli->profile)
+        if (!t->cfg.profile)
                 return 0;
         /* init inherited the key fd through the clone; it has no use for it */
         if (t->creds && t->creds->key_fd >= 0) {

@@ -20,8 +20,8 @@ int exec_close_fds(struct task *t, struct sr_error *e) {
         kept[n++] = t->sync_child;
         if (t->exec_report >= 0)
                 kept[n++] = t->exec_report;
-        for (size_t i = 0; i < t->cli->n_pass_fds; i++)
-                kept[n++] = t->cli->pass_fds[i];
+        for (size_t i = 0; i < t->cfg.n_pass_fds; i++)
+                kept[n++] = t->cfg.pass_fds[i];
         qsort(kept, n, sizeof *kept, cmp_int);
         /* Close the gaps between kept fds; close_range(2) needs no /proc. */
         for (size_t i = 0; i < n; i++) {
@@ -33,8 +33,8 @@ int exec_close_fds(struct task *t, struct sr_error *e) {
         }
         if (syscall(SYS_close_range, lo, ~0U, 0) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "close_fds", "close_range: %s", strerror(errno));
-        for (size_t i = 0; i < t->cli->n_pass_fds; i++) {
-                int fd = t->cli->pass_fds[i], fl = fcntl(fd, F_GETFD);
+        for (size_t i = 0; i < t->cfg.n_pass_fds; i++) {
+                int fd = t->cfg.pass_fds[i], fl = fcntl(fd, F_GETFD);
                 if (fl >= 0)
                         fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
         }
@@ -84,7 +84,7 @@ void exec_report_failure(struct task *t) {
 
 void exec_payload(struct task *t) {
         int err;
-        const char *dir = t->chdir ? t->chdir : "/";
+        const char *dir = t->cfg.chdir ? t->cfg.chdir : "/";
         if (chdir(dir) < 0) {
                 struct sr_error e;
                 sr_fail(&e, SR_EXIT_LAUNCHER, errno, "chdir", "cannot change to %s inside the sandbox: %s", dir, strerror(errno));
@@ -92,7 +92,7 @@ void exec_payload(struct task *t) {
                 exec_report_failure(t);
                 _exit(SR_EXIT_LAUNCHER);
         }
-        err = exec_search(t->cli->argv, t->envp);
+        err = exec_search(t->cfg.argv, t->envp);
         sync_send(t->sync_child, SYNC_EXEC_FAILED, err, 0, "exec", NULL);
         exec_report_failure(t);
         _exit(err == ENOENT || err == ENOTDIR ? SR_EXIT_NOTFOUND : SR_EXIT_NOEXEC);

@@ -105,7 +105,12 @@ int init_run(struct task *t) {
         int sfd, ep[2];
 
         /* The payload must not read init's memory or exe (CVE-2019-5736 class). */
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+                struct sr_error e;
+                sr_fail(&e, SR_EXIT_LAUNCHER, errno, "init", "PR_SET_DUMPABLE: %s", strerror(errno));
+                sync_send_error(t->sync_child, "init", &e);
+                return SR_EXIT_LAUNCHER;
+        }
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
         sigaddset(&mask, SIGTERM);
@@ -129,23 +134,12 @@ int init_run(struct task *t) {
                 return SR_EXIT_LAUNCHER;
         }
         /* Host paths of the policy, profile and key sit in sealrun's argv,
-         * readable by the payload through /proc/1/cmdline: move what the
-         * sandbox still needs to the heap, then wipe the block. */
-        if (t->cli->arg_area) {
-                struct cli *own = cli_dup(t->cli);
-                char *area = t->cli->arg_area;
-                size_t len = t->cli->arg_area_len;
-                if (!own) {
-                        struct sr_error e;
-                        sr_fail(&e, SR_EXIT_LAUNCHER, ENOMEM, "init", "out of memory");
-                        sync_send_error(t->sync_child, "init", &e);
-                        return SR_EXIT_LAUNCHER;
-                }
-                if (t->chdir && t->chdir == t->cli->chdir)
-                        t->chdir = own->chdir;
-                t->cli = own;
-                memset(area, 0, len);
-                snprintf(area, len, "sealrun-init");
+         * readable by the payload through /proc/1/cmdline: wipe the block
+         * (nothing points into it: the config was resolved from a heap copy
+         * of the command line, see supervisor_run). */
+        if (t->cfg.arg_area) {
+                memset(t->cfg.arg_area, 0, t->cfg.arg_area_len);
+                snprintf(t->cfg.arg_area, t->cfg.arg_area_len, "sealrun-init");
         }
         if (pipe2(ep, O_CLOEXEC) < 0) {
                 struct sr_error e;

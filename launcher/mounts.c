@@ -18,7 +18,6 @@
 #include "launcher/fsutil.h"
 
 #define BASE "/tmp"   /* private base for the new root; our mount ns is private */
-#define MAX_EXTRA_MOUNTPOINTS 4
 
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 #define N_DEV ELEMENTSOF(dev_nodes)
@@ -27,7 +26,7 @@ struct mounts_ctx {
         int *trees;                 /* per plan entry: detached mount, or -1 */
         int dev[N_DEV];             /* host device nodes, O_PATH */
         int root;                   /* the new root (O_PATH) */
-        char *extra[MAX_EXTRA_MOUNTPOINTS];
+        char **extra;               /* mountpoints other modules need (credentials) */
         size_t n_extra;
 };
 
@@ -40,10 +39,33 @@ static struct mounts_ctx *ctx(struct task *t) {
         return t->mounts;
 }
 
-void mounts_add_mountpoint(struct task *t, const char *path) {
+int mounts_add_mountpoint(struct task *t, const char *path) {
         struct mounts_ctx *m = ctx(t);
-        if (m && m->n_extra < MAX_EXTRA_MOUNTPOINTS)
-                m->extra[m->n_extra++] = strdup(path);
+        char **n;
+        if (!m)
+                return -ENOMEM;
+        n = realloc(m->extra, (m->n_extra + 1) * sizeof *n);
+        if (!n)
+                return -ENOMEM;
+        m->extra = n;
+        if (!(n[m->n_extra] = strdup(path)))
+                return -ENOMEM;
+        m->n_extra++;
+        return 0;
+}
+
+size_t mounts_n_mountpoints(const struct task *t) {
+        return t->mounts ? t->mounts->n_extra : 0;
+}
+
+int mounts_add_binds(struct task *t, struct sr_error *e) {
+        int r;
+        for (size_t i = 0; i < t->cfg.n_binds; i++) {
+                const struct config_bind *b = &t->cfg.binds[i];
+                if ((r = policy_add_bind(t->pol, b->src, b->dst, b->ro, e)) < 0)
+                        return r == -ENOMEM && !e->msg[0] ? sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory") : r;
+        }
+        return 0;
 }
 
 static int ensure_trees(struct task *t, struct mounts_ctx *m) {
@@ -72,6 +94,7 @@ void mounts_release(struct task *t) {
                 return;
         for (size_t i = 0; i < m->n_extra; i++)
                 free(m->extra[i]);
+        free(m->extra);
         /* the supervisor's copies of idmapped trees (the child has its own) */
         for (size_t i = 0; m->trees && t->pol && i < t->pol->n_mounts; i++)
                 if (m->trees[i] >= 0)

@@ -345,7 +345,7 @@ int net_prepare(struct task *t, struct sr_error *e) {
 
         if (c->mode == NET_VETH && (r = veth_prepare(t, c, e)) < 0)
                 return r;
-        if (pol_network_hosts_file(&t->pol->network, t->hostname ? t->hostname : t->pol->hostname, &hosts) < 0 ||
+        if (pol_network_hosts_file(&t->pol->network, t->cfg.hostname, &hosts) < 0 ||
             pol_network_resolv_file(&t->pol->network, &resolv) < 0) {
                 free(hosts);
                 free(resolv);

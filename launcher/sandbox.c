@@ -32,7 +32,7 @@ static int write_file(pid_t pid, const char *name, const char *text, struct sr_e
 }
 
 int sandbox_prepare_ids(struct task *t, struct sr_error *e) {
-        const char *tenant = t->cli->tenant ? t->cli->tenant : t->pol->tenant;
+        const char *tenant = t->cfg.tenant;
         uint32_t first, last, base;
         int r;
         /* Unprivileged callers can map only themselves; untenanted root

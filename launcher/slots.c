@@ -137,19 +137,14 @@ int slot_try(int dirfd, long n, int *ret_fd, long *ret_index, struct sr_error *e
 }
 
 int slot_acquire(struct task *t, struct sr_error *e) {
-        const char *tenant = t->cli->tenant ? t->cli->tenant : t->pol->tenant;
-        long long cap = t->pol->limits.max_concurrent;
-        long n = t->cli->max_concurrent > 0 ? t->cli->max_concurrent : (long)cap;
+        const char *tenant = t->cfg.tenant;
+        long n = t->cfg.max_concurrent;
         char base[4200], *sub;
         _cleanup_close_ int dirfd = -1;
         int64_t deadline;
         int r, fd;
         long idx;
 
-        if (t->cli->max_concurrent > 0 && cap > 0 && t->cli->max_concurrent > cap)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
-                               "--max-concurrent %ld: above the policy's limits.max_concurrent %lld (%s); a task may "
-                               "narrow it, never widen it", t->cli->max_concurrent, cap, t->pol->file);
         if (n <= 0)
                 return 0;
         if (!tenant)
@@ -161,7 +156,7 @@ int slot_acquire(struct task *t, struct sr_error *e) {
         *sub++ = 0;
         if ((r = slot_open_dir(base, sub, tenant, &dirfd, e)) < 0)
                 return r;
-        deadline = now_ms() + (int64_t)t->cli->wait_slot_s * 1000;
+        deadline = now_ms() + (int64_t)t->cfg.wait_slot_s * 1000;
         for (;;) {
                 r = slot_try(dirfd, n, &fd, &idx, e);
                 if (r == 0)
@@ -169,10 +164,10 @@ int slot_acquire(struct task *t, struct sr_error *e) {
                 if (r != -EAGAIN)
                         return r;
                 if (now_ms() >= deadline) {
-                        if (t->cli->wait_slot_s > 0)
+                        if (t->cfg.wait_slot_s > 0)
                                 return sr_fail(e, SR_EXIT_TEMPFAIL, EAGAIN, "slots-busy",
                                                "tenant %s: all %ld concurrency slots still busy after waiting %ld s "
-                                               "(%s/%s/%s); retry later", tenant, n, t->cli->wait_slot_s, base, sub, tenant);
+                                               "(%s/%s/%s); retry later", tenant, n, t->cfg.wait_slot_s, base, sub, tenant);
                         return sr_fail(e, SR_EXIT_TEMPFAIL, EAGAIN, "slots-busy",
                                        "tenant %s: all %ld concurrency slots are busy (%s/%s/%s); retry later or wait "
                                        "with --wait-slot SECONDS", tenant, n, base, sub, tenant);

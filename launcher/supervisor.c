@@ -41,10 +41,6 @@ extern char **environ;
 
 #define SCRUB_WAIT_MS 2000  /* init's kill-all + scrub before SIGKILL */
 
-static int fd_open(int fd) {
-        return fcntl(fd, F_GETFD) >= 0;
-}
-
 static int env_push(char ***envp, size_t *n, const char *name, const char *value) {
         char *kv, **nv;
         size_t nl = strlen(name);
@@ -82,35 +78,22 @@ static int build_env(struct task *t) {
         for (size_t i = 0; i < p->n_env_set; i++)
                 if (env_push(&t->envp, &n, p->env_set[i].name, p->env_set[i].value) < 0)
                         return -ENOMEM;
-        for (size_t i = 0; i < t->cli->n_setenv; i++)
-                if (env_push(&t->envp, &n, t->cli->setenv[i].name, t->cli->setenv[i].value) < 0)
+        for (size_t i = 0; i < t->cfg.n_setenv; i++)
+                if (env_push(&t->envp, &n, t->cfg.setenv[i].name, t->cfg.setenv[i].value) < 0)
                         return -ENOMEM;
         return 0;
 }
 
-static int prepare(struct task *t, struct sr_error *e) {
+/* Load the policy and resolve the command line against it: after this
+ * step nothing reads the command line (see launcher/config.c). */
+static int step_policy(struct task *t, struct sr_error *e) {
         const struct cli *c = t->cli;
-        int r;
-
-        r = policy_load(c->policy ? c->policy : policy_default_path(), &t->pol, e);
-        if (r < 0)
+        int r = policy_load(c->policy ? c->policy : policy_default_path(), &t->pol, e);
+        if (r < 0 || (r = config_resolve(c, t->pol, &t->cfg, e)) < 0)
                 return r;
-        if (t->pol->tenant && c->tenant && strcmp(t->pol->tenant, c->tenant) != 0)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant", "--tenant %s: the policy %s is bound to tenant %s",
-                               c->tenant, t->pol->file, t->pol->tenant);
-        for (size_t i = 0; i < c->n_binds; i++)
-                if ((r = policy_add_bind(t->pol, c->binds[i].src, c->binds[i].dst, c->binds[i].ro, e)) < 0)
-                        return r;
-        if (c->status_fd >= 0 && !fd_open(c->status_fd))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--status-fd %d: not an open file descriptor", c->status_fd);
-        for (size_t i = 0; i < c->n_pass_fds; i++)
-                if (!fd_open(c->pass_fds[i]))
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--pass-fd %d: not an open file descriptor", c->pass_fds[i]);
-        /* Task input may narrow the policy, never widen it. */
-        if (c->timeout_ms > 0 && (t->pol->limits.timeout_ms == 0 || c->timeout_ms < t->pol->limits.timeout_ms))
-                t->pol->limits.timeout_ms = c->timeout_ms;
-        t->hostname = c->hostname ? c->hostname : t->pol->hostname;
-        t->chdir = c->chdir ? c->chdir : t->pol->chdir;
+        t->cli = NULL;
+        if ((r = mounts_add_binds(t, e)) < 0)
+                return r;
         if (build_env(t) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         return 0;
@@ -143,8 +126,8 @@ static void handle_msg(struct task *t, struct run_state *rs, const struct sync_m
         case SYNC_EXECED:
                 /* "running" only once the payload really runs: never for a
                  * command that is not found, a refusal or a cancel */
-                if (!rs->running && t->cli->status_fd >= 0)
-                        status_write_started(t->cli->status_fd, &t->status);
+                if (!rs->running && t->cfg.status_fd >= 0)
+                        status_write_started(t->cfg.status_fd, &t->status);
                 if (!rs->running)
                         creds_on_running(t);
                 rs->running = true;
@@ -226,7 +209,7 @@ static void on_signal(struct task *t, struct run_state *rs, int sig) {
 
 /* Supervise until sandbox init exits; returns its wait status. */
 static int supervise(struct task *t, struct run_state *rs, int sigfd) {
-        int64_t deadline = t->pol->limits.timeout_ms > 0 ? t->start_ms + t->pol->limits.timeout_ms : -1;
+        int64_t deadline = t->cfg.timeout_ms > 0 ? t->start_ms + t->cfg.timeout_ms : -1;
         int stage = 0;
         for (;;) {
                 struct pollfd pf[3] = {
@@ -317,12 +300,12 @@ static int task_exit_code(struct task *t, struct run_state *rs, int init_status,
         }
         if (rs->exec_err) {
                 sr_fail(e, rs->exec_err == ENOENT || rs->exec_err == ENOTDIR ? SR_EXIT_NOTFOUND : SR_EXIT_NOEXEC, rs->exec_err, "exec",
-                        "%s: %s", t->cli->argv[0], rs->exec_err == ENOENT ? "command not found" : strerror(rs->exec_err));
+                        "%s: %s", t->cfg.argv[0], rs->exec_err == ENOENT ? "command not found" : strerror(rs->exec_err));
                 return e->exit_code;
         }
         if (t->status.timed_out) {
                 sr_fail(e, SR_EXIT_TIMEOUT, ETIMEDOUT, "timeout", "task timed out after %lld.%03lld s and was killed",
-                        t->pol->limits.timeout_ms / 1000, t->pol->limits.timeout_ms % 1000);
+                        t->cfg.timeout_ms / 1000, t->cfg.timeout_ms % 1000);
                 if (rs->exited_msg && WIFSIGNALED(rs->payload_status))
                         t->status.signal = WTERMSIG(rs->payload_status);
                 return SR_EXIT_TIMEOUT;
@@ -349,18 +332,14 @@ static void report(struct task *t, int code, const struct sr_error *e) {
                 if (code == SR_EXIT_LAUNCHER && strcmp(e->reason, "usage") != 0 && strcmp(e->reason, "bad-input") != 0 && e->reason[0])
                         t->status.failed_step = e->reason;
         }
-        if (t->cli->status_fd >= 0)
-                status_write_final(t->cli->status_fd, &t->status);
+        if (t->cfg.status_fd >= 0)
+                status_write_final(t->cfg.status_fd, &t->status);
 }
 
 /* ---- setup: one table, in order -------------------------------------------
  * Every step's release is idempotent and runs in the common teardown of
  * supervisor_run, so a refusal, a failure or an interruption at any step
  * releases exactly what the steps before it prepared. */
-
-static int step_policy(struct task *t, struct sr_error *e) {
-        return prepare(t, e);
-}
 
 static int step_credentials(struct task *t, struct sr_error *e) {
         int r = creds_prepare(t, e);
@@ -436,7 +415,11 @@ static int setup(struct task *t, int sigfd, int *ret_sig, struct sr_error *e) {
 }
 
 int supervisor_run(const struct cli *cli) {
-        struct task t = { .cli = cli, .sync_parent = -1, .sync_child = -1, .pidfd = -1, .exec_report = -1 };
+        /* resolved from a heap copy, so that nothing the sandbox keeps points
+         * into the argv block sandbox init wipes */
+        _cleanup_free_ struct cli *input = cli_dup(cli);
+        struct task t = { .cli = input, .sync_parent = -1, .sync_child = -1, .pidfd = -1, .exec_report = -1,
+                          .cfg = { .status_fd = cli->status_fd, .task = cli->task, .key_fd = -1 } };
         struct run_state rs = { 0 };
         struct sr_error e = { 0 };
         int sigfd = -1, code, init_status, r, sig = 0;
@@ -450,6 +433,11 @@ int supervisor_run(const struct cli *cli) {
         t.as_root = geteuid() == 0;
         signal(SIGPIPE, SIG_IGN);
 
+        if (!input) {
+                sr_fail(&e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+                code = SR_EXIT_LAUNCHER;
+                goto out;
+        }
         if ((r = interrupt_open(&sigfd)) < 0) {
                 sr_fail(&e, SR_EXIT_LAUNCHER, -r, "signalfd", "cannot watch for signals (signalfd: %s)", strerror(-r));
                 code = SR_EXIT_LAUNCHER;
@@ -480,7 +468,7 @@ release:
                 t.status.signal = SIGKILL;
                 memset(&e, 0, sizeof e);
         }
-        if (cli->profile && rs.scrub_msg && t.status.scrubbed)
+        if (t.cfg.profile && rs.scrub_msg && t.status.scrubbed)
                 audit_scrub(&t);
         creds_release(&t);
 out:

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "launcher/cli.h"
+#include "launcher/config.h"
 #include "policy/policy.h"
 #include "policy/status.h"
 
@@ -18,7 +18,10 @@ struct slot_ctx;
 struct mounts_ctx;
 
 struct task {
+        /* The command line, a heap copy (cli_dup): read only by the policy
+         * step, which resolves it into cfg and clears this pointer. */
         const struct cli *cli;
+        struct task_config cfg;   /* resolved once (config_resolve) */
         struct policy *pol;
 
         uid_t caller_uid;
@@ -36,8 +39,6 @@ struct task {
         int exec_report;          /* payload: write end of init's close-on-exec pipe (a byte = setup or exec failed), or -1 */
 
         char **envp;              /* payload environment, built by the supervisor */
-        const char *chdir;        /* inside the sandbox */
-        const char *hostname;
 
         struct creds_ctx *creds;
         struct audit_ctx *audit;

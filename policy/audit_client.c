@@ -46,10 +46,6 @@ static int do_connect(struct audit_client *c, int64_t deadline) {
         return 0;
 }
 
-const char *audit_client_path(const struct audit_client *c) {
-        return c->path;
-}
-
 int audit_client_connect(const char *path, int timeout_ms, struct audit_client **ret, struct sr_error *e) {
         struct audit_client *c;
         int r;

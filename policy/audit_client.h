@@ -29,7 +29,6 @@ int audit_client_send_msg(struct audit_client *c, const char *msg, size_t len, u
  * have reached a collector that was only slow). */
 bool audit_client_sent(const struct audit_client *c);
 void audit_client_free(struct audit_client *c);
-const char *audit_client_path(const struct audit_client *c);
 
 /* One `revoke` event for sealctl: tenant (NULL for a revoke by key id only),
  * profile (or NULL), version (-1 = all), key_id (or NULL), reason code (or

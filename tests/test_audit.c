@@ -27,7 +27,7 @@ static int setup(void **state) {
         }
         x->cli = (struct cli){ .tenant = "acme", .task = "T1", .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET };
         x->pol.file = "p.json";
-        x->t = (struct task){ .cli = &x->cli, .pol = &x->pol, .pidfd = -1 };
+        x->t = (struct task){ .pol = &x->pol, .pidfd = -1 };
         status_init(&x->t.status);
         x->t.status.task = x->cli.task;
         x->t.start_ms = now_ms();
@@ -44,6 +44,12 @@ static int teardown(void **state) {
         return 0;
 }
 
+/* The command line resolved against the policy (launcher/config.c), then audit_open. */
+static int open_task(struct fx *x, struct sr_error *e) {
+        int r = config_resolve(&x->cli, &x->pol, &x->t.cfg, e);
+        return r < 0 ? r : audit_open(&x->t, e);
+}
+
 static void with_fake(struct fx *x, enum fake_mode m) {
         x->f = fake_start(m);
         x->cli.audit_socket = x->f->path;
@@ -53,7 +59,7 @@ static void test_off_by_default(void **state) {
         struct fx *x = *state;
         struct sr_error e = { 0 };
         x->cli.audit_socket = NULL;
-        assert_int_equal(audit_open(&x->t, &e), 0);
+        assert_int_equal(open_task(x, &e), 0);
         assert_string_equal(x->t.status.audit_mode, "off");
         assert_int_equal(audit_launch(&x->t, &e), 0);
         assert_int_equal(audit_exit(&x->t, NULL), 0);
@@ -66,7 +72,7 @@ static void test_profile_means_required(void **state) {
         const char *names[] = { "github_token", "OPENAI_API_KEY" }, *scopes[] = { NULL, "read:model:*" };
         with_fake(x, FAKE_ACK);
         x->cli.profile = "acme.sealed";
-        assert_int_equal(audit_open(&x->t, &e), 0);
+        assert_int_equal(open_task(x, &e), 0);
         assert_string_equal(x->t.status.audit_mode, "required");
         audit_note_profile(&x->t, "agent", 4, "0123456789abcdef", "fedcba9876543210");
         assert_int_equal(audit_launch(&x->t, &e), 0);
@@ -97,7 +103,7 @@ static void test_required_unreachable(void **state) {
         struct sr_error e = { 0 };
         x->cli.profile = "acme.sealed";
         x->cli.audit_socket = "/nonexistent/audit.sock";
-        assert_int_equal(audit_open(&x->t, &e), -ENOENT);
+        assert_int_equal(open_task(x, &e), -ENOENT);
         assert_int_equal(e.exit_code, 75);
         assert_non_null(strstr(e.msg, "unreachable at /nonexistent/audit.sock"));
         assert_non_null(strstr(e.msg, "(audit mode required)"));
@@ -108,28 +114,28 @@ static void test_policy_floor_and_pin(void **state) {
         struct sr_error e = { 0 };
         x->pol.audit.mode = POL_AUDIT_REQUIRED;
         x->cli.audit_mode = AUDIT_OFF;
-        assert_int_equal(audit_open(&x->t, &e), -EPERM);
+        assert_int_equal(open_task(x, &e), -EPERM);
         assert_int_equal(e.exit_code, 77);
         audit_close(&x->t);
         x->cli.audit_mode = AUDIT_BEST_EFFORT;
-        assert_int_equal(audit_open(&x->t, &e), -EPERM);
+        assert_int_equal(open_task(x, &e), -EPERM);
         audit_close(&x->t);
         /* stricter than the policy is fine */
         x->pol.audit.mode = POL_AUDIT_BEST_EFFORT;
         x->cli.audit_mode = AUDIT_REQUIRED;
         with_fake(x, FAKE_ACK);
-        assert_int_equal(audit_open(&x->t, &e), 0);
+        assert_int_equal(open_task(x, &e), 0);
         assert_string_equal(x->t.status.audit_mode, "required");
         audit_close(&x->t);
         /* a pinned socket cannot be moved */
         x->pol.audit.socket = "/run/pinned.sock";
-        assert_int_equal(audit_open(&x->t, &e), -EPERM);
+        assert_int_equal(open_task(x, &e), -EPERM);
         assert_int_equal(e.exit_code, 77);
         assert_non_null(strstr(e.msg, "pins the audit socket"));
         audit_close(&x->t);
         x->pol.audit.socket = x->f->path;
         x->cli.audit_socket = NULL;
-        assert_int_equal(audit_open(&x->t, &e), 0);
+        assert_int_equal(open_task(x, &e), 0);
         x->pol.audit.socket = NULL;
 }
 
@@ -138,7 +144,7 @@ static void test_best_effort_records_missing(void **state) {
         struct sr_error e = { 0 };
         x->cli.audit_mode = AUDIT_BEST_EFFORT;
         x->cli.audit_socket = "/nonexistent/audit.sock";
-        assert_int_equal(audit_open(&x->t, &e), 0);
+        assert_int_equal(open_task(x, &e), 0);
         assert_int_equal(audit_launch(&x->t, &e), 0);
         assert_int_equal(audit_exit(&x->t, NULL), 0);
         if (geteuid() == 0) {
@@ -161,7 +167,7 @@ static void test_required_timeout_and_refusal(void **state) {
         x->cli.audit_mode = AUDIT_REQUIRED;
         x->pol.audit.ack_timeout_ms = 150;
         with_fake(x, FAKE_SILENT);
-        assert_int_equal(audit_open(&x->t, &e), 0);
+        assert_int_equal(open_task(x, &e), 0);
         assert_int_equal(audit_launch(&x->t, &e), -ETIMEDOUT);
         assert_int_equal(e.exit_code, 75);
         assert_string_equal(e.reason, "audit-timeout");
@@ -192,7 +198,7 @@ static void test_exit_reason(void **state) {
         struct sr_error e = { 0 };
         x->cli.audit_mode = AUDIT_REQUIRED;
         with_fake(x, FAKE_ACK);
-        assert_int_equal(audit_open(&x->t, &e), 0);
+        assert_int_equal(open_task(x, &e), 0);
         assert_int_equal(audit_launch(&x->t, &e), 0);
         x->t.status.exit_code = 143;
         assert_int_equal(audit_exit(&x->t, "interrupted-setup"), 0);
@@ -210,7 +216,7 @@ static void test_deny_reason_sanitised(void **state) {
         struct sr_error e = { 0 };
         x->cli.audit_mode = AUDIT_REQUIRED;
         with_fake(x, FAKE_ACK);
-        assert_int_equal(audit_open(&x->t, &e), 0);
+        assert_int_equal(open_task(x, &e), 0);
         assert_int_equal(audit_deny(&x->t, "bad sig/\xc3\xa9"), 0);
         assert_int_equal(audit_deny(&x->t, ""), 0);
         /* no launch: no exit event either */
@@ -229,12 +235,12 @@ static void test_needs_tenant_and_makes_task(void **state) {
         x->cli.audit_mode = AUDIT_REQUIRED;
         x->cli.tenant = NULL;
         with_fake(x, FAKE_ACK);
-        assert_int_equal(audit_open(&x->t, &e), -EINVAL);
+        assert_int_equal(open_task(x, &e), -EINVAL);
         assert_int_equal(e.exit_code, 125);
         audit_close(&x->t);
         x->pol.tenant = "globex";
         x->t.status.task = NULL;
-        assert_int_equal(audit_open(&x->t, &e), 0);
+        assert_int_equal(open_task(x, &e), 0);
         assert_non_null(x->t.status.task);
         assert_true(task_id_valid(x->t.status.task));
         assert_int_equal(audit_launch(&x->t, &e), 0);

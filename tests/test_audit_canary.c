@@ -89,12 +89,13 @@ static void test_launcher_lifecycle(void **state) {
         struct cli cli = { .tenant = "acme", .task = "T42", .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET,
                            .profile = "/tmp/" CANARY ".sealed", .key_path = "/keys/" CANARY, .argv = argv, .argc = 3 };
         struct policy pol = { .file = "p.json" };
-        struct task t = { .cli = &cli, .pol = &pol, .pidfd = -1, .envp = envp, .pid = 99 };
+        struct task t = { .pol = &pol, .pidfd = -1, .envp = envp, .pid = 99 };
         struct sr_error e = { 0 };
         const char *names[] = { "github_token", "OPENAI_API_KEY" }, *scopes[] = { "write:repo:acme", NULL };
         cli.setenv[0] = (struct cli_env){ "SECRET", CANARY };
         cli.n_setenv = 1;
         cli.audit_socket = f->path;
+        assert_int_equal(config_resolve(&cli, &pol, &t.cfg, &e), 0);
         status_init(&t.status);
         t.status.task = "T42";
         t.status.error = "decrypt failed near " CANARY;

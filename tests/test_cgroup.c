@@ -41,8 +41,8 @@ static void fx_init(struct fixture *f, const char *task_id, const char *limits) 
         f->cli.task = task_id;
         f->cli.status_fd = f->cli.key_fd = -1;
         f->cli.max_concurrent = -1;
-        f->t.cli = &f->cli;
         f->t.pol = f->pol;
+        assert_int_equal(config_resolve(&f->cli, f->pol, &f->t.cfg, &err), 0);
         f->t.pid = -1;
         f->t.pidfd = -1;
         status_init(&f->t.status);

@@ -169,6 +169,7 @@ struct fx {
         struct cli cli;
         struct task t;
         struct policy *pol;
+        int resolved;           /* config_resolve's result */
 };
 
 static void fx_init(struct fx *f, const char *tenant, long cli_n, long wait_s, const char *limits) {
@@ -179,8 +180,9 @@ static void fx_init(struct fx *f, const char *tenant, long cli_n, long wait_s, c
         f->cli.tenant = tenant;
         f->cli.max_concurrent = cli_n;
         f->cli.wait_slot_s = wait_s;
-        f->t.cli = &f->cli;
+        f->cli.status_fd = f->cli.key_fd = -1;
         f->t.pol = f->pol;
+        f->resolved = config_resolve(&f->cli, f->pol, &f->t.cfg, &err);
         status_init(&f->t.status);
 }
 
@@ -257,7 +259,7 @@ static void test_policy_cap(void **state) {
         snprintf(tenant, sizeof tenant, "ut-cap-%d", (int)getpid());
         /* the worker may narrow the policy's cap, never widen it */
         fx_init(&f, tenant, 5, 0, "{\"max_concurrent\":2}");
-        assert_true(slot_acquire(&f.t, &err) < 0);
+        assert_true(f.resolved < 0);
         assert_int_equal(err.exit_code, SR_EXIT_REFUSED);
         assert_non_null(strstr(err.msg, "limits.max_concurrent 2"));
         fx_done(&f);

@@ -158,5 +158,3 @@ void verdict_logs(struct fleet *f);
 void verdict_units(struct fleet *f, const char *const *dirs, bool ask_systemd);
 void verdict_finish(struct fleet *f);
 
-/* Canary index of credential `name` in profile p, or -1. */
-int profile_canary(const struct profile *p, const char *name);

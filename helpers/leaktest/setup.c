@@ -93,13 +93,6 @@ int setup_dir(struct fleet *f) {
         return 0;
 }
 
-int profile_canary(const struct profile *p, const char *name) {
-        for (size_t i = 0; i < p->n; i++)
-                if (strcmp(p->specs[i].name, name) == 0)
-                        return p->canary[i];
-        return -1;
-}
-
 static struct profile *add_profile(struct fleet *f, const char *name, const char *tenant, int version, const char *pool,
                                    const char *issuer, const char *not_after, const struct cred_spec *specs, size_t n) {
         struct profile *p = &f->profiles[f->n_profiles++];

@@ -1,0 +1,161 @@
+/* Resolve the command line against the policy once: every narrow-never-widen rule of a task lives here.
+ *
+ * The worker that calls sealrun may be steered by tenant input, so its
+ * flags may narrow what the operator's policy allows and never widen it.
+ * Keeping every such rule in this one function makes the rule reviewable in
+ * one place and unit-testable flag by flag (tests/test_config.c); the launch
+ * after it reads only struct task_config and the policy, never the CLI. */
+#include "launcher/config.h"
+
+#include <fcntl.h>
+#include <string.h>
+
+#include "policy/audit_proto.h"
+#include "policy/scope.h"
+
+static bool fd_open(int fd) {
+        return fcntl(fd, F_GETFD) >= 0;
+}
+
+static enum pol_audit_mode audit_from_cli(enum audit_mode_opt m) {
+        switch (m) {
+        case AUDIT_OFF: return POL_AUDIT_OFF;
+        case AUDIT_BEST_EFFORT: return POL_AUDIT_BEST_EFFORT;
+        case AUDIT_REQUIRED: return POL_AUDIT_REQUIRED;
+        default: return POL_AUDIT_UNSET;
+        }
+}
+
+static int resolve_tenant(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
+        if (p->tenant && c->tenant && strcmp(p->tenant, c->tenant) != 0)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant", "--tenant %s: the policy %s is bound to tenant %s",
+                               c->tenant, p->file, p->tenant);
+        /* the one fallback: a policy bound to a tenant names it for the task */
+        ret->tenant = c->tenant ? c->tenant : p->tenant;
+        return 0;
+}
+
+static int resolve_binds(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
+        for (size_t i = 0; i < c->n_binds && i < ELEMENTSOF(ret->binds_store); i++) {
+                const struct cli_bind *b = &c->binds[i];
+                if (!p->allow_extra_binds)
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                                       "--%s %s: the policy %s does not allow extra binds (\"allow_extra_binds\": false)",
+                                       b->ro ? "ro-bind" : "bind", b->dst, p->file);
+                if (!policy_path_valid(b->src) || !policy_path_valid(b->dst) || strcmp(b->dst, "/") == 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "--%s: SRC and DST must be absolute normalised paths (DST not \"/\")",
+                                       b->ro ? "ro-bind" : "bind");
+                ret->binds_store[i] = (struct config_bind){ b->src, b->dst, b->ro };
+                ret->n_binds = i + 1;
+        }
+        ret->binds = ret->binds_store;
+        return 0;
+}
+
+static int resolve_fds(const struct cli *c, struct sr_error *e) {
+        if (c->status_fd >= 0 && !fd_open(c->status_fd))
+                return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--status-fd %d: not an open file descriptor", c->status_fd);
+        for (size_t i = 0; i < c->n_pass_fds; i++)
+                if (!fd_open(c->pass_fds[i]))
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--pass-fd %d: not an open file descriptor",
+                                       c->pass_fds[i]);
+        return 0;
+}
+
+/* --audit may raise the mode, never lower it below the policy's; a policy
+ * socket is pinned. */
+static int resolve_audit(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
+        const struct policy_audit *pa = &p->audit;
+        enum pol_audit_mode mode = audit_from_cli(c->audit_mode);
+
+        if (pa->mode != POL_AUDIT_UNSET && mode != POL_AUDIT_UNSET && mode < pa->mode)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                               "--audit %s: the policy %s requires audit mode \"%s\"", pol_audit_mode_name(mode), p->file,
+                               pol_audit_mode_name(pa->mode));
+        if (mode == POL_AUDIT_UNSET)
+                mode = pa->mode != POL_AUDIT_UNSET ? pa->mode
+                       : c->profile                ? POL_AUDIT_REQUIRED
+                       : c->audit_socket           ? POL_AUDIT_BEST_EFFORT
+                                                   : POL_AUDIT_OFF;
+        ret->audit_mode = mode;
+        if (pa->socket && c->audit_socket && strcmp(pa->socket, c->audit_socket) != 0)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                               "--audit-socket %s: the policy %s pins the audit socket to %s", c->audit_socket, p->file,
+                               pa->socket);
+        ret->audit_socket = c->audit_socket ? c->audit_socket : pa->socket ? pa->socket : AUDIT_DEFAULT_SOCKET;
+        if (mode != POL_AUDIT_OFF && !ret->tenant)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--audit %s: audit events need --tenant SLUG",
+                               pol_audit_mode_name(mode));
+        if (mode != POL_AUDIT_OFF && !slug_valid(ret->tenant))
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                               "--tenant: not a valid tenant slug (^[a-z0-9][a-z0-9_-]{1,62}$)");
+        return 0;
+}
+
+/* --scope grants only what credentials.scope_ceiling allows. */
+static int resolve_scopes(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
+        const struct policy_credentials *pc = &p->credentials;
+        size_t bad;
+        ret->scopes = c->scopes;
+        ret->n_scopes = c->n_scopes;
+        if (!c->profile)
+                return 0;
+        for (size_t i = 0; i < c->n_scopes; i++)
+                if (!scope_valid(c->scopes[i]))
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "--scope %s: not a scope \"action:resource:identifier\" ('*' only as the whole identifier)",
+                                       c->scopes[i]);
+        if (!scope_subset(c->scopes, c->n_scopes, (const char *const *)pc->scope_ceiling, pc->n_scope_ceiling, &bad))
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "scope-over-ceiling", "--scope %s: above the ceiling of the policy %s%s",
+                               c->scopes[bad], p->file, pc->n_scope_ceiling ? "" : " (it sets no credentials.scope_ceiling)");
+        return 0;
+}
+
+/* --max-concurrent may lower limits.max_concurrent, never raise it. */
+static int resolve_slots(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
+        long long cap = p->limits.max_concurrent;
+        if (c->max_concurrent > 0 && cap > 0 && c->max_concurrent > cap)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                               "--max-concurrent %ld: above the policy's limits.max_concurrent %lld (%s); a task may "
+                               "narrow it, never widen it", c->max_concurrent, cap, p->file);
+        ret->max_concurrent = c->max_concurrent > 0 ? c->max_concurrent : (long)cap;
+        ret->wait_slot_s = c->wait_slot_s;
+        return 0;
+}
+
+int config_resolve(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
+        int r;
+        *ret = (struct task_config){
+                .task = c->task,
+                .tenant = c->tenant,
+                .argv = c->argv,
+                .status_fd = c->status_fd,
+                .setenv = c->setenv,
+                .n_setenv = c->n_setenv,
+                .pass_fds = c->pass_fds,
+                .n_pass_fds = c->n_pass_fds,
+                .profile = c->profile,
+                .key_path = c->key_path,
+                .key_fd = c->key_fd,
+                .trust = c->trust,
+                .n_trust = c->n_trust,
+                .revoked = c->revoked,
+                .audit_mode = POL_AUDIT_OFF,
+                .arg_area = c->arg_area,
+                .arg_area_len = c->arg_area_len,
+        };
+        if ((r = resolve_tenant(c, p, ret, e)) < 0 || (r = resolve_binds(c, p, ret, e)) < 0 || (r = resolve_fds(c, e)) < 0)
+                return r;
+        /* a shorter timeout narrows; a longer one is ignored (the policy's stands) */
+        ret->timeout_ms = p->limits.timeout_ms;
+        if (c->timeout_ms > 0 && (ret->timeout_ms == 0 || c->timeout_ms < ret->timeout_ms))
+                ret->timeout_ms = c->timeout_ms;
+        ret->hostname = c->hostname ? c->hostname : p->hostname;
+        ret->chdir = c->chdir ? c->chdir : p->chdir;
+        ret->chdir_from_cli = c->chdir != NULL;
+        if ((r = resolve_audit(c, p, ret, e)) < 0 || (r = resolve_scopes(c, p, ret, e)) < 0 ||
+            (r = resolve_slots(c, p, ret, e)) < 0)
+                return r;
+        return 0;
+}

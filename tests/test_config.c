@@ -1,0 +1,206 @@
+/* Unit tests: launcher/config.c, the one place the command line meets the policy (narrow, never widen). */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "launcher/config.h"
+
+struct fx {
+        struct cli cli;
+        struct policy *pol;
+        struct task_config cfg;
+        struct sr_error e;
+};
+
+static void fx_init(struct fx *f, const char *policy_json) {
+        memset(f, 0, sizeof *f);
+        assert_int_equal(policy_parse("p.json", policy_json, strlen(policy_json), &f->pol, &f->e), 0);
+        f->cli = (struct cli){ .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET, .timeout_ms = -1,
+                               .max_concurrent = -1 };
+}
+
+static int resolve(struct fx *f) {
+        memset(&f->e, 0, sizeof f->e);
+        return config_resolve(&f->cli, f->pol, &f->cfg, &f->e);
+}
+
+static void refused(struct fx *f, int exit_code, const char *reason, const char *needle) {
+        assert_true(resolve(f) < 0);
+        assert_int_equal(f->e.exit_code, exit_code);
+        assert_string_equal(f->e.reason, reason);
+        assert_non_null(strstr(f->e.msg, needle));
+        policy_free(f->pol);
+}
+
+#define BASE "{\"version\":1,\"mounts\":[]"
+
+static void test_plain(void **state) {
+        struct fx f;
+        fx_init(&f, BASE "}");
+        assert_int_equal(resolve(&f), 0);
+        assert_null(f.cfg.tenant);
+        assert_int_equal(f.cfg.audit_mode, POL_AUDIT_OFF);
+        assert_int_equal(f.cfg.max_concurrent, 0);
+        assert_int_equal(f.cfg.timeout_ms, 0);
+        policy_free(f.pol);
+}
+
+static void test_timeout_narrows_only(void **state) {
+        struct fx f;
+        fx_init(&f, BASE ",\"limits\":{\"timeout_s\":10}}");
+        f.cli.timeout_ms = 2000;
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.timeout_ms, 2000);
+        f.cli.timeout_ms = 60000;                    /* longer: the policy's stands */
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.timeout_ms, 10000);
+        assert_int_equal(f.pol->limits.timeout_ms, 10000);  /* the policy is not edited */
+        policy_free(f.pol);
+}
+
+static void test_tenant(void **state) {
+        struct fx f;
+        fx_init(&f, BASE ",\"tenant\":\"acme\"}");
+        assert_int_equal(resolve(&f), 0);
+        assert_string_equal(f.cfg.tenant, "acme");   /* the one fallback */
+        f.cli.tenant = "globex";
+        refused(&f, SR_EXIT_REFUSED, "cross-tenant", "bound to tenant acme");
+}
+
+static void test_extra_binds(void **state) {
+        struct fx f;
+        fx_init(&f, BASE "}");
+        f.cli.binds[0] = (struct cli_bind){ "/data", "/data", true };
+        f.cli.n_binds = 1;
+        refused(&f, SR_EXIT_REFUSED, "policy-violation", "does not allow extra binds");
+        fx_init(&f, BASE ",\"allow_extra_binds\":true}");
+        f.cli.binds[0] = (struct cli_bind){ "/data", "/", false };
+        f.cli.n_binds = 1;
+        refused(&f, SR_EXIT_LAUNCHER, "usage", "absolute normalised paths");
+        fx_init(&f, BASE ",\"allow_extra_binds\":true}");
+        f.cli.binds[0] = (struct cli_bind){ "/data", "/mnt/data", false };
+        f.cli.n_binds = 1;
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.n_binds, 1);
+        assert_string_equal(f.cfg.binds[0].dst, "/mnt/data");
+        assert_int_equal(f.pol->n_mounts, 0);        /* the plan gets it, not the policy */
+        policy_free(f.pol);
+}
+
+static void test_hostname_chdir(void **state) {
+        struct fx f;
+        fx_init(&f, BASE ",\"hostname\":\"box\",\"chdir\":\"/w\"}");
+        assert_int_equal(resolve(&f), 0);
+        assert_string_equal(f.cfg.hostname, "box");
+        assert_string_equal(f.cfg.chdir, "/w");
+        f.cli.hostname = "other";
+        f.cli.chdir = "/tmp";
+        assert_int_equal(resolve(&f), 0);
+        assert_string_equal(f.cfg.hostname, "other");
+        assert_string_equal(f.cfg.chdir, "/tmp");
+        assert_true(f.cfg.chdir_from_cli);
+        policy_free(f.pol);
+}
+
+static void test_fds(void **state) {
+        struct fx f;
+        fx_init(&f, BASE "}");
+        f.cli.status_fd = 987;
+        refused(&f, SR_EXIT_LAUNCHER, "usage", "--status-fd 987");
+        fx_init(&f, BASE "}");
+        f.cli.pass_fds[0] = 986;
+        f.cli.n_pass_fds = 1;
+        refused(&f, SR_EXIT_LAUNCHER, "usage", "--pass-fd 986");
+}
+
+static void test_audit_floor_and_pin(void **state) {
+        struct fx f;
+        fx_init(&f, BASE ",\"audit\":{\"mode\":\"required\",\"socket\":\"/run/a.sock\"}}");
+        f.cli.tenant = "acme";
+        f.cli.audit_mode = AUDIT_BEST_EFFORT;
+        refused(&f, SR_EXIT_REFUSED, "policy-violation", "requires audit mode \"required\"");
+        fx_init(&f, BASE ",\"audit\":{\"mode\":\"required\",\"socket\":\"/run/a.sock\"}}");
+        f.cli.tenant = "acme";
+        f.cli.audit_socket = "/run/b.sock";
+        refused(&f, SR_EXIT_REFUSED, "policy-violation", "pins the audit socket");
+        fx_init(&f, BASE ",\"audit\":{\"mode\":\"best-effort\"}}");
+        f.cli.tenant = "acme";
+        f.cli.audit_mode = AUDIT_REQUIRED;           /* raising is narrowing */
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.audit_mode, POL_AUDIT_REQUIRED);
+        policy_free(f.pol);
+        fx_init(&f, BASE "}");
+        f.cli.profile = "p.sealed";
+        f.cli.tenant = "acme";
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.audit_mode, POL_AUDIT_REQUIRED);  /* a profile means required */
+        policy_free(f.pol);
+        fx_init(&f, BASE "}");
+        f.cli.audit_mode = AUDIT_REQUIRED;
+        refused(&f, SR_EXIT_LAUNCHER, "usage", "need --tenant");
+}
+
+static void test_scopes(void **state) {
+        struct fx f;
+        const char *json = BASE ",\"credentials\":{\"scope_ceiling\":[\"read:repo:*\"]}}";
+        fx_init(&f, json);
+        f.cli.profile = "p.sealed";
+        f.cli.tenant = "acme";
+        f.cli.scopes[0] = "write:repo:acme";
+        f.cli.n_scopes = 1;
+        refused(&f, SR_EXIT_REFUSED, "scope-over-ceiling", "--scope write:repo:acme");
+        fx_init(&f, json);
+        f.cli.profile = "p.sealed";
+        f.cli.tenant = "acme";
+        f.cli.scopes[0] = "not a scope";
+        f.cli.n_scopes = 1;
+        refused(&f, SR_EXIT_LAUNCHER, "usage", "not a scope");
+        fx_init(&f, json);
+        f.cli.profile = "p.sealed";
+        f.cli.tenant = "acme";
+        f.cli.scopes[0] = "read:repo:acme";
+        f.cli.n_scopes = 1;
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.n_scopes, 1);
+        policy_free(f.pol);
+}
+
+static void test_max_concurrent(void **state) {
+        struct fx f;
+        fx_init(&f, BASE ",\"limits\":{\"max_concurrent\":2}}");
+        f.cli.max_concurrent = 3;
+        refused(&f, SR_EXIT_REFUSED, "policy-violation", "limits.max_concurrent 2");
+        fx_init(&f, BASE ",\"limits\":{\"max_concurrent\":2}}");
+        f.cli.max_concurrent = 1;
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.max_concurrent, 1);
+        f.cli.max_concurrent = -1;
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.max_concurrent, 2);
+        policy_free(f.pol);
+}
+
+/* Nothing after the resolver reads the command line: the launch's modules
+ * never name the CLI struct's fields through the task. */
+static void test_no_cli_after_resolve(void **state) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd,
+                 "grep -n 't->cli->\\|t\\.cli->' %s/launcher/*.c | grep -v '^[^:]*/launcher/supervisor.c:.*const struct cli \\*c = t->cli;' | grep -q .",
+                 getenv("SEALRUN_SRC") ? getenv("SEALRUN_SRC") : ".");
+        assert_int_not_equal(system(cmd), 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_plain),          cmocka_unit_test(test_timeout_narrows_only),
+                cmocka_unit_test(test_tenant),         cmocka_unit_test(test_extra_binds),
+                cmocka_unit_test(test_hostname_chdir), cmocka_unit_test(test_fds),
+                cmocka_unit_test(test_audit_floor_and_pin), cmocka_unit_test(test_scopes),
+                cmocka_unit_test(test_max_concurrent), cmocka_unit_test(test_no_cli_after_resolve),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
