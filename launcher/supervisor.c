@@ -7,7 +7,7 @@
  *
  * The relayed signals are blocked from main()'s first line. Until the
  * payload's execve succeeded, one of them cancels the launch: at a step
- * boundary of the setup table below (or, after the clone, by killing the
+ * boundary of the setup table (launcher/setup.c; or, after the clone, by killing the
  * half-built sandbox), then the normal teardown releases whatever was
  * prepared, one stderr line and the final status say "interrupted", and the
  * audit trail gets exit (after a launch) or deny with "interrupted-setup".
@@ -34,70 +34,13 @@
 #include "launcher/seccomp.h"
 #include "launcher/slots.h"
 #include "launcher/sync.h"
+#include "launcher/setup.h"
 #include "launcher/task.h"
-#include "launcher/testhook.h"
-
-extern char **environ;
 
 #define SCRUB_WAIT_MS 2000  /* init's kill-all + scrub before SIGKILL */
 
-static int env_push(char ***envp, size_t *n, const char *name, const char *value) {
-        char *kv, **nv;
-        size_t nl = strlen(name);
-        for (size_t i = 0; i < *n; i++)
-                if (strncmp((*envp)[i], name, nl) == 0 && (*envp)[i][nl] == '=') {
-                        if (asprintf(&kv, "%s=%s", name, value) < 0)
-                                return -ENOMEM;
-                        free((*envp)[i]);
-                        (*envp)[i] = kv;
-                        return 0;
-                }
-        nv = realloc(*envp, (*n + 2) * sizeof *nv);
-        if (!nv)
-                return -ENOMEM;
-        *envp = nv;
-        if (asprintf(&nv[*n], "%s=%s", name, value) < 0)
-                return -ENOMEM;
-        nv[++*n] = NULL;
-        return 0;
-}
 
-/* The payload's environment is built, never inherited: only names the
- * policy declares pass, then fixed values, then --setenv. */
-static int build_env(struct task *t) {
-        const struct policy *p = t->pol;
-        size_t n = 0;
-        t->envp = calloc(1, sizeof *t->envp);
-        if (!t->envp)
-                return -ENOMEM;
-        for (size_t i = 0; i < p->n_env_pass; i++) {
-                const char *v = getenv(p->env_pass[i]);
-                if (v && env_push(&t->envp, &n, p->env_pass[i], v) < 0)
-                        return -ENOMEM;
-        }
-        for (size_t i = 0; i < p->n_env_set; i++)
-                if (env_push(&t->envp, &n, p->env_set[i].name, p->env_set[i].value) < 0)
-                        return -ENOMEM;
-        for (size_t i = 0; i < t->cfg.n_setenv; i++)
-                if (env_push(&t->envp, &n, t->cfg.setenv[i].name, t->cfg.setenv[i].value) < 0)
-                        return -ENOMEM;
-        return 0;
-}
 
-/* Load the policy and resolve the command line against it: after this
- * step nothing reads the command line (see launcher/config.c). */
-static int step_policy(struct task *t, struct sr_error *e) {
-        const struct cli *c = t->cli;
-        int r = policy_load(c->policy ? c->policy : policy_default_path(), &t->pol, e);
-        if (r < 0 || (r = config_resolve(c, t->pol, &t->cfg, e)) < 0)
-                return r;
-        t->cli = NULL;
-        if ((r = mounts_add_binds(t, e)) < 0)
-                return r;
-        if (build_env(t) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
-        return 0;
-}
 
 struct run_state {
         bool exited_msg, scrub_msg;
@@ -265,6 +208,7 @@ static int supervise(struct task *t, struct run_state *rs, int sigfd) {
                 siginfo_t si = { 0 };
                 struct rusage ru = { 0 };
                 if (syscall(SYS_waitid, P_PIDFD, t->pidfd, &si, WEXITED, &ru) == 0) {
+                        t->reaped = true;
                         t->status.cpu_user_ms = ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000;
                         t->status.cpu_sys_ms = ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000;
                         t->status.max_rss_kb = ru.ru_maxrss;
@@ -276,23 +220,10 @@ static int supervise(struct task *t, struct run_state *rs, int sigfd) {
         return W_EXITCODE(SR_EXIT_LAUNCHER, 0);
 }
 
-/* The launch was cancelled by sig before the payload ran. Exit 128+N like a
- * task killed by N (a worker's cancel reads the same either way), but the
- * stderr line, "interrupted" in the status and the audit reason say that the
- * task never ran. */
-static int interrupted(struct task *t, int sig, const char *step, struct sr_error *e) {
-        char name[16];
-        t->status.interrupted_signal = sig;
-        t->status.interrupted_step = step;
-        sr_fail(e, 128 + sig, EINTR, "interrupted-setup",
-                "interrupted by %s during setup (step \"%s\"): the task did not run, and everything prepared for it was removed",
-                interrupt_name(sig, name), step);
-        return e->exit_code;
-}
 
 static int task_exit_code(struct task *t, struct run_state *rs, int init_status, struct sr_error *e) {
         if (rs->interrupt_sig && !rs->running && !t->status.timed_out)
-                return interrupted(t, rs->interrupt_sig, t->status.interrupted_step, e);
+                return setup_interrupted(t, rs->interrupt_sig, t->status.interrupted_step, e);
         if (rs->child_failed) {
                 *e = rs->child_err;
                 hostcheck_annotate(e, t->as_root, !t->no_userns);
@@ -336,82 +267,28 @@ static void report(struct task *t, int code, const struct sr_error *e) {
                 status_write_final(t->cfg.status_fd, &t->status);
 }
 
-/* ---- setup: one table, in order -------------------------------------------
- * Every step's release is idempotent and runs in the common teardown of
- * supervisor_run, so a refusal, a failure or an interruption at any step
- * releases exactly what the steps before it prepared. */
-
-static int step_credentials(struct task *t, struct sr_error *e) {
-        int r = creds_prepare(t, e);
-        if (r < 0) {
-                audit_quiet(t);     /* the refusal's line is the one line */
-                audit_deny(t, e->reason);
+/* The report: after the sandbox's host resources were released (usage,
+ * OOM verdict), before the task's audit connection and slot are. */
+static void finish(struct task *t, struct run_state *rs, int code, int sig, struct sr_error *e) {
+        /* memory.oom.group kills sandbox init together with the payload, so
+         * init cannot report: the task was SIGKILLed by the OOM killer. */
+        if (t->status.oom_killed && t->pidfd >= 0 && !sig && !rs->exited_msg && !rs->child_failed && !rs->exec_err &&
+            !t->status.timed_out) {
+                code = 128 + SIGKILL;
+                t->status.signal = SIGKILL;
+                memset(e, 0, sizeof *e);
         }
-        return r;
-}
-
-static int step_clone(struct task *t, struct sr_error *e) {
-        int r = sandbox_spawn(t, e);
-        if (r >= 0)
-                t->status.pid = t->pid;
-        return r;
-}
-
-static int step_go(struct task *t, struct sr_error *e) {
-        if (sync_send(t->sync_parent, SYNC_GO, 0, 0, "go", NULL) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EPIPE, "clone", "the sandbox died during setup");
-        return 0;
-}
-
-struct setup_step {
-        const char *name;     /* in messages and "interrupted"; the name SEALRUN_TEST_STOP_AT takes */
-        int (*prepare)(struct task *t, struct sr_error *e);
-};
-
-/* Released in supervisor_run's teardown by: policy_free, audit_close,
- * creds_release, slot_release, net_release, seccomp_task_release,
- * cgroup_kill + cgroup_release, audit_exit (after a launch), SIGKILL and
- * reaping of init (after the clone). */
-static const struct setup_step setup_steps[] = {
-        { "policy", step_policy },
-        { "ids", sandbox_prepare_ids },
-        { "audit", audit_open },
-        { "credentials", step_credentials },
-        { "slot", slot_acquire },
-        { "network", net_prepare },
-        { "seccomp", seccomp_prepare },
-        { "cgroup", cgroup_prepare },
-        { "launch", audit_launch },
-        { "clone", step_clone },
-        { "cgroup_attach", cgroup_attach },
-        { "network_parent", net_setup_parent },
-        { "go", step_go },
-};
-
-/* Run the table; 0, or the step's failure, or the interruption (then
- * *ret_sig is set). A wait inside a step ends early when a signal is
- * pending (the slot wait), and the interruption is reported for that step. */
-static int setup(struct task *t, int sigfd, int *ret_sig, struct sr_error *e) {
-        for (size_t i = 0; i < ELEMENTSOF(setup_steps); i++) {
-                int sig, r;
-                testhook_pause(setup_steps[i].name);
-                if ((sig = interrupt_take(sigfd)) > 0) {
-                        *ret_sig = sig;
-                        return -interrupted(t, sig, setup_steps[i].name, e);
-                }
-                r = setup_steps[i].prepare(t, e);
-                if (r == -EINTR && (sig = interrupt_take(sigfd)) > 0) {
-                        *ret_sig = sig;
-                        return -interrupted(t, sig, setup_steps[i].name, e);
-                }
-                if (r < 0) {
-                        if (!e->msg[0])
-                                sr_fail(e, SR_EXIT_LAUNCHER, -r, setup_steps[i].name, "%s: cannot prepare the sandbox: %s",
-                                        setup_steps[i].name, strerror(-r));
-                        return r;
-                }
-        }
-        return 0;
+        if (t->cfg.profile && rs->scrub_msg && t->status.scrubbed)
+                audit_scrub(t);
+        t->status.exit_code = code;
+        /* a refusal or failure has its one stderr line: audit trouble on the
+         * way out is only listed in audit.missing */
+        if (e->msg[0])
+                audit_quiet(t);
+        if (sig && !audit_launched(t))
+                audit_deny(t, "interrupted-setup");
+        audit_exit(t, sig ? "interrupted-setup" : NULL);
+        report(t, code, e);
 }
 
 int supervisor_run(const struct cli *cli) {
@@ -422,7 +299,8 @@ int supervisor_run(const struct cli *cli) {
                           .cfg = { .status_fd = cli->status_fd, .task = cli->task, .key_fd = -1 } };
         struct run_state rs = { 0 };
         struct sr_error e = { 0 };
-        int sigfd = -1, code, init_status, r, sig = 0;
+        int sigfd = -1, code, r, sig = 0;
+        size_t done = 0;
 
         status_init(&t.status);
         t.start_ms = now_ms();
@@ -433,64 +311,22 @@ int supervisor_run(const struct cli *cli) {
         t.as_root = geteuid() == 0;
         signal(SIGPIPE, SIG_IGN);
 
-        if (!input) {
-                sr_fail(&e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
-                code = SR_EXIT_LAUNCHER;
-                goto out;
-        }
-        if ((r = interrupt_open(&sigfd)) < 0) {
+        if (!input)
+                r = sr_fail(&e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        else if ((r = interrupt_open(&sigfd)) < 0)
                 sr_fail(&e, SR_EXIT_LAUNCHER, -r, "signalfd", "cannot watch for signals (signalfd: %s)", strerror(-r));
-                code = SR_EXIT_LAUNCHER;
-                goto out;
-        }
-        r = setup(&t, sigfd, &sig, &e);
-        if (r < 0) {
+        else if ((r = setup_run(&t, sigfd, &done, &sig, &e)) < 0)
+                setup_refused(&t, done, &e);
+        if (r < 0)
                 code = e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
-                if (t.pidfd >= 0) {
-                        send_init(&t, SIGKILL);
-                        syscall(SYS_waitid, P_PIDFD, t.pidfd, &(siginfo_t){ 0 }, WEXITED, NULL);
-                }
-                goto release;
+        else {
+                code = task_exit_code(&t, &rs, supervise(&t, &rs, sigfd), &e);
+                sig = t.status.interrupted_signal;
         }
-        init_status = supervise(&t, &rs, sigfd);
-        code = task_exit_code(&t, &rs, init_status, &e);
-        sig = t.status.interrupted_signal;
-
-release:
-        cgroup_kill(&t);
-        net_release(&t);
-        cgroup_release(&t);
-        /* memory.oom.group kills sandbox init together with the payload, so
-         * init cannot report: the task was SIGKILLed by the OOM killer. */
-        if (t.status.oom_killed && t.pidfd >= 0 && !sig && !rs.exited_msg && !rs.child_failed && !rs.exec_err &&
-            !t.status.timed_out) {
-                code = 128 + SIGKILL;
-                t.status.signal = SIGKILL;
-                memset(&e, 0, sizeof e);
-        }
-        if (t.cfg.profile && rs.scrub_msg && t.status.scrubbed)
-                audit_scrub(&t);
-        creds_release(&t);
-out:
-        net_release(&t);
-        t.status.exit_code = code;
-        /* a refusal or failure has its one stderr line: audit trouble on the
-         * way out is only listed in audit.missing */
-        if (e.msg[0])
-                audit_quiet(&t);
-        if (sig && !audit_launched(&t))
-                audit_deny(&t, "interrupted-setup");
-        audit_exit(&t, sig ? "interrupted-setup" : NULL);
-        report(&t, code, &e);
-        slot_release(&t);
-        audit_close(&t);
+        setup_release(&t, done, SETUP_SANDBOX);
+        finish(&t, &rs, code, sig, &e);
+        setup_release(&t, done, SETUP_TASK);
         if (sigfd >= 0)
                 close(sigfd);
-        for (char **ev = t.envp; ev && *ev; ev++)
-                free(*ev);
-        free(t.envp);
-        mounts_release(&t);
-        seccomp_task_release(&t);
-        policy_free(t.pol);
-        return code;
+        return t.status.exit_code;
 }

@@ -8,6 +8,6 @@
  * sleeps until it is killed. It only ever pauses: the caller, who sets the
  * environment, can stop its own sealrun with kill -STOP at any time anyway,
  * so the hook grants nothing and skips no check. Step names: the
- * supervisor's ("policy", "audit", ..., "go"; see supervisor.c),
+ * supervisor's ("policy", "audit", ..., "go"; see setup.c),
  * "init:NAME" and "payload:NAME" for the child tables, "payload:exec". */
 void testhook_pause(const char *step);

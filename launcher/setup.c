@@ -1,0 +1,211 @@
+/* The supervisor's launch sequence as one table: prepare in order, release in reverse.
+ *
+ * Every refusal happens before the clone. The order is what the launch
+ * depends on (tests/test_supervisor.c asserts it): the command line is
+ * resolved against the policy before anything is created; the tenant's ids
+ * come before anything is opened with them; the audit connection is open
+ * before the credentials check can refuse (a refusal is a "deny" event);
+ * the concurrency slot is taken before any host resource; the mount plan is
+ * complete before the clone (network and credentials contribute to it); the
+ * "launch" event is acknowledged before the sandbox exists, and no audit
+ * socket crosses into it.
+ *
+ * Release: steps of the SANDBOX phase (host resources) are released in
+ * reverse before the report, so that the report has the cgroup's usage and
+ * OOM verdict; those of the TASK phase (audit connection, slot, credentials,
+ * policy) in reverse after it. Each release is idempotent and copes with a
+ * prepare that failed half-way, so a refusal, a failure or an interruption
+ * at any step releases exactly what was prepared. Adding a step is one
+ * table entry. */
+#include "launcher/setup.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "launcher/audit.h"
+#include "launcher/cgroup.h"
+#include "launcher/creds.h"
+#include "launcher/interrupt.h"
+#include "launcher/mounts.h"
+#include "launcher/net.h"
+#include "launcher/sandbox.h"
+#include "launcher/seccomp.h"
+#include "launcher/slots.h"
+#include "launcher/sync.h"
+#include "launcher/testhook.h"
+
+extern char **environ;
+
+static int env_push(char ***envp, size_t *n, const char *name, const char *value) {
+        char *kv, **nv;
+        size_t nl = strlen(name);
+        for (size_t i = 0; i < *n; i++)
+                if (strncmp((*envp)[i], name, nl) == 0 && (*envp)[i][nl] == '=') {
+                        if (asprintf(&kv, "%s=%s", name, value) < 0)
+                                return -ENOMEM;
+                        free((*envp)[i]);
+                        (*envp)[i] = kv;
+                        return 0;
+                }
+        nv = realloc(*envp, (*n + 2) * sizeof *nv);
+        if (!nv)
+                return -ENOMEM;
+        *envp = nv;
+        if (asprintf(&nv[*n], "%s=%s", name, value) < 0)
+                return -ENOMEM;
+        nv[++*n] = NULL;
+        return 0;
+}
+
+/* The payload's environment is built, never inherited: only names the
+ * policy declares pass, then fixed values, then --setenv. */
+static int build_env(struct task *t) {
+        const struct policy *p = t->pol;
+        size_t n = 0;
+        t->envp = calloc(1, sizeof *t->envp);
+        if (!t->envp)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_env_pass; i++) {
+                const char *v = getenv(p->env_pass[i]);
+                if (v && env_push(&t->envp, &n, p->env_pass[i], v) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < p->n_env_set; i++)
+                if (env_push(&t->envp, &n, p->env_set[i].name, p->env_set[i].value) < 0)
+                        return -ENOMEM;
+        for (size_t i = 0; i < t->cfg.n_setenv; i++)
+                if (env_push(&t->envp, &n, t->cfg.setenv[i].name, t->cfg.setenv[i].value) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* Load the policy and resolve the command line against it: after this
+ * step nothing reads the command line (see launcher/config.c). */
+static int step_policy(struct task *t, struct sr_error *e) {
+        const struct cli *c = t->cli;
+        int r = policy_load(c->policy ? c->policy : policy_default_path(), &t->pol, e);
+        if (r < 0 || (r = config_resolve(c, t->pol, &t->cfg, e)) < 0)
+                return r;
+        t->cli = NULL;
+        if ((r = mounts_add_binds(t, e)) < 0)
+                return r;
+        if (build_env(t) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        return 0;
+}
+
+/* The launch was cancelled by sig before the payload ran. Exit 128+N like a
+ * task killed by N (a worker's cancel reads the same either way), but the
+ * stderr line, "interrupted" in the status and the audit reason say that the
+ * task never ran. */
+int setup_interrupted(struct task *t, int sig, const char *step, struct sr_error *e) {
+        char name[16];
+        t->status.interrupted_signal = sig;
+        t->status.interrupted_step = step;
+        sr_fail(e, 128 + sig, EINTR, "interrupted-setup",
+                "interrupted by %s during setup (step \"%s\"): the task did not run, and everything prepared for it was removed",
+                interrupt_name(sig, name), step);
+        return e->exit_code;
+}
+
+static void release_policy(struct task *t) {
+        for (char **ev = t->envp; ev && *ev; ev++)
+                free(*ev);
+        free(t->envp);
+        t->envp = NULL;
+        mounts_release(t);      /* its state is sized by the policy's plan */
+        policy_free(t->pol);
+        t->pol = NULL;
+}
+
+static void release_cgroup(struct task *t) {
+        cgroup_kill(t);
+        cgroup_release(t);
+}
+
+static int step_clone(struct task *t, struct sr_error *e) {
+        int r = sandbox_spawn(t, e);
+        if (r >= 0)
+                t->status.pid = t->pid;
+        return r;
+}
+
+/* Normally init was reaped by supervise(); after a failed setup it is
+ * killed here (its cgroup is killed by the cgroup step's release). */
+static void release_clone(struct task *t) {
+        if (t->pidfd < 0 || t->reaped)
+                return;
+        syscall(SYS_pidfd_send_signal, t->pidfd, SIGKILL, NULL, 0);
+        syscall(SYS_waitid, P_PIDFD, t->pidfd, &(siginfo_t){ 0 }, WEXITED, NULL);
+        t->reaped = true;
+}
+
+static int step_go(struct task *t, struct sr_error *e) {
+        if (sync_send(t->sync_parent, SYNC_GO, 0, 0, "go", NULL) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EPIPE, "clone", "the sandbox died during setup");
+        return 0;
+}
+
+const struct setup_step setup_steps[] = {
+        { "policy", SETUP_TASK, step_policy, release_policy },
+        { "ids", SETUP_TASK, sandbox_prepare_ids, NULL },
+        { "audit", SETUP_TASK, audit_open, audit_close },
+        { "credentials", SETUP_TASK, creds_prepare, creds_release },
+        { "slot", SETUP_TASK, slot_acquire, slot_release },
+        { "network", SETUP_SANDBOX, net_prepare, net_release },
+        { "seccomp", SETUP_SANDBOX, seccomp_prepare, seccomp_task_release },
+        { "cgroup", SETUP_SANDBOX, cgroup_prepare, release_cgroup },
+        /* its counterpart, the "exit" event, is part of the report */
+        { "launch", SETUP_SANDBOX, audit_launch, NULL },
+        { "clone", SETUP_SANDBOX, step_clone, release_clone },
+        { "cgroup_attach", SETUP_SANDBOX, cgroup_attach, NULL },
+        { "network_parent", SETUP_SANDBOX, net_setup_parent, NULL },
+        { "go", SETUP_SANDBOX, step_go, NULL },
+};
+const size_t setup_steps_n = ELEMENTSOF(setup_steps);
+
+int setup_run(struct task *t, int sigfd, size_t *ret_done, int *ret_sig, struct sr_error *e) {
+        *ret_done = 0;
+        for (size_t i = 0; i < setup_steps_n; i++) {
+                const struct setup_step *s = &setup_steps[i];
+                int sig, r;
+                testhook_pause(s->name);
+                if ((sig = interrupt_take(sigfd)) > 0) {
+                        *ret_sig = sig;
+                        return -setup_interrupted(t, sig, s->name, e);
+                }
+                *ret_done = i + 1;
+                r = s->prepare(t, e);
+                if (r == -EINTR && (sig = interrupt_take(sigfd)) > 0) {
+                        *ret_sig = sig;
+                        return -setup_interrupted(t, sig, s->name, e);
+                }
+                if (r < 0) {
+                        if (!e->msg[0])
+                                sr_fail(e, SR_EXIT_LAUNCHER, -r, s->name, "%s: cannot prepare the sandbox: %s", s->name,
+                                        strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+void setup_release(struct task *t, size_t done, enum setup_phase phase) {
+        for (size_t i = done; i-- > 0;)
+                if (setup_steps[i].phase == phase && setup_steps[i].release)
+                        setup_steps[i].release(t);
+}
+
+void setup_refused(struct task *t, size_t done, const struct sr_error *e) {
+        bool refusal = e->exit_code == SR_EXIT_REFUSED || e->exit_code == SR_EXIT_TEMPFAIL;
+        /* the audit trail's own trouble is not a decision about the task */
+        if (strncmp(e->reason, "audit-", 6) == 0 || strcmp(e->reason, "interrupted-setup") == 0)
+                return;
+        if (!refusal && (done == 0 || strcmp(setup_steps[done - 1].name, "credentials") != 0))
+                return;
+        audit_quiet(t);     /* the refusal's line is the one line */
+        audit_deny(t, e->reason);
+}
