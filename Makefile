@@ -94,6 +94,10 @@ UNIT_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 deps:
 	@sh ./.ci/deps.sh
 
+# docs/reasons.md from the one table of reason codes (policy/reasons.c)
+reasons-doc: $(BUILD)/tests/test_reasons
+	$(BUILD)/tests/test_reasons --doc > docs/reasons.md
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
