@@ -81,7 +81,7 @@ const struct child_step child_init_steps[] = {
         { "cgroupns", step_cgroupns },
         /* a sysctl write needs the host root uid: before the switch */
         { "memfd_noexec", seccomp_memfd_noexec },
-        /* ids first: bind sources are opened with the sandbox's host ids,
+        /* ids next: bind sources are opened with the sandbox's host ids,
          * so a root caller's rights never reach a path (issue 13) */
         { "ids", sandbox_become_ids },
         { "mount_sources", mounts_open_sources },
