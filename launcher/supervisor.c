@@ -315,6 +315,7 @@ int supervisor_run(const struct cli *cli) {
                         sr_fail(&e, SR_EXIT_LAUNCHER, -r, "prepare", "cannot prepare the sandbox: %s", strerror(-r));
                 code = e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
                 cgroup_release(&t);     /* a step after cgroup_prepare failed: no empty task cgroup stays */
+                creds_release(&t);      /* e.g. the launch event refused: the profile's buffers too */
                 goto out;
         }
 
