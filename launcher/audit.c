@@ -206,7 +206,9 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
                 goto failed;
         if (after && !a->hold_deadline)
                 a->hold_deadline = now_ms() + AUDIT_HOLD_MS;
-        deadline = after ? a->hold_deadline : now_ms() + a->timeout_ms;
+        /* scrub may use half the hold: exit, the event that closes the trail, keeps the rest */
+        deadline = !after ? now_ms() + a->timeout_ms
+                 : ev->type == AUDIT_EV_SCRUB ? a->hold_deadline - AUDIT_HOLD_MS / 2 : a->hold_deadline;
         for (;;) {
                 int64_t left = deadline - now_ms();
                 r = attempt(a, msg, len, ev, (int)(left < a->timeout_ms ? (left > 0 ? left : 1) : a->timeout_ms), &ce);

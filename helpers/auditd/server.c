@@ -34,6 +34,7 @@ struct auditd_client {
         unsigned logged;
         int64_t last_ms;            /* last message (or connect) */
         char *open_event;           /* the "inject" written on this connection, until its "exit" */
+        bool peer_closed;           /* replies cannot be sent: read what it queued, then EOF */
 };
 
 static char tag_listen, tag_signal;
@@ -197,8 +198,18 @@ static bool reply(struct auditd_client *c, const struct audit_reply *rp) {
         size_t n;
         if (audit_reply_encode(rp, buf, sizeof buf, &n) < 0)
                 return false;
+        if (c->peer_closed)
+                return true;
         /* never wait on a client that does not read its replies */
-        return send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)n;
+        if (send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)n)
+                return true;
+        /* a sender that gave up waiting (we were stopped) and closed: its queued
+         * events are still to be read and written, and its EOF still counts */
+        if (errno == EPIPE || errno == ECONNRESET) {
+                c->peer_closed = true;
+                return true;
+        }
+        return false;
 }
 
 static bool reject(struct auditd *d, struct auditd_client *c, uint64_t seq, const struct sr_error *e) {
