@@ -107,7 +107,7 @@ int audit_open(struct task *t, struct sr_error *e) {
         /* events name the task; make one up when the caller gave none */
         if (!t->status.task) {
                 snprintf(a->task_buf, sizeof a->task_buf, "sealrun-%d-%lld", (int)getpid(), (long long)now_ms());
-                t->status.task = a->task_buf;
+                t->status.task = status_own(&t->status, a->task_buf);
         }
         if ((r = spool_open(t, a, e)) < 0)
                 return r;
@@ -405,8 +405,6 @@ void audit_close(struct task *t) {
         free(a->profile);
         free(a->recipient);
         free(a->issuer);
-        if (t->status.task == a->task_buf)
-                t->status.task = NULL;
         free(a);
         t->audit = NULL;
 }

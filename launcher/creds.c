@@ -29,15 +29,8 @@ struct creds_ctx {
         int key_fd;
         int dir_parent;                 /* init: parent of the credentials dir (O_PATH), or -1 */
         struct profile_envelope *env;   /* verified by the supervisor */
+        char *skipped_scopes[STATUS_MAX_NAMES];   /* into the status's copy of the names, for the note */
 };
-
-/* What the status JSON points to; it is written after creds_release, so
- * this lives until the process exits (one task per process). */
-static struct {
-        char profile[PROFILE_NAME_MAX + 1];
-        char names[SYNC_TEXT_MAX];
-        char *skipped_scopes[STATUS_MAX_NAMES];   /* into names, for the note */
-} status_store;
 
 static int load_trusted(struct task *t, struct secmem *m, struct sr_key **ret, size_t *ret_n, struct sr_error *e) {
         const struct policy_credentials *pc = &t->pol->credentials;
@@ -165,8 +158,7 @@ static int prepare(struct task *t, struct sr_error *e) {
         if ((r = profile_load_fd(pfd, c->profile, pol_credentials_max_bytes(&t->pol->credentials), &env, e)) < 0)
                 return r;
         t->creds->env = env;
-        snprintf(status_store.profile, sizeof status_store.profile, "%s", env->h.profile);
-        t->status.profile = status_store.profile;
+        t->status.profile = status_own(&t->status, env->h.profile);
         t->status.profile_version = (long long)env->h.version;
         /* header facts for the audit events (ids only; deny events carry them too) */
         key_id_hex(env->h.recipient, want);
@@ -243,9 +235,10 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
         if (!t->cfg.profile || !t->creds)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "protocol", "unexpected inject message");
         /* "+name[ scope]" lines are injected, "-name[ scope]" lines skipped (names and scopes only) */
-        snprintf(status_store.names, sizeof status_store.names, "%s", names);
         t->status.n_injected = t->status.n_skipped = 0;
-        for (p = status_store.names; p && *p;) {
+        if (!(p = status_own(&t->status, names)))
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        for (; p && *p;) {
                 char *nl = strchr(p, '\n');
                 if (nl)
                         *nl = 0;
@@ -263,7 +256,7 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
                 }
                 p = nl ? nl + 1 : NULL;
         }
-        memcpy(status_store.skipped_scopes, skipped_scopes, sizeof skipped_scopes);
+        memcpy(t->creds->skipped_scopes, skipped_scopes, sizeof skipped_scopes);
         r = audit_inject_scoped(t, inject, scopes, n, e);
         /* refused: the child stages nothing, so nothing counts as injected */
         if (r < 0)
@@ -275,7 +268,7 @@ void creds_on_running(const struct task *t) {
         /* said once the payload runs: a launch that fails or is refused
          * after the inject keeps its one stderr line */
         if (t->cfg.profile && t->creds)
-                note_skipped(t, status_store.skipped_scopes);
+                note_skipped(t, t->creds->skipped_scopes);
 }
 
 void creds_release(struct task *t) {

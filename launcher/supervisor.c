@@ -104,7 +104,7 @@ static void handle_msg(struct task *t, struct run_state *rs, const struct sync_m
                 break;
         case SYNC_NOTE:
                 if (t->status.n_not_enforced < ELEMENTSOF(t->status.not_enforced))
-                        t->status.not_enforced[t->status.n_not_enforced++] = strdup(m->text);
+                        t->status.not_enforced[t->status.n_not_enforced++] = status_own(&t->status, m->text);
                 break;
         default:
                 break;
@@ -257,11 +257,11 @@ static void report(struct task *t, int code, const struct sr_error *e) {
         t->status.wall_ms = now_ms() - t->start_ms;
         if (e && e->msg[0]) {
                 fprintf(stderr, "sealrun: %s\n", e->msg);
-                t->status.error = e->msg;
+                t->status.error = status_own(&t->status, e->msg);
                 if (code == SR_EXIT_REFUSED || code == SR_EXIT_TEMPFAIL)
-                        t->status.refused = e->reason;
+                        t->status.refused = status_own(&t->status, e->reason);
                 if (code == SR_EXIT_LAUNCHER && strcmp(e->reason, "usage") != 0 && strcmp(e->reason, "bad-input") != 0 && e->reason[0])
-                        t->status.failed_step = e->reason;
+                        t->status.failed_step = status_own(&t->status, e->reason);
         }
         if (t->cfg.status_fd >= 0)
                 status_write_final(t->cfg.status_fd, &t->status);
@@ -328,5 +328,7 @@ int supervisor_run(const struct cli *cli) {
         setup_release(&t, done, SETUP_TASK);
         if (sigfd >= 0)
                 close(sigfd);
-        return t.status.exit_code;
+        code = t.status.exit_code;
+        status_free(&t.status);
+        return code;
 }

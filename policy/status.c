@@ -14,6 +14,27 @@ void status_init(struct status *s) {
         s->audit_mode = "off";
 }
 
+char *status_own(struct status *s, const char *text) {
+        char **v, *c;
+        if (!text)
+                return NULL;
+        v = realloc(s->owned, (s->n_owned + 1) * sizeof *v);
+        if (!v)
+                return NULL;
+        s->owned = v;
+        if (!(c = strdup(text)))
+                return NULL;
+        return v[s->n_owned++] = c;
+}
+
+void status_free(struct status *s) {
+        for (size_t i = 0; i < s->n_owned; i++)
+                free(s->owned[i]);
+        free(s->owned);
+        s->owned = NULL;
+        s->n_owned = 0;
+}
+
 /* Strings here can carry outside input (a policy path, an argument, a
  * profile header field) that need not be UTF-8 or even printable: jansson
  * refuses invalid UTF-8 (that once made the whole object fail, hiding why the

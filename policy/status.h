@@ -55,9 +55,19 @@ struct status {
          * ran (0: not interrupted), at this setup step */
         int interrupted_signal;
         const char *interrupted_step;
+        /* Ownership: every string above is either a constant (a mode or
+         * step name, a reason code literal) or a copy the status owns,
+         * made with status_own() and freed by status_free(). */
+        char **owned;
+        size_t n_owned;
 };
 
 void status_init(struct status *s);
+/* A copy of text the status owns (and that the caller may edit in place),
+ * or NULL on ENOMEM; text NULL gives NULL. */
+char *status_own(struct status *s, const char *text);
+/* Free the copies; the status then holds constants only. */
+void status_free(struct status *s);
 /* First line, once the payload's execve succeeded:
  * {"version":1,"task":..,"tenant":..,"pid":N,"state":"running"}. */
 int status_write_started(int fd, const struct status *s);

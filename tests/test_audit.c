@@ -38,6 +38,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
         struct fx *x = *state;
         audit_close(&x->t);
+        status_free(&x->t.status);
         if (x->f)
                 fake_stop(x->f);
         free(x);

@@ -332,6 +332,7 @@ static void test_prepare_none(void **state) {
         struct task t = { 0 };
         assert_int_equal(parse_with("\"hostname\":\"hh\",\"network\":{\"dns\":{\"nameservers\":[\"10.0.0.53\"]}}", &p), 0);
         t.pol = p;
+        t.cfg.hostname = p->hostname;   /* as config_resolve gives it without --hostname */
         status_init(&t.status);
         memset(&err, 0, sizeof err);
         assert_int_equal(net_prepare(&t, &err), 0);

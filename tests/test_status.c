@@ -358,9 +358,26 @@ static void test_write_errors(void **state) {
         close(p[1]);
 }
 
+/* The status owns its copies: the caller's buffer may change or go. */
+static void test_owned_strings(void **state) {
+        struct status s;
+        char buf[32] = "acme-profile";
+        status_init(&s);
+        s.profile = status_own(&s, buf);
+        s.error = status_own(&s, "refused: x");
+        assert_null(status_own(&s, NULL));
+        memset(buf, 'X', sizeof buf - 1);
+        assert_string_equal(s.profile, "acme-profile");
+        assert_int_equal(s.n_owned, 2);
+        status_free(&s);
+        assert_int_equal(s.n_owned, 0);
+        assert_null(s.owned);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_init_defaults),
+                cmocka_unit_test(test_owned_strings),
                 cmocka_unit_test(test_final_values),
                 cmocka_unit_test(test_big_values),
                 cmocka_unit_test(test_credentials_names_only),
