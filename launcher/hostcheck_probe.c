@@ -320,7 +320,11 @@ void hc_probe_kernel(struct hc_report *r, const struct policy *p) {
         const struct policy_landlock *l = &p->landlock;
         int abi = landlock_abi(), rs, rn, rc, ro, rp, rm;
         bool need_ll = l->set && !l->optional && (l->fs || l->net || l->scopes);
-        int need_abi = !need_ll ? 0 : (l->scopes && !l->scope_optional) ? 6 : (l->net && !l->net_optional) ? 4 : 1;
+        int need_abi = !need_ll                             ? 0
+                       : (l->scopes && !l->scope_optional)  ? 6
+                       : (l->fs && !l->fs_rights_optional)  ? 5
+                       : (l->net && !l->net_optional)       ? 4
+                                                            : 1;
         char eb[64];
         struct hc_item *it;
 

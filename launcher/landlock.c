@@ -139,7 +139,16 @@ static int negotiate(struct task *t, int abi, struct ll_ruleset_attr *attr, size
         memset(attr, 0, sizeof *attr);
         *size = sizeof attr->handled_access_fs;
         if (l->fs) {
+                /* below ABI 3 (truncate) or 5 (device ioctls) those rights
+                 * stay open whatever the rules say: the policy must accept
+                 * that (fs_rights_optional, or the section's optional) */
+                bool partial_ok = l->fs_rights_optional || l->optional;
                 attr->handled_access_fs = fs_handled(abi);
+                if (abi < 5 && !partial_ok)
+                        return sr_fail(e, SR_EXIT_REFUSED, EOPNOTSUPP, "landlock",
+                                       "%s: $.landlock.fs: restricting %s needs Landlock ABI %d, the kernel has %d (set "
+                                       "\"fs_rights_optional\": true to run without)",
+                                       f, abi < 3 ? "truncate" : "device ioctls", abi < 3 ? 3 : 5, abi);
                 if (abi < 3)
                         note(t, "landlock.fs: truncate is not restricted (kernel Landlock ABI %d < 3)", abi);
                 if (abi < 5)

@@ -109,12 +109,13 @@ static int parse_scope(struct jx *x, json_t *o, const char *path, struct policy_
 }
 
 int pol_landlock_parse(struct jx *x, json_t *v, const char *path, struct policy_landlock *ret) {
-        static const char *const keys[] = { "fs", "net", "scope", "optional", NULL };
+        static const char *const keys[] = { "fs", "fs_rights_optional", "net", "scope", "optional", NULL };
         char kp[512];
         json_t *fs = NULL, *o;
         int r;
         if ((r = jx_object(x, v, path, keys)) < 0 ||
             (r = jx_bool(x, v, path, "optional", false, &ret->optional)) < 0 ||
+            (r = jx_bool(x, v, path, "fs_rights_optional", false, &ret->fs_rights_optional)) < 0 ||
             (r = jx_array(x, v, path, "fs", false, &fs)) < 0)
                 return r;
         if (fs) {

@@ -29,6 +29,7 @@ struct policy_landlock {
         bool set;                  /* the section was given */
         bool optional;             /* whatever the kernel cannot enforce is reported, not refused */
         bool fs;                   /* filesystem access is restricted to fs_rules */
+        bool fs_rights_optional;   /* truncate (ABI 3) and device ioctls (ABI 5) may go unrestricted */
         struct landlock_fs_rule *fs_rules;
         size_t n_fs_rules;
         bool net;                  /* TCP bind/connect restricted to the ports below (ABI >= 4) */
@@ -44,6 +45,6 @@ struct policy_landlock {
 /* {"fs": [{"path": "/usr", "access": ["read", "execute"], "optional": false}],
  *  "net": {"bind": [8080], "connect": [443], "optional": false},
  *  "scope": {"abstract-unix": true, "signal": true, "optional": false},
- *  "optional": false} */
+ *  "fs_rights_optional": false, "optional": false} */
 int pol_landlock_parse(struct jx *x, json_t *v, const char *path, struct policy_landlock *ret);
 void pol_landlock_free(struct policy_landlock *l);
