@@ -20,6 +20,7 @@
 #include "launcher/creds_fs.h"
 #include "launcher/mounts.h"
 #include "launcher/sync.h"
+#include "policy/admission.h"
 #include "policy/profile.h"
 #include "policy/scope.h"
 
@@ -84,21 +85,17 @@ fail:
         return r;
 }
 
-static int check_revoked(struct task *t, const struct profile_envelope *env, struct sr_error *e) {
-        const char *lists[2] = { t->pol->credentials.revocation_list, t->cfg.revoked };
-        for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
-                struct revocation_list rl = { 0 };
-                char what[320];
-                bool hit;
-                int r;
-                if (!lists[i])
+/* The policy's revocation list and --revoked, loaded for admission. */
+static int load_revoked(struct task *t, struct revocation_list *lists, struct admission_input *in, struct sr_error *e) {
+        const char *paths[2] = { t->pol->credentials.revocation_list, t->cfg.revoked };
+        int r;
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                if (!paths[i])
                         continue;
-                if ((r = revocation_load(lists[i], &rl, e)) < 0)
+                if ((r = revocation_load(paths[i], &lists[in->n_lists], e)) < 0)
                         return r;
-                hit = revocation_match(&rl, &env->h, what, sizeof what);
-                revocation_free(&rl);
-                if (hit)
-                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "revoked", "%s: revoked by \"%s\" in %s", t->cfg.profile, what, lists[i]);
+                in->lists[in->n_lists] = &lists[in->n_lists];
+                in->list_names[in->n_lists++] = paths[i];
         }
         return 0;
 }
@@ -121,13 +118,32 @@ static int open_key(struct task *t, struct sr_error *e) {
         return 0;
 }
 
+/* Load what admission needs (trust set, revocation lists), then decide
+ * (policy/admission.c: no I/O there, table-tested). */
+static int admit(struct task *t, const struct profile_envelope *env, struct secmem *m, const uint8_t *key_id,
+                 const char *key_name, struct sr_error *e) {
+        struct revocation_list lists[2] = { 0 };
+        struct admission_input in = {
+                .name = t->cfg.profile, .env = env, .task_tenant = t->cfg.tenant, .policy_tenant = t->pol->tenant,
+                .policy_file = t->pol->file, .pool_key_id = key_id, .pool_key_name = key_name, .now = (int64_t)time(NULL),
+        };
+        struct sr_key *trusted = NULL;
+        int r = load_trusted(t, m, &trusted, &in.n_trusted, e);
+        if (r >= 0 && (r = load_revoked(t, lists, &in, e)) >= 0) {
+                in.trusted = trusted;
+                r = admission_check(&in, e);
+        }
+        free(trusted);
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                revocation_free(&lists[i]);
+        return r;
+}
+
 static int prepare(struct task *t, struct sr_error *e) {
         _cleanup_(secmem_destroyp) struct secmem *m = NULL;
         _cleanup_close_ int pfd = -1;
         const struct task_config *c = &t->cfg;
-        struct sr_key *trusted = NULL;
         struct profile_envelope *env;
-        size_t n_trusted = 0;
         char key_name[64], want[KEY_ID_HEX], have[KEY_ID_HEX];
         uint8_t key_id[KEY_ID_BYTES];
         int r;
@@ -165,23 +181,7 @@ static int prepare(struct task *t, struct sr_error *e) {
         key_id_hex(env->h.issuer, have);
         audit_note_profile(t, env->h.profile, (long long)env->h.version, want, have);
 
-        if (strcmp(env->h.tenant, c->tenant) != 0)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant", "%s: profile of tenant %s, but --tenant is %s",
-                               c->profile, env->h.tenant, c->tenant);
-        if (t->pol->tenant && strcmp(env->h.tenant, t->pol->tenant) != 0)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant", "%s: profile of tenant %s, but the policy %s is bound to %s",
-                               c->profile, env->h.tenant, t->pol->file, t->pol->tenant);
-        if (memcmp(env->h.recipient, key_id, KEY_ID_BYTES) != 0) {
-                key_id_hex(env->h.recipient, want);
-                key_id_hex(key_id, have);
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "wrong-recipient", "%s: sealed to pool key %s, but %s is key %s",
-                               c->profile, want, key_name, have);
-        }
-        if ((r = load_trusted(t, m, &trusted, &n_trusted, e)) < 0)
-                return r;
-        r = profile_verify(c->profile, env, trusted, n_trusted, e);
-        free(trusted);
-        if (r < 0 || (r = profile_check_time(c->profile, env, (int64_t)time(NULL), e)) < 0 || (r = check_revoked(t, env, e)) < 0)
+        if ((r = admit(t, env, m, key_id, key_name, e)) < 0)
                 return r;
         /* the mountpoint must exist before the sandbox root turns read-only */
         if (mounts_add_mountpoint(t, pol_credentials_dir(&t->pol->credentials)) < 0)
