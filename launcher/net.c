@@ -19,6 +19,8 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 
+#include "policy/trusted_file.h"
+
 struct net_ctx {
         enum net_mode mode;
         uint32_t slot_net;          /* veth: the task's /30, host order */
@@ -223,19 +225,16 @@ int net_slot_acquire(const struct policy_network *n, int dirfd, uint32_t *ret_ne
 /* /run/sealrun/net, created 0700 and required to be ours and private: the
  * locks decide which task owns which addresses. */
 static int lock_dir_open(struct sr_error *e) {
-        struct stat st;
-        int fd;
+        int fd = -1, r;
         (void)mkdir("/run/sealrun", 0755);
-        (void)mkdir(NET_LOCK_DIR, 0700);
-        fd = open(NET_LOCK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "network", "%s: cannot open the veth slot directory: %s",
-                               NET_LOCK_DIR, strerror(errno));
-        if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
-                close(fd);
+        r = private_dir_open(AT_FDCWD, NET_LOCK_DIR, &(struct private_dir){ .create_mode = 0700, .owner = geteuid(), .forbidden = 022 },
+                             &fd, NULL);
+        if (r == -EPERM || r == -ENOTDIR || r == -ELOOP)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPERM, "network",
                                "%s: must be a directory owned by uid %u and not writable by others", NET_LOCK_DIR, (unsigned)geteuid());
-        }
+        if (r < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "network", "%s: cannot open the veth slot directory: %s", NET_LOCK_DIR,
+                               strerror(-r));
         return fd;
 }
 

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "policy/trusted_file.h"
+
 #define CACHE_MAGIC "SRBPF02\n"
 #define MAX_INSNS 4096 /* BPF_MAXINSNS */
 
@@ -176,8 +178,9 @@ static int dir_rootonly(int fd, bool last) {
 }
 
 /* Open an absolute path from / component by component, never following a
- * symlink, creating missing levels 0700; every level must pass
- * dir_rootonly(), so no one but root can have put a file below it. */
+ * symlink, creating missing levels 0700; every level must be root's and not
+ * writable by others (private_dir_open; / by dir_rootonly), so no one but
+ * root can have put a file below it. */
 static int open_dir_rootonly(const char *path) {
         _cleanup_close_ int cur = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         char comp[256];
@@ -200,18 +203,15 @@ static int open_dir_rootonly(const char *path) {
                 memcpy(comp, p, n);
                 comp[n] = 0;
                 p += n;
-                next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                if (next < 0 && errno == ENOENT) {
-                        if (mkdirat(cur, comp, 0700) < 0 && errno != EEXIST)
-                                return -errno;
-                        next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                }
-                if (next < 0)
-                        return -errno;
+                /* root's, not writable by others (a sticky /tmp passes as a parent) */
+                r = private_dir_open(cur, comp,
+                                     &(struct private_dir){ .create_mode = 0700, .owner = 0, .forbidden = 022,
+                                                            .sticky_ok = p[strspn(p, "/")] != 0 },
+                                     &next, NULL);
+                if (r < 0)
+                        return r;
                 close(cur);
                 cur = next;
-                if ((r = dir_rootonly(cur, !p[strspn(p, "/")])) < 0)
-                        return r;
         }
         return TAKE_FD(cur);
 }

@@ -2,6 +2,7 @@
  * so that a crashed supervisor frees its slot with its last fd. */
 #include "launcher/slots.h"
 #include "launcher/interrupt.h"
+#include "policy/trusted_file.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -55,17 +56,13 @@ static int squatted(const char *path, const char *what, uid_t owner, struct sr_e
 /* Each level we walk through must be ours (or root's) and writable by nobody
  * else: otherwise another user could pre-create the slot files and hold or
  * steal this tenant's slots. */
-static int check_dir(int fd, const char *path, bool last, struct sr_error *e) {
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "%s: %s", path, strerror(errno));
-        if (st.st_uid != geteuid() && (last || st.st_uid != 0))
-                return squatted(path, "owned by", st.st_uid, e);
-        if (st.st_mode & 022)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "slots",
-                               "%s: slot directory has mode %04o (writable by others); refusing: another user could "
-                               "hold or steal this tenant's slots", path, (unsigned)(st.st_mode & 07777));
-        return 0;
+/* Why private_dir_open refused a level: its owner, or its mode. */
+static int check_dir_stat(const struct stat *st, const char *path, bool last, struct sr_error *e) {
+        if (st->st_uid != geteuid() && (last || st->st_uid != 0))
+                return squatted(path, "owned by", st->st_uid, e);
+        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "slots",
+                       "%s: slot directory has mode %04o (writable by others); refusing: another user could "
+                       "hold or steal this tenant's slots", path, (unsigned)(st->st_mode & 07777));
 }
 
 int slot_open_dir(const char *parent, const char *sub, const char *tenant, int *ret_fd, struct sr_error *e) {
@@ -91,22 +88,22 @@ int slot_open_dir(const char *parent, const char *sub, const char *tenant, int *
                 snprintf(path + pl, sizeof path - pl, "/%s", comps[i]);
                 /* Root's intermediate levels 0755 (/run/sealrun also holds
                  * the audit socket); everything else is private. */
-                if (mkdirat(cur, comps[i], last || geteuid() != 0 ? 0700 : 0755) < 0 && errno != EEXIST)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "cannot create %s: %s", path, strerror(errno));
-                next = openat(cur, comps[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (next < 0 && (errno == ELOOP || errno == ENOTDIR)) {
-                        struct stat st;
-                        if (fstatat(cur, comps[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid != geteuid())
-                                return squatted(path, S_ISLNK(st.st_mode) ? "a symlink (not followed) owned by" :
-                                                "not a directory, owned by", st.st_uid, e);
-                        return sr_fail(e, SR_EXIT_REFUSED, errno, "slots", "%s: not a directory (a symlink is not followed); refusing", path);
-                }
-                if (next < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "cannot open %s: %s", path, strerror(errno));
+                struct stat st = { 0 };
+                r = private_dir_open(cur, comps[i],
+                                     &(struct private_dir){ .create_mode = last || geteuid() != 0 ? 0700 : 0755,
+                                                            .owner = geteuid(), .root_too = !last, .forbidden = 022 },
+                                     &next, &st);
+                if ((r == -ELOOP || r == -ENOTDIR) && st.st_uid != geteuid())
+                        return squatted(path, S_ISLNK(st.st_mode) ? "a symlink (not followed) owned by" : "not a directory, owned by",
+                                        st.st_uid, e);
+                if (r == -ELOOP || r == -ENOTDIR)
+                        return sr_fail(e, SR_EXIT_REFUSED, -r, "slots", "%s: not a directory (a symlink is not followed); refusing", path);
+                if (r == -EPERM)
+                        return check_dir_stat(&st, path, last, e);
+                if (r < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "slots", "cannot open %s: %s", path, strerror(-r));
                 close(cur);
                 cur = next;
-                if ((r = check_dir(cur, path, last, e)) < 0)
-                        return r;
         }
         *ret_fd = TAKE_FD(cur);
         return 0;

@@ -8,6 +8,7 @@
 
 #include "policy/audit_chain.h"
 #include "policy/jsonx.h"
+#include "policy/trusted_file.h"
 
 #define ALLOW_MAX_BYTES (1u << 20)
 
@@ -90,21 +91,13 @@ fail:
 }
 
 int audit_allow_load(const char *path, struct audit_allow **ret, struct sr_error *e) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
-        size_t len;
-        int r;
-        if (fd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "allow-map", "%s: cannot open: %s", path, strerror(errno));
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "allow-map", "%s: not a regular file", path);
         /* whoever can write the map can write any tenant's audit trail */
-        if (st.st_mode & (S_IWGRP | S_IWOTH))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EPERM, "allow-map", "%s: writable by group or others; refusing it", path);
-        if ((r = read_fd_all(fd, ALLOW_MAX_BYTES, &buf, &len)) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "allow-map", "%s: cannot read: %s", path, strerror(-r));
-        return audit_allow_parse(path, buf, len, ret, e);
+        static const struct trusted_read how = { .what = "the allow map", .reason = "allow-map",
+                                                 .perm_reason = "allow-map", .max = ALLOW_MAX_BYTES };
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = trusted_file_read(path, &how, &buf, &len, e);
+        return r < 0 ? r : audit_allow_parse(path, buf, len, ret, e);
 }
 
 bool audit_allow_check(const struct audit_allow *a, uid_t uid, const char *tenant) {

@@ -20,10 +20,12 @@
 #include <time.h>
 
 #include "policy/audit_client.h"
+#include "policy/trusted_file.h"
 
 #define SPOOL_MAGIC "sealrun-audit-spool 1\n"
 
 int audit_spool_open(const char *dir, bool create, int *ret_fd, struct sr_error *e) {
+        int r;
         _cleanup_close_ int fd = -1;
         struct stat st;
         if (geteuid() != 0)
@@ -37,14 +39,13 @@ int audit_spool_open(const char *dir, bool create, int *ret_fd, struct sr_error 
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "audit spool %s: must be an absolute path", dir);
         if (create && strcmp(dir, AUDIT_SPOOL_DEFAULT) == 0 && mkdir("/var/lib/sealrun", 0755) < 0 && errno != EEXIST)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "audit-spool", "audit spool: /var/lib/sealrun: cannot create: %m");
-        if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "audit-spool", "audit spool %s: cannot create: %m", dir);
-        if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-                return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "audit-spool", "audit spool %s: cannot open: %m", dir);
-        /* checked on the fd we keep: no window between check and use */
-        if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077))
+        r = private_dir_open(AT_FDCWD, dir, &(struct private_dir){ .create_mode = create ? 0700 : 0, .owner = 0, .forbidden = 077 },
+                             &fd, &st);
+        if (r == -EPERM || r == -ENOTDIR || r == -ELOOP)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, EPERM, "audit-spool",
                                "audit spool %s: must be a directory owned by root with mode 0700", dir);
+        if (r < 0)
+                return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "audit-spool", "audit spool %s: cannot open: %s", dir, strerror(-r));
         *ret_fd = TAKE_FD(fd);
         return 0;
 }

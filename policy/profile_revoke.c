@@ -138,22 +138,14 @@ int revocation_parse(const char *name, const char *buf, size_t len, struct revoc
 }
 
 int revocation_load(const char *path, struct revocation_list *ret, struct sr_error *e) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
-        size_t len = 0;
-        int r;
-        if (fd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "revocation-list", "%s: cannot open revocation list: %s", path, strerror(errno));
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "revocation-list", "%s: revocation list is not a regular file", path);
         /* whoever can write the list can un-revoke a profile */
-        if ((r = trusted_file_check(fd, path, "revocation list", "revocation-list-permissions", 0, e)) < 0)
-                return r;
-        r = read_fd_all(fd, REVOKE_MAX_BYTES, &buf, &len);
-        if (r < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "revocation-list", "%s: cannot read revocation list: %s", path, strerror(-r));
-        return revocation_parse(path, buf, len, ret, e);
+        static const struct trusted_read how = { .what = "revocation list", .reason = "revocation-list",
+                                                 .perm_reason = "revocation-list-permissions", .open_flags = O_NOFOLLOW,
+                                                 .max = REVOKE_MAX_BYTES };
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = trusted_file_read(path, &how, &buf, &len, e);
+        return r < 0 ? r : revocation_parse(path, buf, len, ret, e);
 }
 
 int revocation_entry_format(const struct revoke_entry *r, char *buf, size_t size) {

@@ -115,20 +115,13 @@ out:
  * only root (or the pool's own uid, for a pool run by hand) may be able to
  * change it. */
 int pool_config_load(const char *path, struct pool_config *ret, struct sr_error *e) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        static const struct trusted_read how = { .what = "the pool config", .reason = "config",
+                                                 .perm_reason = "config-permissions", .open_flags = O_NOFOLLOW | O_NONBLOCK,
+                                                 .max = 1 << 20 };
         _cleanup_free_ char *buf = NULL;
-        struct stat st;
         size_t len;
-        int r;
-        if (fd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "config", "%s: cannot open the pool config: %s", path, strerror(errno));
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "config", "%s: the pool config is not a regular file", path);
-        if ((r = trusted_file_check(fd, path, "the pool config", "config-permissions", 0, e)) < 0)
-                return r;
-        if ((r = read_fd_all(fd, 1 << 20, &buf, &len)) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "config", "%s: cannot read the pool config: %s", path, strerror(-r));
-        return pool_config_parse(path, buf, len, ret, e);
+        int r = trusted_file_read(path, &how, &buf, &len, e);
+        return r < 0 ? r : pool_config_parse(path, buf, len, ret, e);
 }
 
 void pool_config_free(struct pool_config *c) {

@@ -8,24 +8,20 @@
 
 #include "helpers/pool/pool.h"
 #include "policy/status.h"
+#include "policy/trusted_file.h"
 
 /* Our own spool directories: owned by us, not writable by others (a
  * world-writable incoming/ would let any local user submit tasks). */
 static int spool_subdir(int dirfd, const char *dir, const char *name, mode_t mode, int *ret, struct sr_error *e) {
-        struct stat st;
-        int fd;
-        if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "spool", "%s/%s: cannot create: %s", dir, name, strerror(errno));
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "spool", "%s/%s: cannot open: %s", dir, name, strerror(errno));
-        if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 002)) {
-                close(fd);
+        int r = private_dir_open(dirfd, name, &(struct private_dir){ .create_mode = mode, .owner = geteuid(), .forbidden = 002 },
+                                 ret, NULL);
+        if (r < 0 && r != -EPERM)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "spool", "%s/%s: cannot open: %s", dir, name, strerror(-r));
+        if (r == -EPERM) {
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "spool-permissions",
                                "%s/%s: must be owned by the pool's user (uid %u) and not writable by others", dir, name,
                                (unsigned)geteuid());
         }
-        *ret = fd;
         return 0;
 }
 
