@@ -18,7 +18,6 @@
 
 #include "launcher/audit.h"
 #include "launcher/creds_fs.h"
-#include "launcher/mounts.h"
 #include "launcher/sync.h"
 #include "policy/admission.h"
 #include "policy/profile.h"
@@ -183,10 +182,11 @@ static int prepare(struct task *t, struct sr_error *e) {
 
         if ((r = admit(t, env, m, key_id, key_name, e)) < 0)
                 return r;
-        /* the mountpoint must exist before the sandbox root turns read-only */
-        if (mounts_add_mountpoint(t, pol_credentials_dir(&t->pol->credentials)) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         return 0;
+}
+
+const char *creds_mountpoint(const struct task *t) {
+        return t->creds ? pol_credentials_dir(&t->pol->credentials) : NULL;
 }
 
 int creds_prepare(struct task *t, struct sr_error *e) {

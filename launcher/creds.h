@@ -20,3 +20,6 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e);
  * credentials left out (a run that never gets there keeps its one line). */
 void creds_on_running(const struct task *t);
 void creds_release(struct task *t);
+/* What credentials contribute to the mount plan: the directory that must
+ * exist as a mountpoint before the root is sealed, or NULL (no profile). */
+const char *creds_mountpoint(const struct task *t);

@@ -15,7 +15,9 @@
 #include <sys/capability.h>
 #include <sys/syscall.h>
 
+#include "launcher/creds.h"
 #include "launcher/fsutil.h"
+#include "launcher/net.h"
 
 #define BASE "/tmp"   /* private base for the new root; our mount ns is private */
 
@@ -39,12 +41,8 @@ static struct mounts_ctx *ctx(struct task *t) {
         return t->mounts;
 }
 
-int mounts_add_mountpoint(struct task *t, const char *path) {
-        struct mounts_ctx *m = ctx(t);
-        char **n;
-        if (!m)
-                return -ENOMEM;
-        n = realloc(m->extra, (m->n_extra + 1) * sizeof *n);
+static int add_mountpoint(struct mounts_ctx *m, const char *path) {
+        char **n = realloc(m->extra, (m->n_extra + 1) * sizeof *n);
         if (!n)
                 return -ENOMEM;
         m->extra = n;
@@ -58,23 +56,58 @@ size_t mounts_n_mountpoints(const struct task *t) {
         return t->mounts ? t->mounts->n_extra : 0;
 }
 
-int mounts_add_binds(struct task *t, struct sr_error *e) {
+/* A generated file at a path another entry mounts would hide it (or be
+ * hidden by it): refused instead of choosing silently. */
+static int check_generated(const struct task *t, size_t n, const struct mount_entry *g, struct sr_error *e) {
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(t->plan[i].dst, g->dst) != 0)
+                        continue;
+                if (t->plan[i].from_cli)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "--bind/--ro-bind %s: generated from the policy's \"network\" section", g->dst);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "bad-input",
+                               "%s: $.mounts[%zu].dst: %s is generated from $.network (use its \"hosts\"/\"dns\" keys)",
+                               t->pol->file, i, g->dst);
+        }
+        return 0;
+}
+
+int mounts_plan(struct task *t, struct sr_error *e) {
+        const struct policy *p = t->pol;
+        const struct mount_entry *files = NULL;
+        const char *mountpoint = creds_mountpoint(t);
+        struct mounts_ctx *m = ctx(t);
+        size_t n_files = 0, n = 0;
         int r;
+        net_generated_files(t, &files, &n_files);
+        if (!m || !(t->plan = calloc(p->n_mounts + t->cfg.n_binds + n_files + 1, sizeof *t->plan)))
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        for (size_t i = 0; i < p->n_mounts; i++)
+                t->plan[n++] = p->mounts[i];
         for (size_t i = 0; i < t->cfg.n_binds; i++) {
                 const struct config_bind *b = &t->cfg.binds[i];
-                if ((r = policy_add_bind(t->pol, b->src, b->dst, b->ro, e)) < 0)
-                        return r == -ENOMEM && !e->msg[0] ? sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory") : r;
+                t->plan[n++] = (struct mount_entry){ .type = b->ro ? MNT_RO_BIND : MNT_BIND, .src = (char *)b->src,
+                                                     .dst = (char *)b->dst, .from_cli = true };
         }
+        t->n_plan = n;
+        for (size_t i = 0; i < n_files; i++) {
+                if ((r = check_generated(t, n, &files[i], e)) < 0)
+                        return r;
+                t->plan[t->n_plan++] = files[i];
+        }
+        /* the mountpoint must exist before the sandbox root turns read-only */
+        if (mountpoint && add_mountpoint(m, mountpoint) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         return 0;
 }
 
 static int ensure_trees(struct task *t, struct mounts_ctx *m) {
         if (m->trees)
                 return 0;
-        m->trees = malloc((t->pol->n_mounts + 1) * sizeof *m->trees);
+        m->trees = malloc((t->n_plan + 1) * sizeof *m->trees);
         if (!m->trees)
                 return -ENOMEM;
-        for (size_t i = 0; i <= t->pol->n_mounts; i++)
+        for (size_t i = 0; i <= t->n_plan; i++)
                 m->trees[i] = -1;
         return 0;
 }
@@ -90,18 +123,25 @@ int mounts_adopt_tree(struct task *t, size_t i, int tree) {
 
 void mounts_release(struct task *t) {
         struct mounts_ctx *m = t->mounts;
-        if (!m)
+        if (!m) {
+                free(t->plan);
+                t->plan = NULL;
+                t->n_plan = 0;
                 return;
+        }
         for (size_t i = 0; i < m->n_extra; i++)
                 free(m->extra[i]);
         free(m->extra);
         /* the supervisor's copies of idmapped trees (the child has its own) */
-        for (size_t i = 0; m->trees && t->pol && i < t->pol->n_mounts; i++)
+        for (size_t i = 0; m->trees && i < t->n_plan; i++)
                 if (m->trees[i] >= 0)
                         close(m->trees[i]);
         free(m->trees);
         free(m);
         t->mounts = NULL;
+        free(t->plan);
+        t->plan = NULL;
+        t->n_plan = 0;
 }
 
 static int attr_tree(int fd, uint64_t set, bool recursive) {
@@ -148,14 +188,13 @@ int mounts_open_sources(struct task *t, struct sr_error *e) {
 
 static int open_sources(struct task *t, struct sr_error *e) {
         struct mounts_ctx *m = ctx(t);
-        const struct policy *p = t->pol;
         if (!m || ensure_trees(t, m) < 0)
                 return -ENOMEM;
         /* No propagation back to the host, whatever the host's / is. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "mounts", "cannot make / private: %s", strerror(errno));
-        for (size_t i = 0; i < p->n_mounts; i++) {
-                const struct mount_entry *me = &p->mounts[i];
+        for (size_t i = 0; i < t->n_plan; i++) {
+                const struct mount_entry *me = &t->plan[i];
                 _cleanup_close_ int src = -1;
                 int tree;
                 /* idmapped binds come finished from the supervisor; an
@@ -168,10 +207,10 @@ static int open_sources(struct task *t, struct sr_error *e) {
                 if (src == -EACCES || src == -EPERM)
                         return sr_fail(e, SR_EXIT_REFUSED, -src, "bind-source-denied",
                                        "%s: bind source %s: Permission denied for host uid %u (binds are opened with the sandbox's host ids, not the caller's)",
-                                       me->from_cli ? "command line" : p->file, me->src, (unsigned)mounts_host_uid(t));
+                                       me->from_cli ? "command line" : t->pol->file, me->src, (unsigned)mounts_host_uid(t));
                 if (src < 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, -src, "mounts",
-                                       "%s: bind source %s: %s%s", me->from_cli ? "command line" : p->file, me->src,
+                                       "%s: bind source %s: %s%s", me->from_cli ? "command line" : t->pol->file, me->src,
                                        strerror(-src), src == -ELOOP ? " (a path component is a symlink; name the real path)" : "");
                 tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
                 if (tree < 0)
@@ -334,7 +373,7 @@ static int write_file_entry(int root, const struct mount_entry *me) {
 }
 
 static int apply_entry(struct task *t, struct mounts_ctx *m, size_t i) {
-        const struct mount_entry *me = &t->pol->mounts[i];
+        const struct mount_entry *me = &t->plan[i];
         char size[32], mode[16];
         const char *tmpfs_opts[] = { "mode", mode, me->size ? "size" : NULL, size, NULL };
         struct stat st;
@@ -399,8 +438,8 @@ int mounts_apply(struct task *t, struct sr_error *e) {
         m->root = open(BASE, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (m->root < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "mounts", "cannot open the new root: %s", strerror(errno));
-        for (size_t i = 0; i < t->pol->n_mounts; i++) {
-                const struct mount_entry *me = &t->pol->mounts[i];
+        for (size_t i = 0; i < t->n_plan; i++) {
+                const struct mount_entry *me = &t->plan[i];
                 int r = apply_entry(t, m, i);
                 if (r < 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, -r, "mounts", "%s: mount entry %s %s: %s",

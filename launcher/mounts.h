@@ -13,13 +13,13 @@ int mounts_apply(struct task *t, struct sr_error *e);
 int mounts_pivot(struct task *t, struct sr_error *e);
 /* Child: make the root tmpfs read-only (policy root_readonly). */
 int mounts_seal_root(struct task *t, struct sr_error *e);
-/* Directory inside the sandbox that must exist as a mountpoint before the
- * root is sealed (credentials). Supervisor, before the clone; any number. */
-int mounts_add_mountpoint(struct task *t, const char *path);
+/* Supervisor, the "mounts" setup step (after network and credentials,
+ * before the clone): build the one plan, t->plan: the policy's entries, the
+ * resolved --bind/--ro-bind, the files network generates (refused when an
+ * entry already mounts their path), and the mountpoints credentials need
+ * (any number). Nothing edits the parsed policy. */
+int mounts_plan(struct task *t, struct sr_error *e);
 size_t mounts_n_mountpoints(const struct task *t);
-/* Supervisor: the resolved --bind/--ro-bind entries join the plan, after
- * the policy's own. */
-int mounts_add_binds(struct task *t, struct sr_error *e);
 /* Supervisor, before the clone: make the idmapped binds (mounts_idmap.c);
  * 77 "idmap-unsupported" / "idmap-owner", or "idmap" in not_enforced. */
 int mounts_prepare_idmaps(struct task *t, struct sr_error *e);

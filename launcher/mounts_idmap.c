@@ -161,9 +161,8 @@ static int idmap_one(struct task *t, const struct mount_entry *me, int *ret_tree
 }
 
 int mounts_prepare_idmaps(struct task *t, struct sr_error *e) {
-        const struct policy *p = t->pol;
-        for (size_t i = 0; i < p->n_mounts; i++) {
-                const struct mount_entry *me = &p->mounts[i];
+        for (size_t i = 0; i < t->n_plan; i++) {
+                const struct mount_entry *me = &t->plan[i];
                 int tree = -1, r;
                 if (me->idmap == IDMAP_NONE)
                         continue;
@@ -178,7 +177,7 @@ int mounts_prepare_idmaps(struct task *t, struct sr_error *e) {
                 }
                 if (r < 0)
                         return sr_fail(e, SR_EXIT_REFUSED, -r, "idmap-unsupported",
-                                       "%s: bind %s: cannot idmap it here (%s)%s", me->from_cli ? "command line" : p->file, me->dst, strerror(-r),
+                                       "%s: bind %s: cannot idmap it here (%s)%s", me->from_cli ? "command line" : t->pol->file, me->dst, strerror(-r),
                                        t->as_root ? "; mark it \"idmap\": \"optional\" to bind it without" : "; idmapped mounts need root");
                 if (tree >= 0 && (r = mounts_adopt_tree(t, i, tree)) < 0) {
                         close(tree);

@@ -27,6 +27,8 @@ struct net_ctx {
         int lock_fd;                /* veth: flock held while the pair lives */
         char host_if[IFNAMSIZ];     /* veth: host-side name */
         bool created;
+        struct mount_entry files[2];  /* /etc/hosts, /etc/resolv.conf for the mount plan */
+        size_t n_files;
 };
 
 /* ---- helpers: libnl errors to errno, sockets, objects ------------------- */
@@ -294,37 +296,25 @@ static int veth_prepare(struct task *t, struct net_ctx *c, struct sr_error *e) {
         return r;
 }
 
-/* A policy or CLI mount at one of the generated files would hide them (or be
- * hidden by them): refuse instead of choosing silently. */
-static int add_generated_file(struct task *t, const char *dst, char *content, struct sr_error *e) {
-        struct policy *p = t->pol;
-        struct mount_entry *m;
-        for (size_t i = 0; i < p->n_mounts; i++)
-                if (strcmp(p->mounts[i].dst, dst) == 0) {
-                        free(content);
-                        if (p->mounts[i].from_cli)
-                                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                               "--bind/--ro-bind %s: generated from the policy's \"network\" section", dst);
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "bad-input",
-                                       "%s: $.mounts[%zu].dst: %s is generated from $.network (use its \"hosts\"/\"dns\" keys)",
-                                       p->file, i, dst);
-                }
-        m = realloc(p->mounts, (p->n_mounts + 1) * sizeof *m);
-        if (!m) {
+/* Keep a generated file for the mount plan (mounts_plan takes it from
+ * net_generated_files; the content stays ours until net_release). */
+static int add_generated_file(struct net_ctx *c, const char *dst, char *content, struct sr_error *e) {
+        struct mount_entry *m = &c->files[c->n_files];
+        if (!content || c->n_files >= ELEMENTSOF(c->files) || !(m->dst = strdup(dst))) {
                 free(content);
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "network: out of memory");
         }
-        p->mounts = m;
-        m = &p->mounts[p->n_mounts++];
-        memset(m, 0, sizeof *m);
         m->type = MNT_FILE;
         m->content = content;
         m->content_len = strlen(content);
         m->mode = 0444;
-        m->dst = strdup(dst);
-        if (!m->dst)
-                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "network: out of memory");
+        c->n_files++;
         return 0;
+}
+
+void net_generated_files(const struct task *t, const struct mount_entry **ret, size_t *ret_n) {
+        *ret = t->net ? t->net->files : NULL;
+        *ret_n = t->net ? t->net->n_files : 0;
 }
 
 /* ---- supervisor ----------------------------------------------------------- */
@@ -350,12 +340,12 @@ int net_prepare(struct task *t, struct sr_error *e) {
                 free(resolv);
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "network: out of memory");
         }
-        r = add_generated_file(t, "/etc/hosts", hosts, e);
+        r = add_generated_file(c, "/etc/hosts", hosts, e);
         if (r < 0) {
                 free(resolv);
                 return r;
         }
-        return add_generated_file(t, "/etc/resolv.conf", resolv, e);
+        return add_generated_file(c, "/etc/resolv.conf", resolv, e);
 }
 
 int net_setup_parent(struct task *t, struct sr_error *e) {
@@ -393,6 +383,10 @@ void net_release(struct task *t) {
         }
         if (c->lock_fd >= 0)
                 close(c->lock_fd);
+        for (size_t i = 0; i < c->n_files; i++) {
+                free(c->files[i].dst);
+                free(c->files[i].content);
+        }
         free(c);
         t->net = NULL;
 }

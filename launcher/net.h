@@ -13,6 +13,9 @@
  * add the generated /etc/hosts and /etc/resolv.conf to the mount plan, and
  * set t->status.network. */
 int net_prepare(struct task *t, struct sr_error *e);
+/* What network contributes to the mount plan (the generated /etc/hosts and
+ * /etc/resolv.conf), owned by the network context until net_release. */
+void net_generated_files(const struct task *t, const struct mount_entry **ret, size_t *ret_n);
 /* Supervisor, after clone and before SYNC_GO: create the veth pair with the
  * sandbox end inside the child's network namespace (veth only). */
 int net_setup_parent(struct task *t, struct sr_error *e);

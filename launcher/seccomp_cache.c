@@ -234,8 +234,8 @@ static bool cache_exposed(const struct task *t, int fd) {
         if (n <= 0)
                 return true;
         dir[n] = 0;
-        for (size_t i = 0; i < t->pol->n_mounts; i++) {
-                const struct mount_entry *me = &t->pol->mounts[i];
+        for (size_t i = 0; i < t->n_plan; i++) {
+                const struct mount_entry *me = &t->plan[i];
                 _cleanup_free_ char *src = NULL;
                 if (me->type != MNT_BIND)
                         continue;

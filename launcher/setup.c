@@ -6,7 +6,8 @@
  * come before anything is opened with them; the audit connection is open
  * before the credentials check can refuse (a refusal is a "deny" event);
  * the concurrency slot is taken before any host resource; the mount plan is
- * complete before the clone (network and credentials contribute to it); the
+ * complete before the clone (network and credentials contribute to it) and
+ * before the seccomp step (its cache is not used when a bind exposes it); the
  * "launch" event is acknowledged before the sandbox exists, and no audit
  * socket crosses into it.
  *
@@ -90,8 +91,6 @@ static int step_policy(struct task *t, struct sr_error *e) {
         if (r < 0 || (r = config_resolve(c, t->pol, &t->cfg, e)) < 0)
                 return r;
         t->cli = NULL;
-        if ((r = mounts_add_binds(t, e)) < 0)
-                return r;
         if (build_env(t) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         return 0;
@@ -116,7 +115,6 @@ static void release_policy(struct task *t) {
                 free(*ev);
         free(t->envp);
         t->envp = NULL;
-        mounts_release(t);      /* its state is sized by the policy's plan */
         policy_free(t->pol);
         t->pol = NULL;
 }
@@ -156,6 +154,7 @@ const struct setup_step setup_steps[] = {
         { "credentials", SETUP_TASK, creds_prepare, creds_release },
         { "slot", SETUP_TASK, slot_acquire, slot_release },
         { "network", SETUP_SANDBOX, net_prepare, net_release },
+        { "mounts", SETUP_SANDBOX, mounts_plan, mounts_release },
         { "seccomp", SETUP_SANDBOX, seccomp_prepare, seccomp_task_release },
         { "cgroup", SETUP_SANDBOX, cgroup_prepare, release_cgroup },
         /* its counterpart, the "exit" event, is part of the report */

@@ -41,6 +41,12 @@ struct task {
 
         char **envp;              /* payload environment, built by the supervisor */
 
+        /* The mount plan, built and owned by launcher/mounts.c (mounts_plan)
+         * before the clone: the policy's entries, then the command line's
+         * binds, then what network contributes; entries are shallow copies. */
+        struct mount_entry *plan;
+        size_t n_plan;
+
         struct creds_ctx *creds;
         struct audit_ctx *audit;
         struct seccomp_ctx *seccomp;

@@ -454,27 +454,3 @@ int policy_read_file(const char *path, char **ret_buf, size_t *ret_len, struct s
         return policy_read_fd(fd, path, true, ret_buf, ret_len, ret_st, e);
 }
 
-int policy_add_bind(struct policy *p, const char *src, const char *dst, bool ro, struct sr_error *e) {
-        struct mount_entry *n;
-        if (!p->allow_extra_binds)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
-                               "--%s %s: the policy %s does not allow extra binds (\"allow_extra_binds\": false)",
-                               ro ? "ro-bind" : "bind", dst, p->file);
-        if (!policy_path_valid(src) || !policy_path_valid(dst) || strcmp(dst, "/") == 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                               "--%s: SRC and DST must be absolute normalised paths (DST not \"/\")", ro ? "ro-bind" : "bind");
-        n = realloc(p->mounts, (p->n_mounts + 1) * sizeof *n);
-        if (!n)
-                return -ENOMEM;
-        p->mounts = n;
-        n = &p->mounts[p->n_mounts];
-        memset(n, 0, sizeof *n);
-        n->type = ro ? MNT_RO_BIND : MNT_BIND;
-        n->src = strdup(src);
-        n->dst = strdup(dst);
-        n->from_cli = true;
-        p->n_mounts++;
-        if (!n->src || !n->dst)
-                return -ENOMEM;
-        return 0;
-}

@@ -132,9 +132,6 @@ int policy_stock_path(const char *name, char *buf, size_t size);
 void policy_free(struct policy *p);
 /* Path of the stock default policy (installed or in the source tree). */
 const char *policy_default_path(void);
-/* Add a CLI bind (--bind/--ro-bind) to the plan; refused unless the policy
- * allows extra binds. */
-int policy_add_bind(struct policy *p, const char *src, const char *dst, bool ro, struct sr_error *e);
 /* Absolute, normalised path inside the sandbox: starts with '/', no "..",
  * no "//", no trailing '/', <= 4095 bytes. */
 bool policy_path_valid(const char *p);

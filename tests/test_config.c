@@ -77,10 +77,14 @@ static void test_extra_binds(void **state) {
         f.cli.binds[0] = (struct cli_bind){ "/data", "/data", true };
         f.cli.n_binds = 1;
         refused(&f, SR_EXIT_REFUSED, "policy-violation", "does not allow extra binds");
-        fx_init(&f, BASE ",\"allow_extra_binds\":true}");
-        f.cli.binds[0] = (struct cli_bind){ "/data", "/", false };
-        f.cli.n_binds = 1;
-        refused(&f, SR_EXIT_LAUNCHER, "usage", "absolute normalised paths");
+        static const char *const badp[][2] = { { "data", "/x" }, { "/data", "x" }, { "/data", "/" },
+                                               { "/a/../b", "/x" }, { "/data", "/x/" } };
+        for (size_t i = 0; i < sizeof badp / sizeof badp[0]; i++) {
+                fx_init(&f, BASE ",\"allow_extra_binds\":true}");
+                f.cli.binds[0] = (struct cli_bind){ badp[i][0], badp[i][1], true };
+                f.cli.n_binds = 1;
+                refused(&f, SR_EXIT_LAUNCHER, "usage", "--ro-bind: SRC and DST must be absolute normalised paths");
+        }
         fx_init(&f, BASE ",\"allow_extra_binds\":true}");
         f.cli.binds[0] = (struct cli_bind){ "/data", "/mnt/data", false };
         f.cli.n_binds = 1;

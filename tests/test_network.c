@@ -12,6 +12,7 @@
 #include <sys/capability.h>
 #include <sys/wait.h>
 
+#include "launcher/mounts.h"
 #include "launcher/net.h"
 #include "policy/policy.h"
 
@@ -335,16 +336,21 @@ static void test_prepare_none(void **state) {
         t.cfg.hostname = p->hostname;   /* as config_resolve gives it without --hostname */
         status_init(&t.status);
         memset(&err, 0, sizeof err);
+        const struct mount_entry *f;
+        size_t n;
         assert_int_equal(net_prepare(&t, &err), 0);
         assert_string_equal(t.status.network, "none");
-        assert_int_equal(p->n_mounts, 2);
-        assert_int_equal(p->mounts[0].type, MNT_FILE);
-        assert_string_equal(p->mounts[0].dst, "/etc/hosts");
-        assert_non_null(strstr(p->mounts[0].content, "127.0.1.1\thh\n"));
-        assert_int_equal(p->mounts[0].mode, 0444);
-        assert_string_equal(p->mounts[1].dst, "/etc/resolv.conf");
-        assert_non_null(strstr(p->mounts[1].content, "nameserver 10.0.0.53"));
-        assert_int_equal(p->mounts[1].content_len, strlen(p->mounts[1].content));
+        /* contributed to the mount plan by return value, the policy untouched */
+        assert_int_equal(p->n_mounts, 0);
+        net_generated_files(&t, &f, &n);
+        assert_int_equal(n, 2);
+        assert_int_equal(f[0].type, MNT_FILE);
+        assert_string_equal(f[0].dst, "/etc/hosts");
+        assert_non_null(strstr(f[0].content, "127.0.1.1\thh\n"));
+        assert_int_equal(f[0].mode, 0444);
+        assert_string_equal(f[1].dst, "/etc/resolv.conf");
+        assert_non_null(strstr(f[1].content, "nameserver 10.0.0.53"));
+        assert_int_equal(f[1].content_len, strlen(f[1].content));
         assert_int_equal(net_setup_parent(&t, &err), 0);   /* nothing to do without veth */
         net_release(&t);
         assert_null(t.net);
@@ -360,9 +366,45 @@ static void test_prepare_conflict(void **state) {
         assert_int_equal(policy_parse("t.json", buf, strlen(buf), &p, &err), 0);
         t.pol = p;
         memset(&err, 0, sizeof err);
-        assert_true(net_prepare(&t, &err) < 0);
+        assert_int_equal(net_prepare(&t, &err), 0);
+        /* the plan refuses a policy entry at a generated path */
+        assert_true(mounts_plan(&t, &err) < 0);
         assert_int_equal(err.exit_code, SR_EXIT_LAUNCHER);
         assert_non_null(strstr(err.msg, "t.json: $.mounts[1].dst: /etc/resolv.conf"));
+        mounts_release(&t);
+        net_release(&t);
+        policy_free(p);
+}
+
+/* One plan: the policy's entries, then every --bind (no fixed-size side
+ * array drops the fifth), then network's files; the policy is not edited. */
+static void test_plan_complete(void **state) {
+        struct policy *p = NULL;
+        struct task t = { 0 };
+        struct cli c = { .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET };
+        static const char *const dsts[] = { "/b1", "/b2", "/b3", "/b4", "/b5", "/b6" };
+        const char *json = "{\"version\":1,\"allow_extra_binds\":true,\"mounts\":[{\"type\":\"tmpfs\",\"dst\":\"/tmp\"}]}";
+        assert_int_equal(policy_parse("t.json", json, strlen(json), &p, &err), 0);
+        for (size_t i = 0; i < 6; i++)
+                c.binds[c.n_binds++] = (struct cli_bind){ "/usr", dsts[i], true };
+        t.pol = p;
+        status_init(&t.status);
+        assert_int_equal(config_resolve(&c, p, &t.cfg, &err), 0);
+        assert_int_equal(net_prepare(&t, &err), 0);
+        assert_int_equal(mounts_plan(&t, &err), 0);
+        assert_int_equal(t.n_plan, 1 + 6 + 2);
+        assert_string_equal(t.plan[0].dst, "/tmp");
+        for (size_t i = 0; i < 6; i++) {
+                assert_string_equal(t.plan[1 + i].dst, dsts[i]);
+                assert_true(t.plan[1 + i].from_cli);
+                assert_int_equal(t.plan[1 + i].type, MNT_RO_BIND);
+        }
+        assert_string_equal(t.plan[7].dst, "/etc/hosts");
+        assert_string_equal(t.plan[8].dst, "/etc/resolv.conf");
+        assert_int_equal(p->n_mounts, 1);
+        assert_int_equal(mounts_n_mountpoints(&t), 0);     /* no profile: no credentials mountpoint */
+        mounts_release(&t);
+        assert_null(t.plan);
         net_release(&t);
         policy_free(p);
 }
@@ -414,7 +456,7 @@ int main(void) {
                 cmocka_unit_test(test_slot_locks),
                 cmocka_unit_test(test_generated_files),
                 cmocka_unit_test(test_prepare_none),
-                cmocka_unit_test(test_prepare_conflict),
+                cmocka_unit_test(test_prepare_conflict), cmocka_unit_test(test_plan_complete),
                 cmocka_unit_test(test_prepare_veth_unprivileged),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

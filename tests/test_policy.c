@@ -723,36 +723,6 @@ static void test_integration_policy(void **state) {
         load_file("integration/policies/test.json", false);
 }
 
-static void test_add_bind(void **state) {
-        struct policy *p = OK("{'version':1,'mounts':[]}");
-        memset(&e, 0, sizeof e);
-        /* refused (77) unless the policy allows extra binds */
-        assert_true(policy_add_bind(p, "/data", "/data", true, &e) < 0);
-        assert_int_equal(e.exit_code, SR_EXIT_REFUSED);
-        assert_non_null(strstr(e.msg, "--ro-bind"));
-        assert_non_null(strstr(e.msg, "allow_extra_binds"));
-        assert_int_equal(p->n_mounts, 0);
-        policy_free(p);
-
-        p = OK(DOC(",'allow_extra_binds':true"));
-        assert_int_equal(policy_add_bind(p, "/data", "/mnt/data", false, &e), 0);
-        assert_int_equal(p->n_mounts, 2);
-        assert_int_equal(p->mounts[1].type, MNT_BIND);
-        assert_true(p->mounts[1].from_cli);
-        assert_string_equal(p->mounts[1].src, "/data");
-        assert_string_equal(p->mounts[1].dst, "/mnt/data");
-        static const char *const badp[][2] = { { "data", "/x" }, { "/data", "x" }, { "/data", "/" },
-                                               { "/a/../b", "/x" }, { "/data", "/x/" } };
-        for (size_t i = 0; i < ELEMENTSOF(badp); i++) {
-                memset(&e, 0, sizeof e);
-                assert_true(policy_add_bind(p, badp[i][0], badp[i][1], true, &e) < 0);
-                assert_int_equal(e.exit_code, SR_EXIT_LAUNCHER);
-                assert_non_null(strstr(e.msg, "--ro-bind"));
-        }
-        assert_int_equal(p->n_mounts, 2);
-        policy_free(p);
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_minimal_defaults),
@@ -780,7 +750,6 @@ int main(void) {
                 cmocka_unit_test(test_stock_default),
                 cmocka_unit_test(test_stock_agent),
                 cmocka_unit_test(test_integration_policy),
-                cmocka_unit_test(test_add_bind),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

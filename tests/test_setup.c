@@ -53,9 +53,12 @@ static void test_order(void **state) {
         before("credentials", "network");
         before("slot", "network");
         before("credentials", "cgroup");
-        /* the mount plan is complete before the clone */
-        before("network", "clone");
-        before("credentials", "clone");
+        /* the mount plan is complete before the clone: network and
+         * credentials contribute to it, the seccomp cache check reads it */
+        before("network", "mounts");
+        before("credentials", "mounts");
+        before("mounts", "seccomp");
+        before("mounts", "clone");
         /* the filter is compiled on the host side, before the sandbox exists */
         before("seccomp", "clone");
         /* CLONE_INTO_CGROUP needs the cgroup */
@@ -73,12 +76,14 @@ static void test_phases(void **state) {
         assert_int_equal(setup_steps[idx("cgroup")].phase, SETUP_SANDBOX);
         assert_int_equal(setup_steps[idx("network")].phase, SETUP_SANDBOX);
         assert_int_equal(setup_steps[idx("clone")].phase, SETUP_SANDBOX);
+        assert_int_equal(setup_steps[idx("mounts")].phase, SETUP_SANDBOX);
         /* what holds host resources is released */
         assert_non_null(setup_steps[idx("policy")].release);
         assert_non_null(setup_steps[idx("audit")].release);
         assert_non_null(setup_steps[idx("credentials")].release);
         assert_non_null(setup_steps[idx("slot")].release);
         assert_non_null(setup_steps[idx("network")].release);
+        assert_non_null(setup_steps[idx("mounts")].release);
         assert_non_null(setup_steps[idx("seccomp")].release);
         assert_non_null(setup_steps[idx("cgroup")].release);
         assert_non_null(setup_steps[idx("clone")].release);
