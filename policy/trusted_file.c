@@ -38,8 +38,11 @@ int trusted_file_read(const char *path, const struct trusted_read *how, char **r
                                strerror(errno), errno == ELOOP && (how->open_flags & O_NOFOLLOW) ? " (symlinks are not followed)" : "");
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, how->reason, "%s: %s is not a regular file", path, how->what);
-        if (how->perm_reason && (r = trusted_file_check(fd, path, how->what, how->perm_reason, how->flags, e)) < 0)
+        if (how->perm_reason && (r = trusted_file_check(fd, path, how->what, how->perm_reason, how->flags, e)) < 0) {
+                if (how->perm_exit_code && e->exit_code == SR_EXIT_REFUSED)
+                        e->exit_code = how->perm_exit_code;
                 return r;
+        }
         if ((size_t)st.st_size > how->max)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, how->reason, "%s: %s is larger than %zu bytes", path, how->what,
                                how->max);

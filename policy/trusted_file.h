@@ -23,6 +23,7 @@ struct trusted_read {
         const char *reason;       /* of an open/type/read failure (exit 125) */
         const char *perm_reason;  /* of a trust failure (77, trusted_file_check); NULL: not a trusted
                                    * file (untrusted input, parsed strictly), only opened and read */
+        int perm_exit_code;       /* exit code of a trust failure; 0: 77 (sealrun-auditd's allow map: 125) */
         int open_flags;           /* added to O_RDONLY|O_CLOEXEC|O_NOCTTY: O_NOFOLLOW, O_NONBLOCK */
         unsigned flags;           /* TRUSTED_FILE_SECRET */
         size_t max;               /* bytes; more is refused */
