@@ -205,6 +205,13 @@ void setup_refused(struct task *t, size_t done, const struct sr_error *e) {
                 return;
         if (!refusal && (done == 0 || strcmp(setup_steps[done - 1].name, "credentials") != 0))
                 return;
+        /* refused while resolving (a scope over the ceiling, a widening
+         * flag) after the audit mode was decided: the trail still hears it
+         * (supervisor_run closes the connection) */
+        if (!t->audit && t->pol && t->cfg.audit_socket) {
+                struct sr_error ae = { 0 };
+                (void)audit_open(t, &ae);
+        }
         audit_quiet(t);     /* the refusal's line is the one line */
         audit_deny(t, e->reason);
 }

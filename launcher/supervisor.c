@@ -326,6 +326,7 @@ int supervisor_run(const struct cli *cli) {
         setup_release(&t, done, SETUP_SANDBOX);
         finish(&t, &rs, code, sig, &e);
         setup_release(&t, done, SETUP_TASK);
+        audit_close(&t);        /* opened for a deny by a refusal before the audit step */
         if (sigfd >= 0)
                 close(sigfd);
         code = t.status.exit_code;
