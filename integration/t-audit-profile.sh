@@ -6,7 +6,7 @@
 # the shared test policy turns audit off; these tests need the defaults
 jq 'del(.audit)' "$TEST_POLICY" > "$T/test-audit.json"
 TEST_POLICY="$T/test-audit.json"
-plan 32
+plan 34
 
 chmod o+x "$T"
 mkdir -m 0777 "$T/mark"
@@ -52,6 +52,12 @@ is "$(jq -r 'select(.event.task=="X1") | "\(.event.event) \(.event.reason)"' "$A
 
 is "$(jq -r 'select(.event.task=="X1") | .event | "\(.recipient|length) \(.issuer|length)"' "$ADIR/globex.jsonl")" "16 16" \
    "the deny event names the profile's pool and issuer key ids"
+
+# A refusal of the command line (a scope over the policy's ceiling) is a deny event too.
+prun --task X2 --scope 'write:repo:*' -- true
+is "$RC" 77 "a scope over the ceiling: refused (77)"
+is "$(jq -r 'select(.event.task=="X2") | "\(.event.event) \(.event.reason)"' "$ADIR/acme.jsonl" | tr '\n' ,)" \
+   "deny scope-over-ceiling," "a deny event with the reason, and no launch"
 
 # sealctl revoke emits "revoke" (after the entry is in force).
 "$SEALCTL" revoke --revoked "$T/revoked" --tenant acme --profile agent --version 3 --audit-socket "$ASOCK" --audit required >/dev/null
