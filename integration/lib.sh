@@ -16,6 +16,9 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/sealrun-t.XXXXXX")
 # The seccomp BPF cache of this test run (root would use /var/cache/sealrun).
 : "${SEALRUN_CACHE_DIR:=$T/cache}"
 export SEALRUN_CACHE_DIR
+# Root's audit spool of this test run (root would use /var/lib/sealrun/spool).
+: "${SEALRUN_AUDIT_SPOOL:=$T/spool}"
+export SEALRUN_AUDIT_SPOOL
 _tap_n=0
 _tap_fail=0
 _cleanup_hooks=""
