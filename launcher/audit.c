@@ -39,6 +39,17 @@ struct audit_ctx {
         bool root;                   /* spooling is on (root caller with a usable spool) */
 };
 
+/* Notes for stderr, said at the end unless the run ends in a refusal. */
+__attribute__((format(printf, 2, 3))) static void say(struct audit_ctx *a, const char *fmt, ...) {
+        size_t used = strlen(a->notes);
+        va_list ap;
+        if (a->quiet)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(a->notes + used, sizeof a->notes - used, fmt, ap);
+        va_end(ap);
+}
+
 /* The spool's fds are closed before the clone (nothing of it crosses into
  * the sandbox) and opened again when an event must be kept. */
 static int spool_reopen(struct audit_ctx *a) {
@@ -155,23 +166,6 @@ static void note(const char **list, size_t *n, size_t max, enum audit_event_type
                 list[(*n)++] = audit_event_name(type);
 }
 
-/* Notes are said at the end (audit_close), so that a run which then ends in
- * a refusal or failure still prints exactly its one line. */
-static void say(struct audit_ctx *a, const char *fmt, ...) {
-        size_t used;
-        va_list ap;
-        if (a->quiet || strlen(a->notes) + sizeof "sealrun: " >= sizeof a->notes)
-                return;
-        strcat(a->notes, "sealrun: ");
-        used = strlen(a->notes);
-        va_start(ap, fmt);
-        (void)vsnprintf(a->notes + used, sizeof a->notes - used, fmt, ap);
-        va_end(ap);
-        used = strlen(a->notes);
-        if (used + 1 < sizeof a->notes)
-                strcpy(a->notes + used, "\n");
-}
-
 /* One attempt on the task's connection (reconnecting when it is gone). */
 static int attempt(struct audit_ctx *a, const char *msg, size_t len, const struct audit_event *ev, int timeout_ms,
                    struct sr_error *ce) {
@@ -186,7 +180,8 @@ static int attempt(struct audit_ctx *a, const char *msg, size_t len, const struc
 /* Send one event, retrying with backoff until its deadline: the ack timeout
  * for events before the payload runs, the hold bound for those after. An
  * unacknowledged event is spooled (root) or listed; in required mode the
- * failure is returned (with e filled when given), otherwise only reported. */
+ * failure is returned (with e filled when given), otherwise only reported
+ * (at the end of the run, and not at all when it ends in a refusal). */
 static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         struct audit_ctx *a = t->audit;
         struct sr_error ce = { 0 };
@@ -248,14 +243,16 @@ failed:
                 note(t->status.audit_missing, &t->status.n_audit_missing, ELEMENTSOF(t->status.audit_missing), ev->type);
         /* a spooled event is delivered later, but a required launch still needs its ack now */
         if (spooled && !(ev->type == AUDIT_EV_LAUNCH && a->mode == POL_AUDIT_REQUIRED)) {
-                say(a, "%s (spooled: delivered by the next launch or sealctl audit-flush)", ce.msg);
+                say(a, "sealrun: %s (spooled: delivered by the next launch or sealctl audit-flush)\n", ce.msg);
                 return 0;
         }
         if (a->mode == POL_AUDIT_REQUIRED && e) {
                 *e = ce;
                 return r < 0 ? r : -EIO;
         }
-        say(a, "%s (audit %s: recorded as %s)", ce.msg, pol_audit_mode_name(a->mode),
+        /* Said at the end (audit_close), so that a run which then ends in a
+         * refusal or failure still prints exactly its one line. */
+        say(a, "sealrun: %s (audit %s: recorded as %s)\n", ce.msg, pol_audit_mode_name(a->mode),
             spooled ? "spooled" : sent ? "unconfirmed" : "missing");
         return a->mode == POL_AUDIT_REQUIRED ? (r < 0 ? r : -EIO) : 0;
 }
@@ -286,7 +283,8 @@ int audit_launch(struct task *t, struct sr_error *e) {
         /* "exit" closes a trail that may exist: not when required mode stops
          * here and the launch surely never reached the collector */
         t->audit->launched = !(r < 0 && t->audit->mode == POL_AUDIT_REQUIRED && t->audit->unsent);
-        /* ... and then the log lacks nothing: launch is not "missing" either */
+        /* A launch refused before it left launches nothing: no exit is due
+         * and the log lacks nothing, so it is not "missing" either. */
         if (!t->audit->launched && t->status.n_audit_missing > 0)
                 t->status.n_audit_missing--;
         /* no audit socket, and no spool fd, may cross into the sandbox */
@@ -395,7 +393,7 @@ void audit_close(struct task *t) {
         if (a->entry.name[0] && spool_reopen(a) == 0) {
                 struct sr_error se = { 0 };
                 if (audit_spool_reopen(a->spool_fd, &a->entry, &se) < 0 || audit_spool_finish(&a->entry, &se) < 0)
-                        say(a, "%s", se.msg);
+                        say(a, "sealrun: %s\n", se.msg);
         }
         if (a->spool_fd >= 0)
                 close(a->spool_fd);

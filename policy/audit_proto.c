@@ -30,6 +30,15 @@ int audit_event_rev(enum audit_event_type t) {
         return t == AUDIT_EV_ABANDONED ? 2 : 1;
 }
 
+/* Revision 2 also added an optional "reason" to "exit" (interrupted-setup):
+ * a revision-1 collector would refuse it, so such an exit says rev 2. */
+static int needed_rev(const struct audit_event *ev) {
+        int r = audit_event_rev(ev->type);
+        if (ev->type == AUDIT_EV_EXIT && ev->reason && r < 2)
+                r = 2;
+        return r;
+}
+
 enum audit_event_type audit_event_from_name(const char *s) {
         for (size_t i = AUDIT_EV_LAUNCH; s && i <= AUDIT_EV_LAST; i++)
                 if (strcmp(event_names[i], s) == 0)
@@ -322,6 +331,8 @@ static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
                 return r;
         if ((present & F_PVERSION) && !(present & F_PROFILE))
                 return proto_fail(x->e, "$.profile_version", "given without $.profile");
+        if (needed_rev(ev) > ev->rev)
+                return proto_fail(x->e, "$.rev", "the event needs a higher \"rev\"");
         if (ev->type == AUDIT_EV_REVOKE) {
                 if (!(present & (F_TENANT | F_KEY_ID)))
                         return proto_fail(x->e, "$", "a revoke names a tenant or a key_id");
@@ -388,8 +399,8 @@ static json_t *build(const struct audit_event *ev) {
         if (!o)
                 return NULL;
         json_object_set_new(o, "schema", json_integer(AUDIT_SCHEMA));
-        if (ev->rev > 1 || audit_event_rev(ev->type) > 1)
-                json_object_set_new(o, "rev", json_integer(ev->rev > audit_event_rev(ev->type) ? ev->rev : audit_event_rev(ev->type)));
+        if (ev->rev > 1 || needed_rev(ev) > 1)
+                json_object_set_new(o, "rev", json_integer(ev->rev > needed_rev(ev) ? ev->rev : needed_rev(ev)));
         json_object_set_new(o, "seq", json_integer((json_int_t)ev->seq));
         set_str(o, "time", ev->time);
         set_str(o, "event", audit_event_name(ev->type));

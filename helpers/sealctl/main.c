@@ -69,12 +69,12 @@ static const struct {
           "broken, 125 when a file cannot be read.\n"
           "  --quiet         no line for an intact file, only for broken ones\n" },
         { "audit-flush", sealctl_audit_flush, "audit-flush [--spool DIR] [--timeout SECONDS]",
-          "Deliver every entry of the audit spool (events sealrun could not deliver in time)\n"
+          "Deliver every entry of root's audit spool (default " AUDIT_SPOOL_DEFAULT ", or $" AUDIT_SPOOL_ENV ")\n"
           "to the collector it names, including an \"abandoned\" record for a task whose\n"
           "sealrun vanished. Root only. Exit 0 when the spool is empty afterwards (entries\n"
           "of running tasks aside), 75 when some entries could not be delivered.\n"
-          "  --spool DIR       the spool (default " AUDIT_SPOOL_DEFAULT ", or $" AUDIT_SPOOL_ENV ")\n"
-          "  --timeout SECONDS how long to try, 1..3600 (default 30)\n" },
+          "  --spool DIR       the spool directory\n"
+          "  --timeout SECONDS how long to try (1..3600, default 30)\n" },
 };
 
 /* -h or --help anywhere before "--": the subcommand's help, nothing run. */
