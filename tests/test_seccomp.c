@@ -658,8 +658,8 @@ static void test_cache_dir(void **state) {
         /* reachable read-write from the sandbox: not used */
         snprintf(bind_src, sizeof bind_src, "%s/a", dir);
         me.src = bind_src;
-        pol.mounts = &me;
-        pol.n_mounts = 1;
+        t.plan = &me;      /* the mount plan, as mounts_plan builds it */
+        t.n_plan = 1;
         assert_int_equal(seccomp_cache_dir_open(&t), -1);
         me.type = MNT_RO_BIND;
         fd = seccomp_cache_dir_open(&t);
