@@ -63,15 +63,16 @@ is "$(log f1)" "" "the log has nothing for the task"
 # a profile refused before launch (cross-tenant): the deny cannot be written either
 POLICY="$T/pol.json" srun --tenant globex --profile "$T/acme.sealed" --key "$T/acme.key" --audit-socket "$ASOCK" --task f2 -- /bin/true
 is "$RC/$(lines)" "77/1" "a refused profile: 77 and exactly one stderr line, though its deny event fails too"
-# (root keeps what it could not deliver in its spool: listed as spooled instead)
-is "$(jget "$STATUS" '.audit.missing + .audit.spooled | tostring')" '["deny"]' "the unwritten deny is listed as missing (or spooled)"
+# (root keeps what it could not deliver in its spool: listed as spooled; an event
+# that left but was never acknowledged on the full disk: unconfirmed)
+is "$(jget "$STATUS" '.audit.missing + .audit.spooled + .audit.unconfirmed | tostring')" '["deny"]' "the unwritten deny is listed as missing (or spooled)"
 
 # best-effort: a command not found is a non-task exit too; its line stays the only one
 POLICY="$T/pol.json" srun --tenant acme --audit best-effort --audit-socket "$ASOCK" --task f4 -- /nonexistent/cmd
 is "$RC/$(lines)" "127/1" "best-effort, full disk, command not found: 127 and exactly one stderr line"
-is "$(jget "$STATUS" '.audit.missing + .audit.spooled | tostring')" '["launch","exit"]' "the unwritten events are listed as missing (or spooled)"
+is "$(jget "$STATUS" '.audit.missing + .audit.spooled + .audit.unconfirmed | tostring')" '["launch","exit"]' "the unwritten events are listed as missing (or spooled)"
 POLICY="$T/pol.json" srun --tenant acme --audit best-effort --audit-socket "$ASOCK" --task f5 -- /bin/true
-is "$RC/$(grep -c "recorded as missing\|(spooled: " "$T/err")/$(jget "$STATUS" ".audit.missing + .audit.spooled | length")" "0/2/2" "a task that ran: the unwritten events are named on stderr, after it"
+is "$RC/$(grep -c "recorded as \(missing\|unconfirmed\)\|(spooled: " "$T/err")/$(jget "$STATUS" ".audit.missing + .audit.spooled + .audit.unconfirmed | length")" "0/2/2" "a task that ran: the unwritten events are named on stderr, after it"
 
 # refusal at inject: the launch is recorded, then the collector goes away before inject
 # (a full disk cannot be timed between two events: they share the file's last page)
@@ -101,4 +102,4 @@ is "$(jget "$STATUS" '.credentials | [.injected, .scrubbed] | tostring')" '[[],f
    "credentials as they were: nothing injected, nothing scrubbed"
 ok "$(grep -q '"state":"running"' "$T/status" || [ -s "$T/out" ]; [ $? -ne 0 ]; echo $?)" "no running line, and the payload never ran"
 is "$(jq -r 'select(.event.task=="f3") | .event.event' "$T/f3.log" | tr '\n' ,)" "launch," "the log has the launch only"
-is "$(jget "$STATUS" '.audit.missing + .audit.spooled | tostring')" '["inject","exit"]' "missing (or spooled) is what the log lacks: inject and exit"
+is "$(jget "$STATUS" '.audit.missing + .audit.spooled + .audit.unconfirmed | tostring')" '["inject","exit"]' "missing (or spooled) is what the log lacks: inject and exit"
