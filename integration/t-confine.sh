@@ -4,7 +4,7 @@
 # exposed), kept capabilities, and Landlock rules the sandbox cannot satisfy.
 . "$(dirname "$0")/lib.sh"
 # Unprivileged callers have no BPF cache: its 11 checks apply to root only.
-if is_root; then plan 36; else plan 25; fi
+if is_root; then plan 37; else plan 26; fi
 CACHE="$T/cache"
 export SEALRUN_CACHE_DIR="$CACHE"
 ESC=/t/escape
@@ -109,7 +109,17 @@ is "$(printf '%s\n' "$OUT" | awk '{print $2}' | sort -u)" 0000000000000000 "defa
 # --- Landlock at run time: what applies to this kernel's ABI (as sealrun negotiates it)
 ABI=$(landlock_abi)
 diag "Landlock ABI (as sealrun finds it): $ABI"
-POLICY=$(tpol ll-missing '.landlock = {"fs": [{"path": "/usr", "access": ["read", "execute"]}, {"path": "/opt/none", "access": ["read"]}]}'); srun -- /bin/true; unset POLICY
+# fs rules below ABI 5 (3) leave device ioctls (truncate) open: refused unless accepted
+POLICY=$(tpol ll-rights '.landlock = {"fs": [{"path": "/", "access": ["read", "write", "execute"]}]}'); srun -- /bin/true; unset POLICY
+if [ "$ABI" -ge 5 ]; then
+        is "$RC" 0 "fs rules on ABI $ABI (>= 5): every right is restricted, the launch goes on"
+elif [ "$ABI" -ge 1 ]; then
+        is "$RC/$(printf '%s' "$ERR" | grep -c 'needs Landlock ABI [35], the kernel has')" "77/1" \
+           "fs rules on ABI $ABI (< 5) without fs_rights_optional: refused (77), naming the ABI"
+else
+        is "$RC" 77 "no Landlock in this kernel: a required section is refused (77)"
+fi
+POLICY=$(tpol ll-missing '.landlock = {"fs": [{"path": "/usr", "access": ["read", "execute"]}, {"path": "/opt/none", "access": ["read"]}], "fs_rights_optional": true}'); srun -- /bin/true; unset POLICY
 is "$RC" 77 "a Landlock path missing in the sandbox: refused (77)"
 if [ "$ABI" -ge 1 ]; then
         like "$ERR" '\$\.landlock\.fs\[1\]: /opt/none' "... naming the rule"
@@ -117,7 +127,7 @@ else
         like "$ERR" '\$\.landlock: the kernel has no Landlock' "... this kernel has no Landlock: the section is refused, named"
 fi
 is "$(jget "$STATUS" .refused)" landlock "status JSON: refused = landlock"
-POLICY=$(tpol ll-opt '.landlock = {"fs": [{"path": "/usr", "access": ["read", "execute"]}, {"path": "/t", "access": ["read", "execute"]}, {"path": "/opt/none", "access": ["read"], "optional": true}]}'); srun -- $ESC --only landlock_path; unset POLICY
+POLICY=$(tpol ll-opt '.landlock = {"fs": [{"path": "/usr", "access": ["read", "execute"]}, {"path": "/t", "access": ["read", "execute"]}, {"path": "/opt/none", "access": ["read"], "optional": true}], "fs_rights_optional": true}'); srun -- $ESC --only landlock_path; unset POLICY
 if [ "$ABI" -ge 1 ]; then
         is "$RC/$(jget "$OUT" .result)" 0/denied "optional missing path: the launch goes on, Landlock enforced"
         like "$(jget "$STATUS" '.not_enforced | join(";")')" 'landlock\.fs\[2\]: /opt/none does not exist' "status JSON: not_enforced names the skipped rule"
