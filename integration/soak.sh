@@ -57,7 +57,7 @@ leftovers() { # CLASS: processes, mounts, cgroups of the class still there
         echo "$p/$m/$c"
 }
 # incomplete CLASS DIR: trails that stop short (a launch, or an inject, without exit or abandoned, or events
-# without a launch), events written twice, and status objects that disagree with the log (a "missing" event that is in
+# without a launch other than the one deny of a launch refused or cancelled before it), events written twice, and status objects that disagree with the log (a "missing" event that is in
 # the log, a "spooled" one that is not).
 incomplete() {
         cls=$1; shift
@@ -66,10 +66,12 @@ incomplete() {
                 END { for (k in n) if (n[k] > 1) bad++
                       for (t in has) { h = has[t]
                         ab = index(h, " abandoned ")
+                        # a launch refused or cancelled before "launch" is one deny: complete
+                        if (h ~ /^( deny )+$/) continue
                         if (!index(h, " launch ") || (!index(h, " exit ") && !ab)) bad++ }
                       print bad + 0 }' "$T/ev.$cls")
         # name a few, for whoever reads the table
-        awk '{ has[$1] = has[$1] " " $2; n[$1 " " $2]++ } END { for (t in has) if (!index(has[t], " launch") || (!index(has[t], " exit") && !index(has[t], " abandoned"))) print t ":" has[t]
+        awk '{ has[$1] = has[$1] " " $2; n[$1 " " $2]++ } END { for (t in has) if (has[t] !~ /^( deny)+$/ && (!index(has[t], " launch") || (!index(has[t], " exit") && !index(has[t], " abandoned")))) print t ":" has[t]
                 for (k in n) if (n[k] > 1) print k " written " n[k] " times" }' \
                 "$T/ev.$cls" | head -n 5 | sed 's/^/# incomplete: /' >&2
         mis=0
