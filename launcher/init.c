@@ -15,6 +15,7 @@
 
 #include "launcher/child.h"
 #include "launcher/creds.h"
+#include "launcher/egress.h"
 #include "launcher/sync.h"
 
 static void reap_all(void) {
@@ -86,10 +87,17 @@ int init_run(struct task *t) {
                 memset(area, 0, len);
                 snprintf(area, len, "sealrun-init");
         }
-        payload = fork();
+        {
+                struct sr_error e = { 0 };
+                if (egress_start_proxy(t, &e) < 0) {
+                        sync_send_error(t->sync_child, "egress", &e);
+                        return SR_EXIT_LAUNCHER;
+                }
+        }
+        payload = egress_fork_payload(t);       /* fork(), or into its own pid namespace in proxy mode */
         if (payload < 0) {
                 struct sr_error e;
-                sr_fail(&e, SR_EXIT_LAUNCHER, errno, "init", "fork: %s", strerror(errno));
+                sr_fail(&e, SR_EXIT_LAUNCHER, -payload, "init", "fork: %s", strerror(-payload));
                 sync_send_error(t->sync_child, "init", &e);
                 return SR_EXIT_LAUNCHER;
         }
@@ -127,7 +135,7 @@ int init_run(struct task *t) {
                                 if (p <= 0)
                                         break;
                                 if (p == payload)
-                                        return finish(t, st);
+                                        return finish(t, egress_payload_status(t, st));
                         }
                         break;
                 case SIGUSR1:

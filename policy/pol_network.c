@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const mode_names[] = { [NET_NONE] = "none", [NET_VETH] = "veth", [NET_HOST] = "host" };
+static const char *const mode_names[] = { [NET_NONE] = "none", [NET_VETH] = "veth", [NET_HOST] = "host", [NET_PROXY] = "proxy" };
 
 const char *pol_network_mode_name(enum net_mode m) {
         return (unsigned)m < ELEMENTSOF(mode_names) ? mode_names[m] : "?";
@@ -260,10 +260,10 @@ static int parse_dns(struct jx *x, json_t *v, const char *path, struct policy_ne
 }
 
 int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_network *ret) {
-        static const char *const keys[] = { "mode", "veth", "hosts", "dns", NULL };
+        static const char *const keys[] = { "mode", "veth", "hosts", "dns", "egress", NULL };
         const char *mode = "none";
         char p[512], qb[72];
-        json_t *veth, *hosts = NULL, *dns;
+        json_t *veth, *hosts = NULL, *dns, *egress;
         size_t i;
         int r;
 
@@ -276,7 +276,7 @@ int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_n
                         break;
         if (i == ELEMENTSOF(mode_names))
                 return jx_fail(x, jx_path(p, sizeof p, path, "mode"),
-                               "unknown mode \"%s\" (expected \"none\", \"veth\" or \"host\")", q(mode, qb));
+                               "unknown mode \"%s\" (expected \"none\", \"veth\", \"host\" or \"proxy\")", q(mode, qb));
         ret->mode = (enum net_mode)i;
 
         veth = json_object_get(v, "veth");
@@ -287,6 +287,13 @@ int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_n
         if (veth && (r = parse_pools(x, veth, jx_path(p, sizeof p, path, "veth"), ret)) < 0)
                 return r;
         if (hosts && (r = parse_hosts(x, hosts, jx_path(p, sizeof p, path, "hosts"), ret)) < 0)
+                return r;
+        egress = json_object_get(v, "egress");
+        if (ret->mode == NET_PROXY && !egress)
+                return jx_fail(x, jx_path(p, sizeof p, path, "egress"), "missing: mode \"proxy\" needs {\"allow\": [{\"host\": ...}]}");
+        if (ret->mode != NET_PROXY && egress)
+                return jx_fail(x, jx_path(p, sizeof p, path, "egress"), "only mode \"proxy\" takes egress rules");
+        if (egress && (r = pol_egress_parse(x, egress, jx_path(p, sizeof p, path, "egress"), &ret->egress)) < 0)
                 return r;
         dns = json_object_get(v, "dns");
         if (dns && (r = parse_dns(x, dns, jx_path(p, sizeof p, path, "dns"), ret)) < 0)
@@ -307,6 +314,7 @@ void pol_network_free(struct policy_network *n) {
                 free(n->search[i]);
         for (size_t i = 0; i < n->n_options; i++)
                 free(n->options[i]);
+        pol_egress_free(&n->egress);
         n->hosts = NULL;
         n->n_hosts = n->n_nameservers = n->n_search = n->n_options = 0;
 }

@@ -85,6 +85,16 @@ static json_t *final_object(const struct status *s) {
         json_object_set_new(o, "audit", json_pack("{s:s, s:o}", "mode", s->audit_mode, "missing",
                                                   name_list(s->audit_missing, s->n_audit_missing)));
         json_object_set_new(o, "not_enforced", name_list(s->not_enforced, s->n_not_enforced));
+        if (s->egress) {
+                json_t *d = json_array();
+                for (size_t i = 0; d && i < s->n_egress_denied; i++)
+                        json_array_append_new(d, json_pack("{s:s, s:i, s:s}", "host", s->egress_denied[i].host,
+                                                           "port", (int)s->egress_denied[i].port,
+                                                           "reason", s->egress_denied[i].reason));
+                json_object_set_new(o, "egress", json_pack("{s:o, s:I, s:I}", "denied", d ? d : json_array(),
+                                                           "connections", (json_int_t)s->egress_connections,
+                                                           "bytes", (json_int_t)s->egress_bytes));
+        }
         return o;
 }
 

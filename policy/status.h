@@ -8,6 +8,13 @@
 
 #define STATUS_MAX_NAMES 64
 
+/* One refused egress request (network mode "proxy"): names and reason codes only. */
+struct status_egress_denial {
+        char *host;
+        unsigned port;
+        const char *reason;        /* egress_reason_name() */
+};
+
 struct status {
         const char *task;
         const char *tenant;
@@ -42,6 +49,11 @@ struct status {
         /* protections the policy marked optional and that were not applied */
         const char *not_enforced[16];
         size_t n_not_enforced;
+        /* egress (mode "proxy"): owned by launcher/egress.c */
+        bool egress;
+        const struct status_egress_denial *egress_denied;
+        size_t n_egress_denied;
+        long long egress_connections, egress_bytes;
 };
 
 void status_init(struct status *s);

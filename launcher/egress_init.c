@@ -1,0 +1,189 @@
+/* Egress, sandbox init's part: bind the proxy's listener and fork the proxy
+ * before the payload exists, and fork the payload into its own pid namespace.
+ *
+ * What keeps the payload away from the proxy on every kernel (Landlock signal
+ * scoping needs 6.12): the payload lives in a child pid namespace, so it can
+ * name no process outside it (kill, ptrace, pidfd_open: ESRCH; a /proc/N
+ * pidfd: EINVAL); the proxy is non-dumpable, so /proc/N/mem, environ and fd
+ * need CAP_SYS_PTRACE, which the payload never holds; the proxy is forked
+ * before the payload's Landlock domain exists; its port is bound before the
+ * payload starts. */
+#include "launcher/egress.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+/* The part of the supervisor's context the sandbox side reads (egress.c). */
+int egress_child_fd(struct task *t);
+
+static int status_pipe = -1;    /* init's read end: the payload's real wait status */
+
+static int listen_on(uint16_t port, int *ret) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        /* no SO_REUSEADDR: nothing else may bind this address and port */
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1024) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = fd;
+        return 0;
+}
+
+/* The proxy holds nothing the payload lacks: no capabilities (bounding and
+ * ambient sets emptied too), no_new_privs, non-dumpable, only its own fds. */
+static int proxy_confine(int dial_fd, int lfd) {
+        cap_t none;
+        int keep[2] = { dial_fd < lfd ? dial_fd : lfd, dial_fd < lfd ? lfd : dial_fd };
+        unsigned lo = 0;
+        for (int i = 0; i < 2; i++) {
+                if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0) < 0)
+                        return -errno;
+                lo = (unsigned)keep[i] + 1;
+        }
+        if (syscall(SYS_close_range, lo, ~0U, 0) < 0)
+                return -errno;
+        if (open("/dev/null", O_RDWR) != 0 && fcntl(0, F_GETFD) < 0)
+                return -EBADF;
+        dup2(0, 1);
+        dup2(0, 2);
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                return -errno;
+        for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
+                if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+                        return -errno;
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        none = cap_init();
+        if (!none || cap_set_proc(none) < 0) {
+                int r = -errno;
+                cap_free(none);
+                return r ? r : -EPERM;
+        }
+        cap_free(none);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+int egress_start_proxy(struct task *t, struct sr_error *e) {
+        const struct policy_egress *pe = &t->pol->network.egress;
+        int dial_fd, lfd = -1, r;
+        pid_t pid;
+        sigset_t none;
+
+        if (!t->egress)
+                return 0;
+        dial_fd = egress_child_fd(t);
+        if ((r = listen_on(pe->proxy_port, &lfd)) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress", "egress: cannot listen on 127.0.0.1:%u inside: %s",
+                               (unsigned)pe->proxy_port, strerror(-r));
+        pid = fork();
+        if (pid < 0) {
+                close(lfd);
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "egress", "egress: fork: %s", strerror(errno));
+        }
+        if (pid == 0) {
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                signal(SIGPIPE, SIG_IGN);
+                if (proxy_confine(dial_fd, lfd) < 0)
+                        _exit(1);
+                egress_proxy_main(t, dial_fd, &lfd, 1);
+        }
+        close(lfd);
+        close(dial_fd);
+        return 0;
+}
+
+/* pid 1 of the payload's namespace: relay the supervisor's signals, reap
+ * orphans, and hand the payload's wait status to init through the pipe
+ * (a namespace's pid 1 cannot die of a signal it has no handler for). */
+static _Noreturn void reaper(pid_t payload, int wfd) {
+        sigset_t mask;
+        int sfd;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGQUIT);
+        sigaddset(&mask, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        if (sfd < 0)
+                _exit(SR_EXIT_LAUNCHER);
+        for (;;) {
+                struct signalfd_siginfo si;
+                if (read(sfd, &si, sizeof si) != sizeof si)
+                        continue;
+                if (si.ssi_signo == SIGCHLD) {
+                        int st;
+                        pid_t p;
+                        while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+                                if (p == payload) {
+                                        (void)!write(wfd, &st, sizeof st);
+                                        _exit(0);
+                                }
+                } else if (si.ssi_signo != SIGUSR1 && si.ssi_pid == 0)
+                        kill(payload, (int)si.ssi_signo);   /* from init (outside: pid 0 here) */
+        }
+}
+
+pid_t egress_fork_payload(struct task *t) {
+        int p[2];
+        pid_t pid, payload;
+        if (!t->egress)
+                return fork();
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        if (unshare(CLONE_NEWPID) < 0) {
+                int r = -errno;
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (pid > 0) {
+                close(p[1]);
+                status_pipe = p[0];
+                return pid;
+        }
+        close(p[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        payload = fork();
+        if (payload < 0)
+                _exit(SR_EXIT_LAUNCHER);
+        if (payload == 0) {
+                close(p[1]);
+                return 0;
+        }
+        reaper(payload, p[1]);
+}
+
+int egress_payload_status(struct task *t, int reaper_status) {
+        int st;
+        if (!t->egress || status_pipe < 0)
+                return reaper_status;
+        if (read(status_pipe, &st, sizeof st) == sizeof st)
+                return st;
+        return reaper_status;
+}

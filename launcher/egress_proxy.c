@@ -1,0 +1,381 @@
+/* Egress, sandbox half: the proxy process (127.0.0.1:PORT inside, only lo).
+ *
+ * It accepts the payload's connections, parses one request head each
+ * (CONNECT or an absolute-URI forward request), asks the supervisor to dial,
+ * and copies bytes between the client and the socket it gets back, counting
+ * them. It cannot dial anything itself: its network namespace has only lo. */
+#include "launcher/egress.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "policy/egress_http.h"
+
+#define BUF_SIZE (64 * 1024)
+#define DIAL_SLACK_MS 2000      /* the supervisor's own deadline fires first */
+
+enum cstate { C_HEAD, C_DIAL, C_TUNNEL };
+
+struct pipe_buf {
+        char *data;
+        size_t off, len;
+        bool eof;                /* the reading side is done */
+        bool shut;               /* shutdown(SHUT_WR) sent to the writing side */
+};
+
+struct conn {
+        struct conn *next;
+        enum cstate state;
+        uint32_t id;
+        int cfd, ufd;
+        int64_t deadline;
+        char head[EGRESS_HTTP_MAX_HEAD];
+        size_t hlen;
+        struct egress_http_req req;
+        struct pipe_buf c2u, u2c;
+        uint64_t bytes;
+};
+
+struct proxy {
+        const struct task *t;
+        int ep, dial_fd;
+        struct conn *conns;
+        size_t n_conns;
+        uint32_t next_id;
+        uint64_t bytes_total;
+};
+
+static void report(struct proxy *p, enum egress_reason r, const char *host, uint16_t port, uint64_t bytes) {
+        struct egress_msg m = { .type = EGM_REPORT, .reason = r, .port = port, .bytes = bytes };
+        snprintf(m.host, sizeof m.host, "%s", host ? host : "?");
+        (void)send(p->dial_fd, &m, sizeof m, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void conn_close(struct proxy *p, struct conn *c) {
+        struct conn **pp;
+        if (c->state == C_TUNNEL)
+                report(p, EGR_OK, c->req.host, c->req.port, c->bytes);
+        for (pp = &p->conns; *pp && *pp != c; pp = &(*pp)->next)
+                ;
+        if (*pp)
+                *pp = c->next;
+        p->n_conns--;
+        if (c->cfd >= 0)
+                close(c->cfd);
+        if (c->ufd >= 0)
+                close(c->ufd);
+        egress_http_req_free(&c->req);
+        free(c->c2u.data);
+        free(c->u2c.data);
+        free(c);
+}
+
+/* A short answer to the client, then close: 403 names the rule or reason. */
+static void answer(struct proxy *p, struct conn *c, int code, const char *status, const char *body) {
+        char msg[1024];
+        int n = snprintf(msg, sizeof msg, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                         "Connection: close\r\n\r\n%s", code, status, strlen(body), body);
+        (void)send(c->cfd, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        conn_close(p, c);
+}
+
+static void deny(struct proxy *p, struct conn *c, enum egress_reason r, const char *rule) {
+        char body[600];
+        const char *host = c->req.host[0] ? c->req.host : "?";
+        int code = r == EGR_CONNECT_TIMEOUT || r == EGR_RESOLVE_TIMEOUT ? 504
+                 : r == EGR_CONNECT || r == EGR_RESOLVE ? 502
+                 : r == EGR_BAD_REQUEST ? 400
+                 : r == EGR_HEADER_SIZE ? 431
+                 : r == EGR_HEADER_TIMEOUT ? 408
+                 : r == EGR_CONN_LIMIT ? 503 : 403;
+        if (rule && rule[0])
+                snprintf(body, sizeof body, "sealrun egress: %s:%u %s (rule %s)\n", host, (unsigned)c->req.port,
+                         egress_reason_name(r), rule);
+        else
+                snprintf(body, sizeof body, "sealrun egress: %s:%u %s\n", host, (unsigned)c->req.port, egress_reason_name(r));
+        answer(p, c, code, code == 504 ? "Gateway Timeout" : code == 502 ? "Bad Gateway" : code == 400 ? "Bad Request"
+                           : code == 431 ? "Request Header Fields Too Large" : code == 408 ? "Request Timeout"
+                           : code == 503 ? "Service Unavailable" : "Forbidden", body);
+}
+
+static void watch(struct proxy *p, struct conn *c) {
+        struct epoll_event ev = { .data.ptr = c };
+        uint32_t ce = 0, ue = 0;
+        if (c->state == C_HEAD)
+                ce = EPOLLIN;
+        else if (c->state == C_TUNNEL) {
+                if (!c->c2u.eof && c->c2u.len == 0)
+                        ce |= EPOLLIN;
+                if (c->u2c.len)
+                        ce |= EPOLLOUT;
+                if (!c->u2c.eof && c->u2c.len == 0)
+                        ue |= EPOLLIN;
+                if (c->c2u.len)
+                        ue |= EPOLLOUT;
+        }
+        ev.events = ce;
+        epoll_ctl(p->ep, EPOLL_CTL_MOD, c->cfd, &ev);
+        if (c->ufd >= 0) {
+                ev.events = ue;
+                ev.data.ptr = (char *)c + 1;    /* tagged: the upstream side */
+                epoll_ctl(p->ep, EPOLL_CTL_MOD, c->ufd, &ev);
+        }
+}
+
+static void on_head(struct proxy *p, struct conn *c) {
+        ssize_t n = recv(c->cfd, c->head + c->hlen, sizeof c->head - c->hlen, MSG_DONTWAIT);
+        struct egress_msg m = { .type = EGM_DIAL };
+        int r;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                conn_close(p, c);
+                return;
+        }
+        c->hlen += (size_t)n;
+        r = egress_http_parse(c->head, c->hlen, &c->req);
+        if (r == -EAGAIN)
+                return;
+        if (r == -E2BIG || r == -EINVAL) {
+                enum egress_reason why = r == -E2BIG ? EGR_HEADER_SIZE : EGR_BAD_REQUEST;
+                report(p, why, c->req.host[0] ? c->req.host : "?", c->req.port, 0);
+                deny(p, c, why, r == -EINVAL ? c->req.why : NULL);
+                return;
+        }
+        if (r < 0) {
+                conn_close(p, c);
+                return;
+        }
+        if (p->t->pol->network.egress.max_bytes && p->bytes_total >= (uint64_t)p->t->pol->network.egress.max_bytes) {
+                report(p, EGR_BYTE_LIMIT, c->req.host, c->req.port, 0);
+                deny(p, c, EGR_BYTE_LIMIT, NULL);
+                return;
+        }
+        c->id = ++p->next_id;
+        m.id = c->id;
+        m.port = c->req.port;
+        snprintf(m.host, sizeof m.host, "%s", c->req.host);
+        if (send(p->dial_fd, &m, sizeof m, MSG_NOSIGNAL) != sizeof m) {
+                deny(p, c, EGR_CONNECT, NULL);
+                return;
+        }
+        c->state = C_DIAL;
+        c->deadline = now_ms() + p->t->pol->network.egress.connect_timeout_ms + DIAL_SLACK_MS;
+        watch(p, c);
+}
+
+static int buf_put(struct pipe_buf *b, const char *d, size_t n) {
+        if (!b->data && !(b->data = malloc(BUF_SIZE)))
+                return -ENOMEM;
+        if (n > BUF_SIZE - b->len)
+                return -E2BIG;
+        memcpy(b->data + b->len, d, n);
+        b->len += n;
+        return 0;
+}
+
+static void on_reply(struct proxy *p) {
+        struct egress_reply m;
+        union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+        struct iovec iov = { &m, sizeof m };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+        struct cmsghdr *cm;
+        struct conn *c;
+        int fd = -1;
+        ssize_t n = recvmsg(p->dial_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n == 0)
+                _exit(0);       /* the supervisor is gone */
+        if (n != sizeof m)
+                return;
+        for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+                        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+        m.rule[sizeof m.rule - 1] = 0;
+        for (c = p->conns; c && !(c->state == C_DIAL && c->id == m.id); c = c->next)
+                ;
+        if (!c) {               /* timed out meanwhile */
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        if (m.reason != EGR_OK || fd < 0) {
+                if (fd >= 0)
+                        close(fd);
+                deny(p, c, m.reason != EGR_OK ? (enum egress_reason)m.reason : EGR_CONNECT, m.rule);
+                return;
+        }
+        c->ufd = fd;
+        if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = 0, .data.ptr = (char *)c + 1 }) < 0) {
+                deny(p, c, EGR_CONNECT, NULL);
+                return;
+        }
+        c->state = C_TUNNEL;
+        if (c->req.kind == EHTTP_CONNECT) {
+                static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+                if (buf_put(&c->u2c, ok, sizeof ok - 1) < 0) {
+                        conn_close(p, c);
+                        return;
+                }
+        } else if (buf_put(&c->c2u, c->req.upstream, c->req.upstream_len) < 0) {
+                deny(p, c, EGR_HEADER_SIZE, NULL);
+                return;
+        }
+        /* bytes the client sent after its head (a pipelined TLS hello) */
+        if (c->hlen > c->req.head_len && buf_put(&c->c2u, c->head + c->req.head_len, c->hlen - c->req.head_len) < 0) {
+                conn_close(p, c);
+                return;
+        }
+        watch(p, c);
+}
+
+/* Move bytes one way: read `from` into b when b is empty, write b to `to`. */
+static int pump(struct proxy *p, struct conn *c, int from, int to, struct pipe_buf *b, uint32_t ev_from, uint32_t ev_to) {
+        uint64_t limit = (uint64_t)p->t->pol->network.egress.max_bytes;
+        if ((ev_from & (EPOLLIN | EPOLLHUP | EPOLLERR)) && b->len == 0 && !b->eof) {
+                ssize_t n;
+                if (!b->data && !(b->data = malloc(BUF_SIZE)))
+                        return -ENOMEM;
+                n = recv(from, b->data, BUF_SIZE, MSG_DONTWAIT);
+                if (n == 0)
+                        b->eof = true;
+                else if (n < 0 && errno != EAGAIN && errno != EINTR)
+                        return -errno;
+                else if (n > 0) {
+                        b->off = 0;
+                        b->len = (size_t)n;
+                        c->bytes += (uint64_t)n;
+                        p->bytes_total += (uint64_t)n;
+                        if (limit && p->bytes_total > limit)
+                                return -EDQUOT;
+                }
+        }
+        if (b->len && (ev_to & EPOLLOUT || ev_from)) {
+                ssize_t n = send(to, b->data + b->off, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (n < 0 && errno != EAGAIN && errno != EINTR)
+                        return -errno;
+                if (n > 0) {
+                        b->off += (size_t)n;
+                        b->len -= (size_t)n;
+                }
+        }
+        if (b->eof && b->len == 0 && !b->shut) {
+                shutdown(to, SHUT_WR);
+                b->shut = true;
+        }
+        return 0;
+}
+
+static void on_tunnel(struct proxy *p, struct conn *c, bool upstream, uint32_t ev) {
+        int r = pump(p, c, c->cfd, c->ufd, &c->c2u, upstream ? 0 : ev, upstream ? ev : 0);
+        if (r == 0)
+                r = pump(p, c, c->ufd, c->cfd, &c->u2c, upstream ? ev : 0, upstream ? 0 : ev);
+        if (r == -EDQUOT) {
+                report(p, EGR_BYTE_LIMIT, c->req.host, c->req.port, 0);
+                conn_close(p, c);
+                return;
+        }
+        if (r < 0 || (c->c2u.shut && c->u2c.shut)) {
+                conn_close(p, c);
+                return;
+        }
+        watch(p, c);
+}
+
+static void on_accept(struct proxy *p, int lfd) {
+        const struct policy_egress *pe = &p->t->pol->network.egress;
+        for (int i = 0; i < 64; i++) {
+                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                struct conn *c;
+                if (fd < 0)
+                        return;
+                c = calloc(1, sizeof *c);
+                if (!c) {
+                        close(fd);
+                        continue;
+                }
+                c->cfd = fd;
+                c->ufd = -1;
+                c->next = p->conns;
+                p->conns = c;
+                p->n_conns++;
+                if (p->n_conns > (size_t)pe->max_connections) {
+                        report(p, EGR_CONN_LIMIT, "?", 0, 0);
+                        deny(p, c, EGR_CONN_LIMIT, NULL);
+                        continue;
+                }
+                c->deadline = now_ms() + pe->header_timeout_ms;
+                if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = c }) < 0)
+                        conn_close(p, c);
+        }
+}
+
+static int64_t expire(struct proxy *p) {
+        int64_t now = now_ms(), next = -1;
+        struct conn *c = p->conns, *nx;
+        for (; c; c = nx) {
+                nx = c->next;
+                if (c->state == C_TUNNEL)
+                        continue;
+                if (c->deadline <= now) {
+                        enum egress_reason r = c->state == C_HEAD ? EGR_HEADER_TIMEOUT : EGR_CONNECT_TIMEOUT;
+                        if (r == EGR_HEADER_TIMEOUT)
+                                report(p, r, "?", 0, 0);
+                        deny(p, c, r, NULL);
+                        continue;
+                }
+                if (next < 0 || c->deadline < next)
+                        next = c->deadline;
+        }
+        return next < 0 ? -1 : next - now;
+}
+
+_Noreturn void egress_proxy_main(struct task *t, int dial_fd, const int *listen_fds, size_t n_listen) {
+        struct proxy p = { .t = t, .dial_fd = dial_fd };
+        struct epoll_event evs[64];
+        static const char tag_listen = 0, tag_dial = 0;
+
+        p.ep = epoll_create1(EPOLL_CLOEXEC);
+        if (p.ep < 0)
+                _exit(1);
+        for (size_t i = 0; i < n_listen; i++)
+                if (epoll_ctl(p.ep, EPOLL_CTL_ADD, listen_fds[i],
+                              &(struct epoll_event){ .events = EPOLLIN, .data.u64 = ((uint64_t)(uintptr_t)&tag_listen) | 0 }) < 0)
+                        _exit(1);
+        epoll_ctl(p.ep, EPOLL_CTL_ADD, dial_fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = (void *)&tag_dial });
+        for (;;) {
+                int64_t left = expire(&p);
+                int n = epoll_wait(p.ep, evs, ELEMENTSOF(evs), left < 0 ? -1 : (int)(left > 60000 ? 60000 : left));
+                for (int i = 0; i < n; i++) {
+                        void *d = evs[i].data.ptr;
+                        struct conn *c;
+                        if (d == &tag_listen) {
+                                for (size_t k = 0; k < n_listen; k++)
+                                        on_accept(&p, listen_fds[k]);
+                                continue;
+                        }
+                        if (d == &tag_dial) {
+                                if (evs[i].events & (EPOLLHUP | EPOLLERR) && !(evs[i].events & EPOLLIN))
+                                        _exit(0);
+                                on_reply(&p);
+                                continue;
+                        }
+                        /* an earlier event of this round may have closed it */
+                        c = (struct conn *)((uintptr_t)d & ~(uintptr_t)1);
+                        {
+                                struct conn *k = p.conns;
+                                while (k && k != c)
+                                        k = k->next;
+                                if (!k)
+                                        continue;
+                        }
+                        if (c->state == C_HEAD && !((uintptr_t)d & 1))
+                                on_head(&p, c);
+                        else if (c->state == C_TUNNEL)
+                                on_tunnel(&p, c, (uintptr_t)d & 1, evs[i].events);
+                }
+        }
+}
