@@ -123,7 +123,7 @@ int egress_http_parse(const char *buf, size_t len, struct egress_http_req *ret) 
         if ((size_t)(line_end - sp2) != 9 || (memcmp(sp2, " HTTP/1.1", 9) != 0 && memcmp(sp2, " HTTP/1.0", 9) != 0))
                 return refuse(ret, "HTTP version");
         for (p = target; p < sp2; p++)
-                if (*p <= 0x20 || *p >= 0x7f)
+                if (*p <= 0x20 || *p >= 0x7f || *p == '#')
                         return refuse(ret, "target");
         forward = !((size_t)(sp1 - buf) == 7 && memcmp(buf, "CONNECT", 7) == 0);
         if (!forward) {
