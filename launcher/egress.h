@@ -44,5 +44,17 @@ int egress_start_proxy(struct task *t, struct sr_error *e);
 pid_t egress_fork_payload(struct task *t);
 /* Sandbox init: the payload's wait status from the reaper's (proxy mode). */
 int egress_payload_status(struct task *t, int reaper_status);
+#define EGRESS_MAX_TRANSPARENT 32
+#define EGRESS_DNS_NET 0x7f640000u      /* 127.100.0.0/16: one loopback address per allowed name */
+
+/* What sandbox init binds for the proxy before the payload exists. */
+struct egress_listeners {
+        int http;                       /* TCP 127.0.0.1:proxy_port: CONNECT and forward requests */
+        int dns;                        /* UDP 127.0.0.1:53: the responder resolv.conf names */
+        int tp[EGRESS_MAX_TRANSPARENT]; /* TCP 0.0.0.0:PORT per allowed port: the transparent path */
+        uint16_t tp_port[EGRESS_MAX_TRANSPARENT];
+        size_t n_tp;
+};
+
 /* The proxy process's main loop (never returns). */
-_Noreturn void egress_proxy_main(struct task *t, int dial_fd, const int *listen_fds, size_t n_listen);
+_Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egress_listeners *l);

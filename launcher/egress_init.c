@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -28,13 +29,13 @@ int egress_child_fd(struct task *t);
 
 static int status_pipe = -1;    /* init's read end: the payload's real wait status */
 
-static int listen_on(uint16_t port, int *ret) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+static int listen_on(int type, uint32_t addr, uint16_t port, int *ret) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr) };
+        int fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
         /* no SO_REUSEADDR: nothing else may bind this address and port */
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1024) < 0) {
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || (type == SOCK_STREAM && listen(fd, 1024) < 0)) {
                 int r = -errno;
                 close(fd);
                 return r;
@@ -45,11 +46,22 @@ static int listen_on(uint16_t port, int *ret) {
 
 /* The proxy holds nothing the payload lacks: no capabilities (bounding and
  * ambient sets emptied too), no_new_privs, non-dumpable, only its own fds. */
-static int proxy_confine(int dial_fd, int lfd) {
+static int cmp_int(const void *a, const void *b) {
+        return *(const int *)a - *(const int *)b;
+}
+
+static int proxy_confine(int dial_fd, const struct egress_listeners *l) {
         cap_t none;
-        int keep[2] = { dial_fd < lfd ? dial_fd : lfd, dial_fd < lfd ? lfd : dial_fd };
+        int keep[EGRESS_MAX_TRANSPARENT + 3];
+        size_t n = 0;
         unsigned lo = 0;
-        for (int i = 0; i < 2; i++) {
+        keep[n++] = dial_fd;
+        keep[n++] = l->http;
+        keep[n++] = l->dns;
+        for (size_t i = 0; i < l->n_tp; i++)
+                keep[n++] = l->tp[i];
+        qsort(keep, n, sizeof *keep, cmp_int);
+        for (size_t i = 0; i < n; i++) {
                 if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0) < 0)
                         return -errno;
                 lo = (unsigned)keep[i] + 1;
@@ -78,32 +90,73 @@ static int proxy_confine(int dial_fd, int lfd) {
         return 0;
 }
 
+static void listeners_close(struct egress_listeners *l) {
+        if (l->http >= 0)
+                close(l->http);
+        if (l->dns >= 0)
+                close(l->dns);
+        for (size_t i = 0; i < l->n_tp; i++)
+                close(l->tp[i]);
+}
+
+/* Every port an allow rule names gets a transparent listener on 0.0.0.0
+ * (inside: only lo), for clients that resolve names themselves. */
+static int bind_all(const struct policy_egress *pe, struct egress_listeners *l, struct sr_error *e) {
+        int r;
+        if ((r = listen_on(SOCK_STREAM, INADDR_LOOPBACK, pe->proxy_port, &l->http)) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress", "egress: cannot listen on 127.0.0.1:%u inside: %s",
+                               (unsigned)pe->proxy_port, strerror(-r));
+        if ((r = listen_on(SOCK_DGRAM, INADDR_LOOPBACK, 53, &l->dns)) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress", "egress: cannot bind the DNS responder on 127.0.0.1:53 inside: %s",
+                               strerror(-r));
+        for (size_t i = 0; i < pe->rules.n_allow; i++)
+                for (size_t k = 0; k < pe->rules.allow[i].n_ports; k++) {
+                        uint16_t port = pe->rules.allow[i].ports[k];
+                        bool have = port == pe->proxy_port;
+                        for (size_t j = 0; j < l->n_tp; j++)
+                                have |= l->tp_port[j] == port;
+                        if (have)
+                                continue;
+                        if (l->n_tp == EGRESS_MAX_TRANSPARENT)
+                                return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress", "%s: $.network.egress.allow: more than %d distinct ports",
+                                               "policy", EGRESS_MAX_TRANSPARENT);
+                        if ((r = listen_on(SOCK_STREAM, INADDR_ANY, port, &l->tp[l->n_tp])) < 0)
+                                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress", "egress: cannot listen on port %u inside: %s",
+                                               (unsigned)port, strerror(-r));
+                        l->tp_port[l->n_tp++] = port;
+                }
+        return 0;
+}
+
 int egress_start_proxy(struct task *t, struct sr_error *e) {
         const struct policy_egress *pe = &t->pol->network.egress;
-        int dial_fd, lfd = -1, r;
+        struct egress_listeners l = { .http = -1, .dns = -1 };
+        int dial_fd, r;
         pid_t pid;
         sigset_t none;
 
         if (!t->egress)
                 return 0;
         dial_fd = egress_child_fd(t);
-        if ((r = listen_on(pe->proxy_port, &lfd)) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress", "egress: cannot listen on 127.0.0.1:%u inside: %s",
-                               (unsigned)pe->proxy_port, strerror(-r));
+        if ((r = bind_all(pe, &l, e)) < 0) {
+                listeners_close(&l);
+                return r;
+        }
         pid = fork();
         if (pid < 0) {
-                close(lfd);
+                listeners_close(&l);
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "egress", "egress: fork: %s", strerror(errno));
         }
         if (pid == 0) {
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 signal(SIGPIPE, SIG_IGN);
-                if (proxy_confine(dial_fd, lfd) < 0)
+                prctl(PR_SET_NAME, "sealrun-proxy", 0, 0, 0);
+                if (proxy_confine(dial_fd, &l) < 0)
                         _exit(1);
-                egress_proxy_main(t, dial_fd, &lfd, 1);
+                egress_proxy_main(t, dial_fd, &l);
         }
-        close(lfd);
+        listeners_close(&l);
         close(dial_fd);
         return 0;
 }

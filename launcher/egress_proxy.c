@@ -6,6 +6,7 @@
  * them. It cannot dial anything itself: its network namespace has only lo. */
 #include "launcher/egress.h"
 
+#include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "policy/egress_dns.h"
 #include "policy/egress_http.h"
 
 #define BUF_SIZE (64 * 1024)
@@ -38,7 +40,14 @@ struct conn {
         struct egress_http_req req;
         struct pipe_buf c2u, u2c;
         uint64_t bytes;
+        bool transparent;        /* arrived through the DNS path: no HTTP head */
 };
+
+/* Names the DNS responder answered, each with its own loopback address. */
+struct dns_name {
+        char name[EGRESS_HOST_MAX + 1];
+};
+#define DNS_MAX_NAMES 4096
 
 struct proxy {
         const struct task *t;
@@ -47,6 +56,9 @@ struct proxy {
         size_t n_conns;
         uint32_t next_id;
         uint64_t bytes_total;
+        const struct egress_listeners *l;
+        struct dns_name *names;
+        size_t n_names;
 };
 
 static void report(struct proxy *p, enum egress_reason r, const char *host, uint16_t port, uint64_t bytes) {
@@ -126,9 +138,10 @@ static void watch(struct proxy *p, struct conn *c) {
         }
 }
 
+static int dial(struct proxy *p, struct conn *c);
+
 static void on_head(struct proxy *p, struct conn *c) {
         ssize_t n = recv(c->cfd, c->head + c->hlen, sizeof c->head - c->hlen, MSG_DONTWAIT);
-        struct egress_msg m = { .type = EGM_DIAL };
         int r;
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
@@ -155,16 +168,10 @@ static void on_head(struct proxy *p, struct conn *c) {
                 deny(p, c, EGR_BYTE_LIMIT, NULL);
                 return;
         }
-        c->id = ++p->next_id;
-        m.id = c->id;
-        m.port = c->req.port;
-        snprintf(m.host, sizeof m.host, "%s", c->req.host);
-        if (send(p->dial_fd, &m, sizeof m, MSG_NOSIGNAL) != sizeof m) {
+        if (dial(p, c) < 0) {
                 deny(p, c, EGR_CONNECT, NULL);
                 return;
         }
-        c->state = C_DIAL;
-        c->deadline = now_ms() + p->t->pol->network.egress.connect_timeout_ms + DIAL_SLACK_MS;
         watch(p, c);
 }
 
@@ -214,7 +221,9 @@ static void on_reply(struct proxy *p) {
                 return;
         }
         c->state = C_TUNNEL;
-        if (c->req.kind == EHTTP_CONNECT) {
+        if (c->transparent)
+                ;
+        else if (c->req.kind == EHTTP_CONNECT) {
                 static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
                 if (buf_put(&c->u2c, ok, sizeof ok - 1) < 0) {
                         conn_close(p, c);
@@ -313,6 +322,123 @@ static void on_accept(struct proxy *p, int lfd) {
         }
 }
 
+static int dial(struct proxy *p, struct conn *c) {
+        struct egress_msg m = { .type = EGM_DIAL };
+        c->id = ++p->next_id;
+        m.id = c->id;
+        m.port = c->req.port;
+        snprintf(m.host, sizeof m.host, "%s", c->req.host);
+        if (send(p->dial_fd, &m, sizeof m, MSG_NOSIGNAL) != sizeof m)
+                return -EPIPE;
+        c->state = C_DIAL;
+        c->deadline = now_ms() + p->t->pol->network.egress.connect_timeout_ms + DIAL_SLACK_MS;
+        return 0;
+}
+
+/* The transparent path: the loopback address the client dialed names the
+ * host (the DNS responder gave it out), the listener's port is the port.
+ * Neither SNI nor a Host header is trusted for the destination. */
+static void on_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
+        for (int i = 0; i < 64; i++) {
+                struct sockaddr_in sa;
+                socklen_t sl = sizeof sa;
+                uint32_t a, idx;
+                struct conn *c;
+                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0)
+                        return;
+                if (getsockname(fd, (struct sockaddr *)&sa, &sl) < 0 || sa.sin_family != AF_INET) {
+                        close(fd);
+                        continue;
+                }
+                a = ntohl(sa.sin_addr.s_addr);
+                idx = (a & 0xffffu) - 1;
+                if ((a & 0xffff0000u) != EGRESS_DNS_NET || idx >= p->n_names || p->n_conns >= (size_t)p->t->pol->network.egress.max_connections) {
+                        report(p, (a & 0xffff0000u) != EGRESS_DNS_NET || idx >= p->n_names ? EGR_NOT_ALLOWED : EGR_CONN_LIMIT,
+                               "?", port, 0);
+                        close(fd);
+                        continue;
+                }
+                c = calloc(1, sizeof *c);
+                if (!c) {
+                        close(fd);
+                        continue;
+                }
+                c->cfd = fd;
+                c->ufd = -1;
+                c->transparent = true;
+                c->next = p->conns;
+                p->conns = c;
+                p->n_conns++;
+                snprintf(c->req.host, sizeof c->req.host, "%s", p->names[idx].name);
+                c->req.port = port;
+                if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = 0, .data.ptr = c }) < 0 ||
+                    dial(p, c) < 0)
+                        conn_close(p, c);
+        }
+}
+
+/* One query, one answer: allowed names get their own 127.100.x.y, denied
+ * names NXDOMAIN (reported with the reason); nothing is ever forwarded. */
+static void on_dns(struct proxy *p) {
+        for (int i = 0; i < 64; i++) {
+                uint8_t q[512], out[512 + 16];
+                struct sockaddr_storage from;
+                socklen_t fl = sizeof from;
+                char name[EGRESS_HOST_MAX + 1];
+                struct egress_host h;
+                uint16_t type;
+                size_t qend, olen;
+                enum egress_reason r;
+                uint8_t a4[4];
+                bool have_a = false;
+                ssize_t n = recvfrom(p->l->dns, q, sizeof q, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+                if (n < 0)
+                        return;
+                if (egress_dns_parse(q, (size_t)n, name, &type, &qend) < 0) {
+                        if (n >= 12) {  /* FORMERR with the header only */
+                                q[2] &= 0x01;
+                                if (egress_dns_answer(q, 12, DNS_RCODE_FORMERR, NULL, out, sizeof out, &olen) == 0)
+                                        (void)sendto(p->l->dns, out, olen, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
+                        }
+                        continue;
+                }
+                if (egress_host_canon(name, &h) < 0 || h.kind != EH_NAME)
+                        r = EGR_BAD_HOST;
+                else
+                        r = egress_name_allowed(&p->t->pol->network.egress.rules, &h);
+                if (r != EGR_OK) {
+                        /* AAAA/other queries for a denied name are reported once, by the A query */
+                        if (type == DNS_TYPE_A)
+                                report(p, r, name, 0, 0);
+                        if (egress_dns_answer(q, qend, DNS_RCODE_NXDOMAIN, NULL, out, sizeof out, &olen) == 0)
+                                (void)sendto(p->l->dns, out, olen, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
+                        continue;
+                }
+                if (type == DNS_TYPE_A) {
+                        size_t k;
+                        for (k = 0; k < p->n_names && strcmp(p->names[k].name, h.name) != 0; k++)
+                                ;
+                        if (k == p->n_names && p->n_names < DNS_MAX_NAMES) {
+                                struct dns_name *nn = realloc(p->names, (p->n_names + 1) * sizeof *nn);
+                                if (nn) {
+                                        p->names = nn;
+                                        snprintf(nn[p->n_names++].name, sizeof nn->name, "%s", h.name);
+                                }
+                        }
+                        if (k < p->n_names) {
+                                uint32_t a = htonl(EGRESS_DNS_NET + (uint32_t)k + 1);
+                                memcpy(a4, &a, 4);
+                                have_a = true;
+                        }
+                }
+                /* AAAA and the rest: NOERROR without records, so clients use the A answer */
+                if (egress_dns_answer(q, qend, type == DNS_TYPE_A && !have_a ? DNS_RCODE_REFUSED : DNS_RCODE_OK,
+                                      have_a ? a4 : NULL, out, sizeof out, &olen) == 0)
+                        (void)sendto(p->l->dns, out, olen, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
+        }
+}
+
 static int64_t expire(struct proxy *p) {
         int64_t now = now_ms(), next = -1;
         struct conn *c = p->conns, *nx;
@@ -333,31 +459,46 @@ static int64_t expire(struct proxy *p) {
         return next < 0 ? -1 : next - now;
 }
 
-_Noreturn void egress_proxy_main(struct task *t, int dial_fd, const int *listen_fds, size_t n_listen) {
-        struct proxy p = { .t = t, .dial_fd = dial_fd };
+/* epoll tags of the fixed fds; connections are tagged with their (even) address */
+static const struct { char c; } tags[3 + EGRESS_MAX_TRANSPARENT] __attribute__((aligned(2)));
+#define TAG_HTTP ((void *)&tags[0])
+#define TAG_DIAL ((void *)&tags[1])
+#define TAG_DNS ((void *)&tags[2])
+#define TAG_TP(i) ((void *)&tags[3 + (i)])
+
+_Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egress_listeners *l) {
+        struct proxy p = { .t = t, .dial_fd = dial_fd, .l = l };
         struct epoll_event evs[64];
-        static const char tag_listen = 0, tag_dial = 0;
 
         p.ep = epoll_create1(EPOLL_CLOEXEC);
-        if (p.ep < 0)
+        if (p.ep < 0 ||
+            epoll_ctl(p.ep, EPOLL_CTL_ADD, l->http, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_HTTP }) < 0 ||
+            epoll_ctl(p.ep, EPOLL_CTL_ADD, l->dns, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_DNS }) < 0 ||
+            epoll_ctl(p.ep, EPOLL_CTL_ADD, dial_fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_DIAL }) < 0)
                 _exit(1);
-        for (size_t i = 0; i < n_listen; i++)
-                if (epoll_ctl(p.ep, EPOLL_CTL_ADD, listen_fds[i],
-                              &(struct epoll_event){ .events = EPOLLIN, .data.u64 = ((uint64_t)(uintptr_t)&tag_listen) | 0 }) < 0)
+        for (size_t i = 0; i < l->n_tp; i++)
+                if (epoll_ctl(p.ep, EPOLL_CTL_ADD, l->tp[i], &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_TP(i) }) < 0)
                         _exit(1);
-        epoll_ctl(p.ep, EPOLL_CTL_ADD, dial_fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = (void *)&tag_dial });
         for (;;) {
                 int64_t left = expire(&p);
                 int n = epoll_wait(p.ep, evs, ELEMENTSOF(evs), left < 0 ? -1 : (int)(left > 60000 ? 60000 : left));
                 for (int i = 0; i < n; i++) {
                         void *d = evs[i].data.ptr;
                         struct conn *c;
-                        if (d == &tag_listen) {
-                                for (size_t k = 0; k < n_listen; k++)
-                                        on_accept(&p, listen_fds[k]);
+                        if (d == TAG_HTTP) {
+                                on_accept(&p, l->http);
                                 continue;
                         }
-                        if (d == &tag_dial) {
+                        if (d == TAG_DNS) {
+                                on_dns(&p);
+                                continue;
+                        }
+                        if (d >= TAG_TP(0) && d < TAG_TP(EGRESS_MAX_TRANSPARENT)) {
+                                size_t k = (size_t)((const char *)d - (const char *)TAG_TP(0)) / sizeof tags[0];
+                                on_accept_transparent(&p, l->tp[k], l->tp_port[k]);
+                                continue;
+                        }
+                        if (d == TAG_DIAL) {
                                 if (evs[i].events & (EPOLLHUP | EPOLLERR) && !(evs[i].events & EPOLLIN))
                                         _exit(0);
                                 on_reply(&p);
