@@ -77,10 +77,17 @@ static void ctx_unref(struct egress_ctx *c) {
 static void record_denial(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r) {
         struct status_egress_denial *d;
         struct egress_host h;
+        const char *name = egress_host_canon(host, &h) == 0 ? h.name : "?";
         pthread_mutex_lock(&c->lock);
+        /* one entry per (host, port, reason): a flood of attempts stays one line */
+        for (size_t i = 0; i < c->n_denied; i++)
+                if (c->denied[i].port == port && c->denied[i].reason == egress_reason_name(r) && strcmp(c->denied[i].host, name) == 0) {
+                        pthread_mutex_unlock(&c->lock);
+                        return;
+                }
         if (!c->closed && c->n_denied < 1024 && (d = realloc(c->denied, (c->n_denied + 1) * sizeof *d))) {
                 c->denied = d;
-                d[c->n_denied].host = strdup(egress_host_canon(host, &h) == 0 ? h.name : "?");
+                d[c->n_denied].host = strdup(name);
                 d[c->n_denied].port = port;
                 d[c->n_denied].reason = egress_reason_name(r);
                 if (d[c->n_denied].host)
@@ -434,9 +441,17 @@ int egress_prepare(struct task *t, struct sr_error *e) {
                         return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
         if (env_set(t, "NO_PROXY", "localhost,127.0.0.1,::1") < 0 || env_set(t, "no_proxy", "localhost,127.0.0.1,::1") < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
-        /* a policy that restricts TCP connect ports must still reach the proxy */
-        if (t->pol->landlock.net && landlock_port(&t->pol->landlock, pe->proxy_port) < 0)
-                return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress", "%s: $.landlock.net.connect: no room for the proxy port", t->pol->file);
+        /* a policy that restricts TCP connect ports must still reach the proxy
+         * and the transparent listeners (one per allowed port) */
+        if (t->pol->landlock.net) {
+                int r = landlock_port(&t->pol->landlock, pe->proxy_port);
+                for (size_t i = 0; r == 0 && i < pe->rules.n_allow; i++)
+                        for (size_t k = 0; r == 0 && k < pe->rules.allow[i].n_ports; k++)
+                                r = landlock_port(&t->pol->landlock, pe->rules.allow[i].ports[k]);
+                if (r < 0)
+                        return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress", "%s: $.landlock.net.connect: no room for the egress ports",
+                                       t->pol->file);
+        }
         return 0;
 }
 
