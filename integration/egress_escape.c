@@ -4,7 +4,7 @@
  * itself) shows the same tries succeed where nothing protects the target.
  *   egress_escape proxy        kill/trace/read the process named sealrun-proxy
  *   egress_escape control      the same against the probe's own child
- *   egress_escape killall      kill(-1, SIGKILL)
+ *   egress_escape killall [CMD ARGS...]   kill(-1, SIGKILL), then exec CMD
  *   egress_escape bind PORT | raw | packet | udp ADDR PORT | tcp ADDR PORT | dns NAME */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -140,8 +140,14 @@ int main(int argc, char **argv) {
                 waitpid(c, NULL, 0);
                 return 0;
         }
-        if (argc == 2 && strcmp(argv[1], "killall") == 0) {
+        if (argc >= 2 && strcmp(argv[1], "killall") == 0) {
+                /* everything this process can signal, then (optionally) run argv[2..] */
                 res("killall", kill(-1, SIGKILL));
+                usleep(200000);
+                if (argc > 2) {
+                        execv(argv[2], argv + 2);
+                        return 127;
+                }
                 return 0;
         }
         if (argc == 3 && strcmp(argv[1], "bind") == 0) {
