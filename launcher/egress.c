@@ -417,8 +417,22 @@ int egress_prepare(struct task *t, struct sr_error *e) {
         char url[64];
         int sv[2];
 
-        if (t->pol->network.mode != NET_PROXY)
+        if (t->pol->network.mode != NET_PROXY) {
+                if (t->cli->n_egress_allow)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--egress-allow: the policy %s does not use network mode \"proxy\"",
+                                       t->pol->file);
                 return 0;
+        }
+        if (t->cli->n_egress_allow) {
+                const char *bad = NULL;
+                int r = pol_egress_narrow(&t->pol->network.egress, t->cli->egress_allow, t->cli->n_egress_allow, &bad);
+                if (r == -ENOENT)   /* narrowing never adds a rule */
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "egress-widen", "--egress-allow %s: not an allow rule of the policy %s",
+                                       bad, t->pol->file);
+                if (r < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--egress-allow %s: not a host name, *.suffix, address or CIDR",
+                                       bad);
+        }
         c = calloc(1, sizeof *c);
         if (!c)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");

@@ -50,12 +50,13 @@ static int cmp_int(const void *a, const void *b) {
         return *(const int *)a - *(const int *)b;
 }
 
-static int proxy_confine(int dial_fd, const struct egress_listeners *l) {
+static int proxy_confine(int dial_fd, int ready_fd, const struct egress_listeners *l) {
         cap_t none;
-        int keep[EGRESS_MAX_TRANSPARENT + 3];
+        int keep[EGRESS_MAX_TRANSPARENT + 4];
         size_t n = 0;
         unsigned lo = 0;
         keep[n++] = dial_fd;
+        keep[n++] = ready_fd;
         keep[n++] = l->http;
         keep[n++] = l->dns;
         for (size_t i = 0; i < l->n_tp; i++)
@@ -131,7 +132,8 @@ static int bind_all(const struct policy_egress *pe, struct egress_listeners *l, 
 int egress_start_proxy(struct task *t, struct sr_error *e) {
         const struct policy_egress *pe = &t->pol->network.egress;
         struct egress_listeners l = { .http = -1, .dns = -1 };
-        int dial_fd, r;
+        int dial_fd, r, ready[2];
+        char b;
         pid_t pid;
         sigset_t none;
 
@@ -142,9 +144,17 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
                 listeners_close(&l);
                 return r;
         }
+        /* the payload starts only once the proxy is confined: no window in
+         * which a process of the task holds capabilities the payload lacks */
+        if (pipe2(ready, O_CLOEXEC) < 0) {
+                listeners_close(&l);
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "egress", "egress: pipe: %s", strerror(errno));
+        }
         pid = fork();
         if (pid < 0) {
                 listeners_close(&l);
+                close(ready[0]);
+                close(ready[1]);
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "egress", "egress: fork: %s", strerror(errno));
         }
         if (pid == 0) {
@@ -152,11 +162,20 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 signal(SIGPIPE, SIG_IGN);
                 prctl(PR_SET_NAME, "sealrun-proxy", 0, 0, 0);
-                if (proxy_confine(dial_fd, &l) < 0)
+                close(ready[0]);
+                if (proxy_confine(dial_fd, ready[1], &l) < 0)
                         _exit(1);
+                if (write(ready[1], "r", 1) != 1)
+                        _exit(1);
+                close(ready[1]);
                 egress_proxy_main(t, dial_fd, &l);
         }
+        close(ready[1]);
         listeners_close(&l);
+        r = (int)read(ready[0], &b, 1);
+        close(ready[0]);
+        if (r != 1)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EPIPE, "egress", "egress: the proxy failed to start");
         close(dial_fd);
         return 0;
 }
