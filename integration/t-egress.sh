@@ -156,10 +156,10 @@ is "$RC" 125 "a non-ASCII host in the policy: exit 125"
 like "$ERR" 'network\.egress\.allow\[1\]\.host' "the error names the JSON path"
 
 # ---- the command line narrows, never widens ---------------------------------------
-POLICY=$POL srun $B --egress-allow api.test -- $CURL -i "http://a.wild.test:$HP/index.txt"
-is "$(jget "$STATUS" '.egress.denied[0].reason')" not-allowed "--egress-allow api.test: *.wild.test is no longer allowed"
-POLICY=$POL srun $B --egress-allow api.test -- $CURL "http://api.test:$HP/index.txt"
-is "$OUT" hello-egress "--egress-allow api.test: api.test still is"
+POLICY=$POL srun $B --egress-allow api.test --egress-allow 127.0.0.1/32 -- $CURL -i "http://a.wild.test:$HP/index.txt"
+is "$(jget "$STATUS" '.egress.denied[0].reason')" not-allowed "--egress-allow api.test 127.0.0.1/32: *.wild.test is no longer allowed"
+POLICY=$POL srun $B --egress-allow api.test --egress-allow 127.0.0.1/32 -- $CURL "http://api.test:$HP/index.txt"
+is "$OUT" hello-egress "and api.test still is"
 POLICY=$POL srun $B --egress-allow evil.test -- /bin/true
 is "$RC" 77 "--egress-allow of a host the policy does not allow: refused (77), never added"
 is "$(jget "$STATUS" .refused)" egress-widen "reason egress-widen"
