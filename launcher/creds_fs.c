@@ -16,6 +16,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
+#include "launcher/sandbox.h"
 #include "launcher/fsutil.h"
 #include "launcher/sync.h"
 
@@ -97,9 +98,9 @@ int creds_fs_stage(struct task *t, const char *dir, const struct creds_file *fil
         if (root < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot open the credentials file system: %s", strerror(errno));
         for (size_t i = 0; i < n; i++)
-                if ((r = write_one(root, &files[i], t->pol->uid, t->pol->gid)) < 0)
+                if ((r = write_one(root, &files[i], sandbox_uid(t), sandbox_gid(t))) < 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, -r, "credentials", "cannot write credential %s: %s", files[i].name, strerror(-r));
-        if (fchown(root, t->pol->uid, t->pol->gid) < 0 || fchmod(root, 0500) < 0)
+        if (fchown(root, sandbox_uid(t), sandbox_gid(t)) < 0 || fchmod(root, 0500) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot set the credentials directory's owner and mode: %s", strerror(errno));
         if (mount_setattr(mnt, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot make the credentials mount read-only: %s", strerror(errno));

@@ -2,7 +2,9 @@
 #include <stdio.h>
 
 #include "launcher/cli.h"
+#include "launcher/hostcheck.h"
 #include "launcher/supervisor.h"
+#include "policy/policy.h"
 
 int main(int argc, char **argv) {
         struct cli c;
@@ -17,6 +19,15 @@ int main(int argc, char **argv) {
         }
         if (c.version) {
                 printf("sealrun %s\n", SEALRUN_VERSION);
+                return 0;
+        }
+        if (c.check_host)
+                return hostcheck_main(&c);
+        if (c.print_policy) {
+                if (policy_print(c.policy, stdout, &e) < 0) {
+                        fprintf(stderr, "sealrun: %s\n", e.msg);
+                        return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
+                }
                 return 0;
         }
         return supervisor_run(&c);

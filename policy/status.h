@@ -1,4 +1,4 @@
-/* The status JSON of one task (DESIGN.md "Status JSON"), filled by the
+/* The status JSON of one task (README.md "Status JSON"), filled by the
  * supervisor and serialised here so that launcher/ never touches jansson. */
 #pragma once
 
@@ -40,12 +40,17 @@ struct status {
         const char *injected[STATUS_MAX_NAMES];
         size_t n_injected;
         const char *skipped[STATUS_MAX_NAMES];
+        const char *skipped_reason[STATUS_MAX_NAMES]; /* reason code of each skipped[i] */
         size_t n_skipped;
         bool scrubbed;
         /* audit */
         const char *audit_mode;
         const char *audit_missing[8];   /* events the collector did not ack */
         size_t n_audit_missing;
+        /* syscall names of the seccomp profile that libseccomp does not know,
+         * left out of rules that allow */
+        const char *const *seccomp_skipped;
+        size_t n_seccomp_skipped;
         /* protections the policy marked optional and that were not applied */
         const char *not_enforced[16];
         size_t n_not_enforced;

@@ -226,7 +226,7 @@ static void test_wrong_types(void **state) {
         BAD("$.allow_tty", "expected a boolean, got null", DOC(",'allow_tty':null"));
         BAD("$.namespaces", "expected an object, got an array", DOC(",'namespaces':[]"));
         BAD("$.namespaces.net", "expected a boolean", DOC(",'namespaces':{'net':'off'}"));
-        BAD("$.namespaces.user", "expected a boolean", DOC(",'namespaces':{'user':1}"));
+        BAD("$.namespaces.user", "expected true or \"optional\"", DOC(",'namespaces':{'user':1}"));
         BAD("$.env", "expected an object", DOC(",'env':['PATH']"));
         BAD("$.env.pass", "expected an array", DOC(",'env':{'pass':'TERM'}"));
         BAD("$.env.set", "expected an object", DOC(",'env':{'set':['A=B']}"));
@@ -462,7 +462,18 @@ static void test_namespaces(void **state) {
                 BAD(path, "cannot be turned off", DOC(",'namespaces':{'%s':false}"), fixed[i]);
                 OK_FREE(DOC(",'namespaces':{'%s':true}"), fixed[i]);
         }
-        struct policy *p = OK(DOC(",'namespaces':{'ipc':false}"));
+        /* the user namespace: true, or "optional" (root may go on without it) */
+        struct policy *p = OK(DOC(",'namespaces':{'user':'optional'}"));
+        assert_true(p->userns_optional);
+        policy_free(p);
+        p = OK(DOC(",'namespaces':{'user':true}"));
+        assert_false(p->userns_optional);
+        policy_free(p);
+        BAD("$.namespaces.user", "expected true or \"optional\"", DOC(",'namespaces':{'user':'Optional'}"));
+        BAD("$.namespaces.user", "expected true or \"optional\"", DOC(",'namespaces':{'user':'off'}"));
+        BAD("$.namespaces.user", "expected true or \"optional\"", DOC(",'namespaces':{'user':{'optional':true}}"));
+        BAD("$.namespaces.user", "expected true or \"optional\"", DOC(",'namespaces':{'user':null}"));
+        p = OK(DOC(",'namespaces':{'ipc':false}"));
         assert_false(p->ns_ipc);
         assert_true(p->ns_uts);
         assert_true(p->ns_net);
