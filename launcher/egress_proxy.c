@@ -7,6 +7,7 @@
 #include "launcher/egress.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,8 +24,10 @@
 enum cstate { C_HEAD, C_DIAL, C_TUNNEL };
 
 struct pipe_buf {
-        char *data;
+        char *data;              /* bytes the proxy wrote itself (the 200, a rewritten head) */
         size_t off, len;
+        int pipe[2];             /* the rest moves by splice(2), never through user memory */
+        size_t piped;
         bool eof;                /* the reading side is done */
         bool shut;               /* shutdown(SHUT_WR) sent to the writing side */
 };
@@ -83,6 +86,12 @@ static void conn_close(struct proxy *p, struct conn *c) {
         egress_http_req_free(&c->req);
         free(c->c2u.data);
         free(c->u2c.data);
+        for (int k = 0; k < 2; k++) {
+                if (c->c2u.pipe[k] >= 0)
+                        close(c->c2u.pipe[k]);
+                if (c->u2c.pipe[k] >= 0)
+                        close(c->u2c.pipe[k]);
+        }
         free(c);
 }
 
@@ -120,13 +129,13 @@ static void watch(struct proxy *p, struct conn *c) {
         if (c->state == C_HEAD)
                 ce = EPOLLIN;
         else if (c->state == C_TUNNEL) {
-                if (!c->c2u.eof && c->c2u.len == 0)
+                if (!c->c2u.eof && c->c2u.len + c->c2u.piped == 0)
                         ce |= EPOLLIN;
-                if (c->u2c.len)
+                if (c->u2c.len + c->u2c.piped)
                         ce |= EPOLLOUT;
-                if (!c->u2c.eof && c->u2c.len == 0)
+                if (!c->u2c.eof && c->u2c.len + c->u2c.piped == 0)
                         ue |= EPOLLIN;
-                if (c->c2u.len)
+                if (c->c2u.len + c->c2u.piped)
                         ue |= EPOLLOUT;
         }
         ev.events = ce;
@@ -241,24 +250,52 @@ static void on_reply(struct proxy *p) {
         watch(p, c);
 }
 
-/* Move bytes one way: read `from` into b when b is empty, write b to `to`. */
-static int pump(struct proxy *p, struct conn *c, int from, int to, struct pipe_buf *b, uint32_t ev_from, uint32_t ev_to) {
+#define PIPE_SIZE (256 * 1024)
+
+/* A pipe per direction for splice(2); without one (fd limit) the bytes go
+ * through the user buffer instead. */
+static bool use_pipe(struct pipe_buf *b) {
+        if (b->pipe[0] >= 0)
+                return true;
+        if (b->pipe[0] == -2 || pipe2(b->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+                b->pipe[0] = b->pipe[1] = -2;
+                return false;
+        }
+        (void)fcntl(b->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+        return true;
+}
+
+static int count(struct proxy *p, struct conn *c, size_t n) {
         uint64_t limit = (uint64_t)p->t->pol->network.egress.max_bytes;
-        if ((ev_from & (EPOLLIN | EPOLLHUP | EPOLLERR)) && b->len == 0 && !b->eof) {
+        c->bytes += n;
+        p->bytes_total += n;
+        return limit && p->bytes_total > limit ? -EDQUOT : 0;
+}
+
+/* Move bytes one way: read `from` when nothing is pending, write what is
+ * pending to `to`. The byte limit is checked before anything is forwarded. */
+static int pump(struct proxy *p, struct conn *c, int from, int to, struct pipe_buf *b, uint32_t ev_from, uint32_t ev_to) {
+        if ((ev_from & (EPOLLIN | EPOLLHUP | EPOLLERR)) && b->len + b->piped == 0 && !b->eof) {
                 ssize_t n;
-                if (!b->data && !(b->data = malloc(BUF_SIZE)))
-                        return -ENOMEM;
-                n = recv(from, b->data, BUF_SIZE, MSG_DONTWAIT);
+                if (use_pipe(b))
+                        n = splice(from, NULL, b->pipe[1], NULL, PIPE_SIZE, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+                else {
+                        if (!b->data && !(b->data = malloc(BUF_SIZE)))
+                                return -ENOMEM;
+                        n = recv(from, b->data, BUF_SIZE, MSG_DONTWAIT);
+                }
                 if (n == 0)
                         b->eof = true;
                 else if (n < 0 && errno != EAGAIN && errno != EINTR)
                         return -errno;
                 else if (n > 0) {
-                        b->off = 0;
-                        b->len = (size_t)n;
-                        c->bytes += (uint64_t)n;
-                        p->bytes_total += (uint64_t)n;
-                        if (limit && p->bytes_total > limit)
+                        if (b->pipe[0] >= 0)
+                                b->piped = (size_t)n;
+                        else {
+                                b->off = 0;
+                                b->len = (size_t)n;
+                        }
+                        if (count(p, c, (size_t)n) < 0)
                                 return -EDQUOT;
                 }
         }
@@ -271,7 +308,14 @@ static int pump(struct proxy *p, struct conn *c, int from, int to, struct pipe_b
                         b->len -= (size_t)n;
                 }
         }
-        if (b->eof && b->len == 0 && !b->shut) {
+        if (!b->len && b->piped && (ev_to & EPOLLOUT || ev_from)) {
+                ssize_t n = splice(b->pipe[0], NULL, to, NULL, b->piped, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+                if (n < 0 && errno != EAGAIN && errno != EINTR)
+                        return -errno;
+                if (n > 0)
+                        b->piped -= (size_t)n;
+        }
+        if (b->eof && b->len + b->piped == 0 && !b->shut) {
                 shutdown(to, SHUT_WR);
                 b->shut = true;
         }
@@ -308,6 +352,7 @@ static void on_accept(struct proxy *p, int lfd) {
                 }
                 c->cfd = fd;
                 c->ufd = -1;
+                c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
                 c->next = p->conns;
                 p->conns = c;
                 p->n_conns++;
@@ -366,6 +411,7 @@ static void on_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
                 }
                 c->cfd = fd;
                 c->ufd = -1;
+                c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
                 c->transparent = true;
                 c->next = p->conns;
                 p->conns = c;
