@@ -3,12 +3,15 @@
  * seeds in tests/fuzz/seeds/egress_http/. Properties: never crash or read past
  * the input; an accepted head ends in CRLFCRLF within the input; a forward
  * request's upstream head has exactly one Host, only CRLF line ends and our
- * own Connection: close; no proper prefix of an accepted head is accepted. */
+ * own Connection: close; no proper prefix of an accepted head is accepted.
+ * The same bytes go through the DNS query parser: an accepted query has a
+ * valid name and its answer fits. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/egress_dns.h"
 #include "policy/egress_http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,6 +38,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (egress_host_canon(hn, &h) == 0 && (strlen(h.name) == 0 || strlen(h.name) > EGRESS_HOST_MAX))
                         abort();
                 free(hn);
+        }
+        {
+                char name[EGRESS_HOST_MAX + 1];
+                uint8_t out[65536 + 16];
+                uint16_t type;
+                size_t qend, olen;
+                if (egress_dns_parse(data, size, name, &type, &qend) == 0) {
+                        if (qend > size || !name[0] || strlen(name) > EGRESS_HOST_MAX)
+                                abort();
+                        if (egress_dns_answer(data, qend, 0, (const uint8_t *)"\x7f\x64\0\1", out, sizeof out, &olen) < 0 ||
+                            olen != qend + 16)
+                                abort();
+                }
         }
         rc = egress_http_parse(buf, size, &r);
         if (rc == 0) {
