@@ -69,10 +69,11 @@ static int proxy_confine(int dial_fd, int ready_fd, const struct egress_listener
         }
         if (syscall(SYS_close_range, lo, ~0U, 0) < 0)
                 return -errno;
-        if (open("/dev/null", O_RDWR) != 0 && fcntl(0, F_GETFD) < 0)
-                return -EBADF;
-        dup2(0, 1);
-        dup2(0, 2);
+        /* stdin/out/err on /dev/null when the sandbox has one; the proxy never prints */
+        if (open("/dev/null", O_RDWR | O_CLOEXEC) == 0) {
+                dup2(0, 1);
+                dup2(0, 2);
+        }
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
                 return -errno;
         for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)

@@ -46,10 +46,13 @@ elif cmd == "flood":
         except OSError:
             pass
     codes = collections.Counter()
+    # every tunnel stays open until all answers are in: the limit is on
+    # connections at once, and a closed tunnel frees a slot
     for s in socks:
         line = status(s)
         parts = line.split(" ")
         codes[parts[1] if len(parts) > 1 and parts[0].startswith("HTTP/") else line] += 1
+    for s in socks:
         s.close()
     for k, v in sorted(codes.items()):
         print(k, v)

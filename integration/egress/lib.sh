@@ -31,9 +31,9 @@ eg_www() {      # the served tree: index.txt, a 2 MiB file, a bare git repositor
 }
 
 eg_servers() {
-        $PY "$EG/server.py" 127.0.0.1 "$HP" "$T/www" "$T/r1" 300 & bg_track $!
-        $PY "$EG/server.py" 127.0.0.2 "$HP" "$T/www" "$T/r2" 300 & bg_track $!
-        $PY "$EG/server.py" 127.0.0.1 "$SP" "$T/www" "$T/r3" 300 "$T/ca/srv.pem" "$T/ca/srv.key" & bg_track $!
+        $PY "$EG/server.py" 127.0.0.1 "$HP" "$T/www" "$T/r1" 300 2>/dev/null & bg_track $!
+        $PY "$EG/server.py" 127.0.0.2 "$HP" "$T/www" "$T/r2" 300 2>/dev/null & bg_track $!
+        $PY "$EG/server.py" 127.0.0.1 "$SP" "$T/www" "$T/r3" 300 "$T/ca/srv.pem" "$T/ca/srv.key" 2>/dev/null & bg_track $!
         for r in r1 r2 r3; do wait_file "$T/$r" 100 || { echo "Bail out! test server did not start"; exit 1; }; done
 }
 
