@@ -123,17 +123,25 @@ static void deny(struct proxy *p, struct conn *c, enum egress_reason r, const ch
                            : code == 503 ? "Service Unavailable" : "Forbidden", body);
 }
 
+#define PIPE_SIZE (256 * 1024)
+
+/* May we read more? The user buffer must be empty; a pipe may hold up to
+ * half its size, so reading and writing overlap. */
+static bool room(const struct pipe_buf *b) {
+        return b->len == 0 && b->piped < PIPE_SIZE / 2;
+}
+
 static void watch(struct proxy *p, struct conn *c) {
         struct epoll_event ev = { .data.ptr = c };
         uint32_t ce = 0, ue = 0;
         if (c->state == C_HEAD)
                 ce = EPOLLIN;
         else if (c->state == C_TUNNEL) {
-                if (!c->c2u.eof && c->c2u.len + c->c2u.piped == 0)
+                if (!c->c2u.eof && room(&c->c2u))
                         ce |= EPOLLIN;
                 if (c->u2c.len + c->u2c.piped)
                         ce |= EPOLLOUT;
-                if (!c->u2c.eof && c->u2c.len + c->u2c.piped == 0)
+                if (!c->u2c.eof && room(&c->u2c))
                         ue |= EPOLLIN;
                 if (c->c2u.len + c->c2u.piped)
                         ue |= EPOLLOUT;
@@ -250,8 +258,6 @@ static void on_reply(struct proxy *p) {
         watch(p, c);
 }
 
-#define PIPE_SIZE (256 * 1024)
-
 /* A pipe per direction for splice(2); without one (fd limit) the bytes go
  * through the user buffer instead. */
 static bool use_pipe(struct pipe_buf *b) {
@@ -275,10 +281,10 @@ static int count(struct proxy *p, struct conn *c, size_t n) {
 /* Move bytes one way: read `from` when nothing is pending, write what is
  * pending to `to`. The byte limit is checked before anything is forwarded. */
 static int pump(struct proxy *p, struct conn *c, int from, int to, struct pipe_buf *b, uint32_t ev_from, uint32_t ev_to) {
-        if ((ev_from & (EPOLLIN | EPOLLHUP | EPOLLERR)) && b->len + b->piped == 0 && !b->eof) {
+        if ((ev_from & (EPOLLIN | EPOLLHUP | EPOLLERR)) && room(b) && !b->eof && (b->piped == 0 || b->pipe[0] >= 0)) {
                 ssize_t n;
                 if (use_pipe(b))
-                        n = splice(from, NULL, b->pipe[1], NULL, PIPE_SIZE, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+                        n = splice(from, NULL, b->pipe[1], NULL, PIPE_SIZE - b->piped, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
                 else {
                         if (!b->data && !(b->data = malloc(BUF_SIZE)))
                                 return -ENOMEM;
@@ -290,7 +296,7 @@ static int pump(struct proxy *p, struct conn *c, int from, int to, struct pipe_b
                         return -errno;
                 else if (n > 0) {
                         if (b->pipe[0] >= 0)
-                                b->piped = (size_t)n;
+                                b->piped += (size_t)n;
                         else {
                                 b->off = 0;
                                 b->len = (size_t)n;
