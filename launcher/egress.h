@@ -38,6 +38,9 @@ void egress_release(struct task *t);
 
 /* Sandbox init, before the payload: bind the listeners and fork the proxy. */
 int egress_start_proxy(struct task *t, struct sr_error *e);
+/* Sandbox init, once the payload is gone and before it kills what is left:
+ * the proxy reports its open tunnels' bytes and exits (200 ms at most). */
+void egress_stop_proxy(struct task *t);
 /* Sandbox init: fork the payload into a pid namespace of its own (proxy mode)
  * with a small reaper as its pid 1, so the payload can name, signal or trace
  * no process outside it; plain fork() otherwise. Returns the pid or -errno. */

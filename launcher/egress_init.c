@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 int egress_child_fd(struct task *t);
 
 static int status_pipe = -1;    /* init's read end: the payload's real wait status */
+static int proxy_pidfd = -1;    /* init's handle on the proxy (immune to pid reuse) */
 
 static int listen_on(int type, uint32_t addr, uint16_t port, int *ret) {
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr) };
@@ -173,12 +175,23 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
         }
         close(ready[1]);
         listeners_close(&l);
+        proxy_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         r = (int)read(ready[0], &b, 1);
         close(ready[0]);
         if (r != 1)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPIPE, "egress", "egress: the proxy failed to start");
         close(dial_fd);
         return 0;
+}
+
+void egress_stop_proxy(struct task *t) {
+        struct pollfd p = { .fd = proxy_pidfd, .events = POLLIN };
+        if (!t->egress || proxy_pidfd < 0)
+                return;
+        if (syscall(SYS_pidfd_send_signal, proxy_pidfd, SIGTERM, NULL, 0) == 0)
+                (void)poll(&p, 1, 200);
+        close(proxy_pidfd);
+        proxy_pidfd = -1;
 }
 
 /* pid 1 of the payload's namespace: relay the supervisor's signals, reap

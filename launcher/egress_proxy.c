@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 
 #include "policy/egress_dns.h"
@@ -512,7 +513,8 @@ static int64_t expire(struct proxy *p) {
 }
 
 /* epoll tags of the fixed fds; connections are tagged with their (even) address */
-static const struct { char c; } tags[3 + EGRESS_MAX_TRANSPARENT] __attribute__((aligned(2)));
+static const struct { char c; } tags[4 + EGRESS_MAX_TRANSPARENT] __attribute__((aligned(2)));
+#define TAG_TERM ((void *)&tags[3 + EGRESS_MAX_TRANSPARENT])
 #define TAG_HTTP ((void *)&tags[0])
 #define TAG_DIAL ((void *)&tags[1])
 #define TAG_DNS ((void *)&tags[2])
@@ -521,12 +523,21 @@ static const struct { char c; } tags[3 + EGRESS_MAX_TRANSPARENT] __attribute__((
 _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egress_listeners *l) {
         struct proxy p = { .t = t, .dial_fd = dial_fd, .l = l };
         struct epoll_event evs[64];
+        sigset_t term;
+        int sfd;
+
+        /* SIGTERM from init (the payload is gone): report and leave */
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        sigprocmask(SIG_BLOCK, &term, NULL);
+        sfd = signalfd(-1, &term, SFD_CLOEXEC);
 
         p.ep = epoll_create1(EPOLL_CLOEXEC);
         if (p.ep < 0 ||
             epoll_ctl(p.ep, EPOLL_CTL_ADD, l->http, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_HTTP }) < 0 ||
             epoll_ctl(p.ep, EPOLL_CTL_ADD, l->dns, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_DNS }) < 0 ||
-            epoll_ctl(p.ep, EPOLL_CTL_ADD, dial_fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_DIAL }) < 0)
+            epoll_ctl(p.ep, EPOLL_CTL_ADD, dial_fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_DIAL }) < 0 ||
+            sfd < 0 || epoll_ctl(p.ep, EPOLL_CTL_ADD, sfd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_TERM }) < 0)
                 _exit(1);
         for (size_t i = 0; i < l->n_tp; i++)
                 if (epoll_ctl(p.ep, EPOLL_CTL_ADD, l->tp[i], &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_TP(i) }) < 0)
@@ -540,6 +551,11 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                         if (d == TAG_HTTP) {
                                 on_accept(&p, l->http);
                                 continue;
+                        }
+                        if (d == TAG_TERM) {
+                                while (p.conns)
+                                        conn_close(&p, p.conns);
+                                _exit(0);
                         }
                         if (d == TAG_DNS) {
                                 on_dns(&p);

@@ -28,6 +28,7 @@ static int finish(struct task *t, int status) {
         int r;
         /* Nothing of the task may outlive its payload: kill(-1) from pid 1
          * reaches every other process of the namespace. */
+        egress_stop_proxy(t);   /* proxy mode: its byte counts first */
         kill(-1, SIGKILL);
         reap_all();
         r = creds_scrub(t, &e);
