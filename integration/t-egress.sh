@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 . "$(dirname "$0")/egress/lib.sh"
-plan 51
+plan 53
 
 eg_ca
 eg_www
@@ -163,3 +163,11 @@ is "$OUT" hello-egress "and api.test still is"
 POLICY=$POL srun $B --egress-allow evil.test -- /bin/true
 is "$RC" 77 "--egress-allow of a host the policy does not allow: refused (77), never added"
 is "$(jget "$STATUS" .refused)" egress-widen "reason egress-widen"
+
+# ---- the stock agent policy: its Landlock TCP rules (connect 53, 80, 443) get the proxy's ports
+AGENT=$(jq --argjson hp "$HP" '.allow_extra_binds = true | .network = {"mode": "proxy", "egress": {"allow": [{"host": "api.test", "ports": [$hp]},
+        {"host": "127.0.0.1/32", "ports": [$hp]}], "resolve": {"api.test": ["127.0.0.1"]}}}' "$STOCK/agent.json" > "$T/agent.json" && echo "$T/agent.json")
+POLICY=$AGENT srun -- $CURL "http://api.test:$HP/index.txt"
+is "$OUT" hello-egress "stock agent policy in proxy mode: curl reaches the proxy through its Landlock connect rules"
+POLICY=$AGENT srun -- $CURL --noproxy '*' "http://api.test:$HP/index.txt"
+is "$OUT" hello-egress "and the transparent listener on the allowed port"
