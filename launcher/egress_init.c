@@ -8,7 +8,7 @@
  * need CAP_SYS_PTRACE, which the payload never holds; the proxy is forked
  * before the payload's Landlock domain exists; its port is bound before the
  * payload starts. */
-#include "launcher/egress.h"
+#include "launcher/egress_impl.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -25,8 +25,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-/* The part of the supervisor's context the sandbox side reads (egress.c). */
-int egress_child_fd(struct task *t);
 
 static int status_pipe = -1;    /* init's read end: the payload's real wait status */
 static int proxy_pidfd = -1;    /* init's handle on the proxy (immune to pid reuse) */

@@ -4,7 +4,7 @@
  * (CONNECT or an absolute-URI forward request), asks the supervisor to dial,
  * and copies bytes between the client and the socket it gets back, counting
  * them. It cannot dial anything itself: its network namespace has only lo. */
-#include "launcher/egress.h"
+#include "launcher/egress_proxy_int.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -16,65 +16,18 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
-#include "policy/egress_dns.h"
 #include "policy/egress_http.h"
 
-#define BUF_SIZE (64 * 1024)
-#define DIAL_SLACK_MS 2000      /* the supervisor's own deadline fires first */
-
-enum cstate { C_HEAD, C_DIAL, C_TUNNEL };
-
-struct pipe_buf {
-        char *data;              /* bytes the proxy wrote itself (the 200, a rewritten head) */
-        size_t off, len;
-        int pipe[2];             /* the rest moves by splice(2), never through user memory */
-        size_t piped;
-        bool eof;                /* the reading side is done */
-        bool shut;               /* shutdown(SHUT_WR) sent to the writing side */
-};
-
-struct conn {
-        struct conn *next;
-        enum cstate state;
-        uint32_t id;
-        int cfd, ufd;
-        int64_t deadline;
-        char head[EGRESS_HTTP_MAX_HEAD];
-        size_t hlen;
-        struct egress_http_req req;
-        struct pipe_buf c2u, u2c;
-        uint64_t bytes;
-        bool transparent;        /* arrived through the DNS path: no HTTP head */
-};
-
-/* Names the DNS responder answered, each with its own loopback address. */
-struct dns_name {
-        char name[EGRESS_HOST_MAX + 1];
-};
-#define DNS_MAX_NAMES 4096
-
-struct proxy {
-        const struct task *t;
-        int ep, dial_fd;
-        struct conn *conns;
-        size_t n_conns;
-        uint32_t next_id;
-        uint64_t bytes_total;
-        const struct egress_listeners *l;
-        struct dns_name *names;
-        size_t n_names;
-};
-
-static void report(struct proxy *p, enum egress_reason r, const char *host, uint16_t port, uint64_t bytes) {
+void proxy_report(struct proxy *p, enum egress_reason r, const char *host, uint16_t port, uint64_t bytes) {
         struct egress_msg m = { .type = EGM_REPORT, .reason = r, .port = port, .bytes = bytes };
         snprintf(m.host, sizeof m.host, "%s", host ? host : "?");
         (void)send(p->dial_fd, &m, sizeof m, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static void conn_close(struct proxy *p, struct conn *c) {
+void proxy_conn_close(struct proxy *p, struct conn *c) {
         struct conn **pp;
         if (c->state == C_TUNNEL)
-                report(p, EGR_OK, c->req.host, c->req.port, c->bytes);
+                proxy_report(p, EGR_OK, c->req.host, c->req.port, c->bytes);
         for (pp = &p->conns; *pp && *pp != c; pp = &(*pp)->next)
                 ;
         if (*pp)
@@ -102,7 +55,7 @@ static void answer(struct proxy *p, struct conn *c, int code, const char *status
         int n = snprintf(msg, sizeof msg, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
                          "Connection: close\r\n\r\n%s", code, status, strlen(body), body);
         (void)send(c->cfd, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-        conn_close(p, c);
+        proxy_conn_close(p, c);
 }
 
 static void deny(struct proxy *p, struct conn *c, enum egress_reason r, const char *rule) {
@@ -132,7 +85,7 @@ static bool room(const struct pipe_buf *b) {
         return b->len == 0 && b->piped < PIPE_SIZE / 2;
 }
 
-static void watch(struct proxy *p, struct conn *c) {
+void proxy_watch(struct proxy *p, struct conn *c) {
         struct epoll_event ev = { .data.ptr = c };
         uint32_t ce = 0, ue = 0;
         if (c->state == C_HEAD)
@@ -156,15 +109,13 @@ static void watch(struct proxy *p, struct conn *c) {
         }
 }
 
-static int dial(struct proxy *p, struct conn *c);
-
 static void on_head(struct proxy *p, struct conn *c) {
         ssize_t n = recv(c->cfd, c->head + c->hlen, sizeof c->head - c->hlen, MSG_DONTWAIT);
         int r;
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
         if (n <= 0) {
-                conn_close(p, c);
+                proxy_conn_close(p, c);
                 return;
         }
         c->hlen += (size_t)n;
@@ -173,24 +124,24 @@ static void on_head(struct proxy *p, struct conn *c) {
                 return;
         if (r == -E2BIG || r == -EINVAL) {
                 enum egress_reason why = r == -E2BIG ? EGR_HEADER_SIZE : EGR_BAD_REQUEST;
-                report(p, why, c->req.host[0] ? c->req.host : "?", c->req.port, 0);
+                proxy_report(p, why, c->req.host[0] ? c->req.host : "?", c->req.port, 0);
                 deny(p, c, why, r == -EINVAL ? c->req.why : NULL);
                 return;
         }
         if (r < 0) {
-                conn_close(p, c);
+                proxy_conn_close(p, c);
                 return;
         }
         if (p->t->pol->network.egress.max_bytes && p->bytes_total >= (uint64_t)p->t->pol->network.egress.max_bytes) {
-                report(p, EGR_BYTE_LIMIT, c->req.host, c->req.port, 0);
+                proxy_report(p, EGR_BYTE_LIMIT, c->req.host, c->req.port, 0);
                 deny(p, c, EGR_BYTE_LIMIT, NULL);
                 return;
         }
-        if (dial(p, c) < 0) {
+        if (proxy_dial(p, c) < 0) {
                 deny(p, c, EGR_CONNECT, NULL);
                 return;
         }
-        watch(p, c);
+        proxy_watch(p, c);
 }
 
 static int buf_put(struct pipe_buf *b, const char *d, size_t n) {
@@ -244,7 +195,7 @@ static void on_reply(struct proxy *p) {
         else if (c->req.kind == EHTTP_CONNECT) {
                 static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
                 if (buf_put(&c->u2c, ok, sizeof ok - 1) < 0) {
-                        conn_close(p, c);
+                        proxy_conn_close(p, c);
                         return;
                 }
         } else if (buf_put(&c->c2u, c->req.upstream, c->req.upstream_len) < 0) {
@@ -253,10 +204,10 @@ static void on_reply(struct proxy *p) {
         }
         /* bytes the client sent after its head (a pipelined TLS hello) */
         if (c->hlen > c->req.head_len && buf_put(&c->c2u, c->head + c->req.head_len, c->hlen - c->req.head_len) < 0) {
-                conn_close(p, c);
+                proxy_conn_close(p, c);
                 return;
         }
-        watch(p, c);
+        proxy_watch(p, c);
 }
 
 /* A pipe per direction for splice(2); without one (fd limit) the bytes go
@@ -334,15 +285,15 @@ static void on_tunnel(struct proxy *p, struct conn *c, bool upstream, uint32_t e
         if (r == 0)
                 r = pump(p, c, c->ufd, c->cfd, &c->u2c, upstream ? ev : 0, upstream ? 0 : ev);
         if (r == -EDQUOT) {
-                report(p, EGR_BYTE_LIMIT, c->req.host, c->req.port, 0);
-                conn_close(p, c);
+                proxy_report(p, EGR_BYTE_LIMIT, c->req.host, c->req.port, 0);
+                proxy_conn_close(p, c);
                 return;
         }
         if (r < 0 || (c->c2u.shut && c->u2c.shut)) {
-                conn_close(p, c);
+                proxy_conn_close(p, c);
                 return;
         }
-        watch(p, c);
+        proxy_watch(p, c);
 }
 
 static void on_accept(struct proxy *p, int lfd) {
@@ -364,17 +315,17 @@ static void on_accept(struct proxy *p, int lfd) {
                 p->conns = c;
                 p->n_conns++;
                 if (p->n_conns > (size_t)pe->max_connections) {
-                        report(p, EGR_CONN_LIMIT, "?", 0, 0);
+                        proxy_report(p, EGR_CONN_LIMIT, "?", 0, 0);
                         deny(p, c, EGR_CONN_LIMIT, NULL);
                         continue;
                 }
                 c->deadline = now_ms() + pe->header_timeout_ms;
                 if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = c }) < 0)
-                        conn_close(p, c);
+                        proxy_conn_close(p, c);
         }
 }
 
-static int dial(struct proxy *p, struct conn *c) {
+int proxy_dial(struct proxy *p, struct conn *c) {
         struct egress_msg m = { .type = EGM_DIAL };
         c->id = ++p->next_id;
         m.id = c->id;
@@ -387,111 +338,6 @@ static int dial(struct proxy *p, struct conn *c) {
         return 0;
 }
 
-/* The transparent path: the loopback address the client dialed names the
- * host (the DNS responder gave it out), the listener's port is the port.
- * Neither SNI nor a Host header is trusted for the destination. */
-static void on_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
-        for (int i = 0; i < 64; i++) {
-                struct sockaddr_in sa;
-                socklen_t sl = sizeof sa;
-                uint32_t a, idx;
-                struct conn *c;
-                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (fd < 0)
-                        return;
-                if (getsockname(fd, (struct sockaddr *)&sa, &sl) < 0 || sa.sin_family != AF_INET) {
-                        close(fd);
-                        continue;
-                }
-                a = ntohl(sa.sin_addr.s_addr);
-                idx = (a & 0xffffu) - 1;
-                if ((a & 0xffff0000u) != EGRESS_DNS_NET || idx >= p->n_names || p->n_conns >= (size_t)p->t->pol->network.egress.max_connections) {
-                        report(p, (a & 0xffff0000u) != EGRESS_DNS_NET || idx >= p->n_names ? EGR_NOT_ALLOWED : EGR_CONN_LIMIT,
-                               "?", port, 0);
-                        close(fd);
-                        continue;
-                }
-                c = calloc(1, sizeof *c);
-                if (!c) {
-                        close(fd);
-                        continue;
-                }
-                c->cfd = fd;
-                c->ufd = -1;
-                c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
-                c->transparent = true;
-                c->next = p->conns;
-                p->conns = c;
-                p->n_conns++;
-                snprintf(c->req.host, sizeof c->req.host, "%s", p->names[idx].name);
-                c->req.port = port;
-                if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = 0, .data.ptr = c }) < 0 ||
-                    dial(p, c) < 0)
-                        conn_close(p, c);
-        }
-}
-
-/* One query, one answer: allowed names get their own 127.100.x.y, denied
- * names NXDOMAIN (reported with the reason); nothing is ever forwarded. */
-static void on_dns(struct proxy *p) {
-        for (int i = 0; i < 64; i++) {
-                uint8_t q[512], out[512 + 16];
-                struct sockaddr_storage from;
-                socklen_t fl = sizeof from;
-                char name[EGRESS_HOST_MAX + 1];
-                struct egress_host h;
-                uint16_t type;
-                size_t qend, olen;
-                enum egress_reason r;
-                uint8_t a4[4];
-                bool have_a = false;
-                ssize_t n = recvfrom(p->l->dns, q, sizeof q, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-                if (n < 0)
-                        return;
-                if (egress_dns_parse(q, (size_t)n, name, &type, &qend) < 0) {
-                        if (n >= 12) {  /* FORMERR with the header only */
-                                q[2] &= 0x01;
-                                if (egress_dns_answer(q, 12, DNS_RCODE_FORMERR, NULL, out, sizeof out, &olen) == 0)
-                                        (void)sendto(p->l->dns, out, olen, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
-                        }
-                        continue;
-                }
-                if (egress_host_canon(name, &h) < 0 || h.kind != EH_NAME)
-                        r = EGR_BAD_HOST;
-                else
-                        r = egress_name_allowed(&p->t->pol->network.egress.rules, &h);
-                if (r != EGR_OK) {
-                        /* AAAA/other queries for a denied name are reported once, by the A query */
-                        if (type == DNS_TYPE_A)
-                                report(p, r, name, 0, 0);
-                        if (egress_dns_answer(q, qend, DNS_RCODE_NXDOMAIN, NULL, out, sizeof out, &olen) == 0)
-                                (void)sendto(p->l->dns, out, olen, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
-                        continue;
-                }
-                if (type == DNS_TYPE_A) {
-                        size_t k;
-                        for (k = 0; k < p->n_names && strcmp(p->names[k].name, h.name) != 0; k++)
-                                ;
-                        if (k == p->n_names && p->n_names < DNS_MAX_NAMES) {
-                                struct dns_name *nn = realloc(p->names, (p->n_names + 1) * sizeof *nn);
-                                if (nn) {
-                                        p->names = nn;
-                                        snprintf(nn[p->n_names++].name, sizeof nn->name, "%s", h.name);
-                                }
-                        }
-                        if (k < p->n_names) {
-                                uint32_t a = htonl(EGRESS_DNS_NET + (uint32_t)k + 1);
-                                memcpy(a4, &a, 4);
-                                have_a = true;
-                        }
-                }
-                /* AAAA and the rest: NOERROR without records, so clients use the A answer */
-                if (egress_dns_answer(q, qend, type == DNS_TYPE_A && !have_a ? DNS_RCODE_REFUSED : DNS_RCODE_OK,
-                                      have_a ? a4 : NULL, out, sizeof out, &olen) == 0)
-                        (void)sendto(p->l->dns, out, olen, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
-        }
-}
-
 static int64_t expire(struct proxy *p) {
         int64_t now = now_ms(), next = -1;
         struct conn *c = p->conns, *nx;
@@ -502,7 +348,7 @@ static int64_t expire(struct proxy *p) {
                 if (c->deadline <= now) {
                         enum egress_reason r = c->state == C_HEAD ? EGR_HEADER_TIMEOUT : EGR_CONNECT_TIMEOUT;
                         if (r == EGR_HEADER_TIMEOUT)
-                                report(p, r, "?", 0, 0);
+                                proxy_report(p, r, "?", 0, 0);
                         deny(p, c, r, NULL);
                         continue;
                 }
@@ -554,16 +400,16 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                         }
                         if (d == TAG_TERM) {
                                 while (p.conns)
-                                        conn_close(&p, p.conns);
+                                        proxy_conn_close(&p, p.conns);
                                 _exit(0);
                         }
                         if (d == TAG_DNS) {
-                                on_dns(&p);
+                                proxy_on_dns(&p);
                                 continue;
                         }
                         if (d >= TAG_TP(0) && d < TAG_TP(EGRESS_MAX_TRANSPARENT)) {
                                 size_t k = (size_t)((const char *)d - (const char *)TAG_TP(0)) / sizeof tags[0];
-                                on_accept_transparent(&p, l->tp[k], l->tp_port[k]);
+                                proxy_accept_transparent(&p, l->tp[k], l->tp_port[k]);
                                 continue;
                         }
                         if (d == TAG_DIAL) {
