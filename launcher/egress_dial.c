@@ -33,8 +33,9 @@ static void reply(struct egress_ctx *c, uint32_t id, enum egress_reason r, const
                 cm->cmsg_len = CMSG_LEN(sizeof(int));
                 memcpy(CMSG_DATA(cm), &fd, sizeof fd);
         }
-        /* the proxy's queue is bounded by its connection limit; never block long */
-        (void)sendmsg(c->sup_fd, &mh, MSG_NOSIGNAL);
+        /* never block the supervisor's loop on a proxy that does not read:
+         * an answer that does not fit is dropped and the proxy times out (504) */
+        (void)sendmsg(c->sup_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* Non-blocking connect bounded by the deadline: 0 with the socket, or the reason. */
