@@ -43,8 +43,9 @@ int egress_start_proxy(struct task *t, struct sr_error *e);
 void egress_stop_proxy(struct task *t);
 /* Sandbox init: fork the payload into a pid namespace of its own (proxy mode)
  * with a small reaper as its pid 1, so the payload can name, signal or trace
- * no process outside it; plain fork() otherwise. Returns the pid or -errno. */
-pid_t egress_fork_payload(struct task *t);
+ * no process outside it; plain fork() otherwise. exec_wr (or -1) is an fd
+ * only the payload keeps (the reaper closes it). Returns the pid or -errno. */
+pid_t egress_fork_payload(struct task *t, int exec_wr);
 /* Sandbox init: the payload's wait status from the reaper's (proxy mode). */
 int egress_payload_status(struct task *t, int reaper_status);
 #define EGRESS_MAX_TRANSPARENT 32

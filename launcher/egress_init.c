@@ -226,11 +226,13 @@ static _Noreturn void reaper(pid_t payload, int wfd) {
         }
 }
 
-pid_t egress_fork_payload(struct task *t) {
+pid_t egress_fork_payload(struct task *t, int exec_wr) {
         int p[2];
         pid_t pid, payload;
-        if (!t->egress)
-                return fork();
+        if (!t->egress) {
+                pid = fork();
+                return pid < 0 ? -errno : pid;
+        }
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -errno;
         if (unshare(CLONE_NEWPID) < 0) {
@@ -260,6 +262,9 @@ pid_t egress_fork_payload(struct task *t) {
                 close(p[1]);
                 return 0;
         }
+        /* only the payload may hold the exec pipe: its close says execve ran */
+        if (exec_wr >= 0)
+                close(exec_wr);
         reaper(payload, p[1]);
 }
 

@@ -18,7 +18,7 @@ struct status_egress_denial {
 struct status {
         const char *task;
         const char *tenant;
-        pid_t pid;                 /* host pid of the sandbox init */
+        pid_t pid;                 /* host pid of the sandbox init; 0 (JSON null) before the clone */
         int exit_code;             /* what sealrun exits with */
         int signal;                /* signal that killed the payload, or 0 */
         bool timed_out;
@@ -51,9 +51,17 @@ struct status {
          * left out of rules that allow */
         const char *const *seccomp_skipped;
         size_t n_seccomp_skipped;
+        const char *audit_spooled[8];   /* kept in the spool, delivered later */
+        size_t n_audit_spooled;
+        const char *audit_unconfirmed[8]; /* sent, never acked (may still be written) */
+        size_t n_audit_unconfirmed;
         /* protections the policy marked optional and that were not applied */
         const char *not_enforced[16];
         size_t n_not_enforced;
+        /* sealrun itself was interrupted by this signal before the payload
+         * ran (0: not interrupted), at this setup step */
+        int interrupted_signal;
+        const char *interrupted_step;
         /* egress (mode "proxy"): owned by launcher/egress.c */
         bool egress;
         const struct status_egress_denial *egress_denied;
@@ -62,7 +70,8 @@ struct status {
 };
 
 void status_init(struct status *s);
-/* First line: {"version":1,"task":..,"pid":N,"state":"running"}. */
+/* First line, once the payload's execve succeeded:
+ * {"version":1,"task":..,"tenant":..,"pid":N,"state":"running"}. */
 int status_write_started(int fd, const struct status *s);
 /* Final object, one line. */
 int status_write_final(int fd, const struct status *s);
