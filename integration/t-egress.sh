@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 . "$(dirname "$0")/egress/lib.sh"
-plan 53
+plan 54
 
 eg_ca
 eg_www
@@ -171,3 +171,20 @@ POLICY=$AGENT srun -- $CURL "http://api.test:$HP/index.txt"
 is "$OUT" hello-egress "stock agent policy in proxy mode: curl reaches the proxy through its Landlock connect rules"
 POLICY=$AGENT srun -- $CURL --noproxy '*' "http://api.test:$HP/index.txt"
 is "$OUT" hello-egress "and the transparent listener on the allowed port"
+
+# ---- as root the dialed socket carries the tenant's mark (seen on the host with ss)
+if is_root && command -v ss >/dev/null 2>&1; then
+        WANT=$(printf 'acme' | $PY -c "
+import sys
+h = 2166136261
+for b in sys.stdin.buffer.read(): h = ((h ^ b) * 16777619) & 0xffffffff
+print(hex(0x5e000000 | (h & 0xffffff)))")
+        POLICY=$POL srun $B --tenant acme -- $CURL "http://api.test:$HP/slow" &
+        SRP=$!
+        sleep 1
+        MARK=$(ss -tnie "( dport = :$HP )" | grep -o 'fwmark:0x[0-9a-f]*' | head -n 1)
+        wait "$SRP"
+        is "$MARK" "fwmark:$WANT" "as root the supervisor's socket carries SO_MARK 0x5e000000 | fnv1a(tenant) & 0xffffff"
+else
+        skip "SO_MARK needs CAP_NET_ADMIN: root only (and ss from iproute2)"
+fi

@@ -2,7 +2,7 @@
 # Test server for the egress tests (host loopback only): serves DIR over HTTP,
 # or HTTPS with CERT/KEY; writes READY once listening; exits after SECONDS.
 #   server.py ADDR PORT DIR READY SECONDS [CERT KEY]
-import http.server, functools, ssl, sys, threading, os
+import http.server, functools, ssl, sys, threading, os, time
 
 addr, port, root, ready, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
 
@@ -10,7 +10,9 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a):
         pass
     def do_GET(self):
-        if self.path.startswith("/echo"):
+        if self.path.startswith("/slow"):
+            time.sleep(2)
+        if self.path.startswith("/echo") or self.path.startswith("/slow"):
             body = ("host=%s\n" % self.headers.get("Host")).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
