@@ -6,7 +6,7 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev libseccomp-dev libcap-dev libsodium-dev libnl-3-dev libnl-route-3-dev
 libjansson-dev libcmocka-dev jq perl util-linux procps passwd iproute2 clang libclang-rt-14-dev
 hyperfine bubblewrap systemd qemu-system-x86 linux-image-amd64 busybox-static cpio mmdebstrap
-python3 git curl nodejs strace"
+python3 git curl nodejs strace python3-requests openssl libssl-dev"
 missing=""
 for p in $PKGS; do
         st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -24,6 +24,7 @@ trap 'exit 130' INT TERM
 chmod 0755 "$STAGE"
 mkdir -p "$STAGE/build" "$STAGE/policy" "$STAGE/out"
 cp "$BUILD/sealrun" "$STAGE/build/sealrun"
+cp "$BUILD/integration/egress_bench" "$STAGE/build/egress_bench"
 cp "$SRC/policy/stock/default.json" "$STAGE/policy/default.json"
 chmod -R a+rX "$STAGE"
 
@@ -111,3 +112,59 @@ if [ -r "$UNISTD" ]; then
         chmod a+r "$STAGE/policy/"*.json
         seccomp_bench "allow-list profile ($(jq '.syscalls[0].names | length' "$STAGE/policy/allowlist-seccomp.json") rules)" "$STAGE/policy/allowlist.json"
 fi
+
+# Network mode "proxy" (issue 17): connection setup through the proxy (CONNECT,
+# the supervisor's dial, SCM_RIGHTS) vs directly to the same loopback server;
+# a 256 MiB transfer through a CONNECT tunnel vs direct; the supervisor's own
+# CPU time per proxied connection (its /proc stat, dial threads included,
+# minus a run without connections).
+EB="$STAGE/build/egress_bench"
+P1=$((30000 + $$ % 1000)); P2=$((P1 + 1000))
+jq --argjson p1 "$P1" --argjson p2 "$P2" '.allow_extra_binds = true | .network = {mode: "proxy", egress: {
+    allow: [{host: "bench.test", ports: [$p1, $p2]}, {host: "127.0.0.1/32", ports: [$p1, $p2]}],
+    resolve: {"bench.test": ["127.0.0.1"]}, limits: {connections: 64}}}' \
+    "$STAGE/policy/default.json" > "$STAGE/policy/proxy.json"
+chmod a+r "$STAGE/policy/proxy.json"
+EGN=${BENCH_EGRESS_CONNS:-1000}
+as_user "$EB" serve "$P1" greet $((3 * EGN)) > "$STAGE/out/s1" 2>&1 & S1=$!
+as_user "$EB" serve "$P2" 268435456 2 > "$STAGE/out/s2" 2>&1 & S2=$!
+sleep 0.5
+SR_PROXY="$STAGE/build/sealrun --policy $STAGE/policy/proxy.json --ro-bind $STAGE/build /tmp/b --"
+echo
+echo "== egress proxy: connection setup to a loopback server until its first byte ($EGN connections each)"
+d=$(as_user "$EB" latency 127.0.0.1 "$P1" "$EGN")
+# shellcheck disable=SC2086
+p=$(as_user $SR_PROXY /tmp/b/egress_bench latency bench.test "$P1" "$EGN" 3128)
+echo "  direct        $d"
+echo "  through proxy $p"
+dm=$(echo "$d" | awk '{print $2}'); pm=$(echo "$p" | awk '{print $2}')
+echo "  added at the median: $((pm - dm)) us (goal of issue 17: <= 1000 us: $([ $((pm - dm)) -le 1000 ] && echo met || echo NOT met))"
+echo
+echo "== egress proxy: 256 MiB from a loopback server"
+d=$(as_user "$EB" bulk 127.0.0.1 "$P2")
+# shellcheck disable=SC2086
+p=$(as_user $SR_PROXY /tmp/b/egress_bench bulk bench.test "$P2" 3128)
+echo "  direct               $d"
+echo "  CONNECT tunnel       $p"
+dm=$(echo "$d" | awk '{print $4}'); pm=$(echo "$p" | awk '{print $4}')
+echo "  tunnel / direct: $((pm * 100 / dm))% (goal of issue 17: >= 80%: $([ $((pm * 100 / dm)) -ge 80 ] && echo met || echo NOT met))"
+echo
+echo "== egress proxy: supervisor CPU per connection"
+cpu_of() { # CONNS → the supervisor's utime+stime in clock ticks, read while the payload sleeps
+        # shellcheck disable=SC2086
+        as_user $SR_PROXY /bin/sh -c "/tmp/b/egress_bench latency bench.test $P1 $1 3128 >/dev/null; sleep 2" &
+        job=$!
+        sleep 1.5
+        # the job is a subshell; sealrun is below it (under runuser as root)
+        pid=$job
+        for _ in 1 2 3; do
+                [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sealrun ] && break
+                pid=$(pgrep -P "$pid" | head -n 1)
+        done
+        awk '{print $14 + $15}' "/proc/$pid/stat"
+        wait "$job"
+}
+c0=$(cpu_of 0 | tail -n 1); cn=$(cpu_of "$EGN" | tail -n 1)
+tck=$(getconf CLK_TCK)
+echo "  $EGN connections: $(( (cn - c0) * 1000000 / tck / EGN )) us of supervisor CPU each ($c0 ticks without connections, $cn with)"
+kill "$S1" "$S2" 2>/dev/null || true

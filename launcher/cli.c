@@ -9,7 +9,7 @@ enum {
         OPT_POLICY = 1000, OPT_TENANT, OPT_TASK, OPT_STATUS_FD, OPT_TIMEOUT, OPT_RO_BIND, OPT_BIND,
         OPT_SETENV, OPT_CHDIR, OPT_HOSTNAME, OPT_PASS_FD, OPT_PROFILE, OPT_KEY, OPT_KEY_FD, OPT_TRUST,
         OPT_REVOKED, OPT_SCOPE, OPT_AUDIT_SOCKET, OPT_AUDIT, OPT_MAX_CONCURRENT, OPT_WAIT_SLOT,
-        OPT_HELP, OPT_VERSION, OPT_CHECK_HOST, OPT_JSON, OPT_PRINT_POLICY,
+        OPT_HELP, OPT_VERSION, OPT_CHECK_HOST, OPT_JSON, OPT_PRINT_POLICY, OPT_EGRESS_ALLOW,
 };
 
 static const struct option options[] = {
@@ -28,6 +28,7 @@ static const struct option options[] = {
         { "key", required_argument, NULL, OPT_KEY },
         { "key-fd", required_argument, NULL, OPT_KEY_FD },
         { "trust", required_argument, NULL, OPT_TRUST },
+        { "egress-allow", required_argument, NULL, OPT_EGRESS_ALLOW },
         { "revoked", required_argument, NULL, OPT_REVOKED },
         { "scope", required_argument, NULL, OPT_SCOPE },
         { "audit-socket", required_argument, NULL, OPT_AUDIT_SOCKET },
@@ -67,6 +68,7 @@ void cli_usage(FILE *f) {
               "  --audit MODE           required|best-effort|off\n"
               "  --max-concurrent N     at most N tasks of this tenant at once\n"
               "  --wait-slot SECONDS    wait up to SECONDS for a free tenant slot\n"
+              "  --egress-allow HOST    network mode proxy: keep only this allow rule (repeatable; narrows, never widens)\n"
               "  --check-host [--policy FILE] [--json]\n"
               "                         try what a launch of the policy needs on this host; exit 0 if it can run, 77 if not\n"
               "  -h, --help, --version\n\n"
@@ -219,6 +221,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_TRUST: PUSH(c->trust, c->n_trust, optarg, "--trust"); break;
                 case OPT_REVOKED: c->revoked = optarg; break;
                 case OPT_SCOPE: PUSH(c->scopes, c->n_scopes, optarg, "--scope"); break;
+                case OPT_EGRESS_ALLOW: PUSH(c->egress_allow, c->n_egress_allow, optarg, "--egress-allow"); break;
                 case OPT_AUDIT_SOCKET: c->audit_socket = optarg; break;
                 case OPT_AUDIT:
                         if (strcmp(optarg, "required") == 0)
@@ -322,6 +325,8 @@ static size_t dup_all(struct cli *d, char **pos) {
                 n += dup_str(pos, &d->trust[i]);
         for (size_t i = 0; i < d->n_scopes; i++)
                 n += dup_str(pos, &d->scopes[i]);
+        for (size_t i = 0; i < d->n_egress_allow; i++)
+                n += dup_str(pos, &d->egress_allow[i]);
         for (int i = 0; i < d->argc; i++)
                 n += dup_str(pos, (const char **)&d->argv[i]);
         return n;

@@ -44,6 +44,9 @@ struct cli {
         /* audit */
         const char *audit_socket;
         enum audit_mode_opt audit_mode;
+        /* egress (network mode proxy): allow rules to keep */
+        const char *egress_allow[CLI_MAX_LIST];
+        size_t n_egress_allow;
         /* slots */
         long max_concurrent;      /* -1 = policy's */
         long wait_slot_s;         /* 0 = fail at once */

@@ -22,6 +22,7 @@
 
 #include "launcher/child.h"
 #include "launcher/creds.h"
+#include "launcher/egress.h"
 #include "launcher/sync.h"
 
 /* Where the payload is on its way to execve, as seen through the
@@ -71,6 +72,7 @@ static int finish(struct task *t, struct init_state *st, int status) {
         int r;
         /* Nothing of the task may outlive its payload: kill(-1) from pid 1
          * reaches every other process of the namespace. */
+        egress_stop_proxy(t);   /* proxy mode: its byte counts first */
         kill(-1, SIGKILL);
         reap_all();
         /* The payload is gone, so the pipe is closed: it says whether it
@@ -147,16 +149,23 @@ int init_run(struct task *t) {
                 memset(area, 0, len);
                 snprintf(area, len, "sealrun-init");
         }
+        {
+                struct sr_error e = { 0 };
+                if (egress_start_proxy(t, &e) < 0) {
+                        sync_send_error(t->sync_child, "egress", &e);
+                        return SR_EXIT_LAUNCHER;
+                }
+        }
         if (pipe2(ep, O_CLOEXEC) < 0) {
                 struct sr_error e;
                 sr_fail(&e, SR_EXIT_LAUNCHER, errno, "init", "pipe2: %s", strerror(errno));
                 sync_send_error(t->sync_child, "init", &e);
                 return SR_EXIT_LAUNCHER;
         }
-        st.payload = fork();
+        st.payload = egress_fork_payload(t, ep[1]);   /* fork(), or into its own pid namespace in proxy mode */
         if (st.payload < 0) {
                 struct sr_error e;
-                sr_fail(&e, SR_EXIT_LAUNCHER, errno, "init", "fork: %s", strerror(errno));
+                sr_fail(&e, SR_EXIT_LAUNCHER, (int)-st.payload, "init", "fork: %s", strerror((int)-st.payload));
                 sync_send_error(t->sync_child, "init", &e);
                 return SR_EXIT_LAUNCHER;
         }
@@ -201,7 +210,7 @@ int init_run(struct task *t) {
                                 if (p <= 0)
                                         break;
                                 if (p == st.payload)
-                                        return finish(t, &st, ws);
+                                        return finish(t, &st, egress_payload_status(t, ws));
                         }
                         break;
                 case SIGUSR1:

@@ -26,6 +26,7 @@
 #include "launcher/audit.h"
 #include "launcher/cgroup.h"
 #include "launcher/creds.h"
+#include "launcher/egress.h"
 #include "launcher/hostcheck.h"
 #include "launcher/interrupt.h"
 #include "launcher/mounts.h"
@@ -113,7 +114,7 @@ static int prepare(struct task *t, struct sr_error *e) {
         t->chdir = c->chdir ? c->chdir : t->pol->chdir;
         if (build_env(t) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
-        return 0;
+        return egress_prepare(t, e);
 }
 
 struct run_state {
@@ -229,17 +230,18 @@ static int supervise(struct task *t, struct run_state *rs, int sigfd) {
         int64_t deadline = t->pol->limits.timeout_ms > 0 ? t->start_ms + t->pol->limits.timeout_ms : -1;
         int stage = 0;
         for (;;) {
-                struct pollfd pf[3] = {
+                struct pollfd pf[4] = {
                         { .fd = t->pidfd, .events = POLLIN },
                         { .fd = t->sync_parent, .events = POLLIN },
                         { .fd = sigfd, .events = POLLIN },
+                        { .fd = egress_poll_fd(t), .events = POLLIN },
                 };
                 int timeout = -1, r;
                 if (deadline >= 0) {
                         int64_t left = deadline - now_ms();
                         timeout = left < 0 ? 0 : (int)left;
                 }
-                r = poll(pf, 3, timeout);
+                r = poll(pf, pf[3].fd >= 0 ? 4 : 3, timeout);
                 if (r < 0 && errno != EINTR)
                         break;
                 if (r == 0 && deadline >= 0 && now_ms() >= deadline) {
@@ -263,6 +265,8 @@ static int supervise(struct task *t, struct run_state *rs, int sigfd) {
                         if (sync_recv(t->sync_parent, &m, 0) == 0)
                                 handle_msg(t, rs, &m);
                 }
+                if (r > 0 && pf[3].revents)
+                        egress_on_readable(t);
                 if (r > 0 && (pf[2].revents & POLLIN)) {
                         int sig = interrupt_take(sigfd);
                         if (sig)
@@ -373,6 +377,7 @@ static int step_credentials(struct task *t, struct sr_error *e) {
 
 static int step_clone(struct task *t, struct sr_error *e) {
         int r = sandbox_spawn(t, e);
+        egress_after_spawn(t);      /* the sandbox's end of the dial socket stays inside */
         if (r >= 0)
                 t->status.pid = t->pid;
         return r;
@@ -470,6 +475,7 @@ int supervisor_run(const struct cli *cli) {
 
 release:
         cgroup_kill(&t);
+        egress_finish(&t);
         net_release(&t);
         cgroup_release(&t);
         /* memory.oom.group kills sandbox init together with the payload, so
@@ -494,6 +500,7 @@ out:
                 audit_deny(&t, "interrupted-setup");
         audit_exit(&t, sig ? "interrupted-setup" : NULL);
         report(&t, code, &e);
+        egress_release(&t);
         slot_release(&t);
         audit_close(&t);
         if (sigfd >= 0)

@@ -8,6 +8,13 @@
 
 #define STATUS_MAX_NAMES 64
 
+/* One refused egress request (network mode "proxy"): names and reason codes only. */
+struct status_egress_denial {
+        char *host;
+        unsigned port;
+        const char *reason;        /* egress_reason_name() */
+};
+
 struct status {
         const char *task;
         const char *tenant;
@@ -55,6 +62,11 @@ struct status {
          * ran (0: not interrupted), at this setup step */
         int interrupted_signal;
         const char *interrupted_step;
+        /* egress (mode "proxy"): owned by launcher/egress.c */
+        bool egress;
+        const struct status_egress_denial *egress_denied;
+        size_t n_egress_denied;
+        long long egress_connections, egress_bytes;
 };
 
 void status_init(struct status *s);
