@@ -16,6 +16,7 @@
 #include "launcher/child.h"
 #include "launcher/creds.h"
 #include "launcher/sync.h"
+#include "launcher/trace.h"
 
 static void reap_all(void) {
         while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
@@ -25,6 +26,7 @@ static void reap_all(void) {
 static int finish(struct task *t, int status) {
         struct sr_error e = { 0 };
         int r;
+        trace_point(TRACE_EXIT);
         /* Nothing of the task may outlive its payload: kill(-1) from pid 1
          * reaches every other process of the namespace. */
         kill(-1, SIGKILL);

@@ -4,10 +4,12 @@
 #include "launcher/cli.h"
 #include "launcher/hostcheck.h"
 #include "launcher/supervisor.h"
+#include "launcher/trace.h"
 
 int main(int argc, char **argv) {
         struct cli c;
         struct sr_error e = { 0 };
+        trace_start();
         if (cli_parse(argc, argv, &c, &e) < 0) {
                 fprintf(stderr, "sealrun: %s\n", e.msg);
                 return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;

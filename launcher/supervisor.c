@@ -27,6 +27,7 @@
 #include "launcher/slots.h"
 #include "launcher/sync.h"
 #include "launcher/task.h"
+#include "launcher/trace.h"
 
 extern char **environ;
 
@@ -94,6 +95,9 @@ static int prepare(struct task *t, struct sr_error *e) {
                         return r;
         if (c->status_fd >= 0 && !fd_open(c->status_fd))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--status-fd %d: not an open file descriptor", c->status_fd);
+        if (c->trace_fd >= 0 && (r = trace_enable(c->trace_fd)) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "usage", "--trace-fd %d: %s", c->trace_fd,
+                               r == -EBADF ? "not an open file descriptor" : strerror(-r));
         for (size_t i = 0; i < c->n_pass_fds; i++)
                 if (!fd_open(c->pass_fds[i]))
                         return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--pass-fd %d: not an open file descriptor", c->pass_fds[i]);
@@ -104,6 +108,7 @@ static int prepare(struct task *t, struct sr_error *e) {
         t->chdir = c->chdir ? c->chdir : t->pol->chdir;
         if (build_env(t) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        trace_point(TRACE_POLICY_LOADED);
         return 0;
 }
 
@@ -329,6 +334,7 @@ int supervisor_run(const struct cli *cli) {
         sigprocmask(SIG_BLOCK, &mask, NULL);
         sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
+        trace_point(TRACE_CLONE);
         r = sandbox_spawn(&t, &e);
         if (r >= 0)
                 t.status.pid = t.pid;
@@ -338,6 +344,7 @@ int supervisor_run(const struct cli *cli) {
                 r = net_setup_parent(&t, &e);
         if (r >= 0 && sync_send(t.sync_parent, SYNC_GO, 0, 0, "go", NULL) < 0)
                 r = sr_fail(&e, SR_EXIT_LAUNCHER, EPIPE, "clone", "the sandbox died during setup");
+        trace_point(TRACE_GO);
         if (r < 0) {
                 if (t.pidfd >= 0) {
                         send_init(&t, SIGKILL);
@@ -378,5 +385,6 @@ out:
         mounts_release(&t);
         seccomp_task_release(&t);
         policy_free(t.pol);
+        trace_emit();
         return code;
 }
