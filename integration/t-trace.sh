@@ -9,8 +9,8 @@ is "$?" 0 "a stock launch with --trace-fd runs"
 is "$(wc -l < "$T/trace" | tr -d ' ')" 1 "exactly one trace line"
 is "$(jq -r '[.points[].name] | join(",")' "$T/trace")" "$ORDER" "every point appears, in launch order"
 is "$(jq -r '[.points[].t_us] | . == sort' "$T/trace")" true "timestamps never go backwards"
-is "$(jq -r '[.clock, .unit, (.cpu_at_enable_us|type), .points[0].since_start_us] | map(tostring) | join(",")' "$T/trace")" \
-   "monotonic,us,number,0" "clock, unit, the CPU time before tracing, offsets from start"
+is "$(jq -r '[.clock, .unit, (.cpu_at_enable_us|type), (.supervisor_maxrss_kb > 0), .points[0].since_start_us] | map(tostring) | join(",")' "$T/trace")" \
+   "monotonic,us,number,true,0" "clock, unit, the CPU time before tracing, the supervisor's peak RSS, offsets from start"
 
 # The payload's own time lands between payload_exec and exit (the sandbox's
 # points really come from inside it, not from the supervisor's clock).

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,7 +68,7 @@ void trace_point(enum trace_point p) {
                 shared[p] = mono_us();
 }
 
-size_t trace_format(char *buf, size_t size, const uint64_t *t_us, uint64_t cpu_us) {
+size_t trace_format(char *buf, size_t size, const uint64_t *t_us, uint64_t cpu_us, long maxrss_kb) {
         size_t n = 0;
         int w;
 #define PUT(...)                                                                \
@@ -76,8 +77,8 @@ size_t trace_format(char *buf, size_t size, const uint64_t *t_us, uint64_t cpu_u
                 if (w > 0)                                                      \
                         n += (size_t)w;                                         \
         } while (0)
-        PUT("{\"trace\":1,\"clock\":\"monotonic\",\"unit\":\"us\",\"cpu_at_enable_us\":%llu,\"points\":[",
-            (unsigned long long)cpu_us);
+        PUT("{\"trace\":1,\"clock\":\"monotonic\",\"unit\":\"us\",\"cpu_at_enable_us\":%llu,\"supervisor_maxrss_kb\":%ld,"
+            "\"points\":[", (unsigned long long)cpu_us, maxrss_kb);
         for (int i = 0, first = 1; i < TRACE_N; i++) {
                 if (!t_us[i])
                         continue;       /* a launch that failed early never reached it */
@@ -92,6 +93,7 @@ size_t trace_format(char *buf, size_t size, const uint64_t *t_us, uint64_t cpu_u
 
 void trace_emit(void) {
         uint64_t t[TRACE_N];
+        struct rusage ru;
         char buf[1024];
         size_t n, off = 0;
         if (!shared)
@@ -99,7 +101,11 @@ void trace_emit(void) {
         trace_point(TRACE_CLEANUP_DONE);
         for (int i = 0; i < TRACE_N; i++)
                 t[i] = shared[i];
-        n = trace_format(buf, sizeof buf, t, cpu_at_enable_us);
+        /* The supervisor's own peak: sandbox init and the payload are
+         * separate processes with their own (reported in the status). */
+        if (getrusage(RUSAGE_SELF, &ru) < 0)
+                ru.ru_maxrss = -1;
+        n = trace_format(buf, sizeof buf, t, cpu_at_enable_us, ru.ru_maxrss);
         while (off < n) {
                 ssize_t w = write(trace_fd, buf + off, n - off);
                 if (w < 0 && errno == EINTR)

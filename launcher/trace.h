@@ -28,5 +28,5 @@ void trace_point(enum trace_point p);
 /* Write the line to the fd (supervisor, at the very end); a no-op when off. */
 void trace_emit(void);
 /* Render the line into buf (exposed for tests); returns its length. */
-size_t trace_format(char *buf, size_t size, const uint64_t *t_us, uint64_t cpu_us);
+size_t trace_format(char *buf, size_t size, const uint64_t *t_us, uint64_t cpu_us, long maxrss_kb);
 const char *trace_point_name(enum trace_point p);

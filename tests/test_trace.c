@@ -25,7 +25,7 @@ static void test_names_in_order(void **state) {
 static void test_format(void **state) {
         uint64_t t[TRACE_N] = { 1000, 1100, 0, 1300 };   /* clone never reached: left out */
         char buf[1024];
-        size_t n = trace_format(buf, sizeof buf, t, 42);
+        size_t n = trace_format(buf, sizeof buf, t, 42, 1234);
         json_error_t je;
         json_t *j;
         assert_int_equal(n, strlen(buf));
@@ -34,6 +34,7 @@ static void test_format(void **state) {
         j = json_loads(buf, 0, &je);
         assert_non_null(j);
         assert_int_equal(json_integer_value(json_object_get(j, "cpu_at_enable_us")), 42);
+        assert_int_equal(json_integer_value(json_object_get(j, "supervisor_maxrss_kb")), 1234);
         assert_string_equal(json_string_value(json_object_get(j, "clock")), "monotonic");
         json_t *pts = json_object_get(j, "points");
         assert_int_equal(json_array_size(pts), 3);
@@ -42,7 +43,7 @@ static void test_format(void **state) {
         json_decref(j);
         /* a short buffer truncates, never overruns */
         memset(buf, 'x', sizeof buf);
-        n = trace_format(buf, 16, t, 0);
+        n = trace_format(buf, 16, t, 0, 0);
         assert_int_equal(n, 15);
         assert_int_equal(buf[15], 0);
         assert_int_equal(buf[16], 'x');
