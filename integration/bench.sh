@@ -105,6 +105,7 @@ done
 
 echo
 echo "== --trace-fd breakdown, median of $((RUNS / 2)) launches (us between points), supervisor peak RSS"
+# shellcheck disable=SC2016
 as_user sh -c ': > "$1"' sh "$O/trace"
 for _i in $(seq "$((RUNS / 2))"); do
         # shellcheck disable=SC2086
@@ -140,6 +141,7 @@ jq --arg iss "$O/issuer.pub" '.credentials = {"trusted_issuers": [$iss]}' "$STAG
 chmod a+r "$STAGE/policy/creds.json"
 # runuser stays the collector's parent: its pid comes from the pid file. No
 # stdout of ours stays open in it.
+# shellcheck disable=SC2016
 as_user sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$O/auditd.pid" "$STAGE/build/sealrun-auditd" --socket "$O/audit.sock" \
         --dir "$O/audit" --allow "$O/allow.json" >/dev/null 2>"$O/auditd.log" &
 for _i in $(seq 100); do grep -q 'listening on' "$O/auditd.log" 2>/dev/null && break; sleep 0.05; done
