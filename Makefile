@@ -58,9 +58,27 @@ $(BUILD)/san/libpolicy.a: $(call sobj,$(POLICY_SRC))
 $(BUILD)/san/liblauncher.a: $(call sobj,$(LAUNCHER_SRC))
 	@rm -f $@; ar rcs $@ $^
 
-$(BUILD)/sealrun: $(call obj,launcher/main.c) $(BUILD)/liblauncher.a $(BUILD)/libpolicy.a
+# The stock seccomp profile compiled to BPF at build time by the same code
+# sealrun runs (launcher/seccomp_embed.c); SECCOMP_EMBED=0 (a cross build)
+# leaves it out and sealrun compiles the stock profile at run time.
+SECCOMP_EMBED ?= 1
+EMBED_OBJ  := $(if $(filter 1,$(SECCOMP_EMBED)),$(BUILD)/obj/gen/seccomp_stock_bpf.o)
+EMBED_SOBJ := $(if $(filter 1,$(SECCOMP_EMBED)),$(BUILD)/san/gen/seccomp_stock_bpf.o)
+$(BUILD)/seccomp-embed: tools/seccomp-embed.c $(BUILD)/liblauncher.a $(BUILD)/libpolicy.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/gen/seccomp_stock_bpf.c: $(BUILD)/seccomp-embed
+	@mkdir -p $(dir $@)
+	$(BUILD)/seccomp-embed > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/gen/seccomp_stock_bpf.o: $(BUILD)/gen/seccomp_stock_bpf.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/san/gen/seccomp_stock_bpf.o: $(BUILD)/gen/seccomp_stock_bpf.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -O1 -g $(SAN) -MMD -MP -c $< -o $@
+
+$(BUILD)/sealrun: $(call obj,launcher/main.c) $(EMBED_OBJ) $(BUILD)/liblauncher.a $(BUILD)/libpolicy.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) -o $@ $^ $(PKG_LIBS)
-$(BUILD)/san/sealrun: $(call sobj,launcher/main.c) $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a
+$(BUILD)/san/sealrun: $(call sobj,launcher/main.c) $(EMBED_SOBJ) $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a
 	$(CC) $(BASEFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 define helper_rule
@@ -70,9 +88,9 @@ endef
 $(foreach h,$(HELPERS),$(eval $(call helper_rule,$(BUILD)/$(if $(filter sealctl,$(h)),sealctl,sealrun-$(h)),$(h))))
 
 # Unit tests: every test links both libraries, sanitizer build.
-$(BUILD)/tests/%: tests/%.c $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a
+$(BUILD)/tests/%: tests/%.c $(EMBED_SOBJ) $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) -O1 -g $(SAN) -o $@ $< $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(BASEFLAGS) -O1 -g $(SAN) -o $@ $< $(EMBED_SOBJ) $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # Integration helper programs (probe, escape suite): static where possible so
 # they run in a sandbox that shows only /usr.
