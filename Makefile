@@ -146,8 +146,10 @@ install: all
 	  sed 's,/usr/local/bin/sealrun,$(PREFIX)/bin/sealrun,' policy/apparmor/sealrun > $(DESTDIR)/etc/apparmor.d/sealrun && \
 	  chmod 0644 $(DESTDIR)/etc/apparmor.d/sealrun && echo "load it: apparmor_parser -r /etc/apparmor.d/sealrun"; fi
 
+# ARGS go to the normal run (make leak-test ARGS="--json --junit leak.xml");
+# the self-test's table goes to stderr so that stdout is the one report.
 leak-test: all
-	@$(BUILD)/sealrun-leaktest --self-test && $(BUILD)/sealrun-leaktest
+	@$(BUILD)/sealrun-leaktest --self-test >&2 && $(BUILD)/sealrun-leaktest $(ARGS)
 
 vm-check: all
 	@sh ./integration/vm/run.sh

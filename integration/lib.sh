@@ -13,9 +13,15 @@ TEST_POLICY="$POLICIES/test.json"
 STOCK="$SEALRUN_SRC/policy/stock"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/sealrun-t.XXXXXX")
+# Searchable (not listable) by others: as root, bind sources are opened with
+# the sandbox's host uid, which must reach the fixtures below $T.
+chmod 0711 "$T"
 # The seccomp BPF cache of this test run (root would use /var/cache/sealrun).
 : "${SEALRUN_CACHE_DIR:=$T/cache}"
 export SEALRUN_CACHE_DIR
+# As root, tenants' host id blocks are recorded here, never in /var/lib/sealrun.
+: "${SEALRUN_TENANT_IDS:=$T/tenant-ids}"
+export SEALRUN_TENANT_IDS
 _tap_n=0
 _tap_fail=0
 _cleanup_hooks=""
@@ -43,6 +49,22 @@ unlike() {
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # skip $1"; }
 diag() { echo "# $*"; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
+# As root, bind sources are opened with the sandbox's (unprivileged) host ids:
+# a clone under /root (0700, as in CI) is out of their reach, so the built
+# binaries (bound at /t, or binding their own directory like the leak test)
+# are copied below $T (0711) for the root tier.
+if is_root && ! { command -v setpriv >/dev/null 2>&1 &&
+        setpriv --reuid 65534 --regid 65534 --clear-groups test -x "$IBIN/probe" 2>/dev/null; }; then
+        mkdir -m 0755 "$T/build" && cp -r "$IBIN" "$T/build/integration" &&
+                for f in "$SEALRUN_BUILD"/sealrun "$SEALRUN_BUILD"/sealctl "$SEALRUN_BUILD"/sealrun-*; do
+                        [ -f "$f" ] && cp "$f" "$T/build/"
+                done
+        chmod -R a+rX "$T/build"
+        [ "$SR" = "$SEALRUN_BUILD/sealrun" ] && SR="$T/build/sealrun"
+        SEALRUN_BUILD="$T/build"; export SEALRUN_BUILD
+        SEALCTL="$SEALRUN_BUILD/sealctl"; AUDITD="$SEALRUN_BUILD/sealrun-auditd"
+        IBIN="$SEALRUN_BUILD/integration"; PROBE="$IBIN/probe"
+fi
 # jget FILE-OR-STRING JQ-FILTER
 jget() { printf '%s' "$1" | jq -r "$2" 2>/dev/null; }
 

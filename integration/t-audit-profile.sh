@@ -58,11 +58,11 @@ is "$(jq -r 'select(.event.task=="X1") | .event | "\(.recipient|length) \(.issue
    "the deny event names the profile's pool and issuer key ids"
 
 # sealctl revoke emits "revoke" (after the entry is in force).
-"$SEALCTL" revoke --list "$T/revoked" --tenant acme --profile agent --version 3 --audit-socket "$ASOCK" --audit required >/dev/null
+"$SEALCTL" revoke --revoked "$T/revoked" --tenant acme --profile agent --version 3 --audit-socket "$ASOCK" --audit required >/dev/null
 is "$?/$(jq -r 'select(.event.event=="revoke") | .event | "\(.profile) \(.profile_version) \(.tenant)"' "$ADIR/acme.jsonl")" \
    "0/agent 3 acme" "sealctl revoke: a revoke event in the tenant's file"
 KID=$(cut -d' ' -f3 "$T/acme.pub")
-"$SEALCTL" revoke --list "$T/revoked" --key-id "$KID" --audit-socket "$ASOCK" --audit required >/dev/null
+"$SEALCTL" revoke --revoked "$T/revoked" --key-id "$KID" --audit-socket "$ASOCK" --audit required >/dev/null
 is "$?/$(jq -r '.event | "\(.event) \(.key_id)"' "$ADIR/_global.jsonl")" "0/revoke $KID" \
    "a revoke by key id only goes to _global.jsonl"
 
@@ -89,7 +89,7 @@ is "$RC" 75 "collector down: exit 75"
 ok "$([ ! -e "$T/mark/D1" ]; echo $?)" "the payload never ran"
 like "$ERR" "audit.*unreachable" "one line on stderr saying why"
 is "$(jget "$STATUS" '.credentials.injected | length')" 0 "no credential was staged"
-"$SEALCTL" revoke --list "$T/revoked2" --tenant acme --audit-socket "$ASOCK" --audit required >/dev/null 2>"$T/rerr"
+"$SEALCTL" revoke --revoked "$T/revoked2" --tenant acme --audit-socket "$ASOCK" --audit required >/dev/null 2>"$T/rerr"
 is "$?" 75 "sealctl revoke --audit required without a collector: 75"
 like "$(cat "$T/revoked2")" "tenant=acme" "but the revocation itself is written"
 

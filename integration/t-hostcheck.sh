@@ -170,5 +170,5 @@ rsrun "$T/opt-creds.json" --tenant acme --profile "$T/acme.sealed" --key "$T/acm
         /bin/sh -c 'stat -c "%u %a" "$CREDENTIALS_DIRECTORY/tok"; cat "$CREDENTIALS_DIRECTORY/tok"'
 is "$RC/$OUT" "0/65534 400
 $(cat "$T/c")" "no user namespace: the credential file is the payload's (uid 65534, mode 0400) and readable"
-is "$(jget "$STATUS" '[.credentials.scrubbed, (.not_enforced | index("namespaces.user") != null)] | @tsv')" "true	true" \
-        "and scrubbed on release, namespaces.user in not_enforced"
+is "$(jget "$STATUS" '[.credentials.scrubbed, (.not_enforced | index("namespaces.user") != null), (.not_enforced | index("tenant_ids") != null)] | @tsv')" "true	true	true" \
+        "and scrubbed on release; namespaces.user and tenant_ids (the tenant's block is not mapped here: the policy's host_uid) in not_enforced"

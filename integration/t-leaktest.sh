@@ -3,7 +3,7 @@
 # run (two tenants through the real sealrun and sealrun-auditd) passes every
 # vector, quickly, leaving nothing behind and never printing a credential.
 . "$(dirname "$0")/lib.sh"
-plan 11
+plan 15
 
 LT="$SEALRUN_BUILD/sealrun-leaktest"
 jqf() { jq -r "$2" "$1" 2>/dev/null; }
@@ -23,7 +23,7 @@ ok "$([ "$(jqf "$T/self.json" '[.rows[] | select(.result == "PASS")] | length')"
 
 # --- the normal run --------------------------------------------------------------
 start=$(date +%s)
-"$LT" --json > "$T/run.json" 2> "$T/run.err"
+"$LT" --json --junit "$T/run.xml" > "$T/run.json" 2> "$T/run.err"
 rc=$?
 took=$(($(date +%s) - start))
 is "$rc" 0 "normal run: every vector passes (exit 0)"
@@ -36,6 +36,17 @@ is "$(jqf "$T/run.json" '[.rows[] | select(.name == "fail-closed" and .result ==
         "normal run: the eight refusals (tampered, expired, revoked, foreign x2, wrong pool, untrusted, collector down)"
 ok "$([ "$took" -lt 60 ]; echo $?)" "normal run took ${took} s (well under a minute)"
 is "$(leftovers)" "$before" "nothing of either run is left in /tmp or /dev/shm"
+
+# --- for CI: stable ids, metadata, JUnit --------------------------------------------
+is "$(jqf "$T/run.json" '[.rows[].id] | [length == (unique | length), (index("environ.other-uid") != null), (index("fail-closed.revoked") != null)] | map(tostring) | join(",")')" \
+        "true,true,true" "JSON: every row has a unique, stable id (environ.other-uid, fail-closed.revoked)"
+like "$(jqf "$T/run.json" '.meta | [.started, .finished, .kernel, .sealrun_version, (.policy_blake2b | length | tostring)] | join("|")')" \
+        "^20[0-9-]+T[0-9:]+Z\|20[0-9-]+T[0-9:]+Z\|Linux $(uname -r) .*\|sealrun [0-9.]+\|64$" \
+        "JSON meta: start and end times, the kernel, the tested sealrun's version, the policy's hash"
+is "$(grep -c '<testcase ' "$T/run.xml")/$(grep -c '<failure ' "$T/run.xml")" "$(jqf "$T/run.json" '.rows | length')/0" \
+        "--junit: one testcase per row, no failure"
+like "$(grep -o '<testcase classname="sealrun-leaktest.environ" name="environ.other-uid">' "$T/run.xml")|$(head -n 1 "$T/run.xml")" \
+        '^<testcase classname="sealrun-leaktest.environ" name="environ.other-uid">\|<\?xml version="1.0"' "--junit: testcases named by the row ids"
 
 # --- the table form ------------------------------------------------------------------
 "$LT" > "$T/run.txt" 2>&1

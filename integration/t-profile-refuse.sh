@@ -3,7 +3,7 @@
 # documented exit code and one stderr line, no secret anywhere, and (for
 # everything the header shows) no sandbox started at all.
 . "$(dirname "$0")/lib.sh"
-plan 45
+plan 48
 
 D="$SEALRUN_SRC/tests/data"
 CANARY=sealrun-refuse-canary-7f3a9c   # in the plaintexts below; never on any output
@@ -118,12 +118,12 @@ expect 77 "not among the issuers the policy .* trusts" "--trust cannot widen the
 POL="$TEST_POLICY" expect 125 "no trusted issuer" "no trusted issuer configured" "$T/good.sealed" --key "$T/acme.key"
 
 # --- revocation ---------------------------------------------------------------------
-"$SEALCTL" revoke --list "$T/rl1" --tenant acme >/dev/null
-"$SEALCTL" revoke --list "$T/rl2" --tenant acme --profile agent >/dev/null
-"$SEALCTL" revoke --list "$T/rl3" --tenant acme --profile agent --version 3 >/dev/null
-"$SEALCTL" revoke --list "$T/rl4" --tenant acme --profile agent --version 4 >/dev/null
-"$SEALCTL" revoke --list "$T/rl5" --key-id "$(cut -d' ' -f3 "$T/acme.pub")" >/dev/null
-"$SEALCTL" revoke --list "$T/rl6" --key-id "$(cut -d' ' -f3 "$T/issuer.pub")" >/dev/null
+"$SEALCTL" revoke --revoked "$T/rl1" --tenant acme >/dev/null
+"$SEALCTL" revoke --revoked "$T/rl2" --tenant acme --profile agent >/dev/null
+"$SEALCTL" revoke --revoked "$T/rl3" --tenant acme --profile agent --version 3 >/dev/null
+"$SEALCTL" revoke --revoked "$T/rl4" --tenant acme --profile agent --version 4 >/dev/null
+"$SEALCTL" revoke --revoked "$T/rl5" --key-id "$(cut -d' ' -f3 "$T/acme.pub")" >/dev/null
+"$SEALCTL" revoke --revoked "$T/rl6" --key-id "$(cut -d' ' -f3 "$T/issuer.pub")" >/dev/null
 expect 77 'revoked by "tenant=acme"' "revoked: tenant" "$T/good.sealed" --key "$T/acme.key" --revoked "$T/rl1"
 expect 77 'revoked by "tenant=acme profile=agent"' "revoked: tenant + profile" "$T/good.sealed" --key "$T/acme.key" --revoked "$T/rl2"
 expect 77 'revoked by "tenant=acme profile=agent version=3"' "revoked: tenant + profile + version" "$T/good.sealed" --key "$T/acme.key" --revoked "$T/rl3"
@@ -131,7 +131,16 @@ run "$T/good.sealed" --key "$T/acme.key" --revoked "$T/rl4"
 is "$rc" 0 "another version's revocation does not apply"
 expect 77 'revoked by "key=[0-9a-f]{16}"' "revoked: pool key id" "$T/good.sealed" --key "$T/acme.key" --revoked "$T/rl5"
 expect 77 'revoked by "key=[0-9a-f]{16}"' "revoked: issuer key id" "$T/good.sealed" --key "$T/acme.key" --revoked "$T/rl6"
-jq --arg rl "$T/rl3" '.credentials.revocation_list = $rl' "$POL" > "$T/pol-rl.json"
+"$SEALCTL" revoke --revoked "$T/rl7" --tenant acme --profile agent --version-below 4 --reason rotated >/dev/null
+"$SEALCTL" revoke --revoked "$T/rl8" --tenant acme --profile agent --version-below 3 >/dev/null
+expect 77 'revoked by "tenant=acme profile=agent version<4 reason=rotated"' "revoked: every version below 4, the reason shown" \
+        "$T/good.sealed" --key "$T/acme.key" --revoked "$T/rl7"
+run "$T/good.sealed" --key "$T/acme.key" --revoked "$T/rl8"
+is "$rc" 0 "not revoked: version 3 is not below 3"
+jq --arg rl "$T/rl3" '.credentials.revocation_list = $rl' "$POL" > "$T/pol-old.json"
+POL="$T/pol-old.json" expect 125 '\$\.credentials\.revocation_list: renamed: use "revoked"' "the old policy key is refused with a pointer to the new one" \
+        "$T/good.sealed" --key "$T/acme.key"
+jq --arg rl "$T/rl3" '.credentials.revoked = $rl' "$POL" > "$T/pol-rl.json"
 POL="$T/pol-rl.json" expect 77 "revoked by" "revocation list from the policy" "$T/good.sealed" --key "$T/acme.key"
 chmod 0664 "$T/rl1"
 expect 77 "writable by group or others" "group-writable revocation list" "$T/good.sealed" --key "$T/acme.key" --revoked "$T/rl1"

@@ -3,7 +3,7 @@
 # when asked and allowed), nothing of them reaches the worker, the supervisor
 # or a host file, and after release the mount and every copy are gone.
 . "$(dirname "$0")/lib.sh"
-plan 34
+plan 40
 
 MEMSCAN="$IBIN/memscan"
 # Canaries are made by subprocesses straight into files: this shell (the
@@ -32,6 +32,8 @@ ok "$([ -s "$T/acme.sealed" ] && [ -s "$T/beta.sealed" ]; echo $?)" "sealctl sea
 # A policy that allows env delivery and sets a scope ceiling, and one that does neither.
 jq --arg iss "$T/issuer.pub" '.credentials = {"allow_env": true, "scope_ceiling": ["read:model:*"], "trusted_issuers": [$iss]}' \
         "$TEST_POLICY" > "$T/env.json"
+# The same by difference ("extends"), without env delivery.
+printf '{"extends": "%s", "credentials": {"allow_env": false}}\n' "$T/env.json" > "$T/noenv.json"
 before_mounts=$(wc -l < /proc/self/mountinfo)
 
 # --- delivery ---------------------------------------------------------------
@@ -64,9 +66,21 @@ ok "$(nolk "$T/status" "$T/err"; echo $?)" "no credential value in the status JS
 # Without --scope the scoped credential is skipped; without allow_env no env at all.
 POLICY="$T/env.json" srun --tenant acme --profile "$T/acme.sealed" --key "$T/acme.key" -- /bin/sh -c 'echo "k=${API_KEY:-unset}"'
 is "$OUT/$(jget "$STATUS" '.credentials.skipped | join(",")')" "k=unset/API_KEY" "a credential whose scope the task does not cover is skipped, by name"
+is "$(jget "$STATUS" '.credentials.skipped_reasons | map(.name + ":" + .reason) | join(",")')" "API_KEY:scope-not-granted" \
+        "status JSON: skipped_reasons gives the reason (scope not granted)"
+is "$ERR" "sealrun: note: credential API_KEY not delivered: its scope is not granted to the task (--scope)" \
+        "one stderr note names the skipped credential and why"
 srun --tenant acme --profile "$T/acme.sealed" --key "$T/acme.key" --trust "$T/issuer.pub" -- /bin/sh -c \
         'echo "k=${API_KEY:-unset} b=${BOTH:-unset} f=$(ls "$CREDENTIALS_DIRECTORY" | tr "\n" ,)"'
 is "$OUT" "k=unset b=unset f=BOTH,tok," "without allow_env in the policy nothing goes to env (files still do)"
+POLICY="$T/noenv.json" srun --tenant acme --profile "$T/acme.sealed" --key "$T/acme.key" --scope 'read:model:*' -- /bin/sh -c \
+        'echo "k=${API_KEY:-unset}"'
+is "$OUT" "k=unset" "a policy extending another with allow_env false delivers no env credential"
+is "$(jget "$STATUS" '.credentials.skipped_reasons | map(.name + ":" + .reason) | join(",")')" "API_KEY:env-not-allowed" \
+        "status JSON: an env-only credential under a policy without allow_env is skipped with env-not-allowed"
+is "$ERR" "sealrun: note: credential API_KEY not delivered: env delivery not allowed by policy (credentials.allow_env)" \
+        "the stderr note points to credentials.allow_env"
+ok "$(nolk "$T/status" "$T/err"; echo $?)" "no credential value in the note or the status JSON"
 
 # The payload cannot change its credentials.
 POLICY="$T/env.json" srun --tenant acme --profile "$T/acme.sealed" --key "$T/acme.key" -- /bin/sh -c '
@@ -135,7 +149,7 @@ chmod 0755 "$T" 2>/dev/null; chmod 0644 "$T/x_beta" "$T/x_acme"
 look='ls "$CREDENTIALS_DIRECTORY" | tr "\n" ,; echo; sleep 1
       if grep -rqsF -f /x/needle /run /tmp /home /proc/[0-9]*/environ 2>/dev/null; then echo SAW-OTHER; else echo clean; fi'
 srun_bg() { "$SR" --policy "$TEST_POLICY" --ro-bind "$IBIN" /t --ro-bind "$T/x_$3" /x/needle --tenant "$1" --profile "$T/$1.sealed" \
-        --key "$T/$1.key" --trust "$T/issuer.pub" -- /bin/sh -c "$look" > "$T/$1.two" 2>&1; }
+        --key "$T/$1.key" --trust "$T/issuer.pub" -- /bin/sh -c "$look" > "$T/$1.two" 2>"$T/$1.twoerr"; }
 srun_bg acme acme beta &
 A=$!
 srun_bg beta beta acme &

@@ -1,7 +1,7 @@
 #!/bin/sh
 # sealctl: keygen, seal, inspect, verify, revoke as a user sees them (exit codes, files, messages, no plaintext echoed).
 . "$(dirname "$0")/lib.sh"
-plan 39
+plan 44
 
 S="$SEALCTL"
 CANARY=sealctl-canary-51d0e2
@@ -94,16 +94,38 @@ sed 's/"version":3/"version":4/' acme.sealed > tampered.sealed
 like "$?:$(cat "$T/err")" "^77:.*signature does not verify" "verify of a tampered header: 77, bad signature"
 
 # --- revoke ---------------------------------------------------------------------------
-"$S" revoke --list rl --tenant acme --profile agent --version 3 >"$T/out" 2>&1
+"$S" revoke --revoked rl --tenant acme --profile agent --version 3 >"$T/out" 2>&1
 is "$?:$(cat "$T/out")" "0:revoked: tenant=acme profile=agent version=3" "revoke appends an entry"
-"$S" revoke --list rl --key-id "$id" >/dev/null 2>&1
-is "$(grep -v '^#' rl | tr '\n' '|')" "tenant=acme profile=agent version=3|key=$id|" "the list holds one entry per line"
+"$S" revoke --revoked rl --key-id "$id" --reason key-leaked >/dev/null 2>&1
+is "$(grep -v '^#' rl | tr '\n' '|')" "tenant=acme profile=agent version=3|key=$id reason=key-leaked|" "the list holds one entry per line, with its reason"
 "$S" verify acme.sealed --trust issuer.pub --revoked rl >/dev/null 2>"$T/err"
 like "$?:$(cat "$T/err")" '^77:.*revoked by "tenant=acme profile=agent version=3"' "verify --revoked: 77"
-"$S" revoke --list rl --tenant acme --version 3 >/dev/null 2>&1; r1=$?
-"$S" revoke --list rl --key-id XYZ >/dev/null 2>&1; r2=$?
-"$S" revoke --list rl --tenant acme --key-id "$id" >/dev/null 2>&1; r3=$?
-is "$r1/$r2/$r3" "125/125/125" "revoke: --version without --profile, a bad key id, both kinds at once: 125"
+"$S" revoke --revoked rl --tenant acme --profile agent --version 3 --reason again >"$T/out" 2>&1
+like "$?:$(cat "$T/out")" '^0:already revoked: tenant=acme profile=agent version=3 reason=again \(by "tenant=acme profile=agent version=3" in rl; nothing written\)$' \
+        "revoking twice is idempotent and says so"
+is "$(grep -vc '^#' rl)" 2 "no duplicate line"
+"$S" revoke --list rl --tenant acme --profile agent --version-below 3 >"$T/out" 2>"$T/err"
+is "$?:$(cat "$T/out"):$(cat "$T/err")" \
+        "0:revoked: tenant=acme profile=agent version<3:sealctl revoke: note: --list is deprecated, use --revoked FILE (the name sealrun, sealctl verify and sealrun-pool-init use)" \
+        "--version-below N writes version<N; the old --list works with a one-line deprecation note"
+"$S" revoke --revoked rl --tenant acme --profile agent --version 2 >"$T/out" 2>&1
+like "$(cat "$T/out")" '^already revoked: .*by "tenant=acme profile=agent version<3"' "a version below an existing bound is already revoked"
+"$S" revoke --revoked rl --tenant acme --version 3 >/dev/null 2>&1; r1=$?
+"$S" revoke --revoked rl --key-id XYZ >/dev/null 2>&1; r2=$?
+"$S" revoke --revoked rl --tenant acme --key-id "$id" >/dev/null 2>&1; r3=$?
+"$S" revoke --revoked rl --tenant acme --profile agent --version-below 1 >/dev/null 2>&1; r4=$?
+"$S" revoke --revoked rl --tenant acme --profile agent --version 3 --version-below 4 >/dev/null 2>&1; r5=$?
+"$S" revoke --revoked rl --tenant acme --reason 'two words' >/dev/null 2>&1; r6=$?
+"$S" revoke --revoked rl --tenant acme --profile agent --version-below 4x >/dev/null 2>&1; r7=$?
+is "$r1/$r2/$r3/$r4/$r5/$r6/$r7" "125/125/125/125/125/125/125" \
+        "revoke: --version without --profile, a bad key id, both kinds, version-below 1, both version flags, a reason with a space, 4x: 125"
+bad=none
+for c in keygen seal inspect verify revoke audit-verify; do
+        "$S" $c -h >"$T/h1" 2>&1; h1=$?
+        "$S" $c --help >"$T/h2" 2>&1; h2=$?
+        [ "$h1/$h2" = 0/0 ] && cmp -s "$T/h1" "$T/h2" && [ "$(wc -l < "$T/h1")" -ge 3 ] && grep -q "^usage: sealctl $c " "$T/h1" || { echo "# $c: $h1/$h2"; bad=$c; }
+done
+is "$bad" none "every subcommand takes -h and --help, with a usage of several lines"
 chmod 0666 rl
-"$S" revoke --list rl --tenant acme >/dev/null 2>"$T/err"
+"$S" revoke --revoked rl --tenant acme >/dev/null 2>"$T/err"
 like "$?:$(cat "$T/err")" "^77:.*writable by group or others" "revoke refuses a world-writable list"

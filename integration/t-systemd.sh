@@ -4,7 +4,7 @@
 
 UNITS="$SEALRUN_SRC/systemd"
 INIT="$SEALRUN_SRC/helpers/pool/sealrun-pool-init"
-plan 15
+plan 20
 
 if [ ! -d "$UNITS" ]; then
         # integration/run.sh stages only some of the tree for the unprivileged tier.
@@ -79,11 +79,11 @@ like "$(cut -d: -f1 "$R/etc/group" 2>/dev/null | tr '\n' ' ')" 'sealrun-clients'
 
 # sealrun-pool-init on an image root (--root, plain credential), then --check.
 if ! is_root; then
-        for i in $(seq 1 5); do skip "sealrun-pool-init creates system users and root-owned files: root only by design"; done
+        for i in $(seq 1 10); do skip "sealrun-pool-init creates system users and root-owned files: root only by design"; done
         exit 0
 fi
 if ! "$SEALCTL" keygen --help >/dev/null 2>&1; then
-        for i in $(seq 1 5); do skip "sealctl keygen is not built in $SEALRUN_BUILD (profiles not merged yet)"; done
+        for i in $(seq 1 10); do skip "sealctl keygen is not built in $SEALRUN_BUILD (profiles not merged yet)"; done
         exit 0
 fi
 mkdir -p "$R/usr/local/share/sealrun/policy"
@@ -102,6 +102,29 @@ ok $rc "sealrun-pool-init --check: a fresh pool is complete and safe"
 [ $rc -eq 0 ] || printf "%s\n" "$out" | sed "s/^/# /"
 like "$(jq -c --argjson u "${uid:-0}" '[.allow[] | select(.uid == $u) | .tenants[]]' "$R/etc/sealrun/audit-allow.json")" '^\["acme"\]$' \
         "the audit allow map lets the pool's uid write for its own tenant only"
+
+# The revocation list: made and wired by default, checked by --check, changed by running again.
+P="$R/etc/sealrun/pools/acme"
+out=$(sh "$INIT" --root "$R" --check --sealctl "$SEALCTL" acme 2>&1)
+like "$(jq -r .revoked "$P/pool.json")|$(printf '%s\n' "$out" | grep 'revocation list' | tail -n 1)" \
+        '^/etc/sealrun/pools/acme/revoked\|ok +revocation list: /etc/sealrun/pools/acme/revoked is wired and parses \(0 entries\)$' \
+        "a fresh pool has an empty revocation list, wired into its config; --check parses it"
+printf 'tenant=acme profile=agent version<3 reason=rotated\n' > "$R/etc/sealrun/acme-revoked" && chmod 0644 "$R/etc/sealrun/acme-revoked"
+out=$(sh "$INIT" --root "$R" --plain-credential --sealctl "$SEALCTL" --revoked /etc/sealrun/acme-revoked acme 2>&1)
+like "$?|$(jq -r .revoked "$P/pool.json")|$(printf '%s\n' "$out" | grep config)" \
+        '^0\|/etc/sealrun/acme-revoked\|sealrun-pool-init: acme: config updated \(revoked\): .*restart the pool' \
+        "--revoked given to an existing pool is applied to its config, and said"
+out=$(sh "$INIT" --root "$R" --plain-credential --sealctl "$SEALCTL" acme 2>&1)
+like "$(printf '%s\n' "$out" | grep config)|$(jq -r .revoked "$P/pool.json")" 'config exists, unchanged: .*\|/etc/sealrun/acme-revoked$' \
+        "running again without options changes nothing"
+jq 'del(.revoked)' "$P/pool.json" > "$T/pj" && cat "$T/pj" > "$P/pool.json"
+out=$(sh "$INIT" --root "$R" --check --sealctl "$SEALCTL" acme 2>&1); rc=$?
+like "$rc|$(printf '%s\n' "$out" | grep 'revocation list')" '^1\|MISSING +revocation list: neither' "--check: a pool without a revocation list is reported"
+echo 'revoke everything' >> "$R/etc/sealrun/acme-revoked"
+jq '.revoked = "/etc/sealrun/acme-revoked"' "$T/pj" > "$P/pool.json"
+out=$(sh "$INIT" --root "$R" --check --sealctl "$SEALCTL" acme 2>&1); rc=$?
+like "$rc|$(printf '%s\n' "$out" | grep 'revocation list' | tail -n 1)" '^1\|UNSAFE +revocation list: .*acme-revoked:2: expected' "--check: a list sealrun would refuse is reported"
+sed -i '$d' "$R/etc/sealrun/acme-revoked"
 
 # Each unsafe change is reported.
 chmod 0644 "$R/etc/credstore/sealrun-pool-acme.key"

@@ -79,9 +79,10 @@ static int step_no_new_privs(struct task *t, struct sr_error *e) {
 
 const struct child_step child_init_steps[] = {
         { "cgroupns", step_cgroupns },
-        /* bind sources are opened with the caller's ids, before the switch */
-        { "mount_sources", mounts_open_sources },
+        /* ids first: bind sources are opened with the sandbox's host ids,
+         * so a root caller's rights never reach a path (issue 13) */
         { "ids", sandbox_become_ids },
+        { "mount_sources", mounts_open_sources },
         { "mounts", mounts_apply },
         { "pivot_root", mounts_pivot },
         { "procmask", procmask_apply },
@@ -111,7 +112,8 @@ static int run_steps(struct task *t, const struct child_step *steps, size_t n) {
                 if (r < 0) {
                         if (!e.msg[0])
                                 sr_fail(&e, SR_EXIT_LAUNCHER, -r, steps[i].name, "%s: %s", steps[i].name, strerror(-r));
-                        sync_send_error(t->sync_child, steps[i].name, &e);
+                        /* a refusal carries its reason code, a failure its step */
+                        sync_send_error(t->sync_child, e.exit_code == SR_EXIT_REFUSED && e.reason[0] ? e.reason : steps[i].name, &e);
                         return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
                 }
         }

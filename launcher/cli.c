@@ -1,5 +1,6 @@
 /* sealrun command line parsing (getopt_long, bubblewrap-like). */
 #include "launcher/cli.h"
+#include "policy/policy.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -8,7 +9,7 @@ enum {
         OPT_POLICY = 1000, OPT_TENANT, OPT_TASK, OPT_STATUS_FD, OPT_TIMEOUT, OPT_RO_BIND, OPT_BIND,
         OPT_SETENV, OPT_CHDIR, OPT_HOSTNAME, OPT_PASS_FD, OPT_PROFILE, OPT_KEY, OPT_KEY_FD, OPT_TRUST,
         OPT_REVOKED, OPT_SCOPE, OPT_AUDIT_SOCKET, OPT_AUDIT, OPT_MAX_CONCURRENT, OPT_WAIT_SLOT,
-        OPT_HELP, OPT_VERSION, OPT_CHECK_HOST, OPT_JSON, OPT_TRACE_FD,
+        OPT_HELP, OPT_VERSION, OPT_CHECK_HOST, OPT_JSON, OPT_PRINT_POLICY, OPT_TRACE_FD,
 };
 
 static const struct option options[] = {
@@ -37,6 +38,7 @@ static const struct option options[] = {
         { "version", no_argument, NULL, OPT_VERSION },
         { "check-host", no_argument, NULL, OPT_CHECK_HOST },
         { "json", no_argument, NULL, OPT_JSON },
+        { "print-policy", no_argument, NULL, OPT_PRINT_POLICY },
         { "trace-fd", required_argument, NULL, OPT_TRACE_FD },
         { NULL, 0, NULL, 0 },
 };
@@ -44,12 +46,14 @@ static const struct option options[] = {
 void cli_usage(FILE *f) {
         fputs("usage: sealrun [OPTIONS] -- COMMAND [ARG...]\n"
               "Run COMMAND in a fresh per-task sandbox, optionally with a tenant's sealed credentials.\n\n"
-              "  --policy FILE          sandbox policy (default: the stock default policy)\n"
+              "  --policy POLICY        sandbox policy: a stock name (default, agent), a FILE, or - or\n"
+              "                         /dev/fd/N (read once); default: the stock default policy\n"
+              "  --print-policy         print the resolved policy (\"extends\" applied) as JSON and exit\n"
               "  --tenant SLUG          tenant the task belongs to\n"
               "  --task ID              task id (status JSON, audit, cgroup name)\n"
               "  --status-fd N          write the status JSON to fd N\n"
               "  --trace-fd N           write the launch's phase timestamps (one JSON line) to fd N\n"
-              "  --timeout SECONDS      kill the sandbox after SECONDS (exit 124)\n"
+              "  --timeout SECONDS      kill the sandbox after SECONDS, fractions allowed (exit 124)\n"
               "  --ro-bind SRC DST      bind SRC read-only at DST (if the policy allows extra binds)\n"
               "  --bind SRC DST         bind SRC read-write at DST (if the policy allows extra binds)\n"
               "  --setenv NAME VALUE    set NAME in the payload's environment\n"
@@ -67,7 +71,7 @@ void cli_usage(FILE *f) {
               "  --wait-slot SECONDS    wait up to SECONDS for a free tenant slot\n"
               "  --check-host [--policy FILE] [--json]\n"
               "                         try what a launch of the policy needs on this host; exit 0 if it can run, 77 if not\n"
-              "  --help, --version\n\n"
+              "  -h, --help, --version\n\n"
               "Exit: the task's code; 128+N killed by signal N; 124 timeout; 125 launcher failure;\n"
               "126 not executable; 127 not found; 75 temporary failure; 77 refused.\n", f);
 }
@@ -89,14 +93,56 @@ static int parse_fd(const char *opt, const char *s, int *ret, struct sr_error *e
                 (arr)[(n)++] = (val);                                                              \
         } while (0)
 
+/* Seconds with up to 3 decimals ("0.5", "2", "1.250") into ms; strict: no
+ * sign, exponent, spaces or "inf", and more than 0. */
+static int parse_seconds_ms(const char *s, long max_s, long *ret_ms) {
+        long whole = 0, frac = 0;
+        int digits = 0, fdigits = 0;
+        const char *p = s;
+        for (; *p >= '0' && *p <= '9'; p++, digits++)
+                if ((whole = whole * 10 + (*p - '0')) > max_s)
+                        return -ERANGE;
+        if (*p == '.') {
+                for (p++; *p >= '0' && *p <= '9'; p++, fdigits++)
+                        if (fdigits < 3)
+                                frac = frac * 10 + (*p - '0');
+                        else
+                                return -EINVAL;
+                if (!fdigits)
+                        return -EINVAL;
+        }
+        if (*p || !digits)
+                return -EINVAL;
+        for (int i = fdigits; i < 3; i++)
+                frac *= 10;
+        if (whole * 1000 + frac == 0 || (whole == max_s && frac))
+                return -ERANGE;
+        *ret_ms = whole * 1000 + frac;
+        return 0;
+}
+
+/* --policy /dev/fd/N reads fd N to its end: it cannot also be the key,
+ * the status channel or a descriptor handed to the payload. */
+static int check_policy_fd(const struct cli *c, struct sr_error *e) {
+        int n = c->policy ? policy_source_fd(c->policy) : -1;
+        if (n < 0)
+                return 0;
+        if (n == c->key_fd || n == c->status_fd)
+                return usage_err(e, "--policy %s: fd %d is also the %s fd", c->policy, n, n == c->key_fd ? "key" : "status");
+        for (size_t i = 0; i < c->n_pass_fds; i++)
+                if (c->pass_fds[i] == n)
+                        return usage_err(e, "--policy %s: fd %d is also passed with --pass-fd", c->policy, n);
+        return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
-        int o, fd = -1;
+        int o, fd = -1, r;
         long v;
 
         memset(c, 0, sizeof *c);
         c->status_fd = -1;
         c->trace_fd = -1;
-        c->timeout_s = -1;
+        c->timeout_ms = -1;
         c->key_fd = -1;
         c->audit_mode = AUDIT_UNSET;
         c->max_concurrent = -1;
@@ -105,7 +151,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
          * reports a missing argument as ':' instead of '?'. */
         optind = 0;
         opterr = 0;
-        while ((o = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
+        while ((o = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
                 switch (o) {
                 case OPT_POLICY: c->policy = optarg; break;
                 case OPT_TENANT:
@@ -131,8 +177,9 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                                 return usage_err(e, "--trace-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above", c->trace_fd);
                         break;
                 case OPT_TIMEOUT:
-                        if (parse_long(optarg, 1, 7 * 24 * 3600, &c->timeout_s) < 0)
-                                return usage_err(e, "--timeout: \"%s\" is not a number of seconds (1..604800)", optarg);
+                        if (parse_seconds_ms(optarg, 7 * 24 * 3600, &c->timeout_ms) < 0)
+                                return usage_err(e, "--timeout: \"%s\" is not a number of seconds (0.001..604800, "
+                                                    "up to 3 decimals)", optarg);
                         break;
                 case OPT_RO_BIND:
                 case OPT_BIND: {
@@ -201,7 +248,9 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                                 return usage_err(e, "--wait-slot: \"%s\" is not a number of seconds (0..86400)", optarg);
                         c->wait_slot_s = v;
                         break;
+                case 'h':
                 case OPT_HELP: c->help = true; return 0;
+                case OPT_PRINT_POLICY: c->print_policy = true; break;
                 case OPT_VERSION: c->version = true; return 0;
                 case OPT_CHECK_HOST: c->check_host = true; break;
                 case OPT_JSON: c->json = true; break;
@@ -241,6 +290,10 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                                        "--pass-fd: fd %d is the status, trace or key fd and is never passed to the payload", c->pass_fds[i]);
         if (c->chdir && c->chdir[0] != '/')
                 return usage_err(e, "--chdir: \"%s\" must be an absolute path", c->chdir);
+        if ((r = check_policy_fd(c, e)) < 0)
+                return r;
+        if (c->print_policy)
+                return 0;
         if (optind >= argc)
                 return usage_err(e, "missing COMMAND (usage: sealrun [OPTIONS] -- COMMAND [ARG...])");
         if (!argv[optind][0])

@@ -24,7 +24,7 @@ struct cli {
         const char *task;
         int status_fd;            /* -1 = none */
         int trace_fd;             /* -1 = none (launcher/trace.h) */
-        long timeout_s;           /* -1 = policy's */
+        long timeout_ms;          /* -1 = policy's */
         struct cli_bind binds[CLI_MAX_LIST];
         size_t n_binds;
         struct cli_env setenv[CLI_MAX_LIST];
@@ -57,6 +57,7 @@ struct cli {
         size_t arg_area_len;
         bool help, version;
         bool check_host, json;    /* --check-host [--json]: no COMMAND */
+        bool print_policy;        /* --print-policy: no COMMAND */
 };
 
 /* Parse argv. 0 on success; -errno with e filled (exit 125) otherwise. */

@@ -94,7 +94,7 @@ static int check_revoked(struct task *t, const struct profile_envelope *env, str
         const char *lists[2] = { t->pol->credentials.revocation_list, t->cli->revoked };
         for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
                 struct revocation_list rl = { 0 };
-                char what[160];
+                char what[320];
                 bool hit;
                 int r;
                 if (!lists[i])
@@ -219,8 +219,38 @@ int creds_prepare(struct task *t, struct sr_error *e) {
         return r;
 }
 
+/* Why a credential was left out, as the reason code of the status JSON and
+ * the words of the stderr note. The supervisor tells it from what it knows
+ * (the scope in the announcement, the task's scopes, the policy), so that
+ * nothing but names and scopes crosses from the payload. */
+static const char *skip_reason(const struct task *t, const char *scope, const char **ret_text) {
+        if (scope && !scope_covered_by(scope, t->cli->scopes, t->cli->n_scopes)) {
+                *ret_text = "its scope is not granted to the task (--scope)";
+                return "scope-not-granted";
+        }
+        *ret_text = "env delivery not allowed by policy (credentials.allow_env)";
+        return "env-not-allowed";
+}
+
+/* One stderr line naming every credential left out, so that a missing
+ * variable in the payload is never a mystery. */
+static void note_skipped(const struct task *t, char *const *scopes) {
+        char line[1024];
+        size_t n = t->status.n_skipped, o = 0;
+        const char *text;
+        if (!n)
+                return;
+        for (size_t i = 0; i < n && o < sizeof line; i++) {
+                skip_reason(t, scopes[i], &text);
+                o += (size_t)snprintf(line + o, sizeof line - o, n == 1 ? "credential %s not delivered: %s" : "%s%s (%s)",
+                                      n == 1 ? t->status.skipped[i] : i ? "; " : "", n == 1 ? text : t->status.skipped[i], text);
+        }
+        fprintf(stderr, "sealrun: note: %s%s\n", n > 1 ? "credentials not delivered: " : "", line);
+}
+
 int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
         const char *inject[STATUS_MAX_NAMES], *scopes[STATUS_MAX_NAMES];
+        char *skipped_scopes[STATUS_MAX_NAMES];
         size_t n = 0;
         char *p, *sp;
         if (!t->cli->profile || !t->creds)
@@ -238,10 +268,15 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
                         t->status.injected[t->status.n_injected++] = p + 1;
                         scopes[n] = sp;
                         inject[n++] = p + 1;
-                } else if (p[0] == '-' && t->status.n_skipped < STATUS_MAX_NAMES)
+                } else if (p[0] == '-' && t->status.n_skipped < STATUS_MAX_NAMES) {
+                        const char *text;
+                        t->status.skipped_reason[t->status.n_skipped] = skip_reason(t, sp, &text);
+                        skipped_scopes[t->status.n_skipped] = sp;
                         t->status.skipped[t->status.n_skipped++] = p + 1;
+                }
                 p = nl ? nl + 1 : NULL;
         }
+        note_skipped(t, skipped_scopes);
         return audit_inject_scoped(t, inject, scopes, n, e);
 }
 

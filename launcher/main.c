@@ -5,6 +5,7 @@
 #include "launcher/hostcheck.h"
 #include "launcher/supervisor.h"
 #include "launcher/trace.h"
+#include "policy/policy.h"
 
 int main(int argc, char **argv) {
         struct cli c;
@@ -24,5 +25,12 @@ int main(int argc, char **argv) {
         }
         if (c.check_host)
                 return hostcheck_main(&c);
+        if (c.print_policy) {
+                if (policy_print(c.policy, stdout, &e) < 0) {
+                        fprintf(stderr, "sealrun: %s\n", e.msg);
+                        return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
+                }
+                return 0;
+        }
         return supervisor_run(&c);
 }

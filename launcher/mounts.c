@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/capability.h>
 #include <sys/syscall.h>
 
 #include "launcher/fsutil.h"
@@ -45,12 +46,36 @@ void mounts_add_mountpoint(struct task *t, const char *path) {
                 m->extra[m->n_extra++] = strdup(path);
 }
 
+static int ensure_trees(struct task *t, struct mounts_ctx *m) {
+        if (m->trees)
+                return 0;
+        m->trees = malloc((t->pol->n_mounts + 1) * sizeof *m->trees);
+        if (!m->trees)
+                return -ENOMEM;
+        for (size_t i = 0; i <= t->pol->n_mounts; i++)
+                m->trees[i] = -1;
+        return 0;
+}
+
+int mounts_adopt_tree(struct task *t, size_t i, int tree) {
+        struct mounts_ctx *m = ctx(t);
+        int r = m ? ensure_trees(t, m) : -ENOMEM;
+        if (r < 0)
+                return r;
+        m->trees[i] = tree;
+        return 0;
+}
+
 void mounts_release(struct task *t) {
         struct mounts_ctx *m = t->mounts;
         if (!m)
                 return;
         for (size_t i = 0; i < m->n_extra; i++)
                 free(m->extra[i]);
+        /* the supervisor's copies of idmapped trees (the child has its own) */
+        for (size_t i = 0; m->trees && t->pol && i < t->pol->n_mounts; i++)
+                if (m->trees[i] >= 0)
+                        close(m->trees[i]);
         free(m->trees);
         free(m);
         t->mounts = NULL;
@@ -61,13 +86,47 @@ static int attr_tree(int fd, uint64_t set, bool recursive) {
         return mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a) < 0 ? -errno : 0;
 }
 
+static uid_t mounts_host_uid(const struct task *t) {
+        return t->as_root ? t->pol->host_uid : t->caller_uid;
+}
+
+/* Lower or raise the DAC overrides in the effective set. In a user namespace
+ * they cover only the sandbox's own files; without one ("user": "optional")
+ * they are the host's, and would open any path. */
+static int dac_overrides(bool on) {
+        static const cap_value_t v[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+        cap_t c = cap_get_proc();
+        int r = 0;
+        if (!c)
+                return -errno;
+        if (cap_set_flag(c, CAP_EFFECTIVE, ELEMENTSOF(v), v, on ? CAP_SET : CAP_CLEAR) < 0 || cap_set_proc(c) < 0)
+                r = -errno;
+        cap_free(c);
+        return r;
+}
+
+static int open_sources(struct task *t, struct sr_error *e);
+
+/* Runs after the id switch, with the DAC overrides lowered: the kernel checks
+ * every path component against the sandbox's host uid and gid with no
+ * supplementary groups (as root), so a root caller's rights never reach a
+ * bind source. */
 int mounts_open_sources(struct task *t, struct sr_error *e) {
+        int r = dac_overrides(false), r2;
+        if (r < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "mounts", "cannot lower the DAC overrides: %s", strerror(-r));
+        r = open_sources(t, e);
+        /* raised again for the rest of setup; the exec site drops them all */
+        r2 = dac_overrides(true);
+        if (r >= 0 && r2 < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r2, "mounts", "cannot raise the DAC overrides again: %s", strerror(-r2));
+        return r;
+}
+
+static int open_sources(struct task *t, struct sr_error *e) {
         struct mounts_ctx *m = ctx(t);
         const struct policy *p = t->pol;
-        if (!m)
-                return -ENOMEM;
-        m->trees = calloc(p->n_mounts + 1, sizeof *m->trees);
-        if (!m->trees)
+        if (!m || ensure_trees(t, m) < 0)
                 return -ENOMEM;
         /* No propagation back to the host, whatever the host's / is. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -76,14 +135,19 @@ int mounts_open_sources(struct task *t, struct sr_error *e) {
                 const struct mount_entry *me = &p->mounts[i];
                 _cleanup_close_ int src = -1;
                 int tree;
-                m->trees[i] = -1;
-                if (me->type != MNT_RO_BIND && me->type != MNT_BIND)
+                /* idmapped binds come finished from the supervisor; an
+                 * optional one it could not idmap is bound plainly here */
+                if ((me->type != MNT_RO_BIND && me->type != MNT_BIND) || m->trees[i] >= 0)
                         continue;
                 src = fs_openat2(AT_FDCWD, me->src, O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
                 if (src < 0 && me->optional && (src == -ENOENT || src == -ENOTDIR))
                         continue;
+                if (src == -EACCES || src == -EPERM)
+                        return sr_fail(e, SR_EXIT_REFUSED, -src, "bind-source-denied",
+                                       "%s: bind source %s: Permission denied for host uid %u (binds are opened with the sandbox's host ids, not the caller's)",
+                                       me->from_cli ? "command line" : p->file, me->src, (unsigned)mounts_host_uid(t));
                 if (src < 0)
-                        return sr_fail(e, src == -ENOENT ? SR_EXIT_LAUNCHER : SR_EXIT_LAUNCHER, -src, "mounts",
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -src, "mounts",
                                        "%s: bind source %s: %s%s", me->from_cli ? "command line" : p->file, me->src,
                                        strerror(-src), src == -ELOOP ? " (a path component is a symlink; name the real path)" : "");
                 tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);

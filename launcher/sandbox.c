@@ -16,6 +16,8 @@
 #include "launcher/cgroup.h"
 #include "launcher/child.h"
 #include "launcher/hostcheck.h"
+#include "launcher/idreg.h"
+#include "launcher/mounts.h"
 
 static int write_file(pid_t pid, const char *name, const char *text, struct sr_error *e) {
         char path[64];
@@ -29,8 +31,29 @@ static int write_file(pid_t pid, const char *name, const char *text, struct sr_e
         return 0;
 }
 
-/* Root maps the sandbox ids to the policy's unprivileged host ids (never host
- * root) and keeps setgroups so the child can drop root's supplementary groups;
+int sandbox_prepare_ids(struct task *t, struct sr_error *e) {
+        const char *tenant = t->cli->tenant ? t->cli->tenant : t->pol->tenant;
+        uint32_t first, last, base;
+        int r;
+        /* Unprivileged callers can map only themselves; untenanted root
+         * tasks keep the policy's host_uid (65534 by default). */
+        if (!t->as_root || !tenant)
+                return 0;
+        pol_ids_range(&t->pol->tenant_ids, &first, &last);
+        r = idreg_lookup(idreg_path(), tenant, first, last, &base, e);
+        if (r < 0)
+                return r;
+        /* policy uid/gid are at most 65533: inside the tenant's block */
+        t->tenant_ids = true;
+        t->policy_host_uid = t->pol->host_uid;
+        t->policy_host_gid = t->pol->host_gid;
+        t->pol->host_uid = base + t->pol->uid;
+        t->pol->host_gid = base + t->pol->gid;
+        return 0;
+}
+
+/* Root maps the sandbox ids to unprivileged host ids (never host root: the
+ * tenant's own block, else the policy's host_uid) and keeps setgroups so the child can drop root's supplementary groups;
  * an unprivileged caller can only map itself and must deny setgroups first. */
 static int write_maps(struct task *t, struct sr_error *e) {
         char map[64];
@@ -74,6 +97,22 @@ static int userns_fallback(struct task *t, int err, struct sr_error *e) {
                                "%s: $.namespaces.user: \"optional\" cannot go on without a user namespace (%s) while the policy keeps "
                                "capabilities: they would be host capabilities; keep none, or %s",
                                t->pol->file, c.what, c.fix);
+        /* A container maps few ids, so a tenant's block is usually out of
+         * reach there: "optional" accepted an ordinary host user, so the
+         * policy's host ids serve, said in not_enforced. Idmapped binds were
+         * made for the tenant's ids: refused rather than shown as foreign. */
+        if (t->tenant_ids && hostcheck_ids_usable(t->pol->host_uid, t->pol->host_gid) < 0) {
+                for (size_t i = 0; i < t->pol->n_mounts; i++)
+                        if (t->pol->mounts[i].idmap != IDMAP_NONE)
+                                return sr_fail(e, SR_EXIT_REFUSED, ERANGE, "idmap-unsupported",
+                                               "%s: bind %s: \"idmap\" cannot go on without a user namespace (%s): the tenant's host ids "
+                                               "are not mapped here",
+                                               t->pol->file, t->pol->mounts[i].dst, c.what);
+                t->pol->host_uid = t->policy_host_uid;
+                t->pol->host_gid = t->policy_host_gid;
+                if (t->status.n_not_enforced < ELEMENTSOF(t->status.not_enforced))
+                        t->status.not_enforced[t->status.n_not_enforced++] = "tenant_ids";
+        }
         r = hostcheck_ids_usable(t->pol->host_uid, t->pol->host_gid);
         if (r < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "userns-optional-ids",
@@ -95,6 +134,8 @@ int sandbox_spawn(struct task *t, struct sr_error *e) {
         int sv[2], pidfd = -1, cgfd, r;
         long pid;
 
+        if ((r = mounts_prepare_idmaps(t, e)) < 0)
+                return r;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "sync", "socketpair: %s", strerror(errno));
         t->sync_parent = sv[0];

@@ -2,8 +2,12 @@
 #pragma once
 #include "launcher/task.h"
 
-/* Supervisor: create the sync socket, clone3 the sandbox init (which runs
- * child_main and never returns), write its id maps. t->pid, t->pidfd set. */
+/* Supervisor, as root with a tenant: take the tenant's host id block from
+ * the registry (launcher/idreg.c) into pol->host_uid/host_gid. */
+int sandbox_prepare_ids(struct task *t, struct sr_error *e);
+/* Supervisor: make the idmapped binds, create the sync socket, clone3 the
+ * sandbox init (which runs child_main and never returns), write its id
+ * maps. t->pid, t->pidfd set. */
 int sandbox_spawn(struct task *t, struct sr_error *e);
 /* Child: take the final ids inside the user namespace, keeping the
  * namespace capabilities needed for setup (dropped at exec time). */

@@ -102,8 +102,8 @@ static int prepare(struct task *t, struct sr_error *e) {
                 if (!fd_open(c->pass_fds[i]))
                         return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--pass-fd %d: not an open file descriptor", c->pass_fds[i]);
         /* Task input may narrow the policy, never widen it. */
-        if (c->timeout_s > 0 && (t->pol->limits.timeout_s == 0 || c->timeout_s < t->pol->limits.timeout_s))
-                t->pol->limits.timeout_s = c->timeout_s;
+        if (c->timeout_ms > 0 && (t->pol->limits.timeout_ms == 0 || c->timeout_ms < t->pol->limits.timeout_ms))
+                t->pol->limits.timeout_ms = c->timeout_ms;
         t->hostname = c->hostname ? c->hostname : t->pol->hostname;
         t->chdir = c->chdir ? c->chdir : t->pol->chdir;
         if (build_env(t) < 0)
@@ -169,7 +169,7 @@ static void send_init(struct task *t, int sig) {
 
 /* Supervise until sandbox init exits; returns its wait status. */
 static int supervise(struct task *t, struct run_state *rs, int sigfd) {
-        int64_t deadline = t->pol->limits.timeout_s > 0 ? t->start_ms + t->pol->limits.timeout_s * 1000 : -1;
+        int64_t deadline = t->pol->limits.timeout_ms > 0 ? t->start_ms + t->pol->limits.timeout_ms : -1;
         int stage = 0, pending = 0;
         for (;;) {
                 struct pollfd pf[3] = {
@@ -255,7 +255,8 @@ static int task_exit_code(struct task *t, struct run_state *rs, int init_status,
                 return e->exit_code;
         }
         if (t->status.timed_out) {
-                sr_fail(e, SR_EXIT_TIMEOUT, ETIMEDOUT, "timeout", "task timed out after %lld s and was killed", t->pol->limits.timeout_s);
+                sr_fail(e, SR_EXIT_TIMEOUT, ETIMEDOUT, "timeout", "task timed out after %lld.%03lld s and was killed",
+                        t->pol->limits.timeout_ms / 1000, t->pol->limits.timeout_ms % 1000);
                 if (rs->exited_msg && WIFSIGNALED(rs->payload_status))
                         t->status.signal = WTERMSIG(rs->payload_status);
                 return SR_EXIT_TIMEOUT;
@@ -303,6 +304,8 @@ int supervisor_run(const struct cli *cli) {
         signal(SIGPIPE, SIG_IGN);
 
         r = prepare(&t, &e);
+        if (r >= 0)
+                r = sandbox_prepare_ids(&t, &e);
         if (r >= 0)
                 r = audit_open(&t, &e);
         if (r >= 0 && (r = creds_prepare(&t, &e)) < 0)

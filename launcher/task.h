@@ -25,6 +25,9 @@ struct task {
         gid_t caller_gid;
         bool as_root;             /* caller has CAP_SETUID/SETGID in the host userns */
         bool no_userns;           /* "user": "optional" took effect: no user namespace */
+        bool tenant_ids;          /* pol->host_uid/gid are the tenant's block (sandbox_prepare_ids) */
+        uid_t policy_host_uid;    /* the policy's own host ids, before that */
+        gid_t policy_host_gid;
 
         int sync_parent;          /* supervisor's end of the sync socket */
         int sync_child;           /* child's end */

@@ -168,7 +168,7 @@ int audit_client_send(struct audit_client *c, struct audit_event *ev, uint64_t *
 }
 
 int audit_emit_revoke(const char *socket, enum pol_audit_mode mode, int timeout_ms, const char *tenant,
-                      const char *profile, long long version, const char *key_id, struct sr_error *e) {
+                      const char *profile, long long version, const char *key_id, const char *reason, struct sr_error *e) {
         struct audit_client *c = NULL;
         struct audit_event ev;
         struct sr_error local = { 0 };
@@ -180,6 +180,7 @@ int audit_emit_revoke(const char *socket, enum pol_audit_mode mode, int timeout_
         ev.profile = profile;
         ev.profile_version = profile ? version : -1;
         ev.key_id = key_id;
+        ev.reason = reason;
         ev.pid = getpid();
         r = audit_client_connect(socket ? socket : AUDIT_DEFAULT_SOCKET, timeout_ms, &c, &local);
         if (r == 0)

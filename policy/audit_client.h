@@ -21,8 +21,9 @@ void audit_client_free(struct audit_client *c);
 const char *audit_client_path(const struct audit_client *c);
 
 /* One `revoke` event for sealctl: tenant (NULL for a revoke by key id only),
- * profile (or NULL), version (-1 = all), key_id (or NULL). mode OFF: nothing;
+ * profile (or NULL), version (-1 = all), key_id (or NULL), reason code (or
+ * NULL). mode OFF: nothing;
  * BEST_EFFORT: a failure is reported as a warning on stderr and 0 returned;
  * REQUIRED: failure → -errno with e filled (exit 75). */
 int audit_emit_revoke(const char *socket, enum pol_audit_mode mode, int timeout_ms, const char *tenant,
-                      const char *profile, long long version, const char *key_id, struct sr_error *e);
+                      const char *profile, long long version, const char *key_id, const char *reason, struct sr_error *e);

@@ -40,7 +40,7 @@ static bool abs_path_valid(const char *s) {
 }
 
 int pol_credentials_parse(struct jx *x, json_t *v, const char *path, struct policy_credentials *ret) {
-        static const char *const keys[] = { "trusted_issuers", "revocation_list", "scope_ceiling",
+        static const char *const keys[] = { "trusted_issuers", "revoked", "revocation_list", "scope_ceiling",
                                              "max_profile_bytes", "allow_env", "dir", NULL };
         const char *revoked = NULL, *dir = NULL;
         long long max = 0;
@@ -52,13 +52,18 @@ int pol_credentials_parse(struct jx *x, json_t *v, const char *path, struct poli
             (r = string_list(x, v, path, "scope_ceiling", 256, scope_valid,
                              "a scope \"action:resource:identifier\" ('*' only as the whole identifier)",
                              &ret->scope_ceiling, &ret->n_scope_ceiling)) < 0 ||
-            (r = jx_string(x, v, path, "revocation_list", false, &revoked)) < 0 ||
+            (r = jx_string(x, v, path, "revoked", false, &revoked)) < 0 ||
             (r = jx_string(x, v, path, "dir", false, &dir)) < 0 ||
             (r = jx_int(x, v, path, "max_profile_bytes", false, 1024, PROFILE_MAX_BYTES, &max)) < 0 ||
             (r = jx_bool(x, v, path, "allow_env", false, &ret->allow_env)) < 0)
                 return r;
+        /* one name for the revocation list everywhere (--revoked, pool.json
+         * "revoked"); the old key is refused, not ignored: ignoring it would
+         * silently un-revoke every profile it lists */
+        if (json_object_get(v, "revocation_list"))
+                return jx_fail(x, jx_path(kp, sizeof kp, path, "revocation_list"), "renamed: use \"revoked\" (the same path)");
         if (revoked && !abs_path_valid(revoked))
-                return jx_fail(x, jx_path(kp, sizeof kp, path, "revocation_list"), "must be an absolute normalised path");
+                return jx_fail(x, jx_path(kp, sizeof kp, path, "revoked"), "must be an absolute normalised path");
         if (dir && (!abs_path_valid(dir) || strcmp(dir, "/proc") == 0 || strncmp(dir, "/proc/", 6) == 0 ||
                     strcmp(dir, "/dev") == 0 || strncmp(dir, "/dev/", 5) == 0))
                 return jx_fail(x, jx_path(kp, sizeof kp, path, "dir"),

@@ -205,6 +205,7 @@ int pol_limits_parse(struct jx *x, json_t *v, const char *path, struct policy_li
         r = jx_int(x, v, path, "timeout_s", false, 0, 7 * 24 * 3600, &ret->timeout_s);
         if (r < 0)
                 return r;
+        ret->timeout_ms = ret->timeout_s * 1000;
         r = jx_int(x, v, path, "kill_grace_ms", false, 0, 60000, &ret->kill_grace_ms);
         if (r < 0)
                 return r;

@@ -14,6 +14,7 @@ enum { LIM_MEMORY, LIM_SWAP, LIM_PIDS, LIM_CPU, LIM_COUNT };
 
 struct policy_limits {
         long long timeout_s;        /* 0 = none */
+        long long timeout_ms;       /* timeout_s in ms, or a shorter --timeout; 0 = none */
         long long kill_grace_ms;    /* SIGTERM → SIGKILL grace */
         bool rlimit_set[RL_COUNT];
         unsigned long long rlimit[RL_COUNT];

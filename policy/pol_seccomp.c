@@ -347,7 +347,7 @@ static int load_profile(struct jx *x, const char *kpath, const char *file, struc
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return jx_fail(x, kpath, "%s is not a regular file", printable(file, q, sizeof q));
         /* As root, like the policy itself (policy_load). */
-        if (geteuid() == 0 && (r = trusted_file_check(fd, printable(file, q, sizeof q), "seccomp profile",
+        if (sr_host_root() && (r = trusted_file_check(fd, printable(file, q, sizeof q), "seccomp profile",
                                                       "policy-permissions", 0, x->e)) < 0)
                 return r;
         r = read_fd_all(fd, SECCOMP_PROFILE_MAX_BYTES, &buf, &len);

@@ -54,6 +54,7 @@ void policy_free(struct policy *p) {
         pol_caps_free(&p->caps);
         pol_limits_free(&p->limits);
         pol_network_free(&p->network);
+        pol_ids_free(&p->tenant_ids);
         free(p->file);
         free(p->tenant);
         free(p->hostname);
@@ -91,8 +92,8 @@ static int parse_mode(struct jx *x, json_t *o, const char *path, unsigned *ret) 
 }
 
 static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_entry *m) {
-        static const char *const keys[] = { "type", "src", "dst", "content", "mode", "size", "optional", "target", NULL };
-        const char *type, *src = NULL, *dst, *content = NULL, *target = NULL;
+        static const char *const keys[] = { "type", "src", "dst", "content", "mode", "size", "optional", "target", "idmap", NULL };
+        const char *type, *src = NULL, *dst, *content = NULL, *target = NULL, *idmap = NULL;
         char p[512];
         long long size = 0;
         int r;
@@ -104,6 +105,7 @@ static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_e
             (r = jx_string(x, o, path, "src", false, &src)) < 0 ||
             (r = jx_string(x, o, path, "content", false, &content)) < 0 ||
             (r = jx_string(x, o, path, "target", false, &target)) < 0 ||
+            (r = jx_string(x, o, path, "idmap", false, &idmap)) < 0 ||
             (r = jx_bool(x, o, path, "optional", false, &m->optional)) < 0 ||
             (r = jx_int(x, o, path, "size", false, 4096, 1LL << 40, &size)) < 0 ||
             (r = parse_mode(x, o, path, &m->mode)) < 0)
@@ -144,6 +146,11 @@ static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_e
                 return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "only tmpfs, dir and file entries take a mode");
         if (m->optional && !is_bind)
                 return jx_fail(x, jx_path(p, sizeof p, path, "optional"), "only bind entries can be optional");
+        if (idmap && !is_bind)
+                return jx_fail(x, jx_path(p, sizeof p, path, "idmap"), "only bind entries can be idmapped");
+        if (idmap && strcmp(idmap, "required") != 0 && strcmp(idmap, "optional") != 0)
+                return jx_fail(x, jx_path(p, sizeof p, path, "idmap"), "expected \"required\" or \"optional\"");
+        m->idmap = !idmap ? IDMAP_NONE : strcmp(idmap, "required") == 0 ? IDMAP_REQUIRED : IDMAP_OPTIONAL;
 
         if ((r = jx_strdup(x, path, dst, &m->dst)) < 0)
                 return r;
@@ -265,6 +272,7 @@ SECTION(pol_landlock_parse, landlock)
 SECTION(pol_caps_parse, caps)
 SECTION(pol_limits_parse, limits)
 SECTION(pol_network_parse, network)
+SECTION(pol_ids_parse, tenant_ids)
 
 static const struct {
         const char *key;
@@ -279,6 +287,7 @@ static const struct {
         { "capabilities", sec_pol_caps_parse },
         { "limits", sec_pol_limits_parse },
         { "network", sec_pol_network_parse },
+        { "tenant_ids", sec_pol_ids_parse },
 };
 
 static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
@@ -286,7 +295,7 @@ static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
                 "version", "tenant", "namespaces", "hostname", "uid", "gid", "host_uid", "host_gid",
                 "mounts", "root_readonly", "allow_extra_binds", "allow_tty", "chdir", "env",
                 "credentials", "audit", "seccomp", "landlock", "capabilities", "limits", "network",
-                "description", NULL,
+                "tenant_ids", "description", NULL,
         };
         const char *tenant = NULL, *hostname = "sandbox", *chdir_ = NULL, *desc;
         long long version, uid = 1000, gid = 1000, huid = 65534, hgid = 65534;
@@ -342,6 +351,16 @@ static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
                 return jx_fail(x, "$.namespaces.net", "false requires \"network\": {\"mode\": \"host\"}");
         if (p->ns_net && p->network.mode == NET_HOST)
                 return jx_fail(x, "$.network.mode", "\"host\" requires \"namespaces\": {\"net\": false}");
+        /* Untenanted root tasks run as host_uid: it must never be an id a
+         * tenant's block could hold. */
+        {
+                uint32_t first, last;
+                pol_ids_range(&p->tenant_ids, &first, &last);
+                if (p->host_uid >= first && p->host_uid <= last)
+                        return jx_fail(x, "$.host_uid", "inside the tenant id range %u..%u", first, last);
+                if (p->host_gid >= first && p->host_gid <= last)
+                        return jx_fail(x, "$.host_gid", "inside the tenant id range %u..%u", first, last);
+        }
         return 0;
 }
 
@@ -351,19 +370,15 @@ static void policy_defaults(struct policy *p) {
         p->limits.kill_grace_ms = 2000;
 }
 
-int policy_parse(const char *name, const char *buf, size_t len, struct policy **ret, struct sr_error *e) {
+int policy_from_json(const char *name, json_t *root, struct policy **ret, struct sr_error *e) {
         struct jx x = { .file = name, .e = e, .exit_code = SR_EXIT_LAUNCHER };
         struct policy *p = calloc(1, sizeof *p);
-        json_t *root = NULL;
         int r;
         if (!p)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: out of memory", name);
         policy_defaults(p);
         p->file = strdup(name);
-        r = jx_load(&x, buf, len, &root);
-        if (r == 0)
-                r = parse_doc(&x, root, p);
-        json_decref(root);
+        r = parse_doc(&x, root, p);
         if (r == 0 && !p->file)
                 r = sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: out of memory", name);
         if (r < 0) {
@@ -376,55 +391,64 @@ int policy_parse(const char *name, const char *buf, size_t len, struct policy **
         return 0;
 }
 
-int policy_load(const char *path, struct policy **ret, struct sr_error *e) {
-        _cleanup_close_ int fd = -1;
+int policy_parse(const char *name, const char *buf, size_t len, struct policy **ret, struct sr_error *e) {
+        struct jx x = { .file = name, .e = e, .exit_code = SR_EXIT_LAUNCHER };
+        json_t *root = NULL;
+        int r = jx_load(&x, buf, len, &root);
+        if (r < 0) {
+                if (r == -ENOMEM && e && !e->msg[0])
+                        sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: out of memory", name);
+                return r;
+        }
+        r = policy_from_json(name, root, ret, e);
+        json_decref(root);
+        return r;
+}
+
+/* Every policy's bytes enter through here, from a path or from an fd the
+ * caller handed over: the check of who may have written them (owner, mode)
+ * belongs here, once, for both. A pipe or socket (--policy -, /dev/fd/N)
+ * carries bytes from a process the caller started itself: there is no file
+ * whose owner could tell more than the caller's own choice of input. */
+int policy_read_fd(int fd, const char *name, bool path_source, char **ret_buf, size_t *ret_len, struct stat *ret_st,
+                   struct sr_error *e) {
         _cleanup_free_ char *buf = NULL;
         struct stat st;
         size_t len;
         int r;
 
+        if (fstat(fd, &st) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "policy", "%s: cannot read policy: %s", name, strerror(errno));
+        if (path_source ? !S_ISREG(st.st_mode) : !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "policy", "%s: policy is not a regular file%s", name,
+                               path_source ? "" : ", pipe or socket");
+        /* As root the policy decides what root opens and binds: nobody but root
+         * may have written it. (Unprivileged, it cannot grant more than the
+         * caller holds.) A symlink is followed; the file it reaches is checked,
+         * and so is a regular file handed over as /dev/fd/N. */
+        if (S_ISREG(st.st_mode) && sr_host_root() &&
+            (r = trusted_file_check(fd, name, "policy", "policy-permissions", 0, e)) < 0)
+                return r;
+        r = read_fd_all(fd, POLICY_MAX_BYTES, &buf, &len);
+        if (r == -EFBIG)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "policy", "%s: policy larger than %u bytes", name, POLICY_MAX_BYTES);
+        if (r < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "policy", "%s: cannot read policy: %s", name, strerror(-r));
+        *ret_buf = TAKE_PTR(buf);
+        *ret_len = len;
+        if (ret_st)
+                *ret_st = st;
+        return 0;
+}
+
+int policy_read_file(const char *path, char **ret_buf, size_t *ret_len, struct stat *ret_st, struct sr_error *e) {
+        _cleanup_close_ int fd = -1;
+
         /* O_NONBLOCK: a FIFO (or a device) must be refused below, not block open() */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "policy", "%s: cannot open policy: %s", path, strerror(errno));
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "policy", "%s: policy is not a regular file", path);
-        /* As root the policy decides what root opens and binds: nobody but root
-         * may have written it. (Unprivileged, it cannot grant more than the
-         * caller holds.) A symlink is followed; the file it reaches is checked. */
-        if (geteuid() == 0 && (r = trusted_file_check(fd, path, "policy", "policy-permissions", 0, e)) < 0)
-                return r;
-        r = read_fd_all(fd, POLICY_MAX_BYTES, &buf, &len);
-        if (r == -EFBIG)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "policy", "%s: policy larger than %u bytes", path, POLICY_MAX_BYTES);
-        if (r < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "policy", "%s: cannot read policy: %s", path, strerror(-r));
-        return policy_parse(path, buf, len, ret, e);
-}
-
-const char *policy_default_path(void) {
-        /* Prefer the installed stock policy; fall back to the source tree next
-         * to the binary's build directory for `make demo` and the tests. */
-        static char path[4096];
-        ssize_t n;
-        char exe[4096], *slash;
-        if (access(SEALRUN_DATADIR "/policy/default.json", R_OK) == 0)
-                return SEALRUN_DATADIR "/policy/default.json";
-        n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n > 0) {
-                exe[n] = 0;
-                slash = strrchr(exe, '/');
-                if (slash) {
-                        *slash = 0;
-                        snprintf(path, sizeof path, "%s/policy/default.json", exe);
-                        if (access(path, R_OK) == 0)
-                                return path;
-                        snprintf(path, sizeof path, "%s/../policy/stock/default.json", exe);
-                        if (access(path, R_OK) == 0)
-                                return path;
-                }
-        }
-        return SEALRUN_DATADIR "/policy/default.json";
+        return policy_read_fd(fd, path, true, ret_buf, ret_len, ret_st, e);
 }
 
 int policy_add_bind(struct policy *p, const char *src, const char *dst, bool ro, struct sr_error *e) {

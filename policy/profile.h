@@ -152,8 +152,10 @@ struct revoke_entry {
         char tenant[64];
         char profile[PROFILE_NAME_MAX + 1];     /* "" = every profile */
         bool has_version;
+        bool version_below;                     /* "version<N": every version below N */
         uint64_t version;
         uint8_t key_id[KEY_ID_BYTES];
+        char reason[65];                        /* "" or a reason code ([A-Za-z0-9_.:-], as in audit) */
 };
 
 struct revocation_list {
@@ -170,6 +172,11 @@ void revocation_free(struct revocation_list *l);
 bool revocation_match(const struct revocation_list *l, const struct profile_header *h, char *what, size_t what_size);
 /* One entry as its line (without the newline). */
 int revocation_entry_format(const struct revoke_entry *r, char *buf, size_t size);
+/* Does entry a revoke everything entry b does (the reasons aside)? Then
+ * adding b to a list holding a changes nothing. */
+bool revocation_entry_covers(const struct revoke_entry *a, const struct revoke_entry *b);
+/* A reason code: 1..64 of [A-Za-z0-9_.:-]. */
+bool revocation_reason_valid(const char *s);
 
 /* ---- times --------------------------------------------------------------- */
 

@@ -1,4 +1,4 @@
-/* Revocation list: one entry per line ("tenant=T [profile=P [version=N]]" or "key=ID"), '#' comments. */
+/* Revocation list: one entry per line ("tenant=T [profile=P [version=N|version<N]]" or "key=ID", then [reason=CODE]), '#' comments. */
 #include "policy/profile.h"
 #include "policy/trusted_file.h"
 
@@ -17,11 +17,47 @@ void revocation_free(struct revocation_list *l) {
         l->n = 0;
 }
 
+bool revocation_reason_valid(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+        if (n == 0 || n > 64)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("_.:-", *c)))
+                        return false;
+        return true;
+}
+
+/* A version bound: decimal, no sign or leading zero, 1..2^53-1. */
+static int parse_version(const char *v, uint64_t *ret) {
+        long long n;
+        char *end;
+        if (!*v || *v < '1' || *v > '9')
+                return -EINVAL;
+        errno = 0;
+        n = strtoll(v, &end, 10);
+        if (errno || *end || n < 1 || n > (1LL << 53) - 1)
+                return -EINVAL;
+        *ret = (uint64_t)n;
+        return 0;
+}
+
+/* Fields in a fixed order: the selector (key= or tenant= [profile= [version=
+ * or version<]]), then an optional reason= last. Anything else is an error:
+ * a list that parses loosely can revoke less than its author meant. */
 static int parse_line(char *line, struct revoke_entry *r) {
         char *save = NULL, *tok;
         int field = 0;
+        bool reason = false;
         memset(r, 0, sizeof *r);
         for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save), field++) {
+                if (reason)
+                        return -EINVAL;   /* reason= is the last field */
+                if (field == 2 && r->kind == REVOKE_TENANT && r->profile[0] && strncmp(tok, "version<", 8) == 0) {
+                        if (parse_version(tok + 8, &r->version) < 0 || r->version < 2)
+                                return -EINVAL;   /* version<1 would revoke nothing */
+                        r->has_version = r->version_below = true;
+                        continue;
+                }
                 char *eq = strchr(tok, '=');
                 if (!eq)
                         return -EINVAL;
@@ -36,21 +72,19 @@ static int parse_line(char *line, struct revoke_entry *r) {
                         if (!slug_valid(v))
                                 return -EINVAL;
                         snprintf(r->tenant, sizeof r->tenant, "%s", v);
+                } else if (field > 0 && strcmp(k, "reason") == 0) {
+                        if (!revocation_reason_valid(v))
+                                return -EINVAL;
+                        snprintf(r->reason, sizeof r->reason, "%s", v);
+                        reason = true;
                 } else if (field == 1 && r->kind == REVOKE_TENANT && strcmp(k, "profile") == 0) {
                         if (!profile_name_valid(v))
                                 return -EINVAL;
                         snprintf(r->profile, sizeof r->profile, "%s", v);
                 } else if (field == 2 && r->kind == REVOKE_TENANT && strcmp(k, "version") == 0) {
-                        long long n;
-                        char *end;
-                        if (!*v || *v == '-' || *v == '+' || *v == ' ')
-                                return -EINVAL;
-                        errno = 0;
-                        n = strtoll(v, &end, 10);
-                        if (errno || *end || n < 1 || n > (1LL << 53) - 1)
+                        if (parse_version(v, &r->version) < 0)
                                 return -EINVAL;
                         r->has_version = true;
-                        r->version = (uint64_t)n;
                 } else
                         return -EINVAL;
         }
@@ -84,7 +118,8 @@ int revocation_parse(const char *name, const char *buf, size_t len, struct revoc
                 if (k < 0) {
                         revocation_free(&l);
                         return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "revocation-list",
-                                       "%s:%zu: expected \"tenant=T [profile=P [version=N]]\" or \"key=ID\"", name, lineno);
+                                       "%s:%zu: expected \"tenant=T [profile=P [version=N|version<N]]\" or \"key=ID\", "
+                                       "then an optional \"reason=CODE\"", name, lineno);
                 }
                 if (l.n == cap) {
                         struct revoke_entry *nv;
@@ -122,19 +157,45 @@ int revocation_load(const char *path, struct revocation_list *ret, struct sr_err
 }
 
 int revocation_entry_format(const struct revoke_entry *r, char *buf, size_t size) {
-        char id[KEY_ID_HEX];
+        char id[KEY_ID_HEX], sel[256];
         int n;
         if (r->kind == REVOKE_KEY) {
                 key_id_hex(r->key_id, id);
-                n = snprintf(buf, size, "key=%s", id);
+                n = snprintf(sel, sizeof sel, "key=%s", id);
         } else if (!r->profile[0])
-                n = snprintf(buf, size, "tenant=%s", r->tenant);
+                n = snprintf(sel, sizeof sel, "tenant=%s", r->tenant);
         else if (!r->has_version)
-                n = snprintf(buf, size, "tenant=%s profile=%s", r->tenant, r->profile);
+                n = snprintf(sel, sizeof sel, "tenant=%s profile=%s", r->tenant, r->profile);
         else
-                n = snprintf(buf, size, "tenant=%s profile=%s version=%llu", r->tenant, r->profile,
-                             (unsigned long long)r->version);
+                n = snprintf(sel, sizeof sel, "tenant=%s profile=%s version%c%llu", r->tenant, r->profile,
+                             r->version_below ? '<' : '=', (unsigned long long)r->version);
+        if (n < 0 || (size_t)n >= sizeof sel)
+                return -ENOBUFS;
+        n = snprintf(buf, size, "%s%s%s", sel, r->reason[0] ? " reason=" : "", r->reason);
         return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
+}
+
+/* The versions an entry reaches: [lo, hi), hi 0 = no upper bound. */
+static void version_range(const struct revoke_entry *r, uint64_t *lo, uint64_t *hi) {
+        *lo = r->has_version && !r->version_below ? r->version : 0;
+        *hi = !r->has_version ? 0 : r->version_below ? r->version : r->version + 1;
+}
+
+bool revocation_entry_covers(const struct revoke_entry *a, const struct revoke_entry *b) {
+        uint64_t alo, ahi, blo, bhi;
+        if (a->kind != b->kind)
+                return false;
+        if (a->kind == REVOKE_KEY)
+                return memcmp(a->key_id, b->key_id, KEY_ID_BYTES) == 0;
+        if (strcmp(a->tenant, b->tenant) != 0)
+                return false;
+        if (!a->profile[0])
+                return true;
+        if (strcmp(a->profile, b->profile) != 0)
+                return false;
+        version_range(a, &alo, &ahi);
+        version_range(b, &blo, &bhi);
+        return alo <= blo && (ahi == 0 || (bhi != 0 && bhi <= ahi));
 }
 
 bool revocation_match(const struct revocation_list *l, const struct profile_header *h, char *what, size_t what_size) {
@@ -146,7 +207,7 @@ bool revocation_match(const struct revocation_list *l, const struct profile_head
                               memcmp(r->key_id, h->issuer, KEY_ID_BYTES) == 0;
                 else
                         hit = strcmp(r->tenant, h->tenant) == 0 && (!r->profile[0] || strcmp(r->profile, h->profile) == 0) &&
-                              (!r->has_version || r->version == h->version);
+                              (!r->has_version || (r->version_below ? h->version < r->version : r->version == h->version));
                 if (hit) {
                         if (what && revocation_entry_format(r, what, what_size) < 0 && what_size)
                                 what[0] = 0;

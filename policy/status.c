@@ -40,6 +40,15 @@ static json_t *name_list(const char *const *names, size_t n) {
         return a;
 }
 
+/* [{"name":..,"reason":..}] beside "skipped" (which stays a list of names) */
+static json_t *skipped_reasons(const struct status *s) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < s->n_skipped; i++)
+                json_array_append_new(a, json_pack("{s:o, s:s}", "name", str_or_null(s->skipped[i]), "reason",
+                                                   s->skipped_reason[i] ? s->skipped_reason[i] : "unknown"));
+        return a;
+}
+
 static int emit(int fd, json_t *o) {
         char *txt = json_dumps(o, JSON_COMPACT);
         int r;
@@ -80,6 +89,8 @@ static json_t *final_object(const struct status *s) {
                                       "profile_version", (json_int_t)s->profile_version,
                                       "injected", name_list(s->injected, s->n_injected),
                                       "skipped", name_list(s->skipped, s->n_skipped), "scrubbed", s->scrubbed);
+                if (c)
+                        json_object_set_new(c, "skipped_reasons", skipped_reasons(s));
                 json_object_set_new(o, "credentials", c ? c : json_null());
         }
         json_object_set_new(o, "audit", json_pack("{s:s, s:o}", "mode", s->audit_mode, "missing",

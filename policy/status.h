@@ -33,6 +33,7 @@ struct status {
         const char *injected[STATUS_MAX_NAMES];
         size_t n_injected;
         const char *skipped[STATUS_MAX_NAMES];
+        const char *skipped_reason[STATUS_MAX_NAMES]; /* reason code of each skipped[i] */
         size_t n_skipped;
         bool scrubbed;
         /* audit */

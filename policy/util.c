@@ -2,6 +2,7 @@
 #include "policy/util.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -174,4 +175,23 @@ int64_t now_ms(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool sr_host_root(void) {
+        static int cached = -1;
+        _cleanup_free_ char *map = NULL;
+        _cleanup_close_ int fd = -1;
+        unsigned long inside, outside;
+        if (cached >= 0)
+                return cached;
+        if (geteuid() != 0)
+                return (cached = 0);
+        fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+        /* No /proc: assume the stricter case, host root. */
+        if (fd < 0 || read_fd_all(fd, 4096, &map, NULL) < 0)
+                return (cached = 1);
+        /* "0 0 N" maps uid 0 to host uid 0: the initial namespace (or one
+         * that root itself made, which holds root's rights just the same). */
+        cached = sscanf(map, " %lu %lu", &inside, &outside) == 2 && inside == 0 && outside == 0;
+        return cached;
 }

@@ -66,3 +66,8 @@ int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 int write_all(int fd, const void *buf, size_t len);
 /* Monotonic milliseconds. */
 int64_t now_ms(void);
+
+/* Root of the initial user namespace (euid 0 and uid 0 mapped to host uid 0).
+ * Root inside a user namespace of an unprivileged user holds no more than
+ * that user: checks that exist because root trusts a file do not apply. */
+bool sr_host_root(void);

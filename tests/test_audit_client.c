@@ -145,22 +145,24 @@ static void test_invalid_event_not_sent(void **state) {
 static void test_revoke(void **state) {
         struct fake *f = fake_start(FAKE_ACK);
         struct sr_error e = { 0 };
-        assert_int_equal(audit_emit_revoke(f->path, POL_AUDIT_OFF, 500, "acme", NULL, -1, NULL, &e), 0);
+        assert_int_equal(audit_emit_revoke(f->path, POL_AUDIT_OFF, 500, "acme", NULL, -1, NULL, NULL, &e), 0);
         assert_int_equal(f->connections, 0);
-        if (audit_emit_revoke(f->path, POL_AUDIT_REQUIRED, 500, "acme", "agent", 3, NULL, &e) != 0)
+        if (audit_emit_revoke(f->path, POL_AUDIT_REQUIRED, 500, "acme", "agent", 3, NULL, "rotated", &e) != 0)
                 fail_msg("%s", e.msg);
-        assert_int_equal(audit_emit_revoke(f->path, POL_AUDIT_REQUIRED, 500, NULL, NULL, -1, "0011223344556677", &e), 0);
+        assert_int_equal(audit_emit_revoke(f->path, POL_AUDIT_REQUIRED, 500, NULL, NULL, -1, "0011223344556677", NULL, &e), 0);
         usleep(20 * 1000);
         pthread_mutex_lock(&f->lock);
         assert_int_equal(f->n_msgs, 2);
         assert_non_null(strstr(f->msgs[0], "\"event\":\"revoke\""));
+        assert_non_null(strstr(f->msgs[0], "\"reason\":\"rotated\""));
+        assert_null(strstr(f->msgs[1], "\"reason\""));
         assert_non_null(strstr(f->msgs[0], "\"profile_version\":3"));
         assert_non_null(strstr(f->msgs[1], "\"key_id\":\"0011223344556677\""));
         assert_null(strstr(f->msgs[1], "\"tenant\""));
         pthread_mutex_unlock(&f->lock);
         fake_stop(f);
-        assert_int_equal(audit_emit_revoke("/nonexistent/s", POL_AUDIT_BEST_EFFORT, 200, "acme", NULL, -1, NULL, &e), 0);
-        assert_true(audit_emit_revoke("/nonexistent/s", POL_AUDIT_REQUIRED, 200, "acme", NULL, -1, NULL, &e) < 0);
+        assert_int_equal(audit_emit_revoke("/nonexistent/s", POL_AUDIT_BEST_EFFORT, 200, "acme", NULL, -1, NULL, NULL, &e), 0);
+        assert_true(audit_emit_revoke("/nonexistent/s", POL_AUDIT_REQUIRED, 200, "acme", NULL, -1, NULL, NULL, &e) < 0);
         assert_int_equal(e.exit_code, 75);
 }
 

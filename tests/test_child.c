@@ -66,8 +66,8 @@ static void test_payload_order(void **state) {
 }
 
 static void test_init_order(void **state) {
-        /* bind sources are opened with the caller's ids, before the switch */
-        BEFORE_INIT("mount_sources", "ids");
+        /* bind sources are opened with the sandbox's host ids, after the switch */
+        BEFORE_INIT("ids", "mount_sources");
         BEFORE_INIT("mount_sources", "mounts");
         BEFORE_INIT("ids", "mounts");
         BEFORE_INIT("mounts", "pivot_root");

@@ -79,7 +79,7 @@ static void test_defaults(void **state) {
         assert_null(c.task);
         assert_int_equal(c.status_fd, -1);
         assert_int_equal(c.trace_fd, -1);
-        assert_int_equal(c.timeout_s, -1);
+        assert_int_equal(c.timeout_ms, -1);
         assert_int_equal(c.key_fd, -1);
         assert_int_equal(c.audit_mode, AUDIT_UNSET);
         assert_int_equal(c.max_concurrent, -1);
@@ -105,7 +105,7 @@ static void test_all_options(void **state) {
         assert_string_equal(c.tenant, "acme");
         assert_string_equal(c.task, "T42");
         assert_int_equal(c.status_fd, 4);
-        assert_int_equal(c.timeout_s, 30);
+        assert_int_equal(c.timeout_ms, 30000);
         assert_int_equal(c.n_binds, 2);
         assert_string_equal(c.binds[0].src, "/data");
         assert_string_equal(c.binds[0].dst, "/mnt/data");
@@ -140,7 +140,7 @@ static void test_all_options(void **state) {
 static void test_equals_form(void **state) {
         OK("--policy=/p.json", "--timeout=5", "--tenant=acme", "--", "x");
         assert_string_equal(c.policy, "/p.json");
-        assert_int_equal(c.timeout_s, 5);
+        assert_int_equal(c.timeout_ms, 5000);
         assert_string_equal(c.tenant, "acme");
         OK("--ro-bind=/a", "/b", "--", "x");
         assert_string_equal(c.binds[0].src, "/a");
@@ -175,14 +175,28 @@ static void test_check_host(void **state) {
 
 static void test_numbers(void **state) {
         OK("--timeout", "1", "--", "x");
-        assert_int_equal(c.timeout_s, 1);
+        assert_int_equal(c.timeout_ms, 1000);
         OK("--timeout", "604800", "--", "x");
+        OK("--timeout", "0.5", "--", "x");
+        assert_int_equal(c.timeout_ms, 500);
+        OK("--timeout", "2.25", "--", "x");
+        assert_int_equal(c.timeout_ms, 2250);
+        OK("--timeout", "0.001", "--", "x");
+        assert_int_equal(c.timeout_ms, 1);
+        BAD("--timeout", "--timeout", "0.0", "--", "x");
+        BAD("--timeout", "--timeout", "0.0001", "--", "x");
+        BAD("--timeout", "--timeout", ".5", "--", "x");
+        BAD("--timeout", "--timeout", "5.", "--", "x");
+        BAD("--timeout", "--timeout", "1e3", "--", "x");
+        BAD("--timeout", "--timeout", "604800.5", "--", "x");
+        BAD("--timeout", "--timeout", " 1", "--", "x");
+        BAD("--timeout", "--timeout", "1,5", "--", "x");
         BAD("--timeout", "--timeout", "0", "--", "x");
         BAD("--timeout", "--timeout", "604801", "--", "x");
         BAD("--timeout", "--timeout", "-5", "--", "x");
         BAD("--timeout", "--timeout", "5s", "--", "x");
         BAD("--timeout", "--timeout", "", "--", "x");
-        BAD("--timeout", "--timeout", "1.5", "--", "x");
+        BAD("--timeout", "--timeout", "1.5000", "--", "x");
         /* 0-2 are the payload's: it could forge status lines there */
         BAD("--status-fd: fd 0", "--status-fd", "0", "--", "x");
         BAD("--status-fd: fd 1", "--status-fd", "1", "--", "x");
@@ -415,6 +429,30 @@ static void test_help_version(void **state) {
         assert_true(c.help);
         /* but an earlier error is still an error */
         BAD("--frobnicate", "--frobnicate", "--help");
+        /* -h is --help */
+        assert_int_equal(parse("-h", NULL), 0);
+        assert_true(c.help);
+        assert_int_equal(parse("--policy", "agent", "-h", "--", "x", NULL), 0);
+        assert_true(c.help);
+}
+
+static void test_print_policy(void **state) {
+        /* no COMMAND needed, and --policy may come after it */
+        assert_int_equal(parse("--print-policy", "--policy", "agent", NULL), 0);
+        assert_true(c.print_policy);
+        assert_string_equal(c.policy, "agent");
+        OK("--print-policy");
+        assert_null(c.policy);
+        BAD("--print-policy", "--print-policy=x");
+        /* a policy read from an fd cannot share it with the key, status or a passed fd */
+        BAD("fd 3 is also the key fd", "--policy", "/dev/fd/3", "--key-fd", "3", "--profile", "p", "--tenant", "acme",
+            "--", "x");
+        BAD("fd 4 is also the status fd", "--status-fd", "4", "--policy", "/dev/fd/4", "--", "x");
+        BAD("also passed with --pass-fd", "--pass-fd", "5", "--policy", "/dev/fd/5", "--", "x");
+        BAD("fd 4 is also the status fd", "--status-fd", "4", "--policy", "/proc/self/fd/4", "--", "x");
+        OK("--policy", "/dev/fd/6", "--pass-fd", "5", "--", "x");
+        OK("--policy", "-", "--", "x");
+        assert_string_equal(c.policy, "-");
 }
 
 static void test_usage_lists_every_option(void **state) {
@@ -422,7 +460,7 @@ static void test_usage_lists_every_option(void **state) {
                 "--policy", "--tenant", "--task", "--status-fd", "--timeout", "--ro-bind", "--bind",
                 "--setenv", "--chdir", "--hostname", "--pass-fd", "--profile", "--key", "--key-fd",
                 "--trust", "--revoked", "--scope", "--audit-socket", "--audit", "--max-concurrent",
-                "--wait-slot", "--help", "--version", "--trace-fd",
+                "--wait-slot", "--help", "--version", "--print-policy", "-h", "--trace-fd",
         };
         char *buf = NULL;
         size_t len = 0;
@@ -454,6 +492,7 @@ int main(void) {
                 cmocka_unit_test(test_chdir_hostname),
                 cmocka_unit_test(test_command),
                 cmocka_unit_test(test_help_version),
+                cmocka_unit_test(test_print_policy),
                 cmocka_unit_test(test_usage_lists_every_option),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,8 @@
 #include "helpers/leaktest/lt.c"
 #include "helpers/leaktest/maps.c"
 #include "helpers/leaktest/report.c"
+#include "helpers/leaktest/report_junit.c"
+#include "helpers/leaktest/meta.c"
 #include "helpers/leaktest/rows.c"
 #include "helpers/leaktest/scan.c"
 #include "helpers/leaktest/units.c"
@@ -485,6 +487,117 @@ static void test_units(void **state) {
         report_free(&rep);
 }
 
+/* Every row of the normal run has an id: unique, "vector.words", the part
+ * before the dot the row's vector name; ids never change (CI keys on them). */
+static void test_row_ids(void **state) {
+        static struct fleet f;
+        struct report rep = { 0 };
+        memset(&f, 0, sizeof f);
+        fleet_rows(&f, &rep);
+        for (size_t i = 0; i < rep.n; i++) {
+                const char *id = rep.rows[i].id, *dot = strchr(id, '.');
+                if (!dot || strncmp(id, vector_name(rep.rows[i].vector), (size_t)(dot - id)) != 0 ||
+                    strlen(vector_name(rep.rows[i].vector)) != (size_t)(dot - id))
+                        fail_msg("row %zu: id \"%s\" does not start with its vector \"%s.\"", i, id, vector_name(rep.rows[i].vector));
+                for (const char *c = id; *c; c++)
+                        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.'))
+                                fail_msg("id \"%s\": character '%c'", id, *c);
+                for (size_t k = 0; k < i; k++)
+                        if (strcmp(rep.rows[k].id, id) == 0)
+                                fail_msg("id \"%s\" twice", id);
+        }
+        /* the ones documented in sealrun-leaktest(1) */
+        assert_string_equal(f.rows[R_ENV_OTHER]->id, "environ.other-uid");
+        assert_string_equal(f.rows[R_FC_REVOKED]->id, "fail-closed.revoked");
+        assert_string_equal(f.rows[R_CORE_DD]->id, "core.dontdump");
+        /* a second row asking for an id gets a suffix */
+        struct row *x = report_add(&rep, 13, V_PASS, "x"), *y = report_add(&rep, 13, V_PASS, "y");
+        row_id(&rep, x, "self-test.environ.worker");
+        row_id(&rep, y, "self-test.environ.worker");
+        assert_string_equal(y->id, "self-test.environ.worker-2");
+        report_free(&rep);
+}
+
+/* Details are never cut mid-word: a long one keeps whole words and says it was cut. */
+static void test_detail_words(void **state) {
+        char buf[32] = "";
+        lt_append(buf, sizeof buf, "; ", "alpha beta");
+        lt_append(buf, sizeof buf, "; ", "gamma delta epsilon zeta eta");
+        assert_string_equal(buf, "alpha beta; gamma delta [...]");
+        lt_append(buf, sizeof buf, "; ", "more");
+        assert_string_equal(buf, "alpha beta; gamma delta [...]");
+        struct report rep = { 0 };
+        struct row *r = report_add(&rep, 1, V_PASS, "c");
+        char word[64];
+        for (int i = 0; i < 300; i++) {
+                snprintf(word, sizeof word, "word%03d", i);
+                row_detail(r, "%s", word);
+        }
+        /* 300 words of 7 plus separators is over 2 KiB: cut between words */
+        size_t n = strlen(r->detail);
+        assert_true(n < sizeof r->detail);
+        assert_string_equal(r->detail + n - 6, " [...]");
+        assert_true(strncmp(r->detail + n - 13, "word", 4) == 0);
+        /* what fits is whole: 400 bytes (the old limit) of words are kept as they are */
+        struct row *r2 = report_add(&rep, 1, V_PASS, "c");
+        char long_text[1200];
+        memset(long_text, 'x', sizeof long_text - 1);
+        long_text[sizeof long_text - 1] = 0;
+        row_detail(r2, "%s", long_text);
+        assert_int_equal(strlen(r2->detail), sizeof long_text - 1);
+        report_free(&rep);
+        rep.rows = NULL;
+}
+
+/* JSON carries ids and the meta block; JUnit is well formed enough for CI:
+ * one testcase per row, failures and skips, escaped text. */
+static void test_json_junit_meta(void **state) {
+        struct report rep = { .mode = "run", .sealrun = "/x/sealrun" };
+        meta_time(&rep.meta, 0);
+        meta_host(&rep.meta, "/bin/true");
+        meta_policy(&rep.meta, "test <policy> & co", "/etc/hostname");
+        meta_time(&rep.meta, 1);
+        struct row *a = report_add(&rep, 1, V_PASS, "environ of \"x\"");
+        row_id(&rep, a, "environ.x");
+        struct row *b = report_add(&rep, 6, V_FAIL, "files");
+        row_id(&rep, b, "files.tmp");
+        row_detail(b, "found <1> & \"2\"");
+        struct place p = { .pid = 7, .offset = 16 };
+        snprintf(p.what, sizeof p.what, "file");
+        snprintf(p.file, sizeof p.file, "/tmp/a&b");
+        row_place(b, &p);
+        struct row *c = report_add(&rep, 11, V_NA, "units");
+        row_id(&rep, c, "unit-env.pool-units");
+        row_detail(c, "not applicable: none installed");
+        char *text = NULL;
+        size_t tl = 0;
+        FILE *m = open_memstream(&text, &tl);
+        report_print_json(m, &rep);
+        fclose(m);
+        assert_non_null(strstr(text, "{\"id\":\"environ.x\",\"vector\":1,"));
+        assert_non_null(strstr(text, "\"meta\":{\"started\":\"20"));
+        assert_non_null(strstr(text, "\"kernel\":\"Linux "));
+        assert_non_null(strstr(text, "\"policy\":\"test <policy> & co\",\"policy_blake2b\":\""));
+        free(text);
+        m = open_memstream(&text, &tl);
+        report_print_junit(m, &rep);
+        fclose(m);
+        assert_non_null(strstr(text, "<testsuites name=\"sealrun-leaktest\" tests=\"3\" failures=\"1\" skipped=\"1\">"));
+        assert_non_null(strstr(text, "<testcase classname=\"sealrun-leaktest.environ\" name=\"environ.x\">"));
+        assert_non_null(strstr(text, "<failure message=\"found &lt;1&gt; &amp; &quot;2&quot;\" type=\"leak\">files&#10;at pid 7 file /tmp/a&amp;b"));
+        assert_non_null(strstr(text, "<skipped message=\"not applicable: none installed\"/>"));
+        assert_non_null(strstr(text, "<property name=\"policy\" value=\"test &lt;policy&gt; &amp; co\"/>"));
+        assert_null(strstr(text, "& "));
+        free(text);
+        m = open_memstream(&text, &tl);
+        report_print_table(m, &rep);
+        fclose(m);
+        assert_non_null(strstr(text, "[files.tmp]"));
+        assert_non_null(strstr(text, "; kernel Linux "));
+        free(text);
+        report_free(&rep);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_encodings_fixed),    cmocka_unit_test(test_canary_text_shape),
@@ -493,6 +606,8 @@ int main(void) {
                 cmocka_unit_test(test_maps_parse),         cmocka_unit_test(test_smaps_flags),
                 cmocka_unit_test(test_smaps_live),         cmocka_unit_test(test_sink_rules),
                 cmocka_unit_test(test_units),         cmocka_unit_test(test_redact_and_print),
+                cmocka_unit_test(test_row_ids),       cmocka_unit_test(test_detail_words),
+                cmocka_unit_test(test_json_junit_meta),
         };
         if (sodium_init() < 0)
                 return 1;

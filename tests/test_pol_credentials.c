@@ -35,7 +35,7 @@ static void test_full(void **state) {
         struct sr_error e = { 0 };
         (void)state;
         assert_int_equal(load("{\"trusted_issuers\":[\"/etc/sealrun/a.pub\",\"/etc/sealrun/b.pub\"],"
-                              "\"revocation_list\":\"/etc/sealrun/revoked\",\"scope_ceiling\":[\"read:model:*\"],"
+                              "\"revoked\":\"/etc/sealrun/revoked\",\"scope_ceiling\":[\"read:model:*\"],"
                               "\"max_profile_bytes\":65536,\"allow_env\":true,\"dir\":\"/run/creds\"}", &p, &e), 0);
         assert_int_equal(p->credentials.n_trusted_issuers, 2);
         assert_string_equal(p->credentials.trusted_issuers[1], "/etc/sealrun/b.pub");
@@ -58,7 +58,8 @@ static void test_invalid(void **state) {
                 { "{\"trusted_issuers\":[\"/a/../b.pub\"]}", "$.credentials.trusted_issuers[0]" },
                 { "{\"scope_ceiling\":[\"read:*:x\"]}", "$.credentials.scope_ceiling[0]" },
                 { "{\"scope_ceiling\":[1]}", "$.credentials.scope_ceiling[0]" },
-                { "{\"revocation_list\":\"rel\"}", "$.credentials.revocation_list" },
+                { "{\"revoked\":\"rel\"}", "$.credentials.revoked" },
+                { "{\"revocation_list\":\"/etc/sealrun/revoked\"}", "$.credentials.revocation_list: renamed: use \"revoked\"" },
                 { "{\"max_profile_bytes\":2000000}", "$.credentials.max_profile_bytes" },
                 { "{\"max_profile_bytes\":10}", "$.credentials.max_profile_bytes" },
                 { "{\"allow_env\":\"yes\"}", "$.credentials.allow_env" },

@@ -182,6 +182,7 @@ static void test_credentials_names_only(void **state) {
         s.injected[1] = "OPENAI_API_KEY";
         s.n_injected = 2;
         s.skipped[0] = "deploy_key";
+        s.skipped_reason[0] = "env-not-allowed";
         s.n_skipped = 1;
         s.scrubbed = true;
         json_t *o = parse_final(&s);
@@ -194,8 +195,14 @@ static void test_credentials_names_only(void **state) {
         assert_int_equal(json_array_size(inj), 2);
         assert_string_equal(json_string_value(json_array_get(inj, 0)), "github_token");
         assert_int_equal(json_array_size(json_object_get(c, "skipped")), 1);
+        /* each skipped credential with why, beside the list of names */
+        json_t *sr = json_object_get(c, "skipped_reasons");
+        assert_int_equal(json_array_size(sr), 1);
+        assert_string_equal(gets_(json_array_get(sr, 0), "name"), "deploy_key");
+        assert_string_equal(gets_(json_array_get(sr, 0), "reason"), "env-not-allowed");
+        assert_int_equal(json_object_size(json_array_get(sr, 0)), 2);
         /* only the documented keys: no room for values */
-        assert_int_equal(json_object_size(c), 5);
+        assert_int_equal(json_object_size(c), 6);
         json_decref(o);
 }
 

@@ -88,8 +88,8 @@ struct fleet {
         struct lt *lt;
         struct row *rows[R__MAX];
         unsigned exercised[R__MAX];
-        char why[R__MAX][160];     /* why a row could not be checked */
-        char note[R__MAX][200];    /* what a passing row saw */
+        char why[R__MAX][512];     /* why a row could not be checked */
+        char note[R__MAX][1024];   /* what a passing row saw */
         uint64_t bytes[R__MAX];    /* bytes scanned for the row */
         uint64_t big_maps[R__MAX], big_rss_kb[R__MAX];   /* mappings over 1 GiB, not read */
         struct profile profiles[16];

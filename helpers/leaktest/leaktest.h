@@ -143,14 +143,24 @@ struct place {
 
 struct row {
         int vector;            /* 0 = setup / delivery controls, 1..12 as in the issue, 13 = self-test */
+        char id[64];           /* stable across runs and versions: "environ.other-uid" */
         char check[200];
         enum verdict v;
-        char detail[400];
+        char detail[2048];     /* never cut mid-word: see lt_append */
         struct place *places;
         size_t n_places;
 };
 
 #define REPORT_MAX_ROWS 256
+
+/* What a CI log needs to tell two runs apart (meta.c). */
+struct report_meta {
+        char started[32], finished[32];   /* RFC 3339, UTC */
+        char kernel[200];                 /* uname: sysname release version machine */
+        char sealrun_version[96];         /* first line of `sealrun --version`, "" when unknown */
+        char policy[200];                 /* the policy the fleet ran under */
+        char policy_hash[65];             /* BLAKE2b-256 of its bytes (hex), "" when none */
+};
 
 struct report {
         struct row *rows;
@@ -158,17 +168,31 @@ struct report {
         const char *mode;      /* "run" or "self-test" */
         const char *sealrun;   /* what was tested */
         size_t canaries, patterns;
+        struct report_meta meta;
 };
 
 struct row *report_add(struct report *r, int vector, enum verdict v, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 void row_detail(struct row *row, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Give row a stable id; a second row asking for the same id gets "-2", "-3"... */
+void row_id(struct report *r, struct row *row, const char *id);
+/* Append sep + text to dst[size]; when it does not fit, cut at the last
+ * word boundary that does and end with " [...]", never mid-word. */
+void lt_append(char *dst, size_t size, const char *sep, const char *text);
 void row_place(struct row *row, const struct place *p);
 /* A row fails when a place is added with fail = true. */
 void row_fail_place(struct row *row, const struct place *p);
 size_t report_failed(const struct report *r);
 void report_print_table(FILE *f, const struct report *r);
+/* One place as one line of text ("pid 12 mem [heap] @0x7f.. as hex (a/tok)"). */
+void report_place_text(const struct place *p, char *buf, size_t size);
 void report_print_json(FILE *f, const struct report *r);
+/* JUnit XML (report_junit.c): one testcase per row, named by its id. */
+void report_print_junit(FILE *f, const struct report *r);
+/* Fill the metadata (meta.c); `when` 0 = started, 1 = finished. */
+void meta_time(struct report_meta *m, int when);
+void meta_host(struct report_meta *m, const char *sealrun);
+void meta_policy(struct report_meta *m, const char *what, const char *path);
 void report_free(struct report *r);
 const char *vector_name(int vector);
 

@@ -135,7 +135,7 @@ static int redact_hit(void *ud, size_t canary, enum lt_enc enc, uint64_t off) {
 /* A place may name a file whose name is itself a canary: cut such spans. */
 void lt_redact(const struct lt *lt, char *s, size_t size) {
         struct redact r = { .lt = lt };
-        char out[1024];
+        char out[4096];
         size_t o = 0, i = 0, len = strlen(s);
         if (!lt->scanner_ready || len == 0)
                 return;

@@ -11,11 +11,12 @@
 #include "helpers/leaktest/selftest.h"
 
 static void usage(FILE *f) {
-        fputs("usage: sealrun-leaktest [--json] [--keep] [--self-test] [--sealrun PATH]\n"
+        fputs("usage: sealrun-leaktest [--json] [--junit FILE] [--keep] [--self-test] [--sealrun PATH]\n"
               "  Seals random canary credentials for two tenants, runs a small fleet through the\n"
               "  real sealrun with its own sealrun-auditd, and looks for every canary (raw, base64,\n"
               "  hex, URL-encoded, UTF-16LE) wherever it must not be: one row per vector and check.\n"
-              "  --json        the report as JSON\n"
+              "  --json        the report as JSON (rows keyed by stable ids, a \"meta\" block)\n"
+              "  --junit FILE  also write the report as JUnit XML to FILE (one testcase per row)\n"
               "  --keep        keep the run's directory (keys, sealed profiles, outputs, audit files)\n"
               "  --self-test   plant a leak for each detector and check that every one reports it\n"
               "  --sealrun P   the sealrun to test (default: next to this program); sealctl and\n"
@@ -36,6 +37,34 @@ static void remove_tree(const char *dir) {
 
 static bool executable(const char *path) {
         return access(path, X_OK) == 0;
+}
+
+/* The JUnit file leaves the host like stdout does: scanned first. */
+static int write_junit(struct lt *lt, const char *path) {
+        char *text = NULL;
+        size_t tlen = 0;
+        FILE *m = open_memstream(&text, &tlen), *out;
+        int fd;
+        if (!m)
+                return -ENOMEM;
+        report_print_junit(m, &lt->report);
+        fclose(m);
+        if (lt->scanner_ready && scan_buffer(&lt->scanner, (const uint8_t *)text, tlen, 0, NULL, NULL) > 0) {
+                fputs("sealrun-leaktest: internal error: the JUnit report would hold a canary; it is not written\n", stderr);
+                free(text);
+                return -EIO;
+        }
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+        out = fd >= 0 ? fdopen(fd, "we") : NULL;
+        if (!out || fwrite(text, 1, tlen, out) != tlen || fclose(out) != 0) {
+                fprintf(stderr, "sealrun-leaktest: --junit %s: cannot write: %s\n", path, strerror(errno));
+                if (!out && fd >= 0)
+                        close(fd);
+                free(text);
+                return -EIO;
+        }
+        free(text);
+        return 0;
 }
 
 static int normal_run(struct lt *lt) {
@@ -73,6 +102,9 @@ static int normal_run(struct lt *lt) {
                 why_not(&f, R_SETUP, "sealctl could not make the keys or seal the profiles (its output: tools.log, with --keep)");
         if (setup_policy(&f) < 0)
                 why_not(&f, R_SETUP, "cannot write the policy");
+        else
+                meta_policy(&lt->report.meta, "built-in: stock default mounts, the probe bound at /lt, env delivery allowed, "
+                                              "scope ceiling read:model:*", f.policy);
         if (setup_auditd(&f) == 0)
                 mark(&f, R_AUDITD);
         else
@@ -95,7 +127,7 @@ static int normal_run(struct lt *lt) {
 
 int main(int argc, char **argv) {
         static struct lt lt;
-        const char *sealrun = NULL;
+        const char *sealrun = NULL, *junit = NULL;
         bool self_test = false;
         char dir[PATH_MAX], p1[PATH_MAX], p2[PATH_MAX], p3[PATH_MAX];
         int r;
@@ -117,7 +149,9 @@ int main(int argc, char **argv) {
                         self_test = true;
                 else if (strcmp(argv[i], "--sealrun") == 0 && i + 1 < argc)
                         sealrun = argv[++i];
-                else if (strcmp(argv[i], "--help") == 0) {
+                else if (strcmp(argv[i], "--junit") == 0 && i + 1 < argc && argv[i + 1][0])
+                        junit = argv[++i];
+                else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
                         usage(stdout);
                         return 0;
                 } else if (strcmp(argv[i], "--version") == 0) {
@@ -158,8 +192,13 @@ int main(int argc, char **argv) {
         lt.auditd = p3;
         signal(SIGPIPE, SIG_IGN);
         lt.report.mode = self_test ? "self-test" : "run";
+        meta_time(&lt.report.meta, 0);
+        meta_host(&lt.report.meta, self_test ? NULL : lt.sealrun);
+        if (self_test)
+                snprintf(lt.report.meta.policy, sizeof lt.report.meta.policy, "none (self-test: planted leaks, no sealrun)");
 
         r = self_test ? self_test_run(&lt) : normal_run(&lt);
+        meta_time(&lt.report.meta, 1);
         if (r == 2) {
                 remove_tree(lt.dir);
                 return 2;
@@ -182,6 +221,11 @@ int main(int argc, char **argv) {
         fclose(m);
         if (lt.scanner_ready && scan_buffer(&lt.scanner, (const uint8_t *)text, tlen, 0, NULL, NULL) > 0) {
                 fputs("sealrun-leaktest: internal error: the report would hold a canary; it is not printed\n", stderr);
+                remove_tree(lt.dir);
+                return 2;
+        }
+        if (junit && write_junit(&lt, junit) < 0) {
+                free(text);
                 remove_tree(lt.dir);
                 return 2;
         }

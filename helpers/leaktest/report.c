@@ -39,16 +39,53 @@ struct row *report_add(struct report *r, int vector, enum verdict v, const char 
         return row;
 }
 
-void row_detail(struct row *row, const char *fmt, ...) {
-        size_t used = strlen(row->detail);
-        va_list ap;
-        if (used > 0 && used + 2 < sizeof row->detail) {
-                memcpy(row->detail + used, "; ", 3);
-                used += 2;
+void lt_append(char *dst, size_t size, const char *sep, const char *text) {
+        static const char cut[] = " [...]";
+        size_t used = strnlen(dst, size), sl = used ? strlen(sep) : 0, tl = strlen(text), room, keep;
+        /* room for the marker is always kept back, so a cut can always say so */
+        if (size < sizeof cut + 1 || used + sizeof cut > size || strstr(dst, cut))
+                return;   /* full already: the first words are the ones that matter */
+        room = size - sizeof cut - used;
+        if (sl + tl <= room) {
+                memcpy(dst + used, sep, sl);
+                memcpy(dst + used + sl, text, tl + 1);
+                return;
         }
+        /* the longest prefix of text ending at a word boundary that fits */
+        keep = room > sl ? room - sl : 0;
+        while (keep > 0 && text[keep] != ' ' && text[keep] != ';' && text[keep] != ',')
+                keep--;
+        while (keep > 0 && (text[keep - 1] == ' ' || text[keep - 1] == ';' || text[keep - 1] == ','))
+                keep--;
+        if (keep) {
+                memcpy(dst + used, sep, sl);
+                used += sl;
+                memcpy(dst + used, text, keep);
+                used += keep;
+        }
+        memcpy(dst + used, cut, sizeof cut);
+}
+
+void row_detail(struct row *row, const char *fmt, ...) {
+        char *text = NULL;
+        va_list ap;
         va_start(ap, fmt);
-        vsnprintf(row->detail + used, sizeof row->detail - used, fmt, ap);
+        int n = vasprintf(&text, fmt, ap);
         va_end(ap);
+        if (n < 0)
+                return;
+        lt_append(row->detail, sizeof row->detail, "; ", text);
+        free(text);
+}
+
+void row_id(struct report *r, struct row *row, const char *id) {
+        int dup = 1;
+        snprintf(row->id, sizeof row->id, "%s", id);
+        for (size_t i = 0; i < r->n; i++)
+                if (&r->rows[i] != row && strcmp(r->rows[i].id, row->id) == 0) {
+                        snprintf(row->id, sizeof row->id, "%.50s-%d", id, ++dup);
+                        i = (size_t)-1;   /* again, with the new name */
+                }
 }
 
 void row_place(struct row *row, const struct place *p) {
@@ -73,7 +110,7 @@ size_t report_failed(const struct report *r) {
         return n;
 }
 
-static void place_text(const struct place *p, char *buf, size_t size) {
+void report_place_text(const struct place *p, char *buf, size_t size) {
         size_t o = 0;
 #define ADD(...) do { if (o < size) o += (size_t)snprintf(buf + o, size - o, __VA_ARGS__); } while (0)
         if (p->pid > 0)
@@ -95,15 +132,20 @@ void report_print_table(FILE *f, const struct report *r) {
         fprintf(f, "sealrun-leaktest %s (%s) as uid %u, %s%s; %zu canaries, looked for in %zu forms\n", SEALRUN_VERSION,
                 r->mode ? r->mode : "run", (unsigned)getuid(), r->sealrun ? "testing " : "no sealrun needed",
                 r->sealrun ? r->sealrun : "", r->canaries, r->patterns);
-        fprintf(f, "%-3s %-12s %-6s %s\n", "#", "vector", "result", "check");
+        fprintf(f, "started %s, finished %s; kernel %s; sealrun %s; policy %s%s%s\n",
+                r->meta.started[0] ? r->meta.started : "?", r->meta.finished[0] ? r->meta.finished : "?",
+                r->meta.kernel[0] ? r->meta.kernel : "?", r->meta.sealrun_version[0] ? r->meta.sealrun_version : "(none)",
+                r->meta.policy[0] ? r->meta.policy : "(none)", r->meta.policy_hash[0] ? ", blake2b " : "", r->meta.policy_hash);
+        fprintf(f, "%-3s %-12s %-6s %s\n", "#", "vector", "result", "check [id]");
         for (size_t i = 0; i < r->n; i++) {
                 const struct row *row = &r->rows[i];
                 char buf[600];
-                fprintf(f, "%-3d %-12s %-6s %s\n", row->vector, vector_name(row->vector), verdict_name(row->v), row->check);
+                fprintf(f, "%-3d %-12s %-6s %s [%s]\n", row->vector, vector_name(row->vector), verdict_name(row->v), row->check,
+                        row->id);
                 if (row->detail[0])
                         fprintf(f, "%-23s %s\n", "", row->detail);
                 for (size_t k = 0; k < row->n_places && k < PLACES_SHOWN; k++) {
-                        place_text(&row->places[k], buf, sizeof buf);
+                        report_place_text(&row->places[k], buf, sizeof buf);
                         fprintf(f, "%-23s %s %s\n", "", row->v == V_FAIL ? "at" : "-", buf);
                 }
                 if (row->n_places > PLACES_SHOWN)
@@ -131,6 +173,13 @@ static void json_str(FILE *f, const char *s) {
         fputc('"', f);
 }
 
+static void json_str_or_null(FILE *f, const char *s) {
+        if (s && s[0])
+                json_str(f, s);
+        else
+                fputs("null", f);
+}
+
 void report_print_json(FILE *f, const struct report *r) {
         size_t fail = report_failed(r);
         fprintf(f, "{\"version\":1,\"mode\":");
@@ -140,11 +189,28 @@ void report_print_json(FILE *f, const struct report *r) {
                 json_str(f, r->sealrun);
         else
                 fputs("null", f);
+        fputs(",\"meta\":{\"started\":", f);
+        json_str_or_null(f, r->meta.started);
+        fputs(",\"finished\":", f);
+        json_str_or_null(f, r->meta.finished);
+        fputs(",\"kernel\":", f);
+        json_str_or_null(f, r->meta.kernel);
+        fputs(",\"sealrun_version\":", f);
+        json_str_or_null(f, r->meta.sealrun_version);
+        fputs(",\"leaktest_version\":", f);
+        json_str(f, SEALRUN_VERSION);
+        fputs(",\"policy\":", f);
+        json_str_or_null(f, r->meta.policy);
+        fputs(",\"policy_blake2b\":", f);
+        json_str_or_null(f, r->meta.policy_hash);
+        fputc('}', f);
         fprintf(f, ",\"canaries\":%zu,\"patterns\":%zu,\"result\":\"%s\",\"failed\":%zu,\"rows\":[", r->canaries,
                 r->patterns, fail ? "FAIL" : "PASS", fail);
         for (size_t i = 0; i < r->n; i++) {
                 const struct row *row = &r->rows[i];
-                fprintf(f, "%s{\"vector\":%d,\"name\":", i ? "," : "", row->vector);
+                fprintf(f, "%s{\"id\":", i ? "," : "");
+                json_str(f, row->id);
+                fprintf(f, ",\"vector\":%d,\"name\":", row->vector);
                 json_str(f, vector_name(row->vector));
                 fputs(",\"check\":", f);
                 json_str(f, row->check);

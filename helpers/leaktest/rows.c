@@ -60,6 +60,64 @@ static const char *const ROW_TEXT[R__MAX] = {
         [R_FC_DOWN] = "audit collector down (required): refused (75), payload never ran, nothing anywhere",
 };
 
+/* Stable ids: CI keys on them (JUnit test names, JSON "id"); never renumber
+ * or reuse one. The part before the dot is the vector's name. */
+static const char *const ROW_ID[R__MAX] = {
+        [R_SETUP] = "delivery.setup",
+        [R_AUDITD] = "delivery.auditd",
+        [R_DELIV_A] = "delivery.tenant-a",
+        [R_DELIV_B] = "delivery.tenant-b",
+        [R_DELIV_CRASH] = "delivery.crashing-task",
+        [R_ENV_WORKER] = "environ.worker",
+        [R_ENV_SUP] = "environ.supervisor",
+        [R_ENV_INIT] = "environ.sandbox-init",
+        [R_ENV_HOST] = "environ.host-processes",
+        [R_ENV_OTHER] = "environ.other-uid",
+        [R_CMDLINE] = "cmdline.host-processes",
+        [R_MEM_WORKER] = "memory.worker",
+        [R_MEM_WORKER_AFTER] = "memory.worker-after",
+        [R_MEM_SUP] = "memory.supervisor",
+        [R_MEM_SUP_AFTER] = "memory.supervisor-after",
+        [R_MEM_INIT] = "memory.sandbox-init",
+        [R_MEM_INIT_AFTER] = "memory.sandbox-init-after",
+        [R_MEM_PAYLOAD] = "memory.payload",
+        [R_CORE_RLIMIT] = "core.rlimit",
+        [R_CORE_DUMPABLE] = "core.dumpable",
+        [R_CORE_DD] = "core.dontdump",
+        [R_CORE_CRASH] = "core.crash",
+        [R_FD_PAYLOAD] = "fds.payload",
+        [R_FD_HOST] = "fds.host-processes",
+        [R_FD_WORKER] = "fds.worker-after",
+        [R_FILE_TMP] = "files.tmp",
+        [R_FILE_VARTMP] = "files.var-tmp",
+        [R_FILE_RUN] = "files.run",
+        [R_FILE_SHM] = "files.dev-shm",
+        [R_FILE_STATE] = "files.state-dirs",
+        [R_FILE_MOUNTS] = "files.mounts-left",
+        [R_SWAP_PAGES] = "swap.locked-pages",
+        [R_SWAP_CREDSDIR] = "swap.credentials-dir",
+        [R_LOG_STDERR] = "logs.stderr",
+        [R_LOG_STATUS] = "logs.status-json",
+        [R_LOG_AUDIT] = "logs.audit-values",
+        [R_LOG_AUDIT_NAMES] = "logs.audit-names",
+        [R_LOG_WIRE] = "logs.audit-wire",
+        [R_LOG_TOOLS] = "logs.tools-output",
+        [R_LOG_VARLOG] = "logs.var-log",
+        [R_OUTPUT] = "output.payload",
+        [R_CROSS_AB] = "cross-tenant.a-reads-b",
+        [R_CROSS_BA] = "cross-tenant.b-reads-a",
+        [R_CROSS_SCOPE] = "cross-tenant.ungranted-scope",
+        [R_UNITS] = "unit-env.pool-units",
+        [R_FC_TAMPERED] = "fail-closed.tampered",
+        [R_FC_EXPIRED] = "fail-closed.expired",
+        [R_FC_REVOKED] = "fail-closed.revoked",
+        [R_FC_FOREIGN] = "fail-closed.foreign-tenant",
+        [R_FC_FOREIGN_KEY] = "fail-closed.foreign-tenant-key",
+        [R_FC_WRONG_POOL] = "fail-closed.wrong-pool",
+        [R_FC_UNTRUSTED] = "fail-closed.untrusted-issuer",
+        [R_FC_DOWN] = "fail-closed.collector-down",
+};
+
 static const int ROW_VECTOR[R__MAX] = {
         [R_SETUP] = 0, [R_AUDITD] = 0, [R_DELIV_A] = 0, [R_DELIV_B] = 0, [R_DELIV_CRASH] = 0,
         [R_ENV_WORKER] = 1, [R_ENV_SUP] = 1, [R_ENV_INIT] = 1, [R_ENV_HOST] = 1, [R_ENV_OTHER] = 1,
@@ -80,8 +138,10 @@ static const int ROW_VECTOR[R__MAX] = {
 };
 
 void fleet_rows(struct fleet *f, struct report *r) {
-        for (int i = 0; i < R__MAX; i++)
+        for (int i = 0; i < R__MAX; i++) {
                 f->rows[i] = report_add(r, ROW_VECTOR[i], V_PASS, "%s", ROW_TEXT[i]);
+                row_id(r, f->rows[i], ROW_ID[i]);
+        }
 }
 
 void mark(struct fleet *f, enum rid r) {
@@ -92,20 +152,21 @@ void why_not(struct fleet *f, enum rid r, const char *fmt, ...) {
         va_list ap;
         if (f->why[r][0])
                 return;   /* the first reason is the one that matters */
+        char text[1024];
         va_start(ap, fmt);
-        vsnprintf(f->why[r], sizeof f->why[r], fmt, ap);
+        vsnprintf(text, sizeof text, fmt, ap);
         va_end(ap);
+        lt_append(f->why[r], sizeof f->why[r], "", text);
 }
 
 void note(struct fleet *f, enum rid r, const char *fmt, ...) {
-        char text[200];
+        char text[512];
         va_list ap;
-        size_t l = strlen(f->note[r]);
         va_start(ap, fmt);
         vsnprintf(text, sizeof text, fmt, ap);
         va_end(ap);
         if (strstr(f->note[r], text))
                 return;   /* said already */
-        snprintf(f->note[r] + l, sizeof f->note[r] - l, "%s%s", l ? "; " : "", text);
+        lt_append(f->note[r], sizeof f->note[r], "; ", text);
 }
 

@@ -79,6 +79,9 @@ size_t render(struct st *s, int which, enum lt_enc enc, uint8_t *out) {
 void expect(struct st *s, enum rid r, pid_t pid, const char *path, const char *plant) {
         struct row *d = s->f->rows[r];
         struct row *out = report_add(&s->lt->report, 13, V_FAIL, "planted %s; detector: %s", plant, d->check);
+        char id[64];
+        snprintf(id, sizeof id, "self-test.%s", d->id);
+        row_id(&s->lt->report, out, id);
         for (size_t k = 0; k < d->n_places; k++) {
                 const struct place *p = &d->places[k];
                 if ((pid > 0 && p->pid != pid) || (path && !strstr(p->file, path) && !strstr(p->what, path)))
@@ -93,6 +96,20 @@ void expect(struct st *s, enum rid r, pid_t pid, const char *path, const char *p
 
 void not_applicable(struct st *s, const char *plant, const char *why) {
         struct row *out = report_add(&s->lt->report, 13, V_NA, "planted %s", plant);
+        /* no detector ran: the id comes from the plant's words */
+        char id[64] = "self-test.";
+        size_t o = strlen(id);
+        for (const char *c = plant; *c && o + 1 < 48; c++) {
+                char ch = *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : *c;
+                if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+                        id[o++] = ch;
+                else if (o > 0 && id[o - 1] != '-' && id[o - 1] != '.')
+                        id[o++] = '-';
+        }
+        while (o > 0 && id[o - 1] == '-')
+                o--;
+        id[o] = 0;
+        row_id(&s->lt->report, out, id);
         row_detail(out, "%s", why);
 }
 

@@ -234,7 +234,7 @@ int setup_profiles(struct fleet *f) {
         /* the revocation list every run is given; it revokes "revoked" v7 */
         snprintf(list, sizeof list, "%s/revoked.json", lt->dir);
         snprintf(f->revoked, sizeof f->revoked, "%s", list);
-        char *argv[] = { (char *)lt->sealctl, "revoke", "--list", list, "--tenant", "lt-a", "--profile", "revoked",
+        char *argv[] = { (char *)lt->sealctl, "revoke", "--revoked", list, "--tenant", "lt-a", "--profile", "revoked",
                          "--version", "7", NULL };
         if (run_tool(f, argv, NULL, 0) != 0)
                 fails++;

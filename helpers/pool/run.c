@@ -62,11 +62,14 @@ static int build_argv(struct pool *p, struct pool_request *rq, char *profile, ch
         return r ? -ENOMEM : 0;
 }
 
+extern char **environ;
+
 /* In the forked child: stdin /dev/null, stdout/stderr to the task's output
  * files, the key and status fds in place, everything else closed, exec. */
 static _Noreturn void child_exec(struct pool *p, pid_t parent, char **argv, int key_fd, int status_fd, int out_fd, int err_fd) {
         char xdg[4200];
-        char *envp[3] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL };
+        char *envp[4] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL, NULL };
+        size_t ne = 1;
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -88,8 +91,14 @@ static _Noreturn void child_exec(struct pool *p, pid_t parent, char **argv, int 
         syscall(SYS_close_range, RUN_STATUS_FD + 1, ~0U, 0);
         if (p->runtime_dir) {
                 snprintf(xdg, sizeof xdg, "XDG_RUNTIME_DIR=%s", p->runtime_dir);
-                envp[1] = xdg;
+                envp[ne++] = xdg;
         }
+        /* a root pool's tenant id registry, when the operator moved it */
+        for (char **e = environ; e && *e; e++)
+                if (strncmp(*e, "SEALRUN_TENANT_IDS=", 19) == 0) {
+                        envp[ne++] = *e;
+                        break;
+                }
         execve(argv[0], argv, envp);
         fprintf(stderr, "sealrun-pool: %s: cannot execute %s: %s\n", p->cfg.tenant, argv[0], strerror(errno));
         _exit(errno == ENOENT ? SR_EXIT_NOTFOUND : SR_EXIT_NOEXEC);

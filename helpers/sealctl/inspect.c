@@ -73,7 +73,7 @@ int sealctl_verify(int argc, char **argv) {
         struct sr_error e = { 0 };
         const char *file = NULL, *revoked = NULL, *trust_paths[64];
         size_t n_trust = 0;
-        char what[160], until[32], rid[KEY_ID_HEX], iid[KEY_ID_HEX];
+        char what[320], until[32], rid[KEY_ID_HEX], iid[KEY_ID_HEX];
         bool after_trust = false;
         int r;
 
