@@ -52,8 +52,11 @@ is "$RC" 77 "--audit-socket other than the policy's: refused (77)"
 
 # A tenant the caller's uid may not write: the collector refuses, the task does not run.
 if is_root; then
-        skip "uid 0 is allowed every tenant by design; the unprivileged tier checks the refusal"
-        skip "uid 0 is allowed every tenant by design"
+        # uid 0 may write every tenant by design (root can rewrite the files anyway)
+        arun --tenant initech --task N1 --audit required --bind "$T/mark" /mark -- /bin/sh -c 'touch /mark/N1'
+        is "$RC" 0 "uid 0, a tenant missing from the allow map: allowed (root writes every tenant), exit 0"
+        ok "$([ -e "$T/mark/N1" ] && [ "$(events "$ADIR/initech.jsonl" | tr '\n' ,)" = "launch N1,exit N1," ]; echo $?)" \
+                "the payload ran and initech's file has its launch and exit"
 else
         arun --tenant initech --task N1 --audit required --bind "$T/mark" /mark -- /bin/sh -c 'touch /mark/N1'
         is "$RC" 75 "a tenant the uid is not allowed: refused by the collector, exit 75"

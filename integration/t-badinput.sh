@@ -21,7 +21,7 @@ base() { # a valid minimal policy with extra text spliced in at the top level
 }
 
 plan 46
-before_mounts=$(wc -l < /proc/self/mountinfo)
+mounts_snapshot > "$T/mounts.before"
 
 expect 125 "unknown option" "unknown option" -- --frobnicate -- true
 expect 125 "missing COMMAND" "missing command" -- --policy "$TEST_POLICY"
@@ -47,6 +47,5 @@ expect 125 "larger than" "huge policy" -- --policy "$T/huge.json" -- true
 expect 125 "rlimits.core" "core dumps asked for" -- --policy "$(pol core "$(base ',"limits":{"rlimits":{"core":1024}}')")" -- true
 expect 77 "does not allow extra binds" "extra bind not allowed by the policy" -- --policy "$STOCK/default.json" --bind /tmp /x -- true
 
-after_mounts=$(wc -l < /proc/self/mountinfo)
-is "$after_mounts" "$before_mounts" "no mount left behind"
+is "$(new_mounts "$T/mounts.before")" "" "no mount left behind"
 ok "$(pgrep -f "^$SR" >/dev/null; [ $? -ne 0 ]; echo $?)" "no sealrun process left behind"

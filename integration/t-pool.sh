@@ -22,21 +22,18 @@ submit() { printf '%s\n' "$2" > "$IN/.$1.tmp" && mv "$IN/.$1.tmp" "$IN/$1.json";
 final() { tail -n 1 "$DONE/$1.json" 2>/dev/null; }
 once() { "$POOL" --config "$T/pool.json" --once 2>>"$T/pool.log"; }
 
-# An audit collector for the deny events, when it is built.
-AMODE=off
-if [ -x "$AUDITD" ]; then
-        ASOCK="$T/audit.sock"
-        mkdir -p "$T/audit"
-        printf '{"version":1,"allow":[{"uid":%s,"tenants":["acme"]}]}\n' "$(id -u)" > "$T/allow.json"
-        chmod 0600 "$T/allow.json"
-        "$AUDITD" --socket "$ASOCK" --dir "$T/audit" --allow "$T/allow.json" 2>"$T/auditd.log" &
-        APID=$!
-        stop_auditd() { kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null; }
-        on_exit stop_auditd
-        for i in $(seq 1 100); do [ -S "$ASOCK" ] && break; sleep 0.05; done
-        AMODE=required
-fi
-config "${ASOCK:+,\"audit_socket\":\"$ASOCK\"}"
+# An audit collector for the deny events.
+ASOCK="$T/audit.sock"
+mkdir -p "$T/audit"
+printf '{"version":1,"allow":[{"uid":%s,"tenants":["acme"]}]}\n' "$(id -u)" > "$T/allow.json"
+chmod 0600 "$T/allow.json"
+"$AUDITD" --socket "$ASOCK" --dir "$T/audit" --allow "$T/allow.json" 2>"$T/auditd.log" &
+APID=$!
+stop_auditd() { kill "$APID" 2>/dev/null; wait "$APID" 2>/dev/null; }
+on_exit stop_auditd
+for i in $(seq 1 100); do [ -S "$ASOCK" ] && break; sleep 0.05; done
+AMODE=required
+config ",\"audit_socket\":\"$ASOCK\""
 
 # 1. A request runs through sealrun; its status stream and output land in done/.
 submit t1 '{"task":"t1","tenant":"acme","command":["/bin/sh","-c","echo hello from t1; exit 3"]}'
@@ -53,12 +50,8 @@ once
 is "$(final t2 | jq -r '[.exit_code, .refused] | join(" ")')" "77 cross-tenant" "a request for tenant globex is refused (77 cross-tenant)"
 is "$(wc -l < "$DONE/t2.json")" 1 "... without starting a sandbox (no running line)"
 [ -e "$DONE/t2.out" ]; ok $((1 - $?)) "... and without running the command"
-if [ -n "${ASOCK:-}" ]; then
-        d=$(cat "$T/audit"/acme.jsonl 2>/dev/null | jq -c '.. | objects | select(.event? == "deny" and .task? == "t2") | [.tenant, .reason]' | head -n 1)
-        is "$d" '["acme","cross-tenant"]' "the collector holds a deny event (tenant acme, reason cross-tenant) for t2"
-else
-        skip "sealrun-auditd is not built in $SEALRUN_BUILD (audit not merged yet)"
-fi
+d=$(cat "$T/audit"/acme.jsonl 2>/dev/null | jq -c '.. | objects | select(.event? == "deny" and .task? == "t2") | [.tenant, .reason]' | head -n 1)
+is "$d" '["acme","cross-tenant"]' "the collector holds a deny event (tenant acme, reason cross-tenant) for t2"
 
 # 3. Bad requests: one refusal each (125, the file and the field named), the pool keeps going.
 submit b1 '{"task":"b1","tenant":"acme","command":["true"],"env":{"X":"1"}}'
@@ -127,30 +120,26 @@ is "$(final r1 | jq -r '"\(.exit_code) \(.refused)"')" "75 interrupted" "an inte
 
 # 8. With a profile: the pool key reaches sealrun as an fd, the payload gets its credential;
 #    another tenant's profile dropped into this pool's directory does not open.
-if "$SEALCTL" seal --help >/dev/null 2>&1 && [ -n "${ASOCK:-}" ]; then
-        K="$T/keys"
-        mkdir -p "$K" "$T/profiles"
-        "$SEALCTL" keygen --pool --out "$K/acme" >/dev/null 2>&1
-        "$SEALCTL" keygen --pool --out "$K/globex" >/dev/null 2>&1
-        "$SEALCTL" keygen --issuer --out "$K/ops" >/dev/null 2>&1
-        CAN=canary-$$-$(date +%s%N)
-        printf '{"tenant":"acme","credentials":[{"name":"gh_token","value":"%s","as":"file"}]}' "$CAN" |
-                "$SEALCTL" seal --tenant acme --profile default --version 1 --not-after +1h --to "$K/acme.pub" \
-                --sign "$K/ops.key" --in - --out "$T/profiles/default.sealed" >/dev/null 2>&1
-        printf '{"tenant":"globex","credentials":[{"name":"gh_token","value":"other","as":"file"}]}' |
-                "$SEALCTL" seal --tenant globex --profile default --version 1 --not-after +1h --to "$K/globex.pub" \
-                --sign "$K/ops.key" --in - --out "$T/profiles/globex.sealed" >/dev/null 2>&1
-        config ",\"audit_socket\":\"$ASOCK\",\"key_file\":\"$K/acme.key\",\"trust\":[\"$K/ops.pub\"],\"profiles_dir\":\"$T/profiles\""
-        submit p1 '{"task":"p1","tenant":"acme","profile":"default.sealed","command":["/bin/sh","-c","sha256sum < $CREDENTIALS_DIRECTORY/gh_token"]}'
-        submit p2 '{"task":"p2","tenant":"acme","profile":"globex.sealed","command":["/bin/true"]}'
-        once
-        is "$(cut -d' ' -f1 "$DONE/p1.out")" "$(printf '%s' "$CAN" | sha256sum | cut -d' ' -f1)" "a task with a profile reads its credential (key passed by fd)"
-        is "$(final p1 | jq -c '[.exit_code, .credentials.injected, .credentials.scrubbed]')" '[0,["gh_token"],true]' "... the status names it injected and scrubbed"
-        is "$(final p2 | jq -r .exit_code)" 77 "another tenant's profile in this pool's directory is refused (77)"
-else
-        for i in 1 2 3; do skip "sealctl seal or sealrun-auditd not built (profiles/audit not merged yet)"; done
-fi
-config "${ASOCK:+,\"audit_socket\":\"$ASOCK\"}"
+K="$T/keys"
+mkdir -p "$K" "$T/profiles"
+"$SEALCTL" keygen --pool --out "$K/acme" >/dev/null 2>&1
+"$SEALCTL" keygen --pool --out "$K/globex" >/dev/null 2>&1
+"$SEALCTL" keygen --issuer --out "$K/ops" >/dev/null 2>&1
+CAN=canary-$$-$(date +%s%N)
+printf '{"tenant":"acme","credentials":[{"name":"gh_token","value":"%s","as":"file"}]}' "$CAN" |
+        "$SEALCTL" seal --tenant acme --profile default --version 1 --not-after +1h --to "$K/acme.pub" \
+        --sign "$K/ops.key" --in - --out "$T/profiles/default.sealed" >/dev/null 2>&1
+printf '{"tenant":"globex","credentials":[{"name":"gh_token","value":"other","as":"file"}]}' |
+        "$SEALCTL" seal --tenant globex --profile default --version 1 --not-after +1h --to "$K/globex.pub" \
+        --sign "$K/ops.key" --in - --out "$T/profiles/globex.sealed" >/dev/null 2>&1
+config ",\"audit_socket\":\"$ASOCK\",\"key_file\":\"$K/acme.key\",\"trust\":[\"$K/ops.pub\"],\"profiles_dir\":\"$T/profiles\""
+submit p1 '{"task":"p1","tenant":"acme","profile":"default.sealed","command":["/bin/sh","-c","sha256sum < $CREDENTIALS_DIRECTORY/gh_token"]}'
+submit p2 '{"task":"p2","tenant":"acme","profile":"globex.sealed","command":["/bin/true"]}'
+once
+is "$(cut -d' ' -f1 "$DONE/p1.out")" "$(printf '%s' "$CAN" | sha256sum | cut -d' ' -f1)" "a task with a profile reads its credential (key passed by fd)"
+is "$(final p1 | jq -c '[.exit_code, .credentials.injected, .credentials.scrubbed]')" '[0,["gh_token"],true]' "... the status names it injected and scrubbed"
+is "$(final p2 | jq -r .exit_code)" 77 "another tenant's profile in this pool's directory is refused (77)"
+config ",\"audit_socket\":\"$ASOCK\""
 
 # 9. The config decides the policy: an unsafe or mismatched one stops the pool before it claims anything.
 chmod 0666 "$T/pool.json"

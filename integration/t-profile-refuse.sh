@@ -51,7 +51,7 @@ expect() {
         if [ "$rc" = "$code" ] && grep -Eq -- "$re" "$T/err" && clean; then ok 0 "$desc: exit $code, one clean line"
         else ok 1 "$desc: exit $code, one clean line"; echo "#   rc=$rc"; sed 's/^/#   stderr: /' "$T/err"; fi
 }
-before_mounts=$(wc -l < /proc/self/mountinfo)
+mounts_snapshot > "$T/mounts.before"
 
 run "$T/good.sealed" --key "$T/acme.key"
 is "$rc/$(cat "$T/out")" "0/RAN" "the untampered profile runs (control)"
@@ -163,5 +163,5 @@ jq '.credentials.dir = "/usr/creds"' "$POL" > "$T/pol-dir.json"
 POL="$T/pol-dir.json" expect 125 "/usr/creds" "credentials directory impossible to create" "$T/good.sealed" --key "$T/acme.key"
 after=0
 
-is "$(wc -l < /proc/self/mountinfo)" "$before_mounts" "no mount left behind"
+is "$(new_mounts "$T/mounts.before")" "" "no mount left behind"
 ok "$(pgrep -f "^$SR " >/dev/null; [ $? -ne 0 ]; echo $?)" "no sealrun process left behind"

@@ -34,7 +34,7 @@ jq --arg iss "$T/issuer.pub" '.credentials = {"allow_env": true, "scope_ceiling"
         "$TEST_POLICY" > "$T/env.json"
 # The same by difference ("extends"), without env delivery.
 printf '{"extends": "%s", "credentials": {"allow_env": false}}\n' "$T/env.json" > "$T/noenv.json"
-before_mounts=$(wc -l < /proc/self/mountinfo)
+mounts_snapshot > "$T/mounts.before"
 
 # --- delivery ---------------------------------------------------------------
 POLICY="$T/env.json" srun --tenant acme --profile "$T/acme.sealed" --key "$T/acme.pub" -- true
@@ -124,8 +124,7 @@ wait "$SUP"
 is "$?" 0 "the task ends normally"
 
 # --- after release ----------------------------------------------------------
-after_mounts=$(wc -l < /proc/self/mountinfo)
-is "$after_mounts" "$before_mounts" "no mount left in the caller's namespace"
+is "$(new_mounts "$T/mounts.before")" "" "no mount left in the caller's namespace"
 # only this test's sandboxes (sandbox init shares sealrun's command line,
 # which names files under $T): other runs on the host may be mid-task
 for f in $(grep -l ' /run/credentials ' /proc/[0-9]*/mountinfo 2>/dev/null); do

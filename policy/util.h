@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* Exit codes of DESIGN.md ("Exit codes"). */
+/* Exit codes (README.md "Exit codes"). */
 enum {
         SR_EXIT_TIMEOUT = 124,
         SR_EXIT_LAUNCHER = 125,
@@ -47,7 +47,7 @@ static inline void closep(int *fd) { if (*fd >= 0) { int s = errno; close(*fd); 
 #define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Tenant slug: ^[a-z0-9][a-z0-9_-]{1,62}$ (DESIGN.md). */
+/* Tenant slug: ^[a-z0-9][a-z0-9_-]{1,62}$ (README.md "Command line"). */
 bool slug_valid(const char *s);
 /* Task id: printable ASCII without '/', 1..128 bytes (used in cgroup names). */
 bool task_id_valid(const char *s);

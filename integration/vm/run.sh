@@ -21,7 +21,7 @@ KVER=${KERNEL#*/vmlinuz-}
 W=$(mktemp -d "${TMPDIR:-/tmp}/sealrun-vm.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 LOG=${VM_LOG:-$W/console.log}
-KVER=$KVER sh "$SRC/integration/vm/build-initramfs.sh" "$BUILD" "$SRC" "$W/initramfs.cpio.gz" || exit 77
+KVER=$KVER sh "$SRC/integration/vm/build-initramfs.sh" "$BUILD" "$SRC" "$W/initramfs.cpio.gz" || { echo "vm: building the initramfs failed"; exit 1; }
 
 t0=$(date +%s)
 # KVM hangs on these hosts: TCG only. 2 vCPUs so cpu.max has something to cap.

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build the libFuzzer targets with clang and run each for $1 seconds (default 30).
 # Used by `make fuzz` (long run) and by `make check` for a short smoke run.
-# Exits 0 without running when clang or its libFuzzer runtime is missing.
+# Fails (exit 1, saying why) when clang or its libFuzzer runtime is missing:
+# `make deps` installs both (clang, libclang-rt-14-dev).
 set -eu
 secs=${1:-30}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -9,13 +10,13 @@ out=${BUILD:-$src/build}/fuzz
 CC=${FUZZ_CC:-clang}
 
 if ! command -v "$CC" >/dev/null 2>&1; then
-        echo "fuzz: $CC not found, skipping"
-        exit 0
+        echo "fuzz: FAILED: $CC not found (run 'make deps' as root: it installs clang and libclang-rt-14-dev)" >&2
+        exit 1
 fi
 if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' |
         "$CC" -x c -fsanitize=fuzzer - -o /dev/null 2>/dev/null; then
-        echo "fuzz: $CC has no libFuzzer runtime, skipping"
-        exit 0
+        echo "fuzz: FAILED: $CC cannot link -fsanitize=fuzzer (no libFuzzer runtime; run 'make deps' as root: it installs libclang-rt-14-dev)" >&2
+        exit 1
 fi
 
 mkdir -p "$out"
