@@ -180,7 +180,7 @@ kill "$APID" 2>/dev/null; wait 2>/dev/null || true; APID=
 
 echo
 echo "== scaling, $RATE_N launches per run (sealrun; bwrap beside it)"
-echo "  | in parallel | sealrun launches/s | CPU per launch | p50 / p99 ms | bwrap launches/s | bwrap CPU |"
+echo "  | in parallel | sealrun launches/s | CPU per launch | p50 / p99 ms | bwrap launches/s | bwrap CPU (wait4: misses its init) |"
 for P in 1 2 8 32; do
         rate_once scale "$P" "$SEALRUN_CMD"; rate_once scalebw "$P" "$BWRAP_CMD"
         jq -r --argjson b "$(tail -n1 "$O/rate-scalebw-$P")" \
