@@ -122,23 +122,26 @@ done
 
 echo
 echo "== --trace-fd breakdown, median of $((RUNS / 2)) launches (us between points), supervisor peak RSS"
-# shellcheck disable=SC2016
-as_user sh -c ': > "$1"' sh "$O/trace"
+: > "$O/trace"
 for _i in $(seq "$((RUNS / 2))"); do
-        # shellcheck disable=SC2086
-        as_user sh -c 'exec "$@" 3>>'"$O/trace" sh $STAGE/build/sealrun --trace-fd 3 --policy "$STAGE/policy/default.json" -- /bin/true
+        as_user "$STAGE/build/sealrun" --trace-fd 3 --policy "$STAGE/policy/default.json" -- /bin/true 3>>"$O/trace"
 done
 jq -s -r '
   def med: sort | .[(length - 1) / 2 | floor];
   (.[0].points | map(.name)) as $names
   | ([.[] | .cpu_at_enable_us] | med) as $cpu
-  | "  exec..start (CPU: loader, constructors)   \($cpu) us of CPU",
+  | "  CPU of the process up to option parsing   \($cpu) us (includes runuser/env before their exec)",
     (range(1; $names | length) as $i
      | ([.[] | .points[$i].t_us - .points[$i - 1].t_us] | med) as $d
      | "  \(($names[$i - 1] + ".." + $names[$i] + "                                        ")[0:40]) \($d) us"),
     "  start..cleanup_done                      \([.[] | .points[-1].since_start_us] | med) us",
     "  supervisor peak RSS \([.[] | .supervisor_maxrss_kb] | med) kB   goal <= 1536 kB: \(if ([.[] | .supervisor_maxrss_kb] | med) <= 1536 then "met" else "NOT met" end)"
 ' "$O/trace"
+
+if command -v perf >/dev/null 2>&1 && as_user perf stat -x, -e task-clock -r 2 true >/dev/null 2>&1; then
+        echo "  exec, loader, constructors and exit alone (sealrun --version, perf stat): $(as_user perf stat -x, -e task-clock -r 100 \
+                "$STAGE/build/sealrun" --version 2>&1 >/dev/null | awk -F, '/task-clock/ { print $1 }') ms CPU"
+fi
 
 echo
 echo "== 10 credentials, required audit (a collector run by the same user), 1 in parallel"
