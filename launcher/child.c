@@ -79,7 +79,9 @@ static int step_no_new_privs(struct task *t, struct sr_error *e) {
 
 const struct child_step child_init_steps[] = {
         { "cgroupns", step_cgroupns },
-        /* ids first: bind sources are opened with the sandbox's host ids,
+        /* a sysctl write needs the host root uid: before the switch */
+        { "memfd_noexec", seccomp_memfd_noexec },
+        /* ids next: bind sources are opened with the sandbox's host ids,
          * so a root caller's rights never reach a path (issue 13) */
         { "ids", sandbox_become_ids },
         { "mount_sources", mounts_open_sources },

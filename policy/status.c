@@ -96,6 +96,7 @@ static json_t *final_object(const struct status *s) {
         json_object_set_new(o, "audit", json_pack("{s:s, s:o}", "mode", s->audit_mode, "missing",
                                                   name_list(s->audit_missing, s->n_audit_missing)));
         json_object_set_new(o, "not_enforced", name_list(s->not_enforced, s->n_not_enforced));
+        json_object_set_new(o, "seccomp_skipped", name_list(s->seccomp_skipped, s->n_seccomp_skipped));
         return o;
 }
 

@@ -40,6 +40,10 @@ struct status {
         const char *audit_mode;
         const char *audit_missing[8];   /* events the collector did not ack */
         size_t n_audit_missing;
+        /* syscall names of the seccomp profile that libseccomp does not know,
+         * left out of rules that allow */
+        const char *const *seccomp_skipped;
+        size_t n_seccomp_skipped;
         /* protections the policy marked optional and that were not applied */
         const char *not_enforced[16];
         size_t n_not_enforced;
