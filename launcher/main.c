@@ -3,6 +3,7 @@
 
 #include "launcher/cli.h"
 #include "launcher/hostcheck.h"
+#include "launcher/interrupt.h"
 #include "launcher/supervisor.h"
 #include "launcher/trace.h"
 #include "policy/policy.h"
@@ -10,6 +11,10 @@
 int main(int argc, char **argv) {
         struct cli c;
         struct sr_error e = { 0 };
+        /* First, before anything can take time: a SIGTERM from now on is
+         * queued for the supervisor, which ends the launch the documented
+         * way (cleanup, one stderr line, final status) instead of dying. */
+        interrupt_block();
         trace_start();
         if (cli_parse(argc, argv, &c, &e) < 0) {
                 fprintf(stderr, "sealrun: %s\n", e.msg);
@@ -23,6 +28,8 @@ int main(int argc, char **argv) {
                 printf("sealrun %s\n", SEALRUN_VERSION);
                 return 0;
         }
+        if (c.check_host || c.print_policy)
+                interrupt_unblock();    /* nothing to clean up: a signal may end them */
         if (c.check_host)
                 return hostcheck_main(&c);
         if (c.print_policy) {

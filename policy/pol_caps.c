@@ -4,14 +4,9 @@
 #include <string.h>
 #include <sys/capability.h>
 
-/* A value from the input, safe to quote in a one-line message: at most 64
- * characters, anything outside printable ASCII shown as '?'. */
+/* A value from the input, safe to quote in a one-line message (sr_quote). */
 static const char *printable(const char *s, char *buf, size_t size) {
-        size_t i = 0;
-        for (; s[i] && i < size - 1 && i < 64; i++)
-                buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        buf[i] = 0;
-        return buf;
+        return sr_quote(s, buf, size);
 }
 
 int pol_caps_lookup(const char *name, int *ret) {

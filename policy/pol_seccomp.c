@@ -14,14 +14,9 @@
 
 #define DEFAULT_ERRNO 1 /* EPERM, the OCI default for SCMP_ACT_ERRNO without errnoRet */
 
-/* A value from the input, safe to quote in a one-line message: at most 64
- * characters, anything outside printable ASCII shown as '?'. */
+/* A value from the input, safe to quote in a one-line message (sr_quote). */
 static const char *printable(const char *s, char *buf, size_t size) {
-        size_t i = 0;
-        for (; s[i] && i < size - 1 && i < 64; i++)
-                buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        buf[i] = 0;
-        return buf;
+        return sr_quote(s, buf, size);
 }
 
 static const struct {

@@ -107,8 +107,8 @@ static void test_parse_errors(void **state) {
                 { "{\"profile\":\"/\"}", "$.seccomp.profile: / is not a regular file" },
                 { "{\"profile\":7}", "$.seccomp.profile: expected a string" },
                 /* input quoted in a message never breaks the one line */
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\\nb\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", "could let them through): a?b" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"x\\ny\":1}", "$.seccomp.x?y: unknown key" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\\nb\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", "could let them through): a\\x0ab" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"x\\ny\":1}", "$.seccomp.x\\x0ay: unknown key" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct policy *p = NULL;
