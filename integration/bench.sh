@@ -197,13 +197,13 @@ snap() {
         printf '%s %s %s %s\n' "$(wc -l < /proc/self/mountinfo)" \
                 "$(find /sys/fs/cgroup -name '*sealrun*' 2>/dev/null | wc -l)" \
                 "$(cut -f1 /proc/sys/fs/file-nr)" \
-                "$(find /tmp /dev/shm -maxdepth 1 -newer "$O/pair.json" -name '*sealrun*' ! -path "$STAGE" 2>/dev/null | wc -l)"
+                "$(find /tmp /dev/shm -maxdepth 1 -newer "$O/pair.json" -name '*sealrun*' -user "$(as_user id -u)" ! -path "$STAGE" 2>/dev/null | wc -l)"
 }
 B0=$(snap)
 as_user "$BP" rate 1 "$SOAK" "$SEALRUN_CMD" > "$O/soak.json"
 B1=$(snap)
 jq -r '"  launches \(.n) failed \(.failed): median of the first 100 \(.first100_median_ms) ms, of the last 100 \(.last100_median_ms) ms"' "$O/soak.json"
-echo "$B0 $B1" | awk '{ printf "  host mounts %d -> %d, sealrun cgroups %d -> %d, open files (system-wide) %d -> %d, sealrun files in /tmp,/dev/shm %d -> %d\n", $1, $5, $2, $6, $3, $7, $4, $8 }'
+echo "$B0 $B1" | awk '{ printf "  host mounts %d -> %d, sealrun cgroups %d -> %d, open files (system-wide) %d -> %d, sealrun files of the bench user in /tmp,/dev/shm %d -> %d\n", $1, $5, $2, $6, $3, $7, $4, $8 }'
 jq -r '"  time drift (last/first): \((.last100_median_ms / .first100_median_ms * 100 | round) / 100)x"' "$O/soak.json"
 
 # The stock seccomp profile compiled in at build time against the same rules
