@@ -28,6 +28,7 @@
 #include "launcher/seccomp.h"
 #include "launcher/sync.h"
 #include "launcher/testhook.h"
+#include "launcher/trace.h"
 
 static int step_hostname(struct task *t, struct sr_error *e) {
         if (!t->pol->ns_uts)
@@ -158,6 +159,7 @@ int child_main(struct task *t) {
         r = run_steps(t, "init", child_init_steps, child_init_steps_n);
         if (r != 0)
                 return r;
+        trace_point(TRACE_MOUNTS_DONE);
         if (arm_parent_death(t) < 0)
                 return SR_EXIT_LAUNCHER;
         return init_run(t);

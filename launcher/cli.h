@@ -23,6 +23,7 @@ struct cli {
         const char *tenant;
         const char *task;
         int status_fd;            /* -1 = none */
+        int trace_fd;             /* -1 = none (launcher/trace.h) */
         long timeout_ms;          /* -1 = policy's */
         struct cli_bind binds[CLI_MAX_LIST];
         size_t n_binds;

@@ -24,6 +24,7 @@
 #include "launcher/creds.h"
 #include "launcher/egress.h"
 #include "launcher/sync.h"
+#include "launcher/trace.h"
 
 /* Where the payload is on its way to execve, as seen through the
  * close-on-exec pipe: a byte means a setup step or execve failed (the payload
@@ -70,6 +71,7 @@ static void exec_watch(struct task *t, struct init_state *st, bool wait) {
 static int finish(struct task *t, struct init_state *st, int status) {
         struct sr_error e = { 0 };
         int r;
+        trace_point(TRACE_EXIT);
         /* Nothing of the task may outlive its payload: kill(-1) from pid 1
          * reaches every other process of the namespace. */
         egress_stop_proxy(t);   /* proxy mode: its byte counts first */
