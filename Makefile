@@ -36,7 +36,7 @@ ITEST_SRC    := $(wildcard integration/*.c) $(wildcard integration/escape/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 sobj = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
 
-.PHONY: all deps check unit integration demo install clean fuzz bench leak-test vm-check helpers
+.PHONY: all deps check unit integration demo install clean fuzz bench leak-test vm-check helpers lint format
 all: $(BUILD)/sealrun $(HELPER_BIN) $(BUILD)/libpolicy.a $(BUILD)/liblauncher.a itest-bins
 
 $(BUILD)/obj/%.o: %.c
@@ -104,11 +104,19 @@ integration: all $(BUILD)/san/sealrun
 # ends with a one-line count of them and their reasons.
 CHECK_SKIPS = $(abspath $(BUILD))/check/skips.log
 check: deps
+	@sh ./integration/format.sh lint
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(dir $(CHECK_SKIPS)) && : > $(CHECK_SKIPS)
 	@SEALRUN_SKIP_LOG=$(CHECK_SKIPS) $(MAKE) --no-print-directory unit
 	@sh ./tests/fuzz/run.sh 5
 	@SEALRUN_SKIP_LOG=$(CHECK_SKIPS) $(MAKE) --no-print-directory integration
+
+# clang-format --dry-run over the files .clang-format-files lists; format: the whole tree, then lint all of it
+lint:
+	@sh ./integration/format.sh lint
+
+format:
+	@sh ./integration/format.sh format
 
 demo: deps
 	@$(MAKE) --no-print-directory all
