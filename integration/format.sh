@@ -3,6 +3,7 @@
 #
 #   format.sh lint     clang-format --dry-run -Werror on the files .clang-format-files lists (make lint)
 #   format.sh format   reformat every C file of the tree in place, then lint all of them from now on (make format)
+#   format.sh list     rewrite .clang-format-files as the files that conform today (before a whole-tree format)
 #
 # .clang-format-files: one path per line (# comments), or the single word
 # "all": every .c/.h below launcher/ policy/ helpers/ tests/ integration/.
@@ -49,8 +50,19 @@ format)
         printf '# make lint checks these files (integration/format.sh); "all": every C file of the tree.\nall\n' > .clang-format-files
         echo "format: $(all_files | wc -l) C files formatted; .clang-format-files now says all"
         ;;
+list)
+        {
+                echo "# make lint checks these files (integration/format.sh): the ones that already match .clang-format."
+                echo "# \`make format\` reformats the whole tree and replaces this list with \"all\"."
+                for f in $(all_files); do
+                        "$CF" --dry-run -Werror "$f" >/dev/null 2>&1 && echo "$f"
+                done
+        } > .clang-format-files.new
+        mv .clang-format-files.new .clang-format-files
+        echo "format: $(grep -vc '^#' .clang-format-files) of $(all_files | wc -l) C files conform; listed in .clang-format-files"
+        ;;
 *)
-        echo "usage: format.sh lint|format" >&2
+        echo "usage: format.sh lint|format|list" >&2
         exit 2
         ;;
 esac

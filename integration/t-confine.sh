@@ -25,7 +25,7 @@ bad() {
         fi
 }
 bad unknown-syscall '.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["fly_to_moon"], "action": "SCMP_ACT_ERRNO"}]}' \
-        '\$\.seccomp\.syscalls\[0\]\.names\[0\]: unknown syscall "fly_to_moon"'
+        '\$\.seccomp\.syscalls\[0\]\.names\[0\]: 1 syscall name libseccomp [0-9.]+ does not know, in rules that deny .*: fly_to_moon$'
 bad unknown-action '.seccomp = {"defaultAction": "SCMP_ACT_SOMETIMES"}' '\$\.seccomp\.defaultAction: unknown action'
 bad bad-comparison '.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 255, "valueTwo": 4096, "op": "SCMP_CMP_MASKED_EQ"}]}]}' \
         '\$\.seccomp\.syscalls\[0\]\.args\[0\]\.valueTwo: has bits outside the mask'
@@ -90,7 +90,8 @@ SEALRUN_CACHE_DIR=off "$SR" --policy "$TEST_POLICY" -- /bin/true
 is "$?" 0 "SEALRUN_CACHE_DIR=off: compiled in memory, launch works"
 
 # A profile file: {"profile": PATH}.
-jq '.syscalls += [{"names": ["uname"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]' \
+# The stock profile allows uname: take it out of the allow list, then deny it.
+jq '.syscalls |= map(.names |= map(select(. != "uname"))) | .syscalls += [{"names": ["uname"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]' \
         "$STOCK/seccomp-default.json" > "$T/profile.json"
 POLICY=$(tpol with-profile ".seccomp = {\"profile\": \"$T/profile.json\"}"); srun -- /bin/uname; unset POLICY
 is "$RC" 1 "a profile file is applied (uname denied)"

@@ -7,11 +7,12 @@ ESC="$IBIN/escape"
 export SEALRUN_CACHE_DIR="$T/cache"
 PROBES=$("$ESC" --list)
 N=$(printf '%s\n' "$PROBES" | wc -l)
-plan $((2 * N + 5))
+plan $((2 * N + 6))
 
 # One jq per run: "probe result errno" lines, then awk lookups.
 tsv() { jq -r '[.probe, .result, (.errno // "-")] | @tsv' "$1" > "$1.tsv" 2>/dev/null || : > "$1.tsv"; }
 result() { awk -v p="$2" '$1 == p { print $2 }' "$1.tsv"; }
+detail() { jq -r --arg p "$2" 'select(.probe == $p) | .detail' "$1"; }
 errno_of() { awk -v p="$2" '$1 == p { print $3 }' "$1.tsv"; }
 
 # The stock agent policy, plus what it takes to run the program: the
@@ -64,6 +65,34 @@ for p in $PROBES; do
         esac
 done
 
+# vm.memfd_noexec (Linux 6.3+) is per pid namespace: a root caller's sandbox
+# sets it to 2, so even the permissive run (no stock filter) cannot execute a
+# memfd. The kernel checks sysctl writes against the host root uid, so an
+# unprivileged caller's sandbox cannot, and there the stock filter's
+# memfd_create rule is what refuses (asserted with the other probes below).
+host_memfd=$(cat /proc/sys/vm/memfd_noexec 2>/dev/null || echo 0)
+if [ ! -e /proc/sys/vm/memfd_noexec ]; then
+        skip "this kernel has no vm.memfd_noexec (before 6.3): the stock filter alone refuses executable memfds"
+elif is_root; then
+        is "$(result "$T/perm.jsonl" memfd_exec)/$(errno_of "$T/perm.jsonl" memfd_exec)" "denied/EACCES" \
+                "root: vm.memfd_noexec=2 in the sandbox's pid namespace refuses memfd execution even without the stock filter"
+elif [ "$host_memfd" = 2 ]; then
+        skip "the host sets vm.memfd_noexec=2: no memfd can be executed anywhere here"
+else
+        is "$(result "$T/perm.jsonl" memfd_exec)" allowed \
+                "unprivileged: the sandbox cannot raise vm.memfd_noexec (sysctl writes need the host root uid), so only the stock filter refuses memfd execution"
+fi
+
+# IA-32 (int 0x80) and x32 exist only where the kernel has them; the bare-host
+# run, unconfined, is what says so. Without them nothing can show the probe
+# succeeding: the assertion is then that it fails unconfined too (killed or
+# ENOSYS) and that the sandbox refuses it (already asserted above).
+abi_absent() {
+        case "$1" in i386_int80_getpid | x32_getpid) ;; *) return 1 ;; esac
+        case "$(result "$T/host.jsonl" "$1")" in killed | absent) return 0 ;; esac
+        return 1
+}
+
 for p in $PROBES; do
         where=""
         for run in perm self host; do
@@ -73,6 +102,13 @@ for p in $PROBES; do
         pr=$(result "$T/perm.jsonl" "$p"); pe=$(errno_of "$T/perm.jsonl" "$p")
         if [ -n "$where" ]; then
                 ok 0 "$p can succeed (allowed in:$where)"
+        elif abi_absent "$p"; then
+                case "$s" in
+                denied | killed) ok 0 "$p: this kernel lacks the ABI (unconfined: $(result "$T/host.jsonl" "$p"), $(detail "$T/host.jsonl" "$p")); the sandbox refuses it too ($s)" ;;
+                *) ok 1 "$p: the kernel lacks the ABI, yet the stock run says ${s:-nothing}" ;;
+                esac
+        elif [ "$p" = memfd_exec ] && [ "$host_memfd" = 2 ]; then
+                skip "$p: the host sets vm.memfd_noexec=2, so no memfd can be executed anywhere here"
         elif [ "$pr" = absent ] && [ "$s/$se" != "$pr/$pe" ]; then
                 # The kernel lacks it (kexec, modules, x32 here), yet the stock
                 # run answered differently: the filter, not the kernel, said no.

@@ -37,12 +37,15 @@ run() {
         rc=$?
 }
 # The refusal is clean: one line on stderr, no payload run, no secret shown,
-# and (unless after=1) nothing cloned: no "running" line, and pid 0 in the status.
+# no "running" line (the payload never ran), credentials reported as they were (nothing
+# injected, nothing scrubbed), and (unless after=1) nothing cloned: pid null in the status.
 clean() {
         [ "$(wc -l < "$T/err")" -eq 1 ] || return 1
         [ ! -s "$T/out" ] || return 1
         ! grep -qF -e "$CANARY" -e FIXTURE-CANARY "$T/err" "$T/status" || return 1
-        [ "${after:-0}" = 1 ] || { [ "$(wc -l < "$T/status")" -eq 1 ] && grep -q '"pid":0,' "$T/status"; } || return 1
+        [ "$(wc -l < "$T/status")" -eq 1 ] || return 1
+        [ "$(jq -c '(.credentials // {injected: [], scrubbed: false}) | [.injected, .scrubbed]' "$T/status")" = '[[],false]' ] || return 1
+        [ "${after:-0}" = 1 ] || grep -q '"pid":null,' "$T/status" || return 1
 }
 # expect CODE REGEX DESCRIPTION PROFILE [args...]
 expect() {

@@ -16,7 +16,9 @@ struct audit_ctx {
         int timeout_ms;
         const char *tenant;
         struct audit_client *client;
-        bool launched;               /* a launch event was attempted: exit follows */
+        bool launched;               /* the launch went ahead (acked, or best-effort): exit follows */
+        bool quiet;                  /* the run ends in a refusal: its one stderr line says it all */
+        char notes[1024];            /* unacknowledged events, said on stderr at the end unless quiet */
         char task_buf[64];
         char *profile, *recipient, *issuer;
         long long profile_version;
@@ -119,7 +121,8 @@ static void note_missing(struct task *t, enum audit_event_type type) {
 }
 
 /* Send one event. A failure is recorded as missing; in required mode it is
- * returned (with e filled when given), otherwise only reported on stderr. */
+ * returned (with e filled when given), otherwise only reported on stderr
+ * (at the end of the run, and not at all when it ends in a refusal). */
 static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         struct audit_ctx *a = t->audit;
         struct sr_error ce = { 0 };
@@ -140,7 +143,13 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
                 *e = ce;
                 return r;
         }
-        fprintf(stderr, "sealrun: %s (audit %s: recorded as missing)\n", ce.msg, pol_audit_mode_name(a->mode));
+        /* Said at the end (audit_close), so that a run which then ends in a
+         * refusal or failure still prints exactly its one line. */
+        if (!a->quiet) {
+                size_t used = strlen(a->notes);
+                snprintf(a->notes + used, sizeof a->notes - used, "sealrun: %s (audit %s: recorded as missing)\n", ce.msg,
+                         pol_audit_mode_name(a->mode));
+        }
         return a->mode == POL_AUDIT_REQUIRED ? r : 0;
 }
 
@@ -150,8 +159,12 @@ int audit_launch(struct task *t, struct sr_error *e) {
         if (!t->audit)
                 return 0;
         audit_event_init(&ev, AUDIT_EV_LAUNCH);
-        t->audit->launched = true;
         r = emit(t, &ev, e);
+        /* A refused launch (required mode) launches nothing: no exit event
+         * is due, and the log lacks nothing, so launch is not "missing". */
+        if (r < 0 && t->status.n_audit_missing > 0)
+                t->status.n_audit_missing--;
+        t->audit->launched = r >= 0;
         /* no audit socket may cross into the sandbox: the next event reconnects */
         audit_client_free(t->audit->client);
         t->audit->client = NULL;
@@ -201,12 +214,17 @@ int audit_scrub(struct task *t) {
         return emit(t, &ev, NULL);
 }
 
-int audit_exit(struct task *t) {
+int audit_exit(struct task *t, const char *reason) {
         struct audit_event ev;
         const struct status *s = &t->status;
+        char code[65];
         if (!t->audit || !t->audit->launched)
                 return 0;
         audit_event_init(&ev, AUDIT_EV_EXIT);
+        if (reason) {
+                reason_code(reason, code);
+                ev.reason = code;
+        }
         ev.has_exit = true;
         ev.exit_code = s->exit_code & 0xff;
         ev.signal = s->signal > 0 && s->signal <= 64 ? s->signal : 0;
@@ -217,6 +235,15 @@ int audit_exit(struct task *t) {
                 ev.usage = (struct audit_usage){ now_ms() - t->start_ms, s->cpu_user_ms, s->cpu_sys_ms, s->max_rss_kb };
         }
         return emit(t, &ev, NULL);
+}
+
+bool audit_launched(const struct task *t) {
+        return t->audit && t->audit->launched;
+}
+
+void audit_quiet(struct task *t) {
+        if (t->audit)
+                t->audit->quiet = true;
 }
 
 void audit_note_profile(struct task *t, const char *profile, long long version, const char *recipient,
@@ -237,6 +264,8 @@ void audit_close(struct task *t) {
         struct audit_ctx *a = t->audit;
         if (!a)
                 return;
+        if (!a->quiet && a->notes[0])
+                fputs(a->notes, stderr);
         audit_client_free(a->client);
         free(a->profile);
         free(a->recipient);

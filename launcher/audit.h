@@ -20,7 +20,16 @@ int audit_inject(struct task *t, const char *const *names, size_t n, struct sr_e
 int audit_inject_scoped(struct task *t, const char *const *names, const char *const *scopes, size_t n,
                         struct sr_error *e);
 int audit_scrub(struct task *t);
-int audit_exit(struct task *t);
+/* exit only follows a launch that went ahead; reason (may be NULL) says why
+ * a launched task never ran ("interrupted-setup"). */
+int audit_exit(struct task *t, const char *reason);
+/* An event that is not acknowledged (and not returned as an error) is only
+ * listed in audit.missing, not on stderr: the run ends in a refusal or
+ * failure whose one stderr line is the contract. Without it, such events are
+ * named on stderr by audit_close, after the task. */
+void audit_quiet(struct task *t);
+/* The launch event went ahead (an exit event is due). */
+bool audit_launched(const struct task *t);
 void audit_close(struct task *t);
 /* Header facts for the events (called by creds once the header is checked);
  * any argument may be NULL / -1. Strings are copied. */

@@ -183,7 +183,7 @@ void cg1_release(struct cgroup_ctx *c, struct status *s) {
                 return;
         cg1_kill(c);
         if ((r = drain(c)) < 0)
-                fprintf(stderr, "sealrun: warning: v1 cgroups %s: not confirmed empty: %s\n", c->name, strerror(-r));
+                sr_warn("warning: v1 cgroups %s: not confirmed empty: %s", c->name, strerror(-r));
         if (m >= 0) {
                 if (cg_read_keyed(m, "memory.oom_control", "oom_kill") > 0)
                         s->oom_killed = true;
@@ -206,6 +206,6 @@ void cg1_release(struct cgroup_ctx *c, struct status *s) {
                         close(d->task_fd);
                         d->task_fd = -1;
                 } else if ((r = cg_dir_remove(d)) < 0)
-                        fprintf(stderr, "sealrun: warning: cannot remove cgroup %s/%s: %s\n", d->path, d->name, strerror(-r));
+                        sr_warn("warning: cannot remove cgroup %s/%s: %s", d->path, d->name, strerror(-r));
         }
 }

@@ -193,8 +193,7 @@ void cg2_release(struct cgroup_ctx *c, struct status *s) {
                 return;
         cg2_kill(c);
         if ((r = drain(c)) < 0)
-                fprintf(stderr, "sealrun: warning: cgroup %s/%s: not confirmed empty: %s\n", c->v2.path, c->v2.name,
-                        strerror(-r));
+                sr_warn("warning: cgroup %s/%s: not confirmed empty: %s", c->v2.path, c->v2.name, strerror(-r));
         if (cg_read_keyed(c->v2.task_fd, "memory.events", "oom_kill") > 0 ||
             cg_read_keyed(c->v2.task_fd, "memory.events", "oom_group_kill") > 0)
                 s->oom_killed = true;
@@ -209,5 +208,5 @@ void cg2_release(struct cgroup_ctx *c, struct status *s) {
                 s->cpu_sys_ms = v / 1000;
         r = cg_dir_remove(&c->v2);
         if (r < 0)
-                fprintf(stderr, "sealrun: warning: cannot remove cgroup %s/%s: %s\n", c->v2.path, c->v2.name, strerror(-r));
+                sr_warn("warning: cannot remove cgroup %s/%s: %s", c->v2.path, c->v2.name, strerror(-r));
 }

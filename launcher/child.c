@@ -27,6 +27,7 @@
 #include "launcher/sandbox.h"
 #include "launcher/seccomp.h"
 #include "launcher/sync.h"
+#include "launcher/testhook.h"
 
 static int step_hostname(struct task *t, struct sr_error *e) {
         if (!t->pol->ns_uts)
@@ -78,7 +79,9 @@ static int step_no_new_privs(struct task *t, struct sr_error *e) {
 
 const struct child_step child_init_steps[] = {
         { "cgroupns", step_cgroupns },
-        /* ids first: bind sources are opened with the sandbox's host ids,
+        /* a sysctl write needs the host root uid: before the switch */
+        { "memfd_noexec", seccomp_memfd_noexec },
+        /* ids next: bind sources are opened with the sandbox's host ids,
          * so a root caller's rights never reach a path (issue 13) */
         { "ids", sandbox_become_ids },
         { "mount_sources", mounts_open_sources },
@@ -105,10 +108,14 @@ const struct child_step child_payload_steps[] = {
 };
 const size_t child_payload_steps_n = ELEMENTSOF(child_payload_steps);
 
-static int run_steps(struct task *t, const struct child_step *steps, size_t n) {
+static int run_steps(struct task *t, const char *who, const struct child_step *steps, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 struct sr_error e = { 0 };
-                int r = steps[i].fn(t, &e);
+                char hook[64];
+                int r;
+                snprintf(hook, sizeof hook, "%s:%s", who, steps[i].name);
+                testhook_pause(hook);
+                r = steps[i].fn(t, &e);
                 if (r < 0) {
                         if (!e.msg[0])
                                 sr_fail(&e, SR_EXIT_LAUNCHER, -r, steps[i].name, "%s: %s", steps[i].name, strerror(-r));
@@ -149,7 +156,7 @@ int child_main(struct task *t) {
         r = sync_recv(t->sync_child, &m, -1);
         if (r < 0 || m.type != SYNC_GO)
                 return SR_EXIT_LAUNCHER;
-        r = run_steps(t, child_init_steps, child_init_steps_n);
+        r = run_steps(t, "init", child_init_steps, child_init_steps_n);
         if (r != 0)
                 return r;
         if (arm_parent_death(t) < 0)
@@ -159,8 +166,11 @@ int child_main(struct task *t) {
 
 /* Called by init in the forked payload process; never returns. */
 void child_payload(struct task *t) {
-        int r = run_steps(t, child_payload_steps, child_payload_steps_n);
-        if (r != 0)
+        int r = run_steps(t, "payload", child_payload_steps, child_payload_steps_n);
+        if (r != 0) {
+                exec_report_failure(t);
                 _exit(r);
+        }
+        testhook_pause("payload:exec");
         exec_payload(t);
 }

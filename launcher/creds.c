@@ -36,6 +36,7 @@ struct creds_ctx {
 static struct {
         char profile[PROFILE_NAME_MAX + 1];
         char names[SYNC_TEXT_MAX];
+        char *skipped_scopes[STATUS_MAX_NAMES];   /* into names, for the note */
 } status_store;
 
 static int load_trusted(struct task *t, struct secmem *m, struct sr_key **ret, size_t *ret_n, struct sr_error *e) {
@@ -253,6 +254,7 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
         char *skipped_scopes[STATUS_MAX_NAMES];
         size_t n = 0;
         char *p, *sp;
+        int r;
         if (!t->cli->profile || !t->creds)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "protocol", "unexpected inject message");
         /* "+name[ scope]" lines are injected, "-name[ scope]" lines skipped (names and scopes only) */
@@ -276,8 +278,19 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
                 }
                 p = nl ? nl + 1 : NULL;
         }
-        note_skipped(t, skipped_scopes);
-        return audit_inject_scoped(t, inject, scopes, n, e);
+        memcpy(status_store.skipped_scopes, skipped_scopes, sizeof skipped_scopes);
+        r = audit_inject_scoped(t, inject, scopes, n, e);
+        /* refused: the child stages nothing, so nothing counts as injected */
+        if (r < 0)
+                t->status.n_injected = 0;
+        return r;
+}
+
+void creds_on_running(const struct task *t) {
+        /* said once the payload runs: a launch that fails or is refused
+         * after the inject keeps its one stderr line */
+        if (t->cli->profile && t->creds)
+                note_skipped(t, status_store.skipped_scopes);
 }
 
 void creds_release(struct task *t) {

@@ -16,4 +16,7 @@ int creds_scrub(struct task *t, struct sr_error *e);
 /* Supervisor: answer a SYNC_INJECT message (audit, then ack). */
 int creds_on_inject(struct task *t, const char *names, struct sr_error *e);
 /* Supervisor: free state. */
+/* Supervisor, once the payload's execve succeeded: the stderr note naming
+ * credentials left out (a run that never gets there keeps its one line). */
+void creds_on_running(const struct task *t);
 void creds_release(struct task *t);

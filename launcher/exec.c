@@ -14,10 +14,12 @@ static int cmp_int(const void *a, const void *b) {
 }
 
 int exec_close_fds(struct task *t, struct sr_error *e) {
-        int kept[CLI_MAX_LIST + 1];
+        int kept[CLI_MAX_LIST + 2];
         size_t n = 0;
         unsigned lo = 3;
         kept[n++] = t->sync_child;
+        if (t->exec_report >= 0)
+                kept[n++] = t->exec_report;
         for (size_t i = 0; i < t->cli->n_pass_fds; i++)
                 kept[n++] = t->cli->pass_fds[i];
         qsort(kept, n, sizeof *kept, cmp_int);
@@ -74,6 +76,12 @@ static int exec_search(char **argv, char **envp) {
         return err;
 }
 
+void exec_report_failure(struct task *t) {
+        if (t->exec_report > 2 && write(t->exec_report, "!", 1) < 0) {
+                /* init then sees a clean close; the supervisor still has the error */
+        }
+}
+
 void exec_payload(struct task *t) {
         int err;
         const char *dir = t->chdir ? t->chdir : "/";
@@ -81,9 +89,11 @@ void exec_payload(struct task *t) {
                 struct sr_error e;
                 sr_fail(&e, SR_EXIT_LAUNCHER, errno, "chdir", "cannot change to %s inside the sandbox: %s", dir, strerror(errno));
                 sync_send_error(t->sync_child, "chdir", &e);
+                exec_report_failure(t);
                 _exit(SR_EXIT_LAUNCHER);
         }
         err = exec_search(t->cli->argv, t->envp);
         sync_send(t->sync_child, SYNC_EXEC_FAILED, err, 0, "exec", NULL);
+        exec_report_failure(t);
         _exit(err == ENOENT || err == ENOTDIR ? SR_EXIT_NOTFOUND : SR_EXIT_NOEXEC);
 }

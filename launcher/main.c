@@ -3,12 +3,17 @@
 
 #include "launcher/cli.h"
 #include "launcher/hostcheck.h"
+#include "launcher/interrupt.h"
 #include "launcher/supervisor.h"
 #include "policy/policy.h"
 
 int main(int argc, char **argv) {
         struct cli c;
         struct sr_error e = { 0 };
+        /* First, before anything can take time: a SIGTERM from now on is
+         * queued for the supervisor, which ends the launch the documented
+         * way (cleanup, one stderr line, final status) instead of dying. */
+        interrupt_block();
         if (cli_parse(argc, argv, &c, &e) < 0) {
                 fprintf(stderr, "sealrun: %s\n", e.msg);
                 return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
@@ -21,6 +26,8 @@ int main(int argc, char **argv) {
                 printf("sealrun %s\n", SEALRUN_VERSION);
                 return 0;
         }
+        if (c.check_host || c.print_policy)
+                interrupt_unblock();    /* nothing to clean up: a signal may end them */
         if (c.check_host)
                 return hostcheck_main(&c);
         if (c.print_policy) {

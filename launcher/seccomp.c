@@ -132,6 +132,10 @@ int seccomp_prepare(struct task *t, struct sr_error *e) {
         t->seccomp = calloc(1, sizeof *t->seccomp);
         if (!t->seccomp)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        /* Names a borrowed profile allows that libseccomp does not know: left
+         * out, and said once in the status. */
+        t->status.seccomp_skipped = (const char *const *)t->pol->seccomp.skipped;
+        t->status.n_seccomp_skipped = t->pol->seccomp.n_skipped;
         /* No "seccomp" section means the stock profile, never no filter. */
         dir = seccomp_cache_dir_open(t);
         return seccomp_get(&t->pol->seccomp, dir, geteuid(), &t->seccomp->bpf, &t->seccomp->origin, e);
@@ -149,6 +153,29 @@ int seccomp_apply(struct task *t, struct sr_error *e) {
         fp.filter = c->bpf.prog;
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, c->bpf.flags, &fp) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "seccomp", "seccomp: cannot load the filter: %s", strerror(errno));
+        return 0;
+}
+
+/* A memfd is code no mount option or Landlock rule vetted once it can be
+ * executed (execveat(fd, "", AT_EMPTY_PATH) or /proc/self/fd/N). The stock
+ * filter lets memfd_create through only with MFD_NOEXEC_SEAL; this covers
+ * every profile where the kernel allows it: vm.memfd_noexec is per pid
+ * namespace since 6.3 and only ever raised, and 2 makes every memfd of the
+ * namespace non-executable and refuses MFD_EXEC. The sysctl is written
+ * through the host's /proc before pivot_root and before the id switch: the
+ * kernel checks sysctl write permission against the global root uid, so
+ * only a root caller's sandbox can set it (an unprivileged caller's cannot,
+ * whatever its capabilities in the user namespace). */
+int seccomp_memfd_noexec(struct task *t, struct sr_error *e) {
+        _cleanup_close_ int fd = -1;
+        if (!t->as_root)
+                return 0;
+        fd = open("/proc/sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0 && errno == ENOENT)
+                return 0; /* before 6.3: the stock filter alone refuses executable memfds */
+        if (fd < 0 || write(fd, "2\n", 2) != 2)
+                return sr_fail(e, SR_EXIT_REFUSED, errno, "memfd_noexec",
+                               "cannot set vm.memfd_noexec=2 in the sandbox's pid namespace: %s", strerror(errno));
         return 0;
 }
 

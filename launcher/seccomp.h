@@ -10,6 +10,9 @@
 int seccomp_prepare(struct task *t, struct sr_error *e);
 /* Payload, last step before execve: seccomp(2) with the prepared BPF. */
 int seccomp_apply(struct task *t, struct sr_error *e);
+/* Sandbox init, while it still has the host ids: vm.memfd_noexec=2 for the
+ * sandbox's pid namespace (Linux 6.3+), root callers only. */
+int seccomp_memfd_noexec(struct task *t, struct sr_error *e);
 /* Named apart from libseccomp's seccomp_release(). */
 void seccomp_task_release(struct task *t);
 

@@ -1,6 +1,7 @@
 /* Per-tenant concurrency slots: N lock files per tenant, taken with a non-blocking flock,
  * so that a crashed supervisor frees its slot with its last fd. */
 #include "launcher/slots.h"
+#include "launcher/interrupt.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -176,6 +177,9 @@ int slot_acquire(struct task *t, struct sr_error *e) {
                                        "tenant %s: all %ld concurrency slots are busy (%s/%s/%s); retry later or wait "
                                        "with --wait-slot SECONDS", tenant, n, base, sub, tenant);
                 }
+                /* a cancel ends the wait (the supervisor reports the interruption) */
+                if (interrupt_pending())
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINTR, "interrupted-setup", "interrupted while waiting for a slot");
                 /* A little jitter so waiting supervisors do not poll in lockstep. */
                 nanosleep(&(struct timespec){ 0, (SLOT_POLL_MS + (long)(now_ms() % 37)) * 1000000L }, NULL);
         }

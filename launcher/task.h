@@ -33,6 +33,7 @@ struct task {
         int sync_child;           /* child's end */
         pid_t pid;                /* host pid of sandbox init */
         int pidfd;
+        int exec_report;          /* payload: write end of init's close-on-exec pipe (a byte = setup or exec failed), or -1 */
 
         char **envp;              /* payload environment, built by the supervisor */
         const char *chdir;        /* inside the sandbox */

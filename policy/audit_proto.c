@@ -63,7 +63,7 @@ static const struct {
         [AUDIT_EV_DENY] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_REASON, F_TENANT | F_REASON },
         [AUDIT_EV_SCRUB] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID, F_TENANT | F_TASK },
         [AUDIT_EV_EXIT] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID | F_EXIT | F_SIGNAL |
-                                    F_TIMEDOUT | F_OOM | F_USAGE,
+                                    F_TIMEDOUT | F_OOM | F_USAGE | F_REASON,
                             F_TENANT | F_TASK | F_EXIT },
         [AUDIT_EV_REVOKE] = { F_TENANT | F_POOL | F_PROFILE | F_PVERSION | F_KEY_ID | F_PID | F_REASON, 0 },
 };

@@ -12,13 +12,10 @@ int jx_fail(struct jx *x, const char *path, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(m, sizeof m, fmt, ap);
         va_end(ap);
-        int r = sr_fail(x->e, x->exit_code ? x->exit_code : SR_EXIT_LAUNCHER, EINVAL, "bad-input",
-                        "%s: %s: %s", x->file ? x->file : "(input)", path, m);
-        /* Keys, values and jansson's own text quote the input: one line, always. */
-        for (char *c = x->e ? x->e->msg : NULL; c && *c; c++)
-                if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                        *c = '?';
-        return r;
+        /* Keys, values and jansson's own text quote the input: sr_fail
+         * escapes it, so the message is one printable line, always. */
+        return sr_fail(x->e, x->exit_code ? x->exit_code : SR_EXIT_LAUNCHER, EINVAL, "bad-input",
+                       "%s: %s: %s", x->file ? x->file : "(input)", path, m);
 }
 
 const char *jx_path(char *buf, size_t size, const char *path, const char *key) {

@@ -95,14 +95,10 @@ bool net_dns_name_valid(const char *s) {
         return s[n - 1] != '-';
 }
 
-/* Input quoted in a message: printable ASCII only, cut at 64 bytes, so an
+/* Input quoted in a message: escaped, cut at 64 bytes (sr_quote), so an
  * error stays one line whatever the policy holds. */
 static const char *q(const char *s, char buf[72]) {
-        size_t i = 0;
-        for (; s[i] && i < 64; i++)
-                buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        strcpy(buf + i, s[i] ? "..." : "");
-        return buf;
+        return sr_quote(s, buf, 72);
 }
 
 /* IPv4 or IPv6 literal, stored in canonical form so the generated files never

@@ -25,6 +25,7 @@ struct seccomp_rule {
         uint32_t action;           /* libseccomp action, errno folded in */
         struct seccomp_arg args[SECCOMP_MAX_ARGS];
         size_t n_args;
+        unsigned entry;            /* index in "syscalls" (messages) */
 };
 
 struct policy_seccomp {
@@ -37,13 +38,19 @@ struct policy_seccomp {
         size_t n_arches;
         struct seccomp_rule *rules;
         size_t n_rules;
+        /* Names libseccomp does not know, left out of rules that allow
+         * (leaving them out cannot widen the filter), each listed once. */
+        char **skipped;
+        size_t n_skipped;
 };
 
 /* The section value: {"profile": "default"}, {"profile": "/abs/path.json"}
- * (an OCI seccomp object in its own file) or an inline OCI seccomp object. */
-int pol_seccomp_parse(struct jx *x, json_t *v, const char *path, struct policy_seccomp *ret);
-/* Parse an OCI seccomp document from a buffer; `name` is used in messages. */
-int pol_seccomp_parse_buffer(const char *name, const char *buf, size_t len, struct policy_seccomp *ret,
+ * (an OCI seccomp object in its own file) or an inline OCI seccomp object,
+ * in the OCI, Docker or Podman dialect. `caps` (bit N = capability N kept by
+ * the policy) decides the Docker/Podman "includes"/"excludes" caps filters. */
+int pol_seccomp_parse(struct jx *x, json_t *v, const char *path, uint64_t caps, struct policy_seccomp *ret);
+/* Parse a seccomp document from a buffer; `name` is used in messages. */
+int pol_seccomp_parse_buffer(const char *name, const char *buf, size_t len, uint64_t caps, struct policy_seccomp *ret,
                              struct sr_error *e);
 /* The built-in stock profile (policy/stock/seccomp-default.json, compiled in):
  * parsed, and as text (what the cache key covers, so a cache hit parses nothing). */

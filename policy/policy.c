@@ -267,7 +267,10 @@ typedef int (*section_fn)(struct jx *, json_t *, const char *, struct policy *);
         static int sec_##fn(struct jx *x, json_t *v, const char *path, struct policy *p) { return fn(x, v, path, &p->member); }
 SECTION(pol_credentials_parse, credentials)
 SECTION(pol_audit_parse, audit)
-SECTION(pol_seccomp_parse, seccomp)
+/* After "capabilities" (see the table): Docker/Podman rules filter on them. */
+static int sec_pol_seccomp_parse(struct jx *x, json_t *v, const char *path, struct policy *p) {
+        return pol_seccomp_parse(x, v, path, p->caps.keep, &p->seccomp);
+}
 SECTION(pol_landlock_parse, landlock)
 SECTION(pol_caps_parse, caps)
 SECTION(pol_limits_parse, limits)
@@ -282,9 +285,9 @@ static const struct {
         { "env", parse_env },
         { "credentials", sec_pol_credentials_parse },
         { "audit", sec_pol_audit_parse },
+        { "capabilities", sec_pol_caps_parse },
         { "seccomp", sec_pol_seccomp_parse },
         { "landlock", sec_pol_landlock_parse },
-        { "capabilities", sec_pol_caps_parse },
         { "limits", sec_pol_limits_parse },
         { "network", sec_pol_network_parse },
         { "tenant_ids", sec_pol_ids_parse },

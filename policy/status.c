@@ -14,23 +14,24 @@ void status_init(struct status *s) {
         s->audit_mode = "off";
 }
 
-/* Messages carry outside input (a policy path, an argument) that need not be
- * UTF-8, and jansson refuses such strings: that made the whole status object
- * fail to build, hiding why the task did not run. Replace non-ASCII bytes. */
+/* Strings here can carry outside input (a policy path, an argument, a
+ * profile header field) that need not be UTF-8 or even printable: jansson
+ * refuses invalid UTF-8 (that once made the whole object fail, hiding why the
+ * task did not run), and a right-to-left override or a control character
+ * would mislead whoever reads the line. Escape all of it (sr_escape). */
 static json_t *str_or_null(const char *s) {
-        json_t *j;
-        char *copy;
+        char buf[2048];
         if (!s)
                 return json_null();
-        j = json_string(s);
-        if (j || !(copy = strdup(s)))
-                return j;
-        for (char *c = copy; *c; c++)
-                if ((unsigned char)*c >= 0x80)
-                        *c = '?';
-        j = json_string(copy);
-        free(copy);
-        return j;
+        if (sr_printable(s))
+                return json_string(s);
+        sr_escape(buf, sizeof buf, s);
+        return json_string(buf);
+}
+
+/* No process, no pid: a refusal before the clone reports null, never 0. */
+static json_t *pid_or_null(pid_t pid) {
+        return pid > 0 ? json_integer(pid) : json_null();
 }
 
 static json_t *name_list(const char *const *names, size_t n) {
@@ -63,15 +64,15 @@ static int emit(int fd, json_t *o) {
 }
 
 int status_write_started(int fd, const struct status *s) {
-        json_t *o = json_pack("{s:i, s:o, s:o, s:I, s:s}", "version", 1, "task", str_or_null(s->task),
-                              "tenant", str_or_null(s->tenant), "pid", (json_int_t)s->pid, "state", "running");
+        json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:s}", "version", 1, "task", str_or_null(s->task),
+                              "tenant", str_or_null(s->tenant), "pid", pid_or_null(s->pid), "state", "running");
         return o ? emit(fd, o) : -ENOMEM;
 }
 
 static json_t *final_object(const struct status *s) {
-        json_t *o = json_pack("{s:i, s:o, s:o, s:I, s:i, s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o}",
+        json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:i, s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o}",
                               "version", 1, "task", str_or_null(s->task), "tenant", str_or_null(s->tenant),
-                              "pid", (json_int_t)s->pid, "exit_code", s->exit_code,
+                              "pid", pid_or_null(s->pid), "exit_code", s->exit_code,
                               "signal", s->signal ? json_integer(s->signal) : json_null(),
                               "timed_out", s->timed_out, "oom_killed", s->oom_killed,
                               "wall_ms", (json_int_t)s->wall_ms, "cpu_user_ms", (json_int_t)s->cpu_user_ms,
@@ -96,6 +97,11 @@ static json_t *final_object(const struct status *s) {
         json_object_set_new(o, "audit", json_pack("{s:s, s:o}", "mode", s->audit_mode, "missing",
                                                   name_list(s->audit_missing, s->n_audit_missing)));
         json_object_set_new(o, "not_enforced", name_list(s->not_enforced, s->n_not_enforced));
+        json_object_set_new(o, "seccomp_skipped", name_list(s->seccomp_skipped, s->n_seccomp_skipped));
+        json_object_set_new(o, "interrupted", s->interrupted_signal > 0
+                                                      ? json_pack("{s:i, s:o}", "signal", s->interrupted_signal, "step",
+                                                                  str_or_null(s->interrupted_step))
+                                                      : json_null());
         return o;
 }
 

@@ -11,7 +11,7 @@
 struct status {
         const char *task;
         const char *tenant;
-        pid_t pid;                 /* host pid of the sandbox init */
+        pid_t pid;                 /* host pid of the sandbox init; 0 (JSON null) before the clone */
         int exit_code;             /* what sealrun exits with */
         int signal;                /* signal that killed the payload, or 0 */
         bool timed_out;
@@ -40,13 +40,22 @@ struct status {
         const char *audit_mode;
         const char *audit_missing[8];   /* events the collector did not ack */
         size_t n_audit_missing;
+        /* syscall names of the seccomp profile that libseccomp does not know,
+         * left out of rules that allow */
+        const char *const *seccomp_skipped;
+        size_t n_seccomp_skipped;
         /* protections the policy marked optional and that were not applied */
         const char *not_enforced[16];
         size_t n_not_enforced;
+        /* sealrun itself was interrupted by this signal before the payload
+         * ran (0: not interrupted), at this setup step */
+        int interrupted_signal;
+        const char *interrupted_step;
 };
 
 void status_init(struct status *s);
-/* First line: {"version":1,"task":..,"pid":N,"state":"running"}. */
+/* First line, once the payload's execve succeeded:
+ * {"version":1,"task":..,"tenant":..,"pid":N,"state":"running"}. */
 int status_write_started(int fd, const struct status *s);
 /* Final object, one line. */
 int status_write_final(int fd, const struct status *s);

@@ -7,22 +7,116 @@
 #include <string.h>
 #include <time.h>
 
+/* Length of the UTF-8 sequence at s (1..4) and its code point, or 0 when the
+ * bytes are not well-formed UTF-8 (overlong, surrogate, truncated, > U+10FFFF). */
+static size_t utf8_decode(const unsigned char *s, uint32_t *ret) {
+        uint32_t cp;
+        size_t n;
+        if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                n = 2, cp = s[0] & 0x1f;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef)
+                n = 3, cp = s[0] & 0x0f;
+        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+                n = 4, cp = s[0] & 0x07;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (s[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        *ret = cp;
+        return n;
+}
+
+size_t sr_escape(char *out, size_t size, const char *in) {
+        const unsigned char *s = (const unsigned char *)(in ? in : "");
+        size_t o = 0;
+        if (size == 0)
+                return 0;
+        while (*s) {
+                char esc[16];
+                uint32_t cp;
+                size_t n = 1, len;
+                if (*s >= 0x20 && *s < 0x7f) {
+                        esc[0] = (char)*s;
+                        esc[1] = 0;
+                } else if (*s >= 0x80 && (n = utf8_decode(s, &cp)) > 0) {
+                        snprintf(esc, sizeof esc, cp > 0xffff ? "\\U%08x" : "\\u%04x", (unsigned)cp);
+                } else {
+                        n = 1;
+                        snprintf(esc, sizeof esc, "\\x%02x", *s);
+                }
+                len = strlen(esc);
+                /* never cut an escape in half: a reader would misread the tail */
+                if (o + len >= size)
+                        break;
+                memcpy(out + o, esc, len);
+                o += len;
+                s += n;
+        }
+        out[o] = 0;
+        return o;
+}
+
+const char *sr_quote(const char *s, char *buf, size_t size) {
+        char cut[65], full[300];
+        size_t n;
+        if (size < 4) {
+                if (size)
+                        buf[0] = 0;
+                return buf;
+        }
+        snprintf(cut, sizeof cut, "%s", s ? s : "");
+        n = sr_escape(full, sizeof full, cut);
+        if (n < size && strlen(s ? s : "") <= 64) {
+                memcpy(buf, full, n + 1);
+                return buf;
+        }
+        n = sr_escape(buf, size - 3, cut);
+        memcpy(buf + n, "...", 4);
+        return buf;
+}
+
+void sr_warn(const char *fmt, ...) {
+        char raw[512], esc[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(raw, sizeof raw, fmt, ap);
+        va_end(ap);
+        sr_escape(esc, sizeof esc, raw);
+        fprintf(stderr, "sealrun: %s\n", esc);
+}
+
+bool sr_printable(const char *s) {
+        for (; s && *s; s++)
+                if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+                        return false;
+        return true;
+}
+
 int sr_fail(struct sr_error *e, int exit_code, int err, const char *reason,
             const char *fmt, ...) {
         if (e) {
+                char raw[sizeof e->msg];
                 va_list ap;
                 e->exit_code = exit_code;
                 e->err = err;
                 snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "error");
                 va_start(ap, fmt);
-                vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+                vsnprintf(raw, sizeof raw, fmt, ap);
                 va_end(ap);
+                /* Messages quote input (paths, keys, values, argv): escaped
+                 * here, once, so that no caller can forget it. */
+                sr_escape(e->msg, sizeof e->msg, raw);
         }
         return err > 0 ? -err : -EINVAL;
 }
 
 void sr_error_prefix(struct sr_error *e, const char *fmt, ...) {
-        char pre[256], old[sizeof e->msg];
+        char pre[256], old[sizeof e->msg], raw[sizeof e->msg];
         va_list ap;
         if (!e)
                 return;
@@ -30,7 +124,8 @@ void sr_error_prefix(struct sr_error *e, const char *fmt, ...) {
         vsnprintf(pre, sizeof pre, fmt, ap);
         va_end(ap);
         memcpy(old, e->msg, sizeof old);
-        snprintf(e->msg, sizeof e->msg, "%s%s", pre, old);
+        snprintf(raw, sizeof raw, "%s%s", pre, old);
+        sr_escape(e->msg, sizeof e->msg, raw);
 }
 
 bool slug_valid(const char *s) {

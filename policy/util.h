@@ -36,6 +36,20 @@ int sr_fail(struct sr_error *e, int exit_code, int err, const char *reason,
             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Prefix an existing message with context ("policy.json: "). */
 void sr_error_prefix(struct sr_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Copy `in` to `out` (NUL-terminated, truncated at a whole escape) with every
+ * byte outside printable ASCII escaped: a well-formed UTF-8 character as
+ * \uXXXX (\UXXXXXXXX above U+FFFF), any other byte (controls, DEL, invalid
+ * UTF-8) as \xNN; printable ASCII, the backslash included, is copied as is,
+ * so escaping twice changes nothing. Returns the length written. */
+size_t sr_escape(char *out, size_t size, const char *in);
+/* Input quoted in a message: the first 64 bytes of s escaped as by
+ * sr_escape, "..." when cut (by that limit or by size). Returns buf. */
+const char *sr_quote(const char *s, char *buf, size_t size);
+/* One line on stderr, "sealrun: " + the formatted text escaped (sr_escape):
+ * for warnings that quote host paths outside an sr_error. */
+void sr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* True when every byte of s is printable ASCII (0x20..0x7e). */
+bool sr_printable(const char *s);
 
 /* Cleanup attributes (systemd style). */
 #define _cleanup_(f) __attribute__((cleanup(f)))

@@ -47,7 +47,7 @@ static void test_off_by_default(void **state) {
         assert_int_equal(audit_open(&x->t, &e), 0);
         assert_string_equal(x->t.status.audit_mode, "off");
         assert_int_equal(audit_launch(&x->t, &e), 0);
-        assert_int_equal(audit_exit(&x->t), 0);
+        assert_int_equal(audit_exit(&x->t, NULL), 0);
         assert_int_equal(x->t.status.n_audit_missing, 0);
 }
 
@@ -65,7 +65,7 @@ static void test_profile_means_required(void **state) {
         assert_int_equal(audit_inject_scoped(&x->t, names, scopes, 2, &e), 0);
         assert_int_equal(audit_scrub(&x->t), 0);
         x->t.status.exit_code = 3;
-        assert_int_equal(audit_exit(&x->t), 0);
+        assert_int_equal(audit_exit(&x->t, NULL), 0);
         usleep(20 * 1000);
         pthread_mutex_lock(&x->f->lock);
         assert_int_equal(x->f->n_msgs, 4);
@@ -131,7 +131,7 @@ static void test_best_effort_records_missing(void **state) {
         x->cli.audit_socket = "/nonexistent/audit.sock";
         assert_int_equal(audit_open(&x->t, &e), 0);
         assert_int_equal(audit_launch(&x->t, &e), 0);
-        assert_int_equal(audit_exit(&x->t), 0);
+        assert_int_equal(audit_exit(&x->t, NULL), 0);
         assert_int_equal(x->t.status.n_audit_missing, 2);
         assert_string_equal(x->t.status.audit_missing[0], "launch");
         assert_string_equal(x->t.status.audit_missing[1], "exit");
@@ -148,13 +148,37 @@ static void test_required_timeout_and_refusal(void **state) {
         assert_int_equal(audit_launch(&x->t, &e), -ETIMEDOUT);
         assert_int_equal(e.exit_code, 75);
         assert_string_equal(e.reason, "audit-timeout");
-        assert_string_equal(x->t.status.audit_missing[0], "launch");
+        /* a refused launch launches nothing: nothing is missing from the
+         * log, and no exit event is due (issue: "exit refused" for a task
+         * that never launched, missing:["launch","exit"]) */
+        assert_int_equal(x->t.status.n_audit_missing, 0);
         x->f->mode = FAKE_REFUSE;
+        assert_int_equal(audit_exit(&x->t, NULL), 0);
+        assert_int_equal(x->t.status.n_audit_missing, 0);
         memset(&e, 0, sizeof e);
         assert_int_equal(audit_inject(&x->t, names, 1, &e), -EPERM);
         assert_int_equal(e.exit_code, 75);
         assert_string_equal(e.reason, "audit-refused");
-        assert_string_equal(x->t.status.audit_missing[1], "inject");
+        assert_string_equal(x->t.status.audit_missing[0], "inject");
+}
+
+/* An interrupted launch ends with an exit event that says why. */
+static void test_exit_reason(void **state) {
+        struct fx *x = *state;
+        struct sr_error e = { 0 };
+        x->cli.audit_mode = AUDIT_REQUIRED;
+        with_fake(x, FAKE_ACK);
+        assert_int_equal(audit_open(&x->t, &e), 0);
+        assert_int_equal(audit_launch(&x->t, &e), 0);
+        x->t.status.exit_code = 143;
+        assert_int_equal(audit_exit(&x->t, "interrupted-setup"), 0);
+        usleep(20 * 1000);
+        pthread_mutex_lock(&x->f->lock);
+        assert_int_equal(x->f->n_msgs, 2);
+        assert_non_null(strstr(x->f->msgs[1], "\"event\":\"exit\""));
+        assert_non_null(strstr(x->f->msgs[1], "\"reason\":\"interrupted-setup\""));
+        assert_non_null(strstr(x->f->msgs[1], "\"exit_code\":143"));
+        pthread_mutex_unlock(&x->f->lock);
 }
 
 static void test_deny_reason_sanitised(void **state) {
@@ -166,7 +190,7 @@ static void test_deny_reason_sanitised(void **state) {
         assert_int_equal(audit_deny(&x->t, "bad sig/\xc3\xa9"), 0);
         assert_int_equal(audit_deny(&x->t, ""), 0);
         /* no launch: no exit event either */
-        assert_int_equal(audit_exit(&x->t), 0);
+        assert_int_equal(audit_exit(&x->t, NULL), 0);
         usleep(20 * 1000);
         pthread_mutex_lock(&x->f->lock);
         assert_int_equal(x->f->n_msgs, 2);
@@ -198,6 +222,7 @@ static void test_needs_tenant_and_makes_task(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_exit_reason, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_off_by_default, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_profile_means_required, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_required_unreachable, setup, teardown),

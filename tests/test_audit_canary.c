@@ -106,7 +106,7 @@ static void test_launcher_lifecycle(void **state) {
         assert_int_equal(audit_inject_scoped(&t, names, scopes, 2, &e), 0);
         assert_int_equal(audit_deny(&t, "bad-signature"), 0);
         assert_int_equal(audit_scrub(&t), 0);
-        assert_int_equal(audit_exit(&t), 0);
+        assert_int_equal(audit_exit(&t, NULL), 0);
         audit_close(&t);
         usleep(20 * 1000);
         pthread_mutex_lock(&f->lock);

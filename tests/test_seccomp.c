@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/filter.h>
+#include <signal.h>
 
 #include "launcher/seccomp.h"
 #include "policy/pol_seccomp.h"
@@ -76,7 +78,14 @@ static void test_parse_errors(void **state) {
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"action\":\"SCMP_ACT_ERRNO\"}]}", "$.seccomp.syscalls[0].names: missing required key" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ERRNO\"}]}", "$.seccomp.syscalls[0].names: must list at least one" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"]}]}", "$.seccomp.syscalls[0].action: missing required key" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"fly_to_moon\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", "$.seccomp.syscalls[0].names[1]: unknown syscall \"fly_to_moon\"" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"fly_to_moon\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", "$.seccomp.syscalls[0].names[1]: 1 syscall name libseccomp" },
+                /* every unknown name of every denying rule in one message, the first one's path */
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"fly_to_moon\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+                  "{\"names\":[\"walk_on_water\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}",
+                  "$.seccomp.syscalls[0].names[1]: 2 syscall names libseccomp" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"fly_to_moon\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+                  "{\"names\":[\"walk_on_water\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}",
+                  "could let them through): fly_to_moon, walk_on_water" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[3],\"action\":\"SCMP_ACT_ERRNO\"}]}", "$.seccomp.syscalls[0].names[0]: expected a syscall name" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":-1}]}", "$.seccomp.syscalls[0].errnoRet: must be between 0 and 4095" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_KILL\",\"errnoRet\":1}]}", "$.seccomp.syscalls[0].errnoRet: only SCMP_ACT_ERRNO" },
@@ -98,8 +107,8 @@ static void test_parse_errors(void **state) {
                 { "{\"profile\":\"/\"}", "$.seccomp.profile: / is not a regular file" },
                 { "{\"profile\":7}", "$.seccomp.profile: expected a string" },
                 /* input quoted in a message never breaks the one line */
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\\nb\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", "unknown syscall \"a?b\"" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"x\\ny\":1}", "$.seccomp.x?y: unknown key" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\\nb\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", "could let them through): a\\x0ab" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"x\\ny\":1}", "$.seccomp.x\\x0ay: unknown key" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct policy *p = NULL;
@@ -125,7 +134,8 @@ static void test_profile_file(void **state) {
         snprintf(sec, sizeof sec, "{\"profile\":\"%s\"}", file);
         assert_int_not_equal(parse_section(sec, &p, &e), 0);
         assert_non_null(strstr(e.msg, file));
-        assert_non_null(strstr(e.msg, "$.syscalls[0].names[0]: unknown syscall \"nope\""));
+        assert_non_null(strstr(e.msg, "$.syscalls[0].names[0]: 1 syscall name libseccomp"));
+        assert_non_null(strstr(e.msg, "in rules that deny (skipping them could let them through): nope"));
         f = fopen(file, "w");
         fputs("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", f);
         fclose(f);
@@ -156,12 +166,35 @@ static void test_builtin(void **state) {
                 "reboot", "settimeofday", "clock_settime", "adjtimex",
         };
         assert_int_equal(pol_seccomp_builtin(&s, &e), 0);
-        assert_int_equal(s.default_action, SCMP_ACT_ALLOW);
+        /* an allow list: what it does not name gets ENOSYS */
+        assert_int_equal(s.default_action, SCMP_ACT_ERRNO(ENOSYS));
+        /* it names nothing Debian 12's libseccomp (2.5.4, table up to 456)
+         * does not know; an older table may lack only the 6.6/6.7 calls,
+         * which then answer ENOSYS and libc falls back */
+        for (size_t i = 0; i < s.n_skipped; i++) {
+                static const char *const newer[] = { "fchmodat2", "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue" };
+                bool ok = false;
+                for (size_t k = 0; k < ELEMENTSOF(newer); k++)
+                        ok |= strcmp(s.skipped[i], newer[k]) == 0;
+                if (!ok)
+                        fail_msg("the stock profile names %s, unknown to this libseccomp", s.skipped[i]);
+        }
         for (size_t i = 0; i < ELEMENTSOF(denied); i++)
                 if (!has_rule(&s, denied[i], SCMP_ACT_ERRNO(EPERM), 0))
                         fail_msg("the stock profile does not deny %s", denied[i]);
         assert_true(has_rule(&s, "clone3", SCMP_ACT_ERRNO(ENOSYS), 0));
         assert_true(has_rule(&s, "clone", SCMP_ACT_ERRNO(EPERM), 1));
+        assert_true(has_rule(&s, "clone", SCMP_ACT_ALLOW, 1));
+        assert_true(has_rule(&s, "socket", SCMP_ACT_ERRNO(EAFNOSUPPORT), 1));
+        assert_true(has_rule(&s, "memfd_create", SCMP_ACT_ALLOW, 1));
+        assert_false(has_rule(&s, "memfd_create", SCMP_ACT_ALLOW, 0));
+        /* no unconditional allow may sit beside conditional rules of the same
+         * syscall: libseccomp would let the unconditional one win */
+        for (size_t i = 0; i < s.n_rules; i++)
+                if (s.rules[i].n_args == 0 && s.rules[i].action == SCMP_ACT_ALLOW)
+                        for (size_t k = 0; k < s.n_rules; k++)
+                                if (k != i && strcmp(s.rules[k].name, s.rules[i].name) == 0)
+                                        fail_msg("%s has an unconditional allow beside other rules", s.rules[i].name);
         assert_true(has_rule(&s, "ioctl", SCMP_ACT_ERRNO(EPERM), 1));
         assert_int_equal(s.n_arches, 0);
         pol_seccomp_free(&s);
@@ -254,6 +287,140 @@ static void test_stock_behaviour(void **state) {
 }
 
 
+/* ---- the stock filter's verdicts, read off the BPF itself ----
+ * A syscall the kernel lacks answers ENOSYS with or without a filter, so
+ * only the program can show that the filter, not the kernel, refuses
+ * numbers above libseccomp's table (open_tree_attr, statmount, 1000). */
+
+struct sim_data {
+        int nr;
+        uint32_t arch;
+        uint64_t ip;
+        uint64_t args[6];
+};
+
+/* Classic BPF as seccomp runs it: A, X, 16 scratch words, loads from the data. */
+static uint32_t bpf_run(const struct sock_filter *prog, size_t len, const struct sim_data *d) {
+        uint32_t a = 0, x = 0, mem[16] = { 0 };
+        const unsigned char *raw = (const unsigned char *)d;
+        for (size_t pc = 0; pc < len; pc++) {
+                const struct sock_filter *f = &prog[pc];
+                uint32_t k = f->k;
+                switch (f->code) {
+                case BPF_LD | BPF_W | BPF_ABS:
+                        assert_true(k + 4 <= sizeof *d);
+                        memcpy(&a, raw + k, 4);
+                        break;
+                case BPF_LD | BPF_MEM: a = mem[k & 15]; break;
+                case BPF_LDX | BPF_MEM: x = mem[k & 15]; break;
+                case BPF_LD | BPF_IMM: a = k; break;
+                case BPF_LDX | BPF_IMM: x = k; break;
+                case BPF_ST: mem[k & 15] = a; break;
+                case BPF_STX: mem[k & 15] = x; break;
+                case BPF_ALU | BPF_AND | BPF_K: a &= k; break;
+                case BPF_ALU | BPF_OR | BPF_K: a |= k; break;
+                case BPF_ALU | BPF_ADD | BPF_K: a += k; break;
+                case BPF_ALU | BPF_SUB | BPF_K: a -= k; break;
+                case BPF_MISC | BPF_TAX: x = a; break;
+                case BPF_MISC | BPF_TXA: a = x; break;
+                case BPF_JMP | BPF_JA: pc += k; break;
+                case BPF_JMP | BPF_JEQ | BPF_K: pc += a == k ? f->jt : f->jf; break;
+                case BPF_JMP | BPF_JGT | BPF_K: pc += a > k ? f->jt : f->jf; break;
+                case BPF_JMP | BPF_JGE | BPF_K: pc += a >= k ? f->jt : f->jf; break;
+                case BPF_JMP | BPF_JSET | BPF_K: pc += (a & k) ? f->jt : f->jf; break;
+                case BPF_JMP | BPF_JEQ | BPF_X: pc += a == x ? f->jt : f->jf; break;
+                case BPF_JMP | BPF_JGT | BPF_X: pc += a > x ? f->jt : f->jf; break;
+                case BPF_JMP | BPF_JGE | BPF_X: pc += a >= x ? f->jt : f->jf; break;
+                case BPF_RET | BPF_K: return k;
+                case BPF_RET | BPF_A: return a;
+                default: fail_msg("unexpected BPF opcode 0x%x at %zu", f->code, pc);
+                }
+        }
+        fail_msg("the program ran off its end");
+        return 0;
+}
+
+#define AUDIT_X86_64 0xc000003eU
+#define AUDIT_I386 0x40000003U
+#define RET_ALLOW 0x7fff0000U
+#define RET_ERRNO(e) (0x00050000U | (e))
+#define RET_KILL_PROCESS 0x80000000U
+
+static uint32_t verdict(const struct seccomp_bpf *b, int nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+        struct sim_data d = { .nr = nr, .arch = AUDIT_X86_64, .args = { a0, a1, a2 } };
+        return bpf_run(b->prog, b->len, &d);
+}
+
+static void test_stock_verdicts(void **state) {
+        struct seccomp_bpf b = { 0 };
+        struct policy_seccomp none = { 0 };
+        struct sr_error e = { 0 };
+#if !defined(__x86_64__)
+        skip();
+#endif
+        assert_int_equal(seccomp_compile(&none, &b, &e), 0);
+        /* syscalls newer than libseccomp's table, and numbers never assigned */
+        static const int unknown[] = { 457 /* statmount */, 458 /* listmount */, 462 /* mseal */, 467 /* open_tree_attr */,
+                                       500, 1000, 0x3fffffff };
+        for (size_t i = 0; i < ELEMENTSOF(unknown); i++)
+                if (verdict(&b, unknown[i], 0, 0, 0) != RET_ERRNO(ENOSYS))
+                        fail_msg("syscall %d: 0x%x, want ENOSYS from the filter", unknown[i], verdict(&b, unknown[i], 0, 0, 0));
+        assert_int_equal(verdict(&b, -1, 0, 0, 0), RET_ERRNO(ENOSYS));
+        assert_int_equal(verdict(&b, SYS_getpid, 0, 0, 0), RET_ALLOW);
+        assert_int_equal(verdict(&b, SYS_open_tree, 0, 0, 0), RET_ERRNO(EPERM));
+        assert_int_equal(verdict(&b, SYS_ptrace, 0, 0, 0), RET_ERRNO(EPERM));
+        assert_int_equal(verdict(&b, SYS_clone3, 0, 0, 0), RET_ERRNO(ENOSYS));
+        /* another ABI: killed */
+        assert_int_equal(verdict(&b, 0x40000000 | SYS_getpid, 0, 0, 0), RET_KILL_PROCESS);
+        {
+                struct sim_data d = { .nr = 20, .arch = AUDIT_I386 };
+                assert_int_equal(bpf_run(b.prog, b.len, &d), RET_KILL_PROCESS);
+        }
+        /* socket families: unix, inet, inet6, netlink route; nothing else */
+        for (uint64_t fam = 0; fam < 64; fam++)
+                for (uint64_t proto = 0; proto < 3; proto++) {
+                        uint32_t v = verdict(&b, SYS_socket, fam, 1, proto), want;
+                        if (fam == 1 || fam == 2 || fam == 10 || (fam == 16 && proto == 0))
+                                want = RET_ALLOW;
+                        else
+                                want = RET_ERRNO(fam == 16 ? EPROTONOSUPPORT : EAFNOSUPPORT);
+                        if (v != want)
+                                fail_msg("socket(%llu, 1, %llu): 0x%x, want 0x%x", (unsigned long long)fam, (unsigned long long)proto, v, want);
+                }
+        assert_int_equal(verdict(&b, SYS_socket, 40 /* AF_VSOCK */, 1, 0), RET_ERRNO(EAFNOSUPPORT));
+        assert_int_equal(verdict(&b, SYS_socket, 0x100000001ULL, 1, 0), RET_ERRNO(EAFNOSUPPORT));
+        assert_int_equal(verdict(&b, SYS_socket, 0xffffffffffffffffULL, 1, 0), RET_ERRNO(EAFNOSUPPORT));
+        assert_int_equal(verdict(&b, SYS_socketpair, 1, 1, 0), RET_ALLOW);
+        assert_int_equal(verdict(&b, SYS_socketpair, 40, 1, 0), RET_ERRNO(EAFNOSUPPORT));
+        /* memfds that can never become executable, or ENOSYS */
+        assert_int_equal(verdict(&b, SYS_memfd_create, 0, 1 /* MFD_CLOEXEC */, 0), RET_ERRNO(ENOSYS));
+        assert_int_equal(verdict(&b, SYS_memfd_create, 0, 0x10 /* MFD_EXEC */, 0), RET_ERRNO(ENOSYS));
+        assert_int_equal(verdict(&b, SYS_memfd_create, 0, 0x18, 0), RET_ERRNO(ENOSYS));
+        assert_int_equal(verdict(&b, SYS_memfd_create, 0, 0x9 /* MFD_CLOEXEC | MFD_NOEXEC_SEAL */, 0), RET_ALLOW);
+        /* ioctl: every command but TIOCSTI and TIOCLINUX (on the low 32 bits) */
+        static const uint64_t highs[] = { 0, 0x100000000ULL, 0xffffffff00000000ULL, 0x80000000ULL, 0x40000000ULL, 0x00540000ULL };
+        for (size_t h = 0; h < ELEMENTSOF(highs); h++)
+                for (uint64_t lo = 0; lo < 0x10000; lo++) {
+                        uint64_t cmd = highs[h] | lo;
+                        uint32_t low = (uint32_t)cmd, v = verdict(&b, SYS_ioctl, 0, cmd, 0);
+                        uint32_t want = low == 0x5412 || low == 0x541C ? RET_ERRNO(EPERM) : RET_ALLOW;
+                        if (v != want)
+                                fail_msg("ioctl(0x%llx): 0x%x, want 0x%x", (unsigned long long)cmd, v, want);
+                }
+        /* clone: namespace flags refused, the rest allowed */
+        assert_int_equal(verdict(&b, SYS_clone, SIGCHLD, 0, 0), RET_ALLOW);
+        assert_int_equal(verdict(&b, SYS_clone, 0x003d0f00 /* a thread */, 0, 0), RET_ALLOW);
+        static const uint64_t ns[] = { CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET };
+        for (size_t i = 0; i < ELEMENTSOF(ns); i++)
+                assert_int_equal(verdict(&b, SYS_clone, ns[i] | SIGCHLD, 0, 0), RET_ERRNO(EPERM));
+        /* personality: 0 and the query only */
+        assert_int_equal(verdict(&b, SYS_personality, 0, 0, 0), RET_ALLOW);
+        assert_int_equal(verdict(&b, SYS_personality, 0xffffffffULL, 0, 0), RET_ALLOW);
+        for (int bit = 0; bit < 32; bit++)
+                assert_int_equal(verdict(&b, SYS_personality, 1ULL << bit, 0, 0), RET_ERRNO(EPERM));
+        free(b.prog);
+}
+
 /* ---- the BPF cache ---- */
 
 static struct policy_seccomp *small_filter(const char *extra) {
@@ -266,7 +433,7 @@ static struct policy_seccomp *small_filter(const char *extra) {
                  "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
                  "\"syscalls\":[{\"names\":[\"ptrace\"%s],\"action\":\"SCMP_ACT_ERRNO\"}]}",
                  extra);
-        assert_int_equal(pol_seccomp_parse_buffer("t", doc, strlen(doc), &s, &e), 0);
+        assert_int_equal(pol_seccomp_parse_buffer("t", doc, strlen(doc), 0, &s, &e), 0);
         return &s;
 }
 
@@ -546,6 +713,7 @@ int main(void) {
                 cmocka_unit_test(test_profile_file),
                 cmocka_unit_test(test_builtin),
                 cmocka_unit_test(test_stock_behaviour),
+                cmocka_unit_test(test_stock_verdicts),
                 cmocka_unit_test(test_cache_key),
                 cmocka_unit_test(test_cache_hit_miss),
                 cmocka_unit_test(test_cache_corrupt),

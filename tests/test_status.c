@@ -18,7 +18,7 @@ static bool type_is(json_t *v, enum jt t) {
         case T_INT: return json_is_integer(v);
         case T_BOOL: return json_is_boolean(v);
         case T_STR: return json_is_string(v);
-        case T_NULL: return json_is_null(v);
+        case T_NULL: return json_is_null(v) || json_is_object(v);  /* "interrupted": null or an object */
         case T_OBJ: return json_is_object(v);
         case T_ARR: return json_is_array(v);
         case T_INT_OR_NULL: return json_is_integer(v) || json_is_null(v);
@@ -33,13 +33,13 @@ static const struct {
         enum jt type;
 } final_fields[] = {
         { "version", T_INT },        { "task", T_STR_OR_NULL },   { "tenant", T_STR_OR_NULL },
-        { "pid", T_INT },            { "exit_code", T_INT },      { "signal", T_INT_OR_NULL },
+        { "pid", T_INT_OR_NULL },    { "exit_code", T_INT },      { "signal", T_INT_OR_NULL },
         { "timed_out", T_BOOL },     { "oom_killed", T_BOOL },    { "wall_ms", T_INT },
         { "cpu_user_ms", T_INT },    { "cpu_sys_ms", T_INT },     { "max_rss_kb", T_INT },
         { "refused", T_STR_OR_NULL }, { "error", T_STR_OR_NULL }, { "failed_step", T_STR_OR_NULL },
         { "memory_peak_kb", T_INT_OR_NULL }, { "pids_peak", T_INT_OR_NULL },
         { "network", T_STR },        { "cgroup", T_STR },         { "audit", T_OBJ },
-        { "not_enforced", T_ARR },
+        { "not_enforced", T_ARR },   { "interrupted", T_NULL },
 };
 
 static json_t *parse_final(const struct status *s) {
@@ -83,6 +83,9 @@ static void test_init_defaults(void **state) {
         assert_int_equal(geti(o, "version"), 1);
         assert_true(json_is_null(json_object_get(o, "task")));
         assert_true(json_is_null(json_object_get(o, "tenant")));
+        /* nothing was cloned: no pid (null, never 0), not interrupted */
+        assert_true(json_is_null(json_object_get(o, "pid")));
+        assert_true(json_is_null(json_object_get(o, "interrupted")));
         assert_true(json_is_null(json_object_get(o, "signal")));
         assert_true(json_is_false(json_object_get(o, "timed_out")));
         assert_true(json_is_false(json_object_get(o, "oom_killed")));
@@ -234,6 +237,46 @@ static void test_non_utf8_text(void **state) {
         assert_non_null(strstr(buf, "cannot open policy"));
 }
 
+/* Every byte outside printable ASCII, from any input-carrying field, is
+ * escaped: a right-to-left override or a BOM never reaches a reader raw. */
+static void test_escaped_text(void **state) {
+        struct status s;
+        status_init(&s);
+        s.exit_code = 125;
+        s.error = "/tmp/p\xe2\x80\xae.json: $.mounts[0].dst\xef\xbb\xbf: bad \xf0\x9f\x98\x80 \x1b[31m";
+        s.not_enforced[s.n_not_enforced++] = "landlock.fs /data\xe2\x80\xae";
+        s.profile = "p\x07";
+        s.has_profile = true;
+        char *txt = status_format_final(&s);
+        assert_non_null(txt);
+        for (const char *c = txt; *c; c++)
+                assert_true((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f);
+        json_t *o = json_loads(txt, 0, NULL);
+        assert_non_null(o);
+        assert_string_equal(gets_(o, "error"), "/tmp/p\\u202e.json: $.mounts[0].dst\\ufeff: bad \\U0001f600 \\x1b[31m");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(o, "not_enforced"), 0)),
+                            "landlock.fs /data\\u202e");
+        assert_string_equal(gets_(json_object_get(o, "credentials"), "profile"), "p\\x07");
+        json_decref(o);
+        free(txt);
+}
+
+static void test_interrupted(void **state) {
+        struct status s;
+        status_init(&s);
+        s.exit_code = 143;
+        s.interrupted_signal = SIGTERM;
+        s.interrupted_step = "cgroup";
+        json_t *o = parse_final(&s);
+        json_t *i = json_object_get(o, "interrupted");
+        assert_true(json_is_object(i));
+        assert_int_equal(geti(i, "signal"), SIGTERM);
+        assert_string_equal(gets_(i, "step"), "cgroup");
+        /* the payload was not killed by it: signal stays null */
+        assert_true(json_is_null(json_object_get(o, "signal")));
+        json_decref(o);
+}
+
 static char *read_pipe(int fd) {
         char *buf = NULL;
         assert_int_equal(read_fd_all(fd, 1 << 20, &buf, NULL), 0);
@@ -322,6 +365,8 @@ int main(void) {
                 cmocka_unit_test(test_big_values),
                 cmocka_unit_test(test_credentials_names_only),
                 cmocka_unit_test(test_non_utf8_text),
+                cmocka_unit_test(test_escaped_text),
+                cmocka_unit_test(test_interrupted),
                 cmocka_unit_test(test_write_started_then_final),
                 cmocka_unit_test(test_write_errors),
         };

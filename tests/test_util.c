@@ -234,6 +234,55 @@ static void test_sr_fail(void **state) {
         sr_error_prefix(NULL, "x");
 }
 
+/* Escapes: \uXXXX / \UXXXXXXXX for well-formed UTF-8, \xNN for everything
+ * else outside printable ASCII; idempotent; never half an escape. */
+static void test_sr_escape(void **state) {
+        char out[64];
+        struct sr_error e = { 0 };
+        assert_int_equal(sr_escape(out, sizeof out, "plain/ascii ~"), 13);
+        assert_string_equal(out, "plain/ascii ~");
+        sr_escape(out, sizeof out, "a\xe2\x80\xae" "b\xef\xbb\xbf" "c");
+        assert_string_equal(out, "a\\u202eb\\ufeffc");
+        sr_escape(out, sizeof out, "\xf0\x9f\x98\x80!");
+        assert_string_equal(out, "\\U0001f600!");
+        sr_escape(out, sizeof out, "\n\t\x7f\x1b");
+        assert_string_equal(out, "\\x0a\\x09\\x7f\\x1b");
+        /* invalid UTF-8: lone continuation, overlong, surrogate, truncated */
+        sr_escape(out, sizeof out, "\x80\xc0\xaf\xed\xa0\x80\xe2\x80");
+        assert_string_equal(out, "\\x80\\xc0\\xaf\\xed\\xa0\\x80\\xe2\\x80");
+        /* idempotent */
+        char twice[64];
+        sr_escape(out, sizeof out, "x\xe2\x80\xae\\y");
+        sr_escape(twice, sizeof twice, out);
+        assert_string_equal(out, twice);
+        /* truncation keeps whole escapes */
+        sr_escape(out, 8, "ab\xe2\x80\xae");
+        assert_string_equal(out, "ab");
+        /* quoting: escaped, cut at 64 input bytes or at the buffer, marked "..." */
+        char q[72];
+        assert_string_equal(sr_quote("ok", q, sizeof q), "ok");
+        assert_string_equal(sr_quote("\xe2\x80\xae", q, sizeof q), "\\u202e");
+        char long_in[100];
+        memset(long_in, 'a', 99);
+        long_in[99] = 0;
+        sr_quote(long_in, q, sizeof q);
+        assert_int_equal(strlen(q), 67);
+        assert_string_equal(q + 64, "...");
+        memset(long_in, '\x1b', 40);
+        sr_quote(long_in, q, sizeof q);
+        assert_true(strlen(q) < sizeof q);
+        assert_string_equal(q + strlen(q) - 3, "...");
+        assert_true(sr_printable(q));
+        assert_true(sr_printable("abc ~"));
+        assert_false(sr_printable("a\x7f"));
+        assert_false(sr_printable("\xc3\xa9"));
+        /* sr_fail escapes its message: input quoted in it cannot forge lines */
+        sr_fail(&e, 125, EINVAL, "bad-input", "%s: bad", "p\xe2\x80\xae\nsealrun: fake");
+        assert_string_equal(e.msg, "p\\u202e\\x0asealrun: fake: bad");
+        sr_error_prefix(&e, "f\x01: ");
+        assert_string_equal(e.msg, "f\\x01: p\\u202e\\x0asealrun: fake: bad");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_slug_valid),
@@ -245,6 +294,7 @@ int main(void) {
                 cmocka_unit_test(test_read_fd_all_pipe_and_errors),
                 cmocka_unit_test(test_policy_path_valid),
                 cmocka_unit_test(test_sr_fail),
+                cmocka_unit_test(test_sr_escape),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

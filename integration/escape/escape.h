@@ -46,6 +46,8 @@ extern const struct probe probes_sys[];
 extern const size_t probes_sys_n;
 extern const struct probe probes_fs[];
 extern const size_t probes_fs_n;
+extern const struct probe probes_new[];
+extern const size_t probes_new_n;
 
 /* The fd scan has to run before the harness opens anything. */
 void fd_scan_early(void);

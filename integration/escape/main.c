@@ -136,6 +136,9 @@ int main(int argc, char **argv) {
         struct ctx c = { .target = 1, .main_pid = getpid() };
         const char *only = NULL;
         bool list = false;
+        /* The memfd_exec probe runs us from a memfd: that it ran is the answer. */
+        if (argc == 2 && strcmp(argv[1], "--exit-42") == 0)
+                _exit(42);
         /* Before anything here opens a file: report what we were handed. */
         fd_scan_early();
         for (int i = 1; i < argc; i++) {
@@ -151,9 +154,9 @@ int main(int argc, char **argv) {
                 }
         }
         signal(SIGPIPE, SIG_IGN);
-        const struct probe *sets[] = { probes_sys, probes_fs };
-        const size_t ns[] = { probes_sys_n, probes_fs_n };
-        for (size_t s = 0; s < 2; s++)
+        const struct probe *sets[] = { probes_sys, probes_fs, probes_new };
+        const size_t ns[] = { probes_sys_n, probes_fs_n, probes_new_n };
+        for (size_t s = 0; s < 3; s++)
                 for (size_t i = 0; i < ns[s]; i++) {
                         if (!selected(only, sets[s][i].name))
                                 continue;

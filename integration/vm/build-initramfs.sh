@@ -34,6 +34,7 @@ add_bin() { # SRC DEST
 add_bin "$BUILD/sealrun" /usr/bin/sealrun
 add_bin "$BUILD/integration/hog" /vm/bin/hog
 add_bin "$BUILD/integration/probe" /vm/bin/probe
+add_bin "$BUILD/integration/escape" /vm/bin/escape
 for t in test_cgroup test_slots; do
         [ -x "$BUILD/tests/$t" ] && add_bin "$BUILD/tests/$t" "/vm/bin/$t"
 done
@@ -51,6 +52,7 @@ fi
 TP=$SRC/integration/policies/test.json
 pol() { jq --argjson l "$2" '.limits += $l' "$TP" > "$R/vm/policies/$1.json"; }
 cp "$TP" "$R/vm/policies/plain.json"
+jq '.seccomp = {"defaultAction": "SCMP_ACT_ALLOW"}' "$TP" > "$R/vm/policies/noseccomp.json"
 pol mem '{"memory":"64M"}'
 pol pids '{"pids":32}'
 pol cpu '{"cpu":0.5}'

@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct sr_error e = { 0 };
         if (size > SECCOMP_PROFILE_MAX_BYTES)
                 return 0;
-        if (pol_seccomp_parse_buffer("fuzz", (const char *)data, size, &s, &e) == 0) {
+        if (pol_seccomp_parse_buffer("fuzz", (const char *)data, size, 0, &s, &e) == 0) {
                 /* invariants the compiler relies on */
                 if (!s.set || s.n_rules > SECCOMP_MAX_RULES || s.n_arches > SECCOMP_MAX_ARCHES)
                         abort();
