@@ -3,6 +3,8 @@ SEND="$IBIN/audit-send"
 ASOCK="$T/audit.sock"
 ADIR="$T/audit"
 AUID=$(id -u)
+# root spools undelivered events; keep the tests' spool private
+export SEALRUN_AUDIT_SPOOL="$T/spool"
 
 # allow_map FILE: the current uid may write acme, globex and _global (root always may).
 allow_map() {

@@ -22,6 +22,9 @@ export SEALRUN_CACHE_DIR
 # As root, tenants' host id blocks are recorded here, never in /var/lib/sealrun.
 : "${SEALRUN_TENANT_IDS:=$T/tenant-ids}"
 export SEALRUN_TENANT_IDS
+# Root's audit spool of this test run (root would use /var/lib/sealrun/spool).
+: "${SEALRUN_AUDIT_SPOOL:=$T/spool}"
+export SEALRUN_AUDIT_SPOOL
 _tap_n=0
 _tap_fail=0
 _cleanup_hooks=""

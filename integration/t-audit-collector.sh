@@ -2,7 +2,7 @@
 # sealrun-auditd on its own: acks, storage, bad clients, allow map, restarts, write errors, socket activation.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/audit-lib.sh"
-plan 35
+plan 37
 
 start_collector
 R=$("$SEND" "$ASOCK" "$(ev launch acme T1 1)")
@@ -21,8 +21,11 @@ is "$(printf '%s\n' "$R" | jq -r '.error // .status' | tr '\n' ' ')" \
    "bad-json too-large bad-json bad-message bad-json bad-json ok " "garbage, oversized, half, bad slug, extra keys: error replies; then ok on the same connection"
 like "$(printf '%s\n' "$R" | sed -n 4p)" '\$\.tenant' "the error reply names the field"
 unlike "$(cat "$ADIR/acme.jsonl" "$T/auditd.log")" 's3cr3t' "a rejected message's values reach neither the file nor the log"
-R=$("$SEND" "$ASOCK" "$(ev launch acme T1 1)" "$(ev launch acme T1 1)")
-is "$(printf '%s\n' "$R" | jq -r '.error // .status' | tr '\n' ' ')" "ok bad-seq " "a replayed seq on one connection is refused"
+R=$("$SEND" "$ASOCK" "$(ev launch acme T1r 1)" "$(ev launch acme T1r 1)")
+is "$(printf '%s\n' "$R" | jq -r '"\(.status) \(.line)"' | uniq | wc -l)" 1 "an event sent twice (same task, pid, seq) is acknowledged twice with the same line"
+is "$(grep -c '"task":"T1r"' "$ADIR/acme.jsonl")" 1 "and written once"
+R=$("$SEND" "$ASOCK" "$(ev launch acme T1s 5)" "$(ev exit acme T1t 3)")
+is "$(printf '%s\n' "$R" | jq -r '.error // .status' | tr '\n' ' ')" "ok bad-seq " "a lower seq for another event on one connection is refused"
 R=$("$SEND" "$ASOCK" "$(ev launch acme 'a/b' 1)")
 is "$(jget "$R" .error)" bad-message "a task id with / is refused"
 R=$("$SEND" "$ASOCK" '{"schema":1,"seq":1,"time":"2025-01-01T00:00:00Z","event":"launch","tenant":"../../etc/x","task":"t","pid":1}')

@@ -114,7 +114,7 @@ for _i in $(seq 1 100); do [ -e "$T/mark/M1" ] && break; sleep 0.05; done
 kill_collector
 wait "$SPID"; RC=$?
 is "$RC" 0 "collector killed mid-run: the task ends with its own code"
-is "$(tail -n1 "$T/mstatus" | jq -r '.audit.missing | join(",")')" "scrub,exit" "scrub and exit reported missing in the status JSON"
+is "$(tail -n1 "$T/mstatus" | jq -r '(.audit.missing + .audit.spooled) | join(",")')" "scrub,exit" "scrub and exit reported missing (unprivileged) or spooled (root) in the status JSON"
 like "$(cat "$T/merr")" 'event "scrub" not recorded' "and on stderr"
 # Collector restarted mid-run: the held connection is dead, the next event reconnects, nothing is missing.
 start_collector

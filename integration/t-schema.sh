@@ -56,8 +56,8 @@ printf '{"extends": "%s", "limits": {"timeout_s": 600}, "mounts": [{"type": "tmp
 "$SR" --print-policy --policy "$T/diff.json" > "$T/resolved.json" 2>"$T/err"
 check "a resolved extends policy (--print-policy) matches policy.schema.json" "$SCHEMA/policy.schema.json" "$T/resolved.json"
 
-# Audit: a credentialed launch (launch, inject, scrub, exit), a refusal (deny) and a revocation (revoke), through
-# a real collector.
+# Audit: a credentialed launch (launch, inject, scrub, exit), a refusal (deny), a revocation (revoke) and a killed
+# sealrun (abandoned), through a real collector.
 jq 'del(.audit)' "$TEST_POLICY" > "$T/test-audit.json"
 "$SEALCTL" keygen --issuer --out "$T/issuer" >/dev/null 2>&1
 "$SEALCTL" keygen --pool --out "$T/acme" >/dev/null 2>&1
@@ -74,9 +74,23 @@ POLICY="$T/pol.json" srun --tenant globex --task S2 --profile "$T/acme.sealed" -
 cat "$T/status" >> "$T/cred-status"
 "$SEALCTL" revoke --revoked "$T/revoked" --tenant acme --profile agent --version 2 --reason rotated \
         --audit-socket "$ASOCK" --audit required >/dev/null 2>&1
+# abandoned (revision 2): a sealrun killed while its task runs; the collector closes the trail
+"$SR" --policy "$T/pol.json" --tenant acme --task S3 --profile "$T/acme.sealed" --key "$T/acme.key" \
+        --audit-socket "$ASOCK" -- /bin/sleep 30 >/dev/null 2>&1 &
+spid=$!
+for _i in $(seq 1 100); do
+        jq -e 'select(.event.task == "S3" and .event.event == "inject")' "$ADIR/acme.jsonl" >/dev/null 2>&1 && break
+        sleep 0.1
+done
+kill -KILL "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+for _i in $(seq 1 100); do
+        jq -e 'select(.event.task == "S3" and .event.event == "abandoned")' "$ADIR/acme.jsonl" >/dev/null 2>&1 && break
+        sleep 0.1
+done
 stop_collector
 is "$(cat "$ADIR/acme.jsonl" "$ADIR/globex.jsonl" 2>/dev/null | jq -r .event.event | sort | tr '\n' ' ')" \
-        "deny exit inject launch revoke scrub " "the collector's log holds all six event types"
+        "abandoned deny exit inject inject launch launch revoke scrub " "the collector's log holds all seven event types"
 check "the credentialed and refused runs' status lines match status.schema.json" "$SCHEMA/status.schema.json" "$T/cred-status"
 check "every line of the collector's files matches \$defs/line of audit-event.schema.json" \
         "$SCHEMA/audit-event.schema.json" line "$ADIR/acme.jsonl" "$ADIR/globex.jsonl"

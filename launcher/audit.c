@@ -2,13 +2,22 @@
  *
  * The connection is closed again right after the "launch" event, before the
  * clone, so the sandbox never inherits a socket to the collector; later
- * events (sent by the supervisor, outside the sandbox) reconnect. */
+ * events (sent by the supervisor, outside the sandbox) reconnect, and the
+ * connection that carried "inject" stays open until "exit" so the collector
+ * sees a sender that vanishes. A task's events are numbered 1, 2, ... across
+ * connections: resending one whose ack was lost is safe (the collector
+ * deduplicates). Events after the task ended are retried with backoff for at
+ * most AUDIT_HOLD_MS, then (root) spooled for the next launch or
+ * `sealctl audit-flush`. */
 #include "launcher/audit.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/audit_client.h"
+#include "policy/audit_spool.h"
 
 struct audit_ctx {
         enum pol_audit_mode mode;
@@ -22,7 +31,33 @@ struct audit_ctx {
         char task_buf[64];
         char *profile, *recipient, *issuer;
         long long profile_version;
+        uint64_t seq;                /* last seq given to one of this task's events */
+        int spool_fd;                /* root's spool directory, -1 when none */
+        struct audit_spool_entry entry;
+        int64_t hold_deadline;       /* end of the hold after the task ended, 0 = not started */
+        bool unsent;                 /* the last event surely never reached the collector */
+        bool root;                   /* spooling is on (root caller with a usable spool) */
 };
+
+/* The spool's fds are closed before the clone (nothing of it crosses into
+ * the sandbox) and opened again when an event must be kept. */
+/* Notes for stderr, said at the end unless the run ends in a refusal. */
+__attribute__((format(printf, 2, 3))) static void say(struct audit_ctx *a, const char *fmt, ...) {
+        size_t used = strlen(a->notes);
+        va_list ap;
+        if (a->quiet)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(a->notes + used, sizeof a->notes - used, fmt, ap);
+        va_end(ap);
+}
+
+static int spool_reopen(struct audit_ctx *a) {
+        struct sr_error se = { 0 };
+        if (a->spool_fd >= 0)
+                return 0;
+        return audit_spool_open(NULL, false, &a->spool_fd, &se);
+}
 
 static enum pol_audit_mode from_cli(enum audit_mode_opt m) {
         switch (m) {
@@ -65,6 +100,37 @@ static int decide(struct task *t, struct audit_ctx *a, struct sr_error *e) {
         return 0;
 }
 
+/* Root: open the spool, deliver what earlier tasks left for this socket, and
+ * refuse a required-mode launch when the spool is full or unusable (its
+ * events could not be kept). Unprivileged: no spool (see audit_spool.h). */
+static int spool_open(struct task *t, struct audit_ctx *a, struct sr_error *e) {
+        struct audit_flush_result fr;
+        struct sr_error se = { 0 };
+        size_t n = 0;
+        int r;
+        if (geteuid() != 0)
+                return 0;
+        r = audit_spool_open(NULL, true, &a->spool_fd, &se);
+        if (r == 0) {
+                (void)audit_spool_flush(a->spool_fd, a->socket, a->timeout_ms, 1000, 16, &fr);
+                if ((r = audit_spool_count(a->spool_fd, &n)) == 0 && n >= AUDIT_SPOOL_MAX_ENTRIES)
+                        r = sr_fail(&se, SR_EXIT_TEMPFAIL, ENOSPC, "audit-spool-full",
+                                    "audit spool: %zu entries, the limit is %d; deliver them with sealctl audit-flush", n,
+                                    AUDIT_SPOOL_MAX_ENTRIES);
+        }
+        if (r < 0 && a->mode == POL_AUDIT_REQUIRED) {
+                *e = se;
+                snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg), " (audit mode required)");
+                return r;
+        }
+        if (r < 0 && a->spool_fd >= 0) {
+                close(a->spool_fd);
+                a->spool_fd = -1;
+        }
+        a->root = a->spool_fd >= 0;
+        return 0;
+}
+
 int audit_open(struct task *t, struct sr_error *e) {
         struct audit_ctx *a = calloc(1, sizeof *a);
         struct sr_error ce = { 0 };
@@ -72,6 +138,8 @@ int audit_open(struct task *t, struct sr_error *e) {
         if (!a)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         a->profile_version = -1;
+        a->spool_fd = -1;
+        a->entry.fd = -1;
         t->audit = a;
         if ((r = decide(t, a, e)) < 0)
                 return r;
@@ -83,7 +151,14 @@ int audit_open(struct task *t, struct sr_error *e) {
                 snprintf(a->task_buf, sizeof a->task_buf, "sealrun-%d-%lld", (int)getpid(), (long long)now_ms());
                 t->status.task = a->task_buf;
         }
+        if ((r = spool_open(t, a, e)) < 0)
+                return r;
         r = audit_client_connect(a->socket, a->timeout_ms, &a->client, &ce);
+        /* a collector restarting (socket briefly gone) is not "down": retry for a second */
+        for (int64_t until = now_ms() + 1000; r < 0 && now_ms() < until;) {
+                nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+                r = audit_client_connect(a->socket, a->timeout_ms, &a->client, &ce);
+        }
         if (r < 0 && a->mode == POL_AUDIT_REQUIRED) {
                 *e = ce;
                 snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg), " (audit mode required)");
@@ -114,43 +189,103 @@ static void fill(struct task *t, struct audit_event *ev) {
                 ev->sandbox_pid = t->pid;
 }
 
-static void note_missing(struct task *t, enum audit_event_type type) {
-        struct status *s = &t->status;
-        if (s->n_audit_missing < ELEMENTSOF(s->audit_missing))
-                s->audit_missing[s->n_audit_missing++] = audit_event_name(type);
+/* audit.missing: surely not in the log (never left); audit.unconfirmed: left
+ * without an ack (a collector that was only stopped may still write it);
+ * audit.spooled: kept in the spool, delivered later exactly once. */
+static void note(const char **list, size_t *n, size_t max, enum audit_event_type type) {
+        if (*n < max)
+                list[(*n)++] = audit_event_name(type);
 }
 
-/* Send one event. A failure is recorded as missing; in required mode it is
- * returned (with e filled when given), otherwise only reported on stderr
+/* One attempt on the task's connection (reconnecting when it is gone). */
+static int attempt(struct audit_ctx *a, const char *msg, size_t len, const struct audit_event *ev, int timeout_ms,
+                   struct sr_error *ce) {
+        int r = 0;
+        if (!a->client && (r = audit_client_connect(a->socket, timeout_ms, &a->client, ce)) < 0)
+                return sr_fail(ce, SR_EXIT_TEMPFAIL, -r, "audit-unavailable",
+                               "audit: event \"%s\" not recorded: collector unreachable at %s: %s", audit_event_name(ev->type),
+                               a->socket, strerror(-r));
+        return audit_client_send_msg(a->client, msg, len, ev->seq, audit_event_name(ev->type), timeout_ms, NULL, ce);
+}
+
+/* Send one event, retrying with backoff until its deadline: the ack timeout
+ * for events before the payload runs, the hold bound for those after. An
+ * unacknowledged event is spooled (root) or listed; in required mode the
+ * failure is returned (with e filled when given), otherwise only reported
  * (at the end of the run, and not at all when it ends in a refusal). */
 static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         struct audit_ctx *a = t->audit;
         struct sr_error ce = { 0 };
-        int r;
+        _cleanup_free_ char *msg = NULL;
+        bool after = ev->type == AUDIT_EV_SCRUB || ev->type == AUDIT_EV_EXIT;
+        int64_t deadline;
+        int backoff = 50, r;
+        bool sent = false, sent_any = false, keep, spooled = false;
+        size_t len;
         if (!a || a->mode == POL_AUDIT_OFF || a->mode == POL_AUDIT_UNSET)
                 return 0;
+        a->unsent = false;
         fill(t, ev);
-        r = 0;
-        if (!a->client && (r = audit_client_connect(a->socket, a->timeout_ms, &a->client, &ce)) < 0)
-                sr_fail(&ce, SR_EXIT_TEMPFAIL, -r, "audit-unavailable", "audit: event \"%s\" not recorded: collector unreachable at %s: %s",
-                        audit_event_name(ev->type), a->socket, strerror(-r));
-        if (r == 0)
-                r = audit_client_send(a->client, ev, NULL, &ce);
-        if (r == 0)
+        ev->seq = ++a->seq;
+        audit_time_now(ev->time);
+        if ((r = audit_event_encode(ev, &msg, &len, &ce)) < 0)
+                goto failed;
+        if (after && !a->hold_deadline)
+                a->hold_deadline = now_ms() + AUDIT_HOLD_MS;
+        /* scrub may use half the hold: exit, the event that closes the trail, keeps the rest */
+        deadline = !after ? now_ms() + a->timeout_ms
+                 : ev->type == AUDIT_EV_SCRUB ? a->hold_deadline - AUDIT_HOLD_MS / 2 : a->hold_deadline;
+        for (;;) {
+                int64_t left = deadline - now_ms();
+                r = attempt(a, msg, len, ev, (int)(left < a->timeout_ms ? (left > 0 ? left : 1) : a->timeout_ms), &ce);
+                /* any copy that left may still be written, unless the collector answered with a refusal */
+                sent_any |= audit_client_sent(a->client);
+                sent = sent_any && strcmp(ce.reason, "audit-refused") != 0;
+                if (r == 0)
+                        return 0;
+                /* refused for what it is (not for a full disk): sending again changes nothing */
+                if (strcmp(ce.reason, "audit-refused") == 0 && !strstr(ce.msg, "write-failed") && !strstr(ce.msg, "io-error"))
+                        break;
+                if ((left = deadline - now_ms()) <= 0)
+                        break;
+                nanosleep(&(struct timespec){ 0, (long)(backoff < left ? backoff : left) * 1000000L }, NULL);
+                backoff = backoff < 500 ? backoff * 2 : 1000;
+        }
+failed:
+        /* keep it for later, except an inject (the payload never got what it
+         * would claim) and a launch that surely never left in required mode
+         * (no task, no trail); a launch that left unanswered is kept so the
+         * trail it may have opened gets its launch and exit */
+        keep = ev->type != AUDIT_EV_INJECT && (ev->type != AUDIT_EV_LAUNCH || sent || a->mode != POL_AUDIT_REQUIRED);
+        if (msg && a->root && keep && spool_reopen(a) == 0) {
+                struct sr_error se = { 0 };
+                if (a->entry.fd < 0 && audit_spool_reopen(a->spool_fd, &a->entry, &se) < 0)
+                        a->entry.name[0] = 0;
+                if (a->entry.fd < 0)
+                        (void)audit_spool_begin(a->spool_fd, a->socket, NULL, &a->entry, &se);
+                spooled = audit_spool_add(&a->entry, msg, len, &se) == 0;
+        }
+        a->unsent = !sent && !spooled;
+        if (spooled)
+                note(t->status.audit_spooled, &t->status.n_audit_spooled, ELEMENTSOF(t->status.audit_spooled), ev->type);
+        else if (sent)
+                note(t->status.audit_unconfirmed, &t->status.n_audit_unconfirmed, ELEMENTSOF(t->status.audit_unconfirmed), ev->type);
+        else
+                note(t->status.audit_missing, &t->status.n_audit_missing, ELEMENTSOF(t->status.audit_missing), ev->type);
+        /* a spooled event is delivered later, but a required launch still needs its ack now */
+        if (spooled && !(ev->type == AUDIT_EV_LAUNCH && a->mode == POL_AUDIT_REQUIRED)) {
+                say(a, "sealrun: %s (spooled: delivered by the next launch or sealctl audit-flush)\n", ce.msg);
                 return 0;
-        note_missing(t, ev->type);
+        }
         if (a->mode == POL_AUDIT_REQUIRED && e) {
                 *e = ce;
-                return r;
+                return r < 0 ? r : -EIO;
         }
         /* Said at the end (audit_close), so that a run which then ends in a
          * refusal or failure still prints exactly its one line. */
-        if (!a->quiet) {
-                size_t used = strlen(a->notes);
-                snprintf(a->notes + used, sizeof a->notes - used, "sealrun: %s (audit %s: recorded as missing)\n", ce.msg,
-                         pol_audit_mode_name(a->mode));
-        }
-        return a->mode == POL_AUDIT_REQUIRED ? r : 0;
+        say(a, "sealrun: %s (audit %s: recorded as %s)\n", ce.msg, pol_audit_mode_name(a->mode),
+            spooled ? "spooled" : sent ? "unconfirmed" : "missing");
+        return a->mode == POL_AUDIT_REQUIRED ? (r < 0 ? r : -EIO) : 0;
 }
 
 int audit_launch(struct task *t, struct sr_error *e) {
@@ -159,15 +294,37 @@ int audit_launch(struct task *t, struct sr_error *e) {
         if (!t->audit)
                 return 0;
         audit_event_init(&ev, AUDIT_EV_LAUNCH);
+        if (t->audit->spool_fd >= 0 && t->audit->mode != POL_AUDIT_OFF) {
+                /* the marker: if this process dies unfinished, a later drain says so */
+                struct audit_event ab;
+                struct sr_error se = { 0 };
+                audit_event_init(&ab, AUDIT_EV_ABANDONED);
+                fill(t, &ab);
+                ab.seq = 1;
+                ab.reason = "supervisor-vanished";
+                audit_time_now(ab.time);
+                r = audit_spool_begin(t->audit->spool_fd, t->audit->socket, &ab, &t->audit->entry, &se);
+                if (r < 0 && t->audit->mode == POL_AUDIT_REQUIRED) {
+                        if (e)
+                                *e = se;
+                        return r;
+                }
+        }
         r = emit(t, &ev, e);
-        /* A refused launch (required mode) launches nothing: no exit event
-         * is due, and the log lacks nothing, so launch is not "missing". */
-        if (r < 0 && t->status.n_audit_missing > 0)
+        /* "exit" closes a trail that may exist: not when required mode stops
+         * here and the launch surely never reached the collector */
+        t->audit->launched = !(r < 0 && t->audit->mode == POL_AUDIT_REQUIRED && t->audit->unsent);
+        /* A launch refused before it left launches nothing: no exit is due
+         * and the log lacks nothing, so it is not "missing" either. */
+        if (!t->audit->launched && t->status.n_audit_missing > 0)
                 t->status.n_audit_missing--;
-        t->audit->launched = r >= 0;
-        /* no audit socket may cross into the sandbox: the next event reconnects */
+        /* no audit socket, and no spool fd, may cross into the sandbox */
         audit_client_free(t->audit->client);
         t->audit->client = NULL;
+        audit_spool_suspend(&t->audit->entry);
+        if (t->audit->spool_fd >= 0)
+                close(t->audit->spool_fd);
+        t->audit->spool_fd = -1;
         return r;
 }
 
@@ -264,6 +421,13 @@ void audit_close(struct task *t) {
         struct audit_ctx *a = t->audit;
         if (!a)
                 return;
+        if (a->entry.name[0] && spool_reopen(a) == 0) {
+                struct sr_error se = { 0 };
+                if (audit_spool_reopen(a->spool_fd, &a->entry, &se) < 0 || audit_spool_finish(&a->entry, &se) < 0)
+                        say(a, "sealrun: %s\n", se.msg);
+        }
+        if (a->spool_fd >= 0)
+                close(a->spool_fd);
         if (!a->quiet && a->notes[0])
                 fputs(a->notes, stderr);
         audit_client_free(a->client);

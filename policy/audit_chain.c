@@ -7,6 +7,7 @@
  * previous line's hash, 64 zeros for the first line; seq counts from 1. */
 #include "policy/audit_chain.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -154,15 +155,20 @@ out:
 }
 
 int audit_chain_verify(int fd, const char *tenant, struct audit_verify_result *ret) {
+        return audit_chain_verify_from(fd, tenant, 1, zero_hash, ret);
+}
+
+int audit_chain_verify_from(int fd, const char *tenant, uint64_t start_seq, const char *start_head,
+                            struct audit_verify_result *ret) {
         _cleanup_free_ char *line = NULL;
         size_t cap = 0;
         ssize_t n;
         FILE *f;
         int dfd;
-        uint64_t expect = 1;
+        uint64_t expect = start_seq, no = 0;
 
         memset(ret, 0, sizeof *ret);
-        memcpy(ret->head, zero_hash, sizeof ret->head);
+        memcpy(ret->head, start_head ? start_head : zero_hash, sizeof ret->head);
         if ((dfd = dup(fd)) < 0)
                 return -errno;
         if (lseek(dfd, 0, SEEK_SET) < 0 || !(f = fdopen(dfd, "r"))) {
@@ -173,7 +179,7 @@ int audit_chain_verify(int fd, const char *tenant, struct audit_verify_result *r
         while ((n = getline(&line, &cap, f)) > 0) {
                 uint64_t seq;
                 char prev[AUDIT_HASH_HEX + 1], hash[AUDIT_HASH_HEX + 1];
-                ret->bad_line = expect;
+                ret->bad_line = ++no;
                 if (line[n - 1] != '\n') {
                         snprintf(ret->why, sizeof ret->why, "incomplete line (no newline at the end of the file)");
                         break;
@@ -188,17 +194,29 @@ int audit_chain_verify(int fd, const char *tenant, struct audit_verify_result *r
                 }
                 if (check_line(line, (size_t)n - 1, tenant, &seq, prev, hash, ret->why, sizeof ret->why) < 0)
                         break;
+                if (expect == 0) {
+                        /* a rotated file on its own: it continues an earlier one */
+                        expect = seq;
+                        memcpy(ret->head, prev, sizeof prev);
+                }
                 if (seq != expect) {
-                        snprintf(ret->why, sizeof ret->why, "sequence %llu where %llu was expected (line missing or moved)",
-                                 (unsigned long long)seq, (unsigned long long)expect);
+                        snprintf(ret->why, sizeof ret->why, "sequence %llu where %llu was expected (%s)",
+                                 (unsigned long long)seq, (unsigned long long)expect,
+                                 no == 1 && start_seq > 1 ? "the previous file of the series is missing, or files are out of order"
+                                 : no == 1 && start_seq == 1 ? "the series' earlier files are missing" : "line missing or moved");
                         break;
                 }
                 if (strcmp(prev, ret->head) != 0) {
-                        snprintf(ret->why, sizeof ret->why, "\"prev\" does not match the previous line's hash (line missing, moved or edited)");
+                        snprintf(ret->why, sizeof ret->why, "\"prev\" does not match the previous %s's hash (%s missing, moved or edited)",
+                                 no == 1 ? "file's last line" : "line", no == 1 ? "file" : "line");
                         break;
                 }
                 memcpy(ret->head, hash, sizeof hash);
-                ret->lines = expect++;
+                if (no == 1)
+                        ret->first_seq = seq;
+                ret->last_seq = seq;
+                ret->lines = no;
+                expect++;
                 ret->bad_line = 0;
         }
         if (ferror(f) && ret->bad_line == 0) {
@@ -206,6 +224,43 @@ int audit_chain_verify(int fd, const char *tenant, struct audit_verify_result *r
                 return -EIO;
         }
         fclose(f);
+        return 0;
+}
+
+static unsigned last_rotated(int dirfd, const char *name);
+
+bool audit_chain_rotate_due(const struct audit_chain *c, int64_t max_bytes, int64_t max_age_ms) {
+        if (c->size == 0)
+                return false;
+        return (max_bytes > 0 && c->size >= max_bytes) || (max_age_ms > 0 && c->first_ms > 0 && now_ms() - c->first_ms >= max_age_ms);
+}
+
+int audit_chain_rotate(struct audit_chain *c, struct sr_error *e) {
+        char fn[128], rn[160];
+        unsigned next = last_rotated(c->dirfd, c->name) + 1;
+        int fd, r;
+        /* lines written but not yet synced belong to the file being closed */
+        if ((r = audit_chain_sync(c, e)) < 0)
+                return r;
+        snprintf(fn, sizeof fn, "%s.jsonl", c->name);
+        snprintf(rn, sizeof rn, "%s.jsonl.%0*u", c->name, AUDIT_ROTATED_DIGITS, next);
+        if (next >= 1000000)
+                return sr_fail(e, SR_EXIT_TEMPFAIL, EMFILE, "io-error", "%s: too many rotated files", fn);
+        /* renameat2 NOREPLACE: never overwrite an earlier file of the series */
+        if (renameat2(c->dirfd, fn, c->dirfd, rn, RENAME_NOREPLACE) < 0)
+                return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "io-error", "%s: cannot rotate to %s: %m", fn, rn);
+        fd = openat(c->dirfd, fn, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (fd < 0 || fsync(c->dirfd) < 0) {
+                int err = errno;
+                if (fd >= 0)
+                        close(fd);
+                errno = err;
+                return sr_fail(e, SR_EXIT_TEMPFAIL, err, "io-error", "%s: cannot start a new file after rotating: %m", fn);
+        }
+        close(c->fd);
+        c->fd = fd;
+        c->size = 0;
+        c->first_ms = 0;
         return 0;
 }
 
@@ -262,12 +317,61 @@ static int chain_load_tail(struct audit_chain *c, const char *name, struct sr_er
         return 0;
 }
 
+unsigned audit_chain_rotated_index(const char *fn, const char *name) {
+        size_t n = strlen(name);
+        unsigned v = 0;
+        if (strncmp(fn, name, n) != 0 || strncmp(fn + n, ".jsonl.", 7) != 0 || strlen(fn + n + 7) != AUDIT_ROTATED_DIGITS)
+                return 0;
+        for (const char *p = fn + n + 7; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return 0;
+                v = v * 10 + (unsigned)(*p - '0');
+        }
+        return v;
+}
+
+/* Highest rotated file number of name in dirfd (0: none). */
+static unsigned last_rotated(int dirfd, const char *name) {
+        int dfd = dup(dirfd);
+        unsigned best = 0;
+        struct dirent *de;
+        DIR *d;
+        if (dfd < 0 || !(d = fdopendir(dfd))) {
+                if (dfd >= 0)
+                        close(dfd);
+                return 0;
+        }
+        rewinddir(d);
+        while ((de = readdir(d))) {
+                unsigned i = audit_chain_rotated_index(de->d_name, name);
+                best = i > best ? i : best;
+        }
+        closedir(d);
+        return best;
+}
+
+/* Receive time of the live file's first line, in ms (0 when unknown). */
+static int64_t first_line_ms(int fd) {
+        char buf[512], *p;
+        struct tm tm = { 0 };
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        if (n <= 0)
+                return 0;
+        buf[n] = 0;
+        if (!(p = strstr(buf, "\"recv\":\"")) || !strptime(p + 8, "%Y-%m-%dT%H:%M:%S", &tm))
+                return 0;
+        return (int64_t)timegm(&tm) * 1000;
+}
+
 int audit_chain_open(int dirfd, const char *name, struct audit_chain *ret, struct sr_error *e) {
         char fn[128];
-        struct audit_chain c = { .fd = -1 };
+        struct audit_chain c = { .fd = -1, .dirfd = dirfd };
+        struct stat st;
+        unsigned last;
         int r;
-        if (snprintf(fn, sizeof fn, "%s.jsonl", name) >= (int)sizeof fn)
+        if (snprintf(fn, sizeof fn, "%s.jsonl", name) >= (int)sizeof fn || strlen(name) >= sizeof c.name)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, ENAMETOOLONG, "bad-message", "tenant name too long");
+        snprintf(c.name, sizeof c.name, "%s", name);
         c.fd = openat(dirfd, fn, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
         if (c.fd < 0)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "io-error", "%s: cannot open: %m", fn);
@@ -275,6 +379,25 @@ int audit_chain_open(int dirfd, const char *name, struct audit_chain *ret, struc
                 audit_chain_close(&c);
                 return r;
         }
+        /* an empty live file after a rotation: the chain goes on from the newest rotated file */
+        if (c.seq == 0 && (last = last_rotated(dirfd, name)) > 0) {
+                struct audit_chain prev = { .fd = -1 };
+                char rn[160];
+                snprintf(rn, sizeof rn, "%s.jsonl.%0*u", name, AUDIT_ROTATED_DIGITS, last);
+                prev.fd = openat(dirfd, rn, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                r = prev.fd < 0 ? sr_fail(e, SR_EXIT_TEMPFAIL, errno, "io-error", "%s: cannot open: %m", rn)
+                                : chain_load_tail(&prev, name, e);
+                audit_chain_close(&prev);
+                if (r < 0) {
+                        audit_chain_close(&c);
+                        return r;
+                }
+                c.seq = prev.seq;
+                memcpy(c.head, prev.head, sizeof c.head);
+        }
+        if (fstat(c.fd, &st) == 0)
+                c.size = st.st_size;
+        c.first_ms = c.size > 0 ? first_line_ms(c.fd) : 0;
         /* a new file's directory entry must be durable before its first ack */
         if (c.seq == 0 && fsync(dirfd) < 0) {
                 r = sr_fail(e, SR_EXIT_TEMPFAIL, errno, "io-error", "%s: cannot sync the directory: %m", fn);
@@ -285,8 +408,8 @@ int audit_chain_open(int dirfd, const char *name, struct audit_chain *ret, struc
         return 0;
 }
 
-int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
-                       uint64_t *ret_seq, struct sr_error *e) {
+int audit_chain_write(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
+                      uint64_t *ret_seq, struct sr_error *e) {
         _cleanup_free_ char *line = NULL;
         char recv[AUDIT_TIME_MAX], hash[AUDIT_HASH_HEX + 1];
         size_t len;
@@ -298,19 +421,57 @@ int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, con
                 return sr_fail(e, SR_EXIT_TEMPFAIL, -r, r == -EMSGSIZE ? "too-large" : "nomem", "line too large or out of memory");
         if ((size = lseek(c->fd, 0, SEEK_END)) < 0)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "io-error", "cannot seek: %m");
-        r = write_all(c->fd, line, len);
-        if (r == 0 && fdatasync(c->fd) < 0)
-                r = -errno;
-        if (r < 0) {
-                /* nothing was acknowledged: take the partial line back out */
-                if (ftruncate(c->fd, size) == 0)
+        if (!c->pending) {
+                /* the state a failed sync goes back to */
+                c->synced_size = size;
+                c->synced_seq = c->seq;
+                memcpy(c->synced_head, c->head, sizeof c->head);
+                c->synced_first_ms = c->first_ms;
+        }
+        if ((r = write_all(c->fd, line, len)) < 0) {
+                /* nothing was acknowledged: take the partial line back out (earlier lines stay) */
+                if (ftruncate(c->fd, size) == 0 && !c->pending)
                         (void)fdatasync(c->fd);
                 errno = -r;
                 return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "write-failed", "cannot write the audit line: %m");
         }
         c->seq++;
+        c->pending++;
         memcpy(c->head, hash, sizeof hash);
+        if (c->size == 0)
+                c->first_ms = now_ms();
+        c->size = (int64_t)size + (int64_t)len;
         if (ret_seq)
                 *ret_seq = c->seq;
         return 0;
+}
+
+int audit_chain_sync(struct audit_chain *c, struct sr_error *e) {
+        int err;
+        if (!c->pending)
+                return 0;
+        if (fdatasync(c->fd) == 0) {
+                c->pending = 0;
+                return 0;
+        }
+        err = errno;
+        /* none of the batch may be acknowledged: cut it all back out */
+        if (ftruncate(c->fd, c->synced_size) == 0)
+                (void)fdatasync(c->fd);
+        c->seq = c->synced_seq;
+        memcpy(c->head, c->synced_head, sizeof c->head);
+        c->size = c->synced_size;
+        c->first_ms = c->synced_first_ms;
+        c->pending = 0;
+        c->rollbacks++;
+        errno = err;
+        return sr_fail(e, SR_EXIT_TEMPFAIL, err, "write-failed", "cannot sync the audit file: %m");
+}
+
+int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
+                       uint64_t *ret_seq, struct sr_error *e) {
+        int r = audit_chain_write(c, peer, event_json, ret_seq, e);
+        if (r == 0)
+                r = audit_chain_sync(c, e);
+        return r;
 }

@@ -13,6 +13,7 @@ struct audit_client {
         int fd;
         int timeout_ms;
         uint64_t next_seq;
+        bool sent;                  /* the last message left this process */
         char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -123,18 +124,13 @@ static void drop_conn(struct audit_client *c) {
         c->fd = -1;
 }
 
-int audit_client_send(struct audit_client *c, struct audit_event *ev, uint64_t *ret_line, struct sr_error *e) {
-        _cleanup_free_ char *msg = NULL;
-        const char *name = audit_event_name(ev->type);
+int audit_client_send_msg(struct audit_client *c, const char *msg, size_t len, uint64_t seq, const char *name,
+                          int timeout_ms, uint64_t *ret_line, struct sr_error *e) {
         struct audit_reply rp;
-        int64_t deadline = now_ms() + c->timeout_ms;
-        size_t len;
+        int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : c->timeout_ms);
         int r;
 
-        ev->seq = c->next_seq++;
-        audit_time_now(ev->time);
-        if ((r = audit_event_encode(ev, &msg, &len, e)) < 0)
-                return r;
+        c->sent = false;
         /* a message that never left can be sent again on a new connection */
         for (int attempt = 0;; attempt++) {
                 if (c->fd < 0 && (r = do_connect(c, deadline)) < 0)
@@ -149,22 +145,54 @@ int audit_client_send(struct audit_client *c, struct audit_event *ev, uint64_t *
                         return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "audit-unavailable",
                                        "audit: event \"%s\" not recorded: cannot send to %s: %s", name, c->path, strerror(-r));
         }
-        r = wait_reply(c, ev->seq, deadline, &rp, e);
+        c->sent = true;
+        r = wait_reply(c, seq, deadline, &rp, e);
         if (r == -ETIMEDOUT)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, ETIMEDOUT, "audit-timeout",
-                               "audit: event \"%s\" not acknowledged by %s within %d ms", name, c->path, c->timeout_ms);
+                               "audit: event \"%s\" not acknowledged by %s within %lld ms", name, c->path,
+                               (long long)(timeout_ms > 0 ? timeout_ms : c->timeout_ms));
         if (r < 0) {
                 drop_conn(c);
                 return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "audit-unavailable",
                                "audit: event \"%s\" not acknowledged: collector at %s %s", name, c->path,
                                r == -EPROTO ? "sent a malformed reply" : "went away");
         }
-        if (!rp.ok)
+        if (!rp.ok) {
+                /* an older collector cannot know newer event kinds: say so */
+                if (strstr(msg, "\"rev\":") && (strcmp(rp.error, "bad-message") == 0 || strcmp(rp.error, "unsupported-rev") == 0))
+                        return sr_fail(e, SR_EXIT_TEMPFAIL, EPROTONOSUPPORT, "audit-refused",
+                                       "audit: event \"%s\" needs audit protocol revision %d; the collector at %s predates it "
+                                       "(%s: %s); upgrade sealrun-auditd", name, AUDIT_REV, c->path, rp.error, rp.message);
                 return sr_fail(e, SR_EXIT_TEMPFAIL, strcmp(rp.error, "not-allowed") == 0 ? EPERM : EBADMSG, "audit-refused",
                                "audit: event \"%s\" refused by the collector: %s: %s", name, rp.error, rp.message);
+        }
         if (ret_line)
                 *ret_line = rp.line;
         return 0;
+}
+
+int audit_client_encode(struct audit_client *c, struct audit_event *ev, char **ret, size_t *ret_len, struct sr_error *e) {
+        /* a caller-chosen seq (per task, kept across connections) wins */
+        if (ev->seq == 0)
+                ev->seq = c->next_seq;
+        if (ev->seq >= c->next_seq)
+                c->next_seq = ev->seq + 1;
+        if (!ev->time[0])
+                audit_time_now(ev->time);
+        return audit_event_encode(ev, ret, ret_len, e);
+}
+
+int audit_client_send(struct audit_client *c, struct audit_event *ev, uint64_t *ret_line, struct sr_error *e) {
+        _cleanup_free_ char *msg = NULL;
+        size_t len;
+        int r;
+        if ((r = audit_client_encode(c, ev, &msg, &len, e)) < 0)
+                return r;
+        return audit_client_send_msg(c, msg, len, ev->seq, audit_event_name(ev->type), 0, ret_line, e);
+}
+
+bool audit_client_sent(const struct audit_client *c) {
+        return c && c->sent;
 }
 
 int audit_emit_revoke(const char *socket, enum pol_audit_mode mode, int timeout_ms, const char *tenant,

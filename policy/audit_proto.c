@@ -1,4 +1,4 @@
-/* Audit message protocol: strict encode/decode of events and replies (schema 1). */
+/* Audit message protocol: strict encode/decode of events and replies (schema 1, revision 2). */
 #include "policy/audit_proto.h"
 
 #include <ctype.h>
@@ -17,16 +17,30 @@ void (*audit_proto_observer)(const char *msg, size_t len);
 static const char *const event_names[] = {
         [AUDIT_EV_LAUNCH] = "launch", [AUDIT_EV_INJECT] = "inject", [AUDIT_EV_DENY] = "deny",
         [AUDIT_EV_SCRUB] = "scrub",   [AUDIT_EV_EXIT] = "exit",     [AUDIT_EV_REVOKE] = "revoke",
+        [AUDIT_EV_ABANDONED] = "abandoned",
 };
 
 const char *audit_event_name(enum audit_event_type t) {
-        if (t <= AUDIT_EV_NONE || t > AUDIT_EV_REVOKE)
+        if (t <= AUDIT_EV_NONE || t > AUDIT_EV_LAST)
                 return NULL;
         return event_names[t];
 }
 
+int audit_event_rev(enum audit_event_type t) {
+        return t == AUDIT_EV_ABANDONED ? 2 : 1;
+}
+
+/* Revision 2 also added an optional "reason" to "exit" (interrupted-setup):
+ * a revision-1 collector would refuse it, so such an exit says rev 2. */
+static int needed_rev(const struct audit_event *ev) {
+        int r = audit_event_rev(ev->type);
+        if (ev->type == AUDIT_EV_EXIT && ev->reason && r < 2)
+                r = 2;
+        return r;
+}
+
 enum audit_event_type audit_event_from_name(const char *s) {
-        for (size_t i = AUDIT_EV_LAUNCH; s && i <= AUDIT_EV_REVOKE; i++)
+        for (size_t i = AUDIT_EV_LAUNCH; s && i <= AUDIT_EV_LAST; i++)
                 if (strcmp(event_names[i], s) == 0)
                         return (enum audit_event_type)i;
         return AUDIT_EV_NONE;
@@ -66,6 +80,8 @@ static const struct {
                                     F_TIMEDOUT | F_OOM | F_USAGE | F_REASON,
                             F_TENANT | F_TASK | F_EXIT },
         [AUDIT_EV_REVOKE] = { F_TENANT | F_POOL | F_PROFILE | F_PVERSION | F_KEY_ID | F_PID | F_REASON, 0 },
+        [AUDIT_EV_ABANDONED] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID | F_REASON,
+                                 F_TENANT | F_TASK | F_REASON },
 };
 
 void audit_event_init(struct audit_event *ev, enum audit_event_type type) {
@@ -241,31 +257,47 @@ static int decode_usage(struct jx *x, json_t *u, struct audit_event *ev) {
 /* Validate a parsed document into ev (pointers into doc). */
 static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
         static const char *const keys[] = {
-                "schema", "seq", "time", "event", "tenant", "pool", "task", "profile", "profile_version",
+                "schema", "rev", "seq", "time", "event", "tenant", "pool", "task", "profile", "profile_version",
                 "recipient", "issuer", "key_id", "pid", "sandbox_pid", "credentials", "exit_code", "signal",
                 "timed_out", "oom_killed", "usage", "reason", NULL,
         };
         const char *name = NULL, *time_s = NULL;
-        long long schema, seq, v;
+        long long schema, seq, v, rev = 1;
         unsigned present = 0;
         json_t *arr = NULL, *u;
         int r;
 
-        if ((r = jx_object(x, doc, "$", keys)) < 0 || (r = jx_int(x, doc, "$", "schema", true, 0, 1000, &schema)) < 0)
+        if (!json_is_object(doc))
+                return jx_object(x, doc, "$", keys);
+        if ((r = jx_int(x, doc, "$", "schema", true, 0, 1000, &schema)) < 0)
                 return r;
         if (schema != AUDIT_SCHEMA)
                 return sr_fail(x->e, SR_EXIT_LAUNCHER, EPROTONOSUPPORT, "bad-schema",
                                "message: $.schema: unsupported schema %lld (this side speaks %d)", schema, AUDIT_SCHEMA);
+        if ((r = jx_int(x, doc, "$", "rev", false, 1, 1000, &rev)) < 0)
+                return r;
+        if ((r = jx_object(x, doc, "$", keys)) == 0 && (r = jx_string(x, doc, "$", "event", true, &name)) == 0 &&
+            audit_event_from_name(name) == AUDIT_EV_NONE)
+                r = 1;
+        if (r != 0) {
+                /* from a newer peer: say so instead of calling it malformed */
+                if (rev > AUDIT_REV)
+                        return sr_fail(x->e, SR_EXIT_LAUNCHER, EPROTONOSUPPORT, "unsupported-rev",
+                                       "message: $.rev: needs protocol revision %lld; this side speaks revisions 1 to %d",
+                                       rev, AUDIT_REV);
+                return r < 0 ? r : proto_fail(x->e, "$.event", "unknown event (launch, inject, deny, scrub, exit, revoke, abandoned)");
+        }
         if ((r = jx_int(x, doc, "$", "seq", true, 1, AUDIT_INT_MAX, &seq)) < 0 ||
-            (r = jx_string(x, doc, "$", "time", true, &time_s)) < 0 ||
-            (r = jx_string(x, doc, "$", "event", true, &name)) < 0)
+            (r = jx_string(x, doc, "$", "time", true, &time_s)) < 0)
                 return r;
         ev->seq = (uint64_t)seq;
+        ev->rev = (int)rev;
         if (!audit_time_valid(time_s))
                 return proto_fail(x->e, "$.time", "not an RFC 3339 time");
         snprintf(ev->time, sizeof ev->time, "%s", time_s);
-        if ((ev->type = audit_event_from_name(name)) == AUDIT_EV_NONE)
-                return proto_fail(x->e, "$.event", "unknown event (launch, inject, deny, scrub, exit, revoke)");
+        ev->type = audit_event_from_name(name);
+        if (audit_event_rev(ev->type) > rev)
+                return proto_fail(x->e, "$.rev", "the event needs a higher \"rev\"");
         for (size_t i = 0; i < ELEMENTSOF(field_keys); i++) {
                 if (!json_object_get(doc, field_keys[i].key))
                         continue;
@@ -299,6 +331,8 @@ static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
                 return r;
         if ((present & F_PVERSION) && !(present & F_PROFILE))
                 return proto_fail(x->e, "$.profile_version", "given without $.profile");
+        if (needed_rev(ev) > ev->rev)
+                return proto_fail(x->e, "$.rev", "the event needs a higher \"rev\"");
         if (ev->type == AUDIT_EV_REVOKE) {
                 if (!(present & (F_TENANT | F_KEY_ID)))
                         return proto_fail(x->e, "$", "a revoke names a tenant or a key_id");
@@ -365,6 +399,8 @@ static json_t *build(const struct audit_event *ev) {
         if (!o)
                 return NULL;
         json_object_set_new(o, "schema", json_integer(AUDIT_SCHEMA));
+        if (ev->rev > 1 || needed_rev(ev) > 1)
+                json_object_set_new(o, "rev", json_integer(ev->rev > needed_rev(ev) ? ev->rev : needed_rev(ev)));
         json_object_set_new(o, "seq", json_integer((json_int_t)ev->seq));
         set_str(o, "time", ev->time);
         set_str(o, "event", audit_event_name(ev->type));

@@ -7,7 +7,14 @@
 #include <time.h>
 #include "policy/util.h"
 
+/* Major version: a change that an older peer would misread bumps it, and a
+ * peer refuses any other major ("bad-schema"). */
 #define AUDIT_SCHEMA 1
+/* Revision within schema 1: additive changes only (a new event kind, a new
+ * optional key). An event carries "rev" when its contents need more than
+ * revision 1; a receiver that speaks an older revision refuses what it does
+ * not know with "unsupported-rev" and accepts everything else. */
+#define AUDIT_REV 2
 /* One message (event or reply) never exceeds this; the collector refuses larger ones. */
 #define AUDIT_MSG_MAX 16384
 #define AUDIT_MAX_CREDS 64
@@ -23,7 +30,9 @@ enum audit_event_type {
         AUDIT_EV_SCRUB,
         AUDIT_EV_EXIT,
         AUDIT_EV_REVOKE,
+        AUDIT_EV_ABANDONED,        /* rev 2: the sender vanished before "exit" */
 };
+#define AUDIT_EV_LAST AUDIT_EV_ABANDONED
 
 struct audit_cred {
         const char *name;          /* credential name (never its value) */
@@ -38,7 +47,8 @@ struct audit_usage {
  * Decoded events point into `doc`, released by audit_event_free(). */
 struct audit_event {
         enum audit_event_type type;
-        uint64_t seq;              /* client's sequence number, >= 1 */
+        uint64_t seq;              /* sequence number, >= 1: per task for sealrun's events */
+        int rev;                   /* protocol revision the event needs (0/1 = 1) */
         char time[AUDIT_TIME_MAX]; /* RFC 3339 */
         const char *tenant;        /* slug; NULL only for a revoke by key id */
         const char *pool;          /* slug or NULL */
@@ -59,7 +69,7 @@ struct audit_event {
         bool oom_killed;
         bool has_usage;
         struct audit_usage usage;
-        const char *reason;        /* deny/revoke reason code or NULL */
+        const char *reason;        /* deny/revoke/abandoned reason code or NULL */
         /* decoder's storage */
         void *doc;
         struct audit_cred *creds_owned;
@@ -78,6 +88,8 @@ void audit_event_init(struct audit_event *ev, enum audit_event_type type);
 void audit_event_free(struct audit_event *ev);
 const char *audit_event_name(enum audit_event_type t);
 enum audit_event_type audit_event_from_name(const char *s);
+/* The protocol revision that introduced an event kind. */
+int audit_event_rev(enum audit_event_type t);
 
 /* Serialise (after validating with the decoder's rules). *ret is malloc'd,
  * NUL-terminated, no trailing newline. -EINVAL/-EMSGSIZE with e filled. */

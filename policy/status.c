@@ -94,8 +94,10 @@ static json_t *final_object(const struct status *s) {
                         json_object_set_new(c, "skipped_reasons", skipped_reasons(s));
                 json_object_set_new(o, "credentials", c ? c : json_null());
         }
-        json_object_set_new(o, "audit", json_pack("{s:s, s:o}", "mode", s->audit_mode, "missing",
-                                                  name_list(s->audit_missing, s->n_audit_missing)));
+        json_object_set_new(o, "audit", json_pack("{s:s, s:o, s:o, s:o}", "mode", s->audit_mode, "missing",
+                                                  name_list(s->audit_missing, s->n_audit_missing), "spooled",
+                                                  name_list(s->audit_spooled, s->n_audit_spooled), "unconfirmed",
+                                                  name_list(s->audit_unconfirmed, s->n_audit_unconfirmed)));
         json_object_set_new(o, "not_enforced", name_list(s->not_enforced, s->n_not_enforced));
         json_object_set_new(o, "seccomp_skipped", name_list(s->seccomp_skipped, s->n_seccomp_skipped));
         json_object_set_new(o, "interrupted", s->interrupted_signal > 0

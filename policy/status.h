@@ -44,6 +44,10 @@ struct status {
          * left out of rules that allow */
         const char *const *seccomp_skipped;
         size_t n_seccomp_skipped;
+        const char *audit_spooled[8];   /* kept in the spool, delivered later */
+        size_t n_audit_spooled;
+        const char *audit_unconfirmed[8]; /* sent, never acked (may still be written) */
+        size_t n_audit_unconfirmed;
         /* protections the policy marked optional and that were not applied */
         const char *not_enforced[16];
         size_t n_not_enforced;

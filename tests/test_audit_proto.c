@@ -322,8 +322,57 @@ static void test_validators(void **state) {
         assert_null(audit_event_name(AUDIT_EV_NONE));
 }
 
+/* Revision 2: abandoned needs "rev"; what a newer peer sends is refused as
+ * "unsupported-rev" only when this side does not know it, else accepted. */
+static void test_revisions(void **state) {
+        static const struct {
+                const char *msg;
+                int ok;
+                const char *reason;
+        } cases[] = {
+                { "{" T0 ",\"rev\":2,\"event\":\"abandoned\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":5,\"reason\":\"connection-closed\"}", 1, NULL },
+                { "{" T0 ",\"event\":\"abandoned\",\"tenant\":\"acme\",\"task\":\"T1\",\"reason\":\"x\"}", 0, "bad-message" },
+                { "{" T0 ",\"rev\":2,\"event\":\"abandoned\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "bad-message" },
+                { "{" T0 ",\"rev\":3,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "unsupported-rev" },
+                { "{" T0 ",\"rev\":3,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1,\"host\":\"x\"}", 0, "unsupported-rev" },
+                { "{" T0 ",\"rev\":3,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1}", 1, NULL },
+                { "{" T0 ",\"rev\":2,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "bad-message" },
+                { "{" T0 ",\"rev\":0,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1}", 0, "bad-input" },
+                { "{\"schema\":2,\"seq\":1,\"time\":\"2025-03-01T10:00:00Z\",\"event\":\"launch\"}", 0, "bad-schema" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct audit_event ev;
+                struct sr_error e = { 0 };
+                int r = audit_event_decode(cases[i].msg, strlen(cases[i].msg), &ev, &e);
+                if ((r == 0) != cases[i].ok || (!cases[i].ok && strcmp(e.reason, cases[i].reason) != 0 &&
+                                                 !(strcmp(cases[i].reason, "bad-input") == 0 && strcmp(e.reason, "bad-message") == 0)))
+                        fail_msg("case %zu: r=%d reason=%s msg=%s", i, r, e.reason, e.msg);
+                audit_event_free(&ev);
+        }
+        /* the encoder stamps the revision an event needs, and only then */
+        {
+                struct audit_event ev;
+                struct sr_error e = { 0 };
+                char *out = NULL;
+                audit_event_init(&ev, AUDIT_EV_ABANDONED);
+                ev.tenant = "acme";
+                ev.task = "T1";
+                ev.reason = "supervisor-vanished";
+                ev.seq = 3;
+                snprintf(ev.time, sizeof ev.time, "2025-03-01T10:00:00.123Z");
+                assert_int_equal(audit_event_encode(&ev, &out, NULL, &e), 0);
+                assert_non_null(strstr(out, "\"rev\":2"));
+                free(out);
+                fill_all(&ev, AUDIT_EV_LAUNCH);
+                assert_int_equal(audit_event_encode(&ev, &out, NULL, &e), 0);
+                assert_null(strstr(out, "\"rev\""));
+                free(out);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_revisions),
                 cmocka_unit_test(test_roundtrip_every_event), cmocka_unit_test(test_encode_refuses_invalid),
                 cmocka_unit_test(test_every_malformed_message), cmocka_unit_test(test_nul_and_oversize),
                 cmocka_unit_test(test_error_keeps_seq), cmocka_unit_test(test_too_many_creds),

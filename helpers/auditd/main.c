@@ -20,14 +20,54 @@ struct opts {
         const char *socket;
         const char *dir;
         const char *allow;
+        int64_t rotate_bytes;       /* 0 = no size limit */
+        int64_t rotate_age_ms;      /* 0 = no age limit */
 };
 
+/* N[K|M|G] bytes, at least 4 KiB. */
+static int parse_size(const char *s, int64_t *ret) {
+        char *end;
+        long long v;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno || end == s || v <= 0)
+                return -EINVAL;
+        switch (*end) {
+        case 'K': v <<= 10; end++; break;
+        case 'M': v <<= 20; end++; break;
+        case 'G': v <<= 30; end++; break;
+        }
+        if (*end || v < 4096 || v > (1LL << 50))
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* N(s|m|h|d). */
+static int parse_age(const char *s, int64_t *ret) {
+        char *end;
+        long long v, mult;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno || end == s || v <= 0 || end[0] == 0 || end[1] != 0)
+                return -EINVAL;
+        mult = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : end[0] == 'd' ? 86400 : 0;
+        if (!mult || v > 366LL * 86400 / mult)
+                return -EINVAL;
+        *ret = v * mult * 1000;
+        return 0;
+}
+
 static void usage(FILE *f) {
-        fputs("usage: sealrun-auditd --dir DIR [--socket PATH] [--allow FILE]\n"
+        fputs("usage: sealrun-auditd --dir DIR [--socket PATH] [--allow FILE] [--rotate-size N[K|M|G]] [--rotate-age N(s|m|h|d)]\n"
               "  --socket PATH  AF_UNIX SOCK_SEQPACKET socket to create (default " AUDIT_DEFAULT_SOCKET ");\n"
               "                 ignored when systemd passes one (LISTEN_FDS/LISTEN_PID)\n"
               "  --dir DIR      where DIR/<tenant>.jsonl files are appended (created 0750 if missing)\n"
               "  --allow FILE   uid -> tenants map; without it only uid 0 may write events\n"
+              "  --rotate-size N, --rotate-age AGE\n"
+              "                 start a new DIR/<tenant>.jsonl when the current one reaches N bytes (>= 4K)\n"
+              "                 or its first line is AGE old; the old file becomes\n"
+              "                 <tenant>.jsonl.NNNNNN and the hash chain runs on across files\n"
               "Signals: TERM/INT stop cleanly, HUP reloads --allow, USR1 logs the counters.\n",
               f);
 }
@@ -36,6 +76,7 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sr_error *e)
         static const struct option lo[] = {
                 { "socket", required_argument, NULL, 's' }, { "dir", required_argument, NULL, 'd' },
                 { "allow", required_argument, NULL, 'a' },  { "help", no_argument, NULL, 'h' },
+                { "rotate-size", required_argument, NULL, 'S' }, { "rotate-age", required_argument, NULL, 'A' },
                 { "version", no_argument, NULL, 'V' },      { 0 },
         };
         int c;
@@ -45,6 +86,15 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sr_error *e)
                 case 's': o->socket = optarg; break;
                 case 'd': o->dir = optarg; break;
                 case 'a': o->allow = optarg; break;
+                case 'S':
+                        if (parse_size(optarg, &o->rotate_bytes) < 0)
+                                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--rotate-size: expected N[K|M|G], at least 4K");
+                        break;
+                case 'A':
+                        if (parse_age(optarg, &o->rotate_age_ms) < 0)
+                                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                               "--rotate-age: expected N followed by s, m, h or d, up to 366d");
+                        break;
                 case 'h': usage(stdout); exit(0);
                 case 'V': printf("sealrun-auditd %s\n", SEALRUN_VERSION); exit(0);
                 default:
@@ -186,6 +236,8 @@ int main(int argc, char **argv) {
                 }
         }
         d.dir = o.dir;
+        d.rotate_bytes = o.rotate_bytes;
+        d.rotate_age_ms = o.rotate_age_ms;
         d.allow_path = o.allow;
         if (o.allow && audit_allow_load(o.allow, &d.allow, &e) < 0)
                 goto fail;

@@ -39,6 +39,8 @@ struct auditd {
         size_t n_clients;
         size_t max_clients;         /* below RLIMIT_NOFILE, so accept never hits EMFILE */
         bool stop;
+        int64_t rotate_bytes;       /* 0: no rotation by size */
+        int64_t rotate_age_ms;      /* 0: no rotation by age */
 };
 
 /* Serve until SIGTERM/SIGINT (blocked by the caller and read via signalfd).

@@ -8,6 +8,7 @@
 
 #include "helpers/sealctl/sealctl.h"
 #include "policy/audit_client.h"
+#include "policy/audit_spool.h"
 
 /* One entry per subcommand; other issues add theirs here (and a file).
  * `help` is what `sealctl CMD --help` (or -h) prints: the whole usage. */
@@ -67,6 +68,13 @@ static const struct {
           "broken line per file; exit 0 only when every chain is intact, 77 when one is\n"
           "broken, 125 when a file cannot be read.\n"
           "  --quiet         no line for an intact file, only for broken ones\n" },
+        { "audit-flush", sealctl_audit_flush, "audit-flush [--spool DIR] [--timeout SECONDS]",
+          "Deliver every entry of root's audit spool (default " AUDIT_SPOOL_DEFAULT ", or $" AUDIT_SPOOL_ENV ")\n"
+          "to the collector it names, including an \"abandoned\" record for a task whose\n"
+          "sealrun vanished. Root only. Exit 0 when the spool is empty afterwards (entries\n"
+          "of running tasks aside), 75 when some entries could not be delivered.\n"
+          "  --spool DIR       the spool directory\n"
+          "  --timeout SECONDS how long to try (1..3600, default 30)\n" },
 };
 
 /* -h or --help anywhere before "--": the subcommand's help, nothing run. */
