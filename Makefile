@@ -164,7 +164,7 @@ clean:
 # The stock seccomp profile is compiled in with .incbin (policy/pol_seccomp_stock.c).
 $(BUILD)/obj/policy/pol_seccomp_stock.o $(BUILD)/san/policy/pol_seccomp_stock.o: policy/stock/seccomp-default.json
 
-# The audit fault suite at full counts (root for the ENOSPC class); prints the table the README quotes.
+# The audit fault suite at full counts (root for the ENOSPC class); prints the table docs/audit.md quotes.
 .PHONY: soak
 soak: all
 	@SEALRUN_SRC=$(CURDIR) SEALRUN_BUILD=$(CURDIR)/$(BUILD) sh integration/soak.sh
