@@ -23,6 +23,16 @@ int main(int argc, char **argv) {
         us = atol(argv[2]);
         if (sig <= 0 || sig >= 65 || us < 0)
                 return 125;
+        /* As a caller that wants the one-line contract from the first
+         * instruction does: the signals are blocked before the fork and across
+         * execve, so one sent while the dynamic loader runs (before sealrun's
+         * main can block it) stays pending and is read from its signalfd. */
+        sigset_t set, old;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        sigprocmask(SIG_BLOCK, &set, &old);
         pid = fork();
         if (pid < 0)
                 return 125;
@@ -30,6 +40,7 @@ int main(int argc, char **argv) {
                 execvp(argv[3], argv + 3);
                 _exit(127);
         }
+        sigprocmask(SIG_SETMASK, &old, NULL);
         if (us > 0)
                 nanosleep(&(struct timespec){ us / 1000000, (us % 1000000) * 1000 }, NULL);
         kill(pid, sig);
