@@ -37,7 +37,7 @@ ITEST_SRC    := $(wildcard integration/*.c) $(wildcard integration/escape/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 sobj = $(patsubst %.c,$(BUILD)/san/%.o,$(1))
 
-.PHONY: all deps check unit integration demo install clean fuzz bench leak-test vm-check helpers
+.PHONY: all deps check unit integration demo install clean fuzz bench leak-test vm-check helpers lint format
 all: $(BUILD)/sealrun $(HELPER_BIN) $(BUILD)/libpolicy.a $(BUILD)/liblauncher.a itest-bins
 
 $(BUILD)/obj/%.o: %.c
@@ -132,11 +132,19 @@ integration: all $(BUILD)/san/sealrun
 # ends with a one-line count of them and their reasons.
 CHECK_SKIPS = $(abspath $(BUILD))/check/skips.log
 check: deps
+	@sh ./integration/format.sh lint
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(dir $(CHECK_SKIPS)) && : > $(CHECK_SKIPS)
 	@SEALRUN_SKIP_LOG=$(CHECK_SKIPS) $(MAKE) --no-print-directory unit
 	@sh ./tests/fuzz/run.sh 5
 	@SEALRUN_SKIP_LOG=$(CHECK_SKIPS) $(MAKE) --no-print-directory integration
+
+# clang-format --dry-run over the files .clang-format-files lists; format: the whole tree, then lint all of it
+lint:
+	@sh ./integration/format.sh lint
+
+format:
+	@sh ./integration/format.sh format
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -184,7 +192,7 @@ clean:
 # The stock seccomp profile is compiled in with .incbin (policy/pol_seccomp_stock.c).
 $(BUILD)/obj/policy/pol_seccomp_stock.o $(BUILD)/san/policy/pol_seccomp_stock.o: policy/stock/seccomp-default.json
 
-# The audit fault suite at full counts (root for the ENOSPC class); prints the table the README quotes.
+# The audit fault suite at full counts (root for the ENOSPC class); prints the table docs/audit.md quotes.
 .PHONY: soak
 soak: all
 	@SEALRUN_SRC=$(CURDIR) SEALRUN_BUILD=$(CURDIR)/$(BUILD) sh integration/soak.sh

@@ -104,6 +104,7 @@ const struct child_step child_payload_steps[] = {
         { "capabilities", caps_drop },
         { "no_new_privs", step_no_new_privs },
         { "landlock", landlock_apply },
+        /* last: the filter never has to allow our own setup calls */
         { "seccomp", seccomp_apply },
 };
 const size_t child_payload_steps_n = ELEMENTSOF(child_payload_steps);

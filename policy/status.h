@@ -1,4 +1,4 @@
-/* The status JSON of one task (README.md "Status JSON"), filled by the
+/* The status JSON of one task (docs/status.md), filled by the
  * supervisor and serialised here so that launcher/ never touches jansson. */
 #pragma once
 
