@@ -24,8 +24,12 @@ rc=0
 tprove() {
         _log=$1
         shift
-        { "$@" 2>&1; echo $? > "$_log.rc"; } | tee "$_log"
-        [ "$(cat "$_log.rc")" -eq 0 ] || rc=1
+        # set -e would end the left side at a failing prove before its rc is
+        # written, and a stale 0 from an earlier run would then pass: keep the
+        # status with ||, and never read an old file
+        rm -f "$_log.rc"
+        { _r=0; "$@" 2>&1 || _r=$?; echo "$_r" > "$_log.rc"; } | tee "$_log"
+        [ "$(cat "$_log.rc" 2>/dev/null)" = 0 ] || rc=1
 }
 
 finish() {
@@ -95,6 +99,7 @@ cp -r "$SRC/integration" "$STAGE/integration"
 cp -r "$SRC/systemd" "$STAGE/systemd"
 cp -r "$SRC/man" "$STAGE/man"
 cp "$SRC/README.md" "$STAGE/README.md"
+cp -r "$SRC/docs" "$STAGE/docs"
 cp "$SRC/helpers/pool/sealrun-pool-init" "$STAGE/helpers/pool/"
 [ -d "$SRC/tests/data" ] && cp -r "$SRC/tests/data" "$STAGE/tests/data"
 clone_copy "$STAGE/clone"

@@ -130,7 +130,7 @@ for i in $(seq 1 "$KILLS"); do
         kill -KILL "$SP"; wait "$SP" 2>/dev/null
         [ -e "$T/mark/$task" ] && echo 137 > "$T/st/$task.rc" || echo 1 > "$T/st/$task.rc"
 done
-# a SIGKILLed supervisor's cgroup is removed by a later launch once it is 3 s old, at most 32 per launch (README, cgroups)
+# a SIGKILLed supervisor's cgroup is removed by a later launch once it is 3 s old, at most 32 per launch (docs/resources.md, "Which cgroup")
 sleep 3.5
 for i in $(seq 0 32 "$KILLS"); do "$ONE" kl-sweep$i acme "$ASOCK"; done
 flush

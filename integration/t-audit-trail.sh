@@ -103,7 +103,7 @@ if is_root; then
         is "$(jget "$STATUS" .refused)" audit-spool-full "reason audit-spool-full"
         rm -f "$SPOOL"/t-0-full*
 else
-        for _i in $(seq 1 14); do skip "the spool is root's: unprivileged callers hold and retry instead (README)"; done
+        for _i in $(seq 1 14); do skip "the spool is root's: unprivileged callers hold and retry instead (docs/audit.md)"; done
 fi
 "$SEALCTL" audit-verify "$ADIR" >/dev/null
 ok $? "the chain is intact"

@@ -4,7 +4,7 @@
 # exposed), kept capabilities, and Landlock rules the sandbox cannot satisfy.
 . "$(dirname "$0")/lib.sh"
 # Unprivileged callers have no BPF cache: its 11 checks apply to root only.
-if is_root; then plan 37; else plan 26; fi
+if is_root; then plan 40; else plan 29; fi
 CACHE="$T/cache"
 export SEALRUN_CACHE_DIR="$CACHE"
 ESC=/t/escape
@@ -36,11 +36,27 @@ bad landlock-relative-path '.landlock = {"fs": [{"path": "usr/lib", "access": ["
 bad landlock-access '.landlock = {"fs": [{"path": "/usr", "access": ["read", "chmod"]}]}' '\$\.landlock\.fs\[0\]\.access\[1\]: unknown access'
 bad seccomp-profile-missing '.seccomp = {"profile": "/nonexistent/profile.json"}' '\$\.seccomp\.profile: cannot open /nonexistent/profile.json'
 
-# --- the BPF cache
-entry() { ls "$CACHE/seccomp/"*.bpf 2>/dev/null | head -n 1; }
+# --- the stock filter, compiled in at build time (make's SECCOMP_EMBED=1)
 rm -rf "$CACHE"
 srun -- $ESC --only userns_unshare
-is "$(jget "$OUT" .result)" denied "no seccomp section: the built-in stock filter applies (cache miss)"
+is "$(jget "$OUT" .result)" denied "no seccomp section: the built-in stock filter applies"
+if nm "$SR" 2>/dev/null | grep -q ' seccomp_stock_embedded$'; then
+        n=$(strace -f -e trace=seccomp "$SR" --policy "$TEST_POLICY" -- /bin/true 2>&1 | grep -c '^.*seccomp(')
+        is "$n" 1 "stock filter: one seccomp(2) call in all (the load), libseccomp never runs"
+        ok "$([ -z "$(ls "$CACHE/seccomp" 2>/dev/null)" ]; echo $?)" "stock filter: nothing is read from or stored in a cache"
+else
+        skip "this sealrun was built with SECCOMP_EMBED=0: the stock filter is compiled at run time"
+        skip "this sealrun was built with SECCOMP_EMBED=0: the stock filter is compiled at run time"
+fi
+
+# --- the BPF cache, with a profile other than the compiled-in stock one
+# (the stock profile's text from a file: same rules, compiled and cached)
+entry() { ls "$CACHE/seccomp/"*.bpf 2>/dev/null | head -n 1; }
+cp "$STOCK/seccomp-default.json" "$T/file-seccomp.json"
+jq --arg p "$T/file-seccomp.json" '.seccomp = {"profile": $p}' "$TEST_POLICY" > "$T/file-profile.json"
+rm -rf "$CACHE"
+POLICY="$T/file-profile.json" srun -- $ESC --only userns_unshare
+is "$(jget "$OUT" .result)" denied "a profile from a file applies (cache miss)"
 if ! is_root; then
         # Every file an unprivileged caller owns is within its payloads' reach
         # (they run as its uid): no filter is ever read from or stored on disk.
@@ -52,31 +68,31 @@ else
         is "$(stat -c '%a' "$CACHE/seccomp")" 700 "cache directory: mode 0700"
         before=$(stat -c '%i %Y %s' "$E")
         sleep 1
-        srun -- $ESC --only userns_unshare
+        POLICY="$T/file-profile.json" srun -- $ESC --only userns_unshare
         is "$(jget "$OUT" .result)" denied "cache hit: the filter still applies"
         is "$(stat -c '%i %Y %s' "$E")" "$before" "cache hit: the entry is used as is (not rewritten)"
         # strace: make deps installs it
-        n=$(strace -f -e trace=seccomp "$SR" --policy "$TEST_POLICY" -- /bin/true 2>&1 | grep -c '^.*seccomp(')
+        n=$(strace -f -e trace=seccomp "$SR" --policy "$T/file-profile.json" -- /bin/true 2>&1 | grep -c '^.*seccomp(')
         is "$n" 1 "cache hit: one seccomp(2) call in all (the load), libseccomp never probes the kernel"
 
         # A corrupt entry is rebuilt, never trusted.
         size=$(stat -c %s "$E")
         printf 'garbage' >> "$E"
-        srun -- $ESC --only userns_unshare
+        POLICY="$T/file-profile.json" srun -- $ESC --only userns_unshare
         is "$(jget "$OUT" .result)" denied "corrupt entry: the filter still applies"
         is "$(stat -c %s "$E")" "$size" "corrupt entry: rebuilt"
         # Flip a byte inside the program (same size): the checksum catches it.
         printf '\377' | dd of="$E" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null
         cp "$E" "$T/flipped"
-        srun -- $ESC --only userns_unshare
+        POLICY="$T/file-profile.json" srun -- $ESC --only userns_unshare
         is "$RC/$(jget "$OUT" .result)" 0/denied "entry with a flipped byte: launch works, filter applies"
         ok "$(cmp -s "$E" "$T/flipped"; [ $? -ne 0 ]; echo $?)" "entry with a flipped byte: rewritten"
         chmod 0644 "$E"
-        srun -- $ESC --only userns_unshare
+        POLICY="$T/file-profile.json" srun -- $ESC --only userns_unshare
         is "$(stat -c %a "$E")" 600 "entry with group/other bits: rebuilt with mode 0600"
         # A planted entry with the right checksum but another owner is not used.
         chown 65534 "$E"
-        srun -- /bin/true
+        POLICY="$T/file-profile.json" srun -- /bin/true
         is "$(stat -c %u "$E")" 0 "entry owned by someone else: replaced by one of ours"
 fi
 

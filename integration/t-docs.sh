@@ -1,7 +1,8 @@
 #!/bin/sh
-# The documentation's examples run as written: every marked block of README.md and of the man pages' EXAMPLES, in order, one test each.
+# The documentation's examples run as written: every marked block of README.md, docs/*.md and the man pages' EXAMPLES, in order, one test each; and every relative link of the Markdown files reaches its file and heading.
 . "$(dirname "$0")/lib.sh"
-DOCS="README.md $(cd "$SEALRUN_SRC" && ls man/*.1 man/*.8)"
+MD="README.md $(cd "$SEALRUN_SRC" && ls docs/*.md)"
+DOCS="$MD $(cd "$SEALRUN_SRC" && ls man/*.1 man/*.8)"
 
 # The examples assume the binaries are on PATH (README "Two commands"): a PATH
 # with the built binaries and the pool setup script, and POLICIES, the stock
@@ -19,7 +20,7 @@ CLONE=${SEALRUN_CLONE:-$SEALRUN_SRC}
 n=0
 mkdir -p "$T/blocks"
 for d in $DOCS; do
-        o="$T/blocks/$(basename "$d")"
+        o="$T/blocks/$(echo "$d" | tr / _)"
         if ! sh "$SEALRUN_SRC/integration/doc-blocks.sh" "$SEALRUN_SRC/$d" "$o" > "$o.list" 2>"$o.err"; then
                 echo "1..1"
                 echo "not ok 1 - $d: doc-test markers are well formed"
@@ -28,15 +29,19 @@ for d in $DOCS; do
         fi
         n=$((n + $(wc -l < "$o.list")))
 done
-plan $((n + 1))
+plan $((n + 2))
 ok 0 "every \`\`\`sh block of the docs has a doc-test marker ($n blocks in $(echo $DOCS | wc -w) files)"
+# shellcheck disable=SC2086
+(cd "$SEALRUN_SRC" && python3 integration/doc-links.py . $MD) > "$T/links.out" 2>&1
+ok $? "every relative link of the Markdown docs reaches its file and heading"
+sed 's/^/# /' "$T/links.out"
 
 ran=""
 for d in $DOCS; do
-        o="$T/blocks/$(basename "$d")"
+        o="$T/blocks/$(echo "$d" | tr / _)"
         # One working directory per document: its blocks run in order and may
         # use the files earlier blocks made, like a reader following along.
-        W="$T/work/$(basename "$d")"
+        W="$T/work/$(echo "$d" | tr / _)"
         mkdir -p "$W/tmp"
         chmod 0755 "$T" "$T/work" "$W"
         while read -r num name flags; do

@@ -9,11 +9,14 @@ LT="$SEALRUN_BUILD/sealrun-leaktest"
 jqf() { jq -r "$2" "$1" 2>/dev/null; }
 # Rows that did not pass, one per line (names and places only: the tool never prints a canary).
 failures() { jq -r '.rows[] | select(.result == "FAIL") | "# FAIL [\(.name)] \(.check) -- \(.detail) \(.places | map(.what + " " + (.file // "") + " " + (.encoding // "")) | join("; "))"' "$1" 2>/dev/null; }
-leftovers() { ls -d "${TMPDIR:-/tmp}"/sealrun-leaktest.* /tmp/sealrun-leaktest-plant.* /dev/shm/sealrun-leaktest-plant.* 2>/dev/null | sort; }
+# The runs' own scratch directories go below $T (other jobs on the host run the
+# leak test too); the self-test's plants are at fixed places.
+LTTMP="$T/lttmp"; mkdir -m 0755 "$LTTMP"; chmod o+x "$T"
+leftovers() { ls -d "$LTTMP"/sealrun-leaktest.* /tmp/sealrun-leaktest-plant.* /dev/shm/sealrun-leaktest-plant.* 2>/dev/null | sort; }
 before=$(leftovers)
 
 # --- the self-test: a planted leak per detector --------------------------------
-"$LT" --self-test --json > "$T/self.json" 2> "$T/self.err"
+TMPDIR="$LTTMP" "$LT" --self-test --json > "$T/self.json" 2> "$T/self.err"
 rc=$?
 is "$rc" 0 "self-test: every detector reports its planted leak (exit 0)"
 [ "$rc" -eq 0 ] || { failures "$T/self.json"; sed 's/^/# /' "$T/self.err"; }
@@ -23,7 +26,7 @@ ok "$([ "$(jqf "$T/self.json" '[.rows[] | select(.result == "PASS")] | length')"
 
 # --- the normal run --------------------------------------------------------------
 start=$(date +%s)
-"$LT" --json --junit "$T/run.xml" > "$T/run.json" 2> "$T/run.err"
+TMPDIR="$LTTMP" "$LT" --json --junit "$T/run.xml" > "$T/run.json" 2> "$T/run.err"
 rc=$?
 took=$(($(date +%s) - start))
 is "$rc" 0 "normal run: every vector passes (exit 0)"

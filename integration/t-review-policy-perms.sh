@@ -36,7 +36,7 @@ is "$RC/$(cat "$T/ran.out")" 0/ran "control: a 0644 policy of the caller's runs"
 
 if ! is_root; then
         # Unprivileged, a policy cannot grant more than the caller holds; the
-        # check is root's (see the README), so a 0666 policy of one's own runs.
+        # check is root's (see docs/policy.md), so a 0666 policy of one's own runs.
         chmod 0666 "$T/p.json"
         run "$T/p.json"
         is "$RC" 0 "unprivileged: a 0666 policy of the caller's is not refused"

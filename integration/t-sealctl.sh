@@ -23,7 +23,7 @@ like "$(cat "$T/err")" "never overwrites" "and says why"
 "$S" keygen --out x >/dev/null 2>&1; r1=$?
 "$S" keygen --pool --issuer --out x >/dev/null 2>&1; r2=$?
 is "$r1/$r2" "125/125" "keygen needs exactly one of --pool and --issuer"
-# the id is BLAKE2b-256(public key)[0:8] in hex (README "Key ids"): check with another implementation
+# the id is BLAKE2b-256(public key)[0:8] in hex (docs/profiles.md "Keys and key files"): check with another implementation
 want=$(cut -d' ' -f4 pool.pub | base64 -d | b2sum -l 256 | cut -c1-16)
 is "$id" "$want" "key id = first 16 hex digits of BLAKE2b-256 of the public key (b2sum, coreutils)"
 

@@ -28,6 +28,7 @@
 #include "launcher/seccomp.h"
 #include "launcher/sync.h"
 #include "launcher/testhook.h"
+#include "launcher/trace.h"
 
 static int step_hostname(struct task *t, struct sr_error *e) {
         if (!t->pol->ns_uts)
@@ -103,6 +104,7 @@ const struct child_step child_payload_steps[] = {
         { "capabilities", caps_drop },
         { "no_new_privs", step_no_new_privs },
         { "landlock", landlock_apply },
+        /* last: the filter never has to allow our own setup calls */
         { "seccomp", seccomp_apply },
 };
 const size_t child_payload_steps_n = ELEMENTSOF(child_payload_steps);
@@ -158,6 +160,7 @@ int child_main(struct task *t) {
         r = run_steps(t, "init", child_init_steps, child_init_steps_n);
         if (r != 0)
                 return r;
+        trace_point(TRACE_MOUNTS_DONE);
         if (arm_parent_death(t) < 0)
                 return SR_EXIT_LAUNCHER;
         return init_run(t);

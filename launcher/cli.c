@@ -9,7 +9,7 @@ enum {
         OPT_POLICY = 1000, OPT_TENANT, OPT_TASK, OPT_STATUS_FD, OPT_TIMEOUT, OPT_RO_BIND, OPT_BIND,
         OPT_SETENV, OPT_CHDIR, OPT_HOSTNAME, OPT_PASS_FD, OPT_PROFILE, OPT_KEY, OPT_KEY_FD, OPT_TRUST,
         OPT_REVOKED, OPT_SCOPE, OPT_AUDIT_SOCKET, OPT_AUDIT, OPT_MAX_CONCURRENT, OPT_WAIT_SLOT,
-        OPT_HELP, OPT_VERSION, OPT_CHECK_HOST, OPT_JSON, OPT_PRINT_POLICY,
+        OPT_HELP, OPT_VERSION, OPT_CHECK_HOST, OPT_JSON, OPT_PRINT_POLICY, OPT_EGRESS_ALLOW, OPT_TRACE_FD,
 };
 
 static const struct option options[] = {
@@ -28,6 +28,7 @@ static const struct option options[] = {
         { "key", required_argument, NULL, OPT_KEY },
         { "key-fd", required_argument, NULL, OPT_KEY_FD },
         { "trust", required_argument, NULL, OPT_TRUST },
+        { "egress-allow", required_argument, NULL, OPT_EGRESS_ALLOW },
         { "revoked", required_argument, NULL, OPT_REVOKED },
         { "scope", required_argument, NULL, OPT_SCOPE },
         { "audit-socket", required_argument, NULL, OPT_AUDIT_SOCKET },
@@ -39,6 +40,7 @@ static const struct option options[] = {
         { "check-host", no_argument, NULL, OPT_CHECK_HOST },
         { "json", no_argument, NULL, OPT_JSON },
         { "print-policy", no_argument, NULL, OPT_PRINT_POLICY },
+        { "trace-fd", required_argument, NULL, OPT_TRACE_FD },
         { NULL, 0, NULL, 0 },
 };
 
@@ -51,6 +53,7 @@ void cli_usage(FILE *f) {
               "  --tenant SLUG          tenant the task belongs to\n"
               "  --task ID              task id (status JSON, audit, cgroup name)\n"
               "  --status-fd N          write the status JSON to fd N\n"
+              "  --trace-fd N           write the launch's phase timestamps (one JSON line) to fd N\n"
               "  --timeout SECONDS      kill the sandbox after SECONDS, fractions allowed (exit 124)\n"
               "  --ro-bind SRC DST      bind SRC read-only at DST (if the policy allows extra binds)\n"
               "  --bind SRC DST         bind SRC read-write at DST (if the policy allows extra binds)\n"
@@ -67,6 +70,7 @@ void cli_usage(FILE *f) {
               "  --audit MODE           required|best-effort|off\n"
               "  --max-concurrent N     at most N tasks of this tenant at once\n"
               "  --wait-slot SECONDS    wait up to SECONDS for a free tenant slot\n"
+              "  --egress-allow HOST    network mode proxy: keep only this allow rule (repeatable; narrows, never widens)\n"
               "  --check-host [--policy FILE] [--json]\n"
               "                         try what a launch of the policy needs on this host; exit 0 if it can run, 77 if not\n"
               "  -h, --help, --version\n\n"
@@ -139,6 +143,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
 
         memset(c, 0, sizeof *c);
         c->status_fd = -1;
+        c->trace_fd = -1;
         c->timeout_ms = -1;
         c->key_fd = -1;
         c->audit_mode = AUDIT_UNSET;
@@ -166,6 +171,12 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                                 return -EINVAL;
                         if (c->status_fd <= 2)  /* the payload shares 0-2: it could forge status lines */
                                 return usage_err(e, "--status-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above", c->status_fd);
+                        break;
+                case OPT_TRACE_FD:
+                        if (parse_fd("--trace-fd", optarg, &c->trace_fd, e) < 0)
+                                return -EINVAL;
+                        if (c->trace_fd <= 2)   /* as --status-fd: the payload shares 0-2 */
+                                return usage_err(e, "--trace-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above", c->trace_fd);
                         break;
                 case OPT_TIMEOUT:
                         if (parse_seconds_ms(optarg, 7 * 24 * 3600, &c->timeout_ms) < 0)
@@ -219,6 +230,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_TRUST: PUSH(c->trust, c->n_trust, optarg, "--trust"); break;
                 case OPT_REVOKED: c->revoked = optarg; break;
                 case OPT_SCOPE: PUSH(c->scopes, c->n_scopes, optarg, "--scope"); break;
+                case OPT_EGRESS_ALLOW: PUSH(c->egress_allow, c->n_egress_allow, optarg, "--egress-allow"); break;
                 case OPT_AUDIT_SOCKET: c->audit_socket = optarg; break;
                 case OPT_AUDIT:
                         if (strcmp(optarg, "required") == 0)
@@ -273,10 +285,12 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 return usage_err(e, "--profile needs --tenant SLUG");
         if (c->status_fd >= 0 && c->status_fd == c->key_fd)
                 return usage_err(e, "--status-fd and --key-fd name the same fd");
+        if (c->trace_fd >= 0 && c->trace_fd == c->key_fd)
+                return usage_err(e, "--trace-fd and --key-fd name the same fd");
         for (size_t i = 0; i < c->n_pass_fds; i++)
-                if (c->pass_fds[i] == c->status_fd || c->pass_fds[i] == c->key_fd)
+                if (c->pass_fds[i] == c->status_fd || c->pass_fds[i] == c->key_fd || c->pass_fds[i] == c->trace_fd)
                         return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                       "--pass-fd: fd %d is the status or key fd and is never passed to the payload", c->pass_fds[i]);
+                                       "--pass-fd: fd %d is the status, trace or key fd and is never passed to the payload", c->pass_fds[i]);
         if (c->chdir && c->chdir[0] != '/')
                 return usage_err(e, "--chdir: \"%s\" must be an absolute path", c->chdir);
         if ((r = check_policy_fd(c, e)) < 0)
@@ -322,6 +336,8 @@ static size_t dup_all(struct cli *d, char **pos) {
                 n += dup_str(pos, &d->trust[i]);
         for (size_t i = 0; i < d->n_scopes; i++)
                 n += dup_str(pos, &d->scopes[i]);
+        for (size_t i = 0; i < d->n_egress_allow; i++)
+                n += dup_str(pos, &d->egress_allow[i]);
         for (int i = 0; i < d->argc; i++)
                 n += dup_str(pos, (const char **)&d->argv[i]);
         return n;

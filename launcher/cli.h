@@ -23,6 +23,7 @@ struct cli {
         const char *tenant;
         const char *task;
         int status_fd;            /* -1 = none */
+        int trace_fd;             /* -1 = none (launcher/trace.h) */
         long timeout_ms;          /* -1 = policy's */
         struct cli_bind binds[CLI_MAX_LIST];
         size_t n_binds;
@@ -44,6 +45,9 @@ struct cli {
         /* audit */
         const char *audit_socket;
         enum audit_mode_opt audit_mode;
+        /* egress (network mode proxy): allow rules to keep */
+        const char *egress_allow[CLI_MAX_LIST];
+        size_t n_egress_allow;
         /* slots */
         long max_concurrent;      /* -1 = policy's */
         long wait_slot_s;         /* 0 = fail at once */

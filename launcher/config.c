@@ -28,8 +28,8 @@ static enum pol_audit_mode audit_from_cli(enum audit_mode_opt m) {
 
 static int resolve_tenant(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
         if (p->tenant && c->tenant && strcmp(p->tenant, c->tenant) != 0)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant", "--tenant %s: the policy %s is bound to tenant %s",
-                               c->tenant, p->file, p->tenant);
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant",
+                               "--tenant %s: the policy %s is bound to tenant %s", c->tenant, p->file, p->tenant);
         /* the one fallback: a policy bound to a tenant names it for the task */
         ret->tenant = c->tenant ? c->tenant : p->tenant;
         return 0;
@@ -39,9 +39,10 @@ static int resolve_binds(const struct cli *c, const struct policy *p, struct tas
         for (size_t i = 0; i < c->n_binds && i < ELEMENTSOF(ret->binds_store); i++) {
                 const struct cli_bind *b = &c->binds[i];
                 if (!p->allow_extra_binds)
-                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
-                                       "--%s %s: the policy %s does not allow extra binds (\"allow_extra_binds\": false)",
-                                       b->ro ? "ro-bind" : "bind", b->dst, p->file);
+                        return sr_fail(
+                                e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                                "--%s %s: the policy %s does not allow extra binds (\"allow_extra_binds\": false)",
+                                b->ro ? "ro-bind" : "bind", b->dst, p->file);
                 if (!policy_path_valid(b->src) || !policy_path_valid(b->dst) || strcmp(b->dst, "/") == 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
                                        "--%s: SRC and DST must be absolute normalised paths (DST not \"/\")",
@@ -55,7 +56,8 @@ static int resolve_binds(const struct cli *c, const struct policy *p, struct tas
 
 static int resolve_fds(const struct cli *c, struct sr_error *e) {
         if (c->status_fd >= 0 && !fd_open(c->status_fd))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--status-fd %d: not an open file descriptor", c->status_fd);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--status-fd %d: not an open file descriptor",
+                               c->status_fd);
         for (size_t i = 0; i < c->n_pass_fds; i++)
                 if (!fd_open(c->pass_fds[i]))
                         return sr_fail(e, SR_EXIT_LAUNCHER, EBADF, "usage", "--pass-fd %d: not an open file descriptor",
@@ -71,8 +73,8 @@ static int resolve_audit(const struct cli *c, const struct policy *p, struct tas
 
         if (pa->mode != POL_AUDIT_UNSET && mode != POL_AUDIT_UNSET && mode < pa->mode)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
-                               "--audit %s: the policy %s requires audit mode \"%s\"", pol_audit_mode_name(mode), p->file,
-                               pol_audit_mode_name(pa->mode));
+                               "--audit %s: the policy %s requires audit mode \"%s\"", pol_audit_mode_name(mode),
+                               p->file, pol_audit_mode_name(pa->mode));
         if (mode == POL_AUDIT_UNSET)
                 mode = pa->mode != POL_AUDIT_UNSET ? pa->mode
                        : c->profile                ? POL_AUDIT_REQUIRED
@@ -104,11 +106,13 @@ static int resolve_scopes(const struct cli *c, const struct policy *p, struct ta
         for (size_t i = 0; i < c->n_scopes; i++)
                 if (!scope_valid(c->scopes[i]))
                         return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                       "--scope %s: not a scope \"action:resource:identifier\" ('*' only as the whole identifier)",
+                                       "--scope %s: not a scope \"action:resource:identifier\" ('*' only as the whole "
+                                       "identifier)",
                                        c->scopes[i]);
         if (!scope_subset(c->scopes, c->n_scopes, (const char *const *)pc->scope_ceiling, pc->n_scope_ceiling, &bad))
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "scope-over-ceiling", "--scope %s: above the ceiling of the policy %s%s",
-                               c->scopes[bad], p->file, pc->n_scope_ceiling ? "" : " (it sets no credentials.scope_ceiling)");
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "scope-over-ceiling",
+                               "--scope %s: above the ceiling of the policy %s%s", c->scopes[bad], p->file,
+                               pc->n_scope_ceiling ? "" : " (it sets no credentials.scope_ceiling)");
         return 0;
 }
 
@@ -118,7 +122,8 @@ static int resolve_slots(const struct cli *c, const struct policy *p, struct tas
         if (c->max_concurrent > 0 && cap > 0 && c->max_concurrent > cap)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
                                "--max-concurrent %ld: above the policy's limits.max_concurrent %lld (%s); a task may "
-                               "narrow it, never widen it", c->max_concurrent, cap, p->file);
+                               "narrow it, never widen it",
+                               c->max_concurrent, cap, p->file);
         ret->max_concurrent = c->max_concurrent > 0 ? c->max_concurrent : (long)cap;
         ret->wait_slot_s = c->wait_slot_s;
         return 0;
@@ -141,11 +146,15 @@ int config_resolve(const struct cli *c, const struct policy *p, struct task_conf
                 .trust = c->trust,
                 .n_trust = c->n_trust,
                 .revoked = c->revoked,
+                .egress_allow = c->egress_allow,
+                .n_egress_allow = c->n_egress_allow,
+                .trace_fd = c->trace_fd,
                 .audit_mode = POL_AUDIT_OFF,
                 .arg_area = c->arg_area,
                 .arg_area_len = c->arg_area_len,
         };
-        if ((r = resolve_tenant(c, p, ret, e)) < 0 || (r = resolve_binds(c, p, ret, e)) < 0 || (r = resolve_fds(c, e)) < 0)
+        if ((r = resolve_tenant(c, p, ret, e)) < 0 || (r = resolve_binds(c, p, ret, e)) < 0 ||
+            (r = resolve_fds(c, e)) < 0)
                 return r;
         /* a shorter timeout narrows; a longer one is ignored (the policy's stands) */
         ret->timeout_ms = p->limits.timeout_ms;

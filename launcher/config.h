@@ -16,34 +16,38 @@ struct config_bind {
  * Built by config_resolve() before anything is created; the strings point
  * into the command line or the policy, both of which outlive the task. */
 struct task_config {
-        const char *tenant;            /* --tenant, else the policy's tenant, else NULL */
-        const char *task;              /* --task, or NULL */
-        char **argv;                   /* the command */
-        int status_fd;                 /* -1 = none */
-        long long timeout_ms;          /* the policy's, or a shorter --timeout; 0 = none */
-        const char *hostname;          /* --hostname, else the policy's */
-        const char *chdir;             /* --chdir, else the policy's */
-        bool chdir_from_cli;           /* chdir points into sealrun's argv block */
-        const struct cli_env *setenv;  /* --setenv, applied after the policy's env */
+        const char *tenant;           /* --tenant, else the policy's tenant, else NULL */
+        const char *task;             /* --task, or NULL */
+        char **argv;                  /* the command */
+        int status_fd;                /* -1 = none */
+        long long timeout_ms;         /* the policy's, or a shorter --timeout; 0 = none */
+        const char *hostname;         /* --hostname, else the policy's */
+        const char *chdir;            /* --chdir, else the policy's */
+        bool chdir_from_cli;          /* chdir points into sealrun's argv block */
+        const struct cli_env *setenv; /* --setenv, applied after the policy's env */
         size_t n_setenv;
         const int *pass_fds;
         size_t n_pass_fds;
         const struct config_bind *binds; /* --bind/--ro-bind, allowed by allow_extra_binds */
         size_t n_binds;
         /* credentials */
-        const char *profile;           /* NULL = no credentials */
-        const char *key_path;          /* --key, or NULL for key_fd */
+        const char *profile;  /* NULL = no credentials */
+        const char *key_path; /* --key, or NULL for key_fd */
         int key_fd;
         const char *const *trust;
         size_t n_trust;
-        const char *revoked;           /* --revoked: a list beside the policy's */
-        const char *const *scopes;     /* within credentials.scope_ceiling */
+        const char *revoked;       /* --revoked: a list beside the policy's */
+        const char *const *scopes; /* within credentials.scope_ceiling */
         size_t n_scopes;
         /* audit */
         enum pol_audit_mode audit_mode; /* never below the policy's mode */
-        const char *audit_socket;      /* the policy's pinned one, --audit-socket, or the default */
+        const char *audit_socket;       /* the policy's pinned one, --audit-socket, or the default */
+        /* egress (network mode "proxy"): narrowed by launcher/egress.c */
+        const char *const *egress_allow;
+        size_t n_egress_allow;
+        int trace_fd; /* --trace-fd, -1 = none (launcher/trace.h) */
         /* concurrency */
-        long max_concurrent;           /* slots per tenant, never above the policy's; 0 = none */
+        long max_concurrent; /* slots per tenant, never above the policy's; 0 = none */
         long wait_slot_s;
         /* sealrun's own argv block: sandbox init wipes it (the payload must
          * not read host paths from /proc/1/cmdline) */

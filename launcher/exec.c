@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 
 #include "launcher/sync.h"
+#include "launcher/trace.h"
 
 static int cmp_int(const void *a, const void *b) {
         return *(const int *)a - *(const int *)b;
@@ -92,6 +93,7 @@ void exec_payload(struct task *t) {
                 exec_report_failure(t);
                 _exit(SR_EXIT_LAUNCHER);
         }
+        trace_point(TRACE_PAYLOAD_EXEC);
         err = exec_search(t->cfg.argv, t->envp);
         sync_send(t->sync_child, SYNC_EXEC_FAILED, err, 0, "exec", NULL);
         exec_report_failure(t);

@@ -6,7 +6,7 @@
 #include "launcher/cli.h"
 #include "policy/util.h"
 
-/* One host cause: a reason code (README "Where sealrun runs"), what the
+/* One host cause: a reason code (docs/where-it-runs.md), what the
  * host does, and the one-line fix. */
 struct hc_cause {
         char reason[48];

@@ -22,7 +22,9 @@
 
 #include "launcher/child.h"
 #include "launcher/creds.h"
+#include "launcher/egress.h"
 #include "launcher/sync.h"
+#include "launcher/trace.h"
 
 /* Where the payload is on its way to execve, as seen through the
  * close-on-exec pipe: a byte means a setup step or execve failed (the payload
@@ -69,8 +71,10 @@ static void exec_watch(struct task *t, struct init_state *st, bool wait) {
 static int finish(struct task *t, struct init_state *st, int status) {
         struct sr_error e = { 0 };
         int r;
+        trace_point(TRACE_EXIT);
         /* Nothing of the task may outlive its payload: kill(-1) from pid 1
          * reaches every other process of the namespace. */
+        egress_stop_proxy(t);   /* proxy mode: its byte counts first */
         kill(-1, SIGKILL);
         reap_all();
         /* The payload is gone, so the pipe is closed: it says whether it
@@ -141,16 +145,23 @@ int init_run(struct task *t) {
                 memset(t->cfg.arg_area, 0, t->cfg.arg_area_len);
                 snprintf(t->cfg.arg_area, t->cfg.arg_area_len, "sealrun-init");
         }
+        {
+                struct sr_error e = { 0 };
+                if (egress_start_proxy(t, &e) < 0) {
+                        sync_send_error(t->sync_child, "egress", &e);
+                        return SR_EXIT_LAUNCHER;
+                }
+        }
         if (pipe2(ep, O_CLOEXEC) < 0) {
                 struct sr_error e;
                 sr_fail(&e, SR_EXIT_LAUNCHER, errno, "init", "pipe2: %s", strerror(errno));
                 sync_send_error(t->sync_child, "init", &e);
                 return SR_EXIT_LAUNCHER;
         }
-        st.payload = fork();
+        st.payload = egress_fork_payload(t, ep[1]);   /* fork(), or into its own pid namespace in proxy mode */
         if (st.payload < 0) {
                 struct sr_error e;
-                sr_fail(&e, SR_EXIT_LAUNCHER, errno, "init", "fork: %s", strerror(errno));
+                sr_fail(&e, SR_EXIT_LAUNCHER, (int)-st.payload, "init", "fork: %s", strerror((int)-st.payload));
                 sync_send_error(t->sync_child, "init", &e);
                 return SR_EXIT_LAUNCHER;
         }
@@ -195,7 +206,7 @@ int init_run(struct task *t) {
                                 if (p <= 0)
                                         break;
                                 if (p == st.payload)
-                                        return finish(t, &st, ws);
+                                        return finish(t, &st, egress_payload_status(t, ws));
                         }
                         break;
                 case SIGUSR1:

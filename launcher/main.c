@@ -5,6 +5,7 @@
 #include "launcher/hostcheck.h"
 #include "launcher/interrupt.h"
 #include "launcher/supervisor.h"
+#include "launcher/trace.h"
 #include "policy/policy.h"
 
 int main(int argc, char **argv) {
@@ -14,6 +15,7 @@ int main(int argc, char **argv) {
          * queued for the supervisor, which ends the launch the documented
          * way (cleanup, one stderr line, final status) instead of dying. */
         interrupt_block();
+        trace_start();
         if (cli_parse(argc, argv, &c, &e) < 0) {
                 fprintf(stderr, "sealrun: %s\n", e.msg);
                 return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;

@@ -393,6 +393,20 @@ void net_release(struct task *t) {
 
 /* ---- child ---------------------------------------------------------------- */
 
+/* lo up without netlink: the one thing "none" (and the loopback of every
+ * mode) needs, for two syscalls instead of a libnl socket, a link dump and
+ * a change message (about 0.25 ms of a launch). */
+static int lo_up(void) {
+        struct ifreq ifr = { .ifr_name = "lo" };
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return -errno;
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return -errno;
+        return 0;
+}
+
 int net_setup_child(struct task *t, struct sr_error *e) {
         struct net_ctx *c = t->net;
         _cleanup_(nl_sockp) struct nl_sock *sk = NULL;
@@ -404,13 +418,13 @@ int net_setup_child(struct task *t, struct sr_error *e) {
                 close(c->lock_fd);
                 c->lock_fd = -1;
         }
-        if ((r = nl_open(&sk)) < 0)
-                return nl_fail(e, r, "netlink socket");
         /* The kernel gives lo 127.0.0.1/8 and ::1 when it comes up. */
-        if ((r = link_up(sk, "lo", NULL)) < 0)
-                return nl_fail(e, r, "lo up");
+        if ((r = lo_up()) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "network", "network: lo up: %s", strerror(-r));
         if (c->mode != NET_VETH)
                 return 0;
+        if ((r = nl_open(&sk)) < 0)
+                return nl_fail(e, r, "netlink socket");
         if ((r = link_up(sk, NET_INSIDE_IF, &ifindex)) < 0)
                 return nl_fail(e, r, NET_INSIDE_IF " up");
         if ((r = addr_add(sk, ifindex, c->slot_net + 2, 30)) < 0)

@@ -103,6 +103,13 @@ int seccomp_get(const struct policy_seccomp *s, int dirfd, uid_t owner, struct s
         char key[SECCOMP_KEY_HEX];
         int r, lr = -ENOENT;
 
+        r = seccomp_embedded_get(s, ret);
+        if (r == -ENOMEM)
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        if (r == 0) {
+                *ret_origin = SECCOMP_EMBEDDED;
+                return 0;
+        }
         if (dirfd >= 0) {
                 if ((r = seccomp_cache_key(s, key)) < 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, -r, "seccomp", "seccomp: cannot hash the filter");
@@ -137,7 +144,7 @@ int seccomp_prepare(struct task *t, struct sr_error *e) {
         t->status.seccomp_skipped = (const char *const *)t->pol->seccomp.skipped;
         t->status.n_seccomp_skipped = t->pol->seccomp.n_skipped;
         /* No "seccomp" section means the stock profile, never no filter. */
-        dir = seccomp_cache_dir_open(t);
+        dir = seccomp_uses_embedded(&t->pol->seccomp) ? -1 : seccomp_cache_dir_open(t);
         return seccomp_get(&t->pol->seccomp, dir, geteuid(), &t->seccomp->bpf, &t->seccomp->origin, e);
 }
 

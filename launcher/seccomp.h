@@ -22,6 +22,7 @@ enum seccomp_origin {
         SECCOMP_CACHE_MISS,        /* compiled, stored */
         SECCOMP_CACHE_REBUILT,     /* bad entry (corrupt, wrong owner or mode) replaced */
         SECCOMP_CACHE_OFF,         /* compiled, no cache directory */
+        SECCOMP_EMBEDDED,          /* the stock profile, compiled at build time (seccomp_embed.c) */
 };
 
 /* A compiled filter and the seccomp(2) flags it is loaded with. */
@@ -30,6 +31,26 @@ struct seccomp_bpf {
         size_t len;
         unsigned flags;
 };
+
+/* The stock profile compiled at build time, one entry per build (generated
+ * by launcher/gen/seccomp-embed; weak: absent in a build without it). */
+struct seccomp_embedded {
+        uint32_t arch;                      /* libseccomp's native arch token */
+        unsigned major, minor, micro;       /* the libseccomp that compiled it */
+        size_t json_len;                    /* length of the stock profile's text it came from */
+        unsigned flags;                     /* for seccomp(2) */
+        size_t len;
+        const struct sock_filter *prog;
+};
+extern const struct seccomp_embedded seccomp_stock_embedded[] __attribute__((weak));
+extern const size_t seccomp_stock_embedded_n __attribute__((weak));
+/* The entry made for this libseccomp, architecture and stock text, or NULL. */
+const struct seccomp_embedded *seccomp_embedded_find(void);
+/* s is the stock profile and an embedded program fits this host. */
+bool seccomp_uses_embedded(const struct policy_seccomp *s);
+/* A heap copy of the embedded stock program; -ENOENT if s is not the stock
+ * profile or none fits, -ENOMEM. */
+int seccomp_embedded_get(const struct policy_seccomp *s, struct seccomp_bpf *ret);
 
 /* s unset or builtin: the built-in profile. */
 int seccomp_compile(const struct policy_seccomp *s, struct seccomp_bpf *ret, struct sr_error *e);

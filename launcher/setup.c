@@ -29,6 +29,7 @@
 #include "launcher/audit.h"
 #include "launcher/cgroup.h"
 #include "launcher/creds.h"
+#include "launcher/egress.h"
 #include "launcher/interrupt.h"
 #include "launcher/mounts.h"
 #include "launcher/net.h"
@@ -37,6 +38,7 @@
 #include "launcher/slots.h"
 #include "launcher/sync.h"
 #include "launcher/testhook.h"
+#include "launcher/trace.h"
 
 extern char **environ;
 
@@ -91,8 +93,12 @@ static int step_policy(struct task *t, struct sr_error *e) {
         if (r < 0 || (r = config_resolve(c, t->pol, &t->cfg, e)) < 0)
                 return r;
         t->cli = NULL;
+        if (t->cfg.trace_fd >= 0 && (r = trace_enable(t->cfg.trace_fd)) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "usage", "--trace-fd %d: %s", t->cfg.trace_fd,
+                               r == -EBADF ? "not an open file descriptor" : strerror(-r));
         if (build_env(t) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        trace_point(TRACE_POLICY_LOADED);
         return 0;
 }
 
@@ -105,7 +111,8 @@ int setup_interrupted(struct task *t, int sig, const char *step, struct sr_error
         t->status.interrupted_signal = sig;
         t->status.interrupted_step = step;
         sr_fail(e, 128 + sig, EINTR, "interrupted-setup",
-                "interrupted by %s during setup (step \"%s\"): the task did not run, and everything prepared for it was removed",
+                "interrupted by %s during setup (step \"%s\"): the task did not run, and everything prepared for it "
+                "was removed",
                 interrupt_name(sig, name), step);
         return e->exit_code;
 }
@@ -124,8 +131,18 @@ static void release_cgroup(struct task *t) {
         cgroup_release(t);
 }
 
+/* The egress broker is the "proxy" network mode's: finished (its dials
+ * stopped) before the network it uses is released. */
+static void release_network(struct task *t) {
+        egress_finish(t);
+        net_release(t);
+}
+
 static int step_clone(struct task *t, struct sr_error *e) {
-        int r = sandbox_spawn(t, e);
+        int r;
+        trace_point(TRACE_CLONE);
+        r = sandbox_spawn(t, e);
+        egress_after_spawn(t); /* the sandbox's end of the dial socket stays inside */
         if (r >= 0)
                 t->status.pid = t->pid;
         return r;
@@ -144,16 +161,19 @@ static void release_clone(struct task *t) {
 static int step_go(struct task *t, struct sr_error *e) {
         if (sync_send(t->sync_parent, SYNC_GO, 0, 0, "go", NULL) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPIPE, "clone", "the sandbox died during setup");
+        trace_point(TRACE_GO);
         return 0;
 }
 
 const struct setup_step setup_steps[] = {
         { "policy", SETUP_TASK, step_policy, release_policy },
+        /* network mode "proxy": --egress-allow narrowing, the dial socket, the proxy env */
+        { "egress", SETUP_TASK, egress_prepare, egress_release },
         { "ids", SETUP_TASK, sandbox_prepare_ids, NULL },
         { "audit", SETUP_TASK, audit_open, audit_close },
         { "credentials", SETUP_TASK, creds_prepare, creds_release },
         { "slot", SETUP_TASK, slot_acquire, slot_release },
-        { "network", SETUP_SANDBOX, net_prepare, net_release },
+        { "network", SETUP_SANDBOX, net_prepare, release_network },
         { "mounts", SETUP_SANDBOX, mounts_plan, mounts_release },
         { "seccomp", SETUP_SANDBOX, seccomp_prepare, seccomp_task_release },
         { "cgroup", SETUP_SANDBOX, cgroup_prepare, release_cgroup },
@@ -212,6 +232,6 @@ void setup_refused(struct task *t, size_t done, const struct sr_error *e) {
                 struct sr_error ae = { 0 };
                 (void)audit_open(t, &ae);
         }
-        audit_quiet(t);     /* the refusal's line is the one line */
+        audit_quiet(t); /* the refusal's line is the one line */
         audit_deny(t, e->reason);
 }

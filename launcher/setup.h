@@ -4,15 +4,15 @@
 #include "launcher/task.h"
 
 enum setup_phase {
-        SETUP_TASK,      /* the task's bookkeeping: released after the report */
-        SETUP_SANDBOX,   /* host resources of the sandbox: released before it */
+        SETUP_TASK,    /* the task's bookkeeping: released after the report */
+        SETUP_SANDBOX, /* host resources of the sandbox: released before it */
 };
 
 struct setup_step {
-        const char *name;     /* in messages and "interrupted"; what SEALRUN_TEST_STOP_AT takes */
+        const char *name; /* in messages and "interrupted"; what SEALRUN_TEST_STOP_AT takes */
         enum setup_phase phase;
         int (*prepare)(struct task *t, struct sr_error *e);
-        void (*release)(struct task *t);   /* NULL: nothing to release */
+        void (*release)(struct task *t); /* NULL: nothing to release */
 };
 
 extern const struct setup_step setup_steps[];

@@ -16,6 +16,7 @@ struct cgroup_ctx;
 struct net_ctx;
 struct slot_ctx;
 struct mounts_ctx;
+struct egress_ctx;
 
 struct task {
         /* The command line, a heap copy (cli_dup): read only by the policy
@@ -54,6 +55,7 @@ struct task {
         struct net_ctx *net;
         struct slot_ctx *slot;
         struct mounts_ctx *mounts;
+        struct egress_ctx *egress;     /* network mode "proxy" */
 
         struct status status;
         int64_t start_ms;

@@ -109,7 +109,7 @@ int audit_reply_decode(const char *buf, size_t len, struct audit_reply *ret, str
 void audit_time_format(const struct timespec *ts, char buf[AUDIT_TIME_MAX]);
 void audit_time_now(char buf[AUDIT_TIME_MAX]);
 bool audit_time_valid(const char *s);
-/* 16 lowercase hex chars (README.md "Key ids"). */
+/* 16 lowercase hex chars (docs/profiles.md "Keys and key files"). */
 bool audit_key_id_valid(const char *s);
 /* Reason codes: [A-Za-z0-9_.:-]{1,64}. */
 bool audit_reason_valid(const char *s);

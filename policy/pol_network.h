@@ -3,8 +3,9 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "policy/jsonx.h"
+#include "policy/pol_egress.h"
 
-enum net_mode { NET_NONE, NET_VETH, NET_HOST };
+enum net_mode { NET_NONE, NET_VETH, NET_HOST, NET_PROXY };
 
 #define NET_MAX_POOLS 16
 #define NET_MAX_HOSTS 256
@@ -39,6 +40,7 @@ struct policy_network {
         size_t n_search;
         char *options[NET_MAX_OPTIONS];
         size_t n_options;
+        struct policy_egress egress;   /* proxy only */
 };
 
 int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_network *ret);

@@ -66,7 +66,7 @@ struct policy {
          * on them); the others may be turned off explicitly. */
         bool ns_net, ns_ipc, ns_uts, ns_cgroup;
         /* "user": "optional": a root caller that cannot create a user
-         * namespace launches without one (README "Where sealrun runs") */
+         * namespace launches without one (docs/where-it-runs.md) */
         bool userns_optional;
 
         char *hostname;

@@ -10,7 +10,7 @@
 
 #include "policy/jsonx.h"
 
-/* Domain separation for the key derivation (README "Envelope"). */
+/* Domain separation for the key derivation (docs/profiles.md "Envelope"). */
 #define PROFILE_KDF_CONTEXT "sealrun-profile/1 key"
 
 bool profile_name_valid(const char *s) {

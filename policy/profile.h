@@ -1,5 +1,5 @@
 /* Sealed tenant profiles, format v1: envelope, keys, plaintext, revocation list, times.
- * The format is specified in README ("Sealed profiles") so another
+ * The format is specified in docs/profiles.md so another
  * implementation can read it; the constants below are part of it. */
 #pragma once
 
@@ -41,7 +41,7 @@ struct sr_key {
         uint8_t *secret;        /* KEY_BYTES in a secmem block, or NULL */
 };
 
-/* Key id of a public key (README "Key ids"). */
+/* Key id of a public key (docs/profiles.md "Keys and key files"). */
 void key_id_of(const uint8_t pub[KEY_BYTES], uint8_t id[KEY_ID_BYTES]);
 void key_id_hex(const uint8_t id[KEY_ID_BYTES], char out[KEY_ID_HEX]);
 int key_id_parse(const char *hex, uint8_t id[KEY_ID_BYTES]);
@@ -49,7 +49,7 @@ const char *key_kind_name(enum key_kind k);
 
 /* Make a fresh key pair; the secret lands in `m`. */
 int key_generate(bool issuer, struct secmem *m, struct sr_key *ret_secret, struct sr_key *ret_public);
-/* The one-line text form "sealrun-key/1 KIND ID BASE64\n" (README "Key files").
+/* The one-line text form "sealrun-key/1 KIND ID BASE64\n" (docs/profiles.md "Keys and key files").
  * For secret keys the line is built in `m`. */
 int key_format(const struct sr_key *k, struct secmem *m, char **ret, size_t *ret_len);
 /* Load a key file by fd. Secret keys must not be reachable by group or

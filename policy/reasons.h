@@ -4,9 +4,9 @@
 #include <stddef.h>
 
 struct sr_reason {
-        const char *code;     /* [a-z0-9_-], as in status.refused, audit "reason", failed_step */
-        int exit_code;        /* sealrun's exit code for it (sealctl/auditd/pool use the same codes) */
-        const char *meaning;  /* one line, for the docs (docs/reasons.md is checked against it) */
+        const char *code;    /* [a-z0-9_-], as in status.refused, audit "reason", failed_step */
+        int exit_code;       /* sealrun's exit code for it (sealctl/auditd/pool use the same codes) */
+        const char *meaning; /* one line, for the docs (docs/reasons.md is checked against it) */
 };
 
 extern const struct sr_reason sr_reasons[];

@@ -1,4 +1,4 @@
-/* The status JSON of one task (README.md "Status JSON"), filled by the
+/* The status JSON of one task (docs/status.md), filled by the
  * supervisor and serialised here so that launcher/ never touches jansson. */
 #pragma once
 
@@ -7,6 +7,13 @@
 #include <sys/types.h>
 
 #define STATUS_MAX_NAMES 64
+
+/* One refused egress request (network mode "proxy"): names and reason codes only. */
+struct status_egress_denial {
+        char *host;
+        unsigned port;
+        const char *reason;        /* egress_reason_name() */
+};
 
 struct status {
         const char *task;
@@ -55,6 +62,11 @@ struct status {
          * ran (0: not interrupted), at this setup step */
         int interrupted_signal;
         const char *interrupted_step;
+        /* egress (mode "proxy"): owned by launcher/egress.c */
+        bool egress;
+        const struct status_egress_denial *egress_denied;
+        size_t n_egress_denied;
+        long long egress_connections, egress_bytes;
         /* Ownership: every string above is either a constant (a mode or
          * step name, a reason code literal) or a copy the status owns,
          * made with status_own() and freed by status_free(). */

@@ -19,14 +19,14 @@ int trusted_file_check(int fd, const char *name, const char *what, const char *r
 
 /* How trusted_file_read() opens, checks and reads one file. */
 struct trusted_read {
-        const char *what;         /* in messages: "revocation list", "the pool config" */
-        const char *reason;       /* of an open/type/read failure (exit 125) */
-        const char *perm_reason;  /* of a trust failure (77, trusted_file_check); NULL: not a trusted
-                                   * file (untrusted input, parsed strictly), only opened and read */
-        int perm_exit_code;       /* exit code of a trust failure; 0: 77 (sealrun-auditd's allow map: 125) */
-        int open_flags;           /* added to O_RDONLY|O_CLOEXEC|O_NOCTTY: O_NOFOLLOW, O_NONBLOCK */
-        unsigned flags;           /* TRUSTED_FILE_SECRET */
-        size_t max;               /* bytes; more is refused */
+        const char *what;        /* in messages: "revocation list", "the pool config" */
+        const char *reason;      /* of an open/type/read failure (exit 125) */
+        const char *perm_reason; /* of a trust failure (77, trusted_file_check); NULL: not a trusted
+                                  * file (untrusted input, parsed strictly), only opened and read */
+        int perm_exit_code;      /* exit code of a trust failure; 0: 77 (sealrun-auditd's allow map: 125) */
+        int open_flags;          /* added to O_RDONLY|O_CLOEXEC|O_NOCTTY: O_NOFOLLOW, O_NONBLOCK */
+        unsigned flags;          /* TRUSTED_FILE_SECRET */
+        size_t max;              /* bytes; more is refused */
 };
 
 /* The idiom "open a trusted file, check it is a regular file, check owner
@@ -37,11 +37,11 @@ int trusted_file_read(const char *path, const struct trusted_read *how, char **r
 
 /* How private_dir_open() creates and checks one directory. */
 struct private_dir {
-        mode_t create_mode;       /* mkdirat with this mode when missing; 0: must exist */
-        uid_t owner;              /* required owner */
-        mode_t forbidden;         /* mode bits that must be clear: 077 private, 022 or 002 not writable */
-        bool root_too;            /* root may own it as well (an intermediate level) */
-        bool sticky_ok;           /* forbidden write bits pass on a sticky directory (/tmp) */
+        mode_t create_mode; /* mkdirat with this mode when missing; 0: must exist */
+        uid_t owner;        /* required owner */
+        mode_t forbidden;   /* mode bits that must be clear: 077 private, 022 or 002 not writable */
+        bool root_too;      /* root may own it as well (an intermediate level) */
+        bool sticky_ok;     /* forbidden write bits pass on a sticky directory (/tmp) */
 };
 
 /* The idiom "create or open a private directory" in one place: mkdirat

@@ -38,7 +38,8 @@ static int setup(void **state) {
         /* another key under the trusted issuer's id: the signature fails */
         f->forged_pk = f->other_pk;
         memcpy(f->forged_pk.id, f->iss_pk.id, KEY_ID_BYTES);
-        assert_int_equal(profile_seal(&h, &f->pool_pk, &f->iss_sk, (const uint8_t *)plain, strlen(plain), &f->env, &e), 0);
+        assert_int_equal(profile_seal(&h, &f->pool_pk, &f->iss_sk, (const uint8_t *)plain, strlen(plain), &f->env, &e),
+                         0);
         snprintf(line, sizeof line, "tenant=acme profile=agent\n");
         assert_int_equal(revocation_parse("r.list", line, strlen(line), &f->revoked, &e), 0);
         snprintf(line, sizeof line, "tenant=globex\n");
@@ -64,18 +65,21 @@ struct row {
         const char *task_tenant, *policy_tenant;
         bool other_pool_key;
         int trust;
-        int64_t dt;                 /* now = real now + dt */
+        int64_t dt; /* now = real now + dt */
         bool revoked_list;
-        const char *reason;         /* NULL: admitted */
+        const char *reason; /* NULL: admitted */
         const char *needle;
 };
 
 static const struct row rows[] = {
         { "admitted", "acme", NULL, false, TRUST_ISSUER, 0, false, NULL, NULL },
-        { "admitted, policy bound to the tenant, unrelated list", "acme", "acme", false, TRUST_ISSUER, 0, false, NULL, NULL },
-        { "another task tenant", "globex", NULL, false, TRUST_ISSUER, 0, false, "cross-tenant", "but --tenant is globex" },
+        { "admitted, policy bound to the tenant, unrelated list", "acme", "acme", false, TRUST_ISSUER, 0, false, NULL,
+          NULL },
+        { "another task tenant", "globex", NULL, false, TRUST_ISSUER, 0, false, "cross-tenant",
+          "but --tenant is globex" },
         { "no task tenant", NULL, NULL, false, TRUST_ISSUER, 0, false, "cross-tenant", "--tenant is (none)" },
-        { "policy bound elsewhere", "acme", "globex", false, TRUST_ISSUER, 0, false, "cross-tenant", "is bound to globex" },
+        { "policy bound elsewhere", "acme", "globex", false, TRUST_ISSUER, 0, false, "cross-tenant",
+          "is bound to globex" },
         { "another pool key", "acme", NULL, true, TRUST_ISSUER, 0, false, "wrong-recipient", "sealed to pool key" },
         { "issuer not trusted", "acme", NULL, false, TRUST_OTHER, 0, false, "untrusted-issuer", NULL },
         { "forged signature", "acme", NULL, false, TRUST_FORGED, 0, false, "bad-signature", NULL },
@@ -83,7 +87,8 @@ static const struct row rows[] = {
         { "not yet valid", "acme", NULL, false, TRUST_ISSUER, -(PROFILE_SKEW_S + 3600), false, "not-yet-valid", NULL },
         { "revoked", "acme", NULL, false, TRUST_ISSUER, 0, true, "revoked", "in r.list" },
         /* order: the tenant is refused before anything else is looked at */
-        { "cross-tenant wins over expired and revoked", "globex", NULL, true, TRUST_OTHER, 7200, true, "cross-tenant", NULL },
+        { "cross-tenant wins over expired and revoked", "globex", NULL, true, TRUST_OTHER, 7200, true, "cross-tenant",
+          NULL },
         { "expired wins over revoked", "acme", NULL, false, TRUST_ISSUER, 7200, true, "expired", NULL },
 };
 
@@ -91,12 +96,22 @@ static void test_table(void **state) {
         struct fx *f = *state;
         for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
                 const struct row *w = &rows[i];
-                const struct sr_key *trust = w->trust == TRUST_ISSUER ? &f->iss_pk : w->trust == TRUST_OTHER ? &f->other_pk : &f->forged_pk;
+                const struct sr_key *trust = w->trust == TRUST_ISSUER  ? &f->iss_pk
+                                             : w->trust == TRUST_OTHER ? &f->other_pk
+                                                                       : &f->forged_pk;
                 struct admission_input in = {
-                        .name = "p.sealed", .env = f->env, .task_tenant = w->task_tenant, .policy_tenant = w->policy_tenant,
-                        .policy_file = "p.json", .pool_key_id = w->other_pool_key ? f->other_pk.id : f->pool_pk.id,
-                        .pool_key_name = "--key k", .trusted = trust, .n_trusted = 1, .now = f->now + w->dt,
-                        .lists = { &f->unrelated, w->revoked_list ? &f->revoked : NULL }, .list_names = { "u.list", "r.list" },
+                        .name = "p.sealed",
+                        .env = f->env,
+                        .task_tenant = w->task_tenant,
+                        .policy_tenant = w->policy_tenant,
+                        .policy_file = "p.json",
+                        .pool_key_id = w->other_pool_key ? f->other_pk.id : f->pool_pk.id,
+                        .pool_key_name = "--key k",
+                        .trusted = trust,
+                        .n_trusted = 1,
+                        .now = f->now + w->dt,
+                        .lists = { &f->unrelated, w->revoked_list ? &f->revoked : NULL },
+                        .list_names = { "u.list", "r.list" },
                         .n_lists = 2,
                 };
                 struct sr_error e = { 0 };
@@ -107,8 +122,8 @@ static void test_table(void **state) {
                         continue;
                 }
                 if (r >= 0 || e.exit_code != SR_EXIT_REFUSED || strcmp(e.reason, w->reason) != 0)
-                        fail_msg("row \"%s\": got %d exit %d reason \"%s\", want 77 \"%s\"", w->what, r, e.exit_code, e.reason,
-                                 w->reason);
+                        fail_msg("row \"%s\": got %d exit %d reason \"%s\", want 77 \"%s\"", w->what, r, e.exit_code,
+                                 e.reason, w->reason);
                 if (w->needle && !strstr(e.msg, w->needle))
                         fail_msg("row \"%s\": message \"%s\" lacks \"%s\"", w->what, e.msg, w->needle);
         }

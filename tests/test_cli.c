@@ -78,6 +78,7 @@ static void test_defaults(void **state) {
         assert_null(c.tenant);
         assert_null(c.task);
         assert_int_equal(c.status_fd, -1);
+        assert_int_equal(c.trace_fd, -1);
         assert_int_equal(c.timeout_ms, -1);
         assert_int_equal(c.key_fd, -1);
         assert_int_equal(c.audit_mode, AUDIT_UNSET);
@@ -206,6 +207,14 @@ static void test_numbers(void **state) {
         BAD("--status-fd", "--status-fd", "1048577", "--", "x");
         BAD("--status-fd", "--status-fd", "-1", "--", "x");
         BAD("--status-fd", "--status-fd", "three", "--", "x");
+        /* --trace-fd: the same rule as --status-fd */
+        BAD("--trace-fd: fd 0", "--trace-fd", "0", "--", "x");
+        BAD("--trace-fd: fd 1", "--trace-fd", "1", "--", "x");
+        BAD("--trace-fd: fd 2", "--trace-fd", "2", "--", "x");
+        BAD("--trace-fd", "--trace-fd", "-1", "--", "x");
+        BAD("--trace-fd", "--trace-fd", "x", "--", "x");
+        OK("--trace-fd", "3", "--", "x");
+        assert_int_equal(c.trace_fd, 3);
         OK("--max-concurrent", "1", "--", "x");
         OK("--max-concurrent", "4096", "--", "x");
         assert_int_equal(c.max_concurrent, 4096);
@@ -231,6 +240,8 @@ static void test_pass_fd(void **state) {
         /* the status and key fds are never handed to the payload */
         BAD("--pass-fd", "--status-fd", "5", "--pass-fd", "5", "--", "x");
         BAD("--pass-fd", "--tenant", "acme", "--profile", "p", "--key-fd", "6", "--pass-fd", "6", "--", "x");
+        BAD("--pass-fd", "--trace-fd", "7", "--pass-fd", "7", "--", "x");
+        BAD("--trace-fd and --key-fd", "--tenant", "acme", "--profile", "p", "--key-fd", "6", "--trace-fd", "6", "--", "x");
 }
 
 static void test_two_argument_forms(void **state) {
@@ -449,7 +460,7 @@ static void test_usage_lists_every_option(void **state) {
                 "--policy", "--tenant", "--task", "--status-fd", "--timeout", "--ro-bind", "--bind",
                 "--setenv", "--chdir", "--hostname", "--pass-fd", "--profile", "--key", "--key-fd",
                 "--trust", "--revoked", "--scope", "--audit-socket", "--audit", "--max-concurrent",
-                "--wait-slot", "--help", "--version", "--print-policy", "-h",
+                "--wait-slot", "--help", "--version", "--print-policy", "-h", "--trace-fd",
         };
         char *buf = NULL;
         size_t len = 0;

@@ -19,8 +19,9 @@ struct fx {
 static void fx_init(struct fx *f, const char *policy_json) {
         memset(f, 0, sizeof *f);
         assert_int_equal(policy_parse("p.json", policy_json, strlen(policy_json), &f->pol, &f->e), 0);
-        f->cli = (struct cli){ .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET, .timeout_ms = -1,
-                               .max_concurrent = -1 };
+        f->cli = (struct cli){
+                .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET, .timeout_ms = -1, .max_concurrent = -1
+        };
 }
 
 static int resolve(struct fx *f) {
@@ -55,10 +56,10 @@ static void test_timeout_narrows_only(void **state) {
         f.cli.timeout_ms = 2000;
         assert_int_equal(resolve(&f), 0);
         assert_int_equal(f.cfg.timeout_ms, 2000);
-        f.cli.timeout_ms = 60000;                    /* longer: the policy's stands */
+        f.cli.timeout_ms = 60000; /* longer: the policy's stands */
         assert_int_equal(resolve(&f), 0);
         assert_int_equal(f.cfg.timeout_ms, 10000);
-        assert_int_equal(f.pol->limits.timeout_ms, 10000);  /* the policy is not edited */
+        assert_int_equal(f.pol->limits.timeout_ms, 10000); /* the policy is not edited */
         policy_free(f.pol);
 }
 
@@ -66,7 +67,7 @@ static void test_tenant(void **state) {
         struct fx f;
         fx_init(&f, BASE ",\"tenant\":\"acme\"}");
         assert_int_equal(resolve(&f), 0);
-        assert_string_equal(f.cfg.tenant, "acme");   /* the one fallback */
+        assert_string_equal(f.cfg.tenant, "acme"); /* the one fallback */
         f.cli.tenant = "globex";
         refused(&f, SR_EXIT_REFUSED, "cross-tenant", "bound to tenant acme");
 }
@@ -77,8 +78,9 @@ static void test_extra_binds(void **state) {
         f.cli.binds[0] = (struct cli_bind){ "/data", "/data", true };
         f.cli.n_binds = 1;
         refused(&f, SR_EXIT_REFUSED, "policy-violation", "does not allow extra binds");
-        static const char *const badp[][2] = { { "data", "/x" }, { "/data", "x" }, { "/data", "/" },
-                                               { "/a/../b", "/x" }, { "/data", "/x/" } };
+        static const char *const badp[][2] = {
+                { "data", "/x" }, { "/data", "x" }, { "/data", "/" }, { "/a/../b", "/x" }, { "/data", "/x/" }
+        };
         for (size_t i = 0; i < sizeof badp / sizeof badp[0]; i++) {
                 fx_init(&f, BASE ",\"allow_extra_binds\":true}");
                 f.cli.binds[0] = (struct cli_bind){ badp[i][0], badp[i][1], true };
@@ -91,7 +93,7 @@ static void test_extra_binds(void **state) {
         assert_int_equal(resolve(&f), 0);
         assert_int_equal(f.cfg.n_binds, 1);
         assert_string_equal(f.cfg.binds[0].dst, "/mnt/data");
-        assert_int_equal(f.pol->n_mounts, 0);        /* the plan gets it, not the policy */
+        assert_int_equal(f.pol->n_mounts, 0); /* the plan gets it, not the policy */
         policy_free(f.pol);
 }
 
@@ -133,7 +135,7 @@ static void test_audit_floor_and_pin(void **state) {
         refused(&f, SR_EXIT_REFUSED, "policy-violation", "pins the audit socket");
         fx_init(&f, BASE ",\"audit\":{\"mode\":\"best-effort\"}}");
         f.cli.tenant = "acme";
-        f.cli.audit_mode = AUDIT_REQUIRED;           /* raising is narrowing */
+        f.cli.audit_mode = AUDIT_REQUIRED; /* raising is narrowing */
         assert_int_equal(resolve(&f), 0);
         assert_int_equal(f.cfg.audit_mode, POL_AUDIT_REQUIRED);
         policy_free(f.pol);
@@ -141,7 +143,7 @@ static void test_audit_floor_and_pin(void **state) {
         f.cli.profile = "p.sealed";
         f.cli.tenant = "acme";
         assert_int_equal(resolve(&f), 0);
-        assert_int_equal(f.cfg.audit_mode, POL_AUDIT_REQUIRED);  /* a profile means required */
+        assert_int_equal(f.cfg.audit_mode, POL_AUDIT_REQUIRED); /* a profile means required */
         policy_free(f.pol);
         fx_init(&f, BASE "}");
         f.cli.audit_mode = AUDIT_REQUIRED;
@@ -193,18 +195,24 @@ static void test_max_concurrent(void **state) {
 static void test_no_cli_after_resolve(void **state) {
         char cmd[512];
         snprintf(cmd, sizeof cmd,
-                 "grep -n 't->cli->\\|t\\.cli->' %s/launcher/*.c | grep -v '^[^:]*/launcher/supervisor.c:.*const struct cli \\*c = t->cli;' | grep -q .",
+                 "grep -n 't->cli->\\|t\\.cli->' %s/launcher/*.c | grep -v '^[^:]*/launcher/supervisor.c:.*const "
+                 "struct cli \\*c = t->cli;' | grep -q .",
                  getenv("SEALRUN_SRC") ? getenv("SEALRUN_SRC") : ".");
         assert_int_not_equal(system(cmd), 0);
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_plain),          cmocka_unit_test(test_timeout_narrows_only),
-                cmocka_unit_test(test_tenant),         cmocka_unit_test(test_extra_binds),
-                cmocka_unit_test(test_hostname_chdir), cmocka_unit_test(test_fds),
-                cmocka_unit_test(test_audit_floor_and_pin), cmocka_unit_test(test_scopes),
-                cmocka_unit_test(test_max_concurrent), cmocka_unit_test(test_no_cli_after_resolve),
+                cmocka_unit_test(test_plain),
+                cmocka_unit_test(test_timeout_narrows_only),
+                cmocka_unit_test(test_tenant),
+                cmocka_unit_test(test_extra_binds),
+                cmocka_unit_test(test_hostname_chdir),
+                cmocka_unit_test(test_fds),
+                cmocka_unit_test(test_audit_floor_and_pin),
+                cmocka_unit_test(test_scopes),
+                cmocka_unit_test(test_max_concurrent),
+                cmocka_unit_test(test_no_cli_after_resolve),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* Unit tests: policy/reasons.c, the one table of reason codes: every reason the code emits is in it, and the docs match it. */
+/* Unit tests: policy/reasons.c, the one table of reason codes: every reason the code emits is in it, and the docs match
+ * it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,10 +27,9 @@ static void test_unique_and_well_formed(void **state) {
 /* Every literal reason in the sources: sr_fail(e, EXIT, ERR, "reason", ...)
  * and trusted_file_check(fd, name, what, "reason", ...). */
 static void test_sources_use_only_table_reasons(void **state) {
-        const char *cmd =
-                "cat launcher/*.c policy/*.c helpers/*/*.c | tr '\\n' ' ' | tr -s ' ' "
-                "| grep -oE '(sr_fail|trusted_file_check)\\([^,\"]+,[^,\"]+,[^,\"]+, *\"[^\"]*\"' "
-                "| sed -E 's/.*\"([^\"]*)\"$/\\1/' | sort -u";
+        const char *cmd = "cat launcher/*.c policy/*.c helpers/*/*.c | tr '\\n' ' ' | tr -s ' ' "
+                          "| grep -oE '(sr_fail|trusted_file_check)\\([^,\"]+,[^,\"]+,[^,\"]+, *\"[^\"]*\"' "
+                          "| sed -E 's/.*\"([^\"]*)\"$/\\1/' | sort -u";
         char line[256];
         size_t n = 0, missing = 0;
         FILE *f = popen(cmd, "r");
@@ -43,7 +43,7 @@ static void test_sources_use_only_table_reasons(void **state) {
                 }
         }
         pclose(f);
-        assert_true(n > 50);            /* the scan found the calls */
+        assert_true(n > 50); /* the scan found the calls */
         assert_int_equal(missing, 0);
 }
 
@@ -86,8 +86,8 @@ static void test_docs_match(void **state) {
         }
         fclose(f);
         if (rows != sr_reasons_n)
-                fail_msg("docs/reasons.md has %zu rows, policy/reasons.c %zu codes (regenerate: make reasons-doc)", rows,
-                         sr_reasons_n);
+                fail_msg("docs/reasons.md has %zu rows, policy/reasons.c %zu codes (regenerate: make reasons-doc)",
+                         rows, sr_reasons_n);
 }
 
 int main(int argc, char **argv) {
@@ -107,7 +107,8 @@ int main(int argc, char **argv) {
                        "when the code emits a reason the table lacks. Exit 0: not an exit, a status entry.\n\n"
                        "| reason | exit | meaning |\n|---|---|---|\n");
                 for (size_t i = 0; i < sr_reasons_n; i++)
-                        printf("| `%s` | %d | %s |\n", sr_reasons[i].code, sr_reasons[i].exit_code, sr_reasons[i].meaning);
+                        printf("| `%s` | %d | %s |\n", sr_reasons[i].code, sr_reasons[i].exit_code,
+                               sr_reasons[i].meaning);
                 return 0;
         }
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,13 +32,14 @@ static void test_well_formed(void **state) {
         assert_true(setup_steps_n > 0);
         for (size_t i = 0; i < setup_steps_n; i++) {
                 assert_non_null(setup_steps[i].prepare);
-                (void)idx(setup_steps[i].name);     /* unique */
+                (void)idx(setup_steps[i].name); /* unique */
         }
         /* the task's steps all come first: then "released in reverse" holds
          * across the report, which sits between the two phases */
         for (size_t i = 1; i < setup_steps_n; i++)
                 if (setup_steps[i - 1].phase == SETUP_SANDBOX && setup_steps[i].phase == SETUP_TASK)
-                        fail_msg("task step \"%s\" after sandbox step \"%s\"", setup_steps[i].name, setup_steps[i - 1].name);
+                        fail_msg("task step \"%s\" after sandbox step \"%s\"", setup_steps[i].name,
+                                 setup_steps[i - 1].name);
 }
 
 static void test_order(void **state) {

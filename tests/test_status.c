@@ -1,4 +1,4 @@
-/* Unit tests for policy/status.c: the status JSON lines of README.md ("Status JSON"). */
+/* Unit tests for policy/status.c: the status JSON lines of docs/status.md. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -17,7 +17,7 @@
 
 enum pool_audit_mode { POOL_AUDIT_OFF, POOL_AUDIT_BEST_EFFORT, POOL_AUDIT_REQUIRED };
 
-/* /etc/sealrun/pools/<tenant>/pool.json (README.md "Pool config"). */
+/* /etc/sealrun/pools/<tenant>/pool.json (docs/operations.md "Pool config"). */
 struct pool_config {
         char *file;             /* path it was read from (messages) */
         char *tenant;

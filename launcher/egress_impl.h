@@ -1,0 +1,40 @@
+/* Egress, supervisor side: the state the dialer threads and the supervisor share. */
+#pragma once
+#include <pthread.h>
+#include "launcher/egress.h"
+
+#define EGRESS_MAX_OWN 64
+
+struct egress_host_stat {
+        char *host;
+        unsigned port;
+        long long connections, bytes;
+};
+
+struct egress_ctx {
+        pthread_mutex_t lock;
+        int refs;                        /* the supervisor + each running dial thread */
+        int sup_fd, child_fd;
+        const struct policy_egress *pol;
+        uint32_t mark;                   /* SO_MARK as root, 0 otherwise */
+        uint8_t own[EGRESS_MAX_OWN][16];
+        size_t n_own;
+        int in_flight;
+        struct status_egress_denial *denied;
+        size_t n_denied;
+        struct egress_host_stat *stats;
+        size_t n_stats;
+        long long bytes, connections;
+        bool hup;                        /* the proxy is gone: stop polling */
+        bool closed;                     /* results handed to the status: no more records */
+};
+
+/* Drop a reference; the last one closes the socket and frees everything. */
+void egress_ctx_unref(struct egress_ctx *c);
+/* Record a refusal or a finished tunnel (thread-safe; ignored once closed). */
+void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r);
+void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port, long long bytes);
+/* One DIAL request from the proxy: name rules now, the rest on a thread. */
+void egress_dial(struct egress_ctx *c, const struct egress_msg *m);
+/* Sandbox init: the proxy's end of the dial socket (closes init's copy of ours). */
+int egress_child_fd(struct task *t);
