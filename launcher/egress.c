@@ -138,7 +138,7 @@ static void own_addresses(struct egress_ctx *c) {
         freeifaddrs(ifa);
 }
 
-/* Per-tenant firewall mark (README "Egress"): 0x5e000000 | the low 24 bits
+/* Per-tenant firewall mark (docs/network.md, "Egress by name"): 0x5e000000 | the low 24 bits
  * of the FNV-1a hash of the tenant name; 0x5e000000 without a tenant. */
 static uint32_t tenant_mark(const char *tenant) {
         uint32_t h = 2166136261u;
