@@ -52,7 +52,8 @@ failures() {
 runs() { ls "$T"/st/"$1"-*.rc 2>/dev/null | wc -l | tr -d ' '; }
 leftovers() { # CLASS: processes, mounts, cgroups of the class still there
         p=$(pgrep -f -- "(--task |sleep \\\$1 )$1-" 2>/dev/null | wc -l | tr -d ' ')
-        m=$(($(wc -l < /proc/self/mountinfo) - MOUNTS0))
+        # only mounts this run's sealrun could have left (other jobs on the host mount too)
+        m=$(new_mounts "$T/mounts0" | wc -l | tr -d ' ')
         c=$(left_cgroups "$1-" | tr -d ' ')
         echo "$p/$m/$c"
 }
@@ -66,10 +67,12 @@ incomplete() {
                 END { for (k in n) if (n[k] > 1) bad++
                       for (t in has) { h = has[t]
                         ab = index(h, " abandoned ")
-                        if (!index(h, " launch ") || (!index(h, " exit ") && !ab)) bad++ }
+                        # cancelled or refused before its launch was sent: a deny alone is complete
+                        if (!index(h, " launch ")) { if (!index(h, " deny ")) bad++ }
+                        else if (!index(h, " exit ") && !ab) bad++ }
                       print bad + 0 }' "$T/ev.$cls")
         # name a few, for whoever reads the table
-        awk '{ has[$1] = has[$1] " " $2; n[$1 " " $2]++ } END { for (t in has) if (!index(has[t], " launch") || (!index(has[t], " exit") && !index(has[t], " abandoned"))) print t ":" has[t]
+        awk '{ has[$1] = has[$1] " " $2; n[$1 " " $2]++ } END { for (t in has) if ((!index(has[t], " launch") && !index(has[t], " deny")) || (index(has[t], " launch") && !index(has[t], " exit") && !index(has[t], " abandoned"))) print t ":" has[t]
                 for (k in n) if (n[k] > 1) print k " written " n[k] " times" }' \
                 "$T/ev.$cls" | head -n 5 | sed 's/^/# incomplete: /' >&2
         mis=0
@@ -102,7 +105,7 @@ row() { # CLASS DESCRIPTION ALLOWED-RCS [DIR]
 }
 flush() { "$SEALCTL" audit-flush >/dev/null 2>&1 || true; }
 
-MOUNTS0=$(wc -l < /proc/self/mountinfo)
+mounts_snapshot > "$T/mounts0"
 start_collector || exit 1
 START=$(date +%s)
 
