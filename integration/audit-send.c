@@ -76,9 +76,13 @@ static int serve(const char *path, const char *refuse) {
                         printf("%s\n", buf);
                         fflush(stdout);
                         if (strstr(buf, pat))
-                                snprintf(rep, sizeof rep, "{\"schema\":1,\"seq\":%lu,\"status\":\"error\",\"error\":\"refused-by-test\",\"message\":\"refused\"}", seq_of(buf));
+                                snprintf(rep, sizeof rep,
+                                         "{\"schema\":1,\"seq\":%lu,\"status\":\"error\",\"error\":\"refused-by-test\","
+                                         "\"message\":\"refused\"}",
+                                         seq_of(buf));
                         else
-                                snprintf(rep, sizeof rep, "{\"schema\":1,\"seq\":%lu,\"status\":\"ok\",\"line\":%lu}", seq_of(buf), seq_of(buf));
+                                snprintf(rep, sizeof rep, "{\"schema\":1,\"seq\":%lu,\"status\":\"ok\",\"line\":%lu}",
+                                         seq_of(buf), seq_of(buf));
                         (void)!send(c, rep, strlen(rep), MSG_NOSIGNAL);
                 }
                 close(c);

@@ -97,8 +97,8 @@ static void summary(const char *name, struct sample *s, size_t n) {
                 r[i] = (double)s[i].rss_kb;
                 cpu += s[i].cpu_ms;
         }
-        printf("\"%s\":{\"wall_median_ms\":%.3f,\"wall_p99_ms\":%.3f,\"cpu_mean_ms\":%.3f,\"rss_median_kb\":%.0f}", name,
-               pct(w, n, 0.5), pct(w, n, 0.99), cpu / (double)n, pct(r, n, 0.5));
+        printf("\"%s\":{\"wall_median_ms\":%.3f,\"wall_p99_ms\":%.3f,\"cpu_mean_ms\":%.3f,\"rss_median_kb\":%.0f}",
+               name, pct(w, n, 0.5), pct(w, n, 0.99), cpu / (double)n, pct(r, n, 0.5));
         free(w);
         free(r);
 }
@@ -161,8 +161,8 @@ static int rate(int par, int count, struct cmd *c) {
         double wall = now_ms() - begin;
         for (int i = 0; i < done; i++)
                 lat[i] = s[i].wall_ms;
-        printf("{\"par\":%d,\"n\":%d,\"failed\":%d,\"wall_s\":%.3f,\"per_s\":%.1f,\"cpu_per_launch_ms\":%.3f", par, done, fail,
-               wall / 1e3, (double)done / (wall / 1e3), cpu / (double)(done ? done : 1));
+        printf("{\"par\":%d,\"n\":%d,\"failed\":%d,\"wall_s\":%.3f,\"per_s\":%.1f,\"cpu_per_launch_ms\":%.3f", par,
+               done, fail, wall / 1e3, (double)done / (wall / 1e3), cpu / (double)(done ? done : 1));
         if (done >= 200) {
                 /* drift over a long run: the first and the last hundred */
                 double first[100], last[100];
@@ -170,9 +170,11 @@ static int rate(int par, int count, struct cmd *c) {
                         first[i] = s[i].wall_ms;
                         last[i] = s[done - 100 + i].wall_ms;
                 }
-                printf(",\"first100_median_ms\":%.3f,\"last100_median_ms\":%.3f", pct(first, 100, 0.5), pct(last, 100, 0.5));
+                printf(",\"first100_median_ms\":%.3f,\"last100_median_ms\":%.3f", pct(first, 100, 0.5),
+                       pct(last, 100, 0.5));
         }
-        printf(",\"lat_median_ms\":%.3f,\"lat_p99_ms\":%.3f}\n", pct(lat, (size_t)done, 0.5), pct(lat, (size_t)done, 0.99));
+        printf(",\"lat_median_ms\":%.3f,\"lat_p99_ms\":%.3f}\n", pct(lat, (size_t)done, 0.5),
+               pct(lat, (size_t)done, 0.99));
         return fail ? 1 : 0;
 }
 

@@ -1,8 +1,8 @@
 /* Egress benchmark helper (make bench): a loopback server and a client that
  * measures connection setup and bulk throughput, directly or through the
  * egress proxy's CONNECT.
- *   egress_bench serve PORT greet|BYTES COUNT   accept COUNT connections (180 s at most): send 1 byte (greet) or BYTES, close
- *   egress_bench latency HOST PORT N [PROXY_PORT]   connect (+ CONNECT) until the first byte; median/p90 in us
+ *   egress_bench serve PORT greet|BYTES COUNT   accept COUNT connections (180 s at most): send 1 byte (greet) or BYTES,
+ * close egress_bench latency HOST PORT N [PROXY_PORT]   connect (+ CONNECT) until the first byte; median/p90 in us
  *   egress_bench bulk HOST PORT [PROXY_PORT]        read until EOF; MiB/s */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -27,7 +27,8 @@ static int dial(const char *host, int port, int proxy) {
         if (proxy) {
                 char req[512], buf[1];
                 size_t seen = 0;
-                int n = snprintf(req, sizeof req, "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n", host, port, host, port);
+                int n = snprintf(req, sizeof req, "CONNECT %s:%d HTTP/1.1\r\nHost: %s:%d\r\n\r\n", host, port, host,
+                                 port);
                 if (write(fd, req, (size_t)n) != n)
                         return -1;
                 /* the head ends at the first CRLFCRLF; read it byte by byte */
@@ -52,7 +53,7 @@ int main(int argc, char **argv) {
                 int one = 1, count = atoi(argv[4]), lfd = socket(AF_INET, SOCK_STREAM, 0);
                 static char buf[1 << 16];
                 sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-                alarm(180);     /* never outlive the benchmark */
+                alarm(180); /* never outlive the benchmark */
                 setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
                 if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 128) < 0)
                         return perror("bind"), 1;

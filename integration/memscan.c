@@ -101,7 +101,8 @@ int main(int argc, char **argv) {
                 size_t bytes = 0;
                 int m = scan_mem(pid, &bytes), env = scan_file(pid, "environ"), cmd = scan_file(pid, "cmdline");
                 if (m < 0 || env < 0 || cmd < 0) {
-                        printf("pid %d: cannot read (mem %d environ %d cmdline %d): %s\n", pid, m, env, cmd, strerror(errno));
+                        printf("pid %d: cannot read (mem %d environ %d cmdline %d): %s\n", pid, m, env, cmd,
+                               strerror(errno));
                         errors++;
                         continue;
                 }

@@ -169,7 +169,8 @@ static int cmd_serve(const char *addr, int port, int count, const char *ready) {
         char b[INET6_ADDRSTRLEN], msg[128];
         alarm(60);
         if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-            setsockopt(l, af == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, af == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &one, sizeof one) < 0 ||
+            setsockopt(l, af == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, af == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &one,
+                       sizeof one) < 0 ||
             bind(l, (struct sockaddr *)&ss, len) < 0 || listen(l, 16) < 0) {
                 fprintf(stderr, "nettool: serve on %s:%d: %s\n", addr, port, strerror(errno));
                 return 1;

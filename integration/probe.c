@@ -89,7 +89,8 @@ static void interfaces(void) {
 static int info(void) {
         char host[256] = "";
         gethostname(host, sizeof host);
-        printf("{\"pid\":%d,\"ppid\":%d,\"uid\":%d,\"gid\":%d,\"euid\":%d,\"hostname\":", getpid(), getppid(), getuid(), getgid(), geteuid());
+        printf("{\"pid\":%d,\"ppid\":%d,\"uid\":%d,\"gid\":%d,\"euid\":%d,\"hostname\":", getpid(), getppid(), getuid(),
+               getgid(), geteuid());
         json_str(host);
         file_str("uid_map", "/proc/self/uid_map");
         file_str("gid_map", "/proc/self/gid_map");

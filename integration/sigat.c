@@ -18,8 +18,10 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "usage: sigat SIGNAL DELAY_US CMD [ARG...]\n");
                 return 125;
         }
-        sig = strcmp(argv[1], "TERM") == 0 ? SIGTERM : strcmp(argv[1], "INT") == 0 ? SIGINT
-            : strcmp(argv[1], "HUP") == 0  ? SIGHUP  : atoi(argv[1]);
+        sig = strcmp(argv[1], "TERM") == 0  ? SIGTERM
+              : strcmp(argv[1], "INT") == 0 ? SIGINT
+              : strcmp(argv[1], "HUP") == 0 ? SIGHUP
+                                            : atoi(argv[1]);
         us = atol(argv[2]);
         if (sig <= 0 || sig >= 65 || us < 0)
                 return 125;

@@ -25,18 +25,18 @@ struct audit_ctx {
         int timeout_ms;
         const char *tenant;
         struct audit_client *client;
-        bool launched;               /* the launch went ahead (acked, or best-effort): exit follows */
-        bool quiet;                  /* the run ends in a refusal: its one stderr line says it all */
-        char notes[1024];            /* unacknowledged events, said on stderr at the end unless quiet */
+        bool launched;    /* the launch went ahead (acked, or best-effort): exit follows */
+        bool quiet;       /* the run ends in a refusal: its one stderr line says it all */
+        char notes[1024]; /* unacknowledged events, said on stderr at the end unless quiet */
         char task_buf[64];
         char *profile, *recipient, *issuer;
         long long profile_version;
-        uint64_t seq;                /* last seq given to one of this task's events */
-        int spool_fd;                /* root's spool directory, -1 when none */
+        uint64_t seq; /* last seq given to one of this task's events */
+        int spool_fd; /* root's spool directory, -1 when none */
         struct audit_spool_entry entry;
-        int64_t hold_deadline;       /* end of the hold after the task ended, 0 = not started */
-        bool unsent;                 /* the last event surely never reached the collector */
-        bool root;                   /* spooling is on (root caller with a usable spool) */
+        int64_t hold_deadline; /* end of the hold after the task ended, 0 = not started */
+        bool unsent;           /* the last event surely never reached the collector */
+        bool root;             /* spooling is on (root caller with a usable spool) */
 };
 
 /* Notes for stderr, said at the end unless the run ends in a refusal. */
@@ -84,8 +84,8 @@ static int spool_open(struct task *t, struct audit_ctx *a, struct sr_error *e) {
                 (void)audit_spool_flush(a->spool_fd, a->socket, a->timeout_ms, 1000, 16, &fr);
                 if ((r = audit_spool_count(a->spool_fd, &n)) == 0 && n >= AUDIT_SPOOL_MAX_ENTRIES)
                         r = sr_fail(&se, SR_EXIT_TEMPFAIL, ENOSPC, "audit-spool-full",
-                                    "audit spool: %zu entries, the limit is %d; deliver them with sealctl audit-flush", n,
-                                    AUDIT_SPOOL_MAX_ENTRIES);
+                                    "audit spool: %zu entries, the limit is %d; deliver them with sealctl audit-flush",
+                                    n, AUDIT_SPOOL_MAX_ENTRIES);
         }
         if (r < 0 && a->mode == POL_AUDIT_REQUIRED) {
                 *e = se;
@@ -172,8 +172,8 @@ static int attempt(struct audit_ctx *a, const char *msg, size_t len, const struc
         int r = 0;
         if (!a->client && (r = audit_client_connect(a->socket, timeout_ms, &a->client, ce)) < 0)
                 return sr_fail(ce, SR_EXIT_TEMPFAIL, -r, "audit-unavailable",
-                               "audit: event \"%s\" not recorded: collector unreachable at %s: %s", audit_event_name(ev->type),
-                               a->socket, strerror(-r));
+                               "audit: event \"%s\" not recorded: collector unreachable at %s: %s",
+                               audit_event_name(ev->type), a->socket, strerror(-r));
         return audit_client_send_msg(a->client, msg, len, ev->seq, audit_event_name(ev->type), timeout_ms, NULL, ce);
 }
 
@@ -202,8 +202,9 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         if (after && !a->hold_deadline)
                 a->hold_deadline = now_ms() + AUDIT_HOLD_MS;
         /* scrub may use half the hold: exit, the event that closes the trail, keeps the rest */
-        deadline = !after ? now_ms() + a->timeout_ms
-                 : ev->type == AUDIT_EV_SCRUB ? a->hold_deadline - AUDIT_HOLD_MS / 2 : a->hold_deadline;
+        deadline = !after                       ? now_ms() + a->timeout_ms
+                   : ev->type == AUDIT_EV_SCRUB ? a->hold_deadline - AUDIT_HOLD_MS / 2
+                                                : a->hold_deadline;
         for (;;) {
                 int64_t left = deadline - now_ms();
                 r = attempt(a, msg, len, ev, (int)(left < a->timeout_ms ? (left > 0 ? left : 1) : a->timeout_ms), &ce);
@@ -213,7 +214,8 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
                 if (r == 0)
                         return 0;
                 /* refused for what it is (not for a full disk): sending again changes nothing */
-                if (strcmp(ce.reason, "audit-refused") == 0 && !strstr(ce.msg, "write-failed") && !strstr(ce.msg, "io-error"))
+                if (strcmp(ce.reason, "audit-refused") == 0 && !strstr(ce.msg, "write-failed") &&
+                    !strstr(ce.msg, "io-error"))
                         break;
                 if ((left = deadline - now_ms()) <= 0)
                         break;
@@ -236,11 +238,14 @@ failed:
         }
         a->unsent = !sent && !spooled;
         if (spooled)
-                note(t->status.audit_spooled, &t->status.n_audit_spooled, ELEMENTSOF(t->status.audit_spooled), ev->type);
+                note(t->status.audit_spooled, &t->status.n_audit_spooled, ELEMENTSOF(t->status.audit_spooled),
+                     ev->type);
         else if (sent)
-                note(t->status.audit_unconfirmed, &t->status.n_audit_unconfirmed, ELEMENTSOF(t->status.audit_unconfirmed), ev->type);
+                note(t->status.audit_unconfirmed, &t->status.n_audit_unconfirmed,
+                     ELEMENTSOF(t->status.audit_unconfirmed), ev->type);
         else
-                note(t->status.audit_missing, &t->status.n_audit_missing, ELEMENTSOF(t->status.audit_missing), ev->type);
+                note(t->status.audit_missing, &t->status.n_audit_missing, ELEMENTSOF(t->status.audit_missing),
+                     ev->type);
         /* a spooled event is delivered later, but a required launch still needs its ack now */
         if (spooled && !(ev->type == AUDIT_EV_LAUNCH && a->mode == POL_AUDIT_REQUIRED)) {
                 say(a, "sealrun: %s (spooled: delivered by the next launch or sealctl audit-flush)\n", ce.msg);
@@ -253,7 +258,9 @@ failed:
         /* Said at the end (audit_close), so that a run which then ends in a
          * refusal or failure still prints exactly its one line. */
         say(a, "sealrun: %s (audit %s: recorded as %s)\n", ce.msg, pol_audit_mode_name(a->mode),
-            spooled ? "spooled" : sent ? "unconfirmed" : "missing");
+            spooled ? "spooled"
+            : sent  ? "unconfirmed"
+                    : "missing");
         return a->mode == POL_AUDIT_REQUIRED ? (r < 0 ? r : -EIO) : 0;
 }
 
@@ -321,7 +328,8 @@ int audit_inject_scoped(struct task *t, const char *const *names, const char *co
         struct audit_cred creds[AUDIT_MAX_CREDS];
         struct audit_event ev;
         if (n > AUDIT_MAX_CREDS)
-                return sr_fail(e, SR_EXIT_LAUNCHER, E2BIG, "audit", "audit: more than %d credentials in one task", AUDIT_MAX_CREDS);
+                return sr_fail(e, SR_EXIT_LAUNCHER, E2BIG, "audit", "audit: more than %d credentials in one task",
+                               AUDIT_MAX_CREDS);
         for (size_t i = 0; i < n; i++)
                 creds[i] = (struct audit_cred){ names[i], scopes ? scopes[i] : NULL };
         audit_event_init(&ev, AUDIT_EV_INJECT);

@@ -53,8 +53,9 @@ static int caps_verify(uint64_t keep, int last, struct sr_error *e) {
                         cap_get_flag(cur, (cap_value_t)c, sets[s], &v);
                         if ((v == CAP_SET) != want)
                                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "capabilities",
-                                               "capability %s is %s in the %s set after the drop", cap_name(c, nb, sizeof nb),
-                                               want ? "missing" : "still present", set_names[s]);
+                                               "capability %s is %s in the %s set after the drop",
+                                               cap_name(c, nb, sizeof nb), want ? "missing" : "still present",
+                                               set_names[s]);
                 }
                 if ((prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1) != want ||
                     (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) == 1) != want)
@@ -88,10 +89,12 @@ int caps_drop(struct task *t, struct sr_error *e) {
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "capabilities", "PR_SET_SECUREBITS: %s", strerror(errno));
         for (int c = 0; c <= last; c++)
                 if (!kept(keep, (unsigned)c) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "capabilities", "cannot drop %s from the bounding set: %s",
-                                       cap_name(c, nb, sizeof nb), strerror(errno));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "capabilities",
+                                       "cannot drop %s from the bounding set: %s", cap_name(c, nb, sizeof nb),
+                                       strerror(errno));
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "capabilities", "cannot clear the ambient set: %s", strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "capabilities", "cannot clear the ambient set: %s",
+                               strerror(errno));
         caps = cap_init();
         if (!caps)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "capabilities", "cap_init: %s", strerror(errno));
@@ -107,7 +110,8 @@ int caps_drop(struct task *t, struct sr_error *e) {
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "capabilities", "cap_set_proc: %s", strerror(errno));
         for (int c = 0; c <= last; c++)
                 if (kept(keep, (unsigned)c) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-                        return sr_fail(e, SR_EXIT_REFUSED, errno, "capabilities", "cannot keep %s in the ambient set: %s",
-                                       cap_name(c, nb, sizeof nb), strerror(errno));
+                        return sr_fail(e, SR_EXIT_REFUSED, errno, "capabilities",
+                                       "cannot keep %s in the ambient set: %s", cap_name(c, nb, sizeof nb),
+                                       strerror(errno));
         return caps_verify(keep, last, e);
 }

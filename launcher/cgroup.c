@@ -7,12 +7,15 @@
 #include <unistd.h>
 
 static const char *const ctrl_names[CTRL_COUNT] = {
-        [CTRL_MEMORY] = "memory", [CTRL_PIDS] = "pids", [CTRL_CPU] = "cpu",
+        [CTRL_MEMORY] = "memory",   [CTRL_PIDS] = "pids",       [CTRL_CPU] = "cpu",
         [CTRL_CPUACCT] = "cpuacct", [CTRL_FREEZER] = "freezer",
 };
 
 const int cg_lim_ctrl[LIM_COUNT] = {
-        [LIM_MEMORY] = CTRL_MEMORY, [LIM_SWAP] = CTRL_MEMORY, [LIM_PIDS] = CTRL_PIDS, [LIM_CPU] = CTRL_CPU,
+        [LIM_MEMORY] = CTRL_MEMORY,
+        [LIM_SWAP] = CTRL_MEMORY,
+        [LIM_PIDS] = CTRL_PIDS,
+        [LIM_CPU] = CTRL_CPU,
 };
 
 /* ---- layout: /proc/self/cgroup + /proc/self/mountinfo ---- */
@@ -21,7 +24,8 @@ const int cg_lim_ctrl[LIM_COUNT] = {
 static void unescape(char *s) {
         char *w = s;
         for (char *r = s; *r; r++) {
-                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
+                    r[3] <= '7') {
                         *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
                         r += 3;
                 } else
@@ -49,10 +53,10 @@ static char *join(const char *mnt, const char *root, const char *cgpath) {
         size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
         char *out;
         if (strncmp(cgpath, root, rl) != 0 || (cgpath[rl] != '/' && cgpath[rl] != 0))
-                return NULL;    /* our cgroup is not visible through this mount */
+                return NULL; /* our cgroup is not visible through this mount */
         cgpath += rl;
         if (strstr(cgpath, "/..") || strchr(cgpath, '\n'))
-                return NULL;    /* outside our cgroup namespace */
+                return NULL; /* outside our cgroup namespace */
         if (asprintf(&out, "%s%s", mnt, strcmp(cgpath, "/") == 0 ? "" : cgpath) < 0)
                 return NULL;
         return out;
@@ -188,15 +192,19 @@ static int plan_limits(struct task *t, struct cgroup_ctx *c, const char *where, 
                 return 0;
         if (c->mode == CG_NONE)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "no-cgroup",
-                               "%s: %s: uid %u has no writable cgroup (no cgroup v2 subtree delegated, v1 hierarchies not writable); "
-                               "run sealrun inside a delegated cgroup, e.g. `systemd-run --user --scope -p Delegate=yes sealrun ...`, "
+                               "%s: %s: uid %u has no writable cgroup (no cgroup v2 subtree delegated, v1 hierarchies "
+                               "not writable); "
+                               "run sealrun inside a delegated cgroup, e.g. `systemd-run --user --scope -p "
+                               "Delegate=yes sealrun ...`, "
                                "or list the limit in limits.optional",
                                t->pol->file, missing, (unsigned)geteuid());
-        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cgroup-controller",
-                       "%s: %s: the %s controller is not available in cgroup %s (not delegated or not enabled by its parent); "
-                       "run sealrun in a cgroup delegated with that controller (`systemd-run --user --scope -p Delegate=yes`), "
-                       "or list the limit in limits.optional",
-                       t->pol->file, missing, ctrl_names[ctrl_missing], where);
+        return sr_fail(
+                e, SR_EXIT_REFUSED, EPERM, "cgroup-controller",
+                "%s: %s: the %s controller is not available in cgroup %s (not delegated or not enabled by its parent); "
+                "run sealrun in a cgroup delegated with that controller (`systemd-run --user --scope -p "
+                "Delegate=yes`), "
+                "or list the limit in limits.optional",
+                t->pol->file, missing, ctrl_names[ctrl_missing], where);
 }
 
 /* ---- hooks ---- */
@@ -285,7 +293,7 @@ static int prepare(struct task *t, const struct cg_layout *l, struct sr_error *e
 int cgroup_prepare_layout(struct task *t, const struct cg_layout *l, struct sr_error *e) {
         int r = prepare(t, l, e);
         if (r < 0)
-                discard(t);     /* nothing half-made stays behind */
+                discard(t); /* nothing half-made stays behind */
         return r;
 }
 
@@ -313,7 +321,7 @@ int cgroup_clone_fd(struct task *t) {
 int cgroup_attach(struct task *t, struct sr_error *e) {
         struct cgroup_ctx *c = t->cgroup;
         if (!c || c->mode != CG_V1)
-                return 0;   /* v2: clone3 already started the child inside */
+                return 0; /* v2: clone3 already started the child inside */
         return cg1_attach(c, t->pid, e);
 }
 

@@ -24,8 +24,8 @@ enum cg_ctrl { CTRL_MEMORY, CTRL_PIDS, CTRL_CPU, CTRL_CPUACCT, CTRL_FREEZER, CTR
 
 /* Where our own cgroups are: absolute directories, NULL when absent. */
 struct cg_layout {
-        char *v2;                 /* our cgroup in the cgroup2 hierarchy */
-        char *v1[CTRL_COUNT];     /* our cgroup in each v1 hierarchy */
+        char *v2;             /* our cgroup in the cgroup2 hierarchy */
+        char *v1[CTRL_COUNT]; /* our cgroup in each v1 hierarchy */
 };
 
 /* Build the layout from the texts of /proc/self/cgroup and /proc/self/mountinfo. */

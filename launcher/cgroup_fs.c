@@ -152,8 +152,8 @@ bool cg_host_has_swap(void) {
         _cleanup_close_ int fd = open("/proc/swaps", O_RDONLY | O_CLOEXEC);
         char *nl;
         if (fd < 0 || read_fd_all(fd, 1 << 20, &s, NULL) < 0)
-                return true;    /* unknown: assume the worst */
-        nl = strchr(s, '\n');   /* header line, then one line per swap area */
+                return true;  /* unknown: assume the worst */
+        nl = strchr(s, '\n'); /* header line, then one line per swap area */
         return nl && nl[1];
 }
 

@@ -13,11 +13,11 @@
 #define CG_DRAIN_MS 10000
 
 struct cg_dir {
-        int base_fd;        /* our own cgroup (the delegated one), -1 = unusable */
-        int task_fd;        /* task-<id>, -1 = not created */
-        char *path;         /* base path, for messages */
-        char name[192];     /* task dir: task-<id>, or task-<id>.<pid> when a live task has that id */
-        bool alias;         /* v1: same hierarchy as an earlier controller (cpu,cpuacct) */
+        int base_fd;    /* our own cgroup (the delegated one), -1 = unusable */
+        int task_fd;    /* task-<id>, -1 = not created */
+        char *path;     /* base path, for messages */
+        char name[192]; /* task dir: task-<id>, or task-<id>.<pid> when a live task has that id */
+        bool alias;     /* v1: same hierarchy as an earlier controller (cpu,cpuacct) */
 };
 
 struct cgroup_ctx {
@@ -25,9 +25,9 @@ struct cgroup_ctx {
         char name[160];
         struct cg_dir v2;
         struct cg_dir v1[CTRL_COUNT];
-        bool have[CTRL_COUNT];      /* controller usable for this task in the chosen mode */
-        bool enforce[LIM_COUNT];    /* limits to write */
-        bool swap_unlimited_ok;     /* default swap on a kernel without swap accounting */
+        bool have[CTRL_COUNT];   /* controller usable for this task in the chosen mode */
+        bool enforce[LIM_COUNT]; /* limits to write */
+        bool swap_unlimited_ok;  /* default swap on a kernel without swap accounting */
 };
 
 /* Small file helpers relative to a cgroup dir fd: 0 or -errno. */

@@ -83,7 +83,8 @@ static int set_swap(struct cgroup_ctx *c, struct task *t, struct sr_error *e) {
         if (l->set[LIM_SWAP] && !l->optional[LIM_SWAP])
                 return sr_fail(e, SR_EXIT_REFUSED, ENOTSUP, "cgroup-controller",
                                "%s: limits.swap: on cgroup v1 a swap limit needs limits.memory and swap accounting "
-                               "(memory.memsw.*); list it in limits.optional", t->pol->file);
+                               "(memory.memsw.*); list it in limits.optional",
+                               t->pol->file);
         cg_note_not_enforced(&t->status, pol_limits_cg_name(LIM_SWAP));
         return 0;
 }
@@ -127,8 +128,9 @@ int cg1_attach(struct cgroup_ctx *c, pid_t pid, struct sr_error *e) {
                         continue;
                 r = cg_writef(d->task_fd, "cgroup.procs", "%d", (int)pid);
                 if (r < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot move the sandbox (pid %d) into %s/%s: %s",
-                                       (int)pid, d->path, d->name, strerror(-r));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup",
+                                       "cannot move the sandbox (pid %d) into %s/%s: %s", (int)pid, d->path, d->name,
+                                       strerror(-r));
         }
         return 0;
 }

@@ -90,9 +90,10 @@ static int enable_controllers(struct cgroup_ctx *c, struct sr_error *e) {
                         for (int l = 0; l < LIM_COUNT; l++)
                                 needed |= c->enforce[l] && cg_lim_ctrl[l] == k;
                         if (needed)
-                                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot enable the %s controller in %s: %s",
-                                               v2_ctrl[k], c->v2.path, strerror(-r));
-                        c->have[k] = false;     /* only usage is lost */
+                                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup",
+                                               "cannot enable the %s controller in %s: %s", v2_ctrl[k], c->v2.path,
+                                               strerror(-r));
+                        c->have[k] = false; /* only usage is lost */
                 }
         }
         return 0;
@@ -101,8 +102,8 @@ static int enable_controllers(struct cgroup_ctx *c, struct sr_error *e) {
 static int set_limit(struct cgroup_ctx *c, const char *file, const char *val, struct sr_error *e) {
         int r = cg_write(c->v2.task_fd, file, val);
         if (r < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot set %s/%s/%s to %s: %s", c->v2.path, c->v2.name,
-                               file, val, strerror(-r));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup", "cannot set %s/%s/%s to %s: %s", c->v2.path,
+                               c->v2.name, file, val, strerror(-r));
         return 0;
 }
 
@@ -136,7 +137,7 @@ int cg2_create(struct cgroup_ctx *c, struct task *t, struct sr_error *e) {
                         return set_limit(c, "memory.swap.max", v, e);
         }
         if (c->have[CTRL_MEMORY])
-                (void)cg_write(c->v2.task_fd, "memory.oom.group", "1");   /* an OOM takes the whole task down */
+                (void)cg_write(c->v2.task_fd, "memory.oom.group", "1"); /* an OOM takes the whole task down */
         if (c->enforce[LIM_PIDS]) {
                 snprintf(v, sizeof v, "%llu", (unsigned long long)l->pids);
                 if ((r = set_limit(c, "pids.max", v, e)) < 0)

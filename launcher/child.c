@@ -58,8 +58,8 @@ static int step_rlimits(struct task *t, struct sr_error *e) {
                         continue;
                 rl.rlim_cur = rl.rlim_max = t->pol->limits.rlimit[i];
                 if (setrlimit(pol_limits_resource(i), &rl) < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "rlimits", "%s: cannot set rlimit %s to %llu: %s", t->pol->file,
-                                       pol_limits_name(i), t->pol->limits.rlimit[i], strerror(errno));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "rlimits", "%s: cannot set rlimit %s to %llu: %s",
+                                       t->pol->file, pol_limits_name(i), t->pol->limits.rlimit[i], strerror(errno));
         }
         return 0;
 }
@@ -121,7 +121,8 @@ static int run_steps(struct task *t, const char *who, const struct child_step *s
                         if (!e.msg[0])
                                 sr_fail(&e, SR_EXIT_LAUNCHER, -r, steps[i].name, "%s: %s", steps[i].name, strerror(-r));
                         /* a refusal carries its reason code, a failure its step */
-                        sync_send_error(t->sync_child, e.exit_code == SR_EXIT_REFUSED && e.reason[0] ? e.reason : steps[i].name, &e);
+                        sync_send_error(t->sync_child,
+                                        e.exit_code == SR_EXIT_REFUSED && e.reason[0] ? e.reason : steps[i].name, &e);
                         return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
                 }
         }

@@ -6,10 +6,34 @@
 #include <string.h>
 
 enum {
-        OPT_POLICY = 1000, OPT_TENANT, OPT_TASK, OPT_STATUS_FD, OPT_TIMEOUT, OPT_RO_BIND, OPT_BIND,
-        OPT_SETENV, OPT_CHDIR, OPT_HOSTNAME, OPT_PASS_FD, OPT_PROFILE, OPT_KEY, OPT_KEY_FD, OPT_TRUST,
-        OPT_REVOKED, OPT_SCOPE, OPT_AUDIT_SOCKET, OPT_AUDIT, OPT_MAX_CONCURRENT, OPT_WAIT_SLOT,
-        OPT_HELP, OPT_VERSION, OPT_CHECK_HOST, OPT_JSON, OPT_PRINT_POLICY, OPT_EGRESS_ALLOW, OPT_TRACE_FD,
+        OPT_POLICY = 1000,
+        OPT_TENANT,
+        OPT_TASK,
+        OPT_STATUS_FD,
+        OPT_TIMEOUT,
+        OPT_RO_BIND,
+        OPT_BIND,
+        OPT_SETENV,
+        OPT_CHDIR,
+        OPT_HOSTNAME,
+        OPT_PASS_FD,
+        OPT_PROFILE,
+        OPT_KEY,
+        OPT_KEY_FD,
+        OPT_TRUST,
+        OPT_REVOKED,
+        OPT_SCOPE,
+        OPT_AUDIT_SOCKET,
+        OPT_AUDIT,
+        OPT_MAX_CONCURRENT,
+        OPT_WAIT_SLOT,
+        OPT_HELP,
+        OPT_VERSION,
+        OPT_CHECK_HOST,
+        OPT_JSON,
+        OPT_PRINT_POLICY,
+        OPT_EGRESS_ALLOW,
+        OPT_TRACE_FD,
 };
 
 static const struct option options[] = {
@@ -70,12 +94,15 @@ void cli_usage(FILE *f) {
               "  --audit MODE           required|best-effort|off\n"
               "  --max-concurrent N     at most N tasks of this tenant at once\n"
               "  --wait-slot SECONDS    wait up to SECONDS for a free tenant slot\n"
-              "  --egress-allow HOST    network mode proxy: keep only this allow rule (repeatable; narrows, never widens)\n"
+              "  --egress-allow HOST    network mode proxy: keep only this allow rule (repeatable; narrows, never "
+              "widens)\n"
               "  --check-host [--policy FILE] [--json]\n"
-              "                         try what a launch of the policy needs on this host; exit 0 if it can run, 77 if not\n"
+              "                         try what a launch of the policy needs on this host; exit 0 if it can run, 77 "
+              "if not\n"
               "  -h, --help, --version\n\n"
               "Exit: the task's code; 128+N killed by signal N; 124 timeout; 125 launcher failure;\n"
-              "126 not executable; 127 not found; 75 temporary failure; 77 refused.\n", f);
+              "126 not executable; 127 not found; 75 temporary failure; 77 refused.\n",
+              f);
 }
 
 #define usage_err(e, ...) sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", __VA_ARGS__)
@@ -83,16 +110,18 @@ void cli_usage(FILE *f) {
 static int parse_fd(const char *opt, const char *s, int *ret, struct sr_error *e) {
         long v;
         if (parse_long(s, 0, 1 << 20, &v) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "%s: \"%s\" is not a file descriptor number", opt, s);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "%s: \"%s\" is not a file descriptor number", opt,
+                               s);
         *ret = (int)v;
         return 0;
 }
 
-#define PUSH(arr, n, val, opt)                                                                     \
-        do {                                                                                       \
-                if ((n) >= CLI_MAX_LIST)                                                           \
-                        return sr_fail(e, SR_EXIT_LAUNCHER, E2BIG, "usage", "%s: given more than %d times", opt, CLI_MAX_LIST); \
-                (arr)[(n)++] = (val);                                                              \
+#define PUSH(arr, n, val, opt) \
+        do { \
+                if ((n) >= CLI_MAX_LIST) \
+                        return sr_fail(e, SR_EXIT_LAUNCHER, E2BIG, "usage", "%s: given more than %d times", opt, \
+                                       CLI_MAX_LIST); \
+                (arr)[(n)++] = (val); \
         } while (0)
 
 /* Seconds with up to 3 decimals ("0.5", "2", "1.250") into ms; strict: no
@@ -130,7 +159,8 @@ static int check_policy_fd(const struct cli *c, struct sr_error *e) {
         if (n < 0)
                 return 0;
         if (n == c->key_fd || n == c->status_fd)
-                return usage_err(e, "--policy %s: fd %d is also the %s fd", c->policy, n, n == c->key_fd ? "key" : "status");
+                return usage_err(e, "--policy %s: fd %d is also the %s fd", c->policy, n,
+                                 n == c->key_fd ? "key" : "status");
         for (size_t i = 0; i < c->n_pass_fds; i++)
                 if (c->pass_fds[i] == n)
                         return usage_err(e, "--policy %s: fd %d is also passed with --pass-fd", c->policy, n);
@@ -158,30 +188,39 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_POLICY: c->policy = optarg; break;
                 case OPT_TENANT:
                         if (!slug_valid(optarg))
-                                return usage_err(e, "--tenant: \"%s\" is not a valid tenant slug (^[a-z0-9][a-z0-9_-]{1,62}$)", optarg);
+                                return usage_err(
+                                        e, "--tenant: \"%s\" is not a valid tenant slug (^[a-z0-9][a-z0-9_-]{1,62}$)",
+                                        optarg);
                         c->tenant = optarg;
                         break;
                 case OPT_TASK:
                         if (!task_id_valid(optarg))
-                                return usage_err(e, "--task: \"%s\" is not a valid task id (1-128 of [A-Za-z0-9_.:-])", optarg);
+                                return usage_err(e, "--task: \"%s\" is not a valid task id (1-128 of [A-Za-z0-9_.:-])",
+                                                 optarg);
                         c->task = optarg;
                         break;
                 case OPT_STATUS_FD:
                         if (parse_fd("--status-fd", optarg, &c->status_fd, e) < 0)
                                 return -EINVAL;
-                        if (c->status_fd <= 2)  /* the payload shares 0-2: it could forge status lines */
-                                return usage_err(e, "--status-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above", c->status_fd);
+                        if (c->status_fd <= 2) /* the payload shares 0-2: it could forge status lines */
+                                return usage_err(
+                                        e, "--status-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above",
+                                        c->status_fd);
                         break;
                 case OPT_TRACE_FD:
                         if (parse_fd("--trace-fd", optarg, &c->trace_fd, e) < 0)
                                 return -EINVAL;
-                        if (c->trace_fd <= 2)   /* as --status-fd: the payload shares 0-2 */
-                                return usage_err(e, "--trace-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above", c->trace_fd);
+                        if (c->trace_fd <= 2) /* as --status-fd: the payload shares 0-2 */
+                                return usage_err(
+                                        e, "--trace-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above",
+                                        c->trace_fd);
                         break;
                 case OPT_TIMEOUT:
                         if (parse_seconds_ms(optarg, 7 * 24 * 3600, &c->timeout_ms) < 0)
-                                return usage_err(e, "--timeout: \"%s\" is not a number of seconds (0.001..604800, "
-                                                    "up to 3 decimals)", optarg);
+                                return usage_err(e,
+                                                 "--timeout: \"%s\" is not a number of seconds (0.001..604800, "
+                                                 "up to 3 decimals)",
+                                                 optarg);
                         break;
                 case OPT_RO_BIND:
                 case OPT_BIND: {
@@ -209,7 +248,8 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_CHDIR: c->chdir = optarg; break;
                 case OPT_HOSTNAME:
                         if (!*optarg || strlen(optarg) > 64 || strchr(optarg, '/'))
-                                return usage_err(e, "--hostname: \"%s\" must be 1 to 64 characters without '/'", optarg);
+                                return usage_err(e, "--hostname: \"%s\" must be 1 to 64 characters without '/'",
+                                                 optarg);
                         c->hostname = optarg;
                         break;
                 case OPT_PASS_FD:
@@ -224,8 +264,10 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_KEY_FD:
                         if (parse_fd("--key-fd", optarg, &c->key_fd, e) < 0)
                                 return -EINVAL;
-                        if (c->key_fd <= 2)  /* 0-2 reach the payload: `cat` would print the pool key */
-                                return usage_err(e, "--key-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above", c->key_fd);
+                        if (c->key_fd <= 2) /* 0-2 reach the payload: `cat` would print the pool key */
+                                return usage_err(
+                                        e, "--key-fd: fd %d is the payload's stdin/stdout/stderr; use fd 3 or above",
+                                        c->key_fd);
                         break;
                 case OPT_TRUST: PUSH(c->trust, c->n_trust, optarg, "--trust"); break;
                 case OPT_REVOKED: c->revoked = optarg; break;
@@ -248,7 +290,8 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                         break;
                 case OPT_WAIT_SLOT:
                         if (parse_long(optarg, 0, 86400, &v) < 0)
-                                return usage_err(e, "--wait-slot: \"%s\" is not a number of seconds (0..86400)", optarg);
+                                return usage_err(e, "--wait-slot: \"%s\" is not a number of seconds (0..86400)",
+                                                 optarg);
                         c->wait_slot_s = v;
                         break;
                 case 'h':
@@ -257,14 +300,14 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_VERSION: c->version = true; return 0;
                 case OPT_CHECK_HOST: c->check_host = true; break;
                 case OPT_JSON: c->json = true; break;
-                case ':':
-                        return usage_err(e, "%s: missing argument", argv[optind - 1]);
+                case ':': return usage_err(e, "%s: missing argument", argv[optind - 1]);
                 default:
                         /* for long options glibc puts the option's value in optopt */
                         if (optopt >= OPT_POLICY)
                                 return usage_err(e, "%s: takes no argument (see --help)", argv[optind - 1]);
                         if (optopt > 0x20 && optopt < 0x7f)
-                                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "unknown option -%c (see --help)", optopt);
+                                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "unknown option -%c (see --help)",
+                                               optopt);
                         return usage_err(e, "%s: unknown option (see --help)", argv[optind - 1]);
                 }
         }
@@ -289,8 +332,10 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 return usage_err(e, "--trace-fd and --key-fd name the same fd");
         for (size_t i = 0; i < c->n_pass_fds; i++)
                 if (c->pass_fds[i] == c->status_fd || c->pass_fds[i] == c->key_fd || c->pass_fds[i] == c->trace_fd)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                       "--pass-fd: fd %d is the status, trace or key fd and is never passed to the payload", c->pass_fds[i]);
+                        return sr_fail(
+                                e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                "--pass-fd: fd %d is the status, trace or key fd and is never passed to the payload",
+                                c->pass_fds[i]);
         if (c->chdir && c->chdir[0] != '/')
                 return usage_err(e, "--chdir: \"%s\" must be an absolute path", c->chdir);
         if ((r = check_policy_fd(c, e)) < 0)
@@ -324,8 +369,8 @@ static size_t dup_str(char **pos, const char **field) {
 
 static size_t dup_all(struct cli *d, char **pos) {
         size_t n = 0;
-        const char **fields[] = { &d->policy, &d->tenant, &d->task, &d->chdir, &d->hostname, &d->profile,
-                                  &d->key_path, &d->revoked, &d->audit_socket };
+        const char **fields[] = { &d->policy,  &d->tenant,   &d->task,    &d->chdir,       &d->hostname,
+                                  &d->profile, &d->key_path, &d->revoked, &d->audit_socket };
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
                 n += dup_str(pos, fields[i]);
         for (size_t i = 0; i < d->n_binds; i++)

@@ -22,9 +22,9 @@ struct cli {
         const char *policy;
         const char *tenant;
         const char *task;
-        int status_fd;            /* -1 = none */
-        int trace_fd;             /* -1 = none (launcher/trace.h) */
-        long timeout_ms;          /* -1 = policy's */
+        int status_fd;   /* -1 = none */
+        int trace_fd;    /* -1 = none (launcher/trace.h) */
+        long timeout_ms; /* -1 = policy's */
         struct cli_bind binds[CLI_MAX_LIST];
         size_t n_binds;
         struct cli_env setenv[CLI_MAX_LIST];
@@ -36,7 +36,7 @@ struct cli {
         /* credentials */
         const char *profile;
         const char *key_path;
-        int key_fd;               /* -1 = none */
+        int key_fd; /* -1 = none */
         const char *trust[CLI_MAX_LIST];
         size_t n_trust;
         const char *revoked;
@@ -49,8 +49,8 @@ struct cli {
         const char *egress_allow[CLI_MAX_LIST];
         size_t n_egress_allow;
         /* slots */
-        long max_concurrent;      /* -1 = policy's */
-        long wait_slot_s;         /* 0 = fail at once */
+        long max_concurrent; /* -1 = policy's */
+        long wait_slot_s;    /* 0 = fail at once */
         /* the command */
         char **argv;
         int argc;
@@ -59,8 +59,8 @@ struct cli {
         char *arg_area;
         size_t arg_area_len;
         bool help, version;
-        bool check_host, json;    /* --check-host [--json]: no COMMAND */
-        bool print_policy;        /* --print-policy: no COMMAND */
+        bool check_host, json; /* --check-host [--json]: no COMMAND */
+        bool print_policy;     /* --print-policy: no COMMAND */
 };
 
 /* Parse argv. 0 on success; -errno with e filled (exit 125) otherwise. */

@@ -27,9 +27,9 @@
 
 struct creds_ctx {
         int key_fd;
-        int dir_parent;                 /* init: parent of the credentials dir (O_PATH), or -1 */
-        struct profile_envelope *env;   /* verified by the supervisor */
-        char *skipped_scopes[STATUS_MAX_NAMES];   /* into the status's copy of the names, for the note */
+        int dir_parent;                         /* init: parent of the credentials dir (O_PATH), or -1 */
+        struct profile_envelope *env;           /* verified by the supervisor */
+        char *skipped_scopes[STATUS_MAX_NAMES]; /* into the status's copy of the names, for the note */
 };
 
 static int load_trusted(struct task *t, struct secmem *m, struct sr_key **ret, size_t *ret_n, struct sr_error *e) {
@@ -41,7 +41,9 @@ static int load_trusted(struct task *t, struct secmem *m, struct sr_key **ret, s
 
         if (np == 0 && c->n_trust == 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                               "--profile: no trusted issuer (give --trust ISSUER.pub or set credentials.trusted_issuers in %s)", t->pol->file);
+                               "--profile: no trusted issuer (give --trust ISSUER.pub or set "
+                               "credentials.trusted_issuers in %s)",
+                               t->pol->file);
         pol_keys = calloc(np + 1, sizeof *pol_keys);
         keys = calloc(np + c->n_trust + 1, sizeof *keys);
         if (!pol_keys || !keys) {
@@ -64,7 +66,8 @@ static int load_trusted(struct task *t, struct secmem *m, struct sr_key **ret, s
                                 in_policy = true;
                 if (!in_policy) {
                         r = sr_fail(e, SR_EXIT_REFUSED, EPERM, "untrusted-issuer",
-                                    "--trust %s: not among the issuers the policy %s trusts (task input may narrow trust, never widen it)",
+                                    "--trust %s: not among the issuers the policy %s trusts (task input may narrow "
+                                    "trust, never widen it)",
                                     c->trust[i], t->pol->file);
                         goto fail;
                 }
@@ -105,13 +108,14 @@ static int open_key(struct task *t, struct sr_error *e) {
         if (c->key_path) {
                 fd = open(c->key_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
                 if (fd < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--key %s: cannot open: %s%s", c->key_path, strerror(errno),
-                                       errno == ELOOP ? " (symlinks are not followed)" : "");
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--key %s: cannot open: %s%s", c->key_path,
+                                       strerror(errno), errno == ELOOP ? " (symlinks are not followed)" : "");
         } else {
                 /* our own copy: the caller's number is closed before exec like any stray fd */
                 fd = fcntl(c->key_fd, F_DUPFD_CLOEXEC, 3);
                 if (fd < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--key-fd %d: %s", c->key_fd, strerror(errno));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--key-fd %d: %s", c->key_fd,
+                                       strerror(errno));
         }
         t->creds->key_fd = fd;
         return 0;
@@ -123,8 +127,14 @@ static int admit(struct task *t, const struct profile_envelope *env, struct secm
                  const char *key_name, struct sr_error *e) {
         struct revocation_list lists[2] = { 0 };
         struct admission_input in = {
-                .name = t->cfg.profile, .env = env, .task_tenant = t->cfg.tenant, .policy_tenant = t->pol->tenant,
-                .policy_file = t->pol->file, .pool_key_id = key_id, .pool_key_name = key_name, .now = (int64_t)time(NULL),
+                .name = t->cfg.profile,
+                .env = env,
+                .task_tenant = t->cfg.tenant,
+                .policy_tenant = t->pol->tenant,
+                .policy_file = t->pol->file,
+                .pool_key_id = key_id,
+                .pool_key_name = key_name,
+                .now = (int64_t)time(NULL),
         };
         struct sr_key *trusted = NULL;
         int r = load_trusted(t, m, &trusted, &in.n_trusted, e);
@@ -169,7 +179,8 @@ static int prepare(struct task *t, struct sr_error *e) {
 
         pfd = open(c->profile, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (pfd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--profile %s: cannot open: %s", c->profile, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--profile %s: cannot open: %s", c->profile,
+                               strerror(errno));
         if ((r = profile_load_fd(pfd, c->profile, pol_credentials_max_bytes(&t->pol->credentials), &env, e)) < 0)
                 return r;
         t->creds->env = env;
@@ -220,8 +231,12 @@ static void note_skipped(const struct task *t, char *const *scopes) {
                 return;
         for (size_t i = 0; i < n && o < sizeof line; i++) {
                 skip_reason(t, scopes[i], &text);
-                o += (size_t)snprintf(line + o, sizeof line - o, n == 1 ? "credential %s not delivered: %s" : "%s%s (%s)",
-                                      n == 1 ? t->status.skipped[i] : i ? "; " : "", n == 1 ? text : t->status.skipped[i], text);
+                o += (size_t)snprintf(line + o, sizeof line - o,
+                                      n == 1 ? "credential %s not delivered: %s" : "%s%s (%s)",
+                                      n == 1 ? t->status.skipped[i]
+                                      : i    ? "; "
+                                             : "",
+                                      n == 1 ? text : t->status.skipped[i], text);
         }
         fprintf(stderr, "sealrun: note: %s%s\n", n > 1 ? "credentials not delivered: " : "", line);
 }
@@ -306,14 +321,16 @@ static int announce(struct task *t, const struct profile_plain *p, struct sr_err
                                  p->creds[i].name, scope ? " " : "", scope ? scope : "");
                 if (n < 0 || (size_t)n >= sizeof text - len)
                         return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "bad-plaintext",
-                                       "%s: credential names too long to report (over %d bytes in all)", t->cfg.profile, SYNC_TEXT_MAX);
+                                       "%s: credential names too long to report (over %d bytes in all)", t->cfg.profile,
+                                       SYNC_TEXT_MAX);
                 len += (size_t)n;
         }
         text[len] = 0;
         if ((r = sync_send(t->sync_child, SYNC_INJECT, 0, 0, "credentials", text)) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "credentials", "cannot reach the supervisor: %s", strerror(-r));
         if ((r = sync_recv(t->sync_child, &m, -1)) < 0 || m.type != SYNC_INJECT_ACK)
-                return sr_fail(e, SR_EXIT_LAUNCHER, r < 0 ? -r : EPROTO, "credentials", "no answer from the supervisor to the inject event");
+                return sr_fail(e, SR_EXIT_LAUNCHER, r < 0 ? -r : EPROTO, "credentials",
+                               "no answer from the supervisor to the inject event");
         if (m.err)
                 return sr_fail(e, m.value ? m.value : SR_EXIT_TEMPFAIL, m.err, "audit", "%s",
                                m.text[0] ? m.text : "the inject event was not acknowledged");
@@ -333,7 +350,7 @@ static int env_put(struct task *t, struct secmem *envm, const struct profile_cre
         kv[nl + 1 + c->value_len] = 0;
         for (; t->envp && t->envp[n]; n++)
                 if (strncmp(t->envp[n], c->name, nl) == 0 && t->envp[n][nl] == '=') {
-                        t->envp[n] = kv;    /* the old string stays owned by the supervisor's copy */
+                        t->envp[n] = kv; /* the old string stays owned by the supervisor's copy */
                         return 0;
                 }
         nv = realloc(t->envp, (n + 2) * sizeof *nv);
@@ -368,7 +385,8 @@ int creds_stage(struct task *t, struct sr_error *e) {
         /* no ptrace, no /proc/PID/mem while plaintext exists (no core: the
          * rlimits step, before this one, set RLIMIT_CORE to 0) */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot make the process undumpable: %s", strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot make the process undumpable: %s",
+                               strerror(errno));
         if (secmem_new(CREDS_ARENA_LIMIT, &m) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "credentials", "libsodium failed to initialise");
 
@@ -388,7 +406,8 @@ int creds_stage(struct task *t, struct sr_error *e) {
                 return r;
         if (strcmp(plain.tenant, c->env->h.tenant) != 0)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "tenant-mismatch",
-                               "%s: the sealed plaintext names tenant %s, the header %s", t->cfg.profile, plain.tenant, c->env->h.tenant);
+                               "%s: the sealed plaintext names tenant %s, the header %s", t->cfg.profile, plain.tenant,
+                               c->env->h.tenant);
         if ((r = announce(t, &plain, e)) < 0)
                 return r;
 
@@ -399,7 +418,8 @@ int creds_stage(struct task *t, struct sr_error *e) {
                 if (!selected(t, pc))
                         continue;
                 if (pc->as & CRED_FILE)
-                        files[n_files++] = (struct creds_file){ .name = pc->name, .value = pc->value, .len = pc->value_len };
+                        files[n_files++] =
+                                (struct creds_file){ .name = pc->name, .value = pc->value, .len = pc->value_len };
                 if (delivered_as_env(t, pc))
                         n_env++;
         }
@@ -429,7 +449,8 @@ int creds_hold_dir(struct task *t, struct sr_error *e) {
                 return 0;
         fd = creds_fs_hold_parent(dir);
         if (fd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -fd, "credentials", "parent of the credentials directory %s: %s", dir, strerror(-fd));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -fd, "credentials", "parent of the credentials directory %s: %s",
+                               dir, strerror(-fd));
         t->creds->dir_parent = fd;
         return 0;
 }

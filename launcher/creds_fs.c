@@ -88,24 +88,32 @@ int creds_fs_stage(struct task *t, const char *dir, const struct creds_file *fil
         for (size_t i = 0; i < n; i++)
                 bytes += files[i].len;
         /* the mountpoint was made by the mount step; never follow a symlink to it */
-        target = fs_openat2(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+        target = fs_openat2(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                            RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
         if (target < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -target, "credentials", "credentials directory %s: %s", dir, strerror(-target));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -target, "credentials", "credentials directory %s: %s", dir,
+                               strerror(-target));
         mnt = creds_fs_new(t, bytes, n, &kind);
         if (mnt < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -mnt, "credentials", "cannot create the credentials file system: %s", strerror(-mnt));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -mnt, "credentials",
+                               "cannot create the credentials file system: %s", strerror(-mnt));
         root = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (root < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot open the credentials file system: %s", strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot open the credentials file system: %s",
+                               strerror(errno));
         for (size_t i = 0; i < n; i++)
                 if ((r = write_one(root, &files[i], sandbox_uid(t), sandbox_gid(t))) < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "credentials", "cannot write credential %s: %s", files[i].name, strerror(-r));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "credentials", "cannot write credential %s: %s",
+                                       files[i].name, strerror(-r));
         if (fchown(root, sandbox_uid(t), sandbox_gid(t)) < 0 || fchmod(root, 0500) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot set the credentials directory's owner and mode: %s", strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials",
+                               "cannot set the credentials directory's owner and mode: %s", strerror(errno));
         if (mount_setattr(mnt, "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot make the credentials mount read-only: %s", strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials",
+                               "cannot make the credentials mount read-only: %s", strerror(errno));
         if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot mount the credentials at %s: %s", dir, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot mount the credentials at %s: %s", dir,
+                               strerror(errno));
         return 0;
 }
 
@@ -136,8 +144,8 @@ static int zero_file(int dfd, const char *name) {
 static bool is_our_mount(int dfd) {
         struct statx stx;
         struct statfs sfs;
-        if (statx(dfd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0 || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) ||
-            !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+        if (statx(dfd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0 ||
+            !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
                 return false;
         if (fstatfs(dfd, &sfs) < 0)
                 return false;
@@ -177,18 +185,21 @@ int creds_fs_scrub_at(struct task *t, int parent_fd, const char *dir, struct sr_
          * busy) and leaves an empty directory at the path cannot make the
          * scrub miss the real mount. */
         if (parent_fd >= 0)
-                dfd = fs_openat2(parent_fd, fs_split_parent(dir, parent, sizeof parent), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
+                dfd = fs_openat2(parent_fd, fs_split_parent(dir, parent, sizeof parent),
+                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
                                  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
         else
-                dfd = fs_openat2(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+                dfd = fs_openat2(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
+                                 RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
         if (dfd == -ENOENT)
                 return 0;
         if (dfd < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -dfd, "scrub", "credentials directory %s: %s", dir, strerror(-dfd));
         if (!is_our_mount(dfd))
-                return 0;       /* staging never got as far as the mount */
+                return 0; /* staging never got as far as the mount */
         if (mount_setattr(dfd, "", AT_EMPTY_PATH, &rw, sizeof rw) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "scrub", "cannot make the credentials mount writable to wipe it: %s", strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "scrub",
+                               "cannot make the credentials mount writable to wipe it: %s", strerror(errno));
         if (fchmod(dfd, 0700) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "scrub", "%s: %s", dir, strerror(errno));
         fd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
@@ -204,9 +215,11 @@ int creds_fs_scrub_at(struct task *t, int parent_fd, const char *dir, struct sr_
                         continue;
                 k = zero_file(dfd, de->d_name);
                 if (k < 0 && r == 0)
-                        r = sr_fail(e, SR_EXIT_LAUNCHER, -k, "scrub", "cannot overwrite credential %s: %s", de->d_name, strerror(-k));
+                        r = sr_fail(e, SR_EXIT_LAUNCHER, -k, "scrub", "cannot overwrite credential %s: %s", de->d_name,
+                                    strerror(-k));
                 if (unlinkat(dfd, de->d_name, 0) < 0 && r == 0)
-                        r = sr_fail(e, SR_EXIT_LAUNCHER, errno, "scrub", "cannot remove credential %s: %s", de->d_name, strerror(errno));
+                        r = sr_fail(e, SR_EXIT_LAUNCHER, errno, "scrub", "cannot remove credential %s: %s", de->d_name,
+                                    strerror(errno));
         }
         closedir(d);
         if (r < 0)
@@ -218,6 +231,7 @@ int creds_fs_scrub_at(struct task *t, int parent_fd, const char *dir, struct sr_
         close(dfd);
         dfd = -1;
         if (umount2(dir, UMOUNT_NOFOLLOW) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "scrub", "cannot unmount the credentials at %s: %s", dir, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "scrub", "cannot unmount the credentials at %s: %s", dir,
+                               strerror(errno));
         return 0;
 }

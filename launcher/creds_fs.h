@@ -6,7 +6,7 @@
 #include "launcher/task.h"
 
 struct creds_file {
-        const char *name;           /* validated: printable ASCII, no '/', not . or .. */
+        const char *name; /* validated: printable ASCII, no '/', not . or .. */
         const uint8_t *value;
         size_t len;
 };

@@ -50,7 +50,8 @@ void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port,
         pthread_mutex_lock(&c->lock);
         /* one entry per (host, port, reason): a flood of attempts stays one line */
         for (size_t i = 0; i < c->n_denied; i++)
-                if (c->denied[i].port == port && c->denied[i].reason == egress_reason_name(r) && strcmp(c->denied[i].host, name) == 0) {
+                if (c->denied[i].port == port && c->denied[i].reason == egress_reason_name(r) &&
+                    strcmp(c->denied[i].host, name) == 0) {
                         pthread_mutex_unlock(&c->lock);
                         return;
                 }
@@ -100,7 +101,7 @@ void egress_on_readable(struct task *t) {
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-                        c->hup = true;  /* the proxy is gone */
+                        c->hup = true; /* the proxy is gone */
                 if (n <= 0)
                         return;
                 if ((size_t)n != sizeof m)
@@ -181,26 +182,28 @@ static int landlock_port(struct policy_landlock *l, uint16_t port) {
 
 int egress_prepare(struct task *t, struct sr_error *e) {
         const struct policy_egress *pe = &t->pol->network.egress;
-        static const char *const vars[] = { "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy" };
+        static const char *const vars[] = { "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY",
+                                            "https_proxy", "http_proxy", "all_proxy" };
         struct egress_ctx *c;
         char url[64];
         int sv[2];
 
         if (t->pol->network.mode != NET_PROXY) {
                 if (t->cfg.n_egress_allow)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--egress-allow: the policy %s does not use network mode \"proxy\"",
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "--egress-allow: the policy %s does not use network mode \"proxy\"",
                                        t->pol->file);
                 return 0;
         }
         if (t->cfg.n_egress_allow) {
                 const char *bad = NULL;
                 int r = pol_egress_narrow(&t->pol->network.egress, t->cfg.egress_allow, t->cfg.n_egress_allow, &bad);
-                if (r == -ENOENT)   /* narrowing never adds a rule */
-                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "egress-widen", "--egress-allow %s: not an allow rule of the policy %s",
-                                       bad, t->pol->file);
+                if (r == -ENOENT) /* narrowing never adds a rule */
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "egress-widen",
+                                       "--egress-allow %s: not an allow rule of the policy %s", bad, t->pol->file);
                 if (r < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--egress-allow %s: not a host name, *.suffix, address or CIDR",
-                                       bad);
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "--egress-allow %s: not a host name, *.suffix, address or CIDR", bad);
         }
         c = calloc(1, sizeof *c);
         if (!c)
@@ -222,7 +225,8 @@ int egress_prepare(struct task *t, struct sr_error *e) {
         for (size_t i = 0; i < ELEMENTSOF(vars); i++)
                 if (env_set(t, vars[i], url) < 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
-        if (env_set(t, "NO_PROXY", "localhost,127.0.0.1,::1") < 0 || env_set(t, "no_proxy", "localhost,127.0.0.1,::1") < 0)
+        if (env_set(t, "NO_PROXY", "localhost,127.0.0.1,::1") < 0 ||
+            env_set(t, "no_proxy", "localhost,127.0.0.1,::1") < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
         /* a policy that restricts TCP connect ports must still reach the proxy
          * and the transparent listeners (one per allowed port) */
@@ -232,8 +236,8 @@ int egress_prepare(struct task *t, struct sr_error *e) {
                         for (size_t k = 0; r == 0 && k < pe->rules.allow[i].n_ports; k++)
                                 r = landlock_port(&t->pol->landlock, pe->rules.allow[i].ports[k]);
                 if (r < 0)
-                        return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress", "%s: $.landlock.net.connect: no room for the egress ports",
-                                       t->pol->file);
+                        return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress",
+                                       "%s: $.landlock.net.connect: no room for the egress ports", t->pol->file);
         }
         return 0;
 }

@@ -9,19 +9,19 @@
 /* Messages on the dial socket (SOCK_SEQPACKET, one message per record). */
 enum { EGM_DIAL = 1, EGM_REPORT = 2 };
 
-struct egress_msg {                 /* proxy → supervisor */
+struct egress_msg { /* proxy → supervisor */
         uint32_t type;
-        uint32_t id;                /* DIAL: echoed in the reply */
-        uint32_t reason;            /* REPORT: enum egress_reason (EGR_OK: a tunnel closed) */
+        uint32_t id;     /* DIAL: echoed in the reply */
+        uint32_t reason; /* REPORT: enum egress_reason (EGR_OK: a tunnel closed) */
         uint16_t port;
-        uint64_t bytes;             /* REPORT: bytes the tunnel carried, both ways */
+        uint64_t bytes; /* REPORT: bytes the tunnel carried, both ways */
         char host[EGRESS_HOST_MAX + 3];
 };
 
-struct egress_reply {               /* supervisor → proxy, with the socket when reason == EGR_OK */
+struct egress_reply { /* supervisor → proxy, with the socket when reason == EGR_OK */
         uint32_t id;
         uint32_t reason;
-        char rule[EGRESS_HOST_MAX + 8];   /* the rule that decided, or "" */
+        char rule[EGRESS_HOST_MAX + 8]; /* the rule that decided, or "" */
 };
 
 /* Supervisor, before the clone: the dial socketpair, the payload's proxy
@@ -49,7 +49,7 @@ pid_t egress_fork_payload(struct task *t, int exec_wr);
 /* Sandbox init: the payload's wait status from the reaper's (proxy mode). */
 int egress_payload_status(struct task *t, int reaper_status);
 #define EGRESS_MAX_TRANSPARENT 32
-#define EGRESS_DNS_NET 0x7f640000u      /* 127.100.0.0/16: one loopback address per allowed name */
+#define EGRESS_DNS_NET 0x7f640000u /* 127.100.0.0/16: one loopback address per allowed name */
 
 /* What sandbox init binds for the proxy before the payload exists. */
 struct egress_listeners {

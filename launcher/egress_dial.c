@@ -19,7 +19,10 @@ struct dial_job {
 static void reply(struct egress_ctx *c, uint32_t id, enum egress_reason r, const struct egress_rule *rule, int fd) {
         struct egress_reply m = { .id = id, .reason = r };
         struct iovec iov = { &m, sizeof m };
-        union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
         if (rule)
                 snprintf(m.rule, sizeof m.rule, "%s", rule->text);
@@ -133,8 +136,8 @@ static void *dial_thread(void *arg) {
         }
         /* every address is checked; only checked addresses are dialed */
         for (size_t i = 0; r == EGR_OK && i < n && fd < 0; i++) {
-                enum egress_reason ar = egress_check_addr(rules, af[i], addr[i], j->port,
-                                                          (const uint8_t(*)[16])c->own, c->n_own, &rule);
+                enum egress_reason ar = egress_check_addr(rules, af[i], addr[i], j->port, (const uint8_t(*)[16])c->own,
+                                                          c->n_own, &rule);
                 if (ar != EGR_OK) {
                         if (first_deny == EGR_OK)
                                 first_deny = ar;

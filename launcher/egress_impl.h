@@ -13,10 +13,10 @@ struct egress_host_stat {
 
 struct egress_ctx {
         pthread_mutex_t lock;
-        int refs;                        /* the supervisor + each running dial thread */
+        int refs; /* the supervisor + each running dial thread */
         int sup_fd, child_fd;
         const struct policy_egress *pol;
-        uint32_t mark;                   /* SO_MARK as root, 0 otherwise */
+        uint32_t mark; /* SO_MARK as root, 0 otherwise */
         uint8_t own[EGRESS_MAX_OWN][16];
         size_t n_own;
         int in_flight;
@@ -25,8 +25,8 @@ struct egress_ctx {
         struct egress_host_stat *stats;
         size_t n_stats;
         long long bytes, connections;
-        bool hup;                        /* the proxy is gone: stop polling */
-        bool closed;                     /* results handed to the status: no more records */
+        bool hup;    /* the proxy is gone: stop polling */
+        bool closed; /* results handed to the status: no more records */
 };
 
 /* Drop a reference; the last one closes the socket and frees everything. */

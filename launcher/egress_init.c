@@ -26,8 +26,8 @@
 #include <sys/wait.h>
 
 
-static int status_pipe = -1;    /* init's read end: the payload's real wait status */
-static int proxy_pidfd = -1;    /* init's handle on the proxy (immune to pid reuse) */
+static int status_pipe = -1; /* init's read end: the payload's real wait status */
+static int proxy_pidfd = -1; /* init's handle on the proxy (immune to pid reuse) */
 
 static int listen_on(int type, uint32_t addr, uint16_t port, int *ret) {
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr) };
@@ -109,8 +109,8 @@ static int bind_all(const struct policy_egress *pe, struct egress_listeners *l, 
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress", "egress: cannot listen on 127.0.0.1:%u inside: %s",
                                (unsigned)pe->proxy_port, strerror(-r));
         if ((r = listen_on(SOCK_DGRAM, INADDR_LOOPBACK, 53, &l->dns)) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress", "egress: cannot bind the DNS responder on 127.0.0.1:53 inside: %s",
-                               strerror(-r));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress",
+                               "egress: cannot bind the DNS responder on 127.0.0.1:53 inside: %s", strerror(-r));
         for (size_t i = 0; i < pe->rules.n_allow; i++)
                 for (size_t k = 0; k < pe->rules.allow[i].n_ports; k++) {
                         uint16_t port = pe->rules.allow[i].ports[k];
@@ -120,11 +120,13 @@ static int bind_all(const struct policy_egress *pe, struct egress_listeners *l, 
                         if (have)
                                 continue;
                         if (l->n_tp == EGRESS_MAX_TRANSPARENT)
-                                return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress", "%s: $.network.egress.allow: more than %d distinct ports",
-                                               "policy", EGRESS_MAX_TRANSPARENT);
+                                return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress",
+                                               "%s: $.network.egress.allow: more than %d distinct ports", "policy",
+                                               EGRESS_MAX_TRANSPARENT);
                         if ((r = listen_on(SOCK_STREAM, INADDR_ANY, port, &l->tp[l->n_tp])) < 0)
-                                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress", "egress: cannot listen on port %u inside: %s",
-                                               (unsigned)port, strerror(-r));
+                                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress",
+                                               "egress: cannot listen on port %u inside: %s", (unsigned)port,
+                                               strerror(-r));
                         l->tp_port[l->n_tp++] = port;
                 }
         return 0;
@@ -222,7 +224,7 @@ static _Noreturn void reaper(pid_t payload, int wfd) {
                                         _exit(0);
                                 }
                 } else if (si.ssi_signo != SIGUSR1 && si.ssi_pid == 0)
-                        kill(payload, (int)si.ssi_signo);   /* from init (outside: pid 0 here) */
+                        kill(payload, (int)si.ssi_signo); /* from init (outside: pid 0 here) */
         }
 }
 

@@ -52,8 +52,10 @@ void proxy_conn_close(struct proxy *p, struct conn *c) {
 /* A short answer to the client, then close: 403 names the rule or reason. */
 static void answer(struct proxy *p, struct conn *c, int code, const char *status, const char *body) {
         char msg[1024];
-        int n = snprintf(msg, sizeof msg, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-                         "Connection: close\r\n\r\n%s", code, status, strlen(body), body);
+        int n = snprintf(msg, sizeof msg,
+                         "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                         "Connection: close\r\n\r\n%s",
+                         code, status, strlen(body), body);
         (void)send(c->cfd, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
         proxy_conn_close(p, c);
 }
@@ -62,19 +64,27 @@ static void deny(struct proxy *p, struct conn *c, enum egress_reason r, const ch
         char body[600];
         const char *host = c->req.host[0] ? c->req.host : "?";
         int code = r == EGR_CONNECT_TIMEOUT || r == EGR_RESOLVE_TIMEOUT ? 504
-                 : r == EGR_CONNECT || r == EGR_RESOLVE ? 502
-                 : r == EGR_BAD_REQUEST ? 400
-                 : r == EGR_HEADER_SIZE ? 431
-                 : r == EGR_HEADER_TIMEOUT ? 408
-                 : r == EGR_CONN_LIMIT ? 503 : 403;
+                   : r == EGR_CONNECT || r == EGR_RESOLVE               ? 502
+                   : r == EGR_BAD_REQUEST                               ? 400
+                   : r == EGR_HEADER_SIZE                               ? 431
+                   : r == EGR_HEADER_TIMEOUT                            ? 408
+                   : r == EGR_CONN_LIMIT                                ? 503
+                                                                        : 403;
         if (rule && rule[0])
                 snprintf(body, sizeof body, "sealrun egress: %s:%u %s (rule %s)\n", host, (unsigned)c->req.port,
                          egress_reason_name(r), rule);
         else
-                snprintf(body, sizeof body, "sealrun egress: %s:%u %s\n", host, (unsigned)c->req.port, egress_reason_name(r));
-        answer(p, c, code, code == 504 ? "Gateway Timeout" : code == 502 ? "Bad Gateway" : code == 400 ? "Bad Request"
-                           : code == 431 ? "Request Header Fields Too Large" : code == 408 ? "Request Timeout"
-                           : code == 503 ? "Service Unavailable" : "Forbidden", body);
+                snprintf(body, sizeof body, "sealrun egress: %s:%u %s\n", host, (unsigned)c->req.port,
+                         egress_reason_name(r));
+        answer(p, c, code,
+               code == 504   ? "Gateway Timeout"
+               : code == 502 ? "Bad Gateway"
+               : code == 400 ? "Bad Request"
+               : code == 431 ? "Request Header Fields Too Large"
+               : code == 408 ? "Request Timeout"
+               : code == 503 ? "Service Unavailable"
+                             : "Forbidden",
+               body);
 }
 
 #define PIPE_SIZE (256 * 1024)
@@ -104,7 +114,7 @@ void proxy_watch(struct proxy *p, struct conn *c) {
         epoll_ctl(p->ep, EPOLL_CTL_MOD, c->cfd, &ev);
         if (c->ufd >= 0) {
                 ev.events = ue;
-                ev.data.ptr = (char *)c + 1;    /* tagged: the upstream side */
+                ev.data.ptr = (char *)c + 1; /* tagged: the upstream side */
                 epoll_ctl(p->ep, EPOLL_CTL_MOD, c->ufd, &ev);
         }
 }
@@ -156,7 +166,10 @@ static int buf_put(struct pipe_buf *b, const char *d, size_t n) {
 
 static void on_reply(struct proxy *p) {
         struct egress_reply m;
-        union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
         struct iovec iov = { &m, sizeof m };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
         struct cmsghdr *cm;
@@ -164,16 +177,17 @@ static void on_reply(struct proxy *p) {
         int fd = -1;
         ssize_t n = recvmsg(p->dial_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n == 0)
-                _exit(0);       /* the supervisor is gone */
+                _exit(0); /* the supervisor is gone */
         if (n != sizeof m)
                 return;
         for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+                    cm->cmsg_len == CMSG_LEN(sizeof(int)))
                         memcpy(&fd, CMSG_DATA(cm), sizeof fd);
         m.rule[sizeof m.rule - 1] = 0;
         for (c = p->conns; c && !(c->state == C_DIAL && c->id == m.id); c = c->next)
                 ;
-        if (!c) {               /* timed out meanwhile */
+        if (!c) { /* timed out meanwhile */
                 if (fd >= 0)
                         close(fd);
                 return;
@@ -232,11 +246,13 @@ static int count(struct proxy *p, struct conn *c, size_t n) {
 
 /* Move bytes one way: read `from` when nothing is pending, write what is
  * pending to `to`. The byte limit is checked before anything is forwarded. */
-static int pump(struct proxy *p, struct conn *c, int from, int to, struct pipe_buf *b, uint32_t ev_from, uint32_t ev_to) {
+static int pump(struct proxy *p, struct conn *c, int from, int to, struct pipe_buf *b, uint32_t ev_from,
+                uint32_t ev_to) {
         if ((ev_from & (EPOLLIN | EPOLLHUP | EPOLLERR)) && room(b) && !b->eof && (b->piped == 0 || b->pipe[0] >= 0)) {
                 ssize_t n;
                 if (use_pipe(b))
-                        n = splice(from, NULL, b->pipe[1], NULL, PIPE_SIZE - b->piped, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+                        n = splice(from, NULL, b->pipe[1], NULL, PIPE_SIZE - b->piped,
+                                   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
                 else {
                         if (!b->data && !(b->data = malloc(BUF_SIZE)))
                                 return -ENOMEM;
@@ -380,13 +396,18 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
 
         p.ep = epoll_create1(EPOLL_CLOEXEC);
         if (p.ep < 0 ||
-            epoll_ctl(p.ep, EPOLL_CTL_ADD, l->http, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_HTTP }) < 0 ||
-            epoll_ctl(p.ep, EPOLL_CTL_ADD, l->dns, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_DNS }) < 0 ||
-            epoll_ctl(p.ep, EPOLL_CTL_ADD, dial_fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_DIAL }) < 0 ||
-            sfd < 0 || epoll_ctl(p.ep, EPOLL_CTL_ADD, sfd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_TERM }) < 0)
+            epoll_ctl(p.ep, EPOLL_CTL_ADD, l->http, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_HTTP }) <
+                    0 ||
+            epoll_ctl(p.ep, EPOLL_CTL_ADD, l->dns, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_DNS }) <
+                    0 ||
+            epoll_ctl(p.ep, EPOLL_CTL_ADD, dial_fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_DIAL }) <
+                    0 ||
+            sfd < 0 ||
+            epoll_ctl(p.ep, EPOLL_CTL_ADD, sfd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_TERM }) < 0)
                 _exit(1);
         for (size_t i = 0; i < l->n_tp; i++)
-                if (epoll_ctl(p.ep, EPOLL_CTL_ADD, l->tp[i], &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_TP(i) }) < 0)
+                if (epoll_ctl(p.ep, EPOLL_CTL_ADD, l->tp[i],
+                              &(struct epoll_event){ .events = EPOLLIN, .data.ptr = TAG_TP(i) }) < 0)
                         _exit(1);
         for (;;) {
                 int64_t left = expire(&p);

@@ -30,9 +30,12 @@ void proxy_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
                 }
                 a = ntohl(sa.sin_addr.s_addr);
                 idx = (a & 0xffffu) - 1;
-                if ((a & 0xffff0000u) != EGRESS_DNS_NET || idx >= p->n_names || p->n_conns >= (size_t)p->t->pol->network.egress.max_connections) {
-                        proxy_report(p, (a & 0xffff0000u) != EGRESS_DNS_NET || idx >= p->n_names ? EGR_NOT_ALLOWED : EGR_CONN_LIMIT,
-                               "?", port, 0);
+                if ((a & 0xffff0000u) != EGRESS_DNS_NET || idx >= p->n_names ||
+                    p->n_conns >= (size_t)p->t->pol->network.egress.max_connections) {
+                        proxy_report(p,
+                                     (a & 0xffff0000u) != EGRESS_DNS_NET || idx >= p->n_names ? EGR_NOT_ALLOWED
+                                                                                              : EGR_CONN_LIMIT,
+                                     "?", port, 0);
                         close(fd);
                         continue;
                 }
@@ -74,7 +77,7 @@ void proxy_on_dns(struct proxy *p) {
                 if (n < 0)
                         return;
                 if (egress_dns_parse(q, (size_t)n, name, &type, &qend) < 0) {
-                        if (n >= 12) {  /* FORMERR with the header only */
+                        if (n >= 12) { /* FORMERR with the header only */
                                 q[2] &= 0x01;
                                 if (egress_dns_answer(q, 12, DNS_RCODE_FORMERR, NULL, out, sizeof out, &olen) == 0)
                                         (void)sendto(p->l->dns, out, olen, MSG_DONTWAIT, (struct sockaddr *)&from, fl);

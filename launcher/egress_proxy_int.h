@@ -6,17 +6,17 @@
 #include "policy/egress_http.h"
 
 #define BUF_SIZE (64 * 1024)
-#define DIAL_SLACK_MS 2000      /* the supervisor's own deadline fires first */
+#define DIAL_SLACK_MS 2000 /* the supervisor's own deadline fires first */
 
 enum cstate { C_HEAD, C_DIAL, C_TUNNEL };
 
 struct pipe_buf {
-        char *data;              /* bytes the proxy wrote itself (the 200, a rewritten head) */
+        char *data; /* bytes the proxy wrote itself (the 200, a rewritten head) */
         size_t off, len;
-        int pipe[2];             /* the rest moves by splice(2), never through user memory */
+        int pipe[2]; /* the rest moves by splice(2), never through user memory */
         size_t piped;
-        bool eof;                /* the reading side is done */
-        bool shut;               /* shutdown(SHUT_WR) sent to the writing side */
+        bool eof;  /* the reading side is done */
+        bool shut; /* shutdown(SHUT_WR) sent to the writing side */
 };
 
 struct conn {
@@ -30,7 +30,7 @@ struct conn {
         struct egress_http_req req;
         struct pipe_buf c2u, u2c;
         uint64_t bytes;
-        bool transparent;        /* arrived through the DNS path: no HTTP head */
+        bool transparent; /* arrived through the DNS path: no HTTP head */
 };
 
 /* Names the DNS responder answered, each with its own loopback address. */

@@ -61,14 +61,14 @@ static int exec_search(char **argv, char **envp) {
         }
         if (!path)
                 path = "/usr/local/bin:/usr/bin:/bin";
-        for (p = path;; ) {
+        for (p = path;;) {
                 const char *end = strchrnul(p, ':');
                 size_t n = (size_t)(end - p);
                 if (n && n + strlen(argv[0]) + 2 <= sizeof buf) {
                         snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, argv[0]);
                         execve(buf, argv, envp);
                         if (errno != ENOENT && errno != ENOTDIR)
-                                err = errno;  /* remember EACCES like execvp */
+                                err = errno; /* remember EACCES like execvp */
                 }
                 if (!*end)
                         break;
@@ -88,7 +88,8 @@ void exec_payload(struct task *t) {
         const char *dir = t->cfg.chdir ? t->cfg.chdir : "/";
         if (chdir(dir) < 0) {
                 struct sr_error e;
-                sr_fail(&e, SR_EXIT_LAUNCHER, errno, "chdir", "cannot change to %s inside the sandbox: %s", dir, strerror(errno));
+                sr_fail(&e, SR_EXIT_LAUNCHER, errno, "chdir", "cannot change to %s inside the sandbox: %s", dir,
+                        strerror(errno));
                 sync_send_error(t->sync_child, "chdir", &e);
                 exec_report_failure(t);
                 _exit(SR_EXIT_LAUNCHER);

@@ -105,14 +105,15 @@ static bool have_cap_sys_admin(void) {
         return d[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
 }
 
-#define SET(c, code, ...)                                                 \
-        do {                                                              \
-                snprintf((c)->reason, sizeof (c)->reason, "%s", code);    \
-                snprintf((c)->what, sizeof (c)->what, __VA_ARGS__);       \
+#define SET(c, code, ...) \
+        do { \
+                snprintf((c)->reason, sizeof(c)->reason, "%s", code); \
+                snprintf((c)->what, sizeof(c)->what, __VA_ARGS__); \
         } while (0)
-#define FIX(c, ...) snprintf((c)->fix, sizeof (c)->fix, __VA_ARGS__)
+#define FIX(c, ...) snprintf((c)->fix, sizeof(c)->fix, __VA_ARGS__)
 
-#define OPTIONAL_HINT "as root in a container, \"namespaces\": {\"user\": \"optional\"} in the policy launches without one"
+#define OPTIONAL_HINT \
+        "as root in a container, \"namespaces\": {\"user\": \"optional\"} in the policy launches without one"
 
 void hostcheck_userns_cause(int err, bool as_root, struct hc_cause *c) {
         const char *ctr = hostcheck_container();
@@ -120,7 +121,7 @@ void hostcheck_userns_cause(int err, bool as_root, struct hc_cause *c) {
         memset(c, 0, sizeof *c);
         hostcheck_read("/proc/sys/user/max_user_namespaces", v, sizeof v);
         if (err == 0)
-                goto created;   /* the namespace exists: limits and sysctls did not stop it */
+                goto created; /* the namespace exists: limits and sysctls did not stop it */
         if (strcmp(v, "0") == 0) {
                 SET(c, "userns-limit", "user namespaces are disabled (user.max_user_namespaces=0)");
                 FIX(c, "raise it (sysctl -w user.max_user_namespaces=15000)%s", as_root ? "; " OPTIONAL_HINT : "");
@@ -132,13 +133,14 @@ void hostcheck_userns_cause(int err, bool as_root, struct hc_cause *c) {
                 return;
         }
         if (!as_root && file_is("/proc/sys/kernel/unprivileged_userns_clone", "0")) {
-                SET(c, "userns-disabled", "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0)");
+                SET(c, "userns-disabled",
+                    "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0)");
                 FIX(c, "set it to 1 (sysctl -w kernel.unprivileged_userns_clone=1) or run as root");
                 return;
         }
 created:
-        if (!as_root && file_is("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1") && hostcheck_apparmor_enabled() &&
-            !under_our_profile()) {
+        if (!as_root && file_is("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1") &&
+            hostcheck_apparmor_enabled() && !under_our_profile()) {
                 SET(c, "userns-restricted",
                     "user namespaces are restricted by AppArmor (kernel.apparmor_restrict_unprivileged_userns=1)");
                 FIX(c, "install the sealrun AppArmor profile or run as root");
@@ -147,8 +149,9 @@ created:
         if ((err == EPERM || err == ENOSYS) && hostcheck_seccomp_filtered()) {
                 SET(c, "userns-seccomp", "a seccomp filter %s%s%srefuses namespace creation",
                     ctr ? "of the enclosing container (" : "around sealrun ", ctr ? ctr : "", ctr ? ") " : "");
-                FIX(c, "allow clone3 and unshare with namespace flags in its profile (Docker and Podman allow them with "
-                       "CAP_SYS_ADMIN) or run it with seccomp=unconfined");
+                FIX(c,
+                    "allow clone3 and unshare with namespace flags in its profile (Docker and Podman allow them with "
+                    "CAP_SYS_ADMIN) or run it with seccomp=unconfined");
                 return;
         }
         if (err == EPERM && ctr) {
@@ -157,7 +160,8 @@ created:
                 return;
         }
         if (err == 0) {
-                SET(c, "userns-no-caps", "the new user namespace gave no capabilities (a security module restricts it)");
+                SET(c, "userns-no-caps",
+                    "the new user namespace gave no capabilities (a security module restricts it)");
                 FIX(c, "check the AppArmor/SELinux policy for sealrun, or run as root");
                 return;
         }
@@ -169,15 +173,17 @@ void hostcheck_rootns_cause(int err, struct hc_cause *c) {
         const char *ctr = hostcheck_container();
         memset(c, 0, sizeof *c);
         if (err == EPERM && !have_cap_sys_admin()) {
-                SET(c, "no-cap-sys-admin", "sealrun runs as root without CAP_SYS_ADMIN%s%s%s", ctr ? " (a " : "", ctr ? ctr : "",
-                    ctr ? " container without it)" : "");
-                FIX(c, "grant CAP_SYS_ADMIN to the container (e.g. docker run --cap-add SYS_ADMIN) or allow user namespaces");
+                SET(c, "no-cap-sys-admin", "sealrun runs as root without CAP_SYS_ADMIN%s%s%s", ctr ? " (a " : "",
+                    ctr ? ctr : "", ctr ? " container without it)" : "");
+                FIX(c, "grant CAP_SYS_ADMIN to the container (e.g. docker run --cap-add SYS_ADMIN) or allow user "
+                       "namespaces");
                 return;
         }
         if ((err == EPERM || err == ENOSYS) && hostcheck_seccomp_filtered()) {
                 SET(c, "ns-seccomp", "a seccomp filter %s%s%srefuses namespace creation",
                     ctr ? "of the enclosing container (" : "around sealrun ", ctr ? ctr : "", ctr ? ") " : "");
-                FIX(c, "allow clone3 and unshare with namespace flags in its profile or run it with seccomp=unconfined");
+                FIX(c,
+                    "allow clone3 and unshare with namespace flags in its profile or run it with seccomp=unconfined");
                 return;
         }
         SET(c, "ns-unavailable", "cannot create the sandbox namespaces without a user namespace (%s)", strerror(err));
@@ -186,7 +192,8 @@ void hostcheck_rootns_cause(int err, struct hc_cause *c) {
 
 /* Steps whose EPERM means "the host does not give us the namespace". */
 static bool host_step(const char *step) {
-        static const char *const steps[] = { "clone", "userns", "cgroupns", "mount_sources", "ids", "mounts", "pivot_root", "procmask" };
+        static const char *const steps[] = { "clone", "userns", "cgroupns",   "mount_sources",
+                                             "ids",   "mounts", "pivot_root", "procmask" };
         for (size_t i = 0; i < ELEMENTSOF(steps); i++)
                 if (strcmp(step, steps[i]) == 0)
                         return true;
@@ -201,7 +208,8 @@ void hostcheck_annotate(struct sr_error *e, bool as_root, bool userns) {
          * a later step's EPERM keeps the step's own message. */
         if (!userns && strcmp(e->reason, "clone") != 0)
                 return;
-        if (!host_step(e->reason) || !(err == EPERM || err == EACCES || err == ENOSPC || err == ENOSYS || err == EUSERS))
+        if (!host_step(e->reason) ||
+            !(err == EPERM || err == EACCES || err == ENOSPC || err == ENOSYS || err == EUSERS))
                 return;
         if (!userns)
                 hostcheck_rootns_cause(err, &c);
@@ -209,11 +217,13 @@ void hostcheck_annotate(struct sr_error *e, bool as_root, bool userns) {
                 /* After a successful clone an EPERM in setup means the new
                  * namespace came without its capabilities. */
                 hostcheck_userns_cause(strcmp(e->reason, "clone") == 0 ? err : 0, as_root, &c);
-        if (strcmp(e->reason, "clone") != 0 && (!strcmp(c.reason, "userns-no-caps") || !strcmp(c.reason, "userns-unavailable")))
-                return;         /* nothing on the host explains it: keep the step's own message */
+        if (strcmp(e->reason, "clone") != 0 &&
+            (!strcmp(c.reason, "userns-no-caps") || !strcmp(c.reason, "userns-unavailable")))
+                return; /* nothing on the host explains it: keep the step's own message */
         snprintf(step, sizeof step, "%s", e->reason);
         snprintf(e->reason, sizeof e->reason, "%s", c.reason);
-        snprintf(e->msg, sizeof e->msg, "%s: %s (reason: %s; %s failed: %s)", c.what, c.fix, c.reason, step, strerror(err));
+        snprintf(e->msg, sizeof e->msg, "%s: %s (reason: %s; %s failed: %s)", c.what, c.fix, c.reason, step,
+                 strerror(err));
 }
 
 int hostcheck_ids_usable(uid_t uid, gid_t gid) {
@@ -228,7 +238,8 @@ int hostcheck_ids_usable(uid_t uid, gid_t gid) {
                         return -errno;
                 while (!found && fgets(line, sizeof line, f)) {
                         unsigned inside, outside, count;
-                        if (sscanf(line, "%u %u %u", &inside, &outside, &count) == 3 && want[i] >= inside && want[i] - inside < count)
+                        if (sscanf(line, "%u %u %u", &inside, &outside, &count) == 3 && want[i] >= inside &&
+                            want[i] - inside < count)
                                 found = true;
                 }
                 fclose(f);

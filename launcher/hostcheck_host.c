@@ -33,7 +33,8 @@ static int try_create(const char *dir) {
 
 static const char *const v2_names[CTRL_COUNT] = { [CTRL_MEMORY] = "memory", [CTRL_PIDS] = "pids", [CTRL_CPU] = "cpu" };
 static const char *const v1_names[CTRL_COUNT] = {
-        [CTRL_MEMORY] = "memory", [CTRL_PIDS] = "pids", [CTRL_CPU] = "cpu", [CTRL_CPUACCT] = "cpuacct", [CTRL_FREEZER] = "freezer",
+        [CTRL_MEMORY] = "memory",   [CTRL_PIDS] = "pids",       [CTRL_CPU] = "cpu",
+        [CTRL_CPUACCT] = "cpuacct", [CTRL_FREEZER] = "freezer",
 };
 
 void hc_probe_cgroup(struct hc_report *r, const struct policy *p) {
@@ -65,7 +66,8 @@ void hc_probe_cgroup(struct hc_report *r, const struct policy *p) {
                         ctrls[strcspn(ctrls, "\n")] = 0;
                 path[len] = 0;
                 hc_add(r, "cgroup v2", v2_ok, false, "%s: %s; controllers: %s", path,
-                       v2_ok ? "delegated (can create cgroups)" : hc_strerror(r2, eb, sizeof eb), ctrls && *ctrls ? ctrls : "none");
+                       v2_ok ? "delegated (can create cgroups)" : hc_strerror(r2, eb, sizeof eb),
+                       ctrls && *ctrls ? ctrls : "none");
         } else
                 hc_add(r, "cgroup v2", false, false, "no cgroup2 hierarchy of ours is mounted");
         for (int k = 0; k < CTRL_COUNT; k++) {
@@ -73,8 +75,8 @@ void hc_probe_cgroup(struct hc_report *r, const struct policy *p) {
                         continue;
                 v1_have[k] = try_create(l.v1[k]) == 0;
                 v1_any |= v1_have[k];
-                snprintf(v1list + strlen(v1list), sizeof v1list - strlen(v1list), "%s%s%s", *v1list ? " " : "", v1_names[k],
-                         v1_have[k] ? "" : "(read-only)");
+                snprintf(v1list + strlen(v1list), sizeof v1list - strlen(v1list), "%s%s%s", *v1list ? " " : "",
+                         v1_names[k], v1_have[k] ? "" : "(read-only)");
         }
         if (*v1list)
                 hc_add(r, "cgroup v1", v1_any, false, "%s", v1list);
@@ -87,15 +89,19 @@ void hc_probe_cgroup(struct hc_report *r, const struct policy *p) {
                         continue;
                 any_needed = true;
                 if (!(use_v2 || v1_any) || !have[cg_lim_ctrl[k]])
-                        snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", *missing ? ", " : "",
-                                 pol_limits_cg_name(k));
+                        snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
+                                 *missing ? ", " : "", pol_limits_cg_name(k));
         }
-        it = hc_add(r, "cgroup limits", !*missing, any_needed, "%s%s%s", use_v2 ? "v2" : v1_any ? "v1" : "none",
+        it = hc_add(r, "cgroup limits", !*missing, any_needed, "%s%s%s",
+                    use_v2   ? "v2"
+                    : v1_any ? "v1"
+                             : "none",
                     *missing ? "; cannot enforce " : "", missing);
         if (*missing)
                 hc_set_fix(it, use_v2 || v1_any ? "cgroup-controller" : "no-cgroup",
                            "run sealrun in a cgroup delegated with the controllers (systemd: Delegate=yes, or "
-                           "`systemd-run --user --scope -p Delegate=yes sealrun ...`), or list the limits in limits.optional");
+                           "`systemd-run --user --scope -p Delegate=yes sealrun ...`), or list the limits in "
+                           "limits.optional");
         cg_layout_free(&l);
 }
 
@@ -104,12 +110,14 @@ void hc_probe_security(struct hc_report *r) {
         const char *ctr = hostcheck_container();
         bool aa_on = hostcheck_apparmor_enabled();
         if (hostcheck_read("/proc/sys/kernel/unprivileged_userns_clone", v, sizeof v) == 0)
-                hc_add(r, "sysctl unprivileged_userns_clone", strcmp(v, "0") != 0, false, "kernel.unprivileged_userns_clone=%s", v);
+                hc_add(r, "sysctl unprivileged_userns_clone", strcmp(v, "0") != 0, false,
+                       "kernel.unprivileged_userns_clone=%s", v);
         if (hostcheck_read("/proc/sys/user/max_user_namespaces", v, sizeof v) == 0)
                 hc_add(r, "sysctl max_user_namespaces", strcmp(v, "0") != 0, false, "user.max_user_namespaces=%s", v);
         if (aa_on) {
-                bool restricted = hostcheck_read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", v, sizeof v) == 0 &&
-                                  strcmp(v, "1") == 0;
+                bool restricted =
+                        hostcheck_read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", v, sizeof v) == 0 &&
+                        strcmp(v, "1") == 0;
                 _cleanup_free_ char *profiles = NULL;
                 char path[4200];
                 bool ours, listed;
@@ -121,9 +129,13 @@ void hc_probe_security(struct hc_report *r) {
                         hostcheck_read("/proc/self/attr/current", aa, sizeof aa);
                 /* Under the profile we are "sealrun (unconfined)". */
                 ours = listed || strncmp(aa, "sealrun", 7) == 0;
-                hc_add(r, "apparmor", !restricted || ours, false, "enabled; unprivileged userns %s; sealrun profile %s; we run as %s",
+                hc_add(r, "apparmor", !restricted || ours, false,
+                       "enabled; unprivileged userns %s; sealrun profile %s; we run as %s",
                        restricted ? "restricted" : "not restricted",
-                       ours ? "loaded" : rl < 0 ? "unknown (the loaded profiles are not readable here)" : "not loaded", *aa ? aa : "?");
+                       ours     ? "loaded"
+                       : rl < 0 ? "unknown (the loaded profiles are not readable here)"
+                                : "not loaded",
+                       *aa ? aa : "?");
         } else
                 hc_add(r, "apparmor", true, false, "not enabled in this kernel");
         hc_add(r, "seccomp around us", !hostcheck_seccomp_filtered(), false, "%s",

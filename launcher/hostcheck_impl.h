@@ -14,18 +14,18 @@ enum hc_state { HC_OK, HC_FAIL };
 struct hc_item {
         char name[48];
         enum hc_state state;
-        bool needed;              /* the policy (or every launch) needs it */
-        char detail[320];         /* what was found */
-        char reason[48];          /* reason code when it failed */
-        char fix[320];            /* one-line fix when it failed */
+        bool needed;      /* the policy (or every launch) needs it */
+        char detail[320]; /* what was found */
+        char reason[48];  /* reason code when it failed */
+        char fix[320];    /* one-line fix when it failed */
 };
 
 struct hc_report {
         struct hc_item items[HC_MAX_ITEMS];
         size_t n;
         bool as_root;
-        bool userns_ok;           /* a user namespace with capabilities could be had */
-        bool rootns_ok;           /* root could create mount+pid namespaces without one */
+        bool userns_ok; /* a user namespace with capabilities could be had */
+        bool rootns_ok; /* root could create mount+pid namespaces without one */
 };
 
 /* Append an item (dropped silently past HC_MAX_ITEMS: the table is fixed). */

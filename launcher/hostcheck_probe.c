@@ -86,9 +86,9 @@ int hostcheck_try_userns(void) {
 enum ns_action { ACT_NONE, ACT_TMPFS, ACT_PROC, ACT_MOUNT_API, ACT_CGROUPNS };
 
 struct ns_probe {
-        bool userns;              /* first a user namespace, mapped like sealrun maps it */
-        int flags;                /* then these namespaces */
-        enum ns_action action;    /* then this inside */
+        bool userns;           /* first a user namespace, mapped like sealrun maps it */
+        int flags;             /* then these namespaces */
+        enum ns_action action; /* then this inside */
         uid_t uid;
         gid_t gid;
 };
@@ -113,16 +113,14 @@ static int act(enum ns_action a) {
         switch (a) {
         case ACT_TMPFS:
                 return mount("tmpfs", "/", "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=0700") < 0 ? -errno : 0;
-        case ACT_PROC:
-                return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ? -errno : 0;
+        case ACT_PROC: return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ? -errno : 0;
         case ACT_MOUNT_API:
                 /* recursive: a user namespace cannot clone one mount of a locked tree */
                 tree = open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
                 if (tree < 0)
                         return -errno;
                 return mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof ma) < 0 ? -errno : 0;
-        default:
-                return 0;
+        default: return 0;
         }
 }
 
@@ -137,7 +135,8 @@ static int ns_probe_fn(void *arg) {
                 /* AppArmor's restriction lets unshare succeed and takes the
                  * capabilities away: the map write or the action fails. */
                 snprintf(map, sizeof map, "0 %u 1\n", (unsigned)p->uid);
-                if ((r = write_self("/proc/self/setgroups", "deny")) < 0 || (r = write_self("/proc/self/uid_map", map)) < 0)
+                if ((r = write_self("/proc/self/setgroups", "deny")) < 0 ||
+                    (r = write_self("/proc/self/uid_map", map)) < 0)
                         return r;
                 snprintf(map, sizeof map, "0 %u 1\n", (unsigned)p->gid);
                 if ((r = write_self("/proc/self/gid_map", map)) < 0)
@@ -217,7 +216,8 @@ void hc_probe_namespaces(struct hc_report *r, const struct policy *p) {
                                  " (\"user\": \"optional\" needs a policy that keeps no capabilities)");
                 else if (p->userns_optional && r->as_root && hostcheck_ids_usable(p->host_uid, p->host_gid) < 0)
                         snprintf(it->fix + strlen(it->fix), sizeof it->fix - strlen(it->fix),
-                                 " (\"user\": \"optional\" needs host_uid %u/host_gid %u mapped here, setgroups allowed)",
+                                 " (\"user\": \"optional\" needs host_uid %u/host_gid %u mapped here, setgroups "
+                                 "allowed)",
                                  (unsigned)p->host_uid, (unsigned)p->host_gid);
         }
         if (r->as_root) {
@@ -235,12 +235,14 @@ void hc_probe_namespaces(struct hc_report *r, const struct policy *p) {
                 int rn;
                 snprintf(name, sizeof name, "namespace %s", ns_list[i].name);
                 if (via_userns && !r->userns_ok) {
-                        snprintf(hc_add(r, name, false, ns_needed(p, ns_list[i].name), "not tried: no user namespace")->reason,
+                        snprintf(hc_add(r, name, false, ns_needed(p, ns_list[i].name), "not tried: no user namespace")
+                                         ->reason,
                                  sizeof r->items[0].reason, "no-userns");
                         continue;
                 }
                 rn = ns_try(via_userns, cg ? CLONE_NEWNS : ns_list[i].flag, cg ? ACT_CGROUPNS : ACT_NONE);
-                it = hc_add(r, name, rn == 0, ns_needed(p, ns_list[i].name), "%s%s", rn ? hc_strerror(rn, eb, sizeof eb) : "ok",
+                it = hc_add(r, name, rn == 0, ns_needed(p, ns_list[i].name), "%s%s",
+                            rn ? hc_strerror(rn, eb, sizeof eb) : "ok",
                             via_userns ? "" : " (as root, no user namespace)");
                 if (rn) {
                         via_userns ? hostcheck_userns_cause(0, r->as_root, &c) : hostcheck_rootns_cause(-rn, &c);
@@ -250,8 +252,10 @@ void hc_probe_namespaces(struct hc_report *r, const struct policy *p) {
         if (via_userns && !r->userns_ok) {
                 static const char *const later[] = { "mount tmpfs", "mount proc", "mount API" };
                 for (size_t i = 0; i < ELEMENTSOF(later); i++)
-                        snprintf(hc_add(r, later[i], false, i != 1 || policy_has_proc(p), "not tried: no user namespace")->reason,
-                                 sizeof r->items[0].reason, "no-userns");
+                        snprintf(
+                                hc_add(r, later[i], false, i != 1 || policy_has_proc(p), "not tried: no user namespace")
+                                        ->reason,
+                                sizeof r->items[0].reason, "no-userns");
                 return;
         }
         {
@@ -272,14 +276,17 @@ void hc_probe_namespaces(struct hc_report *r, const struct policy *p) {
                                 continue;
                         if (acts[i].a == ACT_PROC)
                                 hc_set_fix(it, "proc-mount",
-                                           "a new procfs cannot be mounted (a container masks parts of its /proc, or no pid "
+                                           "a new procfs cannot be mounted (a container masks parts of its /proc, or "
+                                           "no pid "
                                            "namespace of ours): run the container with an unmasked /proc (Docker: "
                                            "--security-opt systempaths=unconfined) or drop the policy's proc mount");
                         else if (acts[i].a == ACT_MOUNT_API)
-                                hc_set_fix(it, "mount-api", "open_tree/mount_setattr are missing (kernel older than 5.12, or "
-                                                            "filtered): use a newer kernel or allow them");
+                                hc_set_fix(it, "mount-api",
+                                           "open_tree/mount_setattr are missing (kernel older than 5.12, or "
+                                           "filtered): use a newer kernel or allow them");
                         else
-                                hc_set_fix(it, "tmpfs-mount", "tmpfs cannot be mounted in a new mount namespace: allow it");
+                                hc_set_fix(it, "tmpfs-mount",
+                                           "tmpfs cannot be mounted in a new mount namespace: allow it");
                 }
         }
 }
@@ -320,24 +327,28 @@ void hc_probe_kernel(struct hc_report *r, const struct policy *p) {
         const struct policy_landlock *l = &p->landlock;
         int abi = landlock_abi(), rs, rn, rc, ro, rp, rm;
         bool need_ll = l->set && !l->optional && (l->fs || l->net || l->scopes);
-        int need_abi = !need_ll                             ? 0
-                       : (l->scopes && !l->scope_optional)  ? 6
-                       : (l->fs && !l->fs_rights_optional)  ? 5
-                       : (l->net && !l->net_optional)       ? 4
-                                                            : 1;
+        int need_abi = !need_ll                            ? 0
+                       : (l->scopes && !l->scope_optional) ? 6
+                       : (l->fs && !l->fs_rights_optional) ? 5
+                       : (l->net && !l->net_optional)      ? 4
+                                                           : 1;
         char eb[64];
         struct hc_item *it;
 
-        it = hc_add(r, "landlock", abi >= (need_abi ? need_abi : 1), need_abi > 0, abi ? "ABI %d" : "not available", abi);
+        it = hc_add(r, "landlock", abi >= (need_abi ? need_abi : 1), need_abi > 0, abi ? "ABI %d" : "not available",
+                    abi);
         if (abi < need_abi)
-                hc_set_fix(it, "landlock-abi", "the policy's landlock rules need ABI %d (this kernel: %d): use a kernel with it "
-                                               "(lsm=...,landlock) or mark them optional", need_abi, abi);
+                hc_set_fix(it, "landlock-abi",
+                           "the policy's landlock rules need ABI %d (this kernel: %d): use a kernel with it "
+                           "(lsm=...,landlock) or mark them optional",
+                           need_abi, abi);
         else if (!abi)
                 it->state = HC_FAIL;
         rs = hc_run(seccomp_fn, NULL);
         it = hc_add(r, "seccomp filter", rs == 0, true, "%s", rs ? hc_strerror(rs, eb, sizeof eb) : "ok");
         if (rs)
-                hc_set_fix(it, "seccomp-unavailable", "seccomp filters cannot be loaded: use a kernel with CONFIG_SECCOMP_FILTER");
+                hc_set_fix(it, "seccomp-unavailable",
+                           "seccomp filters cannot be loaded: use a kernel with CONFIG_SECCOMP_FILTER");
         rn = hc_run(seccomp_fn, (void *)1);
         hc_add(r, "seccomp user notif", rn == 0, false, "%s", rn ? hc_strerror(rn, eb, sizeof eb) : "ok");
         rc = hc_run(clone3_fn, NULL);
@@ -345,17 +356,20 @@ void hc_probe_kernel(struct hc_report *r, const struct policy *p) {
         if (rc)
                 hc_set_fix(it, rc == -ENOSYS && hostcheck_seccomp_filtered() ? "clone3-filtered" : "clone3-unavailable",
                            rc == -ENOSYS && hostcheck_seccomp_filtered()
-                                   ? "an enclosing seccomp filter answers clone3 with ENOSYS (Docker's default profile without "
+                                   ? "an enclosing seccomp filter answers clone3 with ENOSYS (Docker's default profile "
+                                     "without "
                                      "CAP_SYS_ADMIN): allow clone3 in the container's seccomp profile"
                                    : "clone3 is missing: use a kernel 5.3 or later");
         ro = fd_result(syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how));
         it = hc_add(r, "openat2", ro == 0, true, "%s", ro ? hc_strerror(ro, eb, sizeof eb) : "ok");
         if (ro)
-                hc_set_fix(it, "openat2-unavailable", "openat2 is missing or filtered: use a kernel 5.6 or later, allow it in seccomp");
+                hc_set_fix(it, "openat2-unavailable",
+                           "openat2 is missing or filtered: use a kernel 5.6 or later, allow it in seccomp");
         rp = fd_result(syscall(SYS_pidfd_open, getpid(), 0));
         it = hc_add(r, "pidfd", rp == 0, true, "%s", rp ? hc_strerror(rp, eb, sizeof eb) : "ok");
         if (rp)
-                hc_set_fix(it, "pidfd-unavailable", "pidfd_open is missing or filtered: use a kernel 5.3 or later, allow it in seccomp");
+                hc_set_fix(it, "pidfd-unavailable",
+                           "pidfd_open is missing or filtered: use a kernel 5.3 or later, allow it in seccomp");
         rm = fd_result(syscall(SYS_memfd_secret, 0));
         hc_add(r, "memfd_secret", rm == 0, false, "%s", rm ? hc_strerror(rm, eb, sizeof eb) : "ok");
 }

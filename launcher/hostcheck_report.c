@@ -47,7 +47,8 @@ static void check_binds(struct hc_report *r, const struct policy *p) {
                 if (fd < 0) {
                         it = hc_add(r, "policy bind", false, true, "%s: %s", m->src, hc_strerror(fd, eb, sizeof eb));
                         hc_set_fix(it, "bind-source",
-                                   fd == -ELOOP ? "a path component is a symlink: name the real path in the policy (/usr/lib, not /lib)"
+                                   fd == -ELOOP ? "a path component is a symlink: name the real path in the policy "
+                                                  "(/usr/lib, not /lib)"
                                                 : "create it, or mark the entry \"optional\": true");
                         continue;
                 }
@@ -62,11 +63,11 @@ static void check_binds(struct hc_report *r, const struct policy *p) {
                                            AT_EMPTY_PATH | AT_EACCESS) == 0;
                 if (!usable) {
                         /* The launch works; the payload just cannot use it: a warning. */
-                        it = hc_add(r, "policy bind", false, false, "%s: uid %u cannot %s it (mode %04o, owner %u:%u)", m->src,
-                                    (unsigned)uid, rw ? "read and write" : "read", (unsigned)(st.st_mode & 07777),
-                                    (unsigned)st.st_uid, (unsigned)st.st_gid);
-                        hc_set_fix(it, "bind-permission", "give uid %u access (the payload's host uid), or bind another path",
-                                   (unsigned)uid);
+                        it = hc_add(r, "policy bind", false, false, "%s: uid %u cannot %s it (mode %04o, owner %u:%u)",
+                                    m->src, (unsigned)uid, rw ? "read and write" : "read",
+                                    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid);
+                        hc_set_fix(it, "bind-permission",
+                                   "give uid %u access (the payload's host uid), or bind another path", (unsigned)uid);
                 } else
                         ok++;
                 close(fd);
@@ -87,11 +88,13 @@ static void check_audit(struct hc_report *r, const struct policy *p, const struc
                 /* A connect that sends nothing: the collector sees a peer come and go. */
                 rc = fd < 0 ? -errno : connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ? -errno : 0;
         }
-        it = hc_add(r, "audit socket", rc == 0, needed, "%s: %s%s", path, rc ? hc_strerror(rc, eb, sizeof eb) : "connects",
+        it = hc_add(r, "audit socket", rc == 0, needed, "%s: %s%s", path,
+                    rc ? hc_strerror(rc, eb, sizeof eb) : "connects",
                     needed ? "" : " (needed by launches with --profile: audit mode required)");
         if (rc)
-                hc_set_fix(it, "audit-unreachable", "start the collector (systemctl start sealrun-auditd.socket) or give "
-                                                    "--audit-socket PATH; check the socket's permissions for uid %u",
+                hc_set_fix(it, "audit-unreachable",
+                           "start the collector (systemctl start sealrun-auditd.socket) or give "
+                           "--audit-socket PATH; check the socket's permissions for uid %u",
                            (unsigned)getuid());
 }
 
@@ -109,9 +112,11 @@ static void check_policy(struct hc_report *r, const struct policy *p, const stru
         free(bpf.prog);
         if (p->network.mode == NET_VETH) {
                 it = hc_add(r, "network veth", net_have_admin() == 1, true, "%s",
-                            net_have_admin() == 1 ? "CAP_NET_ADMIN held" : "no CAP_NET_ADMIN in the host network namespace");
+                            net_have_admin() == 1 ? "CAP_NET_ADMIN held"
+                                                  : "no CAP_NET_ADMIN in the host network namespace");
                 if (it->state != HC_OK)
-                        hc_set_fix(it, "veth-unprivileged", "run as root (a root-run pool), or use network mode \"none\"");
+                        hc_set_fix(it, "veth-unprivileged",
+                                   "run as root (a root-run pool), or use network mode \"none\"");
         }
         check_audit(r, p, c);
 }
@@ -145,7 +150,8 @@ static void print_json(FILE *f, const struct hc_report *r, const struct policy *
                 const struct hc_item *it = &r->items[i];
                 fprintf(f, "%s{\"name\":", i ? "," : "");
                 json_str(f, it->name);
-                fprintf(f, ",\"ok\":%s,\"needed\":%s,\"detail\":", it->state == HC_OK ? "true" : "false", it->needed ? "true" : "false");
+                fprintf(f, ",\"ok\":%s,\"needed\":%s,\"detail\":", it->state == HC_OK ? "true" : "false",
+                        it->needed ? "true" : "false");
                 json_str(f, it->detail);
                 fputs(",\"reason\":", f);
                 it->reason[0] && it->state != HC_OK ? json_str(f, it->reason) : (void)fputs("null", f);
@@ -162,25 +168,31 @@ static void print_table(FILE *f, const struct hc_report *r, const struct policy 
         fprintf(f, "%-32s %-6s %-6s %s\n", "CHECK", "RESULT", "NEEDED", "DETAIL");
         for (size_t i = 0; i < r->n; i++) {
                 const struct hc_item *it = &r->items[i];
-                fprintf(f, "%-32s %-6s %-6s %s\n", it->name, it->state == HC_OK ? "ok" : it->needed ? "FAIL" : "no",
+                fprintf(f, "%-32s %-6s %-6s %s\n", it->name,
+                        it->state == HC_OK ? "ok"
+                        : it->needed       ? "FAIL"
+                                           : "no",
                         it->needed ? "yes" : "-", it->detail);
         }
         for (size_t i = 0; i < r->n; i++) {
                 const struct hc_item *it = &r->items[i];
                 /* Items not tried because an earlier one failed have no fix of their own. */
                 if (it->state != HC_OK && it->needed && it->fix[0])
-                        fprintf(f, "needed: %s [%s]: %s\n", it->name, it->reason[0] ? it->reason : "unavailable", it->fix);
+                        fprintf(f, "needed: %s [%s]: %s\n", it->name, it->reason[0] ? it->reason : "unavailable",
+                                it->fix);
         }
         for (size_t i = 0; i < r->n; i++) {
                 const struct hc_item *it = &r->items[i];
                 if (it->state != HC_OK && !it->needed && it->fix[0])
                         fprintf(f, "note: %s [%s]: %s\n", it->name, it->reason, it->fix);
         }
-        fprintf(f, "%s\n", can_run ? "verdict: the policy can run here (exit 0)" : "verdict: the policy cannot run here (exit 77)");
+        fprintf(f, "%s\n",
+                can_run ? "verdict: the policy can run here (exit 0)"
+                        : "verdict: the policy cannot run here (exit 77)");
 }
 
 int hostcheck_main(const struct cli *c) {
-        static struct hc_report r;      /* large: not on the stack */
+        static struct hc_report r; /* large: not on the stack */
         struct policy *p = NULL;
         struct sr_error e = { 0 };
         bool can_run = true;

@@ -57,8 +57,8 @@ int idreg_parse(const char *buf, size_t len, struct idreg_entry **ret, size_t *r
                     v[n].first > 0xfffffffeu - (v[n].count - 1))
                         return -EINVAL;
                 for (size_t i = 0; i < n; i++)
-                        if (strcmp(v[i].tenant, v[n].tenant) == 0 ||
-                            (v[n].first <= v[i].first + (v[i].count - 1) && v[i].first <= v[n].first + (v[n].count - 1)))
+                        if (strcmp(v[i].tenant, v[n].tenant) == 0 || (v[n].first <= v[i].first + (v[i].count - 1) &&
+                                                                      v[i].first <= v[n].first + (v[n].count - 1)))
                                 return -EINVAL;
                 n++;
         }
@@ -132,7 +132,8 @@ static int write_registry(int dfd, const char *base, const struct idreg_entry *v
         return fsync(dfd) < 0 ? -errno : 0;
 }
 
-int idreg_lookup(const char *path, const char *tenant, uint32_t first, uint32_t last, uint32_t *ret_base, struct sr_error *e) {
+int idreg_lookup(const char *path, const char *tenant, uint32_t first, uint32_t last, uint32_t *ret_base,
+                 struct sr_error *e) {
         char dir[4096];
         const char *base;
         _cleanup_close_ int dfd = -1, fd = -1;
@@ -143,53 +144,65 @@ int idreg_lookup(const char *path, const char *tenant, uint32_t first, uint32_t 
         int r;
 
         if (path[0] != '/' || strlen(path) >= sizeof dir)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "tenant-ids", "%s: the tenant id registry must be an absolute path", path);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "tenant-ids",
+                               "%s: the tenant id registry must be an absolute path", path);
         base = fs_split_parent(path, dir, sizeof dir);
         if (!*base)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "tenant-ids", "%s: the tenant id registry must name a file", path);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "tenant-ids", "%s: the tenant id registry must name a file",
+                               path);
         if (!dir[0] || strcmp(dir, ".") == 0)
                 snprintf(dir, sizeof dir, "/");
         /* The default's directory is ours to create; an override's must exist. */
         if (strcmp(path, IDREG_DEFAULT_PATH) == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "tenant-ids", "%s: cannot create %s: %s", path, dir, strerror(errno));
-        dfd = fs_openat2(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "tenant-ids", "%s: cannot create %s: %s", path, dir,
+                               strerror(errno));
+        dfd = fs_openat2(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
+                         RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
         if (dfd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -dfd, "tenant-ids", "%s: cannot open its directory: %s", path, strerror(-dfd));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -dfd, "tenant-ids", "%s: cannot open its directory: %s", path,
+                               strerror(-dfd));
         if ((r = trusted(dfd, true)) < 0)
                 return sr_fail(e, SR_EXIT_REFUSED, -r, "tenant-ids",
                                "%s: its directory %s must be owned by root and not group/other-writable", path, dir);
         if (flock(dfd, LOCK_EX) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "tenant-ids", "%s: cannot lock %s: %s", path, dir, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "tenant-ids", "%s: cannot lock %s: %s", path, dir,
+                               strerror(errno));
         fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0 && errno != ENOENT)
-                return sr_fail(e, errno == ELOOP ? SR_EXIT_REFUSED : SR_EXIT_LAUNCHER, errno, "tenant-ids", "%s: cannot open: %s", path,
-                               strerror(errno));
+                return sr_fail(e, errno == ELOOP ? SR_EXIT_REFUSED : SR_EXIT_LAUNCHER, errno, "tenant-ids",
+                               "%s: cannot open: %s", path, strerror(errno));
         if (fd >= 0) {
                 if ((r = trusted(fd, false)) < 0)
-                        return sr_fail(e, SR_EXIT_REFUSED, -r, "tenant-ids",
-                                       "%s: must be a regular file owned by root, not group/other-writable, with one link", path);
+                        return sr_fail(
+                                e, SR_EXIT_REFUSED, -r, "tenant-ids",
+                                "%s: must be a regular file owned by root, not group/other-writable, with one link",
+                                path);
                 r = read_fd_all(fd, IDREG_MAX_BYTES, &buf, &len);
                 if (r < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "tenant-ids", "%s: cannot read: %s", path, strerror(-r));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "tenant-ids", "%s: cannot read: %s", path,
+                                       strerror(-r));
                 r = idreg_parse(buf, len, &v, &n, &line);
                 if (r == -ENOMEM)
                         return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
                 if (r < 0)
                         return sr_fail(e, SR_EXIT_REFUSED, EINVAL, "tenant-ids",
-                                       "%s: line %zu: expected \"TENANT FIRST COUNT\" with a valid slug, no duplicate tenant and no overlapping block",
+                                       "%s: line %zu: expected \"TENANT FIRST COUNT\" with a valid slug, no duplicate "
+                                       "tenant and no overlapping block",
                                        path, line);
         }
         for (size_t i = 0; i < n; i++)
                 if (strcmp(v[i].tenant, tenant) == 0) {
                         if (v[i].count < POL_IDS_BLOCK)
-                                return sr_fail(e, SR_EXIT_REFUSED, ERANGE, "tenant-ids", "%s: tenant %s: block of %u ids, %u needed", path,
-                                               tenant, v[i].count, POL_IDS_BLOCK);
+                                return sr_fail(e, SR_EXIT_REFUSED, ERANGE, "tenant-ids",
+                                               "%s: tenant %s: block of %u ids, %u needed", path, tenant, v[i].count,
+                                               POL_IDS_BLOCK);
                         *ret_base = v[i].first;
                         return 0;
                 }
         if (idreg_pick(v, n, first, last, POL_IDS_BLOCK, &b) < 0)
-                return sr_fail(e, SR_EXIT_REFUSED, ENOSPC, "tenant-ids-full", "%s: no free block of %u ids left in %u..%u for tenant %s",
-                               path, POL_IDS_BLOCK, first, last, tenant);
+                return sr_fail(e, SR_EXIT_REFUSED, ENOSPC, "tenant-ids-full",
+                               "%s: no free block of %u ids left in %u..%u for tenant %s", path, POL_IDS_BLOCK, first,
+                               last, tenant);
         {
                 struct idreg_entry *nv = realloc(v, (n + 1) * sizeof *nv);
                 if (!nv)
@@ -201,7 +214,8 @@ int idreg_lookup(const char *path, const char *tenant, uint32_t first, uint32_t 
                 v[n].count = POL_IDS_BLOCK;
         }
         if ((r = write_registry(dfd, base, v, n + 1)) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "tenant-ids", "%s: cannot record tenant %s: %s", path, tenant, strerror(-r));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "tenant-ids", "%s: cannot record tenant %s: %s", path, tenant,
+                               strerror(-r));
         *ret_base = b;
-        return 0;   /* the lock goes with dfd */
+        return 0; /* the lock goes with dfd */
 }

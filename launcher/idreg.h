@@ -11,7 +11,7 @@
 
 struct idreg_entry {
         char tenant[64];
-        uint32_t first;             /* host ids first..first+count-1 */
+        uint32_t first; /* host ids first..first+count-1 */
         uint32_t count;
 };
 
@@ -29,4 +29,5 @@ const char *idreg_path(void);
  * tenant has none. The file and its directory must be root-owned and not
  * group/other-writable. Errors: 77 "tenant-ids" (untrusted or corrupt), 77
  * "tenant-ids-full", 125 "tenant-ids" (I/O). */
-int idreg_lookup(const char *path, const char *tenant, uint32_t first, uint32_t last, uint32_t *ret_base, struct sr_error *e);
+int idreg_lookup(const char *path, const char *tenant, uint32_t first, uint32_t last, uint32_t *ret_base,
+                 struct sr_error *e);

@@ -33,9 +33,9 @@ enum exec_state { EXEC_PENDING, EXEC_DONE, EXEC_FAILED };
 
 struct init_state {
         pid_t payload;
-        int exec_rd;              /* read end of the exec pipe, or -1 once settled */
+        int exec_rd; /* read end of the exec pipe, or -1 once settled */
         enum exec_state exec;
-        bool interrupted;         /* a relayed signal came before execve: setup was cut short */
+        bool interrupted; /* a relayed signal came before execve: setup was cut short */
 };
 
 static void reap_all(void) {
@@ -74,7 +74,7 @@ static int finish(struct task *t, struct init_state *st, int status) {
         trace_point(TRACE_EXIT);
         /* Nothing of the task may outlive its payload: kill(-1) from pid 1
          * reaches every other process of the namespace. */
-        egress_stop_proxy(t);   /* proxy mode: its byte counts first */
+        egress_stop_proxy(t); /* proxy mode: its byte counts first */
         kill(-1, SIGKILL);
         reap_all();
         /* The payload is gone, so the pipe is closed: it says whether it
@@ -82,7 +82,8 @@ static int finish(struct task *t, struct init_state *st, int status) {
         if (!st->interrupted)
                 exec_watch(t, st, true);
         r = creds_scrub(t, &e);
-        sync_send(t->sync_child, SYNC_EXITED, st->interrupted && st->exec != EXEC_DONE ? EINTR : 0, status, "init", NULL);
+        sync_send(t->sync_child, SYNC_EXITED, st->interrupted && st->exec != EXEC_DONE ? EINTR : 0, status, "init",
+                  NULL);
         sync_send(t->sync_child, SYNC_SCRUBBED, r < 0 ? -r : 0, 0, "scrub", r < 0 ? e.msg : NULL);
         if (WIFEXITED(status))
                 return WEXITSTATUS(status);
@@ -158,7 +159,7 @@ int init_run(struct task *t) {
                 sync_send_error(t->sync_child, "init", &e);
                 return SR_EXIT_LAUNCHER;
         }
-        st.payload = egress_fork_payload(t, ep[1]);   /* fork(), or into its own pid namespace in proxy mode */
+        st.payload = egress_fork_payload(t, ep[1]); /* fork(), or into its own pid namespace in proxy mode */
         if (st.payload < 0) {
                 struct sr_error e;
                 sr_fail(&e, SR_EXIT_LAUNCHER, (int)-st.payload, "init", "fork: %s", strerror((int)-st.payload));
@@ -209,12 +210,8 @@ int init_run(struct task *t) {
                                         return finish(t, &st, egress_payload_status(t, ws));
                         }
                         break;
-                case SIGUSR1:
-                        kill(-1, SIGKILL);
-                        break;
-                default:
-                        relay(t, &st, (int)si.ssi_signo);
-                        break;
+                case SIGUSR1: kill(-1, SIGKILL); break;
+                default: relay(t, &st, (int)si.ssi_signo); break;
                 }
         }
         kill(-1, SIGKILL);

@@ -16,8 +16,8 @@
 /* Our own copies of the UAPI: the build host's headers may predate ABI 6. */
 struct ll_ruleset_attr {
         uint64_t handled_access_fs;
-        uint64_t handled_access_net;   /* ABI 4 */
-        uint64_t scoped;               /* ABI 6 */
+        uint64_t handled_access_net; /* ABI 4 */
+        uint64_t scoped;             /* ABI 6 */
 };
 struct ll_path_beneath_attr {
         uint64_t allowed_access;
@@ -45,9 +45,9 @@ struct ll_net_port_attr {
 #define FS_MAKE_FIFO (1ULL << 10)
 #define FS_MAKE_BLOCK (1ULL << 11)
 #define FS_MAKE_SYM (1ULL << 12)
-#define FS_REFER (1ULL << 13)      /* ABI 2 */
-#define FS_TRUNCATE (1ULL << 14)   /* ABI 3 */
-#define FS_IOCTL_DEV (1ULL << 15)  /* ABI 5 */
+#define FS_REFER (1ULL << 13)     /* ABI 2 */
+#define FS_TRUNCATE (1ULL << 14)  /* ABI 3 */
+#define FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
 #define NET_BIND_TCP (1ULL << 0)
 #define NET_CONNECT_TCP (1ULL << 1)
 #define SCOPE_ABSTRACT_UNIX (1ULL << 0)
@@ -81,7 +81,7 @@ static uint64_t fs_rights(unsigned access) {
                      FS_MAKE_FIFO | FS_MAKE_SYM | FS_REFER | FS_TRUNCATE | FS_IOCTL_DEV;
         if (access & LL_EXECUTE)
                 r |= FS_EXECUTE;
-        return r;  /* device nodes are never created (MAKE_CHAR/BLOCK stay denied) */
+        return r; /* device nodes are never created (MAKE_CHAR/BLOCK stay denied) */
 }
 
 static void note(struct task *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -103,12 +103,13 @@ static int add_fs_rules(struct task *t, int ruleset, uint64_t handled, struct sr
                 _cleanup_close_ int fd = open(rule->path, O_PATH | O_CLOEXEC);
                 struct stat st;
                 if (fd < 0 && rule->optional && (errno == ENOENT || errno == ENOTDIR)) {
-                        note(t, "landlock.fs[%zu]: %s does not exist in the sandbox (optional rule skipped)", i, rule->path);
+                        note(t, "landlock.fs[%zu]: %s does not exist in the sandbox (optional rule skipped)", i,
+                             rule->path);
                         continue;
                 }
                 if (fd < 0 || fstat(fd, &st) < 0)
-                        return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock", "%s: $.landlock.fs[%zu]: %s: %s", t->pol->file, i,
-                                       rule->path, strerror(errno));
+                        return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock", "%s: $.landlock.fs[%zu]: %s: %s",
+                                       t->pol->file, i, rule->path, strerror(errno));
                 pb.allowed_access = fs_rights(rule->access) & handled;
                 if (!S_ISDIR(st.st_mode))
                         pb.allowed_access &= FS_FILE_RIGHTS;
@@ -116,18 +117,21 @@ static int add_fs_rules(struct task *t, int ruleset, uint64_t handled, struct sr
                 if (!pb.allowed_access)
                         continue;
                 if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
-                        return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock", "%s: $.landlock.fs[%zu]: %s: landlock_add_rule: %s",
-                                       t->pol->file, i, rule->path, strerror(errno));
+                        return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock",
+                                       "%s: $.landlock.fs[%zu]: %s: landlock_add_rule: %s", t->pol->file, i, rule->path,
+                                       strerror(errno));
         }
         return 0;
 }
 
-static int add_port_rules(struct task *t, int ruleset, const uint16_t *ports, size_t n, uint64_t access, struct sr_error *e) {
+static int add_port_rules(struct task *t, int ruleset, const uint16_t *ports, size_t n, uint64_t access,
+                          struct sr_error *e) {
         for (size_t i = 0; i < n; i++) {
                 struct ll_net_port_attr np = { .allowed_access = access, .port = ports[i] };
                 if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT, &np, 0) < 0)
-                        return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock", "%s: $.landlock.net: port %u: landlock_add_rule: %s",
-                                       t->pol->file, ports[i], strerror(errno));
+                        return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock",
+                                       "%s: $.landlock.net: port %u: landlock_add_rule: %s", t->pol->file, ports[i],
+                                       strerror(errno));
         }
         return 0;
 }
@@ -145,10 +149,11 @@ static int negotiate(struct task *t, int abi, struct ll_ruleset_attr *attr, size
                 bool partial_ok = l->fs_rights_optional || l->optional;
                 attr->handled_access_fs = fs_handled(abi);
                 if (abi < 5 && !partial_ok)
-                        return sr_fail(e, SR_EXIT_REFUSED, EOPNOTSUPP, "landlock",
-                                       "%s: $.landlock.fs: restricting %s needs Landlock ABI %d, the kernel has %d (set "
-                                       "\"fs_rights_optional\": true to run without)",
-                                       f, abi < 3 ? "truncate" : "device ioctls", abi < 3 ? 3 : 5, abi);
+                        return sr_fail(
+                                e, SR_EXIT_REFUSED, EOPNOTSUPP, "landlock",
+                                "%s: $.landlock.fs: restricting %s needs Landlock ABI %d, the kernel has %d (set "
+                                "\"fs_rights_optional\": true to run without)",
+                                f, abi < 3 ? "truncate" : "device ioctls", abi < 3 ? 3 : 5, abi);
                 if (abi < 3)
                         note(t, "landlock.fs: truncate is not restricted (kernel Landlock ABI %d < 3)", abi);
                 if (abi < 5)
@@ -159,7 +164,8 @@ static int negotiate(struct task *t, int abi, struct ll_ruleset_attr *attr, size
                 *size = offsetof(struct ll_ruleset_attr, scoped);
         } else if (l->net && !l->net_optional && !l->optional) {
                 return sr_fail(e, SR_EXIT_REFUSED, EOPNOTSUPP, "landlock",
-                               "%s: $.landlock.net: TCP port rules need Landlock ABI 4, the kernel has %d (mark it \"optional\" to run without)",
+                               "%s: $.landlock.net: TCP port rules need Landlock ABI 4, the kernel has %d (mark it "
+                               "\"optional\" to run without)",
                                f, abi);
         } else if (l->net) {
                 note(t, "landlock.net: TCP ports are not restricted (kernel Landlock ABI %d < 4)", abi);
@@ -170,10 +176,12 @@ static int negotiate(struct task *t, int abi, struct ll_ruleset_attr *attr, size
                 *size = sizeof *attr;
         } else if (l->scopes && !l->scope_optional && !l->optional) {
                 return sr_fail(e, SR_EXIT_REFUSED, EOPNOTSUPP, "landlock",
-                               "%s: $.landlock.scope: scoping needs Landlock ABI 6, the kernel has %d (mark it \"optional\" to run without)",
+                               "%s: $.landlock.scope: scoping needs Landlock ABI 6, the kernel has %d (mark it "
+                               "\"optional\" to run without)",
                                f, abi);
         } else if (l->scopes) {
-                note(t, "landlock.scope: abstract unix sockets and signals are not scoped (kernel Landlock ABI %d < 6)", abi);
+                note(t, "landlock.scope: abstract unix sockets and signals are not scoped (kernel Landlock ABI %d < 6)",
+                     abi);
         }
         return 0;
 }
@@ -199,15 +207,17 @@ int landlock_apply_abi(struct task *t, int abi, struct sr_error *e) {
                         return 0;
                 }
                 return sr_fail(e, SR_EXIT_REFUSED, EOPNOTSUPP, "landlock",
-                               "%s: $.landlock: the kernel has no Landlock (mark it \"optional\" to run without)", t->pol->file);
+                               "%s: $.landlock: the kernel has no Landlock (mark it \"optional\" to run without)",
+                               t->pol->file);
         }
         if ((r = negotiate(t, abi, &attr, &size, e)) < 0)
                 return r;
         if (!attr.handled_access_fs && !attr.handled_access_net && !attr.scoped)
-                return 0;  /* everything asked was optional and unavailable (noted) */
+                return 0; /* everything asked was optional and unavailable (noted) */
         ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
         if (ruleset < 0)
-                return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock", "landlock_create_ruleset (ABI %d): %s", abi, strerror(errno));
+                return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock", "landlock_create_ruleset (ABI %d): %s", abi,
+                               strerror(errno));
         if (attr.handled_access_fs && (r = add_fs_rules(t, ruleset, attr.handled_access_fs, e)) < 0)
                 return r;
         if (attr.handled_access_net &&

@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
                 return 0;
         }
         if (c.check_host || c.print_policy)
-                interrupt_unblock();    /* nothing to clean up: a signal may end them */
+                interrupt_unblock(); /* nothing to clean up: a signal may end them */
         if (c.check_host)
                 return hostcheck_main(&c);
         if (c.print_policy) {

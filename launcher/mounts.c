@@ -19,16 +19,16 @@
 #include "launcher/fsutil.h"
 #include "launcher/net.h"
 
-#define BASE "/tmp"   /* private base for the new root; our mount ns is private */
+#define BASE "/tmp" /* private base for the new root; our mount ns is private */
 
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 #define N_DEV ELEMENTSOF(dev_nodes)
 
 struct mounts_ctx {
-        int *trees;                 /* per plan entry: detached mount, or -1 */
-        int dev[N_DEV];             /* host device nodes, O_PATH */
-        int root;                   /* the new root (O_PATH) */
-        char **extra;               /* mountpoints other modules need (credentials) */
+        int *trees;     /* per plan entry: detached mount, or -1 */
+        int dev[N_DEV]; /* host device nodes, O_PATH */
+        int root;       /* the new root (O_PATH) */
+        char **extra;   /* mountpoints other modules need (credentials) */
         size_t n_extra;
 };
 
@@ -86,8 +86,10 @@ int mounts_plan(struct task *t, struct sr_error *e) {
                 t->plan[n++] = p->mounts[i];
         for (size_t i = 0; i < t->cfg.n_binds; i++) {
                 const struct config_bind *b = &t->cfg.binds[i];
-                t->plan[n++] = (struct mount_entry){ .type = b->ro ? MNT_RO_BIND : MNT_BIND, .src = (char *)b->src,
-                                                     .dst = (char *)b->dst, .from_cli = true };
+                t->plan[n++] = (struct mount_entry){ .type = b->ro ? MNT_RO_BIND : MNT_BIND,
+                                                     .src = (char *)b->src,
+                                                     .dst = (char *)b->dst,
+                                                     .from_cli = true };
         }
         t->n_plan = n;
         for (size_t i = 0; i < n_files; i++) {
@@ -182,7 +184,8 @@ int mounts_open_sources(struct task *t, struct sr_error *e) {
         /* raised again for the rest of setup; the exec site drops them all */
         r2 = dac_overrides(true);
         if (r >= 0 && r2 < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r2, "mounts", "cannot raise the DAC overrides again: %s", strerror(-r2));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r2, "mounts", "cannot raise the DAC overrides again: %s",
+                               strerror(-r2));
         return r;
 }
 
@@ -206,19 +209,25 @@ static int open_sources(struct task *t, struct sr_error *e) {
                         continue;
                 if (src == -EACCES || src == -EPERM)
                         return sr_fail(e, SR_EXIT_REFUSED, -src, "bind-source-denied",
-                                       "%s: bind source %s: Permission denied for host uid %u (binds are opened with the sandbox's host ids, not the caller's)",
-                                       me->from_cli ? "command line" : t->pol->file, me->src, (unsigned)mounts_host_uid(t));
+                                       "%s: bind source %s: Permission denied for host uid %u (binds are opened with "
+                                       "the sandbox's host ids, not the caller's)",
+                                       me->from_cli ? "command line" : t->pol->file, me->src,
+                                       (unsigned)mounts_host_uid(t));
                 if (src < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, -src, "mounts",
-                                       "%s: bind source %s: %s%s", me->from_cli ? "command line" : t->pol->file, me->src,
-                                       strerror(-src), src == -ELOOP ? " (a path component is a symlink; name the real path)" : "");
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -src, "mounts", "%s: bind source %s: %s%s",
+                                       me->from_cli ? "command line" : t->pol->file, me->src, strerror(-src),
+                                       src == -ELOOP ? " (a path component is a symlink; name the real path)" : "");
                 tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
                 if (tree < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "mounts", "bind source %s: open_tree: %s", me->src, strerror(errno));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "mounts", "bind source %s: open_tree: %s", me->src,
+                                       strerror(errno));
                 m->trees[i] = tree;
-                int r = attr_tree(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (me->type == MNT_RO_BIND ? MOUNT_ATTR_RDONLY : 0), true);
+                int r = attr_tree(
+                        tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (me->type == MNT_RO_BIND ? MOUNT_ATTR_RDONLY : 0),
+                        true);
                 if (r < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "mounts", "bind source %s: cannot set nosuid,nodev%s: %s", me->src,
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "mounts",
+                                       "bind source %s: cannot set nosuid,nodev%s: %s", me->src,
                                        me->type == MNT_RO_BIND ? ",ro" : "", strerror(-r));
         }
         for (size_t i = 0; i < N_DEV; i++) {
@@ -244,8 +253,8 @@ static int make_target(int root, const char *dst, bool dir, mode_t mode) {
                  * planted in a writable bind, and before pivot_root it
                  * resolves on the host. */
                 if (mode) {
-                        _cleanup_close_ int d = fs_openat2(pfd, base, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0,
-                                                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+                        _cleanup_close_ int d = fs_openat2(pfd, base, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
+                                                           0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
                         if (d < 0)
                                 return d;
                         if (fchmod(d, mode) < 0)
@@ -254,13 +263,15 @@ static int make_target(int root, const char *dst, bool dir, mode_t mode) {
         } else {
                 /* O_NONBLOCK|O_NOCTTY: a FIFO or a tty planted in a writable
                  * bind must not block or steer the launch */
-                int fd = openat(pfd, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode ? mode : 0644);
+                int fd = openat(pfd, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+                                mode ? mode : 0644);
                 if (fd < 0 && errno != EISDIR)
                         return -errno;
                 if (fd >= 0)
                         close(fd);
         }
-        return fs_openat2(pfd, base, O_PATH | O_CLOEXEC | O_NOFOLLOW | (dir ? O_DIRECTORY : 0), 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        return fs_openat2(pfd, base, O_PATH | O_CLOEXEC | O_NOFOLLOW | (dir ? O_DIRECTORY : 0), 0,
+                          RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 }
 
 static int attach(int tree, int target) {
@@ -296,7 +307,7 @@ static int mount_dev(struct mounts_ctx *m, int root, const char *dst) {
         static const char *const pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666", "mode", "0620", NULL };
         static const char *const shm_opts[] = { "mode", "1777", NULL };
         static const char *const links[][2] = {
-                { "ptmx", "pts/ptmx" }, { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+                { "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
                 { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
         };
         char path[4200];
@@ -400,9 +411,9 @@ static int apply_entry(struct task *t, struct mounts_ctx *m, size_t i) {
                 snprintf(size, sizeof size, "%llu", me->size);
                 return mount_new_fs(m->root, me->dst, "tmpfs", tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
         case MNT_PROC:
-                return mount_new_fs(m->root, me->dst, "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-        case MNT_DEV:
-                return mount_dev(m, m->root, me->dst);
+                return mount_new_fs(m->root, me->dst, "proc", NULL,
+                                    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        case MNT_DEV: return mount_dev(m, m->root, me->dst);
         case MNT_DIR: {
                 int fd = make_target(m->root, me->dst, true, me->mode);
                 if (fd < 0)
@@ -418,8 +429,7 @@ static int apply_entry(struct task *t, struct mounts_ctx *m, size_t i) {
                         return pfd;
                 return symlinkat(me->src, pfd, base) < 0 ? -errno : 0;
         }
-        case MNT_FILE:
-                return write_file_entry(m->root, me);
+        case MNT_FILE: return write_file_entry(m->root, me);
         }
         return -EINVAL;
 }
@@ -434,7 +444,8 @@ int mounts_apply(struct task *t, struct sr_error *e) {
         if (!m)
                 return -ENOMEM;
         if (mount("sealrun-root", BASE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m") < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "mounts", "cannot mount the root tmpfs: %s", strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "mounts", "cannot mount the root tmpfs: %s",
+                               strerror(errno));
         m->root = open(BASE, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (m->root < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "mounts", "cannot open the new root: %s", strerror(errno));
@@ -443,7 +454,8 @@ int mounts_apply(struct task *t, struct sr_error *e) {
                 int r = apply_entry(t, m, i);
                 if (r < 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, -r, "mounts", "%s: mount entry %s %s: %s",
-                                       me->from_cli ? "command line" : t->pol->file, type_name(me->type), me->dst, strerror(-r));
+                                       me->from_cli ? "command line" : t->pol->file, type_name(me->type), me->dst,
+                                       strerror(-r));
         }
         for (size_t i = 0; i < m->n_extra; i++) {
                 int fd;
@@ -451,7 +463,8 @@ int mounts_apply(struct task *t, struct sr_error *e) {
                         return -ENOMEM;
                 fd = make_target(m->root, m->extra[i], true, 0755);
                 if (fd < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, -fd, "mounts", "cannot create mountpoint %s: %s", m->extra[i], strerror(-fd));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -fd, "mounts", "cannot create mountpoint %s: %s",
+                                       m->extra[i], strerror(-fd));
                 close(fd);
         }
         return 0;
@@ -464,7 +477,8 @@ int mounts_pivot(struct task *t, struct sr_error *e) {
         if (fchdir(m->root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "pivot_root", "pivot_root: %s", strerror(errno));
         if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "pivot_root", "cannot detach the old root: %s", strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "pivot_root", "cannot detach the old root: %s",
+                               strerror(errno));
         for (size_t i = 0; i < N_DEV; i++)
                 if (m->dev[i] >= 0) {
                         close(m->dev[i]);
@@ -480,6 +494,7 @@ int mounts_seal_root(struct task *t, struct sr_error *e) {
         if (!t->pol->root_readonly)
                 return 0;
         if (mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "root_readonly", "cannot make the root read-only: %s", strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "root_readonly", "cannot make the root read-only: %s",
+                               strerror(errno));
         return 0;
 }

@@ -53,7 +53,7 @@ static int idmap_userns(uid_t from_u, uid_t to_u, gid_t from_g, gid_t to_g, int 
                 close(hold[1]);
                 if (unshare(CLONE_NEWUSER) < 0 || write(go[1], "x", 1) != 1)
                         _exit(1);
-                (void)!read(hold[0], &c, 1);   /* EOF: the supervisor is done */
+                (void)!read(hold[0], &c, 1); /* EOF: the supervisor is done */
                 _exit(0);
         }
         close(go[1]);
@@ -127,12 +127,15 @@ static int idmap_one(struct task *t, const struct mount_entry *me, int *ret_tree
                 return 0;
         if (src == -EACCES || src == -EPERM)
                 return sr_fail(e, SR_EXIT_REFUSED, -src, "bind-source-denied",
-                               "%s: bind source %s: Permission denied for host uid %u (binds are opened with the sandbox's host ids, not the caller's)",
+                               "%s: bind source %s: Permission denied for host uid %u (binds are opened with the "
+                               "sandbox's host ids, not the caller's)",
                                where, me->src, (unsigned)t->pol->host_uid);
         if (src < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -src, "mounts", "%s: bind source %s: %s", where, me->src, strerror(-src));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -src, "mounts", "%s: bind source %s: %s", where, me->src,
+                               strerror(-src));
         if (fstat(src, &st) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "mounts", "%s: bind source %s: %s", where, me->src, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "mounts", "%s: bind source %s: %s", where, me->src,
+                               strerror(errno));
         /* unprivileged: EPERM here, before any check of the owner */
         tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
         if (tree < 0)
@@ -142,12 +145,15 @@ static int idmap_one(struct task *t, const struct mount_entry *me, int *ret_tree
         pol_ids_range(&t->pol->tenant_ids, &first, &last);
         if (st.st_uid == 0 || st.st_gid == 0)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "idmap-owner",
-                               "%s: idmapped bind source %s is owned by uid %u gid %u; root cannot be lent to a task (chown it to the worker)",
+                               "%s: idmapped bind source %s is owned by uid %u gid %u; root cannot be lent to a task "
+                               "(chown it to the worker)",
                                where, me->src, (unsigned)st.st_uid, (unsigned)st.st_gid);
-        if ((st.st_uid >= first && st.st_uid <= last && st.st_uid - (t->pol->host_uid - t->pol->uid) >= POL_IDS_BLOCK) ||
+        if ((st.st_uid >= first && st.st_uid <= last &&
+             st.st_uid - (t->pol->host_uid - t->pol->uid) >= POL_IDS_BLOCK) ||
             (st.st_gid >= first && st.st_gid <= last && st.st_gid - (t->pol->host_gid - t->pol->gid) >= POL_IDS_BLOCK))
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "idmap-owner", "%s: idmapped bind source %s is owned by another tenant's ids (%u:%u)",
-                               where, me->src, (unsigned)st.st_uid, (unsigned)st.st_gid);
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "idmap-owner",
+                               "%s: idmapped bind source %s is owned by another tenant's ids (%u:%u)", where, me->src,
+                               (unsigned)st.st_uid, (unsigned)st.st_gid);
         int r = idmap_userns(st.st_uid, t->pol->host_uid, st.st_gid, t->pol->host_gid, &ns);
         if (r < 0)
                 return r;
@@ -177,8 +183,10 @@ int mounts_prepare_idmaps(struct task *t, struct sr_error *e) {
                 }
                 if (r < 0)
                         return sr_fail(e, SR_EXIT_REFUSED, -r, "idmap-unsupported",
-                                       "%s: bind %s: cannot idmap it here (%s)%s", me->from_cli ? "command line" : t->pol->file, me->dst, strerror(-r),
-                                       t->as_root ? "; mark it \"idmap\": \"optional\" to bind it without" : "; idmapped mounts need root");
+                                       "%s: bind %s: cannot idmap it here (%s)%s",
+                                       me->from_cli ? "command line" : t->pol->file, me->dst, strerror(-r),
+                                       t->as_root ? "; mark it \"idmap\": \"optional\" to bind it without"
+                                                  : "; idmapped mounts need root");
                 if (tree >= 0 && (r = mounts_adopt_tree(t, i, tree)) < 0) {
                         close(tree);
                         return sr_fail(e, SR_EXIT_LAUNCHER, -r, "mounts", "out of memory");

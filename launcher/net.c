@@ -23,11 +23,11 @@
 
 struct net_ctx {
         enum net_mode mode;
-        uint32_t slot_net;          /* veth: the task's /30, host order */
-        int lock_fd;                /* veth: flock held while the pair lives */
-        char host_if[IFNAMSIZ];     /* veth: host-side name */
+        uint32_t slot_net;      /* veth: the task's /30, host order */
+        int lock_fd;            /* veth: flock held while the pair lives */
+        char host_if[IFNAMSIZ]; /* veth: host-side name */
         bool created;
-        struct mount_entry files[2];  /* /etc/hosts, /etc/resolv.conf for the mount plan */
+        struct mount_entry files[2]; /* /etc/hosts, /etc/resolv.conf for the mount plan */
         size_t n_files;
 };
 
@@ -37,12 +37,14 @@ static int nl_errno(int nle) {
         switch (nle < 0 ? -nle : nle) {
         case NLE_NOMEM: return ENOMEM;
         case NLE_EXIST: return EEXIST;
-        case NLE_PERM: case NLE_NOACCESS: return EPERM;
+        case NLE_PERM:
+        case NLE_NOACCESS: return EPERM;
         case NLE_OBJ_NOTFOUND: return ENOENT;
         case NLE_NODEV: return ENODEV;
         case NLE_BUSY: return EBUSY;
         case NLE_OPNOTSUPP: return EOPNOTSUPP;
-        case NLE_INVAL: case NLE_RANGE: return EINVAL;
+        case NLE_INVAL:
+        case NLE_RANGE: return EINVAL;
         default: return EIO;
         }
 }
@@ -52,12 +54,30 @@ static int nl_fail(struct sr_error *e, int nle, const char *what) {
         return sr_fail(e, SR_EXIT_LAUNCHER, nl_errno(nle), "network", "network: %s: %s", what, nl_geterror(nle));
 }
 
-static void nl_sockp(struct nl_sock **s) { if (*s) nl_socket_free(*s); }
-static void nl_linkp(struct rtnl_link **l) { if (*l) rtnl_link_put(*l); }
-static void nl_addrp(struct rtnl_addr **a) { if (*a) rtnl_addr_put(*a); }
-static void nl_nladdrp(struct nl_addr **a) { if (*a) nl_addr_put(*a); }
-static void nl_routep(struct rtnl_route **r) { if (*r) rtnl_route_put(*r); }
-static void nl_cachep(struct nl_cache **c) { if (*c) nl_cache_free(*c); }
+static void nl_sockp(struct nl_sock **s) {
+        if (*s)
+                nl_socket_free(*s);
+}
+static void nl_linkp(struct rtnl_link **l) {
+        if (*l)
+                rtnl_link_put(*l);
+}
+static void nl_addrp(struct rtnl_addr **a) {
+        if (*a)
+                rtnl_addr_put(*a);
+}
+static void nl_nladdrp(struct nl_addr **a) {
+        if (*a)
+                nl_addr_put(*a);
+}
+static void nl_routep(struct rtnl_route **r) {
+        if (*r)
+                rtnl_route_put(*r);
+}
+static void nl_cachep(struct nl_cache **c) {
+        if (*c)
+                nl_cache_free(*c);
+}
 
 static int nl_open(struct nl_sock **ret) {
         struct nl_sock *sk = nl_socket_alloc();
@@ -130,7 +150,7 @@ static int route_default(struct nl_sock *sk, int ifindex, uint32_t gw) {
         rtnl_route_set_type(rt, RTN_UNICAST);
         rtnl_route_nh_set_ifindex(nh, ifindex);
         rtnl_route_nh_set_gateway(nh, via);
-        rtnl_route_add_nexthop(rt, nh);      /* the route owns nh from here */
+        rtnl_route_add_nexthop(rt, nh); /* the route owns nh from here */
         if ((r = rtnl_route_set_dst(rt, dst)) < 0)
                 return r;
         return rtnl_route_add(sk, rt, NLM_F_EXCL);
@@ -153,7 +173,7 @@ static bool slot_in_use_by_host(struct nl_sock *sk, uint32_t net) {
         _cleanup_(nl_cachep) struct nl_cache *cache = NULL;
         bool used = false;
         if (rtnl_addr_alloc_cache(sk, &cache) < 0)
-                return true;    /* cannot tell: do not hand it out */
+                return true; /* cannot tell: do not hand it out */
         for (struct nl_object *o = nl_cache_get_first(cache); o && !used; o = nl_cache_get_next(o)) {
                 struct rtnl_addr *a = (struct rtnl_addr *)o;
                 struct nl_addr *l = rtnl_addr_get_local(a);
@@ -191,7 +211,7 @@ int net_have_admin(void) {
                 return 0;
         _cleanup_close_ int userns = ioctl(netns, NS_GET_USERNS);
         if (userns < 0)
-                return 0;    /* EPERM: the owner is outside our view, so not ours */
+                return 0; /* EPERM: the owner is outside our view, so not ours */
         if (fstat(userns, &owner) == 0 && stat("/proc/self/ns/user", &own) == 0)
                 r = own.st_dev == owner.st_dev && own.st_ino == owner.st_ino;
         return r;
@@ -229,14 +249,16 @@ int net_slot_acquire(const struct policy_network *n, int dirfd, uint32_t *ret_ne
 static int lock_dir_open(struct sr_error *e) {
         int fd = -1, r;
         (void)mkdir("/run/sealrun", 0755);
-        r = private_dir_open(AT_FDCWD, NET_LOCK_DIR, &(struct private_dir){ .create_mode = 0700, .owner = geteuid(), .forbidden = 022 },
-                             &fd, NULL);
+        r = private_dir_open(AT_FDCWD, NET_LOCK_DIR,
+                             &(struct private_dir){ .create_mode = 0700, .owner = geteuid(), .forbidden = 022 }, &fd,
+                             NULL);
         if (r == -EPERM || r == -ENOTDIR || r == -ELOOP)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPERM, "network",
-                               "%s: must be a directory owned by uid %u and not writable by others", NET_LOCK_DIR, (unsigned)geteuid());
+                               "%s: must be a directory owned by uid %u and not writable by others", NET_LOCK_DIR,
+                               (unsigned)geteuid());
         if (r < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "network", "%s: cannot open the veth slot directory: %s", NET_LOCK_DIR,
-                               strerror(-r));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "network", "%s: cannot open the veth slot directory: %s",
+                               NET_LOCK_DIR, strerror(-r));
         return fd;
 }
 
@@ -249,7 +271,7 @@ static int veth_prepare(struct task *t, struct net_ctx *c, struct sr_error *e) {
         const struct policy_network *n = &t->pol->network;
         _cleanup_(nl_sockp) struct nl_sock *sk = NULL;
         _cleanup_close_ int dirfd = -1;
-        int skipped[64];        /* slots the host uses: held until we chose one */
+        int skipped[64]; /* slots the host uses: held until we chose one */
         size_t n_skipped = 0;
         char a[16];
         int r;
@@ -257,7 +279,8 @@ static int veth_prepare(struct task *t, struct net_ctx *c, struct sr_error *e) {
         if (!net_have_admin())
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "veth-unprivileged",
                                "%s: $.network.mode: \"veth\" needs CAP_NET_ADMIN in the host network namespace "
-                               "(a root-run pool); use \"none\" for an unprivileged pool", t->pol->file);
+                               "(a root-run pool); use \"none\" for an unprivileged pool",
+                               t->pol->file);
         if ((r = nl_open(&sk)) < 0)
                 return nl_fail(e, r, "netlink socket");
         if ((dirfd = lock_dir_open(e)) < 0)
@@ -270,7 +293,8 @@ static int veth_prepare(struct task *t, struct net_ctx *c, struct sr_error *e) {
                                     (unsigned long long)pol_network_slot_count(n),
                                     n_skipped ? " (some overlap addresses of the host)" : "");
                 else if (r < 0)
-                        r = sr_fail(e, SR_EXIT_LAUNCHER, -r, "network", "%s: cannot take a veth slot: %s", NET_LOCK_DIR, strerror(-r));
+                        r = sr_fail(e, SR_EXIT_LAUNCHER, -r, "network", "%s: cannot take a veth slot: %s", NET_LOCK_DIR,
+                                    strerror(-r));
                 if (r < 0)
                         break;
                 net_host_ifname(c->slot_net, c->host_if);
@@ -283,9 +307,10 @@ static int veth_prepare(struct task *t, struct net_ctx *c, struct sr_error *e) {
                 if (!slot_in_use_by_host(sk, c->slot_net))
                         break;
                 if (n_skipped == ELEMENTSOF(skipped)) {
-                        r = sr_fail(e, SR_EXIT_LAUNCHER, EADDRINUSE, "network",
-                                    "%s: $.network.veth.pools: more than %zu /30s overlap addresses the host already uses",
-                                    t->pol->file, ELEMENTSOF(skipped));
+                        r = sr_fail(
+                                e, SR_EXIT_LAUNCHER, EADDRINUSE, "network",
+                                "%s: $.network.veth.pools: more than %zu /30s overlap addresses the host already uses",
+                                t->pol->file, ELEMENTSOF(skipped));
                         break;
                 }
                 fprintf(stderr, "sealrun: network: skipping %s/30: the host already has an address in it\n",
@@ -414,7 +439,7 @@ int net_setup_child(struct task *t, struct sr_error *e) {
 
         if (!c || c->mode == NET_HOST)
                 return 0;
-        if (c->lock_fd >= 0) {   /* the supervisor holds the slot, not the sandbox */
+        if (c->lock_fd >= 0) { /* the supervisor holds the slot, not the sandbox */
                 close(c->lock_fd);
                 c->lock_fd = -1;
         }

@@ -22,8 +22,9 @@
 
 /* Kernel-wide information or interfaces that a sandbox has no use for. */
 static const char *const proc_masked[] = {
-        "kcore", "kallsyms", "keys", "key-users", "timer_list", "sched_debug", "latency_stats", "kpagecount",
-        "kpageflags", "kpagecgroup", "vmallocinfo", "interrupts", "acpi", "scsi", "asound", "driver", "config.gz",
+        "kcore",         "kallsyms",   "keys",       "key-users",   "timer_list",  "sched_debug",
+        "latency_stats", "kpagecount", "kpageflags", "kpagecgroup", "vmallocinfo", "interrupts",
+        "acpi",          "scsi",       "asound",     "driver",      "config.gz",
 };
 static const char *const proc_readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
 static const char *const sys_masked[] = {
@@ -31,7 +32,7 @@ static const char *const sys_masked[] = {
 };
 
 struct masks {
-        int tmpfs;                 /* detached private tmpfs: "f" empty file, "d" empty dir */
+        int tmpfs; /* detached private tmpfs: "f" empty file, "d" empty dir */
         int count;
 };
 
@@ -109,17 +110,21 @@ static int mask_one(struct masks *m, int target, const char *path, struct sr_err
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "procmask", "/%s: %s", path, strerror(errno));
         tree = open_tree(m->tmpfs, S_ISDIR(st.st_mode) ? "d" : "f", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (tree < 0 || move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "procmask", "/%s: cannot mask it: %s", path, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "procmask", "/%s: cannot mask it: %s", path,
+                               strerror(errno));
         m->count++;
         return 0;
 }
 
 static int readonly_one(int target, const char *path, struct sr_error *e) {
-        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
-        _cleanup_close_ int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        struct mount_attr a = { .attr_set =
+                                        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+        _cleanup_close_ int tree =
+                open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
         if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0 ||
             move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "procmask", "/%s: cannot make it read-only: %s", path, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "procmask", "/%s: cannot make it read-only: %s", path,
+                               strerror(errno));
         return 0;
 }
 
@@ -145,7 +150,8 @@ static int apply_list(struct masks *m, int root, const char *base, const char *c
 /* base is relative to root ("proc"); nothing to do when it is not procfs. */
 static int harden_proc(struct masks *m, int root, const char *base, struct sr_error *e) {
         struct statfs sf;
-        _cleanup_close_ int fd = fs_openat2(root, base, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        _cleanup_close_ int fd =
+                fs_openat2(root, base, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
         int r;
         if (fd < 0 || fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
                 return 0;
@@ -156,7 +162,8 @@ static int harden_proc(struct masks *m, int root, const char *base, struct sr_er
 
 static int harden_sys(struct masks *m, int root, const char *base, struct sr_error *e) {
         struct statfs sf;
-        _cleanup_close_ int fd = fs_openat2(root, base, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        _cleanup_close_ int fd =
+                fs_openat2(root, base, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
         if (fd < 0 || fstatfs(fd, &sf) < 0 || sf.f_type != SYSFS_MAGIC)
                 return 0;
         return apply_list(m, root, base, sys_masked, ELEMENTSOF(sys_masked), SYSFS_MAGIC, false, e);

@@ -53,8 +53,8 @@ int sandbox_prepare_ids(struct task *t, struct sr_error *e) {
 }
 
 /* Root maps the sandbox ids to unprivileged host ids (never host root: the
- * tenant's own block, else the policy's host_uid) and keeps setgroups so the child can drop root's supplementary groups;
- * an unprivileged caller can only map itself and must deny setgroups first. */
+ * tenant's own block, else the policy's host_uid) and keeps setgroups so the child can drop root's supplementary
+ * groups; an unprivileged caller can only map itself and must deny setgroups first. */
 static int write_maps(struct task *t, struct sr_error *e) {
         char map[64];
         uid_t hu = t->as_root ? t->pol->host_uid : t->caller_uid;
@@ -86,15 +86,16 @@ gid_t sandbox_gid(const struct task *t) {
 static int userns_fallback(struct task *t, int err, struct sr_error *e) {
         struct hc_cause c;
         int r;
-        if (!t->pol->userns_optional || !t->as_root || !(err == EPERM || err == ENOSPC || err == EUSERS || err == EACCES) ||
-            hostcheck_try_userns() == 0)
-                return 1;       /* not applicable (or not the user namespace's fault): the caller reports err */
+        if (!t->pol->userns_optional || !t->as_root ||
+            !(err == EPERM || err == ENOSPC || err == EUSERS || err == EACCES) || hostcheck_try_userns() == 0)
+                return 1; /* not applicable (or not the user namespace's fault): the caller reports err */
         hostcheck_userns_cause(err, true, &c);
         if (strstr(c.fix, "; as root"))
-                *strstr(c.fix, "; as root") = 0;        /* the hint to use "optional": already taken */
+                *strstr(c.fix, "; as root") = 0; /* the hint to use "optional": already taken */
         if (t->pol->caps.keep)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "userns-optional-caps",
-                               "%s: $.namespaces.user: \"optional\" cannot go on without a user namespace (%s) while the policy keeps "
+                               "%s: $.namespaces.user: \"optional\" cannot go on without a user namespace (%s) while "
+                               "the policy keeps "
                                "capabilities: they would be host capabilities; keep none, or %s",
                                t->pol->file, c.what, c.fix);
         /* A container maps few ids, so a tenant's block is usually out of
@@ -105,7 +106,8 @@ static int userns_fallback(struct task *t, int err, struct sr_error *e) {
                 for (size_t i = 0; i < t->pol->n_mounts; i++)
                         if (t->pol->mounts[i].idmap != IDMAP_NONE)
                                 return sr_fail(e, SR_EXIT_REFUSED, ERANGE, "idmap-unsupported",
-                                               "%s: bind %s: \"idmap\" cannot go on without a user namespace (%s): the tenant's host ids "
+                                               "%s: bind %s: \"idmap\" cannot go on without a user namespace (%s): the "
+                                               "tenant's host ids "
                                                "are not mapped here",
                                                t->pol->file, t->pol->mounts[i].dst, c.what);
                 t->pol->host_uid = t->policy_host_uid;
@@ -115,16 +117,18 @@ static int userns_fallback(struct task *t, int err, struct sr_error *e) {
         }
         r = hostcheck_ids_usable(t->pol->host_uid, t->pol->host_gid);
         if (r < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "userns-optional-ids",
-                               "%s: $.namespaces.user: \"optional\" cannot go on without a user namespace (%s): the payload's "
-                               "host_uid %u/host_gid %u %s in sealrun's own user namespace; map them, or %s",
-                               t->pol->file, c.what, (unsigned)t->pol->host_uid, (unsigned)t->pol->host_gid,
-                               r == -ERANGE ? "are not mapped" : "cannot be taken (setgroups is denied)", c.fix);
+                return sr_fail(
+                        e, SR_EXIT_LAUNCHER, -r, "userns-optional-ids",
+                        "%s: $.namespaces.user: \"optional\" cannot go on without a user namespace (%s): the payload's "
+                        "host_uid %u/host_gid %u %s in sealrun's own user namespace; map them, or %s",
+                        t->pol->file, c.what, (unsigned)t->pol->host_uid, (unsigned)t->pol->host_gid,
+                        r == -ERANGE ? "are not mapped" : "cannot be taken (setgroups is denied)", c.fix);
         t->no_userns = true;
         if (t->status.n_not_enforced < ELEMENTSOF(t->status.not_enforced))
                 t->status.not_enforced[t->status.n_not_enforced++] = "namespaces.user";
-        fprintf(stderr, "sealrun: note: %s: no user namespace (%s): going on without it as \"user\": \"optional\" allows; "
-                        "the payload runs as host uid %u with no capabilities\n",
+        fprintf(stderr,
+                "sealrun: note: %s: no user namespace (%s): going on without it as \"user\": \"optional\" allows; "
+                "the payload runs as host uid %u with no capabilities\n",
                 t->pol->file, c.what, (unsigned)t->pol->host_uid);
         return 0;
 }
@@ -172,7 +176,8 @@ int sandbox_spawn(struct task *t, struct sr_error *e) {
         }
         if (pid < 0) {
                 int err = errno;
-                sr_fail(e, SR_EXIT_LAUNCHER, err, "clone", "cannot create the sandbox namespaces (clone3: %s)", strerror(err));
+                sr_fail(e, SR_EXIT_LAUNCHER, err, "clone", "cannot create the sandbox namespaces (clone3: %s)",
+                        strerror(err));
                 if (t->no_userns || hostcheck_try_userns() < 0)
                         hostcheck_annotate(e, t->as_root, !t->no_userns);
                 return -e->err;
@@ -199,13 +204,14 @@ int sandbox_become_ids(struct task *t, struct sr_error *e) {
          * access checks on host files; drop them where the kernel lets us. */
         if (t->as_root && setgroups(0, NULL) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "ids", "setgroups: %s", strerror(errno));
-        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
-            setresgid(sandbox_gid(t), sandbox_gid(t), sandbox_gid(t)) < 0 ||
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid(sandbox_gid(t), sandbox_gid(t), sandbox_gid(t)) < 0 ||
             setresuid(sandbox_uid(t), sandbox_uid(t), sandbox_uid(t)) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "ids", "cannot take uid %u gid %u inside the sandbox: %s%s",
                                (unsigned)sandbox_uid(t), (unsigned)sandbox_gid(t), strerror(errno),
-                               t->no_userns && errno == EINVAL ? " (without a user namespace these are the policy's host_uid/host_gid, "
-                                                                 "which the caller's own user namespace does not map)" : "");
+                               t->no_userns && errno == EINVAL
+                                       ? " (without a user namespace these are the policy's host_uid/host_gid, "
+                                         "which the caller's own user namespace does not map)"
+                                       : "");
         /* Changing ids may clear the effective set; setup still needs the
          * namespace's capabilities (mounts), which the exec site drops. */
         caps = cap_get_proc();
@@ -217,7 +223,8 @@ int sandbox_become_ids(struct task *t, struct sr_error *e) {
                         cap_set_flag(caps, CAP_EFFECTIVE, 1, &c, CAP_SET);
         }
         if (cap_set_proc(caps) < 0)
-                r = sr_fail(e, SR_EXIT_LAUNCHER, errno, "ids", "cannot raise namespace capabilities: %s", strerror(errno));
+                r = sr_fail(e, SR_EXIT_LAUNCHER, errno, "ids", "cannot raise namespace capabilities: %s",
+                            strerror(errno));
         cap_free(caps);
         return r;
 }

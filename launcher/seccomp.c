@@ -34,20 +34,21 @@ static int compile_parsed(const struct policy_seccomp *s, struct seccomp_bpf *re
 
         c = seccomp_init(s->default_action);
         if (!c)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "seccomp", "seccomp (%s): libseccomp refused the default action",
-                               s->source ? s->source : "?");
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "seccomp",
+                               "seccomp (%s): libseccomp refused the default action", s->source ? s->source : "?");
         /* Another architecture's syscall numbers (i386 via int 0x80, x32 via
          * the 0x40000000 bit) are killed unless the policy lists it. */
         if ((r = seccomp_attr_set(c, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
             (r = seccomp_attr_set(c, SCMP_FLTATR_CTL_NNP, 0)) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "seccomp", "seccomp: cannot set filter attributes: %s", strerror(-r));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "seccomp", "seccomp: cannot set filter attributes: %s",
+                               strerror(-r));
         /* A binary tree keeps long profiles fast; older libseccomp lacks it. */
         (void)seccomp_attr_set(c, SCMP_FLTATR_CTL_OPTIMIZE, 2);
         for (size_t i = 0; i < s->n_arches; i++) {
                 r = seccomp_arch_add(c, s->arches[i]);
                 if (r < 0 && r != -EEXIST)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "seccomp", "seccomp (%s): architecture %u: %s", s->source,
-                                       s->arches[i], strerror(-r));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "seccomp", "seccomp (%s): architecture %u: %s",
+                                       s->source, s->arches[i], strerror(-r));
         }
         for (size_t i = 0; i < s->n_rules; i++) {
                 const struct seccomp_rule *rule = &s->rules[i];
@@ -56,12 +57,15 @@ static int compile_parsed(const struct policy_seccomp *s, struct seccomp_bpf *re
                 if (rule->action == s->default_action)
                         continue;
                 for (size_t k = 0; k < rule->n_args; k++)
-                        cmp[k] = (struct scmp_arg_cmp){ .arg = rule->args[k].index, .op = (enum scmp_compare)rule->args[k].op,
-                                                        .datum_a = rule->args[k].value, .datum_b = rule->args[k].value_two };
+                        cmp[k] = (struct scmp_arg_cmp){ .arg = rule->args[k].index,
+                                                        .op = (enum scmp_compare)rule->args[k].op,
+                                                        .datum_a = rule->args[k].value,
+                                                        .datum_b = rule->args[k].value_two };
                 r = seccomp_rule_add_array(c, rule->action, rule->nr, (unsigned)rule->n_args, cmp);
                 if (r < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "seccomp", "seccomp (%s): rule %zu for %s: libseccomp: %s",
-                                       s->source, i, rule->name, strerror(-r));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "seccomp",
+                                       "seccomp (%s): rule %zu for %s: libseccomp: %s", s->source, i, rule->name,
+                                       strerror(-r));
         }
         /* libseccomp 2.5 exports to an fd only: a memfd keeps it in memory. */
         mfd = memfd_create("sealrun-seccomp", MFD_CLOEXEC);
@@ -72,8 +76,9 @@ static int compile_parsed(const struct policy_seccomp *s, struct seccomp_bpf *re
         if (fstat(mfd, &st) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "seccomp", "fstat: %s", strerror(errno));
         if (st.st_size <= 0 || st.st_size % (off_t)sizeof *prog || st.st_size / (off_t)sizeof *prog > MAX_INSNS)
-                return sr_fail(e, SR_EXIT_LAUNCHER, E2BIG, "seccomp", "seccomp (%s): the filter has %lld instructions (at most %d)",
-                               s->source, (long long)(st.st_size / (off_t)sizeof *prog), MAX_INSNS);
+                return sr_fail(e, SR_EXIT_LAUNCHER, E2BIG, "seccomp",
+                               "seccomp (%s): the filter has %lld instructions (at most %d)", s->source,
+                               (long long)(st.st_size / (off_t)sizeof *prog), MAX_INSNS);
         prog = malloc((size_t)st.st_size);
         if (!prog)
                 return -ENOMEM;
@@ -159,7 +164,8 @@ int seccomp_apply(struct task *t, struct sr_error *e) {
         fp.len = (unsigned short)c->bpf.len;
         fp.filter = c->bpf.prog;
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, c->bpf.flags, &fp) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "seccomp", "seccomp: cannot load the filter: %s", strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "seccomp", "seccomp: cannot load the filter: %s",
+                               strerror(errno));
         return 0;
 }
 

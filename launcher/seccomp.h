@@ -3,7 +3,7 @@
 #include <linux/filter.h>
 #include "launcher/task.h"
 
-#define SECCOMP_KEY_HEX 65         /* 64 hex digits + NUL */
+#define SECCOMP_KEY_HEX 65 /* 64 hex digits + NUL */
 
 /* Supervisor, before clone: the policy's filter (or the built-in default)
  * as BPF, from the cache when a valid entry exists. */
@@ -18,11 +18,11 @@ void seccomp_task_release(struct task *t);
 
 /* The pieces, for tests and the benchmark. */
 enum seccomp_origin {
-        SECCOMP_CACHE_HIT,         /* valid cache entry, libseccomp not called */
-        SECCOMP_CACHE_MISS,        /* compiled, stored */
-        SECCOMP_CACHE_REBUILT,     /* bad entry (corrupt, wrong owner or mode) replaced */
-        SECCOMP_CACHE_OFF,         /* compiled, no cache directory */
-        SECCOMP_EMBEDDED,          /* the stock profile, compiled at build time (seccomp_embed.c) */
+        SECCOMP_CACHE_HIT,     /* valid cache entry, libseccomp not called */
+        SECCOMP_CACHE_MISS,    /* compiled, stored */
+        SECCOMP_CACHE_REBUILT, /* bad entry (corrupt, wrong owner or mode) replaced */
+        SECCOMP_CACHE_OFF,     /* compiled, no cache directory */
+        SECCOMP_EMBEDDED,      /* the stock profile, compiled at build time (seccomp_embed.c) */
 };
 
 /* A compiled filter and the seccomp(2) flags it is loaded with. */
@@ -35,10 +35,10 @@ struct seccomp_bpf {
 /* The stock profile compiled at build time, one entry per build (generated
  * by launcher/gen/seccomp-embed; weak: absent in a build without it). */
 struct seccomp_embedded {
-        uint32_t arch;                      /* libseccomp's native arch token */
-        unsigned major, minor, micro;       /* the libseccomp that compiled it */
-        size_t json_len;                    /* length of the stock profile's text it came from */
-        unsigned flags;                     /* for seccomp(2) */
+        uint32_t arch;                /* libseccomp's native arch token */
+        unsigned major, minor, micro; /* the libseccomp that compiled it */
+        size_t json_len;              /* length of the stock profile's text it came from */
+        unsigned flags;               /* for seccomp(2) */
         size_t len;
         const struct sock_filter *prog;
 };

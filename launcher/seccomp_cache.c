@@ -1,4 +1,5 @@
-/* seccomp BPF cache (root only, in root-only directories): entries keyed by the filter, verified before use, rebuilt when bad. */
+/* seccomp BPF cache (root only, in root-only directories): entries keyed by the filter, verified before use, rebuilt
+ * when bad. */
 #include "launcher/seccomp.h"
 
 #include <fcntl.h>
@@ -19,7 +20,7 @@ struct cache_hdr {
         char magic[8];
         uint8_t key[32];
         uint32_t n_insns;
-        uint32_t flags;            /* for seccomp(2) */
+        uint32_t flags; /* for seccomp(2) */
         uint8_t sum[32];
 };
 
@@ -32,7 +33,8 @@ static void hash_text(crypto_generichash_state *st, const char *fmt, ...) {
         n = vsnprintf(buf, sizeof buf, fmt, ap);
         va_end(ap);
         if (n > 0)
-                crypto_generichash_update(st, (const unsigned char *)buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+                crypto_generichash_update(st, (const unsigned char *)buf,
+                                          (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 static int key_raw(const struct policy_seccomp *s, uint8_t out[32]) {
@@ -64,7 +66,8 @@ static int key_raw(const struct policy_seccomp *s, uint8_t out[32]) {
                         hash_text(&st, "\nrule %d %u %zu", r->nr, r->action, r->n_args);
                         for (size_t k = 0; k < r->n_args; k++)
                                 hash_text(&st, " %u:%d:%llu:%llu", r->args[k].index, r->args[k].op,
-                                          (unsigned long long)r->args[k].value, (unsigned long long)r->args[k].value_two);
+                                          (unsigned long long)r->args[k].value,
+                                          (unsigned long long)r->args[k].value_two);
                 }
         }
         crypto_generichash_final(&st, out, 32);
@@ -154,8 +157,8 @@ int seccomp_cache_store(int dirfd, const char *key, const struct seccomp_bpf *bp
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        if (fchmod(fd, 0600) < 0 || (r = write_all(fd, &h, sizeof h)) < 0 || (r = write_all(fd, bpf->prog, bpf->len * sizeof *bpf->prog)) < 0 ||
-            renameat(dirfd, tmp, dirfd, name) < 0) {
+        if (fchmod(fd, 0600) < 0 || (r = write_all(fd, &h, sizeof h)) < 0 ||
+            (r = write_all(fd, bpf->prog, bpf->len * sizeof *bpf->prog)) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
                 r = r < 0 ? r : -errno;
                 unlinkat(dirfd, tmp, 0);
                 return r;
@@ -205,7 +208,9 @@ static int open_dir_rootonly(const char *path) {
                 p += n;
                 /* root's, not writable by others (a sticky /tmp passes as a parent) */
                 r = private_dir_open(cur, comp,
-                                     &(struct private_dir){ .create_mode = 0700, .owner = 0, .forbidden = 022,
+                                     &(struct private_dir){ .create_mode = 0700,
+                                                            .owner = 0,
+                                                            .forbidden = 022,
                                                             .sticky_ok = p[strspn(p, "/")] != 0 },
                                      &next, NULL);
                 if (r < 0)
@@ -241,7 +246,7 @@ static bool cache_exposed(const struct task *t, int fd) {
                         continue;
                 src = realpath(me->src, NULL);
                 if (!src && me->optional && errno == ENOENT)
-                        continue;  /* not mounted at all */
+                        continue; /* not mounted at all */
                 if (!src || path_within(dir, src) || path_within(src, dir))
                         return true;
         }

@@ -12,7 +12,7 @@
 #include <time.h>
 
 struct slot_ctx {
-        int fd;         /* holds the flock */
+        int fd; /* holds the flock */
         long index;
 };
 
@@ -62,7 +62,8 @@ static int check_dir_stat(const struct stat *st, const char *path, bool last, st
                 return squatted(path, "owned by", st->st_uid, e);
         return sr_fail(e, SR_EXIT_REFUSED, EPERM, "slots",
                        "%s: slot directory has mode %04o (writable by others); refusing: another user could "
-                       "hold or steal this tenant's slots", path, (unsigned)(st->st_mode & 07777));
+                       "hold or steal this tenant's slots",
+                       path, (unsigned)(st->st_mode & 07777));
 }
 
 int slot_open_dir(const char *parent, const char *sub, const char *tenant, int *ret_fd, struct sr_error *e) {
@@ -91,13 +92,18 @@ int slot_open_dir(const char *parent, const char *sub, const char *tenant, int *
                 struct stat st = { 0 };
                 r = private_dir_open(cur, comps[i],
                                      &(struct private_dir){ .create_mode = last || geteuid() != 0 ? 0700 : 0755,
-                                                            .owner = geteuid(), .root_too = !last, .forbidden = 022 },
+                                                            .owner = geteuid(),
+                                                            .root_too = !last,
+                                                            .forbidden = 022 },
                                      &next, &st);
                 if ((r == -ELOOP || r == -ENOTDIR) && st.st_uid != geteuid())
-                        return squatted(path, S_ISLNK(st.st_mode) ? "a symlink (not followed) owned by" : "not a directory, owned by",
+                        return squatted(path,
+                                        S_ISLNK(st.st_mode) ? "a symlink (not followed) owned by"
+                                                            : "not a directory, owned by",
                                         st.st_uid, e);
                 if (r == -ELOOP || r == -ENOTDIR)
-                        return sr_fail(e, SR_EXIT_REFUSED, -r, "slots", "%s: not a directory (a symlink is not followed); refusing", path);
+                        return sr_fail(e, SR_EXIT_REFUSED, -r, "slots",
+                                       "%s: not a directory (a symlink is not followed); refusing", path);
                 if (r == -EPERM)
                         return check_dir_stat(&st, path, last, e);
                 if (r < 0)
@@ -119,16 +125,18 @@ int slot_try(int dirfd, long n, int *ret_fd, long *ret_index, struct sr_error *e
                 if (fd < 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "slot file %s: %s", name, strerror(errno));
                 if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
-                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "slots",
-                                       "slot file %s: not a private regular file of uid %u (owner %u, mode %04o); refusing",
-                                       name, (unsigned)geteuid(), (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+                        return sr_fail(
+                                e, SR_EXIT_REFUSED, EPERM, "slots",
+                                "slot file %s: not a private regular file of uid %u (owner %u, mode %04o); refusing",
+                                name, (unsigned)geteuid(), (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
                 if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
                         *ret_fd = TAKE_FD(fd);
                         *ret_index = i;
                         return 0;
                 }
                 if (errno != EWOULDBLOCK)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "flock slot file %s: %s", name, strerror(errno));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "slots", "flock slot file %s: %s", name,
+                                       strerror(errno));
         }
         return -EAGAIN;
 }
@@ -164,14 +172,17 @@ int slot_acquire(struct task *t, struct sr_error *e) {
                         if (t->cfg.wait_slot_s > 0)
                                 return sr_fail(e, SR_EXIT_TEMPFAIL, EAGAIN, "slots-busy",
                                                "tenant %s: all %ld concurrency slots still busy after waiting %ld s "
-                                               "(%s/%s/%s); retry later", tenant, n, t->cfg.wait_slot_s, base, sub, tenant);
+                                               "(%s/%s/%s); retry later",
+                                               tenant, n, t->cfg.wait_slot_s, base, sub, tenant);
                         return sr_fail(e, SR_EXIT_TEMPFAIL, EAGAIN, "slots-busy",
                                        "tenant %s: all %ld concurrency slots are busy (%s/%s/%s); retry later or wait "
-                                       "with --wait-slot SECONDS", tenant, n, base, sub, tenant);
+                                       "with --wait-slot SECONDS",
+                                       tenant, n, base, sub, tenant);
                 }
                 /* a cancel ends the wait (the supervisor reports the interruption) */
                 if (interrupt_pending())
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINTR, "interrupted-setup", "interrupted while waiting for a slot");
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINTR, "interrupted-setup",
+                                       "interrupted while waiting for a slot");
                 /* A little jitter so waiting supervisors do not poll in lockstep. */
                 nanosleep(&(struct timespec){ 0, (SLOT_POLL_MS + (long)(now_ms() % 37)) * 1000000L }, NULL);
         }

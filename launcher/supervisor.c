@@ -39,17 +39,15 @@
 #include "launcher/task.h"
 #include "launcher/trace.h"
 
-#define SCRUB_WAIT_MS 2000  /* init's kill-all + scrub before SIGKILL */
-
-
+#define SCRUB_WAIT_MS 2000 /* init's kill-all + scrub before SIGKILL */
 
 
 struct run_state {
         bool exited_msg, scrub_msg;
-        bool init_ready;              /* init's loop runs: relayed signals queue there */
-        bool running;                 /* the payload's execve succeeded */
-        bool inject_acked;            /* staging was allowed to start */
-        int interrupt_sig;            /* a relayed signal came before execve */
+        bool init_ready;   /* init's loop runs: relayed signals queue there */
+        bool running;      /* the payload's execve succeeded */
+        bool inject_acked; /* staging was allowed to start */
+        int interrupt_sig; /* a relayed signal came before execve */
         int payload_status;
         int exec_err;
         struct sr_error child_err;
@@ -62,12 +60,11 @@ static void handle_msg(struct task *t, struct run_state *rs, const struct sync_m
         case SYNC_ERROR:
                 if (!rs->child_failed) {
                         rs->child_failed = true;
-                        sr_fail(&rs->child_err, m->value ? m->value : SR_EXIT_LAUNCHER, m->err, m->step, "%s: %s", m->step, m->text);
+                        sr_fail(&rs->child_err, m->value ? m->value : SR_EXIT_LAUNCHER, m->err, m->step, "%s: %s",
+                                m->step, m->text);
                 }
                 break;
-        case SYNC_INIT_READY:
-                rs->init_ready = true;
-                break;
+        case SYNC_INIT_READY: rs->init_ready = true; break;
         case SYNC_EXECED:
                 /* "running" only once the payload really runs: never for a
                  * command that is not found, a refusal or a cancel */
@@ -77,18 +74,18 @@ static void handle_msg(struct task *t, struct run_state *rs, const struct sync_m
                         creds_on_running(t);
                 rs->running = true;
                 break;
-        case SYNC_EXEC_FAILED:
-                rs->exec_err = m->err ? m->err : ENOENT;
-                break;
+        case SYNC_EXEC_FAILED: rs->exec_err = m->err ? m->err : ENOENT; break;
         case SYNC_INJECT: {
                 int r;
                 if (rs->interrupt_sig)
                         /* cancelled: nothing may be staged, and no inject event */
-                        r = sr_fail(&e, 128 + rs->interrupt_sig, EINTR, "interrupted-setup", "the launch was interrupted");
+                        r = sr_fail(&e, 128 + rs->interrupt_sig, EINTR, "interrupted-setup",
+                                    "the launch was interrupted");
                 else
                         r = creds_on_inject(t, m->text, &e);
                 rs->inject_acked = r >= 0;
-                sync_send(t->sync_parent, SYNC_INJECT_ACK, r < 0 ? -r : 0, r < 0 ? e.exit_code : 0, "audit", r < 0 ? e.msg : NULL);
+                sync_send(t->sync_parent, SYNC_INJECT_ACK, r < 0 ? -r : 0, r < 0 ? e.exit_code : 0, "audit",
+                          r < 0 ? e.msg : NULL);
                 if (r < 0 && !rs->child_failed) {
                         rs->child_failed = true;
                         rs->child_err = e;
@@ -108,8 +105,7 @@ static void handle_msg(struct task *t, struct run_state *rs, const struct sync_m
                 if (t->status.n_not_enforced < ELEMENTSOF(t->status.not_enforced))
                         t->status.not_enforced[t->status.n_not_enforced++] = status_own(&t->status, m->text);
                 break;
-        default:
-                break;
+        default: break;
         }
 }
 
@@ -142,7 +138,7 @@ static void on_signal(struct task *t, struct run_state *rs, int sig) {
                 return;
         }
         if (!first)
-                return;         /* already cancelling */
+                return; /* already cancelling */
         t->status.interrupted_step = rs->init_ready ? "payload" : "init";
         if (rs->init_ready) {
                 send_init(t, sig);
@@ -243,8 +239,9 @@ static int task_exit_code(struct task *t, struct run_state *rs, int init_status,
                 return e->exit_code;
         }
         if (rs->exec_err) {
-                sr_fail(e, rs->exec_err == ENOENT || rs->exec_err == ENOTDIR ? SR_EXIT_NOTFOUND : SR_EXIT_NOEXEC, rs->exec_err, "exec",
-                        "%s: %s", t->cfg.argv[0], rs->exec_err == ENOENT ? "command not found" : strerror(rs->exec_err));
+                sr_fail(e, rs->exec_err == ENOENT || rs->exec_err == ENOTDIR ? SR_EXIT_NOTFOUND : SR_EXIT_NOEXEC,
+                        rs->exec_err, "exec", "%s: %s", t->cfg.argv[0],
+                        rs->exec_err == ENOENT ? "command not found" : strerror(rs->exec_err));
                 return e->exit_code;
         }
         if (t->status.timed_out) {
@@ -261,7 +258,8 @@ static int task_exit_code(struct task *t, struct run_state *rs, int init_status,
                 }
                 return WEXITSTATUS(rs->payload_status);
         }
-        sr_fail(e, SR_EXIT_LAUNCHER, EPIPE, "init", "sandbox init ended without reporting the task's status (wait status 0x%x)", init_status);
+        sr_fail(e, SR_EXIT_LAUNCHER, EPIPE, "init",
+                "sandbox init ended without reporting the task's status (wait status 0x%x)", init_status);
         return SR_EXIT_LAUNCHER;
 }
 
@@ -273,7 +271,8 @@ static void report(struct task *t, int code, const struct sr_error *e) {
                 t->status.error = status_own(&t->status, e->msg);
                 if (code == SR_EXIT_REFUSED || code == SR_EXIT_TEMPFAIL)
                         t->status.refused = status_own(&t->status, e->reason);
-                if (code == SR_EXIT_LAUNCHER && strcmp(e->reason, "usage") != 0 && strcmp(e->reason, "bad-input") != 0 && e->reason[0])
+                if (code == SR_EXIT_LAUNCHER && strcmp(e->reason, "usage") != 0 &&
+                    strcmp(e->reason, "bad-input") != 0 && e->reason[0])
                         t->status.failed_step = status_own(&t->status, e->reason);
         }
         if (t->cfg.status_fd >= 0)
@@ -308,7 +307,11 @@ int supervisor_run(const struct cli *cli) {
         /* resolved from a heap copy, so that nothing the sandbox keeps points
          * into the argv block sandbox init wipes */
         _cleanup_free_ struct cli *input = cli_dup(cli);
-        struct task t = { .cli = input, .sync_parent = -1, .sync_child = -1, .pidfd = -1, .exec_report = -1,
+        struct task t = { .cli = input,
+                          .sync_parent = -1,
+                          .sync_child = -1,
+                          .pidfd = -1,
+                          .exec_report = -1,
                           .cfg = { .status_fd = cli->status_fd, .task = cli->task, .key_fd = -1 } };
         struct run_state rs = { 0 };
         struct sr_error e = { 0 };
@@ -339,7 +342,7 @@ int supervisor_run(const struct cli *cli) {
         setup_release(&t, done, SETUP_SANDBOX);
         finish(&t, &rs, code, sig, &e);
         setup_release(&t, done, SETUP_TASK);
-        audit_close(&t);        /* opened for a deny by a refusal before the audit step */
+        audit_close(&t); /* opened for a deny by a refusal before the audit step */
         if (sigfd >= 0)
                 close(sigfd);
         code = t.status.exit_code;

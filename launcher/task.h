@@ -22,25 +22,25 @@ struct task {
         /* The command line, a heap copy (cli_dup): read only by the policy
          * step, which resolves it into cfg and clears this pointer. */
         const struct cli *cli;
-        struct task_config cfg;   /* resolved once (config_resolve) */
+        struct task_config cfg; /* resolved once (config_resolve) */
         struct policy *pol;
 
         uid_t caller_uid;
         gid_t caller_gid;
-        bool as_root;             /* caller has CAP_SETUID/SETGID in the host userns */
-        bool no_userns;           /* "user": "optional" took effect: no user namespace */
-        bool tenant_ids;          /* pol->host_uid/gid are the tenant's block (sandbox_prepare_ids) */
-        uid_t policy_host_uid;    /* the policy's own host ids, before that */
+        bool as_root;          /* caller has CAP_SETUID/SETGID in the host userns */
+        bool no_userns;        /* "user": "optional" took effect: no user namespace */
+        bool tenant_ids;       /* pol->host_uid/gid are the tenant's block (sandbox_prepare_ids) */
+        uid_t policy_host_uid; /* the policy's own host ids, before that */
         gid_t policy_host_gid;
 
-        int sync_parent;          /* supervisor's end of the sync socket */
-        int sync_child;           /* child's end */
-        pid_t pid;                /* host pid of sandbox init */
+        int sync_parent; /* supervisor's end of the sync socket */
+        int sync_child;  /* child's end */
+        pid_t pid;       /* host pid of sandbox init */
         int pidfd;
-        bool reaped;              /* init was waited for */
-        int exec_report;          /* payload: write end of init's close-on-exec pipe (a byte = setup or exec failed), or -1 */
+        bool reaped;     /* init was waited for */
+        int exec_report; /* payload: write end of init's close-on-exec pipe (a byte = setup or exec failed), or -1 */
 
-        char **envp;              /* payload environment, built by the supervisor */
+        char **envp; /* payload environment, built by the supervisor */
 
         /* The mount plan, built and owned by launcher/mounts.c (mounts_plan)
          * before the clone: the policy's entries, then the command line's
@@ -55,7 +55,7 @@ struct task {
         struct net_ctx *net;
         struct slot_ctx *slot;
         struct mounts_ctx *mounts;
-        struct egress_ctx *egress;     /* network mode "proxy" */
+        struct egress_ctx *egress; /* network mode "proxy" */
 
         struct status status;
         int64_t start_ms;

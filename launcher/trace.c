@@ -16,20 +16,15 @@
 #include <unistd.h>
 
 static const char *const names[TRACE_N] = {
-        [TRACE_START] = "start",
-        [TRACE_POLICY_LOADED] = "policy_loaded",
-        [TRACE_CLONE] = "clone",
-        [TRACE_GO] = "go",
-        [TRACE_MOUNTS_DONE] = "mounts_done",
-        [TRACE_PAYLOAD_EXEC] = "payload_exec",
-        [TRACE_EXIT] = "exit",
-        [TRACE_CLEANUP_DONE] = "cleanup_done",
+        [TRACE_START] = "start", [TRACE_POLICY_LOADED] = "policy_loaded", [TRACE_CLONE] = "clone",
+        [TRACE_GO] = "go",       [TRACE_MOUNTS_DONE] = "mounts_done",     [TRACE_PAYLOAD_EXEC] = "payload_exec",
+        [TRACE_EXIT] = "exit",   [TRACE_CLEANUP_DONE] = "cleanup_done",
 };
 
 static uint64_t start_us;
-static uint64_t cpu_at_enable_us;   /* process CPU time when tracing was turned on */
+static uint64_t cpu_at_enable_us; /* process CPU time when tracing was turned on */
 static int trace_fd = -1;
-static volatile uint64_t *shared;   /* TRACE_N slots; NULL = tracing off */
+static volatile uint64_t *shared; /* TRACE_N slots; NULL = tracing off */
 
 static uint64_t mono_us(void) {
         struct timespec ts;
@@ -71,17 +66,19 @@ void trace_point(enum trace_point p) {
 size_t trace_format(char *buf, size_t size, const uint64_t *t_us, uint64_t cpu_us, long maxrss_kb) {
         size_t n = 0;
         int w;
-#define PUT(...)                                                                \
-        do {                                                                    \
-                w = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__);    \
-                if (w > 0)                                                      \
-                        n += (size_t)w;                                         \
+#define PUT(...) \
+        do { \
+                w = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__); \
+                if (w > 0) \
+                        n += (size_t)w; \
         } while (0)
-        PUT("{\"trace\":1,\"clock\":\"monotonic\",\"unit\":\"us\",\"cpu_at_enable_us\":%llu,\"supervisor_maxrss_kb\":%ld,"
-            "\"points\":[", (unsigned long long)cpu_us, maxrss_kb);
+        PUT("{\"trace\":1,\"clock\":\"monotonic\",\"unit\":\"us\",\"cpu_at_enable_us\":%llu,\"supervisor_maxrss_kb\":%"
+            "ld,"
+            "\"points\":[",
+            (unsigned long long)cpu_us, maxrss_kb);
         for (int i = 0, first = 1; i < TRACE_N; i++) {
                 if (!t_us[i])
-                        continue;       /* a launch that failed early never reached it */
+                        continue; /* a launch that failed early never reached it */
                 PUT("%s{\"name\":\"%s\",\"t_us\":%llu,\"since_start_us\":%llu}", first ? "" : ",", names[i],
                     (unsigned long long)t_us[i], (unsigned long long)(t_us[i] - t_us[TRACE_START]));
                 first = 0;

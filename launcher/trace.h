@@ -6,14 +6,14 @@
 
 /* The points, in the order a successful launch passes them. */
 enum trace_point {
-        TRACE_START,          /* main() entered (after exec and the dynamic loader) */
-        TRACE_POLICY_LOADED,  /* policy parsed, command line resolved */
-        TRACE_CLONE,          /* host side prepared (credentials, audit, cgroup, ...): clone3 */
-        TRACE_GO,             /* id maps, cgroup and host network done: SYNC_GO sent */
-        TRACE_MOUNTS_DONE,    /* sandbox init finished its steps (mounts, masks, network) */
-        TRACE_PAYLOAD_EXEC,   /* payload steps done (seccomp last): execve */
-        TRACE_EXIT,           /* sandbox init reaped the payload */
-        TRACE_CLEANUP_DONE,   /* supervisor released cgroup, network, credentials, audit */
+        TRACE_START,         /* main() entered (after exec and the dynamic loader) */
+        TRACE_POLICY_LOADED, /* policy parsed, command line resolved */
+        TRACE_CLONE,         /* host side prepared (credentials, audit, cgroup, ...): clone3 */
+        TRACE_GO,            /* id maps, cgroup and host network done: SYNC_GO sent */
+        TRACE_MOUNTS_DONE,   /* sandbox init finished its steps (mounts, masks, network) */
+        TRACE_PAYLOAD_EXEC,  /* payload steps done (seccomp last): execve */
+        TRACE_EXIT,          /* sandbox init reaped the payload */
+        TRACE_CLEANUP_DONE,  /* supervisor released cgroup, network, credentials, audit */
         TRACE_N
 };
 

@@ -92,8 +92,10 @@ fail:
 
 int audit_allow_load(const char *path, struct audit_allow **ret, struct sr_error *e) {
         /* whoever can write the map can write any tenant's audit trail */
-        static const struct trusted_read how = { .what = "the allow map", .reason = "allow-map",
-                                                 .perm_reason = "allow-map", .perm_exit_code = SR_EXIT_LAUNCHER,
+        static const struct trusted_read how = { .what = "the allow map",
+                                                 .reason = "allow-map",
+                                                 .perm_reason = "allow-map",
+                                                 .perm_exit_code = SR_EXIT_LAUNCHER,
                                                  .max = ALLOW_MAX_BYTES };
         _cleanup_free_ char *buf = NULL;
         size_t len;

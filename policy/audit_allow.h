@@ -9,8 +9,8 @@
  * files anyway); without a map only uid 0 is allowed. */
 struct audit_allow_entry {
         uid_t uid;
-        bool any;                 /* "*" */
-        char **tenants;           /* slugs, or "_global" for events without a tenant */
+        bool any;       /* "*" */
+        char **tenants; /* slugs, or "_global" for events without a tenant */
         size_t n_tenants;
 };
 

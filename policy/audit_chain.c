@@ -21,8 +21,7 @@
 #define HASH_SUFFIX_HEAD ",\"hash\":\""
 #define HASH_SUFFIX_LEN (sizeof HASH_SUFFIX_HEAD - 1 + AUDIT_HASH_HEX + 2) /* ,"hash":"HEX"} */
 
-static const char zero_hash[AUDIT_HASH_HEX + 1] =
-        "0000000000000000000000000000000000000000000000000000000000000000";
+static const char zero_hash[AUDIT_HASH_HEX + 1] = "0000000000000000000000000000000000000000000000000000000000000000";
 
 static void hash_hex(const char *body, size_t len, char out[AUDIT_HASH_HEX + 1]) {
         unsigned char h[AUDIT_HASH_BYTES];
@@ -52,8 +51,11 @@ static int format_line(uint64_t seq, const char *prev, const char *recv, const s
         char hash[AUDIT_HASH_HEX + 1];
         char *body = NULL, *line;
         int n, m;
-        n = asprintf(&body, "{\"seq\":%llu,\"prev\":\"%s\",\"recv\":\"%s\",\"peer\":{\"uid\":%u,\"gid\":%u,\"pid\":%d},\"event\":%s}",
-                     (unsigned long long)seq, prev, recv, (unsigned)peer->uid, (unsigned)peer->gid, (int)peer->pid, event_json);
+        n = asprintf(&body,
+                     "{\"seq\":%llu,\"prev\":\"%s\",\"recv\":\"%s\",\"peer\":{\"uid\":%u,\"gid\":%u,\"pid\":%d},"
+                     "\"event\":%s}",
+                     (unsigned long long)seq, prev, recv, (unsigned)peer->uid, (unsigned)peer->gid, (int)peer->pid,
+                     event_json);
         if (n < 0)
                 return -ENOMEM;
         hash_hex(body, (size_t)n, hash);
@@ -81,7 +83,8 @@ int audit_chain_format(uint64_t seq, const char *prev, const char *recv, const s
 /* Check one line (without its '\n') on its own: layout, JSON, own hash, event.
  * Fills seq, prev and hash; why gets the problem. */
 static int check_line(const char *line, size_t len, const char *tenant, uint64_t *ret_seq,
-                      char ret_prev[AUDIT_HASH_HEX + 1], char ret_hash[AUDIT_HASH_HEX + 1], char *why, size_t why_size) {
+                      char ret_prev[AUDIT_HASH_HEX + 1], char ret_hash[AUDIT_HASH_HEX + 1], char *why,
+                      size_t why_size) {
         static const char *const keys[] = { "seq", "prev", "recv", "peer", "event", "hash", NULL };
         static const char *const peer_keys[] = { "uid", "gid", "pid", NULL };
         struct sr_error e = { 0 };
@@ -93,19 +96,22 @@ static int check_line(const char *line, size_t len, const char *tenant, uint64_t
         char *ej = NULL, *body = NULL, computed[AUDIT_HASH_HEX + 1];
         int r = -EBADMSG;
 
-        if (len < HASH_SUFFIX_LEN + 2 || memcmp(line + len - HASH_SUFFIX_LEN, HASH_SUFFIX_HEAD, sizeof HASH_SUFFIX_HEAD - 1) ||
+        if (len < HASH_SUFFIX_LEN + 2 ||
+            memcmp(line + len - HASH_SUFFIX_LEN, HASH_SUFFIX_HEAD, sizeof HASH_SUFFIX_HEAD - 1) ||
             memcmp(line + len - 2, "\"}", 2)) {
                 snprintf(why, why_size, "does not end with the \"hash\" member");
                 return -EBADMSG;
         }
         if (jx_load(&x, line, len, &doc) < 0 || jx_object(&x, doc, "$", keys) < 0 ||
-            jx_int(&x, doc, "$", "seq", true, 1, 1LL << 53, &seq) < 0 || jx_string(&x, doc, "$", "prev", true, &prev) < 0 ||
-            jx_string(&x, doc, "$", "recv", true, &recv) < 0 || jx_string(&x, doc, "$", "hash", true, &hash) < 0) {
+            jx_int(&x, doc, "$", "seq", true, 1, 1LL << 53, &seq) < 0 ||
+            jx_string(&x, doc, "$", "prev", true, &prev) < 0 || jx_string(&x, doc, "$", "recv", true, &recv) < 0 ||
+            jx_string(&x, doc, "$", "hash", true, &hash) < 0) {
                 set_why(why, why_size, "", e.msg);
                 goto out;
         }
         peer = json_object_get(doc, "peer");
-        if (jx_object(&x, peer, "$.peer", peer_keys) < 0 || jx_int(&x, peer, "$.peer", "uid", true, 0, 0xffffffffLL, &id) < 0 ||
+        if (jx_object(&x, peer, "$.peer", peer_keys) < 0 ||
+            jx_int(&x, peer, "$.peer", "uid", true, 0, 0xffffffffLL, &id) < 0 ||
             jx_int(&x, peer, "$.peer", "gid", true, 0, 0xffffffffLL, &id) < 0 ||
             jx_int(&x, peer, "$.peer", "pid", true, 0, 4194304, &id) < 0) {
                 set_why(why, why_size, "", e.msg);
@@ -202,12 +208,15 @@ int audit_chain_verify_from(int fd, const char *tenant, uint64_t start_seq, cons
                 if (seq != expect) {
                         snprintf(ret->why, sizeof ret->why, "sequence %llu where %llu was expected (%s)",
                                  (unsigned long long)seq, (unsigned long long)expect,
-                                 no == 1 && start_seq > 1 ? "the previous file of the series is missing, or files are out of order"
-                                 : no == 1 && start_seq == 1 ? "the series' earlier files are missing" : "line missing or moved");
+                                 no == 1 && start_seq > 1
+                                         ? "the previous file of the series is missing, or files are out of order"
+                                 : no == 1 && start_seq == 1 ? "the series' earlier files are missing"
+                                                             : "line missing or moved");
                         break;
                 }
                 if (strcmp(prev, ret->head) != 0) {
-                        snprintf(ret->why, sizeof ret->why, "\"prev\" does not match the previous %s's hash (%s missing, moved or edited)",
+                        snprintf(ret->why, sizeof ret->why,
+                                 "\"prev\" does not match the previous %s's hash (%s missing, moved or edited)",
                                  no == 1 ? "file's last line" : "line", no == 1 ? "file" : "line");
                         break;
                 }
@@ -232,7 +241,8 @@ static unsigned last_rotated(int dirfd, const char *name);
 bool audit_chain_rotate_due(const struct audit_chain *c, int64_t max_bytes, int64_t max_age_ms) {
         if (c->size == 0)
                 return false;
-        return (max_bytes > 0 && c->size >= max_bytes) || (max_age_ms > 0 && c->first_ms > 0 && now_ms() - c->first_ms >= max_age_ms);
+        return (max_bytes > 0 && c->size >= max_bytes) ||
+               (max_age_ms > 0 && c->first_ms > 0 && now_ms() - c->first_ms >= max_age_ms);
 }
 
 int audit_chain_rotate(struct audit_chain *c, struct sr_error *e) {
@@ -255,7 +265,8 @@ int audit_chain_rotate(struct audit_chain *c, struct sr_error *e) {
                 if (fd >= 0)
                         close(fd);
                 errno = err;
-                return sr_fail(e, SR_EXIT_TEMPFAIL, err, "io-error", "%s: cannot start a new file after rotating: %m", fn);
+                return sr_fail(e, SR_EXIT_TEMPFAIL, err, "io-error", "%s: cannot start a new file after rotating: %m",
+                               fn);
         }
         close(c->fd);
         c->fd = fd;
@@ -300,9 +311,11 @@ static int chain_load_tail(struct audit_chain *c, const char *name, struct sr_er
                 while (end > 0 && buf[end - 1] != '\n')
                         end--;
                 if (end == 0 && off > 0)
-                        return sr_fail(e, SR_EXIT_TEMPFAIL, EBADMSG, "chain-broken", "%s.jsonl: last line too long", name);
+                        return sr_fail(e, SR_EXIT_TEMPFAIL, EBADMSG, "chain-broken", "%s.jsonl: last line too long",
+                                       name);
                 if (ftruncate(c->fd, off + (off_t)end) < 0 || fdatasync(c->fd) < 0)
-                        return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "io-error", "%s.jsonl: cannot drop a torn last line: %m", name);
+                        return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "io-error",
+                                       "%s.jsonl: cannot drop a torn last line: %m", name);
                 if (off + (off_t)end == 0)
                         return 0;
         }
@@ -313,14 +326,16 @@ static int chain_load_tail(struct audit_chain *c, const char *name, struct sr_er
                 return sr_fail(e, SR_EXIT_TEMPFAIL, EBADMSG, "chain-broken", "%s.jsonl: last line too long", name);
         if (check_line(buf + start, end - 1 - start, name, &c->seq, prev, c->head, why, sizeof why) < 0)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, EBADMSG, "chain-broken",
-                               "%s.jsonl: last line is broken (%s); not extending the chain, move the file aside", name, why);
+                               "%s.jsonl: last line is broken (%s); not extending the chain, move the file aside", name,
+                               why);
         return 0;
 }
 
 unsigned audit_chain_rotated_index(const char *fn, const char *name) {
         size_t n = strlen(name);
         unsigned v = 0;
-        if (strncmp(fn, name, n) != 0 || strncmp(fn + n, ".jsonl.", 7) != 0 || strlen(fn + n + 7) != AUDIT_ROTATED_DIGITS)
+        if (strncmp(fn, name, n) != 0 || strncmp(fn + n, ".jsonl.", 7) != 0 ||
+            strlen(fn + n + 7) != AUDIT_ROTATED_DIGITS)
                 return 0;
         for (const char *p = fn + n + 7; *p; p++) {
                 if (*p < '0' || *p > '9')
@@ -408,8 +423,8 @@ int audit_chain_open(int dirfd, const char *name, struct audit_chain *ret, struc
         return 0;
 }
 
-int audit_chain_write(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
-                      uint64_t *ret_seq, struct sr_error *e) {
+int audit_chain_write(struct audit_chain *c, const struct audit_peer *peer, const char *event_json, uint64_t *ret_seq,
+                      struct sr_error *e) {
         _cleanup_free_ char *line = NULL;
         char recv[AUDIT_TIME_MAX], hash[AUDIT_HASH_HEX + 1];
         size_t len;
@@ -418,7 +433,8 @@ int audit_chain_write(struct audit_chain *c, const struct audit_peer *peer, cons
 
         audit_time_now(recv);
         if ((r = format_line(c->seq + 1, c->head, recv, peer, event_json, &line, &len, hash)) < 0)
-                return sr_fail(e, SR_EXIT_TEMPFAIL, -r, r == -EMSGSIZE ? "too-large" : "nomem", "line too large or out of memory");
+                return sr_fail(e, SR_EXIT_TEMPFAIL, -r, r == -EMSGSIZE ? "too-large" : "nomem",
+                               "line too large or out of memory");
         if ((size = lseek(c->fd, 0, SEEK_END)) < 0)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "io-error", "cannot seek: %m");
         if (!c->pending) {
@@ -468,8 +484,8 @@ int audit_chain_sync(struct audit_chain *c, struct sr_error *e) {
         return sr_fail(e, SR_EXIT_TEMPFAIL, err, "write-failed", "cannot sync the audit file: %m");
 }
 
-int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
-                       uint64_t *ret_seq, struct sr_error *e) {
+int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, const char *event_json, uint64_t *ret_seq,
+                       struct sr_error *e) {
         int r = audit_chain_write(c, peer, event_json, ret_seq, e);
         if (r == 0)
                 r = audit_chain_sync(c, e);

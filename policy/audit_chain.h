@@ -25,15 +25,15 @@ struct audit_peer {
 /* Writer state of one open file. */
 struct audit_chain {
         int fd;
-        uint64_t seq;                    /* seq of the last line, 0 for an empty series */
-        char head[AUDIT_HASH_HEX + 1];   /* hash of the last line, zeros for an empty series */
-        int dirfd;                       /* borrowed: where NAME.jsonl and its rotated files live */
+        uint64_t seq;                  /* seq of the last line, 0 for an empty series */
+        char head[AUDIT_HASH_HEX + 1]; /* hash of the last line, zeros for an empty series */
+        int dirfd;                     /* borrowed: where NAME.jsonl and its rotated files live */
         char name[72];
-        int64_t size;                    /* bytes in the live file */
-        int64_t first_ms;                /* receive time of the live file's first line, 0 when empty */
+        int64_t size;     /* bytes in the live file */
+        int64_t first_ms; /* receive time of the live file's first line, 0 when empty */
         /* group commit: lines written since the last sync, and the state before them */
         unsigned pending;
-        uint64_t rollbacks;              /* failed syncs so far: a line written before one is gone */
+        uint64_t rollbacks; /* failed syncs so far: a line written before one is gone */
         int64_t synced_size, synced_first_ms;
         uint64_t synced_seq;
         char synced_head[AUDIT_HASH_HEX + 1];
@@ -58,13 +58,13 @@ int audit_chain_open(int dirfd, const char *name, struct audit_chain *ret, struc
  * one sync for every line written since the last: on failure the file is cut
  * back to its size at that sync and seq/head go back with it, so none of the
  * batch may be acknowledged. */
-int audit_chain_write(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
-                      uint64_t *ret_seq, struct sr_error *e);
+int audit_chain_write(struct audit_chain *c, const struct audit_peer *peer, const char *event_json, uint64_t *ret_seq,
+                      struct sr_error *e);
 int audit_chain_sync(struct audit_chain *c, struct sr_error *e);
 /* Append one event: write the whole line, fdatasync, then advance. On any
  * error the file is cut back to its previous size and nothing advances. */
-int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, const char *event_json,
-                       uint64_t *ret_seq, struct sr_error *e);
+int audit_chain_append(struct audit_chain *c, const struct audit_peer *peer, const char *event_json, uint64_t *ret_seq,
+                       struct sr_error *e);
 void audit_chain_close(struct audit_chain *c);
 /* Whether the live file is due for rotation (0 = that limit is off). */
 bool audit_chain_rotate_due(const struct audit_chain *c, int64_t max_bytes, int64_t max_age_ms);
@@ -76,12 +76,12 @@ unsigned audit_chain_rotated_index(const char *fn, const char *name);
 
 /* Result of checking one file. */
 struct audit_verify_result {
-        uint64_t lines;                  /* intact lines before the first broken one */
-        uint64_t bad_line;               /* 1-based line number, 0 when intact */
+        uint64_t lines;    /* intact lines before the first broken one */
+        uint64_t bad_line; /* 1-based line number, 0 when intact */
         char why[256];
-        char head[AUDIT_HASH_HEX + 1];   /* hash of the last intact line */
-        uint64_t first_seq;              /* seq of the first line (0 for an empty file) */
-        uint64_t last_seq;               /* seq of the last intact line */
+        char head[AUDIT_HASH_HEX + 1]; /* hash of the last intact line */
+        uint64_t first_seq;            /* seq of the first line (0 for an empty file) */
+        uint64_t last_seq;             /* seq of the last intact line */
 };
 
 /* Check every line of fd: JSON validity and strict layout, each line's own

@@ -13,7 +13,7 @@ struct audit_client {
         int fd;
         int timeout_ms;
         uint64_t next_seq;
-        bool sent;                  /* the last message left this process */
+        bool sent; /* the last message left this process */
         char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -50,7 +50,8 @@ int audit_client_connect(const char *path, int timeout_ms, struct audit_client *
         struct audit_client *c;
         int r;
         if (!path || path[0] != '/' || strlen(path) >= sizeof c->path)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "audit: socket path must be absolute and shorter than 108 bytes");
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                               "audit: socket path must be absolute and shorter than 108 bytes");
         if (!(c = calloc(1, sizeof *c)))
                 return sr_fail(e, SR_EXIT_TEMPFAIL, ENOMEM, "nomem", "audit: out of memory");
         c->fd = -1;
@@ -90,7 +91,8 @@ static int send_msg(struct audit_client *c, const char *msg, size_t len, int64_t
 }
 
 /* Wait for the reply to seq; replies to earlier events that timed out are skipped. */
-static int wait_reply(struct audit_client *c, uint64_t seq, int64_t deadline, struct audit_reply *rp, struct sr_error *e) {
+static int wait_reply(struct audit_client *c, uint64_t seq, int64_t deadline, struct audit_reply *rp,
+                      struct sr_error *e) {
         char buf[AUDIT_MSG_MAX + 1];
         for (;;) {
                 struct pollfd p = { .fd = c->fd, .events = POLLIN };
@@ -131,15 +133,16 @@ int audit_client_send_msg(struct audit_client *c, const char *msg, size_t len, u
         for (int attempt = 0;; attempt++) {
                 if (c->fd < 0 && (r = do_connect(c, deadline)) < 0)
                         return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "audit-unavailable",
-                                       "audit: event \"%s\" not recorded: collector unreachable at %s: %s", name, c->path,
-                                       strerror(-r));
+                                       "audit: event \"%s\" not recorded: collector unreachable at %s: %s", name,
+                                       c->path, strerror(-r));
                 r = send_msg(c, msg, len, deadline);
                 if (r == 0)
                         break;
                 drop_conn(c);
                 if (attempt > 0 || r == -ETIMEDOUT)
                         return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "audit-unavailable",
-                                       "audit: event \"%s\" not recorded: cannot send to %s: %s", name, c->path, strerror(-r));
+                                       "audit: event \"%s\" not recorded: cannot send to %s: %s", name, c->path,
+                                       strerror(-r));
         }
         c->sent = true;
         r = wait_reply(c, seq, deadline, &rp, e);
@@ -155,19 +158,24 @@ int audit_client_send_msg(struct audit_client *c, const char *msg, size_t len, u
         }
         if (!rp.ok) {
                 /* an older collector cannot know newer event kinds: say so */
-                if (strstr(msg, "\"rev\":") && (strcmp(rp.error, "bad-message") == 0 || strcmp(rp.error, "unsupported-rev") == 0))
-                        return sr_fail(e, SR_EXIT_TEMPFAIL, EPROTONOSUPPORT, "audit-refused",
-                                       "audit: event \"%s\" needs audit protocol revision %d; the collector at %s predates it "
-                                       "(%s: %s); upgrade sealrun-auditd", name, AUDIT_REV, c->path, rp.error, rp.message);
-                return sr_fail(e, SR_EXIT_TEMPFAIL, strcmp(rp.error, "not-allowed") == 0 ? EPERM : EBADMSG, "audit-refused",
-                               "audit: event \"%s\" refused by the collector: %s: %s", name, rp.error, rp.message);
+                if (strstr(msg, "\"rev\":") &&
+                    (strcmp(rp.error, "bad-message") == 0 || strcmp(rp.error, "unsupported-rev") == 0))
+                        return sr_fail(
+                                e, SR_EXIT_TEMPFAIL, EPROTONOSUPPORT, "audit-refused",
+                                "audit: event \"%s\" needs audit protocol revision %d; the collector at %s predates it "
+                                "(%s: %s); upgrade sealrun-auditd",
+                                name, AUDIT_REV, c->path, rp.error, rp.message);
+                return sr_fail(e, SR_EXIT_TEMPFAIL, strcmp(rp.error, "not-allowed") == 0 ? EPERM : EBADMSG,
+                               "audit-refused", "audit: event \"%s\" refused by the collector: %s: %s", name, rp.error,
+                               rp.message);
         }
         if (ret_line)
                 *ret_line = rp.line;
         return 0;
 }
 
-int audit_client_encode(struct audit_client *c, struct audit_event *ev, char **ret, size_t *ret_len, struct sr_error *e) {
+int audit_client_encode(struct audit_client *c, struct audit_event *ev, char **ret, size_t *ret_len,
+                        struct sr_error *e) {
         /* a caller-chosen seq (per task, kept across connections) wins */
         if (ev->seq == 0)
                 ev->seq = c->next_seq;
@@ -192,7 +200,8 @@ bool audit_client_sent(const struct audit_client *c) {
 }
 
 int audit_emit_revoke(const char *socket, enum pol_audit_mode mode, int timeout_ms, const char *tenant,
-                      const char *profile, long long version, const char *key_id, const char *reason, struct sr_error *e) {
+                      const char *profile, long long version, const char *key_id, const char *reason,
+                      struct sr_error *e) {
         struct audit_client *c = NULL;
         struct audit_event ev;
         struct sr_error local = { 0 };

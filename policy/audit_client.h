@@ -22,7 +22,8 @@ int audit_client_connect(const char *path, int timeout_ms, struct audit_client *
 int audit_client_send(struct audit_client *c, struct audit_event *ev, uint64_t *ret_line, struct sr_error *e);
 /* The two halves: number and encode (for the spool), then send an encoded
  * message and wait for the ack of seq (timeout_ms 0 = the client's). */
-int audit_client_encode(struct audit_client *c, struct audit_event *ev, char **ret, size_t *ret_len, struct sr_error *e);
+int audit_client_encode(struct audit_client *c, struct audit_event *ev, char **ret, size_t *ret_len,
+                        struct sr_error *e);
 int audit_client_send_msg(struct audit_client *c, const char *msg, size_t len, uint64_t seq, const char *name,
                           int timeout_ms, uint64_t *ret_line, struct sr_error *e);
 /* Whether the last message left this process (a failure after that may still
@@ -36,4 +37,5 @@ void audit_client_free(struct audit_client *c);
  * BEST_EFFORT: a failure is reported as a warning on stderr and 0 returned;
  * REQUIRED: failure → -errno with e filled (exit 75). */
 int audit_emit_revoke(const char *socket, enum pol_audit_mode mode, int timeout_ms, const char *tenant,
-                      const char *profile, long long version, const char *key_id, const char *reason, struct sr_error *e);
+                      const char *profile, long long version, const char *key_id, const char *reason,
+                      struct sr_error *e);

@@ -15,8 +15,8 @@ void (*audit_proto_observer)(const char *msg, size_t len);
 #define AUDIT_PID_MAX 4194304LL /* PID_MAX_LIMIT */
 
 static const char *const event_names[] = {
-        [AUDIT_EV_LAUNCH] = "launch", [AUDIT_EV_INJECT] = "inject", [AUDIT_EV_DENY] = "deny",
-        [AUDIT_EV_SCRUB] = "scrub",   [AUDIT_EV_EXIT] = "exit",     [AUDIT_EV_REVOKE] = "revoke",
+        [AUDIT_EV_LAUNCH] = "launch",       [AUDIT_EV_INJECT] = "inject", [AUDIT_EV_DENY] = "deny",
+        [AUDIT_EV_SCRUB] = "scrub",         [AUDIT_EV_EXIT] = "exit",     [AUDIT_EV_REVOKE] = "revoke",
         [AUDIT_EV_ABANDONED] = "abandoned",
 };
 
@@ -48,10 +48,22 @@ enum audit_event_type audit_event_from_name(const char *s) {
 
 /* Fields beyond the four common ones; per event: which are allowed, which required. */
 enum {
-        F_TENANT = 1u << 0, F_POOL = 1u << 1, F_TASK = 1u << 2, F_PROFILE = 1u << 3,
-        F_PVERSION = 1u << 4, F_RECIPIENT = 1u << 5, F_ISSUER = 1u << 6, F_KEY_ID = 1u << 7,
-        F_PID = 1u << 8, F_SPID = 1u << 9, F_CREDS = 1u << 10, F_EXIT = 1u << 11,
-        F_SIGNAL = 1u << 12, F_TIMEDOUT = 1u << 13, F_OOM = 1u << 14, F_USAGE = 1u << 15,
+        F_TENANT = 1u << 0,
+        F_POOL = 1u << 1,
+        F_TASK = 1u << 2,
+        F_PROFILE = 1u << 3,
+        F_PVERSION = 1u << 4,
+        F_RECIPIENT = 1u << 5,
+        F_ISSUER = 1u << 6,
+        F_KEY_ID = 1u << 7,
+        F_PID = 1u << 8,
+        F_SPID = 1u << 9,
+        F_CREDS = 1u << 10,
+        F_EXIT = 1u << 11,
+        F_SIGNAL = 1u << 12,
+        F_TIMEDOUT = 1u << 13,
+        F_OOM = 1u << 14,
+        F_USAGE = 1u << 15,
         F_REASON = 1u << 16,
 };
 
@@ -59,12 +71,23 @@ static const struct {
         const char *key;
         unsigned bit;
 } field_keys[] = {
-        { "tenant", F_TENANT },     { "pool", F_POOL },          { "task", F_TASK },
-        { "profile", F_PROFILE },   { "profile_version", F_PVERSION },
-        { "recipient", F_RECIPIENT }, { "issuer", F_ISSUER },    { "key_id", F_KEY_ID },
-        { "pid", F_PID },           { "sandbox_pid", F_SPID },   { "credentials", F_CREDS },
-        { "exit_code", F_EXIT },    { "signal", F_SIGNAL },      { "timed_out", F_TIMEDOUT },
-        { "oom_killed", F_OOM },    { "usage", F_USAGE },        { "reason", F_REASON },
+        { "tenant", F_TENANT },
+        { "pool", F_POOL },
+        { "task", F_TASK },
+        { "profile", F_PROFILE },
+        { "profile_version", F_PVERSION },
+        { "recipient", F_RECIPIENT },
+        { "issuer", F_ISSUER },
+        { "key_id", F_KEY_ID },
+        { "pid", F_PID },
+        { "sandbox_pid", F_SPID },
+        { "credentials", F_CREDS },
+        { "exit_code", F_EXIT },
+        { "signal", F_SIGNAL },
+        { "timed_out", F_TIMEDOUT },
+        { "oom_killed", F_OOM },
+        { "usage", F_USAGE },
+        { "reason", F_REASON },
 };
 
 #define F_PROF (F_PROFILE | F_PVERSION | F_RECIPIENT | F_ISSUER)
@@ -76,8 +99,8 @@ static const struct {
                               F_TENANT | F_TASK | F_CREDS },
         [AUDIT_EV_DENY] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_REASON, F_TENANT | F_REASON },
         [AUDIT_EV_SCRUB] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID, F_TENANT | F_TASK },
-        [AUDIT_EV_EXIT] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID | F_EXIT | F_SIGNAL |
-                                    F_TIMEDOUT | F_OOM | F_USAGE | F_REASON,
+        [AUDIT_EV_EXIT] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID | F_EXIT | F_SIGNAL | F_TIMEDOUT |
+                                    F_OOM | F_USAGE | F_REASON,
                             F_TENANT | F_TASK | F_EXIT },
         [AUDIT_EV_REVOKE] = { F_TENANT | F_POOL | F_PROFILE | F_PVERSION | F_KEY_ID | F_PID | F_REASON, 0 },
         [AUDIT_EV_ABANDONED] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID | F_REASON,
@@ -154,9 +177,9 @@ bool audit_time_valid(const char *s) {
         size_t n, i = 19;
         if (!s || (n = strlen(s)) < 20 || n >= AUDIT_TIME_MAX)
                 return false;
-        if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-            !digits(s + 8, 2, &d) || s[10] != 'T' || !digits(s + 11, 2, &h) || s[13] != ':' ||
-            !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+        if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
+            s[10] != 'T' || !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+            !digits(s + 17, 2, &se))
                 return false;
         if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
                 return false;
@@ -182,8 +205,8 @@ void audit_time_format(const struct timespec *ts, char buf[AUDIT_TIME_MAX]) {
         time_t t = ts->tv_sec;
         char tmp[128];
         gmtime_r(&t, &tm);
-        snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts->tv_nsec / 1000000) % 1000);
+        snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts->tv_nsec / 1000000) % 1000);
         memcpy(buf, tmp, AUDIT_TIME_MAX - 1);
         buf[AUDIT_TIME_MAX - 1] = 0;
 }
@@ -257,9 +280,11 @@ static int decode_usage(struct jx *x, json_t *u, struct audit_event *ev) {
 /* Validate a parsed document into ev (pointers into doc). */
 static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
         static const char *const keys[] = {
-                "schema", "rev", "seq", "time", "event", "tenant", "pool", "task", "profile", "profile_version",
-                "recipient", "issuer", "key_id", "pid", "sandbox_pid", "credentials", "exit_code", "signal",
-                "timed_out", "oom_killed", "usage", "reason", NULL,
+                "schema",      "rev",       "seq",    "time",      "event",
+                "tenant",      "pool",      "task",   "profile",   "profile_version",
+                "recipient",   "issuer",    "key_id", "pid",       "sandbox_pid",
+                "credentials", "exit_code", "signal", "timed_out", "oom_killed",
+                "usage",       "reason",    NULL,
         };
         const char *name = NULL, *time_s = NULL;
         long long schema, seq, v, rev = 1;
@@ -273,7 +298,8 @@ static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
                 return r;
         if (schema != AUDIT_SCHEMA)
                 return sr_fail(x->e, SR_EXIT_LAUNCHER, EPROTONOSUPPORT, "bad-schema",
-                               "message: $.schema: unsupported schema %lld (this side speaks %d)", schema, AUDIT_SCHEMA);
+                               "message: $.schema: unsupported schema %lld (this side speaks %d)", schema,
+                               AUDIT_SCHEMA);
         if ((r = jx_int(x, doc, "$", "rev", false, 1, 1000, &rev)) < 0)
                 return r;
         if ((r = jx_object(x, doc, "$", keys)) == 0 && (r = jx_string(x, doc, "$", "event", true, &name)) == 0 &&
@@ -282,10 +308,13 @@ static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
         if (r != 0) {
                 /* from a newer peer: say so instead of calling it malformed */
                 if (rev > AUDIT_REV)
-                        return sr_fail(x->e, SR_EXIT_LAUNCHER, EPROTONOSUPPORT, "unsupported-rev",
-                                       "message: $.rev: needs protocol revision %lld; this side speaks revisions 1 to %d",
-                                       rev, AUDIT_REV);
-                return r < 0 ? r : proto_fail(x->e, "$.event", "unknown event (launch, inject, deny, scrub, exit, revoke, abandoned)");
+                        return sr_fail(
+                                x->e, SR_EXIT_LAUNCHER, EPROTONOSUPPORT, "unsupported-rev",
+                                "message: $.rev: needs protocol revision %lld; this side speaks revisions 1 to %d", rev,
+                                AUDIT_REV);
+                return r < 0 ? r
+                             : proto_fail(x->e, "$.event",
+                                          "unknown event (launch, inject, deny, scrub, exit, revoke, abandoned)");
         }
         if ((r = jx_int(x, doc, "$", "seq", true, 1, AUDIT_INT_MAX, &seq)) < 0 ||
             (r = jx_string(x, doc, "$", "time", true, &time_s)) < 0)
@@ -364,7 +393,8 @@ int audit_event_decode(const char *buf, size_t len, struct audit_event *ret, str
         int r;
         audit_event_init(ret, AUDIT_EV_NONE);
         if (len > AUDIT_MSG_MAX)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EMSGSIZE, "too-large", "message: larger than %d bytes", AUDIT_MSG_MAX);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EMSGSIZE, "too-large", "message: larger than %d bytes",
+                               AUDIT_MSG_MAX);
         if (len == 0 || memchr(buf, 0, len))
                 return proto_fail(e, "$", "empty or contains a NUL byte");
         if ((r = jx_load(&x, buf, len, &doc)) < 0) {
@@ -431,10 +461,11 @@ static json_t *build(const struct audit_event *ev) {
                 json_object_set_new(o, "oom_killed", json_boolean(ev->oom_killed));
         }
         if (ev->has_usage)
-                json_object_set_new(o, "usage", json_pack("{s:I,s:I,s:I,s:I}", "wall_ms", (json_int_t)ev->usage.wall_ms,
-                                                          "cpu_user_ms", (json_int_t)ev->usage.cpu_user_ms,
-                                                          "cpu_sys_ms", (json_int_t)ev->usage.cpu_sys_ms,
-                                                          "max_rss_kb", (json_int_t)ev->usage.max_rss_kb));
+                json_object_set_new(o, "usage",
+                                    json_pack("{s:I,s:I,s:I,s:I}", "wall_ms", (json_int_t)ev->usage.wall_ms,
+                                              "cpu_user_ms", (json_int_t)ev->usage.cpu_user_ms, "cpu_sys_ms",
+                                              (json_int_t)ev->usage.cpu_sys_ms, "max_rss_kb",
+                                              (json_int_t)ev->usage.max_rss_kb));
         set_str(o, "reason", ev->reason);
         return o;
 }

@@ -30,13 +30,13 @@ enum audit_event_type {
         AUDIT_EV_SCRUB,
         AUDIT_EV_EXIT,
         AUDIT_EV_REVOKE,
-        AUDIT_EV_ABANDONED,        /* rev 2: the sender vanished before "exit" */
+        AUDIT_EV_ABANDONED, /* rev 2: the sender vanished before "exit" */
 };
 #define AUDIT_EV_LAST AUDIT_EV_ABANDONED
 
 struct audit_cred {
-        const char *name;          /* credential name (never its value) */
-        const char *scope;         /* or NULL */
+        const char *name;  /* credential name (never its value) */
+        const char *scope; /* or NULL */
 };
 
 struct audit_usage {
@@ -62,14 +62,14 @@ struct audit_event {
         long long sandbox_pid;     /* host pid of the sandbox init, -1 = absent */
         const struct audit_cred *creds;
         size_t n_creds;
-        bool has_exit;             /* exit: exit_code, signal, timed_out, oom_killed */
+        bool has_exit; /* exit: exit_code, signal, timed_out, oom_killed */
         int exit_code;
         int signal;
         bool timed_out;
         bool oom_killed;
         bool has_usage;
         struct audit_usage usage;
-        const char *reason;        /* deny/revoke/abandoned reason code or NULL */
+        const char *reason; /* deny/revoke/abandoned reason code or NULL */
         /* decoder's storage */
         void *doc;
         struct audit_cred *creds_owned;
@@ -77,11 +77,11 @@ struct audit_event {
 
 /* The collector's answer to one event. */
 struct audit_reply {
-        uint64_t seq;              /* the event's seq; 0 when it could not be read */
+        uint64_t seq; /* the event's seq; 0 when it could not be read */
         bool ok;
-        uint64_t line;             /* ok: the line's sequence in the tenant's file */
-        char error[48];            /* !ok: reason code ("not-allowed", "bad-message", ...) */
-        char message[256];         /* !ok: one line for humans */
+        uint64_t line;     /* ok: the line's sequence in the tenant's file */
+        char error[48];    /* !ok: reason code ("not-allowed", "bad-message", ...) */
+        char message[256]; /* !ok: one line for humans */
 };
 
 void audit_event_init(struct audit_event *ev, enum audit_event_type type);

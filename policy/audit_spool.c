@@ -29,8 +29,9 @@ int audit_spool_open(const char *dir, bool create, int *ret_fd, struct sr_error 
         _cleanup_close_ int fd = -1;
         struct stat st;
         if (geteuid() != 0)
-                return sr_fail(e, SR_EXIT_TEMPFAIL, EPERM, "audit-spool",
-                               "audit spool: only root spools (an unprivileged caller's payload could forge spooled events)");
+                return sr_fail(
+                        e, SR_EXIT_TEMPFAIL, EPERM, "audit-spool",
+                        "audit spool: only root spools (an unprivileged caller's payload could forge spooled events)");
         if (!dir)
                 dir = getenv(AUDIT_SPOOL_ENV);
         if (!dir || !*dir)
@@ -38,14 +39,17 @@ int audit_spool_open(const char *dir, bool create, int *ret_fd, struct sr_error 
         if (dir[0] != '/')
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "audit spool %s: must be an absolute path", dir);
         if (create && strcmp(dir, AUDIT_SPOOL_DEFAULT) == 0 && mkdir("/var/lib/sealrun", 0755) < 0 && errno != EEXIST)
-                return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "audit-spool", "audit spool: /var/lib/sealrun: cannot create: %m");
-        r = private_dir_open(AT_FDCWD, dir, &(struct private_dir){ .create_mode = create ? 0700 : 0, .owner = 0, .forbidden = 077 },
+                return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "audit-spool",
+                               "audit spool: /var/lib/sealrun: cannot create: %m");
+        r = private_dir_open(AT_FDCWD, dir,
+                             &(struct private_dir){ .create_mode = create ? 0700 : 0, .owner = 0, .forbidden = 077 },
                              &fd, &st);
         if (r == -EPERM || r == -ENOTDIR || r == -ELOOP)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, EPERM, "audit-spool",
                                "audit spool %s: must be a directory owned by root with mode 0700", dir);
         if (r < 0)
-                return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "audit-spool", "audit spool %s: cannot open: %s", dir, strerror(-r));
+                return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "audit-spool", "audit spool %s: cannot open: %s", dir,
+                               strerror(-r));
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
@@ -93,8 +97,8 @@ static long long start_time(pid_t pid) {
         return s ? strtoll(s + 1, NULL, 10) : -1;
 }
 
-int audit_spool_begin(int dirfd, const char *socket, const struct audit_event *abandoned,
-                      struct audit_spool_entry *ret, struct sr_error *e) {
+int audit_spool_begin(int dirfd, const char *socket, const struct audit_event *abandoned, struct audit_spool_entry *ret,
+                      struct sr_error *e) {
         _cleanup_free_ char *tmpl = NULL, *hdr = NULL;
         struct timespec ts;
         int fd, n, r;
@@ -103,7 +107,8 @@ int audit_spool_begin(int dirfd, const char *socket, const struct audit_event *a
         ret->fd = -1;
         ret->dirty = false;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        snprintf(ret->name, sizeof ret->name, "t-%d-%lx%lx", (int)getpid(), (unsigned long)ts.tv_sec, (unsigned long)ts.tv_nsec);
+        snprintf(ret->name, sizeof ret->name, "t-%d-%lx%lx", (int)getpid(), (unsigned long)ts.tv_sec,
+                 (unsigned long)ts.tv_nsec);
         if (abandoned && (r = audit_event_encode(abandoned, &tmpl, NULL, e)) < 0)
                 return r;
         n = asprintf(&hdr, SPOOL_MAGIC "owner %d %lld\nsocket %s\n%s%s%s", (int)getpid(), start_time(getpid()), socket,
@@ -145,7 +150,8 @@ int audit_spool_add(struct audit_spool_entry *s, const char *msg, size_t len, st
                 return sr_fail(e, SR_EXIT_TEMPFAIL, EBADF, "audit-spool", "audit spool: no entry");
         if (fstat(s->fd, &st) < 0 || st.st_size + (off_t)len + 3 > AUDIT_SPOOL_MAX_BYTES)
                 return sr_fail(e, SR_EXIT_TEMPFAIL, EFBIG, "audit-spool-full", "audit spool: entry full");
-        if ((r = write_all(s->fd, "E ", 2)) < 0 || (r = write_all(s->fd, msg, len)) < 0 || (r = write_all(s->fd, "\n", 1)) < 0) {
+        if ((r = write_all(s->fd, "E ", 2)) < 0 || (r = write_all(s->fd, msg, len)) < 0 ||
+            (r = write_all(s->fd, "\n", 1)) < 0) {
                 errno = -r;
                 return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "audit-spool", "audit spool: cannot write: %m");
         }
@@ -183,7 +189,8 @@ static int send_line(struct audit_client *c, const char *msg, int timeout_ms, st
 }
 
 /* The abandoned record, numbered after the entry's events and timed now. */
-static int send_abandoned(struct audit_client *c, const char *tmpl, uint64_t after, int timeout_ms, struct sr_error *e) {
+static int send_abandoned(struct audit_client *c, const char *tmpl, uint64_t after, int timeout_ms,
+                          struct sr_error *e) {
         _cleanup_free_ char *msg = NULL;
         struct audit_event ev;
         int r = audit_event_decode(tmpl, strlen(tmpl), &ev, e);
@@ -203,7 +210,8 @@ static int send_abandoned(struct audit_client *c, const char *tmpl, uint64_t aft
 }
 
 /* 1 delivered, 0 left (live or busy), -errno failed. */
-static int flush_one(int dirfd, const char *name, const char *want_socket, int timeout_ms, struct audit_flush_result *res) {
+static int flush_one(int dirfd, const char *name, const char *want_socket, int timeout_ms,
+                     struct audit_flush_result *res) {
         _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         _cleanup_free_ char *buf = NULL;
         struct audit_client *c = NULL;
@@ -218,7 +226,8 @@ static int flush_one(int dirfd, const char *name, const char *want_socket, int t
 
         if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
                 return 0; /* gone, or another drainer has it */
-        if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > AUDIT_SPOOL_MAX_BYTES || !(buf = malloc(sb.st_size + 1)))
+        if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > AUDIT_SPOOL_MAX_BYTES ||
+            !(buf = malloc(sb.st_size + 1)))
                 return -EBADMSG;
         if ((n = read(fd, buf, sb.st_size)) != sb.st_size)
                 return -EIO;

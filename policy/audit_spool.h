@@ -29,10 +29,10 @@
 
 /* One task's entry (the supervisor's). */
 struct audit_spool_entry {
-        int dirfd;                 /* borrowed */
-        int fd;                    /* -1 when none */
+        int dirfd; /* borrowed */
+        int fd;    /* -1 when none */
         char name[64];
-        bool dirty;                /* events added since the last commit */
+        bool dirty; /* events added since the last commit */
 };
 
 /* Open (creating when create) the spool directory: DIR, else $SEALRUN_AUDIT_SPOOL,
@@ -44,8 +44,8 @@ int audit_spool_count(int dirfd, size_t *ret);
 /* Create this task's entry: the socket to deliver to and, when abandoned is
  * non-NULL, the record to deliver if this process dies before finishing
  * (a marker: no fsync, it matters only while the machine stays up). */
-int audit_spool_begin(int dirfd, const char *socket, const struct audit_event *abandoned,
-                      struct audit_spool_entry *ret, struct sr_error *e);
+int audit_spool_begin(int dirfd, const char *socket, const struct audit_event *abandoned, struct audit_spool_entry *ret,
+                      struct sr_error *e);
 /* Close the entry's fd, keeping its name (no descriptor crosses into the
  * sandbox); audit_spool_reopen() opens it again in dirfd. */
 void audit_spool_suspend(struct audit_spool_entry *s);
@@ -57,11 +57,11 @@ int audit_spool_add(struct audit_spool_entry *s, const char *msg, size_t len, st
 int audit_spool_finish(struct audit_spool_entry *s, struct sr_error *e);
 
 struct audit_flush_result {
-        unsigned delivered;        /* entries fully delivered and removed */
-        unsigned events;           /* events acknowledged (spooled and abandoned) */
-        unsigned abandoned;        /* abandoned records sent for vanished owners */
-        unsigned live;             /* entries of running tasks, left alone */
-        unsigned left;             /* entries that could not be delivered now */
+        unsigned delivered; /* entries fully delivered and removed */
+        unsigned events;    /* events acknowledged (spooled and abandoned) */
+        unsigned abandoned; /* abandoned records sent for vanished owners */
+        unsigned live;      /* entries of running tasks, left alone */
+        unsigned left;      /* entries that could not be delivered now */
         char first_error[256];
 };
 /* Deliver entries (at most max_entries, within budget_ms): only those for

@@ -46,11 +46,11 @@ int egress_dns_answer(const uint8_t *q, size_t qend, int rcode, const uint8_t *a
         if (qend < 12 || size < qend + 16)
                 return -ENOBUFS;
         memcpy(out, q, qend);
-        out[2] = (uint8_t)(0x80 | (q[2] & 0x01));       /* QR, keep RD; AA off */
-        out[3] = (uint8_t)(0x80 | (rcode & 0x0f));      /* RA */
+        out[2] = (uint8_t)(0x80 | (q[2] & 0x01));  /* QR, keep RD; AA off */
+        out[3] = (uint8_t)(0x80 | (rcode & 0x0f)); /* RA */
         out[6] = 0;
         out[7] = a4 ? 1 : 0;
-        out[8] = out[9] = out[10] = out[11] = 0;        /* EDNS dropped */
+        out[8] = out[9] = out[10] = out[11] = 0; /* EDNS dropped */
         if (a4) {
                 static const uint8_t rr[12] = { 0xc0, 0x0c, 0, DNS_TYPE_A, 0, 1, 0, 0, 0, 30, 0, 4 };
                 memcpy(out + n, rr, sizeof rr);

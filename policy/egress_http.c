@@ -145,7 +145,7 @@ int egress_http_parse(const char *buf, size_t len, struct egress_http_req *ret) 
                                 return refuse(ret, "fragment in target");
                         path = slash;
                         path_len = (size_t)(sp2 - slash);
-                        if (*slash == '?')      /* "http://h?q" → "/?q" */
+                        if (*slash == '?') /* "http://h?q" → "/?q" */
                                 path = NULL;
                 } else
                         path_len = 1;
@@ -221,7 +221,8 @@ int egress_http_parse(const char *buf, size_t len, struct egress_http_req *ret) 
         fwrite(buf, 1, (size_t)(sp1 - buf) + 1, out);
         if (!path)
                 fputc('/', out);
-        fwrite(path ? path : target + 7 + strcspn(target + 7, "?"), 1, path ? path_len : (size_t)(sp2 - (target + 7 + strcspn(target + 7, "?"))), out);
+        fwrite(path ? path : target + 7 + strcspn(target + 7, "?"), 1,
+               path ? path_len : (size_t)(sp2 - (target + 7 + strcspn(target + 7, "?"))), out);
         fputs(" HTTP/1.1\r\n", out);
         if (!host_val)
                 fprintf(out, "Host: %s\r\n", ret->host);

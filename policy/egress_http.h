@@ -13,13 +13,13 @@ enum egress_http_kind { EHTTP_CONNECT, EHTTP_FORWARD };
 
 struct egress_http_req {
         enum egress_http_kind kind;
-        char host[EGRESS_HOST_MAX + 3];   /* as sent in the target ("[v6]" kept) */
+        char host[EGRESS_HOST_MAX + 3]; /* as sent in the target ("[v6]" kept) */
         uint16_t port;
-        size_t head_len;                  /* bytes of the head, final CRLFCRLF included */
-        char *upstream;                   /* FORWARD: the head to send (origin-form,
-                                           * proxy headers dropped, Connection: close) */
+        size_t head_len; /* bytes of the head, final CRLFCRLF included */
+        char *upstream;  /* FORWARD: the head to send (origin-form,
+                          * proxy headers dropped, Connection: close) */
         size_t upstream_len;
-        const char *why;                  /* on -EINVAL: what was wrong (static text) */
+        const char *why; /* on -EINVAL: what was wrong (static text) */
 };
 
 /* Parse the head at the start of buf[0..len). 0: complete (ret filled, the

@@ -315,9 +315,14 @@ enum egress_reason egress_check_host(const struct egress_rules *r, const struct 
         return host_listed ? EGR_PORT : EGR_NOT_ALLOWED;
 }
 
-struct special { uint8_t a[16]; unsigned len; const char *what; };
+struct special {
+        uint8_t a[16];
+        unsigned len;
+        const char *what;
+};
 
-#define V4M(a, b, c, d) { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d }
+#define V4M(a, b, c, d) \
+        { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d }
 /* IPv4 entries are stored as ::ffff:a.b.c.d with the prefix + 96. */
 static const struct special specials[] = {
         { V4M(0, 0, 0, 0), 96 + 8, "this-network" },
@@ -326,14 +331,14 @@ static const struct special specials[] = {
         { V4M(172, 16, 0, 0), 96 + 12, "private" },
         { V4M(192, 168, 0, 0), 96 + 16, "private" },
         { V4M(100, 64, 0, 0), 96 + 10, "shared" },
-        { V4M(169, 254, 0, 0), 96 + 16, "link-local" },   /* 169.254.169.254: cloud metadata */
+        { V4M(169, 254, 0, 0), 96 + 16, "link-local" }, /* 169.254.169.254: cloud metadata */
         { V4M(192, 0, 0, 0), 96 + 24, "reserved" },
         { V4M(192, 0, 2, 0), 96 + 24, "documentation" },
         { V4M(198, 51, 100, 0), 96 + 24, "documentation" },
         { V4M(203, 0, 113, 0), 96 + 24, "documentation" },
         { V4M(198, 18, 0, 0), 96 + 15, "benchmark" },
         { V4M(224, 0, 0, 0), 96 + 4, "multicast" },
-        { V4M(240, 0, 0, 0), 96 + 4, "reserved" },        /* includes 255.255.255.255 */
+        { V4M(240, 0, 0, 0), 96 + 4, "reserved" }, /* includes 255.255.255.255 */
         { { 0 }, 128, "unspecified" },
         { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, 128, "loopback" },
         { { 0 }, 96, "ipv4-compatible" },
@@ -344,7 +349,7 @@ static const struct special specials[] = {
         { { 0x20, 0x01, 0x00, 0x00 }, 32, "teredo" },
         { { 0x20, 0x01, 0x0d, 0xb8 }, 32, "documentation" },
         { { 0x20, 0x02 }, 16, "6to4" },
-        { { 0xfc }, 7, "unique-local" },                     /* includes fd00:ec2::254 */
+        { { 0xfc }, 7, "unique-local" }, /* includes fd00:ec2::254 */
         { { 0xfe, 0x80 }, 10, "link-local" },
         { { 0xfe, 0xc0 }, 10, "site-local" },
         { { 0xff }, 8, "multicast" },

@@ -16,21 +16,21 @@
  * the 403/502/504 body and stderr alike (README "Egress reason codes"). */
 enum egress_reason {
         EGR_OK = 0,
-        EGR_NOT_ALLOWED,        /* no allow rule names the host */
-        EGR_DENY_RULE,          /* a deny rule matches the host or an address */
-        EGR_PORT,               /* the host is allowed, the port is not */
-        EGR_IP_LITERAL,         /* an address was asked for and no CIDR rule allows it */
-        EGR_ADDRESS,            /* the name resolved only to denied addresses */
-        EGR_BAD_HOST,           /* not a host name or address we accept (non-ASCII, syntax) */
-        EGR_RESOLVE,            /* the name does not resolve */
+        EGR_NOT_ALLOWED, /* no allow rule names the host */
+        EGR_DENY_RULE,   /* a deny rule matches the host or an address */
+        EGR_PORT,        /* the host is allowed, the port is not */
+        EGR_IP_LITERAL,  /* an address was asked for and no CIDR rule allows it */
+        EGR_ADDRESS,     /* the name resolved only to denied addresses */
+        EGR_BAD_HOST,    /* not a host name or address we accept (non-ASCII, syntax) */
+        EGR_RESOLVE,     /* the name does not resolve */
         EGR_RESOLVE_TIMEOUT,
-        EGR_CONNECT,            /* every checked address refused the connection */
+        EGR_CONNECT, /* every checked address refused the connection */
         EGR_CONNECT_TIMEOUT,
-        EGR_CONN_LIMIT,         /* limits.connections reached */
-        EGR_BYTE_LIMIT,         /* limits.bytes reached */
-        EGR_BAD_REQUEST,        /* malformed or ambiguous HTTP (smuggling) */
-        EGR_HEADER_TIMEOUT,     /* the client did not send its request head in time */
-        EGR_HEADER_SIZE,        /* request head larger than the limit */
+        EGR_CONN_LIMIT,     /* limits.connections reached */
+        EGR_BYTE_LIMIT,     /* limits.bytes reached */
+        EGR_BAD_REQUEST,    /* malformed or ambiguous HTTP (smuggling) */
+        EGR_HEADER_TIMEOUT, /* the client did not send its request head in time */
+        EGR_HEADER_SIZE,    /* request head larger than the limit */
         EGR_REASON_MAX
 };
 const char *egress_reason_name(enum egress_reason r);
@@ -39,8 +39,8 @@ enum egress_host_kind { EH_NAME, EH_V4, EH_V6 };
 
 struct egress_host {
         enum egress_host_kind kind;
-        char name[EGRESS_HOST_MAX + 1];   /* canonical text (lowercase name, or the address) */
-        uint8_t addr[16];                 /* EH_V4: 4 bytes, network order; EH_V6: 16 */
+        char name[EGRESS_HOST_MAX + 1]; /* canonical text (lowercase name, or the address) */
+        uint8_t addr[16];               /* EH_V4: 4 bytes, network order; EH_V6: 16 */
 };
 
 /* Lowercase, one trailing dot dropped, "[v6]" brackets removed; every IPv4
@@ -54,13 +54,13 @@ enum egress_rule_kind { ER_EXACT, ER_SUFFIX, ER_CIDR };
 
 struct egress_rule {
         enum egress_rule_kind kind;
-        char name[EGRESS_HOST_MAX + 2];   /* EXACT: the name; SUFFIX: ".example.com" */
-        int af;                           /* CIDR: AF_INET or AF_INET6 */
+        char name[EGRESS_HOST_MAX + 2]; /* EXACT: the name; SUFFIX: ".example.com" */
+        int af;                         /* CIDR: AF_INET or AF_INET6 */
         uint8_t addr[16];
         unsigned prefix;
         uint16_t ports[EGRESS_MAX_PORTS]; /* empty in a deny rule = every port */
         size_t n_ports;
-        char text[EGRESS_HOST_MAX + 8];   /* as written (canonical), for the 403 body */
+        char text[EGRESS_HOST_MAX + 8]; /* as written (canonical), for the 403 body */
 };
 
 /* A rule's "host" text: exact name, "*.suffix", address or CIDR. 0 or -EINVAL. */

@@ -14,8 +14,8 @@ int jx_fail(struct jx *x, const char *path, const char *fmt, ...) {
         va_end(ap);
         /* Keys, values and jansson's own text quote the input: sr_fail
          * escapes it, so the message is one printable line, always. */
-        return sr_fail(x->e, x->exit_code ? x->exit_code : SR_EXIT_LAUNCHER, EINVAL, "bad-input",
-                       "%s: %s: %s", x->file ? x->file : "(input)", path, m);
+        return sr_fail(x->e, x->exit_code ? x->exit_code : SR_EXIT_LAUNCHER, EINVAL, "bad-input", "%s: %s: %s",
+                       x->file ? x->file : "(input)", path, m);
 }
 
 const char *jx_path(char *buf, size_t size, const char *path, const char *key) {
@@ -35,7 +35,8 @@ static const char *jx_type(json_t *v) {
         case JSON_STRING: return "a string";
         case JSON_INTEGER: return "an integer";
         case JSON_REAL: return "a number";
-        case JSON_TRUE: case JSON_FALSE: return "a boolean";
+        case JSON_TRUE:
+        case JSON_FALSE: return "a boolean";
         default: return "null";
         }
 }
@@ -94,8 +95,8 @@ int jx_bool(struct jx *x, json_t *obj, const char *path, const char *key, bool r
         return 0;
 }
 
-int jx_int(struct jx *x, json_t *obj, const char *path, const char *key, bool required,
-           long long min, long long max, long long *ret) {
+int jx_int(struct jx *x, json_t *obj, const char *path, const char *key, bool required, long long min, long long max,
+           long long *ret) {
         int r;
         char p[512];
         json_t *v = jx_get(x, obj, path, key, required, &r);

@@ -6,10 +6,10 @@
 #include "policy/util.h"
 
 struct jx {
-        const char *file;       /* shown in messages ("agent.json") */
+        const char *file; /* shown in messages ("agent.json") */
         struct sr_error *e;
-        int exit_code;          /* exit code for errors (125 for policy) */
-        bool secret;            /* input holds secrets: never quote it in errors */
+        int exit_code; /* exit code for errors (125 for policy) */
+        bool secret;   /* input holds secrets: never quote it in errors */
 };
 
 /* Fail with "FILE: PATH: message". */
@@ -23,8 +23,8 @@ int jx_object(struct jx *x, json_t *v, const char *path, const char *const *allo
 /* Typed getters: missing and !required → 0 with the output untouched. */
 int jx_string(struct jx *x, json_t *obj, const char *path, const char *key, bool required, const char **ret);
 int jx_bool(struct jx *x, json_t *obj, const char *path, const char *key, bool required, bool *ret);
-int jx_int(struct jx *x, json_t *obj, const char *path, const char *key, bool required,
-           long long min, long long max, long long *ret);
+int jx_int(struct jx *x, json_t *obj, const char *path, const char *key, bool required, long long min, long long max,
+           long long *ret);
 int jx_array(struct jx *x, json_t *obj, const char *path, const char *key, bool required, json_t **ret);
 /* Parse a document from a buffer with limits: max depth and duplicate keys refused. */
 int jx_load(struct jx *x, const char *buf, size_t len, json_t **ret);

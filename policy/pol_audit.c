@@ -38,9 +38,11 @@ int pol_audit_parse(struct jx *x, json_t *v, const char *path, struct policy_aud
             (r = jx_int(x, v, path, "ack_timeout_ms", false, 1, 600000, &timeout)) < 0)
                 return r;
         if (sock && (sock[0] != '/' || strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path)))
-                return jx_fail(x, jx_path(p, sizeof p, path, "socket"), "must be an absolute path shorter than 108 bytes");
+                return jx_fail(x, jx_path(p, sizeof p, path, "socket"),
+                               "must be an absolute path shorter than 108 bytes");
         if (mode && (ret->mode = pol_audit_mode_from_name(mode)) == POL_AUDIT_UNSET)
-                return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "must be \"required\", \"best-effort\" or \"off\"");
+                return jx_fail(x, jx_path(p, sizeof p, path, "mode"),
+                               "must be \"required\", \"best-effort\" or \"off\"");
         if (pool && !slug_valid(pool))
                 return jx_fail(x, jx_path(p, sizeof p, path, "pool"), "not a valid slug (^[a-z0-9][a-z0-9_-]{1,62}$)");
         ret->ack_timeout_ms = (int)timeout;

@@ -10,10 +10,10 @@ enum pol_audit_mode { POL_AUDIT_UNSET = 0, POL_AUDIT_OFF, POL_AUDIT_BEST_EFFORT,
 #define POL_AUDIT_DEFAULT_TIMEOUT_MS 5000
 
 struct policy_audit {
-        char *socket;              /* NULL = the CLI's or the default; when set, pinned */
-        enum pol_audit_mode mode;  /* UNSET = required with a profile, else off */
-        int ack_timeout_ms;        /* per event; 0 = default (5000) */
-        char *pool;                /* slug stamped into events, or NULL */
+        char *socket;             /* NULL = the CLI's or the default; when set, pinned */
+        enum pol_audit_mode mode; /* UNSET = required with a profile, else off */
+        int ack_timeout_ms;       /* per event; 0 = default (5000) */
+        char *pool;               /* slug stamped into events, or NULL */
 };
 int pol_audit_parse(struct jx *x, json_t *v, const char *path, struct policy_audit *ret);
 void pol_audit_free(struct policy_audit *a);

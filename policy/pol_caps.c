@@ -46,7 +46,8 @@ int pol_caps_parse(struct jx *x, json_t *v, const char *path, struct policy_caps
                         return jx_fail(x, ip, "unknown capability \"%s\" (expected a name like CAP_NET_BIND_SERVICE)",
                                        printable(s, q, sizeof q));
                 if (pol_caps_lookup(s, &cap) < 0)
-                        return jx_fail(x, ip, "unknown capability \"%s\" (libcap does not know it)", printable(s, q, sizeof q));
+                        return jx_fail(x, ip, "unknown capability \"%s\" (libcap does not know it)",
+                                       printable(s, q, sizeof q));
                 if (ret->keep & (UINT64_C(1) << cap))
                         return jx_fail(x, ip, "\"%s\" is listed twice", s);
                 ret->keep |= UINT64_C(1) << cap;

@@ -7,7 +7,7 @@
 #define CAPS_MAX 64
 
 struct policy_caps {
-        uint64_t keep;             /* bit N = capability N is kept in every set */
+        uint64_t keep; /* bit N = capability N is kept in every set */
 };
 /* The section is an array of names: ["CAP_NET_BIND_SERVICE", ...]; [] keeps none. */
 int pol_caps_parse(struct jx *x, json_t *v, const char *path, struct policy_caps *ret);

@@ -40,15 +40,22 @@ static bool abs_path_valid(const char *s) {
 }
 
 int pol_credentials_parse(struct jx *x, json_t *v, const char *path, struct policy_credentials *ret) {
-        static const char *const keys[] = { "trusted_issuers", "revoked", "revocation_list", "scope_ceiling",
-                                             "max_profile_bytes", "allow_env", "dir", NULL };
+        static const char *const keys[] = { "trusted_issuers",
+                                            "revoked",
+                                            "revocation_list",
+                                            "scope_ceiling",
+                                            "max_profile_bytes",
+                                            "allow_env",
+                                            "dir",
+                                            NULL };
         const char *revoked = NULL, *dir = NULL;
         long long max = 0;
         char kp[512];
         int r;
         if ((r = jx_object(x, v, path, keys)) < 0 ||
-            (r = string_list(x, v, path, "trusted_issuers", 64, abs_path_valid, "an absolute path of an issuer public key",
-                             &ret->trusted_issuers, &ret->n_trusted_issuers)) < 0 ||
+            (r = string_list(x, v, path, "trusted_issuers", 64, abs_path_valid,
+                             "an absolute path of an issuer public key", &ret->trusted_issuers,
+                             &ret->n_trusted_issuers)) < 0 ||
             (r = string_list(x, v, path, "scope_ceiling", 256, scope_valid,
                              "a scope \"action:resource:identifier\" ('*' only as the whole identifier)",
                              &ret->scope_ceiling, &ret->n_scope_ceiling)) < 0 ||
@@ -61,7 +68,8 @@ int pol_credentials_parse(struct jx *x, json_t *v, const char *path, struct poli
          * "revoked"); the old key is refused, not ignored: ignoring it would
          * silently un-revoke every profile it lists */
         if (json_object_get(v, "revocation_list"))
-                return jx_fail(x, jx_path(kp, sizeof kp, path, "revocation_list"), "renamed: use \"revoked\" (the same path)");
+                return jx_fail(x, jx_path(kp, sizeof kp, path, "revocation_list"),
+                               "renamed: use \"revoked\" (the same path)");
         if (revoked && !abs_path_valid(revoked))
                 return jx_fail(x, jx_path(kp, sizeof kp, path, "revoked"), "must be an absolute normalised path");
         if (dir && (!abs_path_valid(dir) || strcmp(dir, "/proc") == 0 || strncmp(dir, "/proc/", 6) == 0 ||

@@ -22,7 +22,7 @@ static int parse_ports(struct jx *x, json_t *o, const char *path, struct egress_
         if (rc < 0)
                 return rc;
         if (!arr) {
-                if (!deny) {    /* default: HTTPS and HTTP */
+                if (!deny) { /* default: HTTPS and HTTP */
                         r->ports[0] = 443;
                         r->ports[1] = 80;
                         r->n_ports = 2;
@@ -43,8 +43,8 @@ static int parse_ports(struct jx *x, json_t *o, const char *path, struct egress_
         return 0;
 }
 
-static int parse_rules(struct jx *x, json_t *v, const char *path, const char *key, bool deny,
-                       struct egress_rule **ret, size_t *n_ret) {
+static int parse_rules(struct jx *x, json_t *v, const char *path, const char *key, bool deny, struct egress_rule **ret,
+                       size_t *n_ret) {
         static const char *const keys[] = { "host", "ports", NULL };
         char kp[512], ip[512], hp[512], qb[72];
         json_t *arr = NULL;
@@ -69,8 +69,10 @@ static int parse_rules(struct jx *x, json_t *v, const char *path, const char *ke
                 if (r == -EDOM)
                         return jx_fail(x, hp, "\"%s\" has host bits set", q(host, qb));
                 if (r < 0)
-                        return jx_fail(x, hp, "\"%s\" is not a host name, \"*.suffix\", IP address or CIDR "
-                                       "(names are ASCII: write an IDN as its xn-- form)", q(host, qb));
+                        return jx_fail(x, hp,
+                                       "\"%s\" is not a host name, \"*.suffix\", IP address or CIDR "
+                                       "(names are ASCII: write an IDN as its xn-- form)",
+                                       q(host, qb));
                 if ((r = parse_ports(x, e, ip, er, deny)) < 0)
                         return r;
                 *n_ret = i + 1;
@@ -153,7 +155,8 @@ int pol_egress_parse(struct jx *x, json_t *v, const char *path, struct policy_eg
             (r = jx_int(x, v, path, "proxy_port", false, 1, 65535, &port)) < 0)
                 return r;
         ret->proxy_port = (uint16_t)port;
-        if ((lim = json_object_get(v, "limits")) && (r = parse_limits(x, lim, jx_path(kp, sizeof kp, path, "limits"), ret)) < 0)
+        if ((lim = json_object_get(v, "limits")) &&
+            (r = parse_limits(x, lim, jx_path(kp, sizeof kp, path, "limits"), ret)) < 0)
                 return r;
         return 0;
 }
@@ -185,7 +188,8 @@ int pol_egress_narrow(struct policy_egress *e, const char *const *names, size_t 
                 bool wanted = false;
                 for (size_t k = 0; k < n; k++) {
                         struct egress_rule want;
-                        wanted |= egress_rule_parse(names[k], &want) == 0 && strcmp(e->rules.allow[i].text, want.text) == 0;
+                        wanted |= egress_rule_parse(names[k], &want) == 0 &&
+                                  strcmp(e->rules.allow[i].text, want.text) == 0;
                 }
                 if (wanted)
                         e->rules.allow[keep++] = e->rules.allow[i];

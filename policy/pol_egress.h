@@ -13,11 +13,11 @@
 struct policy_egress {
         bool set;
         struct egress_rules rules;
-        long long max_connections;      /* concurrent tunnels per task */
-        long long connect_timeout_ms;   /* resolve + connect, per request */
-        long long header_timeout_ms;    /* the client's request head */
-        long long max_bytes;            /* both directions, whole task; 0 = no limit */
-        uint16_t proxy_port;            /* 127.0.0.1:PORT inside */
+        long long max_connections;    /* concurrent tunnels per task */
+        long long connect_timeout_ms; /* resolve + connect, per request */
+        long long header_timeout_ms;  /* the client's request head */
+        long long max_bytes;          /* both directions, whole task; 0 = no limit */
+        uint16_t proxy_port;          /* 127.0.0.1:PORT inside */
 };
 
 /* {"allow": [{"host": "api.example.com", "ports": [443]}, {"host": "*.example.org"},

@@ -13,7 +13,7 @@
 #define POL_IDS_DEFAULT_LAST 0x7FFDFFFFu
 
 struct policy_tenant_ids {
-        uint32_t first, last;      /* 0/0 in a calloc'd policy: use the defaults */
+        uint32_t first, last; /* 0/0 in a calloc'd policy: use the defaults */
 };
 /* {"range": [FIRST, LAST]}: FIRST a multiple of 65536, at least 65536; the
  * range holds at least one whole block; LAST below 4294967295. */

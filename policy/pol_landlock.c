@@ -49,14 +49,14 @@ static int parse_fs(struct jx *x, json_t *arr, const char *path, struct policy_l
                 const char *p;
                 int r;
                 jx_index(ip, sizeof ip, path, i);
-                if ((r = jx_object(x, o, ip, keys)) < 0 ||
-                    (r = jx_string(x, o, ip, "path", true, &p)) < 0 ||
+                if ((r = jx_object(x, o, ip, keys)) < 0 || (r = jx_string(x, o, ip, "path", true, &p)) < 0 ||
                     (r = parse_access(x, o, ip, &rule->access)) < 0 ||
                     (r = jx_bool(x, o, ip, "optional", false, &rule->optional)) < 0)
                         return r;
                 if (!policy_path_valid(p))
                         return jx_fail(x, jx_path(pp, sizeof pp, ip, "path"),
-                                       "must be an absolute normalised path inside the sandbox (no \"..\", \"//\" or trailing \"/\")");
+                                       "must be an absolute normalised path inside the sandbox (no \"..\", \"//\" or "
+                                       "trailing \"/\")");
                 if ((r = jx_strdup(x, ip, p, &rule->path)) < 0)
                         return r;
                 l->n_fs_rules = i + 1;
@@ -99,8 +99,7 @@ static int parse_scope(struct jx *x, json_t *o, const char *path, struct policy_
         static const char *const keys[] = { "abstract-unix", "signal", "optional", NULL };
         bool au = false, sig = false;
         int r;
-        if ((r = jx_object(x, o, path, keys)) < 0 ||
-            (r = jx_bool(x, o, path, "abstract-unix", false, &au)) < 0 ||
+        if ((r = jx_object(x, o, path, keys)) < 0 || (r = jx_bool(x, o, path, "abstract-unix", false, &au)) < 0 ||
             (r = jx_bool(x, o, path, "signal", false, &sig)) < 0 ||
             (r = jx_bool(x, o, path, "optional", false, &l->scope_optional)) < 0)
                 return r;
@@ -113,8 +112,7 @@ int pol_landlock_parse(struct jx *x, json_t *v, const char *path, struct policy_
         char kp[512];
         json_t *fs = NULL, *o;
         int r;
-        if ((r = jx_object(x, v, path, keys)) < 0 ||
-            (r = jx_bool(x, v, path, "optional", false, &ret->optional)) < 0 ||
+        if ((r = jx_object(x, v, path, keys)) < 0 || (r = jx_bool(x, v, path, "optional", false, &ret->optional)) < 0 ||
             (r = jx_bool(x, v, path, "fs_rights_optional", false, &ret->fs_rights_optional)) < 0 ||
             (r = jx_array(x, v, path, "fs", false, &fs)) < 0)
                 return r;
@@ -125,10 +123,12 @@ int pol_landlock_parse(struct jx *x, json_t *v, const char *path, struct policy_
         }
         if ((o = json_object_get(v, "net")) && (r = parse_net(x, o, jx_path(kp, sizeof kp, path, "net"), ret)) < 0)
                 return r;
-        if ((o = json_object_get(v, "scope")) && (r = parse_scope(x, o, jx_path(kp, sizeof kp, path, "scope"), ret)) < 0)
+        if ((o = json_object_get(v, "scope")) &&
+            (r = parse_scope(x, o, jx_path(kp, sizeof kp, path, "scope"), ret)) < 0)
                 return r;
         if (!ret->fs && !ret->net && !ret->scopes)
-                return jx_fail(x, path, "restricts nothing (give \"fs\", \"net\" or \"scope\", or leave the section out)");
+                return jx_fail(x, path,
+                               "restricts nothing (give \"fs\", \"net\" or \"scope\", or leave the section out)");
         ret->set = true;
         return 0;
 }

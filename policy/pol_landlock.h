@@ -9,9 +9,9 @@
 #define LANDLOCK_MAX_PORTS 256
 
 enum {
-        LL_READ = 1 << 0,          /* read files, list directories */
-        LL_WRITE = 1 << 1,         /* write, create, remove, rename, truncate */
-        LL_EXECUTE = 1 << 2,       /* execute files */
+        LL_READ = 1 << 0,    /* read files, list directories */
+        LL_WRITE = 1 << 1,   /* write, create, remove, rename, truncate */
+        LL_EXECUTE = 1 << 2, /* execute files */
 };
 
 enum {
@@ -20,25 +20,25 @@ enum {
 };
 
 struct landlock_fs_rule {
-        char *path;                /* absolute path inside the sandbox */
-        unsigned access;           /* LL_READ | LL_WRITE | LL_EXECUTE */
-        bool optional;             /* a missing path is skipped and reported */
+        char *path;      /* absolute path inside the sandbox */
+        unsigned access; /* LL_READ | LL_WRITE | LL_EXECUTE */
+        bool optional;   /* a missing path is skipped and reported */
 };
 
 struct policy_landlock {
-        bool set;                  /* the section was given */
-        bool optional;             /* whatever the kernel cannot enforce is reported, not refused */
-        bool fs;                   /* filesystem access is restricted to fs_rules */
-        bool fs_rights_optional;   /* truncate (ABI 3) and device ioctls (ABI 5) may go unrestricted */
+        bool set;                /* the section was given */
+        bool optional;           /* whatever the kernel cannot enforce is reported, not refused */
+        bool fs;                 /* filesystem access is restricted to fs_rules */
+        bool fs_rights_optional; /* truncate (ABI 3) and device ioctls (ABI 5) may go unrestricted */
         struct landlock_fs_rule *fs_rules;
         size_t n_fs_rules;
-        bool net;                  /* TCP bind/connect restricted to the ports below (ABI >= 4) */
+        bool net; /* TCP bind/connect restricted to the ports below (ABI >= 4) */
         bool net_optional;
         uint16_t bind_ports[LANDLOCK_MAX_PORTS];
         size_t n_bind_ports;
         uint16_t connect_ports[LANDLOCK_MAX_PORTS];
         size_t n_connect_ports;
-        unsigned scopes;           /* LL_SCOPE_* (ABI >= 6) */
+        unsigned scopes; /* LL_SCOPE_* (ABI >= 6) */
         bool scope_optional;
 };
 

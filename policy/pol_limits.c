@@ -27,10 +27,10 @@ static const struct {
         [LIM_CPU] = { "cpu", "limits.cpu" },
 };
 
-#define MEMORY_MIN (1ULL << 20)     /* below 1 MiB not even execve succeeds */
+#define MEMORY_MIN (1ULL << 20) /* below 1 MiB not even execve succeeds */
 #define SIZE_MAX_BYTES (1ULL << 50)
-#define PIDS_MAX 4194304ULL         /* PID_MAX_LIMIT on 64-bit */
-#define CPU_MILLI_MIN 10            /* cpu.max quota >= 1 ms per 100 ms period */
+#define PIDS_MAX 4194304ULL /* PID_MAX_LIMIT on 64-bit */
+#define CPU_MILLI_MIN 10    /* cpu.max quota >= 1 ms per 100 ms period */
 #define CPU_MILLI_MAX 1024000
 
 int pol_limits_resource(int idx) {
@@ -58,10 +58,26 @@ int pol_limits_parse_size(const char *s, uint64_t *ret) {
         }
         switch (*c) {
         case 0: break;
-        case 'K': case 'k': mul = 1ULL << 10; c++; break;
-        case 'M': case 'm': mul = 1ULL << 20; c++; break;
-        case 'G': case 'g': mul = 1ULL << 30; c++; break;
-        case 'T': case 't': mul = 1ULL << 40; c++; break;
+        case 'K':
+        case 'k':
+                mul = 1ULL << 10;
+                c++;
+                break;
+        case 'M':
+        case 'm':
+                mul = 1ULL << 20;
+                c++;
+                break;
+        case 'G':
+        case 'g':
+                mul = 1ULL << 30;
+                c++;
+                break;
+        case 'T':
+        case 't':
+                mul = 1ULL << 40;
+                c++;
+                break;
         default: return -EINVAL;
         }
         if (*c)
@@ -73,8 +89,8 @@ int pol_limits_parse_size(const char *s, uint64_t *ret) {
 }
 
 /* A size is a JSON integer (bytes) or a string "512M"; swap also takes "max". */
-static int parse_size(struct jx *x, json_t *o, const char *path, const char *key, uint64_t min,
-                      bool allow_max, uint64_t *ret) {
+static int parse_size(struct jx *x, json_t *o, const char *path, const char *key, uint64_t min, bool allow_max,
+                      uint64_t *ret) {
         json_t *v = json_object_get(o, key);
         char p[512];
         uint64_t n;
@@ -90,7 +106,8 @@ static int parse_size(struct jx *x, json_t *o, const char *path, const char *key
                         return 0;
                 }
                 if (strlen(s) != json_string_length(v) || pol_limits_parse_size(s, &n) < 0)
-                        return jx_fail(x, p, "expected bytes as an integer or a string like \"512M\" (suffix K, M, G or T)%s",
+                        return jx_fail(x, p,
+                                       "expected bytes as an integer or a string like \"512M\" (suffix K, M, G or T)%s",
                                        allow_max ? ", or \"max\"" : "");
         } else
                 return jx_fail(x, p, "expected bytes as an integer or a string like \"512M\"");
@@ -110,7 +127,7 @@ static int parse_cpu(struct jx *x, json_t *o, const char *path, uint32_t *ret) {
         d = json_number_value(v);
         if (!isfinite(d) || d * 1000 < CPU_MILLI_MIN || d * 1000 > CPU_MILLI_MAX)
                 return jx_fail(x, p, "must be between %.2f and %d cores", CPU_MILLI_MIN / 1000.0, CPU_MILLI_MAX / 1000);
-        *ret = (uint32_t)(d * 1000 + 0.5);  /* no libm: d > 0 here */
+        *ret = (uint32_t)(d * 1000 + 0.5); /* no libm: d > 0 here */
         return 0;
 }
 
@@ -146,7 +163,8 @@ static int parse_rlimits(struct jx *x, json_t *v, const char *path, struct polic
          * hold plaintext. Accept only 0 so a policy cannot ask otherwise. */
         r = jx_int(x, v, path, "core", false, 0, 0, &core);
         if (r < 0)
-                return jx_fail(x, jx_path(p, sizeof p, path, "core"), "core dumps are always disabled (only 0 is accepted)");
+                return jx_fail(x, jx_path(p, sizeof p, path, "core"),
+                               "core dumps are always disabled (only 0 is accepted)");
         for (int i = 0; i < RL_COUNT; i++) {
                 long long val;
                 if (!json_object_get(v, rl_table[i].name))
@@ -189,14 +207,14 @@ static int parse_cgroup_limits(struct jx *x, json_t *v, const char *path, struct
                 return r;
         for (int k = 0; k < LIM_COUNT; k++)
                 if (ret->optional[k] && !ret->set[k] && k != LIM_SWAP)
-                        return jx_fail(x, jx_path(p, sizeof p, path, "optional"),
-                                       "\"%s\" is listed but not set", cg_table[k].key);
+                        return jx_fail(x, jx_path(p, sizeof p, path, "optional"), "\"%s\" is listed but not set",
+                                       cg_table[k].key);
         return jx_int(x, v, path, "max_concurrent", false, 0, 100000, &ret->max_concurrent);
 }
 
 int pol_limits_parse(struct jx *x, json_t *v, const char *path, struct policy_limits *ret) {
-        static const char *const keys[] = { "timeout_s", "kill_grace_ms", "rlimits", "memory", "swap", "pids",
-                                            "cpu", "optional", "max_concurrent", NULL };
+        static const char *const keys[] = { "timeout_s", "kill_grace_ms", "rlimits",  "memory",         "swap",
+                                            "pids",      "cpu",           "optional", "max_concurrent", NULL };
         char p[512];
         json_t *rl;
         int r = jx_object(x, v, path, keys);

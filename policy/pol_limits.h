@@ -13,20 +13,20 @@ enum { LIM_MEMORY, LIM_SWAP, LIM_PIDS, LIM_CPU, LIM_COUNT };
 #define LIM_UNLIMITED UINT64_MAX
 
 struct policy_limits {
-        long long timeout_s;        /* 0 = none */
-        long long timeout_ms;       /* timeout_s in ms, or a shorter --timeout; 0 = none */
-        long long kill_grace_ms;    /* SIGTERM → SIGKILL grace */
+        long long timeout_s;     /* 0 = none */
+        long long timeout_ms;    /* timeout_s in ms, or a shorter --timeout; 0 = none */
+        long long kill_grace_ms; /* SIGTERM → SIGKILL grace */
         bool rlimit_set[RL_COUNT];
         unsigned long long rlimit[RL_COUNT];
 
         /* cgroup limits; "set" = the policy asked for it. */
         bool set[LIM_COUNT];
-        bool optional[LIM_COUNT];   /* listed in "optional": skipped (and reported) where unavailable */
-        uint64_t memory;            /* bytes */
-        uint64_t swap;              /* bytes, LIM_UNLIMITED = "max"; 0 also when unset (the default) */
+        bool optional[LIM_COUNT]; /* listed in "optional": skipped (and reported) where unavailable */
+        uint64_t memory;          /* bytes */
+        uint64_t swap;            /* bytes, LIM_UNLIMITED = "max"; 0 also when unset (the default) */
         uint64_t pids;
-        uint32_t cpu_milli;         /* thousandths of one core: 0.5 → 500 */
-        long long max_concurrent;   /* tasks of one tenant at once; 0 = no cap */
+        uint32_t cpu_milli;       /* thousandths of one core: 0.5 → 500 */
+        long long max_concurrent; /* tasks of one tenant at once; 0 = no cap */
 };
 int pol_limits_parse(struct jx *x, json_t *v, const char *path, struct policy_limits *ret);
 void pol_limits_free(struct policy_limits *l);

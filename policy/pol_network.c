@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const mode_names[] = { [NET_NONE] = "none", [NET_VETH] = "veth", [NET_HOST] = "host", [NET_PROXY] = "proxy" };
+static const char *const mode_names[] = {
+        [NET_NONE] = "none", [NET_VETH] = "veth", [NET_HOST] = "host", [NET_PROXY] = "proxy"
+};
 
 const char *pol_network_mode_name(enum net_mode m) {
         return (unsigned)m < ELEMENTSOF(mode_names) ? mode_names[m] : "?";
@@ -159,7 +161,9 @@ static int item_option(struct jx *x, const char *path, const char *s, char **ret
                         ok = isdigit((unsigned char)*c);
         }
         if (!ok)
-                return jx_fail(x, path, "\"%s\" is not a resolv.conf option (expected NAME or NAME:N, like \"ndots:1\")", q(s, qb));
+                return jx_fail(x, path,
+                               "\"%s\" is not a resolv.conf option (expected NAME or NAME:N, like \"ndots:1\")",
+                               q(s, qb));
         return jx_strdup(x, path, s, ret);
 }
 
@@ -167,7 +171,11 @@ static int parse_pools(struct jx *x, json_t *v, const char *path, struct policy_
         static const char *const keys[] = { "pools", NULL };
         /* ranges a veth pool must not touch: "this network", loopback,
          * multicast, reserved and limited broadcast */
-        static const struct { uint32_t a; unsigned len; const char *what; } reserved[] = {
+        static const struct {
+                uint32_t a;
+                unsigned len;
+                const char *what;
+        } reserved[] = {
                 { 0x00000000u, 8, "0.0.0.0/8 (\"this network\")" },
                 { 0x7f000000u, 8, "127.0.0.0/8 (loopback)" },
                 { 0xe0000000u, 4, "224.0.0.0/4 (multicast)" },
@@ -194,7 +202,8 @@ static int parse_pools(struct jx *x, json_t *v, const char *path, struct policy_
                         return jx_fail(x, ip, "\"%s\" has host bits set (did you mean %s/%u?)",
                                        q(json_string_value(e), qb), net_addr_str(p->addr, b, sizeof b), p->prefix);
                 if (r < 0)
-                        return jx_fail(x, ip, "\"%s\" is not an IPv4 CIDR like \"10.200.0.0/24\"", q(json_string_value(e), qb));
+                        return jx_fail(x, ip, "\"%s\" is not an IPv4 CIDR like \"10.200.0.0/24\"",
+                                       q(json_string_value(e), qb));
                 if (p->prefix < NET_POOL_MIN_PREFIX || p->prefix > NET_POOL_MAX_PREFIX)
                         return jx_fail(x, ip, "prefix /%u out of range (a pool is /%d to /%d: one /30 per task)",
                                        p->prefix, NET_POOL_MIN_PREFIX, NET_POOL_MAX_PREFIX);
@@ -226,10 +235,10 @@ static int parse_hosts(struct jx *x, json_t *arr, const char *path, struct polic
                 int r;
                 ret->n_hosts = i + 1;
                 jx_index(ip, sizeof ip, path, i);
-                if ((r = jx_object(x, e, ip, keys)) < 0 ||
-                    (r = jx_string(x, e, ip, "address", true, &addr)) < 0 ||
+                if ((r = jx_object(x, e, ip, keys)) < 0 || (r = jx_string(x, e, ip, "address", true, &addr)) < 0 ||
                     (r = parse_ip(x, jx_path(fp, sizeof fp, ip, "address"), addr, &h->address)) < 0 ||
-                    (r = parse_strings(x, e, ip, "names", NET_MAX_HOST_NAMES, item_dns_name, h->names, &h->n_names)) < 0)
+                    (r = parse_strings(x, e, ip, "names", NET_MAX_HOST_NAMES, item_dns_name, h->names, &h->n_names)) <
+                            0)
                         return r;
                 if (h->n_names == 0)
                         return jx_fail(x, jx_path(fp, sizeof fp, ip, "names"), "at least one name is needed");
@@ -242,7 +251,8 @@ static int parse_dns(struct jx *x, json_t *v, const char *path, struct policy_ne
         size_t total = 0;
         int r;
         if ((r = jx_object(x, v, path, keys)) < 0 ||
-            (r = parse_strings(x, v, path, "nameservers", NET_MAX_NAMESERVERS, item_ip, ret->nameservers, &ret->n_nameservers)) < 0 ||
+            (r = parse_strings(x, v, path, "nameservers", NET_MAX_NAMESERVERS, item_ip, ret->nameservers,
+                               &ret->n_nameservers)) < 0 ||
             (r = parse_strings(x, v, path, "search", NET_MAX_SEARCH, item_dns_name, ret->search, &ret->n_search)) < 0 ||
             (r = parse_strings(x, v, path, "options", NET_MAX_OPTIONS, item_option, ret->options, &ret->n_options)) < 0)
                 return r;
@@ -250,7 +260,8 @@ static int parse_dns(struct jx *x, json_t *v, const char *path, struct policy_ne
                 total += strlen(ret->search[i]) + 1;
         if (total > 256) {
                 char kp[512];
-                return jx_fail(x, jx_path(kp, sizeof kp, path, "search"), "longer than 256 characters in all (the resolver ignores the rest)");
+                return jx_fail(x, jx_path(kp, sizeof kp, path, "search"),
+                               "longer than 256 characters in all (the resolver ignores the rest)");
         }
         return 0;
 }
@@ -263,8 +274,7 @@ int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_n
         size_t i;
         int r;
 
-        if ((r = jx_object(x, v, path, keys)) < 0 ||
-            (r = jx_string(x, v, path, "mode", false, &mode)) < 0 ||
+        if ((r = jx_object(x, v, path, keys)) < 0 || (r = jx_string(x, v, path, "mode", false, &mode)) < 0 ||
             (r = jx_array(x, v, path, "hosts", false, &hosts)) < 0)
                 return r;
         for (i = 0; i < ELEMENTSOF(mode_names); i++)
@@ -277,7 +287,8 @@ int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_n
 
         veth = json_object_get(v, "veth");
         if (ret->mode == NET_VETH && !veth)
-                return jx_fail(x, jx_path(p, sizeof p, path, "veth"), "missing: mode \"veth\" needs {\"pools\": [\"CIDR\", ...]}");
+                return jx_fail(x, jx_path(p, sizeof p, path, "veth"),
+                               "missing: mode \"veth\" needs {\"pools\": [\"CIDR\", ...]}");
         if (ret->mode != NET_VETH && veth)
                 return jx_fail(x, jx_path(p, sizeof p, path, "veth"), "only mode \"veth\" takes address pools");
         if (veth && (r = parse_pools(x, veth, jx_path(p, sizeof p, path, "veth"), ret)) < 0)
@@ -286,7 +297,8 @@ int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_n
                 return r;
         egress = json_object_get(v, "egress");
         if (ret->mode == NET_PROXY && !egress)
-                return jx_fail(x, jx_path(p, sizeof p, path, "egress"), "missing: mode \"proxy\" needs {\"allow\": [{\"host\": ...}]}");
+                return jx_fail(x, jx_path(p, sizeof p, path, "egress"),
+                               "missing: mode \"proxy\" needs {\"allow\": [{\"host\": ...}]}");
         if (ret->mode != NET_PROXY && egress)
                 return jx_fail(x, jx_path(p, sizeof p, path, "egress"), "only mode \"proxy\" takes egress rules");
         if (egress && (r = pol_egress_parse(x, egress, jx_path(p, sizeof p, path, "egress"), &ret->egress)) < 0)
@@ -340,7 +352,8 @@ int pol_network_hosts_file(const struct policy_network *n, const char *hostname,
                 return -ENOMEM;
         fputs("# generated by sealrun from the policy (network.hosts)\n"
               "127.0.0.1\tlocalhost\n"
-              "::1\tlocalhost ip6-localhost ip6-loopback\n", f);
+              "::1\tlocalhost ip6-localhost ip6-loopback\n",
+              f);
         /* Debian's convention: the own name resolves without DNS. A hostname
          * that is not a DNS name (the policy allows more) is left out rather
          * than written into the file's syntax. */

@@ -10,7 +10,7 @@ enum net_mode { NET_NONE, NET_VETH, NET_HOST, NET_PROXY };
 #define NET_MAX_POOLS 16
 #define NET_MAX_HOSTS 256
 #define NET_MAX_HOST_NAMES 16
-#define NET_MAX_NAMESERVERS 3      /* glibc's MAXNS: more are ignored */
+#define NET_MAX_NAMESERVERS 3 /* glibc's MAXNS: more are ignored */
 #define NET_MAX_SEARCH 6
 #define NET_MAX_OPTIONS 8
 /* Smallest and largest veth pool: a pool is cut into /30s, one per task. */
@@ -18,19 +18,19 @@ enum net_mode { NET_NONE, NET_VETH, NET_HOST, NET_PROXY };
 #define NET_POOL_MAX_PREFIX 30
 
 struct net_pool {
-        uint32_t addr;              /* network address, host byte order */
+        uint32_t addr; /* network address, host byte order */
         unsigned prefix;
 };
 
 struct net_host_entry {
-        char *address;              /* canonical text form */
+        char *address; /* canonical text form */
         char *names[NET_MAX_HOST_NAMES];
         size_t n_names;
 };
 
 struct policy_network {
         enum net_mode mode;
-        struct net_pool pools[NET_MAX_POOLS];   /* veth only */
+        struct net_pool pools[NET_MAX_POOLS]; /* veth only */
         size_t n_pools;
         struct net_host_entry *hosts;
         size_t n_hosts;
@@ -40,7 +40,7 @@ struct policy_network {
         size_t n_search;
         char *options[NET_MAX_OPTIONS];
         size_t n_options;
-        struct policy_egress egress;   /* proxy only */
+        struct policy_egress egress; /* proxy only */
 };
 
 int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_network *ret);

@@ -38,9 +38,12 @@ static const struct {
         const char *name;
         int op;
 } ops[] = {
-        { "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
-        { "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
-        { "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
+        { "SCMP_CMP_NE", SCMP_CMP_NE },
+        { "SCMP_CMP_LT", SCMP_CMP_LT },
+        { "SCMP_CMP_LE", SCMP_CMP_LE },
+        { "SCMP_CMP_EQ", SCMP_CMP_EQ },
+        { "SCMP_CMP_GE", SCMP_CMP_GE },
+        { "SCMP_CMP_GT", SCMP_CMP_GT },
         { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
 };
 
@@ -55,8 +58,8 @@ static const struct {
 
 /* "action" plus the optional "errnoRet" (or Podman's "errno" name) beside
  * it → one libseccomp action. */
-static int parse_action(struct jx *x, json_t *o, const char *path, const char *akey, const char *rkey,
-                        const char *nkey, uint32_t *ret) {
+static int parse_action(struct jx *x, json_t *o, const char *path, const char *akey, const char *rkey, const char *nkey,
+                        uint32_t *ret) {
         const char *name;
         char p[512], q[80];
         long long rv = DEFAULT_ERRNO;
@@ -80,7 +83,8 @@ static int parse_action(struct jx *x, json_t *o, const char *path, const char *a
                 return r;
         if (given && !actions[i].takes_ret)
                 return jx_fail(x, jx_path(p, sizeof p, path, json_object_get(o, rkey) ? rkey : nkey),
-                               "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take %s", json_object_get(o, rkey) ? rkey : nkey);
+                               "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take %s",
+                               json_object_get(o, rkey) ? rkey : nkey);
         *ret = actions[i].takes_ret ? (actions[i].action | (uint32_t)rv) : actions[i].action;
         return 0;
 }
@@ -129,9 +133,10 @@ static int parse_arg(struct jx *x, json_t *o, const char *path, struct seccomp_a
                 if (strcmp(ops[i].name, op) == 0)
                         break;
         if (i == ELEMENTSOF(ops))
-                return jx_fail(x, jx_path(p, sizeof p, path, "op"),
-                               "unknown comparison \"%s\" (expected SCMP_CMP_EQ, _NE, _LT, _LE, _GT, _GE or _MASKED_EQ)",
-                               printable(op, q, sizeof q));
+                return jx_fail(
+                        x, jx_path(p, sizeof p, path, "op"),
+                        "unknown comparison \"%s\" (expected SCMP_CMP_EQ, _NE, _LT, _LE, _GT, _GE or _MASKED_EQ)",
+                        printable(op, q, sizeof q));
         a->index = (unsigned)idx;
         a->op = ops[i].op;
         if (a->op != SCMP_CMP_MASKED_EQ && a->value_two)
@@ -139,7 +144,8 @@ static int parse_arg(struct jx *x, json_t *o, const char *path, struct seccomp_a
         /* (arg & mask) == datum can never hold when the datum has bits outside the mask. */
         if (a->op == SCMP_CMP_MASKED_EQ && (a->value_two & ~a->value))
                 return jx_fail(x, jx_path(p, sizeof p, path, "valueTwo"),
-                               "has bits outside the mask in \"value\" (0x%" PRIx64 "), so it can never match", a->value);
+                               "has bits outside the mask in \"value\" (0x%" PRIx64 "), so it can never match",
+                               a->value);
         return 0;
 }
 
@@ -167,10 +173,10 @@ static int parse_args(struct jx *x, json_t *arr, const char *path, struct seccom
 
 /* What one document's rules share while they are read. */
 struct parse_ctx {
-        uint64_t caps;             /* the policy's kept capabilities */
-        char denied_unknown[400];  /* names unknown to libseccomp in rules that deny */
+        uint64_t caps;            /* the policy's kept capabilities */
+        char denied_unknown[400]; /* names unknown to libseccomp in rules that deny */
         size_t n_denied_unknown;
-        char first_path[512];      /* where the first of them is */
+        char first_path[512]; /* where the first of them is */
 };
 
 static bool action_allows(uint32_t action) {
@@ -202,7 +208,8 @@ static void note_denied_unknown(struct parse_ctx *c, const char *path, const cha
 }
 
 /* "names": [...] (OCI) or Docker's older single "name": "...". */
-static int rule_names(struct jx *x, json_t *o, const char *path, json_t **ret_arr, json_t **ret_one, char *np, size_t nps) {
+static int rule_names(struct jx *x, json_t *o, const char *path, json_t **ret_arr, json_t **ret_one, char *np,
+                      size_t nps) {
         json_t *one = json_object_get(o, "name");
         int r;
         if (one && json_object_get(o, "names"))
@@ -224,8 +231,8 @@ static int rule_names(struct jx *x, json_t *o, const char *path, json_t **ret_ar
 
 static int parse_syscall(struct jx *x, json_t *o, const char *path, unsigned entry, struct parse_ctx *c,
                          struct policy_seccomp *s) {
-        static const char *const keys[] = { "names", "name", "action", "errnoRet", "errno", "args", "comment",
-                                            "includes", "excludes", NULL };
+        static const char *const keys[] = { "names", "name",    "action",   "errnoRet", "errno",
+                                            "args",  "comment", "includes", "excludes", NULL };
         struct seccomp_rule proto = { .entry = entry };
         json_t *names = NULL, *one = NULL, *args = NULL;
         const char *comment;
@@ -295,7 +302,8 @@ static int parse_arches(struct jx *x, json_t *arr, const char *path, struct poli
                 if (!json_is_string(v))
                         return jx_fail(x, ip, "expected an architecture name like \"SCMP_ARCH_X86_64\"");
                 if (pol_seccomp_arch_token(json_string_value(v), &tok) < 0)
-                        return jx_fail(x, ip, "unknown architecture \"%s\"", printable(json_string_value(v), q, sizeof q));
+                        return jx_fail(x, ip, "unknown architecture \"%s\"",
+                                       printable(json_string_value(v), q, sizeof q));
                 for (size_t k = 0; k < s->n_arches; k++)
                         if (s->arches[k] == tok)
                                 return jx_fail(x, ip, "architecture listed twice");
@@ -316,8 +324,10 @@ static int parse_flags(struct jx *x, json_t *arr, const char *path, struct polic
                         if (strcmp(flags[k].name, json_string_value(v)) == 0)
                                 break;
                 if (k == ELEMENTSOF(flags))
-                        return jx_fail(x, ip, "unsupported flag \"%s\" (expected SECCOMP_FILTER_FLAG_LOG, "
-                                       "_SPEC_ALLOW or _TSYNC)", printable(json_string_value(v), q, sizeof q));
+                        return jx_fail(x, ip,
+                                       "unsupported flag \"%s\" (expected SECCOMP_FILTER_FLAG_LOG, "
+                                       "_SPEC_ALLOW or _TSYNC)",
+                                       printable(json_string_value(v), q, sizeof q));
                 s->flags |= flags[k].flag;
         }
         return 0;
@@ -390,10 +400,12 @@ static int check_overrides(struct jx *x, const char *sys_path, const struct poli
                         const struct seccomp_rule *o = &s->rules[k];
                         if (k == i || o->nr != u->nr || o->action == u->action || !o->n_args)
                                 continue;
-                        return jx_fail(x, jx_index(ip, sizeof ip, sys_path, o->entry),
-                                       "%s gets %s here, but syscalls[%u] gives it %s without conditions, and libseccomp "
-                                       "would apply only that one (write the allowed cases as conditions)",
-                                       o->name, action_name(o->action, a1, sizeof a1), u->entry, action_name(u->action, a2, sizeof a2));
+                        return jx_fail(
+                                x, jx_index(ip, sizeof ip, sys_path, o->entry),
+                                "%s gets %s here, but syscalls[%u] gives it %s without conditions, and libseccomp "
+                                "would apply only that one (write the allowed cases as conditions)",
+                                o->name, action_name(o->action, a1, sizeof a1), u->entry,
+                                action_name(u->action, a2, sizeof a2));
                 }
         }
         return 0;
@@ -403,8 +415,8 @@ static int check_overrides(struct jx *x, const char *sys_path, const struct poli
  * Docker/Podman profile (archMap, includes/excludes, errno names). */
 static int parse_oci(struct jx *x, json_t *v, const char *path, uint64_t caps, struct policy_seccomp *s) {
         static const char *const keys[] = {
-                "defaultAction", "defaultErrnoRet", "defaultErrno", "architectures", "archMap", "flags", "syscalls",
-                "listenerPath", "listenerMetadata", NULL,
+                "defaultAction", "defaultErrnoRet", "defaultErrno", "architectures",    "archMap",
+                "flags",         "syscalls",        "listenerPath", "listenerMetadata", NULL,
         };
         struct parse_ctx c = { .caps = caps };
         json_t *arches = NULL, *amap = NULL, *fl = NULL, *sys = NULL;
@@ -414,9 +426,12 @@ static int parse_oci(struct jx *x, json_t *v, const char *path, uint64_t caps, s
         if ((r = jx_object(x, v, path, keys)) < 0)
                 return r;
         if (json_object_get(v, "listenerPath") || json_object_get(v, "listenerMetadata"))
-                return jx_fail(x, jx_path(kp, sizeof kp, path, json_object_get(v, "listenerPath") ? "listenerPath" : "listenerMetadata"),
+                return jx_fail(x,
+                               jx_path(kp, sizeof kp, path,
+                                       json_object_get(v, "listenerPath") ? "listenerPath" : "listenerMetadata"),
                                "seccomp listeners are not supported");
-        if ((r = parse_action(x, v, path, "defaultAction", "defaultErrnoRet", "defaultErrno", &s->default_action)) < 0 ||
+        if ((r = parse_action(x, v, path, "defaultAction", "defaultErrnoRet", "defaultErrno", &s->default_action)) <
+                    0 ||
             (r = jx_array(x, v, path, "architectures", false, &arches)) < 0 ||
             (r = jx_array(x, v, path, "archMap", false, &amap)) < 0 ||
             (r = jx_array(x, v, path, "flags", false, &fl)) < 0 ||
@@ -424,7 +439,8 @@ static int parse_oci(struct jx *x, json_t *v, const char *path, uint64_t caps, s
                 return r;
         /* Docker refuses both too: which one would win is not obvious. */
         if (arches && json_array_size(arches) && amap && json_array_size(amap))
-                return jx_fail(x, jx_path(kp, sizeof kp, path, "archMap"), "give either \"architectures\" or \"archMap\", not both");
+                return jx_fail(x, jx_path(kp, sizeof kp, path, "archMap"),
+                               "give either \"architectures\" or \"archMap\", not both");
         if (arches && (r = parse_arches(x, arches, jx_path(kp, sizeof kp, path, "architectures"), s)) < 0)
                 return r;
         if (amap && (r = pol_seccomp_archmap(x, amap, jx_path(kp, sizeof kp, path, "archMap"), s->arches, &s->n_arches,
@@ -437,14 +453,15 @@ static int parse_oci(struct jx *x, json_t *v, const char *path, uint64_t caps, s
                 total += json_is_array(names) ? json_array_size(names) : json_object_get(e, "name") ? 1 : 0;
         }
         if (total > SECCOMP_MAX_RULES)
-                return jx_fail(x, jx_path(kp, sizeof kp, path, "syscalls"), "too many rules (%zu > %d after expanding names)",
-                               total, SECCOMP_MAX_RULES);
+                return jx_fail(x, jx_path(kp, sizeof kp, path, "syscalls"),
+                               "too many rules (%zu > %d after expanding names)", total, SECCOMP_MAX_RULES);
         s->rules = calloc(total ? total : 1, sizeof *s->rules);
         if (!s->rules)
                 return sr_fail(x->e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: %s: out of memory", x->file, path);
         jx_path(kp, sizeof kp, path, "syscalls");
         for (size_t i = 0; sys && i < json_array_size(sys); i++)
-                if ((r = parse_syscall(x, json_array_get(sys, i), jx_index(ip, sizeof ip, kp, i), (unsigned)i, &c, s)) < 0)
+                if ((r = parse_syscall(x, json_array_get(sys, i), jx_index(ip, sizeof ip, kp, i), (unsigned)i, &c, s)) <
+                    0)
                         return r;
         /* Every such name in one message: fixing them one run at a time is
          * what makes a borrowed profile unusable. */
@@ -452,11 +469,12 @@ static int parse_oci(struct jx *x, json_t *v, const char *path, uint64_t caps, s
         if (!c.n_denied_unknown && (r = check_overrides(x, kp, s)) < 0)
                 return r;
         if (c.n_denied_unknown)
-                return jx_fail(x, c.first_path,
-                               "%zu syscall name%s libseccomp %u.%u.%u does not know, in rules that deny (skipping them "
-                               "could let them through): %s",
-                               c.n_denied_unknown, c.n_denied_unknown == 1 ? "" : "s", seccomp_version()->major,
-                               seccomp_version()->minor, seccomp_version()->micro, c.denied_unknown);
+                return jx_fail(
+                        x, c.first_path,
+                        "%zu syscall name%s libseccomp %u.%u.%u does not know, in rules that deny (skipping them "
+                        "could let them through): %s",
+                        c.n_denied_unknown, c.n_denied_unknown == 1 ? "" : "s", seccomp_version()->major,
+                        seccomp_version()->minor, seccomp_version()->micro, c.denied_unknown);
         return 0;
 }
 
@@ -527,8 +545,7 @@ int pol_seccomp_parse(struct jx *x, json_t *v, const char *path, uint64_t caps, 
         if (json_is_object(v) && json_object_get(v, "profile")) {
                 static const char *const keys[] = { "profile", NULL };
                 const char *prof;
-                if ((r = jx_object(x, v, path, keys)) < 0 ||
-                    (r = jx_string(x, v, path, "profile", true, &prof)) < 0)
+                if ((r = jx_object(x, v, path, keys)) < 0 || (r = jx_string(x, v, path, "profile", true, &prof)) < 0)
                         return r;
                 jx_path(kp, sizeof kp, path, "profile");
                 if (strcmp(prof, "default") == 0) {

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include "policy/jsonx.h"
 
-#define SECCOMP_MAX_RULES 4096     /* after expanding names[] */
-#define SECCOMP_MAX_ARGS 6         /* one comparison per syscall argument */
+#define SECCOMP_MAX_RULES 4096 /* after expanding names[] */
+#define SECCOMP_MAX_ARGS 6     /* one comparison per syscall argument */
 #define SECCOMP_MAX_ARCHES 16
 #define SECCOMP_PROFILE_MAX_BYTES (1u << 20)
 
@@ -16,24 +16,24 @@ struct seccomp_arg {
         unsigned index;
         uint64_t value;
         uint64_t value_two;
-        int op;                    /* enum scmp_compare */
+        int op; /* enum scmp_compare */
 };
 
 struct seccomp_rule {
-        char *name;                /* syscall name as written */
-        int nr;                    /* libseccomp's number (negative: pseudo, not native) */
-        uint32_t action;           /* libseccomp action, errno folded in */
+        char *name;      /* syscall name as written */
+        int nr;          /* libseccomp's number (negative: pseudo, not native) */
+        uint32_t action; /* libseccomp action, errno folded in */
         struct seccomp_arg args[SECCOMP_MAX_ARGS];
         size_t n_args;
-        unsigned entry;            /* index in "syscalls" (messages) */
+        unsigned entry; /* index in "syscalls" (messages) */
 };
 
 struct policy_seccomp {
-        bool set;                  /* the section was given (else the built-in default applies) */
-        bool builtin;              /* {"profile": "default"}: parsed only if it must be compiled */
-        char *source;              /* "inline", "default" or the profile's path (messages) */
-        uint32_t default_action;   /* libseccomp action */
-        unsigned flags;            /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+        bool set;                            /* the section was given (else the built-in default applies) */
+        bool builtin;                        /* {"profile": "default"}: parsed only if it must be compiled */
+        char *source;                        /* "inline", "default" or the profile's path (messages) */
+        uint32_t default_action;             /* libseccomp action */
+        unsigned flags;                      /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
         uint32_t arches[SECCOMP_MAX_ARCHES]; /* SCMP_ARCH_* besides the native one */
         size_t n_arches;
         struct seccomp_rule *rules;

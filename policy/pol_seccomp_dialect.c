@@ -44,14 +44,29 @@ static const struct {
         const char *name;
         uint32_t token;
 } arch_names[] = {
-        { "amd64", SCMP_ARCH_X86_64 },    { "x86_64", SCMP_ARCH_X86_64 },  { "386", SCMP_ARCH_X86 },
-        { "x86", SCMP_ARCH_X86 },         { "i386", SCMP_ARCH_X86 },       { "x32", SCMP_ARCH_X32 },
-        { "arm", SCMP_ARCH_ARM },         { "arm64", SCMP_ARCH_AARCH64 },  { "aarch64", SCMP_ARCH_AARCH64 },
-        { "mips", SCMP_ARCH_MIPS },       { "mipsle", SCMP_ARCH_MIPSEL },  { "mips64", SCMP_ARCH_MIPS64 },
-        { "mips64le", SCMP_ARCH_MIPSEL64 }, { "mips64n32", SCMP_ARCH_MIPS64N32 },
-        { "mips64len32", SCMP_ARCH_MIPSEL64N32 }, { "ppc", SCMP_ARCH_PPC }, { "ppc64", SCMP_ARCH_PPC64 },
-        { "ppc64le", SCMP_ARCH_PPC64LE }, { "s390", SCMP_ARCH_S390 },      { "s390x", SCMP_ARCH_S390X },
-        { "parisc", SCMP_ARCH_PARISC },   { "parisc64", SCMP_ARCH_PARISC64 }, { "riscv64", SCMP_ARCH_RISCV64 },
+        { "amd64", SCMP_ARCH_X86_64 },
+        { "x86_64", SCMP_ARCH_X86_64 },
+        { "386", SCMP_ARCH_X86 },
+        { "x86", SCMP_ARCH_X86 },
+        { "i386", SCMP_ARCH_X86 },
+        { "x32", SCMP_ARCH_X32 },
+        { "arm", SCMP_ARCH_ARM },
+        { "arm64", SCMP_ARCH_AARCH64 },
+        { "aarch64", SCMP_ARCH_AARCH64 },
+        { "mips", SCMP_ARCH_MIPS },
+        { "mipsle", SCMP_ARCH_MIPSEL },
+        { "mips64", SCMP_ARCH_MIPS64 },
+        { "mips64le", SCMP_ARCH_MIPSEL64 },
+        { "mips64n32", SCMP_ARCH_MIPS64N32 },
+        { "mips64len32", SCMP_ARCH_MIPSEL64N32 },
+        { "ppc", SCMP_ARCH_PPC },
+        { "ppc64", SCMP_ARCH_PPC64 },
+        { "ppc64le", SCMP_ARCH_PPC64LE },
+        { "s390", SCMP_ARCH_S390 },
+        { "s390x", SCMP_ARCH_S390X },
+        { "parisc", SCMP_ARCH_PARISC },
+        { "parisc64", SCMP_ARCH_PARISC64 },
+        { "riscv64", SCMP_ARCH_RISCV64 },
         { "loong64", 0 }, /* newer than this libseccomp: never the native one here */
 };
 
@@ -82,10 +97,12 @@ int pol_seccomp_errno(struct jx *x, json_t *o, const char *path, const char *num
                                 named = i;
                 }
                 if (named < 0)
-                        return jx_fail(x, jx_path(p, sizeof p, path, name_key), "unknown errno name \"%s\" (expected a name like \"EPERM\")",
+                        return jx_fail(x, jx_path(p, sizeof p, path, name_key),
+                                       "unknown errno name \"%s\" (expected a name like \"EPERM\")",
                                        printable(s, q, sizeof q));
                 if (num >= 0 && num != named)
-                        return jx_fail(x, jx_path(p, sizeof p, path, name_key), "%s is %lld, but %s says %lld", s, named, num_key, num);
+                        return jx_fail(x, jx_path(p, sizeof p, path, name_key), "%s is %lld, but %s says %lld", s,
+                                       named, num_key, num);
                 num = named;
         }
         *ret_given = num >= 0;
@@ -129,7 +146,8 @@ int pol_seccomp_archmap(struct jx *x, json_t *arr, const char *path, uint32_t *a
                 int r;
                 jx_index(ip, sizeof ip, path, i);
                 if ((r = jx_object(x, e, ip, keys)) < 0 ||
-                    (r = arch_name_at(x, json_object_get(e, "architecture"), jx_path(kp, sizeof kp, ip, "architecture"), &main)) < 0 ||
+                    (r = arch_name_at(x, json_object_get(e, "architecture"), jx_path(kp, sizeof kp, ip, "architecture"),
+                                      &main)) < 0 ||
                     /* Docker writes null for "none" */
                     (!json_is_null(json_object_get(e, "subArchitectures")) &&
                      (r = jx_array(x, e, ip, "subArchitectures", false, &subs)) < 0))
@@ -142,9 +160,10 @@ int pol_seccomp_archmap(struct jx *x, json_t *arr, const char *path, uint32_t *a
                                 continue;
                         /* the native entry's sub-architectures must be real */
                         if (tok == 0)
-                                return jx_fail(x, sp, "unknown architecture \"%s\" (libseccomp %u.%u.%u does not know it)",
-                                               printable(json_string_value(json_array_get(subs, k)), q, sizeof q),
-                                               seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
+                                return jx_fail(
+                                        x, sp, "unknown architecture \"%s\" (libseccomp %u.%u.%u does not know it)",
+                                        printable(json_string_value(json_array_get(subs, k)), q, sizeof q),
+                                        seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
                         bool dup = false;
                         for (size_t j = 0; j < *n; j++)
                                 dup |= arches[j] == tok;
@@ -206,7 +225,8 @@ static int filter_holds(struct jx *x, json_t *f, const char *path, bool excl, ui
         bool holds = !excl;
         int r;
         if ((r = jx_object(x, f, path, keys)) < 0 || (r = jx_array(x, f, path, "caps", false, &cv)) < 0 ||
-            (r = jx_array(x, f, path, "arches", false, &av)) < 0 || (r = jx_string(x, f, path, "minKernel", false, &mk)) < 0)
+            (r = jx_array(x, f, path, "arches", false, &av)) < 0 ||
+            (r = jx_string(x, f, path, "minKernel", false, &mk)) < 0)
                 return r;
         jx_path(kp, sizeof kp, path, "caps");
         for (size_t i = 0; cv && i < json_array_size(cv); i++) {
@@ -231,8 +251,10 @@ static int filter_holds(struct jx *x, json_t *f, const char *path, bool excl, ui
                         uint32_t tok;
                         jx_index(ip, sizeof ip, kp, i);
                         if (!json_is_string(n) || filter_arch_token(json_string_value(n), &tok) < 0)
-                                return jx_fail(x, ip, "unknown architecture \"%s\" (expected a name like \"amd64\" or \"arm64\")",
-                                               json_is_string(n) ? printable(json_string_value(n), q, sizeof q) : "?");
+                                return jx_fail(
+                                        x, ip,
+                                        "unknown architecture \"%s\" (expected a name like \"amd64\" or \"arm64\")",
+                                        json_is_string(n) ? printable(json_string_value(n), q, sizeof q) : "?");
                         native |= tok == seccomp_arch_native();
                 }
                 if (!excl && !native)
@@ -262,10 +284,12 @@ int pol_seccomp_rule_applies(struct jx *x, json_t *rule, const char *path, uint6
         char kp[512];
         int r;
         json_t *f = json_object_get(rule, "includes");
-        if (f && !json_is_null(f) && (r = filter_holds(x, f, jx_path(kp, sizeof kp, path, "includes"), false, caps, &inc)) < 0)
+        if (f && !json_is_null(f) &&
+            (r = filter_holds(x, f, jx_path(kp, sizeof kp, path, "includes"), false, caps, &inc)) < 0)
                 return r;
         f = json_object_get(rule, "excludes");
-        if (f && !json_is_null(f) && (r = filter_holds(x, f, jx_path(kp, sizeof kp, path, "excludes"), true, caps, &exc)) < 0)
+        if (f && !json_is_null(f) &&
+            (r = filter_holds(x, f, jx_path(kp, sizeof kp, path, "excludes"), true, caps, &exc)) < 0)
                 return r;
         *ret = inc && !exc;
         return 0;

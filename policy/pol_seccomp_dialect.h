@@ -1,4 +1,5 @@
-/* Docker's and Podman's additions to the OCI seccomp object (archMap, includes/excludes, errno names), for pol_seccomp.c. */
+/* Docker's and Podman's additions to the OCI seccomp object (archMap, includes/excludes, errno names), for
+ * pol_seccomp.c. */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>

@@ -66,9 +66,8 @@ static const struct {
         const char *name;
         enum mount_type type;
 } mount_types[] = {
-        { "ro-bind", MNT_RO_BIND }, { "bind", MNT_BIND }, { "tmpfs", MNT_TMPFS },
-        { "proc", MNT_PROC },       { "dev", MNT_DEV },   { "dir", MNT_DIR },
-        { "symlink", MNT_SYMLINK }, { "file", MNT_FILE },
+        { "ro-bind", MNT_RO_BIND }, { "bind", MNT_BIND }, { "tmpfs", MNT_TMPFS },     { "proc", MNT_PROC },
+        { "dev", MNT_DEV },         { "dir", MNT_DIR },   { "symlink", MNT_SYMLINK }, { "file", MNT_FILE },
 };
 
 static int parse_mode(struct jx *x, json_t *o, const char *path, unsigned *ret) {
@@ -84,7 +83,8 @@ static int parse_mode(struct jx *x, json_t *o, const char *path, unsigned *ret) 
         /* 0 stands for "default" in struct mount_entry: an explicit "0000"
          * must not turn into 0644/0755 */
         if (v == 0)
-                return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "mode 0 is not supported (omit \"mode\" for the default)");
+                return jx_fail(x, jx_path(p, sizeof p, path, "mode"),
+                               "mode 0 is not supported (omit \"mode\" for the default)");
         if (v & (S_ISUID | S_ISGID))
                 return jx_fail(x, jx_path(p, sizeof p, path, "mode"), "setuid/setgid bits are not allowed");
         *ret = (unsigned)v;
@@ -92,17 +92,16 @@ static int parse_mode(struct jx *x, json_t *o, const char *path, unsigned *ret) 
 }
 
 static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_entry *m) {
-        static const char *const keys[] = { "type", "src", "dst", "content", "mode", "size", "optional", "target", "idmap", NULL };
+        static const char *const keys[] = { "type", "src",      "dst",    "content", "mode",
+                                            "size", "optional", "target", "idmap",   NULL };
         const char *type, *src = NULL, *dst, *content = NULL, *target = NULL, *idmap = NULL;
         char p[512];
         long long size = 0;
         int r;
         size_t i;
 
-        if ((r = jx_object(x, o, path, keys)) < 0 ||
-            (r = jx_string(x, o, path, "type", true, &type)) < 0 ||
-            (r = jx_string(x, o, path, "dst", true, &dst)) < 0 ||
-            (r = jx_string(x, o, path, "src", false, &src)) < 0 ||
+        if ((r = jx_object(x, o, path, keys)) < 0 || (r = jx_string(x, o, path, "type", true, &type)) < 0 ||
+            (r = jx_string(x, o, path, "dst", true, &dst)) < 0 || (r = jx_string(x, o, path, "src", false, &src)) < 0 ||
             (r = jx_string(x, o, path, "content", false, &content)) < 0 ||
             (r = jx_string(x, o, path, "target", false, &target)) < 0 ||
             (r = jx_string(x, o, path, "idmap", false, &idmap)) < 0 ||
@@ -114,11 +113,14 @@ static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_e
                 if (strcmp(mount_types[i].name, type) == 0)
                         break;
         if (i == ELEMENTSOF(mount_types))
-                return jx_fail(x, jx_path(p, sizeof p, path, "type"),
-                               "unknown mount type \"%s\" (expected ro-bind, bind, tmpfs, proc, dev, dir, symlink or file)", type);
+                return jx_fail(
+                        x, jx_path(p, sizeof p, path, "type"),
+                        "unknown mount type \"%s\" (expected ro-bind, bind, tmpfs, proc, dev, dir, symlink or file)",
+                        type);
         m->type = mount_types[i].type;
         if (!policy_path_valid(dst))
-                return jx_fail(x, jx_path(p, sizeof p, path, "dst"), "must be an absolute normalised path (no \"..\", \"//\" or trailing \"/\")");
+                return jx_fail(x, jx_path(p, sizeof p, path, "dst"),
+                               "must be an absolute normalised path (no \"..\", \"//\" or trailing \"/\")");
         if (strcmp(dst, "/") == 0)
                 return jx_fail(x, jx_path(p, sizeof p, path, "dst"), "cannot mount over the sandbox root");
         m->size = (unsigned long long)size;
@@ -194,11 +196,13 @@ static int parse_namespaces(struct jx *x, json_t *v, const char *path, struct po
          * cannot create user namespaces go on without one (reported in
          * not_enforced); anything but true or that exact word is an error. */
         user = json_object_get(v, "user");
-        if (user && json_is_string(user) && json_string_length(user) == 8 && strcmp(json_string_value(user), "optional") == 0)
+        if (user && json_is_string(user) && json_string_length(user) == 8 &&
+            strcmp(json_string_value(user), "optional") == 0)
                 p->userns_optional = true;
         else if (user && json_is_false(user))
                 return jx_fail(x, jx_path(kp, sizeof kp, path, "user"),
-                               "the user namespace cannot be turned off (\"optional\" lets root go on without it where it cannot be had)");
+                               "the user namespace cannot be turned off (\"optional\" lets root go on without it where "
+                               "it cannot be had)");
         else if (user && !json_is_true(user))
                 return jx_fail(x, jx_path(kp, sizeof kp, path, "user"), "expected true or \"optional\"");
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++) {
@@ -233,7 +237,8 @@ static int parse_env(struct jx *x, json_t *v, const char *path, struct policy *p
                 for (size_t i = 0; i < n; i++) {
                         json_t *e = json_array_get(pass, i);
                         if (!json_is_string(e) || !env_name_valid(json_string_value(e)))
-                                return jx_fail(x, jx_index(ip, sizeof ip, pp, i), "expected an environment variable name");
+                                return jx_fail(x, jx_index(ip, sizeof ip, pp, i),
+                                               "expected an environment variable name");
                         if ((r = jx_strdup(x, pp, json_string_value(e), &p->env_pass[i])) < 0)
                                 return r;
                         p->n_env_pass = i + 1;
@@ -250,7 +255,8 @@ static int parse_env(struct jx *x, json_t *v, const char *path, struct policy *p
                         return -ENOMEM;
                 json_object_foreach(set, k, val) {
                         if (!env_name_valid(k))
-                                return jx_fail(x, jx_path(ip, sizeof ip, sp, k), "not a valid environment variable name");
+                                return jx_fail(x, jx_path(ip, sizeof ip, sp, k),
+                                               "not a valid environment variable name");
                         if (!json_is_string(val) || strlen(json_string_value(val)) != json_string_length(val))
                                 return jx_fail(x, jx_path(ip, sizeof ip, sp, k), "expected a string");
                         struct env_set *es = &p->env_set[p->n_env_set++];
@@ -264,7 +270,9 @@ static int parse_env(struct jx *x, json_t *v, const char *path, struct policy *p
 
 typedef int (*section_fn)(struct jx *, json_t *, const char *, struct policy *);
 #define SECTION(fn, member) \
-        static int sec_##fn(struct jx *x, json_t *v, const char *path, struct policy *p) { return fn(x, v, path, &p->member); }
+        static int sec_##fn(struct jx *x, json_t *v, const char *path, struct policy *p) { \
+                return fn(x, v, path, &p->member); \
+        }
 SECTION(pol_credentials_parse, credentials)
 SECTION(pol_audit_parse, audit)
 /* After "capabilities" (see the table): Docker/Podman rules filter on them. */
@@ -281,24 +289,21 @@ static const struct {
         const char *key;
         section_fn fn;
 } sections[] = {
-        { "namespaces", parse_namespaces },
-        { "env", parse_env },
-        { "credentials", sec_pol_credentials_parse },
-        { "audit", sec_pol_audit_parse },
-        { "capabilities", sec_pol_caps_parse },
-        { "seccomp", sec_pol_seccomp_parse },
-        { "landlock", sec_pol_landlock_parse },
-        { "limits", sec_pol_limits_parse },
-        { "network", sec_pol_network_parse },
-        { "tenant_ids", sec_pol_ids_parse },
+        { "namespaces", parse_namespaces },           { "env", parse_env },
+        { "credentials", sec_pol_credentials_parse }, { "audit", sec_pol_audit_parse },
+        { "capabilities", sec_pol_caps_parse },       { "seccomp", sec_pol_seccomp_parse },
+        { "landlock", sec_pol_landlock_parse },       { "limits", sec_pol_limits_parse },
+        { "network", sec_pol_network_parse },         { "tenant_ids", sec_pol_ids_parse },
 };
 
 static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
         static const char *const keys[] = {
-                "version", "tenant", "namespaces", "hostname", "uid", "gid", "host_uid", "host_gid",
-                "mounts", "root_readonly", "allow_extra_binds", "allow_tty", "chdir", "env",
-                "credentials", "audit", "seccomp", "landlock", "capabilities", "limits", "network",
-                "tenant_ids", "description", NULL,
+                "version", "tenant",        "namespaces",        "hostname",
+                "uid",     "gid",           "host_uid",          "host_gid",
+                "mounts",  "root_readonly", "allow_extra_binds", "allow_tty",
+                "chdir",   "env",           "credentials",       "audit",
+                "seccomp", "landlock",      "capabilities",      "limits",
+                "network", "tenant_ids",    "description",       NULL,
         };
         const char *tenant = NULL, *hostname = "sandbox", *chdir_ = NULL, *desc;
         long long version, uid = 1000, gid = 1000, huid = 65534, hgid = 65534;
@@ -309,7 +314,8 @@ static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
             (r = jx_int(x, root, "$", "version", true, 1, 1000, &version)) < 0)
                 return r;
         if (version != POLICY_VERSION)
-                return jx_fail(x, "$.version", "unsupported policy version %lld (this sealrun reads version %d)", version, POLICY_VERSION);
+                return jx_fail(x, "$.version", "unsupported policy version %lld (this sealrun reads version %d)",
+                               version, POLICY_VERSION);
         p->version = (int)version;
         if ((r = jx_string(x, root, "$", "description", false, &desc)) < 0 ||
             (r = jx_string(x, root, "$", "tenant", false, &tenant)) < 0 ||
@@ -421,7 +427,8 @@ int policy_read_fd(int fd, const char *name, bool path_source, char **ret_buf, s
         int r;
 
         if (fstat(fd, &st) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "policy", "%s: cannot read policy: %s", name, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "policy", "%s: cannot read policy: %s", name,
+                               strerror(errno));
         if (path_source ? !S_ISREG(st.st_mode) : !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "policy", "%s: policy is not a regular file%s", name,
                                path_source ? "" : ", pipe or socket");
@@ -434,7 +441,8 @@ int policy_read_fd(int fd, const char *name, bool path_source, char **ret_buf, s
                 return r;
         r = read_fd_all(fd, POLICY_MAX_BYTES, &buf, &len);
         if (r == -EFBIG)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "policy", "%s: policy larger than %u bytes", name, POLICY_MAX_BYTES);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "policy", "%s: policy larger than %u bytes", name,
+                               POLICY_MAX_BYTES);
         if (r < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "policy", "%s: cannot read policy: %s", name, strerror(-r));
         *ret_buf = TAKE_PTR(buf);
@@ -450,7 +458,7 @@ int policy_read_file(const char *path, char **ret_buf, size_t *ret_len, struct s
         /* O_NONBLOCK: a FIFO (or a device) must be refused below, not block open() */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "policy", "%s: cannot open policy: %s", path, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "policy", "%s: cannot open policy: %s", path,
+                               strerror(errno));
         return policy_read_fd(fd, path, true, ret_buf, ret_len, ret_st, e);
 }
-

@@ -35,21 +35,21 @@ enum mount_type {
 
 enum mount_idmap {
         IDMAP_NONE,
-        IDMAP_REQUIRED,     /* refused (77) where the kernel cannot idmap */
-        IDMAP_OPTIONAL,     /* bound without the idmap there, reported in not_enforced */
+        IDMAP_REQUIRED, /* refused (77) where the kernel cannot idmap */
+        IDMAP_OPTIONAL, /* bound without the idmap there, reported in not_enforced */
 };
 
 struct mount_entry {
         enum mount_type type;
-        char *src;          /* binds: host path; symlink: link target */
-        char *dst;          /* absolute path inside the sandbox */
-        char *content;      /* file: contents */
+        char *src;     /* binds: host path; symlink: link target */
+        char *dst;     /* absolute path inside the sandbox */
+        char *content; /* file: contents */
         size_t content_len;
-        unsigned mode;      /* dir/file/tmpfs mode; 0 = default */
+        unsigned mode;           /* dir/file/tmpfs mode; 0 = default */
         unsigned long long size; /* tmpfs size in bytes; 0 = default */
-        bool optional;      /* binds: a missing source is skipped, not an error */
-        enum mount_idmap idmap; /* binds: map the source's owner to the sandbox's ids */
-        bool from_cli;      /* added by --bind/--ro-bind */
+        bool optional;           /* binds: a missing source is skipped, not an error */
+        enum mount_idmap idmap;  /* binds: map the source's owner to the sandbox's ids */
+        bool from_cli;           /* added by --bind/--ro-bind */
 };
 
 struct env_set {
@@ -58,9 +58,9 @@ struct env_set {
 };
 
 struct policy {
-        char *file;               /* path it was loaded from (for messages) */
+        char *file; /* path it was loaded from (for messages) */
         int version;
-        char *tenant;             /* optional: policy bound to one tenant */
+        char *tenant; /* optional: policy bound to one tenant */
 
         /* namespaces: user, mount and pid are always on (the design relies
          * on them); the others may be turned off explicitly. */
@@ -70,9 +70,9 @@ struct policy {
         bool userns_optional;
 
         char *hostname;
-        uid_t uid;                /* ids inside the sandbox */
+        uid_t uid; /* ids inside the sandbox */
         gid_t gid;
-        uid_t host_uid;           /* host ids they map to when run as root */
+        uid_t host_uid; /* host ids they map to when run as root */
         gid_t host_gid;
 
         struct mount_entry *mounts;
@@ -82,9 +82,9 @@ struct policy {
         bool allow_tty;
         char *chdir;
 
-        char **env_pass;          /* names copied from the caller's env */
+        char **env_pass; /* names copied from the caller's env */
         size_t n_env_pass;
-        struct env_set *env_set;  /* fixed values */
+        struct env_set *env_set; /* fixed values */
         size_t n_env_set;
 
         struct policy_credentials credentials;

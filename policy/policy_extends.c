@@ -69,10 +69,10 @@ int policy_source_fd(const char *arg) {
 }
 
 struct layer {
-        char name[PATH_MAX];   /* shown in messages */
+        char name[PATH_MAX]; /* shown in messages */
         dev_t dev;
         ino_t ino;
-        bool file;             /* dev/ino identify it (cycles) */
+        bool file; /* dev/ino identify it (cycles) */
 };
 
 struct chain {
@@ -94,8 +94,9 @@ static int read_layer(const char *arg, bool from_cli, struct layer *l, json_t **
         } else {
                 if (policy_stock_name_valid(arg) && !strchr(arg, '/')) {
                         if (policy_stock_path(arg, l->name, sizeof l->name) < 0)
-                                return sr_fail(e, SR_EXIT_LAUNCHER, ENOENT, "policy", "%s: no stock policy of that name (looked for %s%s%s)",
-                                               arg, l->name, from_cli ? "; a file in the current directory is ./" : "",
+                                return sr_fail(e, SR_EXIT_LAUNCHER, ENOENT, "policy",
+                                               "%s: no stock policy of that name (looked for %s%s%s)", arg, l->name,
+                                               from_cli ? "; a file in the current directory is ./" : "",
                                                from_cli ? arg : "");
                 } else
                         snprintf(l->name, sizeof l->name, "%s", arg);
@@ -125,8 +126,9 @@ static int resolve(const char *arg, bool from_cli, struct chain *c, json_t **ret
         for (size_t i = 0; i < c->n; i++)
                 if (l->file && c->v[i].file && c->v[i].dev == l->dev && c->v[i].ino == l->ino) {
                         json_decref(root);
-                        return sr_fail(e, SR_EXIT_LAUNCHER, ELOOP, "policy", "%s: $.extends: \"%s\" leads back to %s (a cycle)",
-                                       c->v[c->n - 1].name, arg, c->v[i].name);
+                        return sr_fail(e, SR_EXIT_LAUNCHER, ELOOP, "policy",
+                                       "%s: $.extends: \"%s\" leads back to %s (a cycle)", c->v[c->n - 1].name, arg,
+                                       c->v[i].name);
                 }
         c->n++;
         ext = json_is_object(root) ? json_object_get(root, "extends") : NULL;
@@ -142,7 +144,8 @@ static int resolve(const char *arg, bool from_cli, struct chain *c, json_t **ret
         target = json_string_value(ext);
         if (!policy_stock_name_valid(target) && !policy_path_valid(target)) {
                 r = sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "policy",
-                            "%s: $.extends: \"%.200s\" is neither a stock policy name (default, agent) nor an absolute path",
+                            "%s: $.extends: \"%.200s\" is neither a stock policy name (default, agent) nor an absolute "
+                            "path",
                             parent, target);
                 goto out;
         }
@@ -159,7 +162,8 @@ static int resolve(const char *arg, bool from_cli, struct chain *c, json_t **ret
                 goto out;
         }
         if (!json_is_object(base)) {
-                r = sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "policy", "%s: $.extends: \"%s\" is not a JSON object", parent, target);
+                r = sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "policy", "%s: $.extends: \"%s\" is not a JSON object", parent,
+                            target);
                 goto out;
         }
         json_object_del(root, "extends");

@@ -77,9 +77,10 @@ static int b64_field(struct jx *x, json_t *o, const char *key, uint8_t *dst, siz
         if (ret_alloc && !(dst = *ret_alloc = malloc(cap ? cap : 1)))
                 return -ENOMEM;
         snprintf(p, sizeof p, "$.%s", key);
-        if (n % 4 != 0 ||
-            sodium_base642bin(dst, cap, s, n, NULL, &bin_len, &end, sodium_base64_VARIANT_ORIGINAL) < 0 || *end)
-                return want ? jx_fail(x, p, "must be base64 of %zu bytes", want) : jx_fail(x, p, "not canonical base64");
+        if (n % 4 != 0 || sodium_base642bin(dst, cap, s, n, NULL, &bin_len, &end, sodium_base64_VARIANT_ORIGINAL) < 0 ||
+            *end)
+                return want ? jx_fail(x, p, "must be base64 of %zu bytes", want)
+                            : jx_fail(x, p, "not canonical base64");
         if (want && bin_len != want)
                 return jx_fail(x, p, "must decode to %zu bytes, got %zu", want, bin_len);
         if (ret_len)
@@ -117,8 +118,8 @@ static int id_field(struct jx *x, json_t *o, const char *key, uint8_t id[KEY_ID_
 }
 
 static int parse_header(struct jx *x, json_t *hv, struct profile_header *h) {
-        static const char *const keys[] = { "format", "tenant", "profile", "version", "issued_at", "not_after",
-                                            "recipient", "issuer", NULL };
+        static const char *const keys[] = { "format",    "tenant",    "profile", "version", "issued_at",
+                                            "not_after", "recipient", "issuer",  NULL };
         const char *format, *tenant, *profile;
         long long version;
         int r;
@@ -132,8 +133,7 @@ static int parse_header(struct jx *x, json_t *hv, struct profile_header *h) {
             (r = jx_int(x, hv, "$.header", "version", true, 1, (1LL << 53) - 1, &version)) < 0 ||
             (r = time_field(x, hv, "issued_at", &h->issued_at)) < 0 ||
             (r = time_field(x, hv, "not_after", &h->not_after)) < 0 ||
-            (r = id_field(x, hv, "recipient", h->recipient)) < 0 ||
-            (r = id_field(x, hv, "issuer", h->issuer)) < 0)
+            (r = id_field(x, hv, "recipient", h->recipient)) < 0 || (r = id_field(x, hv, "issuer", h->issuer)) < 0)
                 return r;
         if (!slug_valid(tenant))
                 return jx_fail(x, "$.header.tenant", "not a valid tenant slug");
@@ -155,7 +155,8 @@ int profile_parse(const char *name, const char *buf, size_t len, struct profile_
         if (sodium_init() < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "crypto", "libsodium failed to initialise");
         if (len > PROFILE_MAX_BYTES)
-                return sr_fail(e, SR_EXIT_REFUSED, EFBIG, "malformed", "%s: profile larger than %u bytes", name, PROFILE_MAX_BYTES);
+                return sr_fail(e, SR_EXIT_REFUSED, EFBIG, "malformed", "%s: profile larger than %u bytes", name,
+                               PROFILE_MAX_BYTES);
         env = calloc(1, sizeof *env);
         if (!env)
                 return -ENOMEM;
@@ -243,9 +244,9 @@ char *profile_header_json(const struct profile_envelope *env) {
         profile_time_format(env->h.not_after, until);
         key_id_hex(env->h.recipient, rid);
         key_id_hex(env->h.issuer, iid);
-        o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "format", PROFILE_FORMAT, "tenant", env->h.tenant,
-                      "profile", env->h.profile, "version", (json_int_t)env->h.version, "issued_at", issued,
-                      "not_after", until, "recipient", rid, "issuer", iid, "ciphertext_bytes",
+        o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "format", PROFILE_FORMAT, "tenant",
+                      env->h.tenant, "profile", env->h.profile, "version", (json_int_t)env->h.version, "issued_at",
+                      issued, "not_after", until, "recipient", rid, "issuer", iid, "ciphertext_bytes",
                       (json_int_t)env->ct_len);
         if (!o)
                 return NULL;
@@ -281,11 +282,13 @@ int profile_verify(const char *name, const struct profile_envelope *env, const s
                         issuer = &trusted[i];
         key_id_hex(env->h.issuer, iid);
         if (!issuer)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "untrusted-issuer", "%s: signed by issuer %s, which is not trusted", name, iid);
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "untrusted-issuer",
+                               "%s: signed by issuer %s, which is not trusted", name, iid);
         if (!(msg = signed_message(env, &len)))
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: out of memory", name);
         if (crypto_sign_verify_detached(env->sig, msg, len, issuer->pub) != 0)
-                return sr_fail(e, SR_EXIT_REFUSED, EBADMSG, "bad-signature", "%s: signature does not verify with issuer key %s", name, iid);
+                return sr_fail(e, SR_EXIT_REFUSED, EBADMSG, "bad-signature",
+                               "%s: signature does not verify with issuer key %s", name, iid);
         return 0;
 }
 
@@ -297,13 +300,15 @@ int profile_check_time(const char *name, const struct profile_envelope *env, int
         }
         if (env->h.issued_at > now + PROFILE_SKEW_S) {
                 profile_time_format(env->h.issued_at, t);
-                return sr_fail(e, SR_EXIT_REFUSED, EINVAL, "not-yet-valid", "%s: profile is issued in the future (%s)", name, t);
+                return sr_fail(e, SR_EXIT_REFUSED, EINVAL, "not-yet-valid", "%s: profile is issued in the future (%s)",
+                               name, t);
         }
         return 0;
 }
 
 /* key = BLAKE2b-256(context || X25519(esk, ppk) || epk || ppk). */
-static void derive_key(const uint8_t *shared, const uint8_t epk[KEY_BYTES], const uint8_t ppk[KEY_BYTES], uint8_t *key) {
+static void derive_key(const uint8_t *shared, const uint8_t epk[KEY_BYTES], const uint8_t ppk[KEY_BYTES],
+                       uint8_t *key) {
         crypto_generichash_state st;
         crypto_generichash_init(&st, NULL, 0, crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
         crypto_generichash_update(&st, (const uint8_t *)PROFILE_KDF_CONTEXT, sizeof(PROFILE_KDF_CONTEXT) - 1);
@@ -325,9 +330,11 @@ int profile_seal(const struct profile_header *h, const struct sr_key *pool_pub, 
         if (sodium_init() < 0 || secmem_new(256 * 1024, &m) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "crypto", "cannot initialise libsodium");
         if (pool_pub->kind != KEY_POOL_PUBLIC || issuer_secret->kind != KEY_ISSUER_SECRET)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "seal needs a pool public key and an issuer secret key");
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                               "seal needs a pool public key and an issuer secret key");
         if (len > PROFILE_MAX_BYTES / 4 * 3 - 4096)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "oversized", "plaintext too large for a %u-byte profile", PROFILE_MAX_BYTES);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "oversized", "plaintext too large for a %u-byte profile",
+                               PROFILE_MAX_BYTES);
         esk = secmem_alloc(m, KEY_BYTES);
         shared = secmem_alloc(m, crypto_scalarmult_BYTES);
         key = secmem_alloc(m, crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
@@ -346,7 +353,8 @@ int profile_seal(const struct profile_header *h, const struct sr_key *pool_pub, 
         crypto_scalarmult_base(env->epk, esk);
         if (crypto_scalarmult(shared, esk, pool_pub->pub) != 0) {
                 profile_envelope_free(env);
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "the pool public key is not usable (low order point)");
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key",
+                               "the pool public key is not usable (low order point)");
         }
         derive_key(shared, env->epk, pool_pub->pub, key);
         randombytes_buf(env->nonce, PROFILE_NONCE_BYTES);
@@ -378,14 +386,15 @@ int profile_decrypt(const char *name, const struct profile_envelope *env, const 
         if (sodium_memcmp(pool_secret->id, env->h.recipient, KEY_ID_BYTES) != 0) {
                 key_id_hex(env->h.recipient, want);
                 key_id_hex(pool_secret->id, have);
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "wrong-recipient", "%s: sealed to pool key %s, not to this key (%s)",
-                               name, want, have);
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "wrong-recipient",
+                               "%s: sealed to pool key %s, not to this key (%s)", name, want, have);
         }
         shared = secmem_alloc(m, crypto_scalarmult_BYTES);
         key = secmem_alloc(m, crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
         pt = secmem_alloc(m, env->ct_len - PROFILE_TAG_BYTES + 1);
         if (!shared || !key || !pt) {
-                r = sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: cannot allocate locked memory for the plaintext (RLIMIT_MEMLOCK?)", name);
+                r = sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem",
+                            "%s: cannot allocate locked memory for the plaintext (RLIMIT_MEMLOCK?)", name);
                 goto out;
         }
         if (crypto_scalarmult(shared, pool_secret->secret, env->epk) != 0) {
@@ -394,8 +403,10 @@ int profile_decrypt(const char *name, const struct profile_envelope *env, const 
         }
         derive_key(shared, env->epk, pool_secret->pub, key);
         adl = profile_header_encode(&env->h, ad);
-        if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &pt_len, NULL, env->ct, env->ct_len, ad, adl, env->nonce, key) != 0) {
-                r = sr_fail(e, SR_EXIT_REFUSED, EBADMSG, "decrypt-failed", "%s: ciphertext does not decrypt with this key (tampered or not sealed to it)", name);
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &pt_len, NULL, env->ct, env->ct_len, ad, adl, env->nonce,
+                                                       key) != 0) {
+                r = sr_fail(e, SR_EXIT_REFUSED, EBADMSG, "decrypt-failed",
+                            "%s: ciphertext does not decrypt with this key (tampered or not sealed to it)", name);
                 goto out;
         }
         pt[pt_len] = 0;

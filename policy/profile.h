@@ -11,12 +11,12 @@
 #include "policy/util.h"
 
 #define PROFILE_FORMAT "sealrun-profile/1"
-#define PROFILE_MAX_BYTES (1u << 20)        /* whole envelope file */
+#define PROFILE_MAX_BYTES (1u << 20) /* whole envelope file */
 #define PROFILE_NAME_MAX 64
 #define PROFILE_MAX_CREDS 64
-#define PROFILE_SKEW_S 300                  /* issued_at may be this far in the future */
+#define PROFILE_SKEW_S 300 /* issued_at may be this far in the future */
 
-#define KEY_ID_BYTES 8                      /* first 8 bytes of BLAKE2b-256(pk) */
+#define KEY_ID_BYTES 8 /* first 8 bytes of BLAKE2b-256(pk) */
 #define KEY_ID_HEX (2 * KEY_ID_BYTES + 1)
 #define KEY_BYTES 32
 #define PROFILE_NONCE_BYTES 24
@@ -28,9 +28,9 @@
 /* ---- keys ---------------------------------------------------------------- */
 
 enum key_kind {
-        KEY_POOL_SECRET,        /* X25519 secret scalar: decrypts */
+        KEY_POOL_SECRET, /* X25519 secret scalar: decrypts */
         KEY_POOL_PUBLIC,
-        KEY_ISSUER_SECRET,      /* Ed25519 seed: signs */
+        KEY_ISSUER_SECRET, /* Ed25519 seed: signs */
         KEY_ISSUER_PUBLIC,
 };
 
@@ -38,7 +38,7 @@ struct sr_key {
         enum key_kind kind;
         uint8_t id[KEY_ID_BYTES];
         uint8_t pub[KEY_BYTES];
-        uint8_t *secret;        /* KEY_BYTES in a secmem block, or NULL */
+        uint8_t *secret; /* KEY_BYTES in a secmem block, or NULL */
 };
 
 /* Key id of a public key (docs/profiles.md "Keys and key files"). */
@@ -56,11 +56,13 @@ int key_format(const struct sr_key *k, struct secmem *m, char **ret, size_t *ret
  * others (mode & 077 == 0 while the file is linked) and must be owned by the
  * caller or root; public keys must not be group/world-writable. `name` is
  * used in messages. Errors exit 125 (bad usage) except `expect` mismatches. */
-int key_load_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e);
+int key_load_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret,
+                struct sr_error *e);
 /* Parse without the mode/owner checks: for a descriptor already checked by
  * key_check_fd in another process (the sandbox sees other owners' ids as
  * the overflow id). */
-int key_read_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e);
+int key_read_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret,
+                struct sr_error *e);
 int key_load_path(const char *path, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e);
 /* Read the id of a pool secret key file without reading the secret (pread
  * of the fixed-length prefix). Mode/owner checks as for key_load_fd. */
@@ -74,9 +76,9 @@ struct profile_header {
         char tenant[64];
         char profile[PROFILE_NAME_MAX + 1];
         uint64_t version;
-        int64_t issued_at, not_after;       /* Unix seconds, UTC */
-        uint8_t recipient[KEY_ID_BYTES];    /* pool key id */
-        uint8_t issuer[KEY_ID_BYTES];       /* issuer key id */
+        int64_t issued_at, not_after;    /* Unix seconds, UTC */
+        uint8_t recipient[KEY_ID_BYTES]; /* pool key id */
+        uint8_t issuer[KEY_ID_BYTES];    /* issuer key id */
 };
 
 struct profile_envelope {
@@ -84,7 +86,7 @@ struct profile_envelope {
         uint8_t epk[KEY_BYTES];
         uint8_t nonce[PROFILE_NONCE_BYTES];
         uint8_t sig[PROFILE_SIG_BYTES];
-        uint8_t *ct;                        /* ciphertext incl. the 16-byte tag */
+        uint8_t *ct; /* ciphertext incl. the 16-byte tag */
         size_t ct_len;
 };
 
@@ -125,14 +127,14 @@ enum cred_as { CRED_FILE = 1, CRED_ENV = 2, CRED_BOTH = 3 };
 
 struct profile_cred {
         const char *name;
-        const uint8_t *value;   /* value_len bytes + NUL, in the arena */
+        const uint8_t *value; /* value_len bytes + NUL, in the arena */
         size_t value_len;
         enum cred_as as;
-        const char *scope;      /* NULL when the credential has none */
+        const char *scope; /* NULL when the credential has none */
 };
 
 struct profile_plain {
-        struct secmem *arena;   /* owns everything below */
+        struct secmem *arena; /* owns everything below */
         const char *tenant;
         struct profile_cred *creds;
         size_t n_creds;
@@ -150,12 +152,12 @@ enum revoke_kind { REVOKE_TENANT, REVOKE_KEY };
 struct revoke_entry {
         enum revoke_kind kind;
         char tenant[64];
-        char profile[PROFILE_NAME_MAX + 1];     /* "" = every profile */
+        char profile[PROFILE_NAME_MAX + 1]; /* "" = every profile */
         bool has_version;
-        bool version_below;                     /* "version<N": every version below N */
+        bool version_below; /* "version<N": every version below N */
         uint64_t version;
         uint8_t key_id[KEY_ID_BYTES];
-        char reason[65];                        /* "" or a reason code ([A-Za-z0-9_.:-], as in audit) */
+        char reason[65]; /* "" or a reason code ([A-Za-z0-9_.:-], as in audit) */
 };
 
 struct revocation_list {

@@ -10,7 +10,7 @@
 
 #define KEY_MAGIC "sealrun-key/1"
 #define KEY_LINE_MAX 256
-#define KEY_B64_LEN 44          /* base64 of 32 bytes, with padding */
+#define KEY_B64_LEN 44 /* base64 of 32 bytes, with padding */
 
 static const char *const kind_names[] = {
         [KEY_POOL_SECRET] = "pool-secret",
@@ -137,30 +137,35 @@ static int key_parse_line(const char *name, char *line, size_t len, enum key_kin
         uint8_t id[KEY_ID_BYTES], *dst;
 
         if (len == 0 || line[len - 1] != '\n' || strlen(line) != len || memchr(line, '\n', len) != line + len - 1)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: not a sealrun key file (expected one line \"%s KIND ID BASE64\")", name, KEY_MAGIC);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key",
+                               "%s: not a sealrun key file (expected one line \"%s KIND ID BASE64\")", name, KEY_MAGIC);
         line[len - 1] = 0;
         for (tok = strtok_r(line, " ", &save); tok && n < 4; tok = strtok_r(NULL, " ", &save))
                 f[n++] = tok;
         if (n != 4 || tok || strcmp(f[0], KEY_MAGIC) != 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: not a sealrun key file (expected \"%s KIND ID BASE64\")", name, KEY_MAGIC);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key",
+                               "%s: not a sealrun key file (expected \"%s KIND ID BASE64\")", name, KEY_MAGIC);
         if (strcmp(f[1], key_kind_name(expect)) != 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: key kind is %.20s, expected %s", name,
-                               f[1], key_kind_name(expect));
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: key kind is %.20s, expected %s", name, f[1],
+                               key_kind_name(expect));
         if (key_id_parse(f[2], id) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: key id must be 16 lowercase hex digits", name);
         *k = (struct sr_key){ .kind = expect };
         if (kind_is_secret(expect)) {
                 if (!(k->secret = secmem_alloc(m, KEY_BYTES)))
-                        return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: cannot allocate locked memory for the key", name);
+                        return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem",
+                                       "%s: cannot allocate locked memory for the key", name);
                 dst = k->secret;
         } else
                 dst = k->pub;
         if (strlen(f[3]) != KEY_B64_LEN ||
-            sodium_base642bin(dst, KEY_BYTES, f[3], KEY_B64_LEN, NULL, &bin_len, &end, sodium_base64_VARIANT_ORIGINAL) < 0 ||
+            sodium_base642bin(dst, KEY_BYTES, f[3], KEY_B64_LEN, NULL, &bin_len, &end, sodium_base64_VARIANT_ORIGINAL) <
+                    0 ||
             bin_len != KEY_BYTES || *end) {
                 secmem_release(m, k->secret);
                 k->secret = NULL;
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: key material is not base64 of %d bytes", name, KEY_BYTES);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: key material is not base64 of %d bytes", name,
+                               KEY_BYTES);
         }
         if (kind_is_secret(expect) && key_derive_public(k, m) < 0) {
                 secmem_release(m, k->secret);
@@ -171,12 +176,14 @@ static int key_parse_line(const char *name, char *line, size_t len, enum key_kin
         if (sodium_memcmp(k->id, id, KEY_ID_BYTES) != 0) {
                 secmem_release(m, k->secret);
                 k->secret = NULL;
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: the key id in the file does not match the key", name);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: the key id in the file does not match the key",
+                               name);
         }
         return 0;
 }
 
-int key_read_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e) {
+int key_read_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret,
+                struct sr_error *e) {
         bool secret = kind_is_secret(expect);
         char pub_buf[KEY_LINE_MAX + 1], *buf = pub_buf;
         size_t len = 0;
@@ -185,7 +192,8 @@ int key_read_fd(int fd, const char *name, enum key_kind expect, struct secmem *m
         if (sodium_init() < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "crypto", "libsodium failed to initialise");
         if (secret && !(buf = secmem_alloc(m, KEY_LINE_MAX + 1)))
-                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: cannot allocate locked memory for the key", name);
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: cannot allocate locked memory for the key",
+                               name);
         r = pread_all(fd, buf, KEY_LINE_MAX + 1, &len);
         if (r < 0)
                 r = sr_fail(e, SR_EXIT_LAUNCHER, -r, "key", "%s: cannot read key: %s", name, strerror(-r));
@@ -200,7 +208,8 @@ int key_read_fd(int fd, const char *name, enum key_kind expect, struct secmem *m
         return r;
 }
 
-int key_load_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret, struct sr_error *e) {
+int key_load_fd(int fd, const char *name, enum key_kind expect, struct secmem *m, struct sr_key *ret,
+                struct sr_error *e) {
         int r = key_check_fd(fd, name, kind_is_secret(expect), e);
         return r < 0 ? r : key_read_fd(fd, name, expect, m, ret, e);
 }
@@ -224,7 +233,8 @@ int key_peek_id(int fd, const char *name, uint8_t id[KEY_ID_BYTES], struct sr_er
         struct stat st;
         /* pread below: the child reads the same open file from offset 0 */
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key", "%s: key is not a regular file (pass a file or a memfd, not a pipe)", name);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "key",
+                               "%s: key is not a regular file (pass a file or a memfd, not a pipe)", name);
         /* the kind first, so a public key given as --key is named as such */
         if ((r = pread_all(fd, prefix, plen, &len)) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "key", "%s: cannot read key: %s", name, strerror(-r));

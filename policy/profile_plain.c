@@ -24,7 +24,8 @@ static int plain_object(struct jx *x, json_t *v, const char *path, const char *c
                 if (!ok) {
                         char list[128] = "";
                         for (size_t i = 0; allowed[i]; i++)
-                                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", allowed[i]);
+                                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                                         allowed[i]);
                         return jx_fail(x, path, "unknown key (allowed: %s)", list);
                 }
         }
@@ -44,7 +45,8 @@ static int parse_value(struct jx *x, struct secmem *m, json_t *o, const char *pa
                         return jx_fail(x, jx_path(p, sizeof p, path, "value"), "expected a string");
                 c->value_len = json_string_length(v);
                 if (memchr(json_string_value(v), 0, c->value_len))
-                        return jx_fail(x, jx_path(p, sizeof p, path, "value"), "contains a NUL byte (use value_base64)");
+                        return jx_fail(x, jx_path(p, sizeof p, path, "value"),
+                                       "contains a NUL byte (use value_base64)");
                 if (!(d = secmem_alloc(m, c->value_len + 1)))
                         return -ENOMEM;
                 memcpy(d, json_string_value(v), c->value_len);
@@ -62,7 +64,8 @@ static int parse_value(struct jx *x, struct secmem *m, json_t *o, const char *pa
         if (sodium_base642bin(d, cap, s, n, NULL, &len, &end, sodium_base64_VARIANT_ORIGINAL) < 0 || *end ||
             n % 4 != 0) {
                 secmem_release(m, d);
-                return jx_fail(x, jx_path(p, sizeof p, path, "value_base64"), "not valid base64 (standard alphabet, padded)");
+                return jx_fail(x, jx_path(p, sizeof p, path, "value_base64"),
+                               "not valid base64 (standard alphabet, padded)");
         }
         d[len] = 0;
         c->value = d;
@@ -75,8 +78,7 @@ static int parse_cred(struct jx *x, struct secmem *m, json_t *o, const char *pat
         const char *name, *as = "file", *scope = NULL;
         char p[512];
         int r;
-        if ((r = plain_object(x, o, path, keys)) < 0 ||
-            (r = jx_string(x, o, path, "name", true, &name)) < 0 ||
+        if ((r = plain_object(x, o, path, keys)) < 0 || (r = jx_string(x, o, path, "name", true, &name)) < 0 ||
             (r = jx_string(x, o, path, "as", false, &as)) < 0 ||
             (r = jx_string(x, o, path, "scope", false, &scope)) < 0)
                 return r;
@@ -92,14 +94,17 @@ static int parse_cred(struct jx *x, struct secmem *m, json_t *o, const char *pat
         else
                 return jx_fail(x, jx_path(p, sizeof p, path, "as"), "must be \"file\", \"env\" or \"both\"");
         if ((c->as & CRED_ENV) && !env_name_valid(name))
-                return jx_fail(x, jx_path(p, sizeof p, path, "name"), "\"%s\" is not an environment variable name, but \"as\" asks for env delivery", name);
+                return jx_fail(x, jx_path(p, sizeof p, path, "name"),
+                               "\"%s\" is not an environment variable name, but \"as\" asks for env delivery", name);
         if (scope && !scope_valid(scope))
-                return jx_fail(x, jx_path(p, sizeof p, path, "scope"), "not a scope \"action:resource:identifier\" ('*' only as the whole identifier)");
+                return jx_fail(x, jx_path(p, sizeof p, path, "scope"),
+                               "not a scope \"action:resource:identifier\" ('*' only as the whole identifier)");
         if ((r = parse_value(x, m, o, path, c)) < 0)
                 return r;
         if ((c->as & CRED_ENV) && memchr(c->value, 0, c->value_len))
                 return jx_fail(x, path, "an env credential's value cannot contain a NUL byte");
-        if (!(c->name = secmem_strndup(m, name, strlen(name))) || (scope && !(c->scope = secmem_strndup(m, scope, strlen(scope)))))
+        if (!(c->name = secmem_strndup(m, name, strlen(name))) ||
+            (scope && !(c->scope = secmem_strndup(m, scope, strlen(scope)))))
                 return -ENOMEM;
         return 0;
 }
@@ -111,8 +116,7 @@ static int parse_doc(struct jx *x, struct secmem *m, json_t *root, struct profil
         char ip[512];
         size_t n;
         int r;
-        if ((r = plain_object(x, root, "$", keys)) < 0 ||
-            (r = jx_string(x, root, "$", "tenant", true, &tenant)) < 0 ||
+        if ((r = plain_object(x, root, "$", keys)) < 0 || (r = jx_string(x, root, "$", "tenant", true, &tenant)) < 0 ||
             (r = jx_array(x, root, "$", "credentials", true, &creds)) < 0)
                 return r;
         if (!slug_valid(tenant))

@@ -1,4 +1,5 @@
-/* Revocation list: one entry per line ("tenant=T [profile=P [version=N|version<N]]" or "key=ID", then [reason=CODE]), '#' comments. */
+/* Revocation list: one entry per line ("tenant=T [profile=P [version=N|version<N]]" or "key=ID", then [reason=CODE]),
+ * '#' comments. */
 #include "policy/profile.h"
 #include "policy/trusted_file.h"
 
@@ -22,7 +23,8 @@ bool revocation_reason_valid(const char *s) {
         if (n == 0 || n > 64)
                 return false;
         for (const char *c = s; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("_.:-", *c)))
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                      strchr("_.:-", *c)))
                         return false;
         return true;
 }
@@ -51,10 +53,10 @@ static int parse_line(char *line, struct revoke_entry *r) {
         memset(r, 0, sizeof *r);
         for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save), field++) {
                 if (reason)
-                        return -EINVAL;   /* reason= is the last field */
+                        return -EINVAL; /* reason= is the last field */
                 if (field == 2 && r->kind == REVOKE_TENANT && r->profile[0] && strncmp(tok, "version<", 8) == 0) {
                         if (parse_version(tok + 8, &r->version) < 0 || r->version < 2)
-                                return -EINVAL;   /* version<1 would revoke nothing */
+                                return -EINVAL; /* version<1 would revoke nothing */
                         r->has_version = r->version_below = true;
                         continue;
                 }
@@ -105,7 +107,8 @@ int revocation_parse(const char *name, const char *buf, size_t len, struct revoc
                 lineno++;
                 if (n >= sizeof line || memchr(p, 0, n)) {
                         revocation_free(&l);
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "revocation-list", "%s:%zu: line too long or not text", name, lineno);
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "revocation-list",
+                                       "%s:%zu: line too long or not text", name, lineno);
                 }
                 memcpy(line, p, n);
                 line[n] = 0;
@@ -119,7 +122,8 @@ int revocation_parse(const char *name, const char *buf, size_t len, struct revoc
                         revocation_free(&l);
                         return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "revocation-list",
                                        "%s:%zu: expected \"tenant=T [profile=P [version=N|version<N]]\" or \"key=ID\", "
-                                       "then an optional \"reason=CODE\"", name, lineno);
+                                       "then an optional \"reason=CODE\"",
+                                       name, lineno);
                 }
                 if (l.n == cap) {
                         struct revoke_entry *nv;
@@ -139,8 +143,10 @@ int revocation_parse(const char *name, const char *buf, size_t len, struct revoc
 
 int revocation_load(const char *path, struct revocation_list *ret, struct sr_error *e) {
         /* whoever can write the list can un-revoke a profile */
-        static const struct trusted_read how = { .what = "revocation list", .reason = "revocation-list",
-                                                 .perm_reason = "revocation-list-permissions", .open_flags = O_NOFOLLOW,
+        static const struct trusted_read how = { .what = "revocation list",
+                                                 .reason = "revocation-list",
+                                                 .perm_reason = "revocation-list-permissions",
+                                                 .open_flags = O_NOFOLLOW,
                                                  .max = REVOKE_MAX_BYTES };
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
@@ -198,8 +204,10 @@ bool revocation_match(const struct revocation_list *l, const struct profile_head
                         hit = memcmp(r->key_id, h->recipient, KEY_ID_BYTES) == 0 ||
                               memcmp(r->key_id, h->issuer, KEY_ID_BYTES) == 0;
                 else
-                        hit = strcmp(r->tenant, h->tenant) == 0 && (!r->profile[0] || strcmp(r->profile, h->profile) == 0) &&
-                              (!r->has_version || (r->version_below ? h->version < r->version : r->version == h->version));
+                        hit = strcmp(r->tenant, h->tenant) == 0 &&
+                              (!r->profile[0] || strcmp(r->profile, h->profile) == 0) &&
+                              (!r->has_version ||
+                               (r->version_below ? h->version < r->version : r->version == h->version));
                 if (hit) {
                         if (what && revocation_entry_format(r, what, what_size) < 0 && what_size)
                                 what[0] = 0;

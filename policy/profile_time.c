@@ -41,7 +41,7 @@ static int parse_rfc3339(const char *s, int64_t *ret) {
             digits(&p, 2, &D) < 0 || expect(&p, "Tt") < 0 || digits(&p, 2, &h) < 0 || expect(&p, ":") < 0 ||
             digits(&p, 2, &m) < 0 || expect(&p, ":") < 0 || digits(&p, 2, &sec) < 0)
                 return -EINVAL;
-        if (*p == '.') {        /* fractions are accepted and dropped */
+        if (*p == '.') { /* fractions are accepted and dropped */
                 p++;
                 if (!isdigit((unsigned char)*p))
                         return -EINVAL;
@@ -63,7 +63,7 @@ static int parse_rfc3339(const char *s, int64_t *ret) {
                 return -EINVAL;
         if (D > mdays[M - 1] + (M == 2 && leap(Y)))
                 return -EINVAL;
-        if (sec == 60)          /* leap second: the next second is close enough */
+        if (sec == 60) /* leap second: the next second is close enough */
                 sec = 59;
         tm.tm_year = Y - 1900;
         tm.tm_mon = M - 1;

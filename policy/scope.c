@@ -70,7 +70,8 @@ bool scope_covered_by(const char *s, const char *const *set, size_t n) {
         return false;
 }
 
-bool scope_subset(const char *const *want, size_t n_want, const char *const *ceiling, size_t n_ceiling, size_t *ret_bad) {
+bool scope_subset(const char *const *want, size_t n_want, const char *const *ceiling, size_t n_ceiling,
+                  size_t *ret_bad) {
         for (size_t i = 0; i < n_want; i++)
                 if (!scope_covered_by(want[i], ceiling, n_ceiling)) {
                         if (ret_bad)

@@ -21,4 +21,5 @@ bool scope_covered_by(const char *s, const char *const *set, size_t n);
 
 /* Every scope of `want` is covered by some scope of `ceiling`. On false,
  * *ret_bad (when non-NULL) is the index of the first scope that is not. */
-bool scope_subset(const char *const *want, size_t n_want, const char *const *ceiling, size_t n_ceiling, size_t *ret_bad);
+bool scope_subset(const char *const *want, size_t n_want, const char *const *ceiling, size_t n_ceiling,
+                  size_t *ret_bad);

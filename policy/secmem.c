@@ -13,7 +13,7 @@
 
 struct chunk {
         struct chunk *next;
-        uint8_t *base;      /* sodium_malloc'd, page aligned */
+        uint8_t *base; /* sodium_malloc'd, page aligned */
         size_t size, used;
 };
 
@@ -24,7 +24,7 @@ struct block_hdr {
 };
 
 struct secmem {
-        struct chunk *chunks;   /* newest first */
+        struct chunk *chunks; /* newest first */
         size_t total, limit;
 };
 
@@ -135,7 +135,7 @@ void secmem_destroy(struct secmem *m) {
                 return;
         for (struct chunk *c = m->chunks, *next; c; c = next) {
                 next = c->next;
-                sodium_free(c->base);   /* wipes before unmapping */
+                sodium_free(c->base); /* wipes before unmapping */
                 free(c);
         }
         free(m);

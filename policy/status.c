@@ -85,55 +85,56 @@ static int emit(int fd, json_t *o) {
 }
 
 int status_write_started(int fd, const struct status *s) {
-        json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:s}", "version", 1, "task", str_or_null(s->task),
-                              "tenant", str_or_null(s->tenant), "pid", pid_or_null(s->pid), "state", "running");
+        json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:s}", "version", 1, "task", str_or_null(s->task), "tenant",
+                              str_or_null(s->tenant), "pid", pid_or_null(s->pid), "state", "running");
         return o ? emit(fd, o) : -ENOMEM;
 }
 
 static json_t *final_object(const struct status *s) {
-        json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:i, s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o}",
-                              "version", 1, "task", str_or_null(s->task), "tenant", str_or_null(s->tenant),
-                              "pid", pid_or_null(s->pid), "exit_code", s->exit_code,
-                              "signal", s->signal ? json_integer(s->signal) : json_null(),
-                              "timed_out", s->timed_out, "oom_killed", s->oom_killed,
-                              "wall_ms", (json_int_t)s->wall_ms, "cpu_user_ms", (json_int_t)s->cpu_user_ms,
-                              "cpu_sys_ms", (json_int_t)s->cpu_sys_ms, "max_rss_kb", (json_int_t)s->max_rss_kb,
-                              "refused", str_or_null(s->refused), "error", str_or_null(s->error));
+        json_t *o = json_pack(
+                "{s:i, s:o, s:o, s:o, s:i, s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o}", "version", 1, "task",
+                str_or_null(s->task), "tenant", str_or_null(s->tenant), "pid", pid_or_null(s->pid), "exit_code",
+                s->exit_code, "signal", s->signal ? json_integer(s->signal) : json_null(), "timed_out", s->timed_out,
+                "oom_killed", s->oom_killed, "wall_ms", (json_int_t)s->wall_ms, "cpu_user_ms",
+                (json_int_t)s->cpu_user_ms, "cpu_sys_ms", (json_int_t)s->cpu_sys_ms, "max_rss_kb",
+                (json_int_t)s->max_rss_kb, "refused", str_or_null(s->refused), "error", str_or_null(s->error));
         if (!o)
                 return NULL;
         json_object_set_new(o, "failed_step", str_or_null(s->failed_step));
-        json_object_set_new(o, "memory_peak_kb", s->memory_peak_kb >= 0 ? json_integer(s->memory_peak_kb) : json_null());
+        json_object_set_new(o, "memory_peak_kb",
+                            s->memory_peak_kb >= 0 ? json_integer(s->memory_peak_kb) : json_null());
         json_object_set_new(o, "pids_peak", s->pids_peak >= 0 ? json_integer(s->pids_peak) : json_null());
         json_object_set_new(o, "network", json_string(s->network));
         json_object_set_new(o, "cgroup", json_string(s->cgroup));
         if (s->has_profile) {
-                json_t *c = json_pack("{s:o, s:I, s:o, s:o, s:b}", "profile", str_or_null(s->profile),
-                                      "profile_version", (json_int_t)s->profile_version,
-                                      "injected", name_list(s->injected, s->n_injected),
-                                      "skipped", name_list(s->skipped, s->n_skipped), "scrubbed", s->scrubbed);
+                json_t *c =
+                        json_pack("{s:o, s:I, s:o, s:o, s:b}", "profile", str_or_null(s->profile), "profile_version",
+                                  (json_int_t)s->profile_version, "injected", name_list(s->injected, s->n_injected),
+                                  "skipped", name_list(s->skipped, s->n_skipped), "scrubbed", s->scrubbed);
                 if (c)
                         json_object_set_new(c, "skipped_reasons", skipped_reasons(s));
                 json_object_set_new(o, "credentials", c ? c : json_null());
         }
-        json_object_set_new(o, "audit", json_pack("{s:s, s:o, s:o, s:o}", "mode", s->audit_mode, "missing",
-                                                  name_list(s->audit_missing, s->n_audit_missing), "spooled",
-                                                  name_list(s->audit_spooled, s->n_audit_spooled), "unconfirmed",
-                                                  name_list(s->audit_unconfirmed, s->n_audit_unconfirmed)));
+        json_object_set_new(o, "audit",
+                            json_pack("{s:s, s:o, s:o, s:o}", "mode", s->audit_mode, "missing",
+                                      name_list(s->audit_missing, s->n_audit_missing), "spooled",
+                                      name_list(s->audit_spooled, s->n_audit_spooled), "unconfirmed",
+                                      name_list(s->audit_unconfirmed, s->n_audit_unconfirmed)));
         json_object_set_new(o, "not_enforced", name_list(s->not_enforced, s->n_not_enforced));
         json_object_set_new(o, "seccomp_skipped", name_list(s->seccomp_skipped, s->n_seccomp_skipped));
-        json_object_set_new(o, "interrupted", s->interrupted_signal > 0
-                                                      ? json_pack("{s:i, s:o}", "signal", s->interrupted_signal, "step",
+        json_object_set_new(o, "interrupted",
+                            s->interrupted_signal > 0 ? json_pack("{s:i, s:o}", "signal", s->interrupted_signal, "step",
                                                                   str_or_null(s->interrupted_step))
                                                       : json_null());
         if (s->egress) {
                 json_t *d = json_array();
                 for (size_t i = 0; d && i < s->n_egress_denied; i++)
-                        json_array_append_new(d, json_pack("{s:s, s:i, s:s}", "host", s->egress_denied[i].host,
-                                                           "port", (int)s->egress_denied[i].port,
-                                                           "reason", s->egress_denied[i].reason));
-                json_object_set_new(o, "egress", json_pack("{s:o, s:I, s:I}", "denied", d ? d : json_array(),
-                                                           "connections", (json_int_t)s->egress_connections,
-                                                           "bytes", (json_int_t)s->egress_bytes));
+                        json_array_append_new(d, json_pack("{s:s, s:i, s:s}", "host", s->egress_denied[i].host, "port",
+                                                           (int)s->egress_denied[i].port, "reason",
+                                                           s->egress_denied[i].reason));
+                json_object_set_new(o, "egress",
+                                    json_pack("{s:o, s:I, s:I}", "denied", d ? d : json_array(), "connections",
+                                              (json_int_t)s->egress_connections, "bytes", (json_int_t)s->egress_bytes));
         }
         return o;
 }

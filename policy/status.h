@@ -12,27 +12,27 @@
 struct status_egress_denial {
         char *host;
         unsigned port;
-        const char *reason;        /* egress_reason_name() */
+        const char *reason; /* egress_reason_name() */
 };
 
 struct status {
         const char *task;
         const char *tenant;
-        pid_t pid;                 /* host pid of the sandbox init; 0 (JSON null) before the clone */
-        int exit_code;             /* what sealrun exits with */
-        int signal;                /* signal that killed the payload, or 0 */
+        pid_t pid;     /* host pid of the sandbox init; 0 (JSON null) before the clone */
+        int exit_code; /* what sealrun exits with */
+        int signal;    /* signal that killed the payload, or 0 */
         bool timed_out;
         bool oom_killed;
         int64_t wall_ms;
         int64_t cpu_user_ms, cpu_sys_ms;
         int64_t max_rss_kb;
-        int64_t memory_peak_kb;    /* -1 when unknown */
-        int64_t pids_peak;         /* -1 when unknown */
-        const char *refused;       /* NULL, or the reason code */
-        const char *error;         /* one-line message for non-task exits */
-        const char *failed_step;   /* child step that failed, or NULL */
-        const char *network;       /* "none", "veth", "host" */
-        const char *cgroup;        /* "v2", "v1", "none" */
+        int64_t memory_peak_kb;  /* -1 when unknown */
+        int64_t pids_peak;       /* -1 when unknown */
+        const char *refused;     /* NULL, or the reason code */
+        const char *error;       /* one-line message for non-task exits */
+        const char *failed_step; /* child step that failed, or NULL */
+        const char *network;     /* "none", "veth", "host" */
+        const char *cgroup;      /* "v2", "v1", "none" */
         /* credentials (names only, never values) */
         bool has_profile;
         const char *profile;
@@ -45,13 +45,13 @@ struct status {
         bool scrubbed;
         /* audit */
         const char *audit_mode;
-        const char *audit_missing[8];   /* events the collector did not ack */
+        const char *audit_missing[8]; /* events the collector did not ack */
         size_t n_audit_missing;
         /* syscall names of the seccomp profile that libseccomp does not know,
          * left out of rules that allow */
         const char *const *seccomp_skipped;
         size_t n_seccomp_skipped;
-        const char *audit_spooled[8];   /* kept in the spool, delivered later */
+        const char *audit_spooled[8]; /* kept in the spool, delivered later */
         size_t n_audit_spooled;
         const char *audit_unconfirmed[8]; /* sent, never acked (may still be written) */
         size_t n_audit_unconfirmed;

@@ -9,7 +9,8 @@ int trusted_file_check(int fd, const char *name, const char *what, const char *r
                        struct sr_error *e) {
         struct stat st;
         if (fstat(fd, &st) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, reason, "%s: cannot stat %s: %s", name, what, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, reason, "%s: cannot stat %s: %s", name, what,
+                               strerror(errno));
         if (st.st_uid != 0 && st.st_uid != geteuid())
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, reason, "%s: %s is owned by uid %u, not by you or root", name,
                                what, (unsigned)st.st_uid);
@@ -35,19 +36,22 @@ int trusted_file_read(const char *path, const struct trusted_read *how, char **r
         int r;
         if (fd < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, how->reason, "%s: cannot open %s: %s%s", path, how->what,
-                               strerror(errno), errno == ELOOP && (how->open_flags & O_NOFOLLOW) ? " (symlinks are not followed)" : "");
+                               strerror(errno),
+                               errno == ELOOP && (how->open_flags & O_NOFOLLOW) ? " (symlinks are not followed)" : "");
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, how->reason, "%s: %s is not a regular file", path, how->what);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, how->reason, "%s: %s is not a regular file", path,
+                               how->what);
         if (how->perm_reason && (r = trusted_file_check(fd, path, how->what, how->perm_reason, how->flags, e)) < 0) {
                 if (how->perm_exit_code && e->exit_code == SR_EXIT_REFUSED)
                         e->exit_code = how->perm_exit_code;
                 return r;
         }
         if ((size_t)st.st_size > how->max)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, how->reason, "%s: %s is larger than %zu bytes", path, how->what,
-                               how->max);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, how->reason, "%s: %s is larger than %zu bytes", path,
+                               how->what, how->max);
         if ((r = read_fd_all(fd, how->max, ret_buf, ret_len)) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, -r, how->reason, "%s: cannot read %s: %s", path, how->what, strerror(-r));
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, how->reason, "%s: cannot read %s: %s", path, how->what,
+                               strerror(-r));
         return 0;
 }
 

@@ -97,8 +97,7 @@ bool sr_printable(const char *s) {
         return true;
 }
 
-int sr_fail(struct sr_error *e, int exit_code, int err, const char *reason,
-            const char *fmt, ...) {
+int sr_fail(struct sr_error *e, int exit_code, int err, const char *reason, const char *fmt, ...) {
         if (e) {
                 char raw[sizeof e->msg];
                 va_list ap;

@@ -25,15 +25,15 @@ enum {
  * Never put secret bytes into msg. */
 struct sr_error {
         int exit_code;
-        int err;            /* errno, or 0 */
+        int err; /* errno, or 0 */
         char reason[48];
         char msg[512];
 };
 
 /* Fill *e (when e is non-NULL) and return -err (or -EINVAL when err is 0),
  * so callers can write `return sr_fail(e, 125, EINVAL, "bad", "...")`. */
-int sr_fail(struct sr_error *e, int exit_code, int err, const char *reason,
-            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int sr_fail(struct sr_error *e, int exit_code, int err, const char *reason, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 /* Prefix an existing message with context ("policy.json: "). */
 void sr_error_prefix(struct sr_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Copy `in` to `out` (NUL-terminated, truncated at a whole escape) with every
@@ -53,12 +53,30 @@ bool sr_printable(const char *s);
 
 /* Cleanup attributes (systemd style). */
 #define _cleanup_(f) __attribute__((cleanup(f)))
-static inline void freep(void *p) { free(*(void **)p); }
-static inline void closep(int *fd) { if (*fd >= 0) { int s = errno; close(*fd); errno = s; } }
+static inline void freep(void *p) {
+        free(*(void **)p);
+}
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int s = errno;
+                close(*fd);
+                errno = s;
+        }
+}
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
-#define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
-#define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
+#define TAKE_PTR(p) \
+        ({ \
+                __typeof__(p) _t = (p); \
+                (p) = NULL; \
+                _t; \
+        })
+#define TAKE_FD(fd) \
+        ({ \
+                int _t = (fd); \
+                (fd) = -1; \
+                _t; \
+        })
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Tenant slug: ^[a-z0-9][a-z0-9_-]{1,62}$ (README.md "Command line"). */

@@ -25,7 +25,9 @@ static int setup(void **state) {
                         return -1;
                 setenv("SEALRUN_AUDIT_SPOOL", spool, 1);
         }
-        x->cli = (struct cli){ .tenant = "acme", .task = "T1", .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET };
+        x->cli = (struct cli){
+                .tenant = "acme", .task = "T1", .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET
+        };
         x->pol.file = "p.json";
         x->t = (struct task){ .pol = &x->pol, .pidfd = -1 };
         status_init(&x->t.status);
@@ -88,8 +90,10 @@ static void test_profile_means_required(void **state) {
         /* the launch connection is closed before the clone; later events reconnect */
         assert_int_equal(x->f->connections, 2);
         assert_non_null(strstr(x->f->msgs[0], "\"event\":\"launch\""));
-        assert_non_null(strstr(x->f->msgs[0], "\"profile\":\"agent\",\"profile_version\":4,\"recipient\":\"0123456789abcdef\""));
-        assert_non_null(strstr(x->f->msgs[1], "\"credentials\":[{\"name\":\"github_token\"},{\"name\":\"OPENAI_API_KEY\",\"scope\":\"read:model:*\"}]"));
+        assert_non_null(strstr(x->f->msgs[0],
+                               "\"profile\":\"agent\",\"profile_version\":4,\"recipient\":\"0123456789abcdef\""));
+        assert_non_null(strstr(x->f->msgs[1], "\"credentials\":[{\"name\":\"github_token\"},{\"name\":\"OPENAI_API_"
+                                              "KEY\",\"scope\":\"read:model:*\"}]"));
         assert_non_null(strstr(x->f->msgs[1], "\"sandbox_pid\":4321"));
         assert_non_null(strstr(x->f->msgs[2], "\"event\":\"scrub\""));
         assert_non_null(strstr(x->f->msgs[3], "\"exit_code\":3"));

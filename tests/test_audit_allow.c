@@ -12,7 +12,8 @@
 
 static void test_check(void **state) {
         const char *j = "{\"version\":1,\"allow\":[{\"uid\":1000,\"tenants\":[\"acme\",\"globex\"]},"
-                        "{\"uid\":1001,\"tenants\":[\"*\"]},{\"uid\":1002,\"tenants\":[\"_global\"]},{\"uid\":1003,\"tenants\":[]}]}";
+                        "{\"uid\":1001,\"tenants\":[\"*\"]},{\"uid\":1002,\"tenants\":[\"_global\"]},{\"uid\":1003,"
+                        "\"tenants\":[]}]}";
         struct audit_allow *a = NULL;
         struct sr_error e = { 0 };
         assert_int_equal(audit_allow_parse("allow.json", j, strlen(j), &a, &e), 0);
@@ -34,7 +35,9 @@ static void test_check(void **state) {
 }
 
 static void test_bad_maps(void **state) {
-        static const struct { const char *json, *where; } bad[] = {
+        static const struct {
+                const char *json, *where;
+        } bad[] = {
                 { "[]", "$" },
                 { "{\"allow\":[]}", "$.version" },
                 { "{\"version\":2,\"allow\":[]}", "$.version" },
@@ -52,7 +55,8 @@ static void test_bad_maps(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 struct audit_allow *a = NULL;
                 struct sr_error e = { 0 };
-                if (audit_allow_parse("allow.json", bad[i].json, strlen(bad[i].json), &a, &e) >= 0 || !strstr(e.msg, bad[i].where))
+                if (audit_allow_parse("allow.json", bad[i].json, strlen(bad[i].json), &a, &e) >= 0 ||
+                    !strstr(e.msg, bad[i].where))
                         fail_msg("case %zu: %s", i, e.msg);
                 assert_null(a);
         }

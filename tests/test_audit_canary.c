@@ -86,8 +86,15 @@ static void test_launcher_lifecycle(void **state) {
         struct fake *f = fake_start(FAKE_ACK);
         char *envp[] = { "OPENAI_API_KEY=" CANARY, "PATH=/usr/bin", NULL };
         char *argv[] = { "agent-cli", "--token", CANARY, NULL };
-        struct cli cli = { .tenant = "acme", .task = "T42", .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET,
-                           .profile = "/tmp/" CANARY ".sealed", .key_path = "/keys/" CANARY, .argv = argv, .argc = 3 };
+        struct cli cli = { .tenant = "acme",
+                           .task = "T42",
+                           .status_fd = -1,
+                           .key_fd = -1,
+                           .audit_mode = AUDIT_UNSET,
+                           .profile = "/tmp/" CANARY ".sealed",
+                           .key_path = "/keys/" CANARY,
+                           .argv = argv,
+                           .argc = 3 };
         struct policy pol = { .file = "p.json" };
         struct task t = { .pol = &pol, .pidfd = -1, .envp = envp, .pid = 99 };
         struct sr_error e = { 0 };
@@ -155,11 +162,14 @@ static void test_every_event_and_line(void **state) {
  * neither the error text nor the reply quotes it. */
 static void test_errors_never_quote_values(void **state) {
         static const char *bad[] = {
-                "{\"schema\":1,\"seq\":1,\"time\":\"2025-01-01T00:00:00Z\",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\","
+                "{\"schema\":1,\"seq\":1,\"time\":\"2025-01-01T00:00:00Z\",\"event\":\"inject\",\"tenant\":\"acme\","
+                "\"task\":\"t\","
                 "\"credentials\":[{\"name\":\"x\",\"value\":\"" CANARY "\"}]}",
-                "{\"schema\":1,\"seq\":1,\"time\":\"2025-01-01T00:00:00Z\",\"event\":\"launch\",\"tenant\":\"" CANARY "\",\"task\":\"t\",\"pid\":1}",
+                "{\"schema\":1,\"seq\":1,\"time\":\"2025-01-01T00:00:00Z\",\"event\":\"launch\",\"tenant\":\"" CANARY
+                "\",\"task\":\"t\",\"pid\":1}",
                 "{\"schema\":1,\"seq\":1,\"time\":\"" CANARY "\",\"event\":\"launch\"}",
-                "{\"schema\":1,\"seq\":1,\"time\":\"2025-01-01T00:00:00Z\",\"event\":\"deny\",\"tenant\":\"acme\",\"reason\":\"" CANARY " x\"}",
+                "{\"schema\":1,\"seq\":1,\"time\":\"2025-01-01T00:00:00Z\",\"event\":\"deny\",\"tenant\":\"acme\","
+                "\"reason\":\"" CANARY " x\"}",
                 "{\"schema\":1,\"seq\":\"" CANARY "\"}",
                 "{\"schema\":1,\"seq\":1 \"" CANARY "\"}",
                 "[\"" CANARY "\"",
@@ -191,8 +201,10 @@ static void test_scan_everything(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_scanner_finds_planted_canary), cmocka_unit_test(test_launcher_lifecycle),
-                cmocka_unit_test(test_every_event_and_line),         cmocka_unit_test(test_errors_never_quote_values),
+                cmocka_unit_test(test_scanner_finds_planted_canary),
+                cmocka_unit_test(test_launcher_lifecycle),
+                cmocka_unit_test(test_every_event_and_line),
+                cmocka_unit_test(test_errors_never_quote_values),
                 cmocka_unit_test(test_scan_everything),
         };
         if (sodium_init() < 0)

@@ -42,8 +42,10 @@ static int teardown(void **state) {
 
 static char *event(const char *tenant, int n) {
         char *s;
-        if (asprintf(&s, "{\"schema\":1,\"seq\":%d,\"time\":\"2025-03-01T10:00:00.000Z\",\"event\":\"launch\","
-                         "\"tenant\":\"%s\",\"task\":\"T%d\",\"pid\":%d}", n, tenant, n, 100 + n) < 0)
+        if (asprintf(&s,
+                     "{\"schema\":1,\"seq\":%d,\"time\":\"2025-03-01T10:00:00.000Z\",\"event\":\"launch\","
+                     "\"tenant\":\"%s\",\"task\":\"T%d\",\"pid\":%d}",
+                     n, tenant, n, 100 + n) < 0)
                 return NULL;
         return s;
 }
@@ -289,7 +291,8 @@ static void test_forged_lines(void **state) {
         /* an event that the protocol refuses, correctly hashed */
         prev[0] = '0';
         assert_int_equal(audit_chain_format(1, prev, "2025-03-01T10:00:00.000Z", &peer,
-                                            "{\"schema\":1,\"event\":\"launch\",\"value\":\"x\"}", &line, &len), 0);
+                                            "{\"schema\":1,\"event\":\"launch\",\"value\":\"x\"}", &line, &len),
+                         0);
         fp = fopen(path_of(f, "acme"), "w");
         fputs(line, fp);
         fclose(fp);
@@ -301,7 +304,8 @@ static void test_forged_lines(void **state) {
         fclose(fp);
         assert_int_equal(verify(f, "acme").bad_line, 1);
         fp = fopen(path_of(f, "acme"), "w");
-        fputs("{\"seq\":1,\"x\":1,\"hash\":\"0000000000000000000000000000000000000000000000000000000000000000\"}\n", fp);
+        fputs("{\"seq\":1,\"x\":1,\"hash\":\"0000000000000000000000000000000000000000000000000000000000000000\"}\n",
+              fp);
         fclose(fp);
         assert_int_equal(verify(f, "acme").bad_line, 1);
         free(ev);
@@ -350,7 +354,8 @@ static void test_global_file(void **state) {
         struct audit_chain c;
         struct audit_peer peer = { 0, 0, 1 };
         struct sr_error e = { 0 };
-        const char *ev = "{\"schema\":1,\"seq\":1,\"time\":\"2025-03-01T10:00:00.000Z\",\"event\":\"revoke\",\"key_id\":\"0011223344556677\"}";
+        const char *ev = "{\"schema\":1,\"seq\":1,\"time\":\"2025-03-01T10:00:00.000Z\",\"event\":\"revoke\",\"key_"
+                         "id\":\"0011223344556677\"}";
         assert_int_equal(audit_chain_open(f->dfd, AUDIT_GLOBAL_NAME, &c, &e), 0);
         assert_int_equal(audit_chain_append(&c, &peer, ev, NULL, &e), 0);
         audit_chain_close(&c);

@@ -1,4 +1,5 @@
-/* Unit tests: audit client core against a fake collector (acks, timeouts, refusals, garbled and stale replies, reconnects). */
+/* Unit tests: audit client core against a fake collector (acks, timeouts, refusals, garbled and stale replies,
+ * reconnects). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,7 +150,8 @@ static void test_revoke(void **state) {
         assert_int_equal(f->connections, 0);
         if (audit_emit_revoke(f->path, POL_AUDIT_REQUIRED, 500, "acme", "agent", 3, NULL, "rotated", &e) != 0)
                 fail_msg("%s", e.msg);
-        assert_int_equal(audit_emit_revoke(f->path, POL_AUDIT_REQUIRED, 500, NULL, NULL, -1, "0011223344556677", NULL, &e), 0);
+        assert_int_equal(
+                audit_emit_revoke(f->path, POL_AUDIT_REQUIRED, 500, NULL, NULL, -1, "0011223344556677", NULL, &e), 0);
         usleep(20 * 1000);
         pthread_mutex_lock(&f->lock);
         assert_int_equal(f->n_msgs, 2);
@@ -161,17 +163,22 @@ static void test_revoke(void **state) {
         assert_null(strstr(f->msgs[1], "\"tenant\""));
         pthread_mutex_unlock(&f->lock);
         fake_stop(f);
-        assert_int_equal(audit_emit_revoke("/nonexistent/s", POL_AUDIT_BEST_EFFORT, 200, "acme", NULL, -1, NULL, NULL, &e), 0);
+        assert_int_equal(
+                audit_emit_revoke("/nonexistent/s", POL_AUDIT_BEST_EFFORT, 200, "acme", NULL, -1, NULL, NULL, &e), 0);
         assert_true(audit_emit_revoke("/nonexistent/s", POL_AUDIT_REQUIRED, 200, "acme", NULL, -1, NULL, NULL, &e) < 0);
         assert_int_equal(e.exit_code, 75);
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_ack),           cmocka_unit_test(test_unreachable),
-                cmocka_unit_test(test_silent_times_out), cmocka_unit_test(test_refused),
-                cmocka_unit_test(test_garbled_reply), cmocka_unit_test(test_stale_reply_skipped),
-                cmocka_unit_test(test_closed_no_duplicates), cmocka_unit_test(test_invalid_event_not_sent),
+                cmocka_unit_test(test_ack),
+                cmocka_unit_test(test_unreachable),
+                cmocka_unit_test(test_silent_times_out),
+                cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_garbled_reply),
+                cmocka_unit_test(test_stale_reply_skipped),
+                cmocka_unit_test(test_closed_no_duplicates),
+                cmocka_unit_test(test_invalid_event_not_sent),
                 cmocka_unit_test(test_revoke),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,21 +122,23 @@ static void test_encode_refuses_invalid(void **state) {
 
 static const struct bad {
         const char *msg;
-        const char *reason;   /* expected e.reason */
-        const char *where;    /* substring of e.msg */
+        const char *reason; /* expected e.reason */
+        const char *where;  /* substring of e.msg */
 } bad[] = {
         { "", "bad-message", "$" },
         { "not json", "bad-json", "invalid JSON" },
         { "{\"schema\":1", "bad-json", "invalid JSON" },
         { "[]", "bad-message", "expected an object" },
         { "\"launch\"", "bad-json", "invalid JSON" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1}", "bad-json", "invalid JSON" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1}", "bad-json",
+          "invalid JSON" },
         { "{\"seq\":1,\"time\":\"2025-03-01T10:00:00Z\",\"event\":\"launch\"}", "bad-message", "$.schema" },
         { "{\"schema\":2,\"seq\":1,\"time\":\"2025-03-01T10:00:00Z\",\"event\":\"launch\"}", "bad-schema", "$.schema" },
         { "{\"schema\":\"1\",\"seq\":1}", "bad-message", "$.schema" },
         { "{\"schema\":1,\"seq\":0,\"time\":\"2025-03-01T10:00:00Z\",\"event\":\"launch\"}", "bad-message", "$.seq" },
         { "{\"schema\":1,\"seq\":-3,\"time\":\"2025-03-01T10:00:00Z\",\"event\":\"launch\"}", "bad-message", "$.seq" },
-        { "{\"schema\":1,\"seq\":9007199254740993,\"time\":\"2025-03-01T10:00:00Z\",\"event\":\"launch\"}", "bad-message", "$.seq" },
+        { "{\"schema\":1,\"seq\":9007199254740993,\"time\":\"2025-03-01T10:00:00Z\",\"event\":\"launch\"}",
+          "bad-message", "$.seq" },
         { "{\"schema\":1,\"seq\":1.5,\"time\":\"2025-03-01T10:00:00Z\",\"event\":\"launch\"}", "bad-message", "$.seq" },
         { "{\"schema\":1,\"seq\":1,\"event\":\"launch\"}", "bad-message", "$.time" },
         { "{\"schema\":1,\"seq\":1,\"time\":\"yesterday\",\"event\":\"launch\"}", "bad-message", "$.time" },
@@ -154,8 +156,10 @@ static const struct bad {
         { "{" T0 ",\"event\":\"launch\",\"tenant\":\"-acme\",\"task\":\"t\",\"pid\":1}", "bad-message", "$.tenant" },
         { "{" T0 ",\"event\":\"launch\",\"tenant\":\"_global\",\"task\":\"t\",\"pid\":1}", "bad-message", "$.tenant" },
         { "{" T0 ",\"event\":\"launch\",\"tenant\":[\"acme\"],\"task\":\"t\",\"pid\":1}", "bad-message", "$.tenant" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"ac\\u0000me\",\"task\":\"t\",\"pid\":1}", "bad-json", "invalid JSON" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"pool\":\"Pool!\",\"task\":\"t\",\"pid\":1}", "bad-message", "$.pool" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"ac\\u0000me\",\"task\":\"t\",\"pid\":1}", "bad-json",
+          "invalid JSON" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"pool\":\"Pool!\",\"task\":\"t\",\"pid\":1}",
+          "bad-message", "$.pool" },
         { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"a/b\",\"pid\":1}", "bad-message", "$.task" },
         { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"\",\"pid\":1}", "bad-message", "$.task" },
         { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"pid\":1}", "bad-message", "$.task" },
@@ -163,44 +167,82 @@ static const struct bad {
         { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":0}", "bad-message", "$.pid" },
         { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":4194305}", "bad-message", "$.pid" },
         { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":\"1\"}", "bad-message", "$.pid" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"profile\":\"a b\"}", "bad-message", "$.profile" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"profile\":\"a/b\"}", "bad-message", "$.profile" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"profile_version\":1}", "bad-message", "$.profile_version" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"profile\":\"p\",\"profile_version\":-1}", "bad-message", "$.profile_version" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"recipient\":\"0123456789ABCDEF\"}", "bad-message", "$.recipient" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"issuer\":\"0123\"}", "bad-message", "$.issuer" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"reason\":\"x\"}", "bad-message", "$.reason" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"credentials\":[]}", "bad-message", "$.credentials" },
-        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"value\":\"x\"}", "bad-message", "$.value" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"profile\":\"a b\"}",
+          "bad-message", "$.profile" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"profile\":\"a/b\"}",
+          "bad-message", "$.profile" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"profile_version\":1}",
+          "bad-message", "$.profile_version" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"profile\":\"p\",\"profile_"
+          "version\":-1}",
+          "bad-message", "$.profile_version" },
+        { "{" T0
+          ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"recipient\":\"0123456789ABCDEF\"}",
+          "bad-message", "$.recipient" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"issuer\":\"0123\"}",
+          "bad-message", "$.issuer" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"reason\":\"x\"}", "bad-message",
+          "$.reason" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"credentials\":[]}",
+          "bad-message", "$.credentials" },
+        { "{" T0 ",\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"t\",\"pid\":1,\"value\":\"x\"}", "bad-message",
+          "$.value" },
         { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\"}", "bad-message", "$.credentials" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":{}}", "bad-message", "$.credentials" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[\"gh\"]}", "bad-message", "$.credentials[0]" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{}]}", "bad-message", "$.credentials[0].name" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a/b\"}]}", "bad-message", "$.credentials[0].name" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"..\"}]}", "bad-message", "$.credentials[0].name" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a b\"}]}", "bad-message", "$.credentials[0].name" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a\"},{\"name\":\"a\"}]}", "bad-message", "$.credentials[1].name" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a\",\"scope\":\"r w\"}]}", "bad-message", "$.credentials[0].scope" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a\",\"value\":\"hunter2\"}]}", "bad-message", "$.credentials[0].value" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a\",\"length\":7}]}", "bad-message", "$.credentials[0].length" },
-        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[],\"exit_code\":0}", "bad-message", "$.exit_code" },
+        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":{}}", "bad-message",
+          "$.credentials" },
+        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[\"gh\"]}", "bad-message",
+          "$.credentials[0]" },
+        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{}]}", "bad-message",
+          "$.credentials[0].name" },
+        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a/b\"}]}",
+          "bad-message", "$.credentials[0].name" },
+        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"..\"}]}",
+          "bad-message", "$.credentials[0].name" },
+        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a b\"}]}",
+          "bad-message", "$.credentials[0].name" },
+        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a\"},{\"name\":"
+          "\"a\"}]}",
+          "bad-message", "$.credentials[1].name" },
+        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a\",\"scope\":"
+          "\"r w\"}]}",
+          "bad-message", "$.credentials[0].scope" },
+        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a\",\"value\":"
+          "\"hunter2\"}]}",
+          "bad-message", "$.credentials[0].value" },
+        { "{" T0
+          ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[{\"name\":\"a\",\"length\":7}]}",
+          "bad-message", "$.credentials[0].length" },
+        { "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[],\"exit_code\":0}",
+          "bad-message", "$.exit_code" },
         { "{" T0 ",\"event\":\"deny\",\"tenant\":\"acme\"}", "bad-message", "$.reason" },
         { "{" T0 ",\"event\":\"deny\",\"tenant\":\"acme\",\"reason\":\"bad reason\"}", "bad-message", "$.reason" },
         { "{" T0 ",\"event\":\"deny\",\"tenant\":\"acme\",\"reason\":\"\"}", "bad-message", "$.reason" },
         { "{" T0 ",\"event\":\"scrub\",\"tenant\":\"acme\"}", "bad-message", "$.task" },
         { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\"}", "bad-message", "$.exit_code" },
-        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":256}", "bad-message", "$.exit_code" },
-        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"signal\":65}", "bad-message", "$.signal" },
-        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"timed_out\":\"no\"}", "bad-message", "$.timed_out" },
-        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"usage\":{}}", "bad-message", "$.usage.wall_ms" },
-        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"usage\":{\"wall_ms\":1,\"cpu_user_ms\":1,\"cpu_sys_ms\":1,\"max_rss_kb\":-1}}", "bad-message", "$.usage.max_rss_kb" },
-        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"usage\":{\"wall_ms\":1,\"cpu_user_ms\":1,\"cpu_sys_ms\":1,\"max_rss_kb\":1,\"x\":1}}", "bad-message", "$.usage.x" },
-        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"usage\":[]}", "bad-message", "$.usage" },
+        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":256}", "bad-message",
+          "$.exit_code" },
+        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"signal\":65}", "bad-message",
+          "$.signal" },
+        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"timed_out\":\"no\"}",
+          "bad-message", "$.timed_out" },
+        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"usage\":{}}", "bad-message",
+          "$.usage.wall_ms" },
+        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"usage\":{\"wall_ms\":1,"
+          "\"cpu_user_ms\":1,\"cpu_sys_ms\":1,\"max_rss_kb\":-1}}",
+          "bad-message", "$.usage.max_rss_kb" },
+        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"usage\":{\"wall_ms\":1,"
+          "\"cpu_user_ms\":1,\"cpu_sys_ms\":1,\"max_rss_kb\":1,\"x\":1}}",
+          "bad-message", "$.usage.x" },
+        { "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"t\",\"exit_code\":0,\"usage\":[]}", "bad-message",
+          "$.usage" },
         { "{" T0 ",\"event\":\"revoke\"}", "bad-message", "tenant or a key_id" },
-        { "{" T0 ",\"event\":\"revoke\",\"key_id\":\"0011223344556677\",\"profile\":\"p\"}", "bad-message", "$.profile" },
+        { "{" T0 ",\"event\":\"revoke\",\"key_id\":\"0011223344556677\",\"profile\":\"p\"}", "bad-message",
+          "$.profile" },
         { "{" T0 ",\"event\":\"revoke\",\"tenant\":\"acme\",\"task\":\"t\"}", "bad-message", "$.task" },
         { "{" T0 ",\"event\":\"revoke\",\"key_id\":\"zz11223344556677\"}", "bad-message", "$.key_id" },
-        { "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "bad-json", "nested" },
+        { "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+          "]]]]]]]]]]]}",
+          "bad-json", "nested" },
 };
 
 static void test_every_malformed_message(void **state) {
@@ -241,7 +283,8 @@ static void test_error_keeps_seq(void **state) {
 
 static void test_too_many_creds(void **state) {
         char buf[AUDIT_MSG_MAX];
-        size_t n = (size_t)snprintf(buf, sizeof buf, "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[");
+        size_t n = (size_t)snprintf(
+                buf, sizeof buf, "{" T0 ",\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"t\",\"credentials\":[");
         struct audit_event ev;
         struct sr_error e = { 0 };
         for (int i = 0; i < AUDIT_MAX_CREDS + 1; i++)
@@ -252,12 +295,21 @@ static void test_too_many_creds(void **state) {
 }
 
 static void test_times(void **state) {
-        static const char *good[] = { "2025-03-01T10:00:00Z", "2025-03-01T10:00:00.1Z", "2024-02-29T23:59:60.123456789Z",
-                                      "2025-03-01T10:00:00+02:00", "2025-03-01T10:00:00.5-11:30" };
-        static const char *badt[] = { "", "2025-03-01", "2025-3-01T10:00:00Z", "2025-03-01T10:00:00.Z",
-                                      "2025-03-01T10:00:00.1234567890Z", "2023-02-29T10:00:00Z", "2025-13-01T10:00:00Z",
-                                      "2025-03-01T10:60:00Z", "2025-03-01T10:00:00+2:00", "2025-03-01T10:00:00Zjunk",
-                                      "1969-12-31T23:59:59Z", "2025-03-00T10:00:00Z" };
+        static const char *good[] = { "2025-03-01T10:00:00Z", "2025-03-01T10:00:00.1Z",
+                                      "2024-02-29T23:59:60.123456789Z", "2025-03-01T10:00:00+02:00",
+                                      "2025-03-01T10:00:00.5-11:30" };
+        static const char *badt[] = { "",
+                                      "2025-03-01",
+                                      "2025-3-01T10:00:00Z",
+                                      "2025-03-01T10:00:00.Z",
+                                      "2025-03-01T10:00:00.1234567890Z",
+                                      "2023-02-29T10:00:00Z",
+                                      "2025-13-01T10:00:00Z",
+                                      "2025-03-01T10:60:00Z",
+                                      "2025-03-01T10:00:00+2:00",
+                                      "2025-03-01T10:00:00Zjunk",
+                                      "1969-12-31T23:59:59Z",
+                                      "2025-03-00T10:00:00Z" };
         char now[AUDIT_TIME_MAX];
         struct timespec ts = { 1700000000, 987654321 };
         for (size_t i = 0; i < ELEMENTSOF(good); i++)
@@ -291,7 +343,10 @@ static void test_replies(void **state) {
         assert_string_equal(back.error, "not-allowed");
         assert_string_equal(back.message, err.message);
         static const char *badr[] = {
-                "", "x", "{}", "{\"schema\":1,\"seq\":1,\"status\":\"ok\"}",
+                "",
+                "x",
+                "{}",
+                "{\"schema\":1,\"seq\":1,\"status\":\"ok\"}",
                 "{\"schema\":1,\"seq\":1,\"status\":\"maybe\",\"line\":1}",
                 "{\"schema\":1,\"seq\":1,\"status\":\"ok\",\"line\":1,\"error\":\"x\"}",
                 "{\"schema\":1,\"seq\":1,\"status\":\"error\"}",
@@ -330,22 +385,29 @@ static void test_revisions(void **state) {
                 int ok;
                 const char *reason;
         } cases[] = {
-                { "{" T0 ",\"rev\":2,\"event\":\"abandoned\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":5,\"reason\":\"connection-closed\"}", 1, NULL },
-                { "{" T0 ",\"event\":\"abandoned\",\"tenant\":\"acme\",\"task\":\"T1\",\"reason\":\"x\"}", 0, "bad-message" },
+                { "{" T0 ",\"rev\":2,\"event\":\"abandoned\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":5,\"reason\":"
+                  "\"connection-closed\"}",
+                  1, NULL },
+                { "{" T0 ",\"event\":\"abandoned\",\"tenant\":\"acme\",\"task\":\"T1\",\"reason\":\"x\"}", 0,
+                  "bad-message" },
                 { "{" T0 ",\"rev\":2,\"event\":\"abandoned\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "bad-message" },
                 { "{" T0 ",\"rev\":3,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "unsupported-rev" },
-                { "{" T0 ",\"rev\":3,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1,\"host\":\"x\"}", 0, "unsupported-rev" },
+                { "{" T0
+                  ",\"rev\":3,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1,\"host\":\"x\"}",
+                  0, "unsupported-rev" },
                 { "{" T0 ",\"rev\":3,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1}", 1, NULL },
                 { "{" T0 ",\"rev\":2,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "bad-message" },
-                { "{" T0 ",\"rev\":0,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1}", 0, "bad-input" },
+                { "{" T0 ",\"rev\":0,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1}", 0,
+                  "bad-input" },
                 { "{\"schema\":2,\"seq\":1,\"time\":\"2025-03-01T10:00:00Z\",\"event\":\"launch\"}", 0, "bad-schema" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct audit_event ev;
                 struct sr_error e = { 0 };
                 int r = audit_event_decode(cases[i].msg, strlen(cases[i].msg), &ev, &e);
-                if ((r == 0) != cases[i].ok || (!cases[i].ok && strcmp(e.reason, cases[i].reason) != 0 &&
-                                                 !(strcmp(cases[i].reason, "bad-input") == 0 && strcmp(e.reason, "bad-message") == 0)))
+                if ((r == 0) != cases[i].ok ||
+                    (!cases[i].ok && strcmp(e.reason, cases[i].reason) != 0 &&
+                     !(strcmp(cases[i].reason, "bad-input") == 0 && strcmp(e.reason, "bad-message") == 0)))
                         fail_msg("case %zu: r=%d reason=%s msg=%s", i, r, e.reason, e.msg);
                 audit_event_free(&ev);
         }
@@ -373,10 +435,15 @@ static void test_revisions(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_revisions),
-                cmocka_unit_test(test_roundtrip_every_event), cmocka_unit_test(test_encode_refuses_invalid),
-                cmocka_unit_test(test_every_malformed_message), cmocka_unit_test(test_nul_and_oversize),
-                cmocka_unit_test(test_error_keeps_seq), cmocka_unit_test(test_too_many_creds),
-                cmocka_unit_test(test_times), cmocka_unit_test(test_replies), cmocka_unit_test(test_validators),
+                cmocka_unit_test(test_roundtrip_every_event),
+                cmocka_unit_test(test_encode_refuses_invalid),
+                cmocka_unit_test(test_every_malformed_message),
+                cmocka_unit_test(test_nul_and_oversize),
+                cmocka_unit_test(test_error_keeps_seq),
+                cmocka_unit_test(test_too_many_creds),
+                cmocka_unit_test(test_times),
+                cmocka_unit_test(test_replies),
+                cmocka_unit_test(test_validators),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,8 @@ static int parse_section(const char *section, struct policy **ret, struct sr_err
 static void test_parse_ok(void **state) {
         struct policy *p = NULL;
         struct sr_error e = { 0 };
-        assert_int_equal(parse_section("[\"CAP_NET_BIND_SERVICE\",\"CAP_CHOWN\",\"CAP_CHECKPOINT_RESTORE\"]", &p, &e), 0);
+        assert_int_equal(parse_section("[\"CAP_NET_BIND_SERVICE\",\"CAP_CHOWN\",\"CAP_CHECKPOINT_RESTORE\"]", &p, &e),
+                         0);
         assert_int_equal(p->caps.keep, (1ULL << CAP_NET_BIND_SERVICE) | (1ULL << CAP_CHOWN) | (1ULL << 40));
         policy_free(p);
         assert_int_equal(parse_section("[]", &p, &e), 0);
@@ -103,9 +104,10 @@ static void drop_and_exec(uint64_t keep, char *out, size_t size, int *ret_status
                         dprintf(pfd[1], "caps_drop: %s\n", e.msg);
                         _exit(94);
                 }
-                if (prctl(PR_GET_SECUREBITS) != (SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                                                 SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-                                                 (keep ? 0 : SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)))
+                if (prctl(PR_GET_SECUREBITS) !=
+                    (SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+                     SECBIT_KEEP_CAPS_LOCKED |
+                     (keep ? 0 : SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)))
                         _exit(95);
                 dup2(pfd[1], 1);
                 prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -162,10 +164,8 @@ static void test_unknown_to_kernel(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_ok),
-                cmocka_unit_test(test_parse_errors),
-                cmocka_unit_test(test_drop_all),
-                cmocka_unit_test(test_keep_one),
+                cmocka_unit_test(test_parse_ok),          cmocka_unit_test(test_parse_errors),
+                cmocka_unit_test(test_drop_all),          cmocka_unit_test(test_keep_one),
                 cmocka_unit_test(test_unknown_to_kernel),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,18 +63,16 @@ static bool listed(const struct status *s, const char *name) {
 
 /* ---- layout ---- */
 
-static const char hybrid_self[] =
-        "9:name=systemd:/\n8:pids:/\n7:blkio:/\n6:freezer:/\n5:devices:/\n"
-        "4:memory:/process_api/abc\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/\n0::/\n";
-static const char hybrid_mi[] =
-        "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-        "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
-        "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
-        "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
-        "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
-        "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
-        "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
-        "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+static const char hybrid_self[] = "9:name=systemd:/\n8:pids:/\n7:blkio:/\n6:freezer:/\n5:devices:/\n"
+                                  "4:memory:/process_api/abc\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/\n0::/\n";
+static const char hybrid_mi[] = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+                                "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+                                "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
+                                "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+                                "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
+                                "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+                                "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
+                                "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
 
 static void test_layout_hybrid(void **state) {
         struct cg_layout l;
@@ -90,19 +88,24 @@ static void test_layout_hybrid(void **state) {
 
 static void test_layout_v2_and_comount(void **state) {
         struct cg_layout l;
-        assert_int_equal(cg_layout_parse("0::/user.slice/user-1000.slice/user@1000.service/app.slice/run-u7.scope\n",
-                                         "25 20 0:22 / /sys/fs/cgroup rw,nosuid,nodev shared:4 - cgroup2 cgroup2 rw,nsdelegate\n",
-                                         &l), 0);
+        assert_int_equal(
+                cg_layout_parse(
+                        "0::/user.slice/user-1000.slice/user@1000.service/app.slice/run-u7.scope\n",
+                        "25 20 0:22 / /sys/fs/cgroup rw,nosuid,nodev shared:4 - cgroup2 cgroup2 rw,nsdelegate\n", &l),
+                0);
         assert_string_equal(l.v2, "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/run-u7.scope");
         for (int k = 0; k < CTRL_COUNT; k++)
                 assert_null(l.v1[k]);
         cg_layout_free(&l);
 
-        assert_int_equal(cg_layout_parse("3:cpu,cpuacct:/job\n", "1 2 0:1 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n", &l), 0);
+        assert_int_equal(cg_layout_parse("3:cpu,cpuacct:/job\n",
+                                         "1 2 0:1 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n",
+                                         &l),
+                         0);
         assert_string_equal(l.v1[CTRL_CPU], "/sys/fs/cgroup/cpu,cpuacct/job");
         assert_string_equal(l.v1[CTRL_CPUACCT], "/sys/fs/cgroup/cpu,cpuacct/job");
         assert_null(l.v1[CTRL_MEMORY]);
-        assert_null(l.v2);      /* no 0:: line */
+        assert_null(l.v2); /* no 0:: line */
         cg_layout_free(&l);
 }
 
@@ -158,14 +161,15 @@ static void test_refuse_without_cgroup(void **state) {
         assert_non_null(strstr(err.msg, "limits.memory, limits.pids"));
         assert_non_null(strstr(err.msg, "t.json"));
         assert_null(strchr(err.msg, '\n'));
-        assert_null(f.t.cgroup);        /* nothing half-made stays */
+        assert_null(f.t.cgroup); /* nothing half-made stays */
         fx_done(&f);
 }
 
 static void test_optional_without_cgroup(void **state) {
         struct cg_layout none = { 0 };
         struct fixture f;
-        fx_init(&f, "ut-optional", "{\"memory\":\"64M\",\"pids\":10,\"cpu\":0.5,\"optional\":[\"memory\",\"pids\",\"cpu\"]}");
+        fx_init(&f, "ut-optional",
+                "{\"memory\":\"64M\",\"pids\":10,\"cpu\":0.5,\"optional\":[\"memory\",\"pids\",\"cpu\"]}");
         assert_int_equal(cgroup_prepare_layout(&f.t, &none, &err), 0);
         assert_string_equal(f.t.status.cgroup, "none");
         assert_int_equal(cgroup_mode(&f.t), CG_NONE);
@@ -251,7 +255,7 @@ static void test_fake_v2_controller_missing(void **state) {
         assert_int_equal(stat(q, &st), 0);
         fx_done(&g);
         assert_true(stat(q, &st) < 0);
-        assert_int_equal(stat(p, &st), 0);     /* the live one's dir was not touched */
+        assert_int_equal(stat(p, &st), 0); /* the live one's dir was not touched */
 
         /* a dead supervisor's dir (unlocked, old) is collected by the next
          * prepare; an unlocked brand-new one (another supervisor between
@@ -266,12 +270,12 @@ static void test_fake_v2_controller_missing(void **state) {
         assert_int_equal(cgroup_prepare_layout(&g.t, &l, &err), 0);
         assert_true(stat(old, &st) < 0);
         assert_int_equal(stat(young, &st), 0);
-        assert_int_equal(stat(p, &st), 0);     /* locked: live */
+        assert_int_equal(stat(p, &st), 0); /* locked: live */
         fx_done(&g);
         rmdir(young);
 
         fx_done(&f);
-        assert_true(stat(p, &st) < 0);         /* removed on release */
+        assert_true(stat(p, &st) < 0); /* removed on release */
 
         /* started inside the leaf: works from its parent */
         snprintf(p, sizeof p, "%s/sealrun-leaf", dir);
@@ -297,12 +301,14 @@ static bool real_prepare(struct fixture *f, const char *limits) {
                 /* root always has a writable cgroup here: a failure is a bug, not a host limit */
                 if (geteuid() == 0 || !strstr(err.msg, "has no writable cgroup"))
                         fail_msg("cgroup_prepare: %s", err.msg);
-                sr_skip_reason("no writable cgroup for uid %u (root or a delegated cgroup v2 subtree needed)", (unsigned)geteuid());
+                sr_skip_reason("no writable cgroup for uid %u (root or a delegated cgroup v2 subtree needed)",
+                               (unsigned)geteuid());
                 policy_free(f->pol);
                 return false;
         }
         if (cgroup_mode(&f->t) == CG_NONE) {
-                sr_skip_reason("no writable cgroup for uid %u (root or a delegated cgroup v2 subtree needed)", (unsigned)geteuid());
+                sr_skip_reason("no writable cgroup for uid %u (root or a delegated cgroup v2 subtree needed)",
+                               (unsigned)geteuid());
                 fx_done(f);
                 return false;
         }
@@ -365,7 +371,7 @@ static void hog(int out) {
                 _exit(2);
         for (size_t i = 0; i < sz; i += 4096)
                 m[i] = 1;
-        _exit(3);       /* should have been OOM-killed */
+        _exit(3); /* should have been OOM-killed */
 }
 
 static void test_real_oom(void **state) {
@@ -408,9 +414,9 @@ static void test_real_pids_and_kill(void **state) {
                 skip();
         pid_t pid = spawn(&f, bomb, &out);
         assert_int_equal(read(out, &n, sizeof n), sizeof n);
-        assert_int_equal(n, 7);         /* itself + 7 = pids.max */
+        assert_int_equal(n, 7); /* itself + 7 = pids.max */
         assert_true(in_task_cgroup(pid));
-        assert_false(in_task_cgroup(getpid()));   /* the supervisor stays outside */
+        assert_false(in_task_cgroup(getpid())); /* the supervisor stays outside */
         cgroup_kill(&f.t);
         assert_int_equal(waitpid(pid, &st, 0), pid);
         assert_true(WIFSIGNALED(st));
@@ -454,11 +460,11 @@ static void test_real_kill_escapers(void **state) {
         kill(pid, SIGTERM);
         kill(gg, SIGTERM);
         usleep(50000);
-        assert_int_equal(kill(gg, 0), 0);          /* ignored SIGTERM */
+        assert_int_equal(kill(gg, 0), 0); /* ignored SIGTERM */
         cgroup_kill(&f.t);
         assert_int_equal(waitpid(pid, &st, 0), pid);
         assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-        assert_int_equal(waitpid(gg, &st, 0), gg);  /* reparented to us, the subreaper */
+        assert_int_equal(waitpid(gg, &st, 0), gg); /* reparented to us, the subreaper */
         assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
         while (waitpid(-1, &st, WNOHANG) > 0)
                 ;
@@ -486,7 +492,7 @@ static void test_real_cpu_quota(void **state) {
         fx_done(&f);
         int64_t used = f.t.status.cpu_user_ms + f.t.status.cpu_sys_ms;
         print_message("cpu 0.5 for 1000 ms wall: used %lld ms\n", (long long)used);
-        assert_true(used >= 100 && used <= 700);   /* the cap is the point; other jobs may share the cores */
+        assert_true(used >= 100 && used <= 700); /* the cap is the point; other jobs may share the cores */
 }
 
 int main(void) {

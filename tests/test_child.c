@@ -39,7 +39,7 @@ static void test_tables_well_formed(void **state) {
         for (size_t i = 0; i < child_init_steps_n; i++) {
                 assert_non_null(child_init_steps[i].name);
                 assert_non_null(child_init_steps[i].fn);
-                (void)INIT(child_init_steps[i].name);  /* unique */
+                (void)INIT(child_init_steps[i].name); /* unique */
         }
         for (size_t i = 0; i < child_payload_steps_n; i++) {
                 assert_non_null(child_payload_steps[i].name);
@@ -53,7 +53,7 @@ static void test_payload_order(void **state) {
         BEFORE_PAYLOAD("credentials", "capabilities");
         /* no fd of ours (key, sealed body) survives into the payload */
         BEFORE_PAYLOAD("credentials", "close_fds");
-        BEFORE_PAYLOAD("rlimits", "credentials");  /* RLIMIT_CORE 0 before any plaintext */
+        BEFORE_PAYLOAD("rlimits", "credentials"); /* RLIMIT_CORE 0 before any plaintext */
         /* seccomp filters without CAP_SYS_ADMIN need no_new_privs; and it must be set
          * before anything the payload could exploit */
         BEFORE_PAYLOAD("no_new_privs", "seccomp");

@@ -96,11 +96,11 @@ static void test_defaults(void **state) {
 
 static void test_all_options(void **state) {
         OK("--policy", "/etc/p.json", "--tenant", "acme", "--task", "T42", "--status-fd", "4", "--timeout", "30",
-           "--ro-bind", "/data", "/mnt/data", "--bind", "/work", "/work", "--setenv", "FOO", "bar baz",
-           "--chdir", "/work", "--hostname", "box", "--pass-fd", "7", "--profile", "acme.sealed", "--key-fd", "3",
-           "--trust", "a.pub", "--trust", "b.pub", "--revoked", "rev.json", "--scope", "read:repo:x",
-           "--audit-socket", "/run/a.sock", "--audit", "best-effort", "--max-concurrent", "8", "--wait-slot", "5",
-           "--", "agent-cli", "--flag", "arg");
+           "--ro-bind", "/data", "/mnt/data", "--bind", "/work", "/work", "--setenv", "FOO", "bar baz", "--chdir",
+           "/work", "--hostname", "box", "--pass-fd", "7", "--profile", "acme.sealed", "--key-fd", "3", "--trust",
+           "a.pub", "--trust", "b.pub", "--revoked", "rev.json", "--scope", "read:repo:x", "--audit-socket",
+           "/run/a.sock", "--audit", "best-effort", "--max-concurrent", "8", "--wait-slot", "5", "--", "agent-cli",
+           "--flag", "arg");
         assert_string_equal(c.policy, "/etc/p.json");
         assert_string_equal(c.tenant, "acme");
         assert_string_equal(c.task, "T42");
@@ -133,7 +133,7 @@ static void test_all_options(void **state) {
         assert_int_equal(c.wait_slot_s, 5);
         assert_int_equal(c.argc, 3);
         assert_string_equal(c.argv[0], "agent-cli");
-        assert_string_equal(c.argv[1], "--flag");  /* options after -- belong to the command */
+        assert_string_equal(c.argv[1], "--flag"); /* options after -- belong to the command */
         assert_string_equal(c.argv[2], "arg");
 }
 
@@ -241,7 +241,8 @@ static void test_pass_fd(void **state) {
         BAD("--pass-fd", "--status-fd", "5", "--pass-fd", "5", "--", "x");
         BAD("--pass-fd", "--tenant", "acme", "--profile", "p", "--key-fd", "6", "--pass-fd", "6", "--", "x");
         BAD("--pass-fd", "--trace-fd", "7", "--pass-fd", "7", "--", "x");
-        BAD("--trace-fd and --key-fd", "--tenant", "acme", "--profile", "p", "--key-fd", "6", "--trace-fd", "6", "--", "x");
+        BAD("--trace-fd and --key-fd", "--tenant", "acme", "--profile", "p", "--key-fd", "6", "--trace-fd", "6", "--",
+            "x");
 }
 
 static void test_two_argument_forms(void **state) {
@@ -250,7 +251,7 @@ static void test_two_argument_forms(void **state) {
         assert_false(c.binds[0].ro);
         assert_true(c.binds[1].ro);
         assert_string_equal(c.binds[1].dst, "/d");
-        assert_string_equal(c.setenv[0].value, "");  /* an empty value is a value */
+        assert_string_equal(c.setenv[0].value, ""); /* an empty value is a value */
         /* second argument missing at the end of argv */
         BAD("--bind", "--bind", "/a");
         BAD("--ro-bind", "--ro-bind", "/a");
@@ -271,9 +272,9 @@ static void test_two_argument_forms(void **state) {
 
 static void test_missing_argument(void **state) {
         static const char *const opts[] = {
-                "--policy", "--tenant", "--task", "--status-fd", "--timeout", "--chdir", "--hostname",
-                "--pass-fd", "--profile", "--key", "--key-fd", "--trust", "--revoked", "--scope",
-                "--audit-socket", "--audit", "--max-concurrent", "--wait-slot",
+                "--policy",   "--tenant",  "--task",         "--status-fd", "--timeout",        "--chdir",
+                "--hostname", "--pass-fd", "--profile",      "--key",       "--key-fd",         "--trust",
+                "--revoked",  "--scope",   "--audit-socket", "--audit",     "--max-concurrent", "--wait-slot",
         };
         for (size_t i = 0; i < ELEMENTSOF(opts); i++) {
                 BAD(opts[i], opts[i]);
@@ -338,7 +339,8 @@ static void test_lists_limit(void **state) {
                                         fail_msg("%s x%d accepted", opt, count);
                                 assert_int_equal(e.exit_code, SR_EXIT_LAUNCHER);
                                 if (!strstr(e.msg, opt) || !strstr(e.msg, "64"))
-                                        fail_msg("%s x%d: message \"%s\" names neither option nor limit", opt, count, e.msg);
+                                        fail_msg("%s x%d: message \"%s\" names neither option nor limit", opt, count,
+                                                 e.msg);
                         }
                 }
         }
@@ -457,10 +459,11 @@ static void test_print_policy(void **state) {
 
 static void test_usage_lists_every_option(void **state) {
         static const char *const names[] = {
-                "--policy", "--tenant", "--task", "--status-fd", "--timeout", "--ro-bind", "--bind",
-                "--setenv", "--chdir", "--hostname", "--pass-fd", "--profile", "--key", "--key-fd",
-                "--trust", "--revoked", "--scope", "--audit-socket", "--audit", "--max-concurrent",
-                "--wait-slot", "--help", "--version", "--print-policy", "-h", "--trace-fd",
+                "--policy", "--tenant",         "--task",      "--status-fd", "--timeout", "--ro-bind",
+                "--bind",   "--setenv",         "--chdir",     "--hostname",  "--pass-fd", "--profile",
+                "--key",    "--key-fd",         "--trust",     "--revoked",   "--scope",   "--audit-socket",
+                "--audit",  "--max-concurrent", "--wait-slot", "--help",      "--version", "--print-policy",
+                "-h",       "--trace-fd",
         };
         char *buf = NULL;
         size_t len = 0;
@@ -476,24 +479,15 @@ static void test_usage_lists_every_option(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_defaults),
-                cmocka_unit_test(test_all_options),
-                cmocka_unit_test(test_equals_form),
-                cmocka_unit_test(test_tenant_task),
-                cmocka_unit_test(test_numbers),
-                cmocka_unit_test(test_check_host),
-                cmocka_unit_test(test_pass_fd),
-                cmocka_unit_test(test_two_argument_forms),
-                cmocka_unit_test(test_missing_argument),
-                cmocka_unit_test(test_unknown_options),
-                cmocka_unit_test(test_lists_limit),
-                cmocka_unit_test(test_credentials_rules),
-                cmocka_unit_test(test_audit_mode),
-                cmocka_unit_test(test_chdir_hostname),
-                cmocka_unit_test(test_command),
-                cmocka_unit_test(test_help_version),
-                cmocka_unit_test(test_print_policy),
-                cmocka_unit_test(test_usage_lists_every_option),
+                cmocka_unit_test(test_defaults),         cmocka_unit_test(test_all_options),
+                cmocka_unit_test(test_equals_form),      cmocka_unit_test(test_tenant_task),
+                cmocka_unit_test(test_numbers),          cmocka_unit_test(test_check_host),
+                cmocka_unit_test(test_pass_fd),          cmocka_unit_test(test_two_argument_forms),
+                cmocka_unit_test(test_missing_argument), cmocka_unit_test(test_unknown_options),
+                cmocka_unit_test(test_lists_limit),      cmocka_unit_test(test_credentials_rules),
+                cmocka_unit_test(test_audit_mode),       cmocka_unit_test(test_chdir_hostname),
+                cmocka_unit_test(test_command),          cmocka_unit_test(test_help_version),
+                cmocka_unit_test(test_print_policy),     cmocka_unit_test(test_usage_lists_every_option),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,13 @@
 #include "launcher/creds_fs.h"
 #include "tests/skip.h"
 
-#define CHECK(n, cond) do { if (!(cond)) { fprintf(stderr, "check %d failed: %s\n", n, #cond); _exit(n); } } while (0)
+#define CHECK(n, cond) \
+        do { \
+                if (!(cond)) { \
+                        fprintf(stderr, "check %d failed: %s\n", n, #cond); \
+                        _exit(n); \
+                } \
+        } while (0)
 
 static void write_text(const char *path, const char *s) {
         int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -58,7 +64,7 @@ static void child(void) {
         ssize_t n;
 
         if (enter_namespaces() < 0)
-                _exit(77);     /* no user namespaces here: skip */
+                _exit(77); /* no user namespaces here: skip */
         CHECK(1, mkdtemp(dir) != NULL);
         CHECK(2, creds_fs_stage(&t, dir, files, 2, &e) == 0);
         snprintf(path, sizeof path, "%s/tok", dir);
@@ -87,7 +93,8 @@ static void child(void) {
         CHECK(13, creds_fs_scrub(&t, dir, &e) == 0);
         /* gone: no mount, and scrubbing again is a no-op */
         struct statx stx;
-        CHECK(14, statx(AT_FDCWD, dir, 0, STATX_BASIC_STATS, &stx) == 0 && !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT));
+        CHECK(14,
+              statx(AT_FDCWD, dir, 0, STATX_BASIC_STATS, &stx) == 0 && !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT));
         CHECK(15, creds_fs_scrub(&t, dir, &e) == 0);
         rmdir(dir);
         /* a symlinked credentials dir is never followed */

@@ -11,9 +11,8 @@
 #include "policy/egress_dns.h"
 
 /* id 0x1234, RD, one question: "Api.Example.com" A IN */
-static const uint8_t query[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-                                 3, 'A', 'p', 'i', 7, 'E', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-                                 0, 1, 0, 1 };
+static const uint8_t query[] = { 0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0, 0,   0,   0,   0, 3, 'A', 'p', 'i', 7,
+                                 'E',  'x',  'a',  'm',  'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1,   0,   1 };
 
 static void test_parse(void **state) {
         char name[EGRESS_HOST_MAX + 1];
@@ -59,9 +58,9 @@ static void test_answer(void **state) {
         assert_int_equal(egress_dns_answer(query, sizeof query, DNS_RCODE_OK, a4, out, sizeof out, &n), 0);
         assert_int_equal(n, sizeof query + 16);
         assert_int_equal(out[0], 0x12);
-        assert_int_equal(out[2], 0x81);         /* QR + RD */
-        assert_int_equal(out[3], 0x80);         /* RA, NOERROR */
-        assert_int_equal(out[7], 1);            /* one answer */
+        assert_int_equal(out[2], 0x81); /* QR + RD */
+        assert_int_equal(out[3], 0x80); /* RA, NOERROR */
+        assert_int_equal(out[7], 1);    /* one answer */
         assert_memory_equal(out + n - 4, a4, 4);
         assert_int_equal(egress_dns_answer(query, sizeof query, DNS_RCODE_NXDOMAIN, NULL, out, sizeof out, &n), 0);
         assert_int_equal(n, sizeof query);
@@ -82,7 +81,7 @@ static void test_name_allowed(void **state) {
         allow[1].n_ports = 1;
         assert_int_equal(egress_rule_parse("bad.example.com", &deny[0]), 0);
         assert_int_equal(egress_rule_parse("half.example.com", &deny[1]), 0);
-        deny[1].ports[0] = 80;              /* a deny rule for another port leaves 443 */
+        deny[1].ports[0] = 80; /* a deny rule for another port leaves 443 */
         deny[1].n_ports = 1;
         assert_int_equal(egress_host_canon("api.example.com", &h), 0);
         assert_int_equal(egress_name_allowed(&rs, &h), EGR_OK);

@@ -18,7 +18,8 @@ static int parse(const char *s, struct egress_http_req *r) {
 
 static void test_connect(void **state) {
         struct egress_http_req r;
-        const char *s = "CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\nUser-Agent: t\r\n\r\n\x16\x03\x01";
+        const char *s = "CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\nUser-Agent: "
+                        "t\r\n\r\n\x16\x03\x01";
         assert_int_equal(parse(s, &r), 0);
         assert_int_equal(r.kind, EHTTP_CONNECT);
         assert_string_equal(r.host, "api.example.com");
@@ -37,7 +38,9 @@ static void test_forward(void **state) {
         struct egress_http_req r;
         const char *want = "GET /x/y?q=1 HTTP/1.1\r\nHost: a.example:8080\r\nAccept: */*\r\nConnection: close\r\n\r\n";
         assert_int_equal(parse("GET http://a.example:8080/x/y?q=1 HTTP/1.1\r\nHost: a.example:8080\r\n"
-                               "Proxy-Connection: keep-alive\r\nAccept: */*\r\nProxy-Authorization: Basic eA==\r\n\r\n", &r), 0);
+                               "Proxy-Connection: keep-alive\r\nAccept: */*\r\nProxy-Authorization: Basic eA==\r\n\r\n",
+                               &r),
+                         0);
         assert_int_equal(r.kind, EHTTP_FORWARD);
         assert_string_equal(r.host, "a.example");
         assert_int_equal(r.port, 8080);
@@ -50,7 +53,10 @@ static void test_forward(void **state) {
         assert_memory_equal(r.upstream, want, strlen(want));
         egress_http_req_free(&r);
         want = "POST /?q HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nConnection: close\r\n\r\n";
-        assert_int_equal(parse("POST http://a.example?q HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabc", &r), 0);
+        assert_int_equal(parse("POST http://a.example?q HTTP/1.1\r\nHost: a.example\r\nContent-Length: "
+                               "3\r\nConnection: keep-alive\r\n\r\nabc",
+                               &r),
+                         0);
         assert_memory_equal(r.upstream, want, strlen(want));
         egress_http_req_free(&r);
 }
@@ -77,16 +83,19 @@ static void test_refused(void **state) {
                 "GET http://a.example/ HTTP/1.1\r\nHost: a.example:81\r\n\r\n",
                 "CONNECT a.example:443 HTTP/1.1\r\nHost: b.example:443\r\n\r\n",
                 "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nX-A: 1\r\n folded\r\n\r\n",
-                "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n",
                 "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
                 "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nContent-Length: +3\r\n\r\n",
                 "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-                "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n",
                 "GET http://a.example/ HTTP/1.1\r\nHost: a.example\nX: y\r\n\r\n",
                 "GET http://a.example/ HTTP/1.1\r\nHost: a.example\rX: y\r\n\r\n",
                 "GET http://a.example/ HTTP/1.1\nHost: a.example\r\n\r\n",
                 "GET http://a.example/ HTTP/1.1\r\nHost : a.example\r\n\r\n",
-                "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nX: a\x01" "b\r\n\r\n",
+                "GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nX: a\x01"
+                "b\r\n\r\n",
                 "CONNECT a.example:443 HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
                 /* targets */
                 "GET /relative HTTP/1.1\r\nHost: a.example\r\n\r\n",
@@ -98,8 +107,8 @@ static void test_refused(void **state) {
                 "CONNECT a.example HTTP/1.1\r\n\r\n",
                 "CONNECT a.example:443 HTTP/2.0\r\n\r\n",
                 "CONNECT  a.example:443 HTTP/1.1\r\n\r\n",
-                "CONNECT a.example:443 HTTP/1.1\r\n\r\n",      /* 1.1 without Host */
-                "GET http://a.example/ HTTP/1.1\r\n\r\n",          /* 1.1 without Host */
+                "CONNECT a.example:443 HTTP/1.1\r\n\r\n", /* 1.1 without Host */
+                "GET http://a.example/ HTTP/1.1\r\n\r\n", /* 1.1 without Host */
                 "G@T http://a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n",
                 "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
         };

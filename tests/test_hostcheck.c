@@ -99,14 +99,14 @@ static void test_sysctls(void **state) {
         hostcheck_userns_cause(EPERM, false, &c);
         assert_string_equal(c.reason, "userns-disabled");
         assert_non_null(strstr(c.what, "kernel.unprivileged_userns_clone=0"));
-        hostcheck_userns_cause(EPERM, true, &c);        /* root is not concerned */
+        hostcheck_userns_cause(EPERM, true, &c); /* root is not concerned */
         assert_string_not_equal(c.reason, "userns-disabled");
         put("/proc/sys/user/max_user_namespaces", "0\n");
         hostcheck_userns_cause(ENOSPC, false, &c);
         assert_string_equal(c.reason, "userns-limit");
         assert_non_null(strstr(c.what, "user.max_user_namespaces=0"));
         assert_null(strstr(c.fix, "optional"));
-        hostcheck_userns_cause(ENOSPC, true, &c);       /* root hears about "optional" */
+        hostcheck_userns_cause(ENOSPC, true, &c); /* root hears about "optional" */
         assert_non_null(strstr(c.fix, "\"user\": \"optional\""));
         put("/proc/sys/user/max_user_namespaces", "7\n");
         hostcheck_userns_cause(ENOSPC, false, &c);
@@ -145,8 +145,9 @@ static void test_annotate(void **state) {
         sr_fail(&e, SR_EXIT_LAUNCHER, EPERM, "userns", "cannot write /proc/1/uid_map: Operation not permitted");
         hostcheck_annotate(&e, false, true);
         assert_string_equal(e.reason, "userns-restricted");
-        assert_non_null(strstr(e.msg, "user namespaces are restricted by AppArmor (kernel.apparmor_restrict_unprivileged_userns=1): "
-                                      "install the sealrun AppArmor profile or run as root"));
+        assert_non_null(strstr(
+                e.msg, "user namespaces are restricted by AppArmor (kernel.apparmor_restrict_unprivileged_userns=1): "
+                       "install the sealrun AppArmor profile or run as root"));
         assert_null(strchr(e.msg, '\n'));
         /* a step the host has nothing to do with, or another errno: unchanged */
         sr_fail(&e, SR_EXIT_LAUNCHER, EPERM, "landlock", "landlock: nope");
@@ -163,7 +164,8 @@ static void test_annotate(void **state) {
         assert_string_equal(e.msg, "mount /x: Operation not permitted");
         /* the clone itself always gets a cause */
         put("/proc/sys/user/max_user_namespaces", "0\n");
-        sr_fail(&e, SR_EXIT_LAUNCHER, ENOSPC, "clone", "cannot create the sandbox namespaces (clone3: No space left on device)");
+        sr_fail(&e, SR_EXIT_LAUNCHER, ENOSPC, "clone",
+                "cannot create the sandbox namespaces (clone3: No space left on device)");
         hostcheck_annotate(&e, true, true);
         assert_string_equal(e.reason, "userns-limit");
         assert_non_null(strstr(e.msg, "(reason: userns-limit; clone failed: No space left on device)"));

@@ -1,4 +1,5 @@
-/* Unit tests for launcher/idreg.c: registry parsing, block choice, and (as root) the file's trust checks and updates. */
+/* Unit tests for launcher/idreg.c: registry parsing, block choice, and (as root) the file's trust checks and updates.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,13 +39,13 @@ static void test_parse_bad(void **state) {
                 size_t line;
         } cases[] = {
                 { "acme 1 65536 extra\n", 1 },
-                { "# ok\nAcme 65536 65536\n", 2 },                       /* not a slug */
+                { "# ok\nAcme 65536 65536\n", 2 }, /* not a slug */
                 { "acme -1 65536\n", 1 },
                 { "acme 65536 0\n", 1 },
                 { "acme 4294967295 1\n", 1 },
-                { "acme 4294901760 65536\n", 1 },                        /* runs past the last id */
-                { "acme 65536 65536\nacme 131072 65536\n", 2 },         /* duplicate tenant */
-                { "acme 65536 65536\nbeta 131071 65536\n", 2 },         /* overlap */
+                { "acme 4294901760 65536\n", 1 },               /* runs past the last id */
+                { "acme 65536 65536\nacme 131072 65536\n", 2 }, /* duplicate tenant */
+                { "acme 65536 65536\nbeta 131071 65536\n", 2 }, /* overlap */
                 { "acme 65536\n", 1 },
                 { "acme 65536 65536\nbe\x01ta 131072 65536\n", 2 },
         };
@@ -64,11 +65,11 @@ static void test_pick(void **state) {
         assert_int_equal(idreg_pick(v, 0, 65536, 262143, 65536, &b), 0);
         assert_int_equal(b, 65536);
         assert_int_equal(idreg_pick(v, 2, 65536, 262143, 65536, &b), 0);
-        assert_int_equal(b, 131072);   /* the hole between a and b */
+        assert_int_equal(b, 131072); /* the hole between a and b */
         assert_int_equal(idreg_pick(v, 2, 65536, 196607, 65536, &b), 0);
         assert_int_equal(b, 131072);
         assert_int_equal(idreg_pick(v, 2, 196608, 262143, 65536, &b), -ENOSPC);
-        assert_int_equal(idreg_pick(v, 0, 4294901760u, 4294967294u, 65536, &b), -ENOSPC);  /* no whole block */
+        assert_int_equal(idreg_pick(v, 0, 4294901760u, 4294967294u, 65536, &b), -ENOSPC); /* no whole block */
 }
 
 /* As root: allocate, find again, refuse an untrusted file. */
@@ -77,7 +78,7 @@ static void test_lookup(void **state) {
         struct sr_error e = { 0 };
         uint32_t a = 0, b = 0, a2 = 0;
         if (geteuid() != 0)
-                skip();   /* the registry must be root-owned */
+                skip(); /* the registry must be root-owned */
         assert_non_null(mkdtemp(dir));
         snprintf(path, sizeof path, "%s/ids", dir);
         assert_int_equal(idreg_lookup(path, "acme", 65536, 262143, &a, &e), 0);

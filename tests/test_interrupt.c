@@ -27,8 +27,8 @@ static void test_block_then_take(void **state) {
         assert_int_equal(interrupt_open(&fd), 0);
         assert_int_equal(interrupt_take(fd), 0);
         assert_false(interrupt_pending());
-        raise(SIGCHLD);                 /* not a relayed signal: skipped */
-        raise(SIGTERM);                 /* would kill the test if it were not blocked */
+        raise(SIGCHLD); /* not a relayed signal: skipped */
+        raise(SIGTERM); /* would kill the test if it were not blocked */
         assert_true(interrupt_pending());
         assert_int_equal(interrupt_take(fd), SIGTERM);
         assert_int_equal(interrupt_take(fd), 0);

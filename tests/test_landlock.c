@@ -64,17 +64,24 @@ static void test_parse_errors(void **state) {
                 { "{\"fs\":{}}", "$.landlock.fs: expected an array" },
                 { "{\"fs\":[1]}", "$.landlock.fs[0]: expected an object" },
                 { "{\"fs\":[{\"access\":[\"read\"]}]}", "$.landlock.fs[0].path: missing required key" },
-                { "{\"fs\":[{\"path\":\"usr\",\"access\":[\"read\"]}]}", "$.landlock.fs[0].path: must be an absolute normalised path" },
-                { "{\"fs\":[{\"path\":\"/usr/../etc\",\"access\":[\"read\"]}]}", "$.landlock.fs[0].path: must be an absolute normalised path" },
-                { "{\"fs\":[{\"path\":\"/usr/\",\"access\":[\"read\"]}]}", "$.landlock.fs[0].path: must be an absolute" },
-                { "{\"fs\":[{\"path\":\"//usr\",\"access\":[\"read\"]}]}", "$.landlock.fs[0].path: must be an absolute" },
+                { "{\"fs\":[{\"path\":\"usr\",\"access\":[\"read\"]}]}",
+                  "$.landlock.fs[0].path: must be an absolute normalised path" },
+                { "{\"fs\":[{\"path\":\"/usr/../etc\",\"access\":[\"read\"]}]}",
+                  "$.landlock.fs[0].path: must be an absolute normalised path" },
+                { "{\"fs\":[{\"path\":\"/usr/\",\"access\":[\"read\"]}]}",
+                  "$.landlock.fs[0].path: must be an absolute" },
+                { "{\"fs\":[{\"path\":\"//usr\",\"access\":[\"read\"]}]}",
+                  "$.landlock.fs[0].path: must be an absolute" },
                 { "{\"fs\":[{\"path\":\"/usr\"}]}", "$.landlock.fs[0].access: missing required key" },
                 { "{\"fs\":[{\"path\":\"/usr\",\"access\":[]}]}", "$.landlock.fs[0].access: must list at least one" },
                 { "{\"fs\":[{\"path\":\"/usr\",\"access\":[\"fly\"]}]}", "$.landlock.fs[0].access[0]: unknown access" },
-                { "{\"fs\":[{\"path\":\"/usr\",\"access\":[\"read\",\"read\"]}]}", "$.landlock.fs[0].access[1]: listed twice" },
+                { "{\"fs\":[{\"path\":\"/usr\",\"access\":[\"read\",\"read\"]}]}",
+                  "$.landlock.fs[0].access[1]: listed twice" },
                 { "{\"fs\":[{\"path\":\"/usr\",\"access\":\"read\"}]}", "$.landlock.fs[0].access: expected an array" },
-                { "{\"fs\":[{\"path\":\"/usr\",\"access\":[\"read\"],\"optional\":1}]}", "$.landlock.fs[0].optional: expected a boolean" },
-                { "{\"fs\":[{\"path\":\"/usr\",\"access\":[\"read\"],\"recursive\":true}]}", "$.landlock.fs[0].recursive: unknown key" },
+                { "{\"fs\":[{\"path\":\"/usr\",\"access\":[\"read\"],\"optional\":1}]}",
+                  "$.landlock.fs[0].optional: expected a boolean" },
+                { "{\"fs\":[{\"path\":\"/usr\",\"access\":[\"read\"],\"recursive\":true}]}",
+                  "$.landlock.fs[0].recursive: unknown key" },
                 { "{\"net\":[]}", "$.landlock.net: expected an object" },
                 { "{\"net\":{\"bind\":[70000]}}", "$.landlock.net.bind[0]: expected a TCP port number" },
                 { "{\"net\":{\"connect\":[-1]}}", "$.landlock.net.connect[0]: expected a TCP port number" },
@@ -95,7 +102,8 @@ static void test_parse_errors(void **state) {
         char big[64 * 1024];
         size_t n = (size_t)snprintf(big, sizeof big, "{\"fs\":[");
         for (int i = 0; i < LANDLOCK_MAX_FS + 1; i++)
-                n += (size_t)snprintf(big + n, sizeof big - n, "%s{\"path\":\"/p%d\",\"access\":[\"read\"]}", i ? "," : "", i);
+                n += (size_t)snprintf(big + n, sizeof big - n, "%s{\"path\":\"/p%d\",\"access\":[\"read\"]}",
+                                      i ? "," : "", i);
         snprintf(big + n, sizeof big - n, "]}");
         struct policy *p = NULL;
         struct sr_error e = { 0 };
@@ -108,7 +116,8 @@ static void test_parse_errors(void **state) {
  * Returns the child's exit code; *notes gets the notes, one per line. */
 typedef int (*check_fn)(const char *dir);
 
-static int run_child(const char *section, int abi, const char *dir, check_fn check, char *notes, size_t size, char *err, size_t esize) {
+static int run_child(const char *section, int abi, const char *dir, check_fn check, char *notes, size_t size, char *err,
+                     size_t esize) {
         int sv[2], st;
         struct policy *p = NULL;
         struct sr_error e = { 0 };
@@ -155,17 +164,17 @@ static int check_fs(const char *dir) {
         int fails = 0, fd;
         snprintf(path, sizeof path, "%s/ro/file", dir);
         fd = open(path, O_RDONLY);
-        fails |= fd < 0;                                       /* read granted */
+        fails |= fd < 0; /* read granted */
         if (fd >= 0)
                 close(fd);
-        fails |= (open(path, O_WRONLY) >= 0 || errno != EACCES) << 1;  /* write not */
+        fails |= (open(path, O_WRONLY) >= 0 || errno != EACCES) << 1; /* write not */
         snprintf(path, sizeof path, "%s/rw/new", dir);
         fd = open(path, O_CREAT | O_WRONLY, 0600);
-        fails |= (fd < 0) << 2;                                /* write granted */
+        fails |= (fd < 0) << 2; /* write granted */
         if (fd >= 0)
                 close(fd);
         snprintf(path, sizeof path, "%s/other/file", dir);
-        fails |= (open(path, O_RDONLY) >= 0 || errno != EACCES) << 3;  /* elsewhere: nothing */
+        fails |= (open(path, O_RDONLY) >= 0 || errno != EACCES) << 3; /* elsewhere: nothing */
         fails |= (open("/etc/passwd", O_RDONLY) >= 0 || errno != EACCES) << 4;
         return fails;
 }
@@ -195,15 +204,19 @@ static void test_fs_enforced(void **state) {
         char sec[512], notes[1024], err[512];
         if (landlock_abi() < 1) {
                 /* this kernel: no Landlock, so a required section is refused, an optional one noted */
-                assert_int_equal(run_child("{\"fs\":[]}", 99, NULL, NULL, notes, sizeof notes, err, sizeof err), SR_EXIT_REFUSED);
+                assert_int_equal(run_child("{\"fs\":[]}", 99, NULL, NULL, notes, sizeof notes, err, sizeof err),
+                                 SR_EXIT_REFUSED);
                 assert_non_null(strstr(err, "$.landlock: the kernel has no Landlock"));
-                assert_int_equal(run_child("{\"fs\":[],\"optional\":true}", 99, NULL, NULL, notes, sizeof notes, err, sizeof err), 0);
+                assert_int_equal(run_child("{\"fs\":[],\"optional\":true}", 99, NULL, NULL, notes, sizeof notes, err,
+                                           sizeof err),
+                                 0);
                 assert_non_null(strstr(notes, "landlock: not available in this kernel"));
                 return;
         }
         make_tree();
         snprintf(sec, sizeof sec,
-                 "{\"fs\":[{\"path\":\"%s/ro\",\"access\":[\"read\"]},{\"path\":\"%s/rw\",\"access\":[\"read\",\"write\"]},"
+                 "{\"fs\":[{\"path\":\"%s/ro\",\"access\":[\"read\"]},{\"path\":\"%s/"
+                 "rw\",\"access\":[\"read\",\"write\"]},"
                  "{\"path\":\"%s/missing\",\"access\":[\"read\"],\"optional\":true}]}",
                  tdir, tdir, tdir);
         int code = run_child(sec, 99, tdir, check_fs, notes, sizeof notes, err, sizeof err);
@@ -221,11 +234,11 @@ static void test_fs_enforced(void **state) {
 static int check_net(const char *dir) {
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
         int fails = 0, s;
-        a.sin_port = htons(40123);  /* granted */
+        a.sin_port = htons(40123); /* granted */
         s = socket(AF_INET, SOCK_STREAM, 0);
         fails |= bind(s, (struct sockaddr *)&a, sizeof a) < 0 && errno == EACCES;
         close(s);
-        a.sin_port = htons(40124);  /* not granted */
+        a.sin_port = htons(40124); /* not granted */
         s = socket(AF_INET, SOCK_STREAM, 0);
         fails |= (bind(s, (struct sockaddr *)&a, sizeof a) == 0 || errno != EACCES) << 1;
         close(s);
@@ -272,8 +285,10 @@ static void test_net_and_negotiation(void **state) {
                         fail_msg("net checks failed: bits 0x%x (%s)", code, err);
         } else if (abi >= 1) {
                 /* this kernel is too old for port rules: refused, naming the section */
-                assert_int_equal(run_child(net, abi, NULL, NULL, notes, sizeof notes, err, sizeof err), SR_EXIT_REFUSED);
-                snprintf(want, sizeof want, "$.landlock.net: TCP port rules need Landlock ABI 4, the kernel has %d", abi);
+                assert_int_equal(run_child(net, abi, NULL, NULL, notes, sizeof notes, err, sizeof err),
+                                 SR_EXIT_REFUSED);
+                snprintf(want, sizeof want, "$.landlock.net: TCP port rules need Landlock ABI 4, the kernel has %d",
+                         abi);
                 assert_non_null(strstr(err, want));
         }
         if (abi >= 3) {
@@ -281,21 +296,23 @@ static void test_net_and_negotiation(void **state) {
                 assert_int_equal(run_child(net, 3, NULL, NULL, notes, sizeof notes, err, sizeof err), SR_EXIT_REFUSED);
                 assert_non_null(strstr(err, "$.landlock.net: TCP port rules need Landlock ABI 4, the kernel has 3"));
                 /* optional: runs, unrestricted, and says so */
-                assert_int_equal(run_child("{\"net\":{\"bind\":[40123],\"optional\":true}}", 3, NULL, NULL, notes, sizeof notes,
-                                           err, sizeof err),
+                assert_int_equal(run_child("{\"net\":{\"bind\":[40123],\"optional\":true}}", 3, NULL, NULL, notes,
+                                           sizeof notes, err, sizeof err),
                                  0);
-                assert_non_null(strstr(notes, "landlock.net: TCP ports are not restricted (kernel Landlock ABI 3 < 4)"));
+                assert_non_null(
+                        strstr(notes, "landlock.net: TCP ports are not restricted (kernel Landlock ABI 3 < 4)"));
         }
         if (abi >= 5) {
                 /* scoping needs ABI 6 */
-                assert_int_equal(run_child("{\"scope\":{\"signal\":true}}", 5, NULL, NULL, notes, sizeof notes, err, sizeof err),
-                                 SR_EXIT_REFUSED);
+                assert_int_equal(
+                        run_child("{\"scope\":{\"signal\":true}}", 5, NULL, NULL, notes, sizeof notes, err, sizeof err),
+                        SR_EXIT_REFUSED);
                 assert_non_null(strstr(err, "$.landlock.scope: scoping needs Landlock ABI 6, the kernel has 5"));
         }
         if (abi >= 2) {
                 /* the section-wide "optional" covers every part */
-                assert_int_equal(run_child("{\"scope\":{\"signal\":true},\"net\":{},\"fs\":[],\"optional\":true}", 2, NULL, NULL,
-                                           notes, sizeof notes, err, sizeof err),
+                assert_int_equal(run_child("{\"scope\":{\"signal\":true},\"net\":{},\"fs\":[],\"optional\":true}", 2,
+                                           NULL, NULL, notes, sizeof notes, err, sizeof err),
                                  0);
                 assert_non_null(strstr(notes, "landlock.scope:"));
                 assert_non_null(strstr(notes, "landlock.net:"));
@@ -314,15 +331,16 @@ static void test_scope(void **state) {
         if (abi < 6) {
                 /* this kernel cannot scope: a required scope is refused, naming the ABI */
                 if (abi < 1)
-                        return;         /* no Landlock at all: test_fs_enforced covers the refusal */
-                assert_int_equal(run_child("{\"scope\":{\"signal\":true}}", abi, NULL, NULL, notes, sizeof notes, err, sizeof err),
+                        return; /* no Landlock at all: test_fs_enforced covers the refusal */
+                assert_int_equal(run_child("{\"scope\":{\"signal\":true}}", abi, NULL, NULL, notes, sizeof notes, err,
+                                           sizeof err),
                                  SR_EXIT_REFUSED);
                 snprintf(want, sizeof want, "$.landlock.scope: scoping needs Landlock ABI 6, the kernel has %d", abi);
                 assert_non_null(strstr(err, want));
                 return;
         }
-        int code = run_child("{\"scope\":{\"signal\":true,\"abstract-unix\":true}}", 99, NULL, check_signal, notes, sizeof notes,
-                             err, sizeof err);
+        int code = run_child("{\"scope\":{\"signal\":true,\"abstract-unix\":true}}", 99, NULL, check_signal, notes,
+                             sizeof notes, err, sizeof err);
         if (code != 0)
                 fail_msg("signal scope not enforced (%d: %s)", code, err);
 }
@@ -332,7 +350,8 @@ int main(void) {
                 cmocka_unit_test(test_parse_ok),
                 cmocka_unit_test(test_parse_errors),
                 cmocka_unit_test(test_fs_enforced),
-                cmocka_unit_test(test_fs_rights_below_abi5), cmocka_unit_test(test_net_and_negotiation),
+                cmocka_unit_test(test_fs_rights_below_abi5),
+                cmocka_unit_test(test_net_and_negotiation),
                 cmocka_unit_test(test_scope),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,8 +80,9 @@ static void test_canary_text_shape(void **state) {
                         if (i % 4 == 3)
                                 assert_non_null(strchr(":@$,;=+", v[i]));
                         else
-                                assert_true((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9'));
-                        assert_true(v[i] != '"' && v[i] != '\\' && v[i] != '/');   /* JSON copies stay verbatim */
+                                assert_true((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') ||
+                                            (v[i] >= '0' && v[i] <= '9'));
+                        assert_true(v[i] != '"' && v[i] != '\\' && v[i] != '/'); /* JSON copies stay verbatim */
                 }
         }
         uint8_t a[CANARY_TEXT_LEN], b[CANARY_TEXT_LEN];
@@ -95,7 +96,7 @@ static void test_canary_text_shape(void **state) {
 static void test_base64_every_alignment(void **state) {
         uint8_t v[CANARY_TEXT_LEN];
         canary_text(v, sizeof v);
-        v[5] = '>';   /* bits that give '+' and '/' in base64 are likely somewhere; make URL-safe differ */
+        v[5] = '>'; /* bits that give '+' and '/' in base64 are likely somewhere; make URL-safe differ */
         struct canary c = mk("t/x", "");
         sodium_free(c.val);
         c.val = v;
@@ -121,7 +122,8 @@ static void test_base64_every_alignment(void **state) {
 }
 
 static void test_scanner_every_encoding(void **state) {
-        struct canary c[2] = { mk("a/one", "Q7x:kP2@zz9+Lm4;R8t=Wq1$Yb6,Hn3@"), mk("b/two", "m8N;fT4=Cd2:Gh7@Jk5+Lp0$Xs3,Vb9;") };
+        struct canary c[2] = { mk("a/one", "Q7x:kP2@zz9+Lm4;R8t=Wq1$Yb6,Hn3@"),
+                               mk("b/two", "m8N;fT4=Cd2:Gh7@Jk5+Lp0$Xs3,Vb9;") };
         struct scanner s;
         assert_int_equal(scanner_init(&s, c, 2), 0);
         for (int e = 0; e < ENC__MAX; e++) {
@@ -261,28 +263,27 @@ static void test_maps_parse(void **state) {
         assert_int_equal(m[0].rss_kb, -1);
         assert_ptr_equal(maps_find(m, n, 0x55d0c1b7e010ull), &m[1]);
         assert_null(maps_find(m, n, 0x1000));
-        assert_null(maps_find(m, n, 0x55d0c0a02000ull));   /* end is exclusive */
+        assert_null(maps_find(m, n, 0x55d0c0a02000ull)); /* end is exclusive */
         free(m);
         /* garbage, empty text and a truncated last line */
         assert_int_equal(maps_parse("not a map\n\nzz-zz\n", 17, &m, &n), 0);
         assert_int_equal(n, 0);
         free(m);
         assert_int_equal(maps_parse(MAPS, 45, &m, &n), 0);
-        assert_int_equal(n, 0);   /* the first line cut short before its inode */
+        assert_int_equal(n, 0); /* the first line cut short before its inode */
         free(m);
 }
 
-static const char SMAPS[] =
-        "7f1e2c000000-7f1e2c021000 rw-p 00000000 00:00 0 \n"
-        "Size:                132 kB\n"
-        "Rss:                   8 kB\n"
-        "Locked:                8 kB\n"
-        "VmFlags: rd wr mr mw me lo dd ac sd\n"
-        "7ffd3a1c5000-7ffd3a1e6000 rw-p 00000000 00:00 0                          [stack]\n"
-        "Size:                132 kB\n"
-        "Rss:                  20 kB\n"
-        "Swap:                  4 kB\n"
-        "VmFlags: rd wr mr mw me gd ac\n";
+static const char SMAPS[] = "7f1e2c000000-7f1e2c021000 rw-p 00000000 00:00 0 \n"
+                            "Size:                132 kB\n"
+                            "Rss:                   8 kB\n"
+                            "Locked:                8 kB\n"
+                            "VmFlags: rd wr mr mw me lo dd ac sd\n"
+                            "7ffd3a1c5000-7ffd3a1e6000 rw-p 00000000 00:00 0                          [stack]\n"
+                            "Size:                132 kB\n"
+                            "Rss:                  20 kB\n"
+                            "Swap:                  4 kB\n"
+                            "VmFlags: rd wr mr mw me gd ac\n";
 
 static void test_smaps_flags(void **state) {
         struct map_entry *m;
@@ -298,7 +299,7 @@ static void test_smaps_flags(void **state) {
         assert_true(map_has_flag(&m[0], "sd"));
         assert_false(map_has_flag(&m[1], "dd"));
         assert_false(map_has_flag(&m[1], "lo"));
-        assert_false(map_has_flag(&m[1], "d"));   /* whole flags only */
+        assert_false(map_has_flag(&m[1], "d")); /* whole flags only */
         assert_string_equal(m[1].path, "[stack]");
         free(m);
 }
@@ -361,8 +362,8 @@ static void test_sink_rules(void **state) {
         struct sink k;
         sink_init(&k, &lt, r, 42, "payload mem", NULL, a);
         sink_scan(&k, buf, sizeof buf);
-        assert_int_equal(k.allowed, 1);      /* its own */
-        assert_int_equal(k.forbidden, 2);    /* the ungranted one and b's */
+        assert_int_equal(k.allowed, 1);   /* its own */
+        assert_int_equal(k.forbidden, 2); /* the ungranted one and b's */
         assert_int_equal(r->v, V_FAIL);
         assert_int_equal(r->n_places, 2);
         assert_int_equal(r->places[0].pid, 42);
@@ -387,11 +388,11 @@ static void test_sink_rules(void **state) {
         k.n_maps = 2;
         sink_scan(&k, buf, sizeof buf);
         assert_int_equal(k.allowed, 2);
-        assert_int_equal(dd->n_places, 0);   /* both at 10 and 60: in the dd+lo mapping */
-        assert_int_equal(r2->n_places, 1);   /* b's canary */
+        assert_int_equal(dd->n_places, 0); /* both at 10 and 60: in the dd+lo mapping */
+        assert_int_equal(r2->n_places, 1); /* b's canary */
         memcpy(buf + 200, lt.canaries[ca].val, lt.canaries[ca].len);
         sink_scan(&k, buf, sizeof buf);
-        assert_int_equal(dd->n_places, 1);   /* the copy at 200 lies in plain pages */
+        assert_int_equal(dd->n_places, 1); /* the copy at 200 lies in plain pages */
         assert_int_equal(lo->n_places, 1);
         assert_int_equal(dd->places[0].offset, 200);
         assert_int_equal(dd->v, V_FAIL);
@@ -467,8 +468,10 @@ static void units_case(const char *text, size_t want_places, const char *want_wh
 }
 
 static void test_units(void **state) {
-        units_case("[Service]\nUser=sealrun-%i\nLoadCredentialEncrypted=pool.key:/etc/credstore.encrypted/sealrun-pool-%i.key\n"
-                   "Environment=LANG=C \"SEALRUN_POOL_KEY=/run/credentials/pool.key\"\nLimitCORE=0\n", 0, NULL);
+        units_case("[Service]\nUser=sealrun-%i\nLoadCredentialEncrypted=pool.key:/etc/credstore.encrypted/"
+                   "sealrun-pool-%i.key\n"
+                   "Environment=LANG=C \"SEALRUN_POOL_KEY=/run/credentials/pool.key\"\nLimitCORE=0\n",
+                   0, NULL);
         units_case("[Service]\nEnvironment=LANG=C GITHUB_TOKEN=hunter2\n", 1, "GITHUB_TOKEN");
         units_case("[Service]\nEnvironment=\"DB_PASSWORD=hunter2 x\"\n", 1, "DB_PASSWORD");
         units_case("[Service]\nSetCredential=pool.key:hunter2\n", 1, "SetCredential=pool.key");
@@ -498,7 +501,8 @@ static void test_row_ids(void **state) {
                 const char *id = rep.rows[i].id, *dot = strchr(id, '.');
                 if (!dot || strncmp(id, vector_name(rep.rows[i].vector), (size_t)(dot - id)) != 0 ||
                     strlen(vector_name(rep.rows[i].vector)) != (size_t)(dot - id))
-                        fail_msg("row %zu: id \"%s\" does not start with its vector \"%s.\"", i, id, vector_name(rep.rows[i].vector));
+                        fail_msg("row %zu: id \"%s\" does not start with its vector \"%s.\"", i, id,
+                                 vector_name(rep.rows[i].vector));
                 for (const char *c = id; *c; c++)
                         if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.'))
                                 fail_msg("id \"%s\": character '%c'", id, *c);
@@ -582,9 +586,11 @@ static void test_json_junit_meta(void **state) {
         m = open_memstream(&text, &tl);
         report_print_junit(m, &rep);
         fclose(m);
-        assert_non_null(strstr(text, "<testsuites name=\"sealrun-leaktest\" tests=\"3\" failures=\"1\" skipped=\"1\">"));
+        assert_non_null(
+                strstr(text, "<testsuites name=\"sealrun-leaktest\" tests=\"3\" failures=\"1\" skipped=\"1\">"));
         assert_non_null(strstr(text, "<testcase classname=\"sealrun-leaktest.environ\" name=\"environ.x\">"));
-        assert_non_null(strstr(text, "<failure message=\"found &lt;1&gt; &amp; &quot;2&quot;\" type=\"leak\">files&#10;at pid 7 file /tmp/a&amp;b"));
+        assert_non_null(strstr(text, "<failure message=\"found &lt;1&gt; &amp; &quot;2&quot;\" "
+                                     "type=\"leak\">files&#10;at pid 7 file /tmp/a&amp;b"));
         assert_non_null(strstr(text, "<skipped message=\"not applicable: none installed\"/>"));
         assert_non_null(strstr(text, "<property name=\"policy\" value=\"test &lt;policy&gt; &amp; co\"/>"));
         assert_null(strstr(text, "& "));
@@ -600,13 +606,20 @@ static void test_json_junit_meta(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_encodings_fixed),    cmocka_unit_test(test_canary_text_shape),
-                cmocka_unit_test(test_base64_every_alignment), cmocka_unit_test(test_scanner_every_encoding),
-                cmocka_unit_test(test_stream_chunks),      cmocka_unit_test(test_scan_stop),
-                cmocka_unit_test(test_maps_parse),         cmocka_unit_test(test_smaps_flags),
-                cmocka_unit_test(test_smaps_live),         cmocka_unit_test(test_sink_rules),
-                cmocka_unit_test(test_units),         cmocka_unit_test(test_redact_and_print),
-                cmocka_unit_test(test_row_ids),       cmocka_unit_test(test_detail_words),
+                cmocka_unit_test(test_encodings_fixed),
+                cmocka_unit_test(test_canary_text_shape),
+                cmocka_unit_test(test_base64_every_alignment),
+                cmocka_unit_test(test_scanner_every_encoding),
+                cmocka_unit_test(test_stream_chunks),
+                cmocka_unit_test(test_scan_stop),
+                cmocka_unit_test(test_maps_parse),
+                cmocka_unit_test(test_smaps_flags),
+                cmocka_unit_test(test_smaps_live),
+                cmocka_unit_test(test_sink_rules),
+                cmocka_unit_test(test_units),
+                cmocka_unit_test(test_redact_and_print),
+                cmocka_unit_test(test_row_ids),
+                cmocka_unit_test(test_detail_words),
                 cmocka_unit_test(test_json_junit_meta),
         };
         if (sodium_init() < 0)

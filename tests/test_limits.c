@@ -49,7 +49,7 @@ static void test_defaults(void **state) {
                 assert_false(p->limits.set[k]);
                 assert_false(p->limits.optional[k]);
         }
-        assert_int_equal(p->limits.swap, 0);        /* credentials never reach swap */
+        assert_int_equal(p->limits.swap, 0); /* credentials never reach swap */
         assert_int_equal(p->limits.max_concurrent, 0);
         assert_int_equal(p->limits.kill_grace_ms, 2000);
         policy_free(p);
@@ -76,11 +76,11 @@ static void test_sizes(void **state) {
         bad("{\"memory\":\"\"}", "$.limits.memory");
         bad("{\"memory\":\"-5M\"}", "$.limits.memory");
         bad("{\"memory\":-1}", "$.limits.memory");
-        bad("{\"memory\":1000}", "$.limits.memory");            /* below 1 MiB */
-        bad("{\"memory\":\"max\"}", "$.limits.memory");         /* only swap takes "max" */
+        bad("{\"memory\":1000}", "$.limits.memory");    /* below 1 MiB */
+        bad("{\"memory\":\"max\"}", "$.limits.memory"); /* only swap takes "max" */
         bad("{\"memory\":true}", "$.limits.memory");
         bad("{\"memory\":\"99999999999999999999\"}", "$.limits.memory");
-        bad("{\"memory\":\"2048T\"}", "$.limits.memory");        /* above 2^50 */
+        bad("{\"memory\":\"2048T\"}", "$.limits.memory"); /* above 2^50 */
         bad("{\"swap\":\"1.5G\"}", "$.limits.swap");
 }
 
@@ -126,14 +126,14 @@ static void test_pids_cpu(void **state) {
 static void test_optional(void **state) {
         struct policy *p = good("{\"memory\":\"64M\",\"pids\":10,\"optional\":[\"memory\",\"swap\"]}");
         assert_true(p->limits.optional[LIM_MEMORY]);
-        assert_true(p->limits.optional[LIM_SWAP]);     /* the implicit swap 0 may be optional too */
+        assert_true(p->limits.optional[LIM_SWAP]); /* the implicit swap 0 may be optional too */
         assert_false(p->limits.optional[LIM_PIDS]);
         assert_false(p->limits.optional[LIM_CPU]);
         policy_free(p);
         bad("{\"memory\":\"64M\",\"optional\":[\"bogus\"]}", "$.limits.optional[0]");
         bad("{\"memory\":\"64M\",\"optional\":[\"memory\",\"memory\"]}", "$.limits.optional[1]");
         bad("{\"memory\":\"64M\",\"optional\":\"memory\"}", "$.limits.optional");
-        bad("{\"optional\":[\"cpu\"]}", "$.limits.optional");  /* listed but not set: a typo, not a wish */
+        bad("{\"optional\":[\"cpu\"]}", "$.limits.optional"); /* listed but not set: a typo, not a wish */
         bad("{\"memory\":\"64M\",\"optional\":[1]}", "$.limits.optional[0]");
 }
 
@@ -158,12 +158,9 @@ static void test_names(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_defaults),
-                cmocka_unit_test(test_sizes),
-                cmocka_unit_test(test_parse_size),
-                cmocka_unit_test(test_pids_cpu),
-                cmocka_unit_test(test_optional),
-                cmocka_unit_test(test_max_concurrent_and_keys),
+                cmocka_unit_test(test_defaults),   cmocka_unit_test(test_sizes),
+                cmocka_unit_test(test_parse_size), cmocka_unit_test(test_pids_cpu),
+                cmocka_unit_test(test_optional),   cmocka_unit_test(test_max_concurrent_and_keys),
                 cmocka_unit_test(test_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

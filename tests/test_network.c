@@ -37,7 +37,8 @@ static void bad(const char *net, const char *path) {
         struct policy *p = NULL;
         int r = parse_net(net, &p);
         if (r == 0 || err.exit_code != SR_EXIT_LAUNCHER || !strstr(err.msg, path) || strchr(err.msg, '\n'))
-                print_error("input %s\n  r=%d exit=%d msg=%s\n  expected path %s\n", net, r, err.exit_code, err.msg, path);
+                print_error("input %s\n  r=%d exit=%d msg=%s\n  expected path %s\n", net, r, err.exit_code, err.msg,
+                            path);
         assert_true(r < 0);
         assert_int_equal(err.exit_code, SR_EXIT_LAUNCHER);
         assert_non_null(strstr(err.msg, path));
@@ -67,7 +68,8 @@ static void test_parse_full(void **state) {
                           "\"hosts\":[{\"address\":\"10.1.2.3\",\"names\":[\"db\",\"db.internal\"]},"
                           "{\"address\":\"fd00:0::1\",\"names\":[\"v6\"]}],"
                           "\"dns\":{\"nameservers\":[\"10.200.0.1\",\"2001:db8::53\"],\"search\":[\"corp.example\"],"
-                          "\"options\":[\"ndots:1\",\"edns0\"]}}", &p);
+                          "\"options\":[\"ndots:1\",\"edns0\"]}}",
+                          &p);
         if (r < 0)
                 print_error("%s\n", err.msg);
         assert_int_equal(r, 0);
@@ -77,7 +79,7 @@ static void test_parse_full(void **state) {
         assert_int_equal(p->network.pools[0].prefix, 24);
         assert_int_equal(p->network.pools[1].addr, 0xc0a84d00u);
         assert_int_equal(p->network.n_hosts, 2);
-        assert_string_equal(p->network.hosts[1].address, "fd00::1");   /* canonical form */
+        assert_string_equal(p->network.hosts[1].address, "fd00::1"); /* canonical form */
         assert_int_equal(p->network.hosts[0].n_names, 2);
         assert_int_equal(p->network.n_nameservers, 2);
         assert_int_equal(p->network.n_search, 1);
@@ -102,7 +104,8 @@ static void test_parse_errors_mode(void **state) {
         bad("{\"mode\":\"veth\",\"veth\":{\"pools\":[\"10.0.0.0/30\",\"10.0.0.4/30\",\"10.0.0.8/30\",\"10.0.0.12/30\","
             "\"10.0.0.16/30\",\"10.0.0.20/30\",\"10.0.0.24/30\",\"10.0.0.28/30\",\"10.0.0.32/30\",\"10.0.0.36/30\","
             "\"10.0.0.40/30\",\"10.0.0.44/30\",\"10.0.0.48/30\",\"10.0.0.52/30\",\"10.0.0.56/30\",\"10.0.0.60/30\","
-            "\"10.0.0.64/30\"]}}", "$.network.veth.pools");
+            "\"10.0.0.64/30\"]}}",
+            "$.network.veth.pools");
         /* host mode and namespaces.net must agree (checked by policy.c) */
         struct policy *p = NULL;
         assert_true(parse_net("{\"mode\":\"host\"}", &p) < 0);
@@ -165,7 +168,8 @@ static void test_parse_errors_hosts(void **state) {
         bad("{\"hosts\":[{\"address\":\"10.0.0.1\",\"names\":[\"a..b\"]}]}", "$.network.hosts[0].names[0]");
         bad("{\"hosts\":[{\"address\":\"10.0.0.1\",\"names\":[7]}]}", "$.network.hosts[0].names[0]");
         bad("{\"hosts\":[{\"address\":\"10.0.0.1\",\"names\":[\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
-            "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\"]}]}", "$.network.hosts[0].names");
+            "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\"]}]}",
+            "$.network.hosts[0].names");
 }
 
 static void test_parse_errors_dns(void **state) {
@@ -174,7 +178,8 @@ static void test_parse_errors_dns(void **state) {
         bad("{\"dns\":{\"nameservers\":\"1.1.1.1\"}}", "$.network.dns.nameservers");
         bad("{\"dns\":{\"nameservers\":[\"1.1.1\"]}}", "$.network.dns.nameservers[0]");
         bad("{\"dns\":{\"nameservers\":[\"1.1.1.1\",\"localhost\"]}}", "$.network.dns.nameservers[1]");
-        bad("{\"dns\":{\"nameservers\":[\"1.1.1.1\",\"1.1.1.2\",\"1.1.1.3\",\"1.1.1.4\"]}}", "$.network.dns.nameservers");
+        bad("{\"dns\":{\"nameservers\":[\"1.1.1.1\",\"1.1.1.2\",\"1.1.1.3\",\"1.1.1.4\"]}}",
+            "$.network.dns.nameservers");
         bad("{\"dns\":{\"search\":[\"ok.example\",\"bad domain\"]}}", "$.network.dns.search[1]");
         bad("{\"dns\":{\"search\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\"]}}", "$.network.dns.search");
         char buf[1200], lbl[64];
@@ -220,9 +225,9 @@ static void test_cidr_math(void **state) {
 static void test_slots(void **state) {
         struct policy_network n = { .mode = NET_VETH, .n_pools = 3 };
         uint32_t net;
-        n.pools[0] = (struct net_pool){ 0x0ac80000u, 29 };   /* 2 slots */
-        n.pools[1] = (struct net_pool){ 0xc0a80000u, 30 };   /* 1 slot */
-        n.pools[2] = (struct net_pool){ 0xac100000u, 12 };   /* 2^18 slots */
+        n.pools[0] = (struct net_pool){ 0x0ac80000u, 29 }; /* 2 slots */
+        n.pools[1] = (struct net_pool){ 0xc0a80000u, 30 }; /* 1 slot */
+        n.pools[2] = (struct net_pool){ 0xac100000u, 12 }; /* 2^18 slots */
         assert_int_equal(pol_network_slot_count(&n), 3 + (1u << 18));
         assert_int_equal(pol_network_slot(&n, 0, &net), 0);
         assert_int_equal(net, 0x0ac80000u);
@@ -233,7 +238,7 @@ static void test_slots(void **state) {
         assert_int_equal(pol_network_slot(&n, 3, &net), 0);
         assert_int_equal(net, 0xac100000u);
         assert_int_equal(pol_network_slot(&n, 2 + (1u << 18), &net), 0);
-        assert_int_equal(net, 0xac1ffffcu);   /* last /30 of 172.16.0.0/12 */
+        assert_int_equal(net, 0xac1ffffcu); /* last /30 of 172.16.0.0/12 */
         assert_int_equal(pol_network_slot(&n, 3 + (1u << 18), &net), -ERANGE);
         /* every slot is a distinct, aligned /30 inside its pool */
         for (uint64_t i = 0; i < 3; i++) {
@@ -283,7 +288,7 @@ static void test_slot_locks(void **state) {
         struct policy_network m = { .mode = NET_VETH, .n_pools = 1 };
         m.pools[0] = (struct net_pool){ 0x0ac80100u, 29 };
         assert_int_equal(net_slot_acquire(&m, dfd, &d, &fd), 0);
-        assert_int_equal(d, 0x0ac80104u);   /* .100/30 is held by fb */
+        assert_int_equal(d, 0x0ac80104u); /* .100/30 is held by fb */
         close(fb);
         close(fd);
         /* a symlink planted as a lock file is not followed */
@@ -303,7 +308,9 @@ static void test_generated_files(void **state) {
         char *s = NULL;
         assert_int_equal(parse_net("{\"hosts\":[{\"address\":\"10.1.2.3\",\"names\":[\"db\",\"db.internal\"]}],"
                                    "\"dns\":{\"nameservers\":[\"10.200.0.1\"],\"search\":[\"a.example\",\"b.example\"],"
-                                   "\"options\":[\"ndots:1\"]}}", &p), 0);
+                                   "\"options\":[\"ndots:1\"]}}",
+                                   &p),
+                         0);
         assert_int_equal(pol_network_hosts_file(&p->network, "box", &s), 0);
         assert_non_null(strstr(s, "127.0.0.1\tlocalhost\n"));
         assert_non_null(strstr(s, "::1\tlocalhost"));
@@ -331,9 +338,10 @@ static void test_generated_files(void **state) {
 static void test_prepare_none(void **state) {
         struct policy *p = NULL;
         struct task t = { 0 };
-        assert_int_equal(parse_with("\"hostname\":\"hh\",\"network\":{\"dns\":{\"nameservers\":[\"10.0.0.53\"]}}", &p), 0);
+        assert_int_equal(parse_with("\"hostname\":\"hh\",\"network\":{\"dns\":{\"nameservers\":[\"10.0.0.53\"]}}", &p),
+                         0);
         t.pol = p;
-        t.cfg.hostname = p->hostname;   /* as config_resolve gives it without --hostname */
+        t.cfg.hostname = p->hostname; /* as config_resolve gives it without --hostname */
         status_init(&t.status);
         memset(&err, 0, sizeof err);
         const struct mount_entry *f;
@@ -351,7 +359,7 @@ static void test_prepare_none(void **state) {
         assert_string_equal(f[1].dst, "/etc/resolv.conf");
         assert_non_null(strstr(f[1].content, "nameserver 10.0.0.53"));
         assert_int_equal(f[1].content_len, strlen(f[1].content));
-        assert_int_equal(net_setup_parent(&t, &err), 0);   /* nothing to do without veth */
+        assert_int_equal(net_setup_parent(&t, &err), 0); /* nothing to do without veth */
         net_release(&t);
         assert_null(t.net);
         policy_free(p);
@@ -361,7 +369,8 @@ static void test_prepare_conflict(void **state) {
         struct policy *p = NULL;
         struct task t = { 0 };
         char buf[512];
-        snprintf(buf, sizeof buf, "{\"version\":1,\"mounts\":[{\"type\":\"tmpfs\",\"dst\":\"/tmp\"},"
+        snprintf(buf, sizeof buf,
+                 "{\"version\":1,\"mounts\":[{\"type\":\"tmpfs\",\"dst\":\"/tmp\"},"
                  "{\"type\":\"ro-bind\",\"src\":\"/etc/resolv.conf\",\"dst\":\"/etc/resolv.conf\"}]}");
         assert_int_equal(policy_parse("t.json", buf, strlen(buf), &p, &err), 0);
         t.pol = p;
@@ -383,7 +392,8 @@ static void test_plan_complete(void **state) {
         struct task t = { 0 };
         struct cli c = { .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET };
         static const char *const dsts[] = { "/b1", "/b2", "/b3", "/b4", "/b5", "/b6" };
-        const char *json = "{\"version\":1,\"allow_extra_binds\":true,\"mounts\":[{\"type\":\"tmpfs\",\"dst\":\"/tmp\"}]}";
+        const char *json =
+                "{\"version\":1,\"allow_extra_binds\":true,\"mounts\":[{\"type\":\"tmpfs\",\"dst\":\"/tmp\"}]}";
         assert_int_equal(policy_parse("t.json", json, strlen(json), &p, &err), 0);
         for (size_t i = 0; i < 6; i++)
                 c.binds[c.n_binds++] = (struct cli_bind){ "/usr", dsts[i], true };
@@ -402,7 +412,7 @@ static void test_plan_complete(void **state) {
         assert_string_equal(t.plan[7].dst, "/etc/hosts");
         assert_string_equal(t.plan[8].dst, "/etc/resolv.conf");
         assert_int_equal(p->n_mounts, 1);
-        assert_int_equal(mounts_n_mountpoints(&t), 0);     /* no profile: no credentials mountpoint */
+        assert_int_equal(mounts_n_mountpoints(&t), 0); /* no profile: no credentials mountpoint */
         mounts_release(&t);
         assert_null(t.plan);
         net_release(&t);
@@ -445,19 +455,13 @@ static void test_prepare_veth_unprivileged(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_defaults),
-                cmocka_unit_test(test_parse_full),
-                cmocka_unit_test(test_parse_errors_mode),
-                cmocka_unit_test(test_parse_errors_pools),
-                cmocka_unit_test(test_parse_errors_hosts),
-                cmocka_unit_test(test_parse_errors_dns),
-                cmocka_unit_test(test_cidr_math),
-                cmocka_unit_test(test_slots),
-                cmocka_unit_test(test_slot_locks),
-                cmocka_unit_test(test_generated_files),
-                cmocka_unit_test(test_prepare_none),
-                cmocka_unit_test(test_prepare_conflict), cmocka_unit_test(test_plan_complete),
-                cmocka_unit_test(test_prepare_veth_unprivileged),
+                cmocka_unit_test(test_parse_defaults),     cmocka_unit_test(test_parse_full),
+                cmocka_unit_test(test_parse_errors_mode),  cmocka_unit_test(test_parse_errors_pools),
+                cmocka_unit_test(test_parse_errors_hosts), cmocka_unit_test(test_parse_errors_dns),
+                cmocka_unit_test(test_cidr_math),          cmocka_unit_test(test_slots),
+                cmocka_unit_test(test_slot_locks),         cmocka_unit_test(test_generated_files),
+                cmocka_unit_test(test_prepare_none),       cmocka_unit_test(test_prepare_conflict),
+                cmocka_unit_test(test_plan_complete),      cmocka_unit_test(test_prepare_veth_unprivileged),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,10 @@ static void test_good(void **state) {
         assert_int_equal(a.mode, POL_AUDIT_UNSET);
         assert_null(a.socket);
         assert_int_equal(a.ack_timeout_ms, POL_AUDIT_DEFAULT_TIMEOUT_MS);
-        assert_int_equal(parse("{\"socket\":\"/run/sealrun/audit.sock\",\"mode\":\"best-effort\",\"ack_timeout_ms\":250,\"pool\":\"acme\"}", &a, &e), 0);
+        assert_int_equal(parse("{\"socket\":\"/run/sealrun/"
+                               "audit.sock\",\"mode\":\"best-effort\",\"ack_timeout_ms\":250,\"pool\":\"acme\"}",
+                               &a, &e),
+                         0);
         assert_string_equal(a.socket, "/run/sealrun/audit.sock");
         assert_int_equal(a.mode, POL_AUDIT_BEST_EFFORT);
         assert_int_equal(a.ack_timeout_ms, 250);
@@ -39,11 +42,16 @@ static void test_good(void **state) {
 }
 
 static void test_bad(void **state) {
-        static const struct { const char *json, *where; } bad[] = {
+        static const struct {
+                const char *json, *where;
+        } bad[] = {
                 { "[]", "$.audit" },
                 { "{\"sock\":\"/x\"}", "$.audit.sock" },
                 { "{\"socket\":\"relative.sock\"}", "$.audit.socket" },
-                { "{\"socket\":\"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "$.audit.socket" },
+                { "{\"socket\":\"/"
+                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                  "aaaaaaaaaaaaaaaaaaaa\"}",
+                  "$.audit.socket" },
                 { "{\"socket\":7}", "$.audit.socket" },
                 { "{\"mode\":\"sometimes\"}", "$.audit.mode" },
                 { "{\"mode\":true}", "$.audit.mode" },
@@ -67,6 +75,7 @@ static void test_names(void **state) {
 }
 
 int main(void) {
-        const struct CMUnitTest tests[] = { cmocka_unit_test(test_good), cmocka_unit_test(test_bad), cmocka_unit_test(test_names) };
+        const struct CMUnitTest tests[] = { cmocka_unit_test(test_good), cmocka_unit_test(test_bad),
+                                            cmocka_unit_test(test_names) };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,8 @@
 
 static int load(const char *section, struct policy **ret, struct sr_error *e) {
         char doc[4096];
-        snprintf(doc, sizeof doc, "{\"version\":1,\"mounts\":[]%s%s}", section ? ",\"credentials\":" : "", section ? section : "");
+        snprintf(doc, sizeof doc, "{\"version\":1,\"mounts\":[]%s%s}", section ? ",\"credentials\":" : "",
+                 section ? section : "");
         return policy_parse("p.json", doc, strlen(doc), ret, e);
 }
 
@@ -36,7 +37,9 @@ static void test_full(void **state) {
         (void)state;
         assert_int_equal(load("{\"trusted_issuers\":[\"/etc/sealrun/a.pub\",\"/etc/sealrun/b.pub\"],"
                               "\"revoked\":\"/etc/sealrun/revoked\",\"scope_ceiling\":[\"read:model:*\"],"
-                              "\"max_profile_bytes\":65536,\"allow_env\":true,\"dir\":\"/run/creds\"}", &p, &e), 0);
+                              "\"max_profile_bytes\":65536,\"allow_env\":true,\"dir\":\"/run/creds\"}",
+                              &p, &e),
+                         0);
         assert_int_equal(p->credentials.n_trusted_issuers, 2);
         assert_string_equal(p->credentials.trusted_issuers[1], "/etc/sealrun/b.pub");
         assert_string_equal(p->credentials.revocation_list, "/etc/sealrun/revoked");
@@ -59,7 +62,8 @@ static void test_invalid(void **state) {
                 { "{\"scope_ceiling\":[\"read:*:x\"]}", "$.credentials.scope_ceiling[0]" },
                 { "{\"scope_ceiling\":[1]}", "$.credentials.scope_ceiling[0]" },
                 { "{\"revoked\":\"rel\"}", "$.credentials.revoked" },
-                { "{\"revocation_list\":\"/etc/sealrun/revoked\"}", "$.credentials.revocation_list: renamed: use \"revoked\"" },
+                { "{\"revocation_list\":\"/etc/sealrun/revoked\"}",
+                  "$.credentials.revocation_list: renamed: use \"revoked\"" },
                 { "{\"max_profile_bytes\":2000000}", "$.credentials.max_profile_bytes" },
                 { "{\"max_profile_bytes\":10}", "$.credentials.max_profile_bytes" },
                 { "{\"allow_env\":\"yes\"}", "$.credentials.allow_env" },

@@ -57,7 +57,7 @@ static void test_range_valid(void **state) {
         assert_int_equal(last, 131071);
         policy_free(p);
         p = parse("{'version':1,'mounts':[],'tenant_ids':{'range':[4294901760,4294967294]}}", &e);
-        assert_null(p);  /* one id short of a whole block */
+        assert_null(p); /* one id short of a whole block */
         p = parse("{'version':1,'mounts':[],'host_uid':70000,'tenant_ids':{'range':[131072,4294967294]}}", &e);
         assert_non_null(p);
         policy_free(p);
@@ -72,12 +72,14 @@ static void test_range_bad(void **state) {
         bad("{'version':1,'mounts':[],'tenant_ids':{'range':[-65536,131071]}}", "$.tenant_ids.range", "integers");
         bad("{'version':1,'mounts':[],'tenant_ids':{'range':[65536,4294967295]}}", "$.tenant_ids.range", "integers");
         bad("{'version':1,'mounts':[],'tenant_ids':{'range':[0,131071]}}", "$.tenant_ids.range", "at least 65536");
-        bad("{'version':1,'mounts':[],'tenant_ids':{'range':[65537,231071]}}", "$.tenant_ids.range", "multiple of 65536");
+        bad("{'version':1,'mounts':[],'tenant_ids':{'range':[65537,231071]}}", "$.tenant_ids.range",
+            "multiple of 65536");
         bad("{'version':1,'mounts':[],'tenant_ids':{'range':[65536,131070]}}", "$.tenant_ids.range", "one block");
         bad("{'version':1,'mounts':[],'tenant_ids':{'range':[131072,65536]}}", "$.tenant_ids.range", "one block");
         /* an untenanted host_uid inside the range could be a tenant's */
         bad("{'version':1,'mounts':[],'host_uid':1879048193}", "$.host_uid", "inside the tenant id range");
-        bad("{'version':1,'mounts':[],'host_gid':70000,'tenant_ids':{'range':[65536,131071]}}", "$.host_gid", "inside the tenant id range");
+        bad("{'version':1,'mounts':[],'host_gid':70000,'tenant_ids':{'range':[65536,131071]}}", "$.host_gid",
+            "inside the tenant id range");
 }
 
 static void test_idmap_key(void **state) {
@@ -92,7 +94,8 @@ static void test_idmap_key(void **state) {
         policy_free(p);
         bad(DOC(",'idmap':true") "]}", "$.mounts[0].idmap", "expected a string");
         bad(DOC(",'idmap':'yes'") "]}", "$.mounts[0].idmap", "\"required\" or \"optional\"");
-        bad("{'version':1,'mounts':[{'type':'tmpfs','dst':'/t','idmap':'required'}]}", "$.mounts[0].idmap", "only bind entries");
+        bad("{'version':1,'mounts':[{'type':'tmpfs','dst':'/t','idmap':'required'}]}", "$.mounts[0].idmap",
+            "only bind entries");
 }
 
 int main(void) {

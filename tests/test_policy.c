@@ -85,7 +85,7 @@ static void test_minimal_defaults(void **state) {
         assert_string_equal(p->hostname, "sandbox");
         assert_int_equal(p->uid, 1000);
         assert_int_equal(p->gid, 1000);
-        assert_int_equal(p->host_uid, 65534);  /* never host root */
+        assert_int_equal(p->host_uid, 65534); /* never host root */
         assert_int_equal(p->host_gid, 65534);
         assert_int_equal(p->n_mounts, 0);
         assert_true(p->root_readonly);
@@ -111,7 +111,8 @@ static void test_every_field(void **state) {
                 "'env':{'pass':['TERM','LANG'],'set':{'PATH':'/usr/bin','EMPTY':''}},"
                 "'limits':{'timeout_s':30,'kill_grace_ms':500,'rlimits':{'core':0,'nofile':64,'nproc':100,"
                 "'fsize':1048576,'stack':8388608,'as':1073741824}},"
-                "'network':{'mode':'none'},'credentials':{},'audit':{},'seccomp':{'profile':'default'},'landlock':{'fs':[]},'capabilities':[],"
+                "'network':{'mode':'none'},'credentials':{},'audit':{},'seccomp':{'profile':'default'},'landlock':{'fs'"
+                ":[]},'capabilities':[],"
                 "'mounts':["
                 "{'type':'ro-bind','src':'/usr','dst':'/usr'},"
                 "{'type':'bind','src':'/var/tmp','dst':'/scratch','optional':true},"
@@ -169,7 +170,7 @@ static void test_every_field(void **state) {
         assert_int_equal(p->mounts[5].type, MNT_DIR);
         assert_int_equal(p->mounts[5].mode, 0755);
         assert_int_equal(p->mounts[6].type, MNT_SYMLINK);
-        assert_string_equal(p->mounts[6].src, "usr/bin");  /* the link target */
+        assert_string_equal(p->mounts[6].src, "usr/bin"); /* the link target */
         assert_int_equal(p->mounts[7].type, MNT_FILE);
         assert_string_equal(p->mounts[7].content, "box\n");
         assert_int_equal(p->mounts[7].content_len, 4);
@@ -242,7 +243,8 @@ static void test_wrong_types(void **state) {
         BAD("$.landlock", "expected an object", DOC(",'landlock':null"));
         BAD("$.capabilities", "expected an array", DOC(",'capabilities':{}"));
         BAD("$.mounts[0]", "expected an object, got an integer", "{'version':1,'mounts':[5]}");
-        BAD("$.mounts[1]", "expected an object, got a string", "{'version':1,'mounts':[{'type':'proc','dst':'/proc'},'x']}");
+        BAD("$.mounts[1]", "expected an object, got a string",
+            "{'version':1,'mounts':[{'type':'proc','dst':'/proc'},'x']}");
 }
 
 static void test_required_and_version(void **state) {
@@ -318,8 +320,8 @@ static void test_mount_types(void **state) {
 }
 
 static void test_mount_dst(void **state) {
-        static const char *const bad[] = { "proc", "", "/", "/proc/", "//proc", "/a//b", "/a/../b", "/..", "/a/.",
-                                           "/./a", "/a\\nb", "/a\\tb", "/a\\u0001" };
+        static const char *const bad[] = { "proc", "",     "/",    "/proc/", "//proc", "/a//b",    "/a/../b",
+                                           "/..",  "/a/.", "/./a", "/a\\nb", "/a\\tb", "/a\\u0001" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 MOUNT_BAD(".dst", NULL, "{'type':'dir','dst':'%s'}", bad[i]);
         MOUNT_BAD(".dst", "sandbox root", "{'type':'tmpfs','dst':'/'}");
@@ -342,11 +344,13 @@ static void test_mount_binds(void **state) {
                 MOUNT_BAD(".src", "absolute normalised", "{'type':'%s','src':'/usr/../etc','dst':'/usr'}", t);
                 MOUNT_BAD(".src", "absolute normalised", "{'type':'%s','src':'','dst':'/usr'}", t);
                 MOUNT_BAD(".src", "expected a string", "{'type':'%s','src':5,'dst':'/usr'}", t);
-                MOUNT_BAD(".mode", "only tmpfs, dir and file", "{'type':'%s','src':'/usr','dst':'/usr','mode':'0755'}", t);
+                MOUNT_BAD(".mode", "only tmpfs, dir and file", "{'type':'%s','src':'/usr','dst':'/usr','mode':'0755'}",
+                          t);
                 MOUNT_BAD(".size", "only tmpfs", "{'type':'%s','src':'/usr','dst':'/usr','size':4096}", t);
                 MOUNT_BAD(".content", "only file", "{'type':'%s','src':'/usr','dst':'/usr','content':'x'}", t);
                 MOUNT_BAD(".target", "only symlink", "{'type':'%s','src':'/usr','dst':'/usr','target':'x'}", t);
-                MOUNT_BAD(".optional", "expected a boolean", "{'type':'%s','src':'/usr','dst':'/usr','optional':'yes'}", t);
+                MOUNT_BAD(".optional", "expected a boolean", "{'type':'%s','src':'/usr','dst':'/usr','optional':'yes'}",
+                          t);
         }
 }
 
@@ -368,7 +372,9 @@ static void test_mount_tmpfs(void **state) {
 }
 
 static void test_mount_mode(void **state) {
-        static const char *const bad[] = { "", "abc", "0755x", "8", "0o755", "10000", "-1", "0x1ed", "99999999999999999999999" };
+        static const char *const bad[] = { "",   "abc",   "0755x",
+                                           "8",  "0o755", "10000",
+                                           "-1", "0x1ed", "99999999999999999999999" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 MOUNT_BAD(".mode", "octal", "{'type':'dir','dst':'/d','mode':'%s'}", bad[i]);
         MOUNT_BAD(".mode", "expected a string", "{'type':'dir','dst':'/d','mode':493}");

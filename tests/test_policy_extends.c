@@ -92,8 +92,10 @@ static void test_extends_file(void **state) {
                                             "'mounts':[{'type':'proc','dst':'/proc'}],'limits':{'timeout_s':30}}");
         char child[512];
         struct policy *p = NULL;
-        snprintf(child, sizeof child, "{'extends':'%s','hostname':'child','limits':{'kill_grace_ms':100},"
-                                      "'mounts':[{'type':'tmpfs','dst':'/tmp'}]}", base);
+        snprintf(child, sizeof child,
+                 "{'extends':'%s','hostname':'child','limits':{'kill_grace_ms':100},"
+                 "'mounts':[{'type':'tmpfs','dst':'/tmp'}]}",
+                 base);
         const char *c = put("child.json", child);
         memset(&e, 0, sizeof e);
         if (policy_load(c, &p, &e) < 0)
@@ -169,7 +171,8 @@ static void test_extends_errors(void **state) {
 
         /* what extends may name */
         c = put("rel.json", "{'extends':'base.json'}");
-        BAD_LOAD(c, "rel.json: $.extends: \"base.json\" is neither a stock policy name (default, agent) nor an absolute path");
+        BAD_LOAD(c, "rel.json: $.extends: \"base.json\" is neither a stock policy name (default, agent) nor an "
+                    "absolute path");
         c = put("num.json", "{'extends':1}");
         BAD_LOAD(c, "num.json: $.extends: expected a string");
         c = put("missing.json", "{'extends':'/nonexistent/x.json'}");
@@ -233,10 +236,8 @@ static void test_stock_names(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_merge_rules),
-                cmocka_unit_test(test_extends_file),
-                cmocka_unit_test(test_extends_errors),
-                cmocka_unit_test(test_fd_sources),
+                cmocka_unit_test(test_merge_rules),    cmocka_unit_test(test_extends_file),
+                cmocka_unit_test(test_extends_errors), cmocka_unit_test(test_fd_sources),
                 cmocka_unit_test(test_stock_names),
         };
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -19,7 +19,9 @@ static void test_request_ok(void **state) {
         struct pool_request rq;
         struct sr_error e;
         assert_int_equal(req("{\"task\":\"T42\",\"tenant\":\"acme\",\"profile\":\"default.sealed\","
-                             "\"scopes\":[\"read:model:*\"],\"command\":[\"agent\",\"run\",\"--x\"]}\n", &rq, &e), 0);
+                             "\"scopes\":[\"read:model:*\"],\"command\":[\"agent\",\"run\",\"--x\"]}\n",
+                             &rq, &e),
+                         0);
         assert_string_equal(rq.task, "T42");
         assert_string_equal(rq.tenant, "acme");
         assert_string_equal(rq.profile, "default.sealed");
@@ -31,7 +33,8 @@ static void test_request_ok(void **state) {
         pool_request_free(&rq);
 
         /* profile and scopes are optional; profile may be null */
-        assert_int_equal(req("{\"task\":\"a\",\"tenant\":\"acme\",\"profile\":null,\"command\":[\"true\"]}", &rq, &e), 0);
+        assert_int_equal(req("{\"task\":\"a\",\"tenant\":\"acme\",\"profile\":null,\"command\":[\"true\"]}", &rq, &e),
+                         0);
         assert_null(rq.profile);
         assert_int_equal(rq.n_scopes, 0);
         pool_request_free(&rq);
@@ -81,7 +84,8 @@ static void test_request_bad(void **state) {
                 { "{\"task\":\"a\",\"tenant\":\"acme\",\"profile\":\"/etc/p\",\"command\":[\"true\"]}", "$.profile" },
                 { "{\"task\":\"a\",\"tenant\":\"acme\",\"profile\":\".hidden\",\"command\":[\"true\"]}", "$.profile" },
                 { "{\"task\":\"a\",\"tenant\":\"acme\",\"scopes\":[\"x\"],\"command\":[\"true\"]}", "$.scopes" },
-                { "{\"task\":\"a\",\"tenant\":\"acme\",\"profile\":\"p\",\"scopes\":[\"a b\"],\"command\":[\"true\"]}", "$.scopes[0]" },
+                { "{\"task\":\"a\",\"tenant\":\"acme\",\"profile\":\"p\",\"scopes\":[\"a b\"],\"command\":[\"true\"]}",
+                  "$.scopes[0]" },
                 { "{\"task\":\"a\",\"task\":\"b\",\"tenant\":\"acme\",\"command\":[\"true\"]}", "line 1" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -154,8 +158,11 @@ static int cfg(const char *json, struct pool_config *c, struct sr_error *e) {
 static void test_config(void **state) {
         struct pool_config c;
         struct sr_error e;
-        assert_int_equal(cfg("{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p.json\",\"trust\":[\"/i.pub\",\"/j.pub\"],"
-                             "\"profiles_dir\":\"/prof\",\"max_tasks\":4,\"audit\":\"best-effort\",\"timeout_s\":60}", &c, &e), 0);
+        assert_int_equal(
+                cfg("{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p.json\",\"trust\":[\"/i.pub\",\"/j.pub\"],"
+                    "\"profiles_dir\":\"/prof\",\"max_tasks\":4,\"audit\":\"best-effort\",\"timeout_s\":60}",
+                    &c, &e),
+                0);
         assert_string_equal(c.tenant, "acme");
         assert_int_equal(c.n_trust, 2);
         assert_string_equal(c.trust[1], "/j.pub");
@@ -193,9 +200,9 @@ static void test_config(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_request_ok),       cmocka_unit_test(test_request_cross_tenant_first),
-                cmocka_unit_test(test_request_bad),      cmocka_unit_test(test_request_limits),
-                cmocka_unit_test(test_names),            cmocka_unit_test(test_config),
+                cmocka_unit_test(test_request_ok),  cmocka_unit_test(test_request_cross_tenant_first),
+                cmocka_unit_test(test_request_bad), cmocka_unit_test(test_request_limits),
+                cmocka_unit_test(test_names),       cmocka_unit_test(test_config),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

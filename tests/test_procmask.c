@@ -41,7 +41,8 @@ static int in_namespaces(int (*fn)(int root, const char *dir)) {
                 if (inner == 0) {
                         char p[64];
                         int root;
-                        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 || mount("t", dir, "tmpfs", 0, NULL) < 0)
+                        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                            mount("t", dir, "tmpfs", 0, NULL) < 0)
                                 _exit(92);
                         snprintf(p, sizeof p, "%s/proc", dir);
                         if (mkdir(p, 0755) < 0 || mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -65,19 +66,19 @@ static int masks_applied(int root, const char *dir) {
         int n = procmask_apply_at(root, NULL, &e);
         if (n <= 0)
                 return 1;
-        snprintf(p, sizeof p, "%s/proc/keys", dir);          /* masked: empty */
+        snprintf(p, sizeof p, "%s/proc/keys", dir); /* masked: empty */
         fd = open(p, O_RDONLY);
         fails |= (fd < 0 || read(fd, buf, sizeof buf) != 0) << 1;
         snprintf(p, sizeof p, "%s/proc/timer_list", dir);
         fd = open(p, O_RDONLY);
         fails |= (fd < 0 || read(fd, buf, sizeof buf) != 0) << 2;
-        snprintf(p, sizeof p, "%s/proc/sys/kernel", dir);      /* a read-only mount, whoever asks */
+        snprintf(p, sizeof p, "%s/proc/sys/kernel", dir); /* a read-only mount, whoever asks */
         fails |= (statvfs(p, &sv) < 0 || !(sv.f_flag & ST_RDONLY)) << 3;
         snprintf(p, sizeof p, "%s/proc/self", dir);
         fails |= (statvfs(p, &sv) < 0 || (sv.f_flag & ST_RDONLY)) << 6;
-        snprintf(p, sizeof p, "%s/proc/self/status", dir);     /* the rest of /proc still works */
+        snprintf(p, sizeof p, "%s/proc/self/status", dir); /* the rest of /proc still works */
         fails |= (open(p, O_RDONLY) < 0) << 4;
-        snprintf(p, sizeof p, "%s/proc/keys", dir);            /* the mask itself is read-only */
+        snprintf(p, sizeof p, "%s/proc/keys", dir); /* the mask itself is read-only */
         fails |= (statvfs(p, &sv) < 0 || !(sv.f_flag & ST_RDONLY)) << 5;
         return fails;
 }

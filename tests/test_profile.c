@@ -43,7 +43,9 @@ static int setup(void **state) {
         assert_int_equal(secmem_new(8u << 20, &f->m), 0);
         assert_int_equal(key_generate(false, f->m, &f->pool_sk, &f->pool_pk), 0);
         assert_int_equal(key_generate(true, f->m, &f->iss_sk, &f->iss_pk), 0);
-        assert_int_equal(profile_seal(&h, &f->pool_pk, &f->iss_sk, (const uint8_t *)plain_json, strlen(plain_json), &f->env, &e), 0);
+        assert_int_equal(
+                profile_seal(&h, &f->pool_pk, &f->iss_sk, (const uint8_t *)plain_json, strlen(plain_json), &f->env, &e),
+                0);
         assert_int_equal(profile_format(f->env, &f->text, &f->text_len), 0);
         *state = f;
         return 0;
@@ -78,17 +80,16 @@ static int open_text(struct fixture *f, const char *text, size_t len, struct sr_
 
 static void test_header_encoding_vector(void **state) {
         /* The fixed binary encoding is part of the format: this vector must never change. */
-        struct profile_header h = { .version = 0x0102030405060708ULL, .issued_at = 1700000000, .not_after = 1800000000 };
+        struct profile_header h = { .version = 0x0102030405060708ULL,
+                                    .issued_at = 1700000000,
+                                    .not_after = 1800000000 };
         uint8_t out[PROFILE_AD_MAX];
         static const uint8_t want[] = {
-                17, 's', 'e', 'a', 'l', 'r', 'u', 'n', '-', 'p', 'r', 'o', 'f', 'i', 'l', 'e', '/', '1',
-                4, 'a', 'c', 'm', 'e',
-                5, 'a', 'g', 'e', 'n', 't',
-                1, 2, 3, 4, 5, 6, 7, 8,
-                0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00,
-                0, 0, 0, 0, 0x6b, 0x49, 0xd2, 0x00,
-                0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
-                0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+                17,   's',  'e',  'a',  'l',  'r',  'u',  'n',  '-',  'p',  'r',  'o',  'f',  'i',
+                'l',  'e',  '/',  '1',  4,    'a',  'c',  'm',  'e',  5,    'a',  'g',  'e',  'n',
+                't',  1,    2,    3,    4,    5,    6,    7,    8,    0,    0,    0,    0,    0x65,
+                0x53, 0xf1, 0x00, 0,    0,    0,    0,    0x6b, 0x49, 0xd2, 0x00, 0xa0, 0xa1, 0xa2,
+                0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
         };
         (void)state;
         snprintf(h.tenant, sizeof h.tenant, "acme");
@@ -174,7 +175,14 @@ static void test_tamper_every_byte(void **state) {
 static void test_truncated_and_garbage(void **state) {
         struct fixture *f = *state;
         static const char *bad[] = {
-                "", "{", "[]", "null", "\"x\"", "{}", "{\"header\":1}", "not json at all",
+                "",
+                "{",
+                "[]",
+                "null",
+                "\"x\"",
+                "{}",
+                "{\"header\":1}",
+                "not json at all",
                 "{\"header\":{},\"epk\":\"\",\"nonce\":\"\",\"ciphertext\":\"\",\"signature\":\"\"}",
         };
         for (size_t n = 0; n < f->text_len; n += 7) {
@@ -205,7 +213,8 @@ static void test_wrong_types(void **state) {
                 struct sr_error e = { 0 };
                 char *p = strstr(f->text, swaps[i][0]), *t;
                 assert_non_null(p);
-                assert_true(asprintf(&t, "%.*s%s%s", (int)(p - f->text), f->text, swaps[i][1], p + strlen(swaps[i][0])) > 0);
+                assert_true(asprintf(&t, "%.*s%s%s", (int)(p - f->text), f->text, swaps[i][1],
+                                     p + strlen(swaps[i][0])) > 0);
                 assert_int_not_equal(open_text(f, t, strlen(t), &e), 0);
                 assert_int_equal(e.exit_code, 77);
                 free(t);
@@ -324,7 +333,10 @@ static void test_key_files(void **state) {
 
         /* a tampered id, bad base64, trailing garbage: refused */
         assert_int_equal(key_format(&f->pool_pk, NULL, &line, &len), 0);
-        static const struct { size_t at; char c; } edits[] = { { 26, 'x' }, { 27, '0' }, { 60, '!' }, { 0, 'S' } };
+        static const struct {
+                size_t at;
+                char c;
+        } edits[] = { { 26, 'x' }, { 27, '0' }, { 60, '!' }, { 0, 'S' } };
         for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
                 char *l = strdup(line);
                 l[edits[i].at] = l[edits[i].at] == edits[i].c ? 'f' : edits[i].c;
@@ -338,7 +350,7 @@ static void test_key_files(void **state) {
         }
         fd = write_tmp(line, len, 0644, path);
         assert_int_equal(key_load_fd(fd, path, KEY_POOL_PUBLIC, NULL, &k, &e), 0);
-        fchmod(fd, 0664);       /* a writable trust anchor is refused */
+        fchmod(fd, 0664); /* a writable trust anchor is refused */
         assert_int_not_equal(key_load_fd(fd, path, KEY_POOL_PUBLIC, NULL, &k, &e), 0);
         assert_int_equal(e.exit_code, 77);
         close(fd);

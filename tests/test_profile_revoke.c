@@ -21,25 +21,20 @@ static struct profile_header hdr(const char *tenant, const char *profile, uint64
 }
 
 static void test_parse_and_match(void **state) {
-        static const char *list =
-                "# comment\n"
-                "\n"
-                "   # indented comment\n"
-                "tenant=gone\n"
-                "tenant=acme profile=agent version=3\n"
-                "tenant=acme profile=old\n"
-                "key=0102030405060708\n";
+        static const char *list = "# comment\n"
+                                  "\n"
+                                  "   # indented comment\n"
+                                  "tenant=gone\n"
+                                  "tenant=acme profile=agent version=3\n"
+                                  "tenant=acme profile=old\n"
+                                  "key=0102030405060708\n";
         static const struct {
                 const char *tenant, *profile;
                 uint64_t version;
                 bool revoked;
         } cases[] = {
-                { "gone", "anything", 1, true },
-                { "acme", "agent", 3, true },
-                { "acme", "agent", 4, false },
-                { "acme", "agent", 2, false },
-                { "acme", "old", 99, true },
-                { "acme", "new", 1, false },
+                { "gone", "anything", 1, true }, { "acme", "agent", 3, true }, { "acme", "agent", 4, false },
+                { "acme", "agent", 2, false },   { "acme", "old", 99, true },  { "acme", "new", 1, false },
                 { "acme2", "agent", 3, false },
         };
         struct revocation_list l;
@@ -52,7 +47,8 @@ static void test_parse_and_match(void **state) {
                 struct profile_header h = hdr(cases[i].tenant, cases[i].profile, cases[i].version);
                 memset(h.recipient, 0xee, 8);
                 if (revocation_match(&l, &h, what, sizeof what) != cases[i].revoked)
-                        fail_msg("case %zu: %s/%s v%llu", i, cases[i].tenant, cases[i].profile, (unsigned long long)cases[i].version);
+                        fail_msg("case %zu: %s/%s v%llu", i, cases[i].tenant, cases[i].profile,
+                                 (unsigned long long)cases[i].version);
         }
         /* key ids match the recipient or the issuer */
         struct profile_header h = hdr("other", "p", 1);
@@ -69,10 +65,19 @@ static void test_parse_and_match(void **state) {
 
 static void test_bad_lines(void **state) {
         static const char *bad[] = {
-                "tenant\n", "tenant=\n", "tenant=A\n", "profile=x\n", "tenant=acme version=3\n",
-                "tenant=acme profile=x version=0\n", "tenant=acme profile=x version=-1\n",
-                "tenant=acme profile=x version=3x\n", "key=xyz\n", "key=0102030405060708 tenant=acme\n",
-                "tenant=acme profile=x version=3 extra=1\n", "revoke acme\n", "tenant=acme profile=/x\n",
+                "tenant\n",
+                "tenant=\n",
+                "tenant=A\n",
+                "profile=x\n",
+                "tenant=acme version=3\n",
+                "tenant=acme profile=x version=0\n",
+                "tenant=acme profile=x version=-1\n",
+                "tenant=acme profile=x version=3x\n",
+                "key=xyz\n",
+                "key=0102030405060708 tenant=acme\n",
+                "tenant=acme profile=x version=3 extra=1\n",
+                "revoke acme\n",
+                "tenant=acme profile=/x\n",
         };
         (void)state;
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -102,9 +107,8 @@ static void test_format_round_trip(void **state) {
 }
 
 static void test_below_and_reason(void **state) {
-        static const char *list =
-                "tenant=acme profile=agent version<5 reason=rotated\n"
-                "key=1111111111111111 reason=key-leaked\n";
+        static const char *list = "tenant=acme profile=agent version<5 reason=rotated\n"
+                                  "key=1111111111111111 reason=key-leaked\n";
         struct revocation_list l;
         struct sr_error e = { 0 };
         char what[320];
@@ -136,12 +140,21 @@ static void test_below_and_reason(void **state) {
 
         /* strict: the bound, the reason's charset, its place */
         static const char *bad[] = {
-                "tenant=acme profile=agent version<1\n", "tenant=acme profile=agent version<0\n",
-                "tenant=acme profile=agent version<\n", "tenant=acme profile=agent version<-3\n",
-                "tenant=acme profile=agent version<03\n", "tenant=acme profile=agent version<3x\n",
-                "tenant=acme version<3\n", "tenant=acme profile=agent version<=3\n", "tenant=acme profile=agent version>3\n",
-                "tenant=acme profile=agent version=03\n", "tenant=acme reason=\n", "tenant=acme reason=two words\n",
-                "tenant=acme reason=a/b\n", "tenant=acme reason=x profile=agent\n", "reason=x tenant=acme\n",
+                "tenant=acme profile=agent version<1\n",
+                "tenant=acme profile=agent version<0\n",
+                "tenant=acme profile=agent version<\n",
+                "tenant=acme profile=agent version<-3\n",
+                "tenant=acme profile=agent version<03\n",
+                "tenant=acme profile=agent version<3x\n",
+                "tenant=acme version<3\n",
+                "tenant=acme profile=agent version<=3\n",
+                "tenant=acme profile=agent version>3\n",
+                "tenant=acme profile=agent version=03\n",
+                "tenant=acme reason=\n",
+                "tenant=acme reason=two words\n",
+                "tenant=acme reason=a/b\n",
+                "tenant=acme reason=x profile=agent\n",
+                "reason=x tenant=acme\n",
                 "tenant=acme reason=x reason=y\n",
                 "tenant=acme reason=0123456789012345678901234567890123456789012345678901234567890123456789\n",
         };
@@ -171,7 +184,7 @@ static void test_covers(void **state) {
                 bool covers;
         } cases[] = {
                 { "tenant=acme", "tenant=acme", true },
-                { "tenant=acme reason=x", "tenant=acme reason=y", true },   /* reasons aside */
+                { "tenant=acme reason=x", "tenant=acme reason=y", true }, /* reasons aside */
                 { "tenant=acme", "tenant=acme profile=p version=3", true },
                 { "tenant=acme profile=p", "tenant=acme", false },
                 { "tenant=acme profile=p", "tenant=acme profile=p version<9", true },

@@ -11,7 +11,7 @@
 static void test_parse_table(void **state) {
         static const struct {
                 const char *s;
-                int64_t want;   /* with now = 1000000 */
+                int64_t want; /* with now = 1000000 */
                 bool ok;
         } cases[] = {
                 { "1970-01-01T00:00:00Z", 0, true },

@@ -59,18 +59,18 @@ static void test_covers(void **state) {
                 { "read:model:*", "read:model:gpt", true },
                 { "read:model:*", "read:model:*", true },
                 { "read:model:gpt", "read:model:gpt", true },
-                { "read:model:gpt", "read:model:*", false },     /* specific never covers the wildcard */
+                { "read:model:gpt", "read:model:*", false }, /* specific never covers the wildcard */
                 { "read:model:gpt", "read:model:gpt2", false },
                 { "read:model:gpt2", "read:model:gpt", false },
                 { "read:model:*", "write:model:gpt", false },
                 { "read:model:*", "read:models:gpt", false },
                 { "read:model:*", "read:mode:gpt", false },
-                { "read:mod:*", "read:model:x", false },       /* prefixes are not parents */
+                { "read:mod:*", "read:model:x", false }, /* prefixes are not parents */
                 { "read:model:*", "read:model", false },
                 { "read:model:*", "bogus", false },
                 { "bogus:*", "bogus:x", false },
                 { "read:repo:acme/*", "read:repo:acme/web", false }, /* '*' only as the whole identifier */
-                { "read:repo:ACME", "read:repo:acme", false },     /* case-sensitive */
+                { "read:repo:ACME", "read:repo:acme", false },       /* case-sensitive */
         };
         (void)state;
         for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)

@@ -32,13 +32,14 @@ static int parse_section(const char *section, struct policy **ret, struct sr_err
 static void test_parse_ok(void **state) {
         struct policy *p = NULL;
         struct sr_error e = { 0 };
-        int r = parse_section("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,"
-                              "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\"],\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
-                              "\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-                              "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ALLOW\",\"comment\":\"c\","
-                              "\"args\":[{\"index\":1,\"value\":\"0xffffffff\",\"valueTwo\":21505,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
-                              "{\"names\":[\"socketcall\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}",
-                              &p, &e);
+        int r = parse_section(
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,"
+                "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\"],\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
+                "\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ALLOW\",\"comment\":\"c\","
+                "\"args\":[{\"index\":1,\"value\":\"0xffffffff\",\"valueTwo\":21505,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
+                "{\"names\":[\"socketcall\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}",
+                &p, &e);
         assert_int_equal(r, 0);
         assert_true(p->seccomp.set);
         assert_string_equal(p->seccomp.source, "inline");
@@ -63,51 +64,103 @@ static void test_parse_errors(void **state) {
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"bogus\":1}", "$.seccomp.bogus: unknown key" },
                 { "{}", "$.seccomp.defaultAction: missing required key" },
                 { "{\"defaultAction\":\"SCMP_ACT_MAYBE\"}", "$.seccomp.defaultAction: unknown action" },
-                { "{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}", "$.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":1}", "$.seccomp.defaultErrnoRet: only SCMP_ACT_ERRNO" },
-                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5000}", "$.seccomp.defaultErrnoRet: must be between 0 and 4095" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/x\"}", "$.seccomp.listenerPath: seccomp listeners are not supported" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_Z80\"]}", "$.seccomp.architectures[0]: unknown architecture" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"x86_64\"]}", "$.seccomp.architectures[0]: unknown architecture" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[1]}", "$.seccomp.architectures[0]: expected an architecture name" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86\",\"SCMP_ARCH_X86\"]}", "$.seccomp.architectures[1]: architecture listed twice" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_NEW_LISTENER\"]}", "$.seccomp.flags[0]: unsupported flag" },
+                { "{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}",
+                  "$.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":1}",
+                  "$.seccomp.defaultErrnoRet: only SCMP_ACT_ERRNO" },
+                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5000}",
+                  "$.seccomp.defaultErrnoRet: must be between 0 and 4095" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/x\"}",
+                  "$.seccomp.listenerPath: seccomp listeners are not supported" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_Z80\"]}",
+                  "$.seccomp.architectures[0]: unknown architecture" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"x86_64\"]}",
+                  "$.seccomp.architectures[0]: unknown architecture" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[1]}",
+                  "$.seccomp.architectures[0]: expected an architecture name" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86\",\"SCMP_ARCH_X86\"]}",
+                  "$.seccomp.architectures[1]: architecture listed twice" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_NEW_LISTENER\"]}",
+                  "$.seccomp.flags[0]: unsupported flag" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[7]}", "$.seccomp.flags[0]: expected a flag name" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":{}}", "$.seccomp.syscalls: expected an array" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"x\":1}]}", "$.seccomp.syscalls[0].x: unknown key" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"action\":\"SCMP_ACT_ERRNO\"}]}", "$.seccomp.syscalls[0].names: missing required key" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ERRNO\"}]}", "$.seccomp.syscalls[0].names: must list at least one" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"]}]}", "$.seccomp.syscalls[0].action: missing required key" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"fly_to_moon\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", "$.seccomp.syscalls[0].names[1]: 1 syscall name libseccomp" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"x\":1}]}",
+                  "$.seccomp.syscalls[0].x: unknown key" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                  "$.seccomp.syscalls[0].names: missing required key" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                  "$.seccomp.syscalls[0].names: must list at least one" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"]}]}",
+                  "$.seccomp.syscalls[0].action: missing required key" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"fly_to_moon\"],"
+                  "\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                  "$.seccomp.syscalls[0].names[1]: 1 syscall name libseccomp" },
                 /* every unknown name of every denying rule in one message, the first one's path */
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"fly_to_moon\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"fly_to_moon\"],"
+                  "\"action\":\"SCMP_ACT_ERRNO\"},"
                   "{\"names\":[\"walk_on_water\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}",
                   "$.seccomp.syscalls[0].names[1]: 2 syscall names libseccomp" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"fly_to_moon\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\",\"fly_to_moon\"],"
+                  "\"action\":\"SCMP_ACT_ERRNO\"},"
                   "{\"names\":[\"walk_on_water\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}",
                   "could let them through): fly_to_moon, walk_on_water" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[3],\"action\":\"SCMP_ACT_ERRNO\"}]}", "$.seccomp.syscalls[0].names[0]: expected a syscall name" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":-1}]}", "$.seccomp.syscalls[0].errnoRet: must be between 0 and 4095" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_KILL\",\"errnoRet\":1}]}", "$.seccomp.syscalls[0].errnoRet: only SCMP_ACT_ERRNO" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}", "$.seccomp.syscalls[0].args[0].index: must be between 0 and 5" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_ABOUT\"}]}]}", "$.seccomp.syscalls[0].args[0].op: unknown comparison" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"op\":\"SCMP_CMP_EQ\"}]}]}", "$.seccomp.syscalls[0].args[0].value: missing required key" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":-2,\"op\":\"SCMP_CMP_EQ\"}]}]}", "$.seccomp.syscalls[0].args[0].value: must not be negative" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":\"12abc\",\"op\":\"SCMP_CMP_EQ\"}]}]}", "$.seccomp.syscalls[0].args[0].value: expected an unsigned 64-bit number" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":\"0x1ffffffffffffffff\",\"op\":\"SCMP_CMP_EQ\"}]}]}", "$.seccomp.syscalls[0].args[0].value: expected an unsigned 64-bit number" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1.5,\"op\":\"SCMP_CMP_EQ\"}]}]}", "$.seccomp.syscalls[0].args[0].value: expected an unsigned integer" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"valueTwo\":2,\"op\":\"SCMP_CMP_EQ\"}]}]}", "$.seccomp.syscalls[0].args[0].valueTwo: only SCMP_CMP_MASKED_EQ" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":255,\"valueTwo\":256,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}", "$.seccomp.syscalls[0].args[0].valueTwo: has bits outside the mask" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_GE\"},{\"index\":0,\"value\":5,\"op\":\"SCMP_CMP_LE\"}]}]}", "$.seccomp.syscalls[0].args[1].index: argument 0 is compared twice" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\",\"mask\":1}]}]}", "$.seccomp.syscalls[0].args[0].mask: unknown key" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[1,2,3,4,5,6,7]}]}", "$.seccomp.syscalls[0].args: at most 6 comparisons" },
-                { "{\"profile\":\"default\",\"defaultAction\":\"SCMP_ACT_ALLOW\"}", "$.seccomp.defaultAction: unknown key" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[3],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                  "$.seccomp.syscalls[0].names[0]: expected a syscall name" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"errnoRet\":-1}]}",
+                  "$.seccomp.syscalls[0].errnoRet: must be between 0 and 4095" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "KILL\",\"errnoRet\":1}]}",
+                  "$.seccomp.syscalls[0].errnoRet: only SCMP_ACT_ERRNO" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                  "$.seccomp.syscalls[0].args[0].index: must be between 0 and 5" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_ABOUT\"}]}]}",
+                  "$.seccomp.syscalls[0].args[0].op: unknown comparison" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":0,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                  "$.seccomp.syscalls[0].args[0].value: missing required key" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":0,\"value\":-2,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                  "$.seccomp.syscalls[0].args[0].value: must not be negative" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":0,\"value\":\"12abc\",\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                  "$.seccomp.syscalls[0].args[0].value: expected an unsigned 64-bit number" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":0,\"value\":\"0x1ffffffffffffffff\",\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                  "$.seccomp.syscalls[0].args[0].value: expected an unsigned 64-bit number" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":0,\"value\":1.5,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                  "$.seccomp.syscalls[0].args[0].value: expected an unsigned integer" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"valueTwo\":2,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                  "$.seccomp.syscalls[0].args[0].valueTwo: only SCMP_CMP_MASKED_EQ" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":0,\"value\":255,\"valueTwo\":256,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}",
+                  "$.seccomp.syscalls[0].args[0].valueTwo: has bits outside the mask" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_GE\"},{\"index\":0,\"value\":5,\"op\":"
+                  "\"SCMP_CMP_LE\"}]}]}",
+                  "$.seccomp.syscalls[0].args[1].index: argument 0 is compared twice" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\",\"mask\":1}]}]}",
+                  "$.seccomp.syscalls[0].args[0].mask: unknown key" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[1,2,3,4,5,6,7]}]}",
+                  "$.seccomp.syscalls[0].args: at most 6 comparisons" },
+                { "{\"profile\":\"default\",\"defaultAction\":\"SCMP_ACT_ALLOW\"}",
+                  "$.seccomp.defaultAction: unknown key" },
                 { "{\"profile\":\"relative.json\"}", "$.seccomp.profile: expected \"default\" or an absolute path" },
-                { "{\"profile\":\"/nonexistent/seccomp.json\"}", "$.seccomp.profile: cannot open /nonexistent/seccomp.json" },
+                { "{\"profile\":\"/nonexistent/seccomp.json\"}",
+                  "$.seccomp.profile: cannot open /nonexistent/seccomp.json" },
                 { "{\"profile\":\"/\"}", "$.seccomp.profile: / is not a regular file" },
                 { "{\"profile\":7}", "$.seccomp.profile: expected a string" },
                 /* input quoted in a message never breaks the one line */
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\\nb\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", "could let them through): a\\x0ab" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\\nb\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\"}]}",
+                  "could let them through): a\\x0ab" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"x\\ny\":1}", "$.seccomp.x\\x0ay: unknown key" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -115,7 +168,8 @@ static void test_parse_errors(void **state) {
                 struct sr_error e = { 0 };
                 int r = parse_section(cases[i].section, &p, &e);
                 if (r == 0 || !strstr(e.msg, cases[i].want) || e.exit_code != SR_EXIT_LAUNCHER || strchr(e.msg, '\n'))
-                        fail_msg("case %zu: r=%d exit=%d msg=\"%s\", want \"%s\"", i, r, e.exit_code, e.msg, cases[i].want);
+                        fail_msg("case %zu: r=%d exit=%d msg=\"%s\", want \"%s\"", i, r, e.exit_code, e.msg,
+                                 cases[i].want);
                 assert_null(p);
         }
 }
@@ -129,7 +183,9 @@ static void test_profile_file(void **state) {
         assert_non_null(mkdtemp(dir));
         snprintf(file, sizeof file, "%s/prof.json", dir);
         f = fopen(file, "w");
-        fputs("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"nope\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", f);
+        fputs("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"nope\"],\"action\":\"SCMP_ACT_ERRNO\"}"
+              "]}",
+              f);
         fclose(f);
         snprintf(sec, sizeof sec, "{\"profile\":\"%s\"}", file);
         assert_int_not_equal(parse_section(sec, &p, &e), 0);
@@ -137,7 +193,9 @@ static void test_profile_file(void **state) {
         assert_non_null(strstr(e.msg, "$.syscalls[0].names[0]: 1 syscall name libseccomp"));
         assert_non_null(strstr(e.msg, "in rules that deny (skipping them could let them through): nope"));
         f = fopen(file, "w");
-        fputs("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_ERRNO\"}]}", f);
+        fputs("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_"
+              "ERRNO\"}]}",
+              f);
         fclose(f);
         assert_int_equal(parse_section(sec, &p, &e), 0);
         assert_string_equal(p->seccomp.source, file);
@@ -159,11 +217,40 @@ static void test_builtin(void **state) {
         struct policy *p = NULL;
         struct sr_error e = { 0 };
         static const char *const denied[] = {
-                "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "bpf", "perf_event_open",
-                "userfaultfd", "keyctl", "add_key", "request_key", "mount", "umount2", "pivot_root", "move_mount", "fsopen",
-                "fsmount", "open_tree", "unshare", "setns", "open_by_handle_at", "io_uring_setup", "io_uring_enter",
-                "io_uring_register", "ptrace", "process_vm_readv", "process_vm_writev", "acct", "swapon", "swapoff",
-                "reboot", "settimeofday", "clock_settime", "adjtimex",
+                "kexec_load",
+                "kexec_file_load",
+                "init_module",
+                "finit_module",
+                "delete_module",
+                "bpf",
+                "perf_event_open",
+                "userfaultfd",
+                "keyctl",
+                "add_key",
+                "request_key",
+                "mount",
+                "umount2",
+                "pivot_root",
+                "move_mount",
+                "fsopen",
+                "fsmount",
+                "open_tree",
+                "unshare",
+                "setns",
+                "open_by_handle_at",
+                "io_uring_setup",
+                "io_uring_enter",
+                "io_uring_register",
+                "ptrace",
+                "process_vm_readv",
+                "process_vm_writev",
+                "acct",
+                "swapon",
+                "swapoff",
+                "reboot",
+                "settimeofday",
+                "clock_settime",
+                "adjtimex",
         };
         assert_int_equal(pol_seccomp_builtin(&s, &e), 0);
         /* an allow list: what it does not name gets ENOSYS */
@@ -172,7 +259,8 @@ static void test_builtin(void **state) {
          * does not know; an older table may lack only the 6.6/6.7 calls,
          * which then answer ENOSYS and libc falls back */
         for (size_t i = 0; i < s.n_skipped; i++) {
-                static const char *const newer[] = { "fchmodat2", "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue" };
+                static const char *const newer[] = { "fchmodat2", "map_shadow_stack", "futex_wake", "futex_wait",
+                                                     "futex_requeue" };
                 bool ok = false;
                 for (size_t k = 0; k < ELEMENTSOF(newer); k++)
                         ok |= strcmp(s.skipped[i], newer[k]) == 0;
@@ -202,7 +290,7 @@ static void test_builtin(void **state) {
         assert_int_equal(parse_section("{\"profile\":\"default\"}", &p, &e), 0);
         assert_string_equal(p->seccomp.source, "default");
         assert_true(p->seccomp.builtin);
-        assert_int_equal(p->seccomp.n_rules, 0);  /* parsed only on a cache miss */
+        assert_int_equal(p->seccomp.n_rules, 0); /* parsed only on a cache miss */
         policy_free(p);
         /* no section, "default" and the parsed stock profile compile to the same program */
         {
@@ -246,9 +334,14 @@ static void test_stock_behaviour(void **state) {
                 struct clone_args ca = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
                 int fails = 0;
                 char ch = 0;
-                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+                    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
                         _exit(100);
-#define EXPECT(cond, n) do { if (!(cond)) fails |= 1 << (n); } while (0)
+#define EXPECT(cond, n) \
+        do { \
+                if (!(cond)) \
+                        fails |= 1 << (n); \
+        } while (0)
                 EXPECT(syscall(SYS_clone3, &ca, sizeof ca) < 0 && errno == ENOSYS, 0);
                 EXPECT(syscall(SYS_unshare, CLONE_NEWUSER) < 0 && errno == EPERM, 1);
                 EXPECT(syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0) < 0 && errno == EPERM, 2);
@@ -360,11 +453,14 @@ static void test_stock_verdicts(void **state) {
 #endif
         assert_int_equal(seccomp_compile(&none, &b, &e), 0);
         /* syscalls newer than libseccomp's table, and numbers never assigned */
-        static const int unknown[] = { 457 /* statmount */, 458 /* listmount */, 462 /* mseal */, 467 /* open_tree_attr */,
-                                       500, 1000, 0x3fffffff };
+        static const int unknown[] = {
+                457 /* statmount */, 458 /* listmount */, 462 /* mseal */, 467 /* open_tree_attr */, 500, 1000,
+                0x3fffffff
+        };
         for (size_t i = 0; i < ELEMENTSOF(unknown); i++)
                 if (verdict(&b, unknown[i], 0, 0, 0) != RET_ERRNO(ENOSYS))
-                        fail_msg("syscall %d: 0x%x, want ENOSYS from the filter", unknown[i], verdict(&b, unknown[i], 0, 0, 0));
+                        fail_msg("syscall %d: 0x%x, want ENOSYS from the filter", unknown[i],
+                                 verdict(&b, unknown[i], 0, 0, 0));
         assert_int_equal(verdict(&b, -1, 0, 0, 0), RET_ERRNO(ENOSYS));
         assert_int_equal(verdict(&b, SYS_getpid, 0, 0, 0), RET_ALLOW);
         assert_int_equal(verdict(&b, SYS_open_tree, 0, 0, 0), RET_ERRNO(EPERM));
@@ -385,7 +481,8 @@ static void test_stock_verdicts(void **state) {
                         else
                                 want = RET_ERRNO(fam == 16 ? EPROTONOSUPPORT : EAFNOSUPPORT);
                         if (v != want)
-                                fail_msg("socket(%llu, 1, %llu): 0x%x, want 0x%x", (unsigned long long)fam, (unsigned long long)proto, v, want);
+                                fail_msg("socket(%llu, 1, %llu): 0x%x, want 0x%x", (unsigned long long)fam,
+                                         (unsigned long long)proto, v, want);
                 }
         assert_int_equal(verdict(&b, SYS_socket, 40 /* AF_VSOCK */, 1, 0), RET_ERRNO(EAFNOSUPPORT));
         assert_int_equal(verdict(&b, SYS_socket, 0x100000001ULL, 1, 0), RET_ERRNO(EAFNOSUPPORT));
@@ -398,7 +495,9 @@ static void test_stock_verdicts(void **state) {
         assert_int_equal(verdict(&b, SYS_memfd_create, 0, 0x18, 0), RET_ERRNO(ENOSYS));
         assert_int_equal(verdict(&b, SYS_memfd_create, 0, 0x9 /* MFD_CLOEXEC | MFD_NOEXEC_SEAL */, 0), RET_ALLOW);
         /* ioctl: every command but TIOCSTI and TIOCLINUX (on the low 32 bits) */
-        static const uint64_t highs[] = { 0, 0x100000000ULL, 0xffffffff00000000ULL, 0x80000000ULL, 0x40000000ULL, 0x00540000ULL };
+        static const uint64_t highs[] = {
+                0, 0x100000000ULL, 0xffffffff00000000ULL, 0x80000000ULL, 0x40000000ULL, 0x00540000ULL
+        };
         for (size_t h = 0; h < ELEMENTSOF(highs); h++)
                 for (uint64_t lo = 0; lo < 0x10000; lo++) {
                         uint64_t cmd = highs[h] | lo;
@@ -410,7 +509,8 @@ static void test_stock_verdicts(void **state) {
         /* clone: namespace flags refused, the rest allowed */
         assert_int_equal(verdict(&b, SYS_clone, SIGCHLD, 0, 0), RET_ALLOW);
         assert_int_equal(verdict(&b, SYS_clone, 0x003d0f00 /* a thread */, 0, 0), RET_ALLOW);
-        static const uint64_t ns[] = { CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET };
+        static const uint64_t ns[] = { CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                                       CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET };
         for (size_t i = 0; i < ELEMENTSOF(ns); i++)
                 assert_int_equal(verdict(&b, SYS_clone, ns[i] | SIGCHLD, 0, 0), RET_ERRNO(EPERM));
         /* personality: 0 and the query only */
@@ -525,8 +625,9 @@ static void test_cache_corrupt(void **state) {
                 int delta;
                 const char *what;
         } cases[] = {
-                { 0, 0, "magic" },     { 10, 0, "key" },      { 41, 0, "count" },  { 45, 0, "flags" }, { 50, 0, "checksum" },
-                { 90, 0, "program" },  { -1, -8, "short" },   { -1, -3, "odd size" }, { -1, 8, "trailing data" },
+                { 0, 0, "magic" },   { 10, 0, "key" },       { 41, 0, "count" },
+                { 45, 0, "flags" },  { 50, 0, "checksum" },  { 90, 0, "program" },
+                { -1, -8, "short" }, { -1, -3, "odd size" }, { -1, 8, "trailing data" },
         };
         char dir[32], path[128];
         int dfd = tmpdir(dir);
@@ -658,7 +759,7 @@ static void test_cache_dir(void **state) {
         /* reachable read-write from the sandbox: not used */
         snprintf(bind_src, sizeof bind_src, "%s/a", dir);
         me.src = bind_src;
-        t.plan = &me;      /* the mount plan, as mounts_plan builds it */
+        t.plan = &me; /* the mount plan, as mounts_plan builds it */
         t.n_plan = 1;
         assert_int_equal(seccomp_cache_dir_open(&t), -1);
         me.type = MNT_RO_BIND;
@@ -673,7 +774,7 @@ static void test_cache_dir(void **state) {
         assert_true(fd >= 0);
         close(fd);
         me.optional = false;
-        assert_int_equal(seccomp_cache_dir_open(&t), -1);  /* not optional: unknown, so not trusted */
+        assert_int_equal(seccomp_cache_dir_open(&t), -1); /* not optional: unknown, so not trusted */
         unsetenv("SEALRUN_CACHE_DIR");
         rm_rf(dir);
 }
@@ -708,18 +809,12 @@ static void test_apply(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_ok),
-                cmocka_unit_test(test_parse_errors),
-                cmocka_unit_test(test_profile_file),
-                cmocka_unit_test(test_builtin),
-                cmocka_unit_test(test_stock_behaviour),
-                cmocka_unit_test(test_stock_verdicts),
-                cmocka_unit_test(test_cache_key),
-                cmocka_unit_test(test_cache_hit_miss),
-                cmocka_unit_test(test_cache_corrupt),
-                cmocka_unit_test(test_cache_wrong_owner_mode),
-                cmocka_unit_test(test_cache_dir),
-                cmocka_unit_test(test_apply),
+                cmocka_unit_test(test_parse_ok),        cmocka_unit_test(test_parse_errors),
+                cmocka_unit_test(test_profile_file),    cmocka_unit_test(test_builtin),
+                cmocka_unit_test(test_stock_behaviour), cmocka_unit_test(test_stock_verdicts),
+                cmocka_unit_test(test_cache_key),       cmocka_unit_test(test_cache_hit_miss),
+                cmocka_unit_test(test_cache_corrupt),   cmocka_unit_test(test_cache_wrong_owner_mode),
+                cmocka_unit_test(test_cache_dir),       cmocka_unit_test(test_apply),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,14 +38,17 @@ static int parse(const char *doc, uint64_t caps, struct policy_seccomp *s, struc
  * empty includes/excludes, and each filter kind holding and not holding. */
 #define DOCKER(extra) \
         "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1," \
-        "\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\",\"subArchitectures\":[\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"]}," \
+        "\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\",\"subArchitectures\":[\"SCMP_ARCH_X86\",\"SCMP_ARCH_" \
+        "X32\"]}," \
         "{\"architecture\":\"SCMP_ARCH_AARCH64\",\"subArchitectures\":[\"SCMP_ARCH_ARM\"]}]," \
         "\"syscalls\":[" \
-        "{\"names\":[\"read\",\"write\",\"mseal\",\"statmount\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":null,\"comment\":\"\",\"includes\":{},\"excludes\":{}}," \
+        "{\"names\":[\"read\",\"write\",\"mseal\",\"statmount\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":null," \
+        "\"comment\":\"\",\"includes\":{},\"excludes\":{}}," \
         "{\"names\":[\"mseal\",\"close\"],\"action\":\"SCMP_ACT_LOG\"}," \
         "{\"name\":\"getpid\",\"action\":\"SCMP_ACT_ALLOW\"}," \
         "{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"caps\":[\"CAP_SYS_PTRACE\"]}}," \
-        "{\"names\":[\"ptrace\"" extra "],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"excludes\":{\"caps\":[\"CAP_SYS_PTRACE\"]}}," \
+        "{\"names\":[\"ptrace\"" extra \
+        "],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"excludes\":{\"caps\":[\"CAP_SYS_PTRACE\"]}}," \
         "{\"names\":[\"arch_prctl\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"arches\":[\"amd64\",\"x32\"]}}," \
         "{\"names\":[\"cacheflush\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":{\"arches\":[\"arm\",\"arm64\"]}}," \
         "{\"names\":[\"modify_ldt\"],\"action\":\"SCMP_ACT_ALLOW\",\"excludes\":{\"arches\":[\"amd64\",\"arm64\"]}}," \
@@ -66,14 +69,21 @@ static void test_docker(void **state) {
                 /* an entry for an architecture this libseccomp does not know
                  * (Docker lists SCMP_ARCH_LOONGARCH64) is never the native
                  * one: passed over; in the native entry it is an error */
-                assert_int_equal(parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_Z80\","
-                                       "\"subArchitectures\":[\"SCMP_ARCH_Z80_16\"]},{\"architecture\":\"SCMP_ARCH_RISCV64\",\"subArchitectures\":null}]}",
-                                       0, &t, &e), 0);
+                assert_int_equal(
+                        parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_Z80\","
+                              "\"subArchitectures\":[\"SCMP_ARCH_Z80_16\"]},{\"architecture\":\"SCMP_ARCH_RISCV64\","
+                              "\"subArchitectures\":null}]}",
+                              0, &t, &e),
+                        0);
                 assert_int_equal(t.n_arches, 0);
                 pol_seccomp_free(&t);
-                assert_int_not_equal(parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\","
-                                           "\"subArchitectures\":[\"SCMP_ARCH_Z80\"]}]}", 0, &t, &e), 0);
-                assert_non_null(strstr(e.msg, "$.archMap[0].subArchitectures[0]: unknown architecture \"SCMP_ARCH_Z80\" (libseccomp"));
+                assert_int_not_equal(parse("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":"
+                                           "\"SCMP_ARCH_X86_64\","
+                                           "\"subArchitectures\":[\"SCMP_ARCH_Z80\"]}]}",
+                                           0, &t, &e),
+                                     0);
+                assert_non_null(strstr(
+                        e.msg, "$.archMap[0].subArchitectures[0]: unknown architecture \"SCMP_ARCH_Z80\" (libseccomp"));
                 pol_seccomp_free(&t);
                 /* the native entry's sub-architectures, not the other entry's */
                 assert_int_equal(s.n_arches, 2);
@@ -132,10 +142,13 @@ static void test_podman(void **state) {
         struct sr_error e;
         static const char doc[] =
                 "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"defaultErrno\":\"ENOSYS\","
-                "\"syscalls\":[{\"names\":[\"bdflush\",\"uselib\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],\"comment\":\"\","
+                "\"syscalls\":[{\"names\":[\"bdflush\",\"uselib\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[],"
+                "\"comment\":\"\","
                 "\"includes\":{},\"excludes\":{},\"errnoRet\":1,\"errno\":\"EPERM\"},"
-                "{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\",\"includes\":{},\"excludes\":{}},"
-                "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":0,\"valueTwo\":0,"
+                "{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[],\"comment\":\"\",\"includes\":{},"
+                "\"excludes\":{}},"
+                "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":0,"
+                "\"valueTwo\":0,"
                 "\"op\":\"SCMP_CMP_EQ\"}],\"comment\":\"\",\"includes\":{},\"excludes\":{}},"
                 "{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\",\"errno\":\"EROFS\"}]}";
         assert_int_equal(parse(doc, 0, &s, &e), 0);
@@ -151,47 +164,72 @@ static void test_errors(void **state) {
         static const struct {
                 const char *doc, *want;
         } cases[] = {
-                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrno\":\"EWHAT\"}", "$.defaultErrno: unknown errno name \"EWHAT\"" },
-                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrno\":\"ENOSYS\",\"defaultErrnoRet\":1}", "$.defaultErrno: ENOSYS is 38, but defaultErrnoRet says 1" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrno\":\"EPERM\"}", "$.defaultErrno: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take defaultErrno" },
+                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrno\":\"EWHAT\"}",
+                  "$.defaultErrno: unknown errno name \"EWHAT\"" },
+                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrno\":\"ENOSYS\",\"defaultErrnoRet\":1}",
+                  "$.defaultErrno: ENOSYS is 38, but defaultErrnoRet says 1" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrno\":\"EPERM\"}",
+                  "$.defaultErrno: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take defaultErrno" },
                 { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrno\":1}", "$.defaultErrno: expected a string" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86\"],\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\"}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_X86\"],\"archMap\":[{"
+                  "\"architecture\":\"SCMP_ARCH_X86_64\"}]}",
                   "$.archMap: give either \"architectures\" or \"archMap\", not both" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"x86_64\"}]}", "$.archMap[0].architecture: unknown architecture" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\",\"subArchitectures\":[\"x86\"]}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"x86_64\"}]}",
+                  "$.archMap[0].architecture: unknown architecture" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\","
+                  "\"subArchitectures\":[\"x86\"]}]}",
                   "$.archMap[0].subArchitectures[0]: unknown architecture" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\",\"sub\":[]}]}", "$.archMap[0].sub: unknown key" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"arches\":[\"z80\"]}}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"archMap\":[{\"architecture\":\"SCMP_ARCH_X86_64\",\"sub\":[]"
+                  "}]}",
+                  "$.archMap[0].sub: unknown key" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"includes\":{\"arches\":[\"z80\"]}}]}",
                   "$.syscalls[0].includes.arches[0]: unknown architecture \"z80\"" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"excludes\":{\"caps\":[\"CAP_FLY\"]}}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"excludes\":{\"caps\":[\"CAP_FLY\"]}}]}",
                   "$.syscalls[0].excludes.caps[0]: unknown capability \"CAP_FLY\"" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"caps\":[\"sys_admin\"]}}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"includes\":{\"caps\":[\"sys_admin\"]}}]}",
                   "$.syscalls[0].includes.caps[0]: unknown capability" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"minKernel\":\"five\"}}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"includes\":{\"minKernel\":\"five\"}}]}",
                   "$.syscalls[0].includes.minKernel: expected a kernel version like \"5.10\"" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"minKernel\":\"5\"}}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"includes\":{\"minKernel\":\"5\"}}]}",
                   "$.syscalls[0].includes.minKernel: expected a kernel version" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"minKernel\":\"5.10-rc1\"}}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"includes\":{\"minKernel\":\"5.10-rc1\"}}]}",
                   "$.syscalls[0].includes.minKernel: expected a kernel version" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"maxKernel\":\"5.1\"}}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"includes\":{\"maxKernel\":\"5.1\"}}]}",
                   "$.syscalls[0].includes.maxKernel: unknown key" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"name\":\"write\",\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"name\":\"write\","
+                  "\"action\":\"SCMP_ACT_ERRNO\"}]}",
                   "$.syscalls[0].name: give either \"name\" or \"names\", not both" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"name\":7,\"action\":\"SCMP_ACT_ERRNO\"}]}", "$.syscalls[0].name: expected a syscall name" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"errno\":\"EPERM\",\"errnoRet\":13}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"name\":7,\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                  "$.syscalls[0].name: expected a syscall name" },
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"errno\":\"EPERM\",\"errnoRet\":13}]}",
                   "$.syscalls[0].errno: EPERM is 1, but errnoRet says 13" },
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_KILL\",\"errno\":\"EPERM\"}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "KILL\",\"errno\":\"EPERM\"}]}",
                   "$.syscalls[0].errno: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take errno" },
                 /* libseccomp would let the unconditional allow win: refused */
-                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\",\"ioctl\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-                  "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13,\"args\":[{\"index\":1,\"value\":21522,\"op\":\"SCMP_CMP_EQ\"}]}]}",
-                  "$.syscalls[1]: ioctl gets SCMP_ACT_ERRNO 13 here, but syscalls[0] gives it SCMP_ACT_ALLOW without conditions" },
+                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\",\"ioctl\"],\"action\":"
+                  "\"SCMP_ACT_ALLOW\"},"
+                  "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13,\"args\":[{\"index\":1,"
+                  "\"value\":21522,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                  "$.syscalls[1]: ioctl gets SCMP_ACT_ERRNO 13 here, but syscalls[0] gives it SCMP_ACT_ALLOW without "
+                  "conditions" },
                 /* ... also when the denial repeats the default action */
-                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":1,\"value\":21522,\"op\":\"SCMP_CMP_EQ\"}]},"
+                { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"args\":[{\"index\":1,\"value\":21522,\"op\":\"SCMP_CMP_EQ\"}]},"
                   "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_LOG\"}]}",
-                  "$.syscalls[0]: ioctl gets SCMP_ACT_ERRNO 1 here, but syscalls[1] gives it SCMP_ACT_LOG without conditions" },
+                  "$.syscalls[0]: ioctl gets SCMP_ACT_ERRNO 1 here, but syscalls[1] gives it SCMP_ACT_LOG without "
+                  "conditions" },
                 /* a filter is validated even when the rule is already out */
-                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"minKernel\":\"999.0\",\"caps\":[\"CAP_X\"]}}]}",
+                { "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_"
+                  "ERRNO\",\"includes\":{\"minKernel\":\"999.0\",\"caps\":[\"CAP_X\"]}}]}",
                   "$.syscalls[0].includes.caps[0]: unknown capability" },
         };
         for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -210,14 +248,16 @@ static void test_errors(void **state) {
 static void test_overrides_ok(void **state) {
         struct policy_seccomp s;
         struct sr_error e;
-        static const char doc[] =
-                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
-                "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-                "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]},"
-                "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ERRNO\"},"
-                "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":1,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]},"
-                "{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-                "{\"names\":[\"write\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5,\"args\":[{\"index\":0,\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]}]}";
+        static const char doc[] = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
+                                  "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                                  "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"
+                                  "\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]},"
+                                  "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ERRNO\"},"
+                                  "{\"names\":[\"ioctl\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":1,"
+                                  "\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]},"
+                                  "{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                                  "{\"names\":[\"write\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5,\"args\":[{"
+                                  "\"index\":0,\"value\":9,\"op\":\"SCMP_CMP_EQ\"}]}]}";
         assert_int_equal(parse(doc, 0, &s, &e), 0);
         pol_seccomp_free(&s);
 }
@@ -227,11 +267,15 @@ static void test_overrides_ok(void **state) {
  * would keep whichever came first; the stricter is kept, in either order. */
 static void test_unconditional_stricter(void **state) {
         static const char *const docs[] = {
-                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"syscalls\":[{\"names\":[\"read\",\"setns\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-                "{\"names\":[\"setns\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"excludes\":{\"caps\":[\"CAP_SYS_ADMIN\"]}},"
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"syscalls\":[{\"names\":[\"read\","
+                "\"setns\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                "{\"names\":[\"setns\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"excludes\":{\"caps\":[\"CAP_SYS_"
+                "ADMIN\"]}},"
                 "{\"names\":[\"setns\"],\"action\":\"SCMP_ACT_LOG\"}]}",
-                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"syscalls\":[{\"names\":[\"setns\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,"
-                "\"excludes\":{\"caps\":[\"CAP_SYS_ADMIN\"]}},{\"names\":[\"setns\",\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"syscalls\":[{\"names\":[\"setns\"],"
+                "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,"
+                "\"excludes\":{\"caps\":[\"CAP_SYS_ADMIN\"]}},{\"names\":[\"setns\",\"read\"],\"action\":\"SCMP_ACT_"
+                "ALLOW\"}]}",
         };
         for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
                 struct policy_seccomp s;
@@ -254,11 +298,12 @@ static void test_unconditional_stricter(void **state) {
 static void test_unknown_names(void **state) {
         struct policy_seccomp s;
         struct sr_error e;
-        static const char doc[] =
-                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
-                "{\"names\":[\"walk_on_water\"],\"action\":\"SCMP_ACT_KILL_PROCESS\",\"includes\":{\"minKernel\":\"999.0\"}},"
-                "{\"names\":[\"fly_to_moon\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"caps\":[\"CAP_SYS_ADMIN\"]}},"
-                "{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_ERRNO\"}]}";
+        static const char doc[] = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+                                  "{\"names\":[\"walk_on_water\"],\"action\":\"SCMP_ACT_KILL_PROCESS\",\"includes\":{"
+                                  "\"minKernel\":\"999.0\"}},"
+                                  "{\"names\":[\"fly_to_moon\"],\"action\":\"SCMP_ACT_ERRNO\",\"includes\":{\"caps\":["
+                                  "\"CAP_SYS_ADMIN\"]}},"
+                                  "{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_ERRNO\"}]}";
         assert_int_equal(parse(doc, 0, &s, &e), 0);
         assert_int_equal(s.n_skipped, 0);
         assert_int_equal(s.n_rules, 1);

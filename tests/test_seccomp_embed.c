@@ -1,4 +1,5 @@
-/* Unit tests for launcher/seccomp_embed.c: the build-time program is exactly the run-time compile, and is what the stock profile gets. */
+/* Unit tests for launcher/seccomp_embed.c: the build-time program is exactly the run-time compile, and is what the
+ * stock profile gets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,7 +44,7 @@ static void test_origin(void **state) {
         assert_int_equal(seccomp_get(&builtin, -1, 0, &b, &o, &e), 0);
         assert_int_equal(o, SECCOMP_EMBEDDED);
         assert_memory_equal(b.prog, seccomp_embedded_find()->prog, b.len * sizeof *b.prog);
-        assert_ptr_not_equal(b.prog, seccomp_embedded_find()->prog);   /* a copy the task frees */
+        assert_ptr_not_equal(b.prog, seccomp_embedded_find()->prog); /* a copy the task frees */
         free(b.prog);
         /* a custom profile: allow-all with one deny */
         custom.set = true;

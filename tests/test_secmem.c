@@ -19,10 +19,10 @@ static void test_alloc_release(void **state) {
         assert_true(((uintptr_t)a & 15) == 0);
         memset(a, 'A', 100);
         memset(b, 'B', 100);
-        secmem_release(m, a);           /* not on top: wiped in place */
+        secmem_release(m, a); /* not on top: wiped in place */
         for (int i = 0; i < 100; i++)
                 assert_int_equal(a[i], 0);
-        secmem_release(m, b);           /* on top: wiped and space reused */
+        secmem_release(m, b); /* on top: wiped and space reused */
         char *c = secmem_alloc(m, 100);
         assert_ptr_equal(c, b);
         for (int i = 0; i < 100; i++)
@@ -53,7 +53,7 @@ static void test_json_on_arena(void **state) {
         /* the string was freed through the arena: wiped */
         assert_int_not_equal(memcmp(copy, "secret value", 12), 0);
         secmem_json_pop();
-        j = json_string("after pop");     /* libc allocator again */
+        j = json_string("after pop"); /* libc allocator again */
         json_decref(j);
         secmem_destroy(m);
 }

@@ -169,7 +169,7 @@ struct fx {
         struct cli cli;
         struct task t;
         struct policy *pol;
-        int resolved;           /* config_resolve's result */
+        int resolved; /* config_resolve's result */
 };
 
 static void fx_init(struct fx *f, const char *tenant, long cli_n, long wait_s, const char *limits) {
@@ -269,7 +269,7 @@ static void test_policy_cap(void **state) {
         fx_init(&h, tenant, -1, 0, "{\"max_concurrent\":2}");
         fx_init(&i, tenant, 1, 0, "{\"max_concurrent\":2}");
         assert_int_equal(slot_acquire(&g.t, &err), 0);
-        assert_true(slot_acquire(&i.t, &err) < 0);      /* narrowed to 1: slot-0 busy */
+        assert_true(slot_acquire(&i.t, &err) < 0); /* narrowed to 1: slot-0 busy */
         assert_int_equal(slot_acquire(&h.t, &err), 0);
         fx_done(&g);
         fx_done(&h);

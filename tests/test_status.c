@@ -18,7 +18,7 @@ static bool type_is(json_t *v, enum jt t) {
         case T_INT: return json_is_integer(v);
         case T_BOOL: return json_is_boolean(v);
         case T_STR: return json_is_string(v);
-        case T_NULL: return json_is_null(v) || json_is_object(v);  /* "interrupted": null or an object */
+        case T_NULL: return json_is_null(v) || json_is_object(v); /* "interrupted": null or an object */
         case T_OBJ: return json_is_object(v);
         case T_ARR: return json_is_array(v);
         case T_INT_OR_NULL: return json_is_integer(v) || json_is_null(v);
@@ -32,14 +32,28 @@ static const struct {
         const char *key;
         enum jt type;
 } final_fields[] = {
-        { "version", T_INT },        { "task", T_STR_OR_NULL },   { "tenant", T_STR_OR_NULL },
-        { "pid", T_INT_OR_NULL },    { "exit_code", T_INT },      { "signal", T_INT_OR_NULL },
-        { "timed_out", T_BOOL },     { "oom_killed", T_BOOL },    { "wall_ms", T_INT },
-        { "cpu_user_ms", T_INT },    { "cpu_sys_ms", T_INT },     { "max_rss_kb", T_INT },
-        { "refused", T_STR_OR_NULL }, { "error", T_STR_OR_NULL }, { "failed_step", T_STR_OR_NULL },
-        { "memory_peak_kb", T_INT_OR_NULL }, { "pids_peak", T_INT_OR_NULL },
-        { "network", T_STR },        { "cgroup", T_STR },         { "audit", T_OBJ },
-        { "not_enforced", T_ARR },   { "interrupted", T_NULL },
+        { "version", T_INT },
+        { "task", T_STR_OR_NULL },
+        { "tenant", T_STR_OR_NULL },
+        { "pid", T_INT_OR_NULL },
+        { "exit_code", T_INT },
+        { "signal", T_INT_OR_NULL },
+        { "timed_out", T_BOOL },
+        { "oom_killed", T_BOOL },
+        { "wall_ms", T_INT },
+        { "cpu_user_ms", T_INT },
+        { "cpu_sys_ms", T_INT },
+        { "max_rss_kb", T_INT },
+        { "refused", T_STR_OR_NULL },
+        { "error", T_STR_OR_NULL },
+        { "failed_step", T_STR_OR_NULL },
+        { "memory_peak_kb", T_INT_OR_NULL },
+        { "pids_peak", T_INT_OR_NULL },
+        { "network", T_STR },
+        { "cgroup", T_STR },
+        { "audit", T_OBJ },
+        { "not_enforced", T_ARR },
+        { "interrupted", T_NULL },
 };
 
 static json_t *parse_final(const struct status *s) {
@@ -47,7 +61,7 @@ static json_t *parse_final(const struct status *s) {
         json_error_t je;
         json_t *o;
         assert_non_null(txt);
-        assert_null(strchr(txt, '\n'));  /* one line */
+        assert_null(strchr(txt, '\n')); /* one line */
         o = json_loads(txt, 0, &je);
         if (!o)
                 fail_msg("status is not JSON (%s): %s", je.text, txt);
@@ -164,7 +178,7 @@ static void test_final_values(void **state) {
 static void test_big_values(void **state) {
         struct status s;
         status_init(&s);
-        s.wall_ms = INT64_C(1) << 40;  /* int64 fields are not truncated to int */
+        s.wall_ms = INT64_C(1) << 40; /* int64 fields are not truncated to int */
         s.max_rss_kb = INT64_C(1) << 35;
         s.pid = 4194304;
         s.exit_code = 255;

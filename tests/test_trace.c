@@ -14,8 +14,8 @@
 #include "launcher/trace.h"
 
 static void test_names_in_order(void **state) {
-        static const char *const want[] = { "start", "policy_loaded", "clone", "go", "mounts_done",
-                                            "payload_exec", "exit", "cleanup_done" };
+        static const char *const want[] = { "start",       "policy_loaded", "clone", "go",
+                                            "mounts_done", "payload_exec",  "exit",  "cleanup_done" };
         assert_int_equal(TRACE_N, sizeof want / sizeof *want);
         for (int i = 0; i < TRACE_N; i++)
                 assert_string_equal(trace_point_name((enum trace_point)i), want[i]);
@@ -23,7 +23,7 @@ static void test_names_in_order(void **state) {
 }
 
 static void test_format(void **state) {
-        uint64_t t[TRACE_N] = { 1000, 1100, 0, 1300 };   /* clone never reached: left out */
+        uint64_t t[TRACE_N] = { 1000, 1100, 0, 1300 }; /* clone never reached: left out */
         char buf[1024];
         size_t n = trace_format(buf, sizeof buf, t, 42, 1234);
         json_error_t je;
@@ -93,14 +93,16 @@ static void test_points_across_fork(void **state) {
         assert_int_equal(json_array_size(pts), TRACE_N);
         for (size_t i = 0; i < TRACE_N; i++) {
                 json_t *pt = json_array_get(pts, i);
-                assert_string_equal(json_string_value(json_object_get(pt, "name")), trace_point_name((enum trace_point)i));
+                assert_string_equal(json_string_value(json_object_get(pt, "name")),
+                                    trace_point_name((enum trace_point)i));
                 if (i > 0)
                         assert_true(json_integer_value(json_object_get(pt, "t_us")) >=
                                     json_integer_value(json_object_get(json_array_get(pts, i - 1), "t_us")));
         }
         /* the child's 1 ms sleep shows up between its two points */
         assert_true(json_integer_value(json_object_get(json_array_get(pts, TRACE_PAYLOAD_EXEC), "t_us")) -
-                    json_integer_value(json_object_get(json_array_get(pts, TRACE_MOUNTS_DONE), "t_us")) >= 1000);
+                            json_integer_value(json_object_get(json_array_get(pts, TRACE_MOUNTS_DONE), "t_us")) >=
+                    1000);
         json_decref(j);
         /* emitted once: off again afterwards */
         trace_point(TRACE_GO);

@@ -62,7 +62,7 @@ static void test_modes(void **state) {
 static void test_owner(void **state) {
         struct sr_error e;
         if (geteuid() != 0)
-                skip();  /* giving a file to another uid needs root */
+                skip(); /* giving a file to another uid needs root */
         assert_int_equal(chown(path, 65534, 65534), 0);
         assert_int_equal(check_mode(0644, 0, &e), -EPERM);
         assert_non_null(strstr(e.msg, "owned by uid 65534, not by you or root"));
@@ -75,7 +75,8 @@ static void test_unlinked_secret(void **state) {
         /* a memfd is mode 0777 but reachable through its fd alone */
         int fd = memfd_create("key", MFD_CLOEXEC);
         assert_true(fd >= 0);
-        assert_int_equal(trusted_file_check(fd, "--key-fd 3", "secret key", "key-permissions", TRUSTED_FILE_SECRET, &e), 0);
+        assert_int_equal(trusted_file_check(fd, "--key-fd 3", "secret key", "key-permissions", TRUSTED_FILE_SECRET, &e),
+                         0);
         /* not a secret: a trust anchor must not be writable, fd or not */
         assert_int_equal(trusted_file_check(fd, "memfd", "public key", "key-permissions", 0, &e), -EPERM);
         close(fd);

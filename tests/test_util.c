@@ -36,21 +36,32 @@ static char *repeat(char c, size_t n) {
 static void test_slug_valid(void **state) {
         _cleanup_free_ char *s62 = repeat('a', 62), *s63 = repeat('a', 63), *s64 = repeat('a', 64);
         const struct vcase t[] = {
-                { "acme", true },          { "a1", true },
-                { "0tenant", true },       { "my-tenant_2", true },
-                { "ab", true },            { "a", false }, /* 2 chars is the minimum */
-                { "", false },             { NULL, false },
-                { "-acme", false },        { "_acme", false },
-                { "Acme", false },         { "acME", false },
-                { "acme!", false },        { "ac me", false },
-                { "ac/me", false },        { "ac.me", false },
-                { "a-", true },            { "0-", true },
-                { "caf\xc3\xa9", false },  { "\xc3\xa9t\xc3\xa9", false },
-                { "acme\n", false },       { "a\x7f", false },
+                { "acme", true },
+                { "a1", true },
+                { "0tenant", true },
+                { "my-tenant_2", true },
+                { "ab", true },
+                { "a", false }, /* 2 chars is the minimum */
+                { "", false },
+                { NULL, false },
+                { "-acme", false },
+                { "_acme", false },
+                { "Acme", false },
+                { "acME", false },
+                { "acme!", false },
+                { "ac me", false },
+                { "ac/me", false },
+                { "ac.me", false },
+                { "a-", true },
+                { "0-", true },
+                { "caf\xc3\xa9", false },
+                { "\xc3\xa9t\xc3\xa9", false },
+                { "acme\n", false },
+                { "a\x7f", false },
         };
         CHECK_TABLE(slug_valid, t);
         assert_true(slug_valid(s62));
-        assert_true(slug_valid(s63));  /* 63 chars is the maximum */
+        assert_true(slug_valid(s63)); /* 63 chars is the maximum */
         assert_false(slug_valid(s64));
         s63[62] = 'A';
         assert_false(slug_valid(s63));
@@ -59,11 +70,9 @@ static void test_slug_valid(void **state) {
 static void test_task_id_valid(void **state) {
         _cleanup_free_ char *s128 = repeat('T', 128), *s129 = repeat('T', 129);
         const struct vcase t[] = {
-                { "T42", true },        { "a", true },         { "task-1_2.3:4", true },
-                { "", false },          { NULL, false },       { ".", false },
-                { "..", false },        { "a/b", false },      { "/", false },
-                { "a b", false },       { "a\tb", false },     { "a\nb", false },
-                { "t\xc3\xa9", false }, { "a*b", false },      { "...", true },
+                { "T42", true },   { "a", true },     { "task-1_2.3:4", true }, { "", false },    { NULL, false },
+                { ".", false },    { "..", false },   { "a/b", false },         { "/", false },   { "a b", false },
+                { "a\tb", false }, { "a\nb", false }, { "t\xc3\xa9", false },   { "a*b", false }, { "...", true },
         };
         CHECK_TABLE(task_id_valid, t);
         assert_true(task_id_valid(s128));
@@ -73,11 +82,14 @@ static void test_task_id_valid(void **state) {
 static void test_cred_name_valid(void **state) {
         _cleanup_free_ char *s255 = repeat('c', 255), *s256 = repeat('c', 256);
         const struct vcase t[] = {
-                { "github_token", true }, { "OPENAI_API_KEY", true }, { "a.b-c~!", true },
-                { ".x", true },           { "..x", true },            { "", false },
-                { NULL, false },          { ".", false },             { "..", false },
-                { "a/b", false },         { "/", false },             { "a b", false },
-                { "a\tb", false },        { "a\x7f", false },         { "\xc3\xa9", false },
+                { "github_token", true }, { "OPENAI_API_KEY", true },
+                { "a.b-c~!", true },      { ".x", true },
+                { "..x", true },          { "", false },
+                { NULL, false },          { ".", false },
+                { "..", false },          { "a/b", false },
+                { "/", false },           { "a b", false },
+                { "a\tb", false },        { "a\x7f", false },
+                { "\xc3\xa9", false },
         };
         CHECK_TABLE(cred_name_valid, t);
         assert_true(cred_name_valid(s255));
@@ -87,9 +99,9 @@ static void test_cred_name_valid(void **state) {
 static void test_env_name_valid(void **state) {
         _cleanup_free_ char *s255 = repeat('E', 255), *s256 = repeat('E', 256);
         const struct vcase t[] = {
-                { "PATH", true },   { "_", true },      { "_X1", true },   { "lower", true },
-                { "", false },      { NULL, false },    { "1X", false },   { "A=B", false },
-                { "A-B", false },   { "A B", false },   { "A.B", false },  { "\xc3\x89T\xc3\x89", false },
+                { "PATH", true }, { "_", true },    { "_X1", true },  { "lower", true },
+                { "", false },    { NULL, false },  { "1X", false },  { "A=B", false },
+                { "A-B", false }, { "A B", false }, { "A.B", false }, { "\xc3\x89T\xc3\x89", false },
                 { "A\n", false },
         };
         CHECK_TABLE(env_name_valid, t);
@@ -151,7 +163,7 @@ static void expect_read(size_t len, size_t max, int want) {
         if (r == 0) {
                 assert_non_null(buf);
                 assert_int_equal(got, len);
-                assert_int_equal(buf[len], 0);  /* NUL-terminated */
+                assert_int_equal(buf[len], 0); /* NUL-terminated */
                 assert_int_equal(strspn(buf, "x"), len);
                 free(buf);
         } else {
@@ -202,14 +214,12 @@ static void test_read_fd_all_pipe_and_errors(void **state) {
 static void test_policy_path_valid(void **state) {
         _cleanup_free_ char *long_ok = repeat('a', 4095), *long_bad = repeat('a', 4096);
         const struct vcase t[] = {
-                { "/", true },            { "/usr", true },       { "/usr/lib64", true },
-                { "/a/b.c", true },       { "/.hidden", true },   { "/a/..b", true },
-                { "/...", true },         { "/a b", true },       { "", false },
-                { NULL, false },          { "usr", false },       { "./usr", false },
-                { "/usr/", false },       { "//usr", false },     { "/usr//lib", false },
-                { "/.", false },          { "/..", false },       { "/a/./b", false },
-                { "/a/../b", false },     { "/a/..", false },     { "/a/.", false },
-                { "/a\nb", false },       { "/a\tb", false },     { "/\x01", false },
+                { "/", true },        { "/usr", true },    { "/usr/lib64", true }, { "/a/b.c", true },
+                { "/.hidden", true }, { "/a/..b", true },  { "/...", true },       { "/a b", true },
+                { "", false },        { NULL, false },     { "usr", false },       { "./usr", false },
+                { "/usr/", false },   { "//usr", false },  { "/usr//lib", false }, { "/.", false },
+                { "/..", false },     { "/a/./b", false }, { "/a/../b", false },   { "/a/..", false },
+                { "/a/.", false },    { "/a\nb", false },  { "/a\tb", false },     { "/\x01", false },
         };
         CHECK_TABLE(policy_path_valid, t);
         long_ok[0] = '/';
@@ -241,7 +251,10 @@ static void test_sr_escape(void **state) {
         struct sr_error e = { 0 };
         assert_int_equal(sr_escape(out, sizeof out, "plain/ascii ~"), 13);
         assert_string_equal(out, "plain/ascii ~");
-        sr_escape(out, sizeof out, "a\xe2\x80\xae" "b\xef\xbb\xbf" "c");
+        sr_escape(out, sizeof out,
+                  "a\xe2\x80\xae"
+                  "b\xef\xbb\xbf"
+                  "c");
         assert_string_equal(out, "a\\u202eb\\ufeffc");
         sr_escape(out, sizeof out, "\xf0\x9f\x98\x80!");
         assert_string_equal(out, "\\U0001f600!");

@@ -20,8 +20,8 @@ struct opts {
         const char *socket;
         const char *dir;
         const char *allow;
-        int64_t rotate_bytes;       /* 0 = no size limit */
-        int64_t rotate_age_ms;      /* 0 = no age limit */
+        int64_t rotate_bytes;  /* 0 = no size limit */
+        int64_t rotate_age_ms; /* 0 = no age limit */
 };
 
 /* N[K|M|G] bytes, at least 4 KiB. */
@@ -33,9 +33,18 @@ static int parse_size(const char *s, int64_t *ret) {
         if (errno || end == s || v <= 0)
                 return -EINVAL;
         switch (*end) {
-        case 'K': v <<= 10; end++; break;
-        case 'M': v <<= 20; end++; break;
-        case 'G': v <<= 30; end++; break;
+        case 'K':
+                v <<= 10;
+                end++;
+                break;
+        case 'M':
+                v <<= 20;
+                end++;
+                break;
+        case 'G':
+                v <<= 30;
+                end++;
+                break;
         }
         if (*end || v < 4096 || v > (1LL << 50))
                 return -EINVAL;
@@ -59,7 +68,8 @@ static int parse_age(const char *s, int64_t *ret) {
 }
 
 static void usage(FILE *f) {
-        fputs("usage: sealrun-auditd --dir DIR [--socket PATH] [--allow FILE] [--rotate-size N[K|M|G]] [--rotate-age N(s|m|h|d)]\n"
+        fputs("usage: sealrun-auditd --dir DIR [--socket PATH] [--allow FILE] [--rotate-size N[K|M|G]] [--rotate-age "
+              "N(s|m|h|d)]\n"
               "  --socket PATH  AF_UNIX SOCK_SEQPACKET socket to create (default " AUDIT_DEFAULT_SOCKET ");\n"
               "                 ignored when systemd passes one (LISTEN_FDS/LISTEN_PID)\n"
               "  --dir DIR      where DIR/<tenant>.jsonl files are appended (created 0750 if missing)\n"
@@ -74,10 +84,10 @@ static void usage(FILE *f) {
 
 static int parse_args(int argc, char **argv, struct opts *o, struct sr_error *e) {
         static const struct option lo[] = {
-                { "socket", required_argument, NULL, 's' }, { "dir", required_argument, NULL, 'd' },
-                { "allow", required_argument, NULL, 'a' },  { "help", no_argument, NULL, 'h' },
+                { "socket", required_argument, NULL, 's' },      { "dir", required_argument, NULL, 'd' },
+                { "allow", required_argument, NULL, 'a' },       { "help", no_argument, NULL, 'h' },
                 { "rotate-size", required_argument, NULL, 'S' }, { "rotate-age", required_argument, NULL, 'A' },
-                { "version", no_argument, NULL, 'V' },      { 0 },
+                { "version", no_argument, NULL, 'V' },           { 0 },
         };
         int c;
         opterr = 0;
@@ -88,7 +98,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sr_error *e)
                 case 'a': o->allow = optarg; break;
                 case 'S':
                         if (parse_size(optarg, &o->rotate_bytes) < 0)
-                                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--rotate-size: expected N[K|M|G], at least 4K");
+                                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                               "--rotate-size: expected N[K|M|G], at least 4K");
                         break;
                 case 'A':
                         if (parse_age(optarg, &o->rotate_age_ms) < 0)
@@ -98,8 +109,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sr_error *e)
                 case 'h': usage(stdout); exit(0);
                 case 'V': printf("sealrun-auditd %s\n", SEALRUN_VERSION); exit(0);
                 default:
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "%s: unknown option or missing value (see --help)",
-                                       argv[optind - 1]);
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "%s: unknown option or missing value (see --help)", argv[optind - 1]);
                 }
         }
         if (optind < argc)
@@ -107,7 +118,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sr_error *e)
         if (!o->dir)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--dir DIR is required");
         if (o->socket && (o->socket[0] != '/' || strlen(o->socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--socket: must be an absolute path shorter than 108 bytes");
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                               "--socket: must be an absolute path shorter than 108 bytes");
         return 0;
 }
 
@@ -123,12 +135,14 @@ static int listen_fds(int *ret, struct sr_error *e) {
         unsetenv("LISTEN_FDS");
         unsetenv("LISTEN_FDNAMES");
         if (parse_long(fds, 0, 64, &n) < 0 || n != 1)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "LISTEN_FDS: expected exactly one socket, got %s", fds);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "LISTEN_FDS: expected exactly one socket, got %s",
+                               fds);
         if (getsockopt(SD_LISTEN_FDS_START, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_SEQPACKET ||
             getsockopt(SD_LISTEN_FDS_START, SOL_SOCKET, SO_DOMAIN, &domain, &l) < 0 || domain != AF_UNIX ||
             getsockopt(SD_LISTEN_FDS_START, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) < 0 || !acc)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                               "LISTEN_FDS: fd 3 is not a listening AF_UNIX SOCK_SEQPACKET socket (ListenSequentialPacket=)");
+                return sr_fail(
+                        e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                        "LISTEN_FDS: fd 3 is not a listening AF_UNIX SOCK_SEQPACKET socket (ListenSequentialPacket=)");
         if (fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) < 0 ||
             fcntl(SD_LISTEN_FDS_START, F_SETFL, fcntl(SD_LISTEN_FDS_START, F_GETFL) | O_NONBLOCK) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "setup", "LISTEN_FDS: %s", strerror(errno));
@@ -150,7 +164,8 @@ static int listen_path(const char *path, int *ret, struct sr_error *e) {
         if ((slash = strrchr(dir, '/')) && slash != dir) {
                 *slash = 0;
                 if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "setup", "%s: cannot create: %s", dir, strerror(errno));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "setup", "%s: cannot create: %s", dir,
+                                       strerror(errno));
         }
         if (lstat(path, &st) == 0) {
                 _cleanup_close_ int probe = -1;
@@ -158,9 +173,11 @@ static int listen_path(const char *path, int *ret, struct sr_error *e) {
                         return sr_fail(e, SR_EXIT_LAUNCHER, EEXIST, "setup", "%s: exists and is not a socket", path);
                 probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
                 if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0)
-                        return sr_fail(e, SR_EXIT_TEMPFAIL, EADDRINUSE, "busy", "%s: another collector is listening", path);
+                        return sr_fail(e, SR_EXIT_TEMPFAIL, EADDRINUSE, "busy", "%s: another collector is listening",
+                                       path);
                 if (unlink(path) < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "setup", "%s: cannot remove a stale socket: %s", path, strerror(errno));
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "setup", "%s: cannot remove a stale socket: %s",
+                                       path, strerror(errno));
         }
         if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "setup", "socket: %s", strerror(errno));
@@ -252,8 +269,9 @@ int main(int argc, char **argv) {
                         goto fail;
                 bound = true;
         }
-        fprintf(stderr, "sealrun-auditd: listening on %s, writing %s, %s\n", bound ? o.socket : "fd 3 (socket activation)",
-                o.dir, o.allow ? "allow map loaded" : "only uid 0 may write");
+        fprintf(stderr, "sealrun-auditd: listening on %s, writing %s, %s\n",
+                bound ? o.socket : "fd 3 (socket activation)", o.dir,
+                o.allow ? "allow map loaded" : "only uid 0 may write");
         r = auditd_run(&d, &e);
         if (bound)
                 unlink(o.socket);

@@ -32,9 +32,9 @@ struct auditd_client {
         struct audit_peer peer;
         uint64_t last_seq;
         unsigned logged;
-        int64_t last_ms;            /* last message (or connect) */
-        char *open_event;           /* the "inject" written on this connection, until its "exit" */
-        bool peer_closed;           /* replies cannot be sent: read what it queued, then EOF */
+        int64_t last_ms;  /* last message (or connect) */
+        char *open_event; /* the "inject" written on this connection, until its "exit" */
+        bool peer_closed; /* replies cannot be sent: read what it queued, then EOF */
 };
 
 static char tag_listen, tag_signal;
@@ -43,11 +43,11 @@ static char tag_listen, tag_signal;
 struct pending {
         struct auditd_client *client;
         struct audit_chain *chain;
-        uint64_t rollbacks;         /* chain->rollbacks when written: changed = the line is gone */
+        uint64_t rollbacks; /* chain->rollbacks when written: changed = the line is gone */
         struct audit_reply rp;
-        uint64_t key, end_key;      /* dedup keys to learn once on disk (0 = none) */
+        uint64_t key, end_key; /* dedup keys to learn once on disk (0 = none) */
         enum audit_event_type type;
-        char *inject_json;          /* for an inject: the connection's open task */
+        char *inject_json; /* for an inject: the connection's open task */
         char name[72];
 };
 #define MAX_PENDING 64
@@ -105,8 +105,8 @@ static void write_abandoned(struct auditd *d, struct auditd_client *c) {
                     audit_chain_append(chain, &c->peer, json, &line, &e) == 0) {
                         auditd_dedup_add(key, line);
                         d->stats.accepted++;
-                        log_line("%s: task %s: sender (pid %d) vanished after inject: abandoned recorded", name, ev.task,
-                                 (int)c->peer.pid);
+                        log_line("%s: task %s: sender (pid %d) vanished after inject: abandoned recorded", name,
+                                 ev.task, (int)c->peer.pid);
                 } else {
                         file_forget(d, name);
                         log_line("%s: task %s: cannot record abandoned: %s", name, ev.task, e.msg);
@@ -220,7 +220,8 @@ static bool reject(struct auditd *d, struct auditd_client *c, uint64_t seq, cons
         if (c->logged < AUDITD_LOG_PER_CLIENT) {
                 c->logged++;
                 log_line("rejected event from uid %u pid %d: %s: %s%s", (unsigned)c->peer.uid, (int)c->peer.pid,
-                         rp.error, e->msg, c->logged == AUDITD_LOG_PER_CLIENT ? " (further rejections only counted)" : "");
+                         rp.error, e->msg,
+                         c->logged == AUDITD_LOG_PER_CLIENT ? " (further rejections only counted)" : "");
         }
         return reply(c, &rp);
 }
@@ -278,8 +279,8 @@ static bool handle_message(struct auditd *d, struct auditd_client *c, const char
                 goto rejected;
         }
         /* again: an eviction in between may have closed it */
-        if ((r = file_get(d, name, &chain, &e)) == 0 && audit_chain_rotate_due(chain, d->rotate_bytes, d->rotate_age_ms) &&
-            audit_chain_rotate(chain, &e) < 0) {
+        if ((r = file_get(d, name, &chain, &e)) == 0 &&
+            audit_chain_rotate_due(chain, d->rotate_bytes, d->rotate_age_ms) && audit_chain_rotate(chain, &e) < 0) {
                 /* keep writing the current file: a failed rotation must not lose events */
                 log_line("%s: %s", name, e.msg);
                 memset(&e, 0, sizeof e);
@@ -294,7 +295,11 @@ static bool handle_message(struct auditd *d, struct auditd_client *c, const char
         /* acknowledged at the end of the round, after one sync per file */
         {
                 struct pending *p = &batch[n_batch++];
-                *p = (struct pending){ .client = c, .chain = chain, .rollbacks = chain->rollbacks, .rp = rp, .key = key,
+                *p = (struct pending){ .client = c,
+                                       .chain = chain,
+                                       .rollbacks = chain->rollbacks,
+                                       .rp = rp,
+                                       .key = key,
                                        .type = ev.type };
                 snprintf(p->name, sizeof p->name, "%s", name);
                 if (key && ev.type == AUDIT_EV_EXIT)
@@ -370,7 +375,8 @@ static void client_readable(struct auditd *d, struct auditd_client *c) {
         }
         if ((size_t)n > AUDIT_MSG_MAX) {
                 struct sr_error e;
-                sr_fail(&e, SR_EXIT_TEMPFAIL, EMSGSIZE, "too-large", "message: %zd bytes, more than %d", n, AUDIT_MSG_MAX);
+                sr_fail(&e, SR_EXIT_TEMPFAIL, EMSGSIZE, "too-large", "message: %zd bytes, more than %d", n,
+                        AUDIT_MSG_MAX);
                 if (!reject(d, c, 0, &e))
                         goto drop;
                 return;

@@ -17,30 +17,30 @@
 #define AUDITD_LOG_PER_CLIENT 5
 
 struct auditd_stats {
-        uint64_t accepted;      /* events written and acknowledged */
-        uint64_t rejected;      /* bad messages, refused tenants, write errors */
+        uint64_t accepted; /* events written and acknowledged */
+        uint64_t rejected; /* bad messages, refused tenants, write errors */
         uint64_t write_errors;
-        uint64_t clients;       /* connections served */
-        uint64_t dropped;       /* connections closed for misbehaving or over the limit */
+        uint64_t clients; /* connections served */
+        uint64_t dropped; /* connections closed for misbehaving or over the limit */
 };
 
 struct auditd {
         int listen_fd;
         int dir_fd;
         const char *dir;
-        const char *allow_path;     /* NULL = only root */
+        const char *allow_path; /* NULL = only root */
         struct audit_allow *allow;
         int epoll_fd;
         int signal_fd;
         struct auditd_stats stats;
-        struct auditd_file *files;  /* open tenant files, most recently used first */
+        struct auditd_file *files; /* open tenant files, most recently used first */
         struct auditd_client *clients;
         size_t n_files;
         size_t n_clients;
-        size_t max_clients;         /* below RLIMIT_NOFILE, so accept never hits EMFILE */
+        size_t max_clients; /* below RLIMIT_NOFILE, so accept never hits EMFILE */
         bool stop;
-        int64_t rotate_bytes;       /* 0: no rotation by size */
-        int64_t rotate_age_ms;      /* 0: no rotation by age */
+        int64_t rotate_bytes;  /* 0: no rotation by size */
+        int64_t rotate_age_ms; /* 0: no rotation by age */
 };
 
 /* Serve until SIGTERM/SIGINT (blocked by the caller and read via signalfd).

@@ -11,11 +11,20 @@ static const char HEXU[] = "0123456789ABCDEF";
 
 const char *enc_name(enum lt_enc enc) {
         static const char *const names[ENC__MAX] = {
-                [ENC_RAW] = "raw",          [ENC_RAW_HEAD] = "raw-head",   [ENC_RAW_TAIL] = "raw-tail",
-                [ENC_B64_0] = "base64",     [ENC_B64_1] = "base64+1",      [ENC_B64_2] = "base64+2",
-                [ENC_B64URL_0] = "base64url", [ENC_B64URL_1] = "base64url+1", [ENC_B64URL_2] = "base64url+2",
-                [ENC_HEX_LC] = "hex",       [ENC_HEX_UC] = "HEX",          [ENC_URL_UC] = "url",
-                [ENC_URL_LC] = "url-lc",    [ENC_UTF16LE] = "utf16le",
+                [ENC_RAW] = "raw",
+                [ENC_RAW_HEAD] = "raw-head",
+                [ENC_RAW_TAIL] = "raw-tail",
+                [ENC_B64_0] = "base64",
+                [ENC_B64_1] = "base64+1",
+                [ENC_B64_2] = "base64+2",
+                [ENC_B64URL_0] = "base64url",
+                [ENC_B64URL_1] = "base64url+1",
+                [ENC_B64URL_2] = "base64url+2",
+                [ENC_HEX_LC] = "hex",
+                [ENC_HEX_UC] = "HEX",
+                [ENC_URL_UC] = "url",
+                [ENC_URL_LC] = "url-lc",
+                [ENC_UTF16LE] = "utf16le",
         };
         return enc >= 0 && enc < ENC__MAX && names[enc] ? names[enc] : "?";
 }
@@ -71,23 +80,15 @@ size_t enc_render(enum lt_enc enc, const uint8_t *v, size_t n, uint8_t *out) {
         bool changed = false;
 
         switch (enc) {
-        case ENC_RAW:
-                memcpy(out, v, n);
-                return n;
-        case ENC_RAW_HEAD:
-                memcpy(out, v, n / 2);
-                return n / 2;
-        case ENC_RAW_TAIL:
-                memcpy(out, v + n / 2, n - n / 2);
-                return n - n / 2;
+        case ENC_RAW: memcpy(out, v, n); return n;
+        case ENC_RAW_HEAD: memcpy(out, v, n / 2); return n / 2;
+        case ENC_RAW_TAIL: memcpy(out, v + n / 2, n - n / 2); return n - n / 2;
         case ENC_B64_0:
         case ENC_B64_1:
-        case ENC_B64_2:
-                return b64_aligned(B64, (unsigned)(enc - ENC_B64_0), v, n, out);
+        case ENC_B64_2: return b64_aligned(B64, (unsigned)(enc - ENC_B64_0), v, n, out);
         case ENC_B64URL_0:
         case ENC_B64URL_1:
-        case ENC_B64URL_2:
-                return b64_aligned(B64URL, (unsigned)(enc - ENC_B64URL_0), v, n, out);
+        case ENC_B64URL_2: return b64_aligned(B64URL, (unsigned)(enc - ENC_B64URL_0), v, n, out);
         case ENC_HEX_LC:
         case ENC_HEX_UC: {
                 const char *h = enc == ENC_HEX_LC ? HEXL : HEXU;
@@ -110,7 +111,7 @@ size_t enc_render(enum lt_enc enc, const uint8_t *v, size_t n, uint8_t *out) {
                         out[o++] = (uint8_t)h[v[i] & 15];
                         changed = true;
                 }
-                return changed ? o : 0;   /* identical to raw: nothing new to look for */
+                return changed ? o : 0; /* identical to raw: nothing new to look for */
         }
         case ENC_UTF16LE:
                 for (size_t i = 0; i < n; i++) {
@@ -118,8 +119,7 @@ size_t enc_render(enum lt_enc enc, const uint8_t *v, size_t n, uint8_t *out) {
                         out[o++] = 0;
                 }
                 return o;
-        default:
-                return 0;
+        default: return 0;
         }
 }
 

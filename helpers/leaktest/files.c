@@ -23,12 +23,18 @@ static bool skip_fs(int dfd) {
         if (fstatfs(dfd, &sf) < 0)
                 return true;
         switch ((unsigned long)sf.f_type) {
-        case PROC_SUPER_MAGIC: case SYSFS_MAGIC: case CGROUP_SUPER_MAGIC: case CGROUP2_SUPER_MAGIC:
-        case DEBUGFS_MAGIC: case TRACEFS_MAGIC: case SECURITYFS_MAGIC: case BPF_FS_MAGIC:
-        case DEVPTS_SUPER_MAGIC: case NSFS_MAGIC: case FUSE_SUPER_MAGIC:
-                return true;
-        default:
-                return false;
+        case PROC_SUPER_MAGIC:
+        case SYSFS_MAGIC:
+        case CGROUP_SUPER_MAGIC:
+        case CGROUP2_SUPER_MAGIC:
+        case DEBUGFS_MAGIC:
+        case TRACEFS_MAGIC:
+        case SECURITYFS_MAGIC:
+        case BPF_FS_MAGIC:
+        case DEVPTS_SUPER_MAGIC:
+        case NSFS_MAGIC:
+        case FUSE_SUPER_MAGIC: return true;
+        default: return false;
         }
 }
 
@@ -122,7 +128,8 @@ static void walk_dir(struct sink *k, int dfd, char *path, size_t plen, size_t ca
                                 st->skipped_big++;
                                 continue;
                         }
-                        int ffd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+                        int ffd =
+                                openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
                         if (ffd < 0) {
                                 st->unreadable++;
                                 continue;

@@ -1,4 +1,5 @@
-/* The fleet: tasks of two tenants at once through the real sealrun, each under a worker process, watched from the host. */
+/* The fleet: tasks of two tenants at once through the real sealrun, each under a worker process, watched from the host.
+ */
 #include "helpers/leaktest/fleet.h"
 
 #include <fcntl.h>
@@ -12,7 +13,7 @@
 #define PHASE_MS 30000
 
 struct task *fleet_add_task(struct fleet *f, const char *id, enum task_kind kind, struct profile *p, const char *tenant,
-                             const char *pool_key, enum rid row, int expect) {
+                            const char *pool_key, enum rid row, int expect) {
         struct task *t = &f->tasks[f->n_tasks++];
         memset(t, 0, sizeof *t);
         snprintf(t->id, sizeof t->id, "%s", id);
@@ -54,7 +55,7 @@ static int start_worker(struct fleet *f, struct task *t) {
                 return -errno;
         const char *argv[64];
         size_t n = 0;
-        argv[n++] = f->payload_exe;   /* the worker: a fresh exec of this binary, never a fork */
+        argv[n++] = f->payload_exe; /* the worker: a fresh exec of this binary, never a fork */
         argv[n++] = "--worker";
         argv[n++] = "--sealrun";
         argv[n++] = lt->sealrun;
@@ -197,7 +198,7 @@ static void read_worker(struct fleet *f, struct task *t) {
                         t->wbuf[t->wlen] = '\0';
                 }
                 if (t->wlen == sizeof t->wbuf - 1)
-                        t->wlen = 0;   /* a line too long: drop it */
+                        t->wlen = 0; /* a line too long: drop it */
         }
 }
 
@@ -284,7 +285,7 @@ static struct task *task_of_peer(struct fleet *f, pid_t peer) {
         size_t np = 0;
         for (size_t i = 0; i < f->n_tasks; i++) {
                 if (f->tasks[i].wout >= 0)
-                        read_worker(f, &f->tasks[i]);   /* "started" may still be in the pipe */
+                        read_worker(f, &f->tasks[i]); /* "started" may still be in the pipe */
                 if (f->tasks[i].supervisor == peer && peer > 0)
                         return &f->tasks[i];
         }
@@ -316,7 +317,8 @@ void fleet_on_event(void *ud, const char *event, pid_t peer, const char *msg, si
                 t->inject_seen = true;
                 if (t->kind == TK_REFUSE) {
                         struct place p = { .pid = peer, .offset = -1 };
-                        snprintf(p.what, sizeof p.what, "an \"inject\" event for task %s, whose profile must be refused", t->id);
+                        snprintf(p.what, sizeof p.what,
+                                 "an \"inject\" event for task %s, whose profile must be refused", t->id);
                         row_fail_place(f->rows[t->row], &p);
                         return;
                 }
@@ -374,7 +376,7 @@ int fleet_phase(struct fleet *f, size_t from, size_t to) {
                         sample_running(f);
                         for (size_t i = from; i < to; i++)
                                 if (f->tasks[i].sock >= 0)
-                                        shutdown(f->tasks[i].sock, SHUT_WR);   /* the payloads may end */
+                                        shutdown(f->tasks[i].sock, SHUT_WR); /* the payloads may end */
                 }
                 for (size_t i = from; i < to; i++) {
                         struct task *t = &f->tasks[i];
@@ -412,7 +414,7 @@ int fleet_phase(struct fleet *f, size_t from, size_t to) {
                         close(t->sock);
                 t->sock = -1;
                 if (t->wctl >= 0)
-                        close(t->wctl);   /* the worker may exit */
+                        close(t->wctl); /* the worker may exit */
                 t->wctl = -1;
                 if (t->worker > 0) {
                         if (timed_out)
@@ -435,7 +437,7 @@ int fleet_run(struct fleet *f) {
 
         fleet_add_task(f, "lt-a-probe", TK_PROBE, prof(f, "a"), "lt-a", "a", R_DELIV_A, 0);
         t = fleet_add_task(f, "lt-b-probe", TK_PROBE, prof(f, "b"), "lt-b", "b", R_DELIV_B, 0);
-        t->key_by_fd = false;   /* one tenant's worker gives --key FILE, the other --key-fd */
+        t->key_by_fd = false; /* one tenant's worker gives --key FILE, the other --key-fd */
         fleet_add_task(f, "lt-a-crash", TK_CRASH, prof(f, "a"), "lt-a", "a", R_DELIV_CRASH, 0);
         first = f->n_tasks;
         fleet_add_task(f, "lt-fc-tampered", TK_REFUSE, prof(f, "tampered"), "lt-a", "a", R_FC_TAMPERED, 77);

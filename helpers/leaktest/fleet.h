@@ -1,4 +1,5 @@
-/* The normal run: profiles, the two-tenant fleet through the real sealrun, and what is checked when (setup.c, fleet.c, sample.c, verdict.c). */
+/* The normal run: profiles, the two-tenant fleet through the real sealrun, and what is checked when (setup.c, fleet.c,
+ * sample.c, verdict.c). */
 #pragma once
 
 #include <limits.h>
@@ -8,45 +9,85 @@
 
 /* Rows of the normal run, in the order they are printed. */
 enum rid {
-        R_SETUP, R_AUDITD, R_DELIV_A, R_DELIV_B, R_DELIV_CRASH,
-        R_ENV_WORKER, R_ENV_SUP, R_ENV_INIT, R_ENV_HOST, R_ENV_OTHER,
+        R_SETUP,
+        R_AUDITD,
+        R_DELIV_A,
+        R_DELIV_B,
+        R_DELIV_CRASH,
+        R_ENV_WORKER,
+        R_ENV_SUP,
+        R_ENV_INIT,
+        R_ENV_HOST,
+        R_ENV_OTHER,
         R_CMDLINE,
-        R_MEM_WORKER, R_MEM_WORKER_AFTER, R_MEM_SUP, R_MEM_SUP_AFTER, R_MEM_INIT, R_MEM_INIT_AFTER, R_MEM_PAYLOAD,
-        R_CORE_RLIMIT, R_CORE_DUMPABLE, R_CORE_DD, R_CORE_CRASH,
-        R_FD_PAYLOAD, R_FD_HOST, R_FD_WORKER,
-        R_FILE_TMP, R_FILE_VARTMP, R_FILE_RUN, R_FILE_SHM, R_FILE_STATE, R_FILE_MOUNTS,
-        R_SWAP_PAGES, R_SWAP_CREDSDIR,
-        R_LOG_STDERR, R_LOG_STATUS, R_LOG_AUDIT, R_LOG_AUDIT_NAMES, R_LOG_WIRE, R_LOG_TOOLS, R_LOG_VARLOG,
+        R_MEM_WORKER,
+        R_MEM_WORKER_AFTER,
+        R_MEM_SUP,
+        R_MEM_SUP_AFTER,
+        R_MEM_INIT,
+        R_MEM_INIT_AFTER,
+        R_MEM_PAYLOAD,
+        R_CORE_RLIMIT,
+        R_CORE_DUMPABLE,
+        R_CORE_DD,
+        R_CORE_CRASH,
+        R_FD_PAYLOAD,
+        R_FD_HOST,
+        R_FD_WORKER,
+        R_FILE_TMP,
+        R_FILE_VARTMP,
+        R_FILE_RUN,
+        R_FILE_SHM,
+        R_FILE_STATE,
+        R_FILE_MOUNTS,
+        R_SWAP_PAGES,
+        R_SWAP_CREDSDIR,
+        R_LOG_STDERR,
+        R_LOG_STATUS,
+        R_LOG_AUDIT,
+        R_LOG_AUDIT_NAMES,
+        R_LOG_WIRE,
+        R_LOG_TOOLS,
+        R_LOG_VARLOG,
         R_OUTPUT,
-        R_CROSS_AB, R_CROSS_BA, R_CROSS_SCOPE,
+        R_CROSS_AB,
+        R_CROSS_BA,
+        R_CROSS_SCOPE,
         R_UNITS,
-        R_FC_TAMPERED, R_FC_EXPIRED, R_FC_REVOKED, R_FC_FOREIGN, R_FC_FOREIGN_KEY, R_FC_WRONG_POOL, R_FC_UNTRUSTED, R_FC_DOWN,
+        R_FC_TAMPERED,
+        R_FC_EXPIRED,
+        R_FC_REVOKED,
+        R_FC_FOREIGN,
+        R_FC_FOREIGN_KEY,
+        R_FC_WRONG_POOL,
+        R_FC_UNTRUSTED,
+        R_FC_DOWN,
         R__MAX,
 };
 
 struct cred_spec {
         const char *name;
-        const char *as;        /* "file", "env", "both" */
-        const char *scope;     /* or NULL */
-        bool binary;           /* value_base64 */
-        bool granted;          /* the task's scopes cover it */
+        const char *as;    /* "file", "env", "both" */
+        const char *scope; /* or NULL */
+        bool binary;       /* value_base64 */
+        bool granted;      /* the task's scopes cover it */
 };
 
 #define PROFILE_CREDS 8
 
 struct profile {
-        char name[32];         /* profile name in the header, and the owner's name */
+        char name[32]; /* profile name in the header, and the owner's name */
         char tenant[64];
         int version;
-        const char *pool;      /* whose pool key it is sealed to: "a" or "b" */
-        const char *issuer;    /* "issuer" (trusted) or "issuer2" (not) */
+        const char *pool;   /* whose pool key it is sealed to: "a" or "b" */
+        const char *issuer; /* "issuer" (trusted) or "issuer2" (not) */
         const char *not_after;
         int owner;
         const struct cred_spec *specs;
         size_t n;
         int canary[PROFILE_CREDS];
         char sealed[PATH_MAX];
-        bool ok;               /* sealed */
+        bool ok; /* sealed */
 };
 
 enum task_kind { TK_PROBE, TK_CRASH, TK_REFUSE };
@@ -55,12 +96,12 @@ struct task {
         char id[40];
         enum task_kind kind;
         struct profile *prof;
-        const char *tenant;    /* --tenant */
-        const char *pool_key;  /* the pool key the worker holds: "a" or "b" */
+        const char *tenant;   /* --tenant */
+        const char *pool_key; /* the pool key the worker holds: "a" or "b" */
         bool key_by_fd;
         bool collector_down;
         int expect_exit;
-        enum rid row;          /* its own row (delivery or fail-closed) */
+        enum rid row; /* its own row (delivery or fail-closed) */
         /* processes */
         pid_t worker, supervisor, init;
         int wctl, wout, sock;
@@ -70,8 +111,8 @@ struct task {
         bool started, exited, worker_done, dump_done, released, inject_seen, exit_event_seen;
         int exit_code;
         char worker_fds[1024];
-        char worker_error[160];   /* the worker's "error ..." line */
-        char *rep;             /* the payload's "R" lines */
+        char worker_error[160]; /* the worker's "error ..." line */
+        char *rep;              /* the payload's "R" lines */
         size_t rep_len;
         char out[PATH_MAX], err[PATH_MAX], status[PATH_MAX];
         /* the payload's dump: "F LEN LABEL\n" then LEN bytes */
@@ -88,10 +129,10 @@ struct fleet {
         struct lt *lt;
         struct row *rows[R__MAX];
         unsigned exercised[R__MAX];
-        char why[R__MAX][512];     /* why a row could not be checked */
-        char note[R__MAX][1024];   /* what a passing row saw */
-        uint64_t bytes[R__MAX];    /* bytes scanned for the row */
-        uint64_t big_maps[R__MAX], big_rss_kb[R__MAX];   /* mappings over 1 GiB, not read */
+        char why[R__MAX][512];                         /* why a row could not be checked */
+        char note[R__MAX][1024];                       /* what a passing row saw */
+        uint64_t bytes[R__MAX];                        /* bytes scanned for the row */
+        uint64_t big_maps[R__MAX], big_rss_kb[R__MAX]; /* mappings over 1 GiB, not read */
         struct profile profiles[16];
         size_t n_profiles;
         struct task tasks[16];
@@ -99,11 +140,11 @@ struct fleet {
         struct proxy proxy;
         pid_t auditd;
         char audit_dir[PATH_MAX], collector[108], proxy_path[108], dead_socket[108];
-        char bin_dir[PATH_MAX];        /* this program's directory: bound read-only at /lt */
-        char payload_exe[PATH_MAX];    /* this program: the worker, and the payload */
-        char payload_in[PATH_MAX];     /* the payload's path inside the sandbox */
+        char bin_dir[PATH_MAX];     /* this program's directory: bound read-only at /lt */
+        char payload_exe[PATH_MAX]; /* this program: the worker, and the payload */
+        char payload_in[PATH_MAX];  /* the payload's path inside the sandbox */
         char policy[PATH_MAX], revoked[PATH_MAX], keys[PATH_MAX];
-        char tools_log[PATH_MAX];   /* sealctl's and auditd's output */
+        char tools_log[PATH_MAX]; /* sealctl's and auditd's output */
         unsigned samples, procs_seen;
         bool sealctl_ok, auditd_ok;
         char mounts_before[1 << 16];
@@ -157,4 +198,3 @@ void verdict_logs(struct fleet *f);
  * systemd runs, else from the unit files found in dirs (NULL-terminated). */
 void verdict_units(struct fleet *f, const char *const *dirs, bool ask_systemd);
 void verdict_finish(struct fleet *f);
-

@@ -1,4 +1,5 @@
-/* --hold: the planted process of the self-test, holding canary bytes in its heap and a memfd, dumpable, with a core limit. */
+/* --hold: the planted process of the self-test, holding canary bytes in its heap and a memfd, dumpable, with a core
+ * limit. */
 #include "helpers/leaktest/leaktest.h"
 
 #include <signal.h>
@@ -8,7 +9,7 @@
 #include <sys/resource.h>
 
 int hold_main(int argc, char **argv) {
-        static uint8_t *volatile held;   /* a plain heap copy: dumpable, swappable */
+        static uint8_t *volatile held; /* a plain heap copy: dumpable, swappable */
         bool in = false, memfd = false, core = false;
         size_t n = 0;
         for (int i = 1; i < argc; i++) {
@@ -23,7 +24,7 @@ int hold_main(int argc, char **argv) {
                 held = (uint8_t *)buf;
         }
         if (memfd) {
-                int fd = memfd_create("sealrun-leaktest-plant", 0);   /* kept open */
+                int fd = memfd_create("sealrun-leaktest-plant", 0); /* kept open */
                 if (fd < 0 || write_all(fd, (const void *)held, n) < 0)
                         return 1;
         }
@@ -47,4 +48,3 @@ int hold_main(int argc, char **argv) {
         for (;;)
                 pause();
 }
-

@@ -12,8 +12,8 @@
 
 /* ---- canaries and their encodings (canary.c, pure) ---- */
 
-#define CANARY_TEXT_LEN 32   /* printable canaries: 32 chars, ~165 bits */
-#define CANARY_BIN_LEN 24    /* binary canaries (value_base64): 24 random bytes */
+#define CANARY_TEXT_LEN 32 /* printable canaries: 32 chars, ~165 bits */
+#define CANARY_BIN_LEN 24  /* binary canaries (value_base64): 24 random bytes */
 #define CANARY_MAX_LEN 64
 #define CANARY_LABEL_MAX 80
 /* Longest rendering of a canary of n bytes (URL-encoding: 3 bytes per byte). */
@@ -24,8 +24,8 @@
  * alignment, cut to the characters that only the canary's bits decide. */
 enum lt_enc {
         ENC_RAW,
-        ENC_RAW_HEAD,   /* first half: a truncated or half-wiped copy */
-        ENC_RAW_TAIL,   /* second half */
+        ENC_RAW_HEAD, /* first half: a truncated or half-wiped copy */
+        ENC_RAW_TAIL, /* second half */
         ENC_B64_0,
         ENC_B64_1,
         ENC_B64_2,
@@ -34,8 +34,8 @@ enum lt_enc {
         ENC_B64URL_2,
         ENC_HEX_LC,
         ENC_HEX_UC,
-        ENC_URL_UC,     /* percent-encoding, %2F */
-        ENC_URL_LC,     /* percent-encoding, %2f */
+        ENC_URL_UC, /* percent-encoding, %2F */
+        ENC_URL_LC, /* percent-encoding, %2f */
         ENC_UTF16LE,
         ENC__MAX,
 };
@@ -57,8 +57,8 @@ size_t b64_encode(const uint8_t *v, size_t n, char *out);
  * reports show ("a/github_token"): an owner slug and a credential name. */
 struct canary {
         char label[CANARY_LABEL_MAX];
-        int owner;         /* index of the profile it was sealed in */
-        uint8_t *val;      /* sodium_malloc'd */
+        int owner;    /* index of the profile it was sealed in */
+        uint8_t *val; /* sodium_malloc'd */
         size_t len;
 };
 
@@ -69,9 +69,9 @@ struct pattern;
 struct scanner {
         struct pattern *pats;
         size_t n_pats;
-        uint32_t *heads;   /* bucket heads by hash of the first 4 bytes */
-        uint64_t *bits;    /* bitmap of non-empty buckets */
-        uint8_t *bytes;    /* every rendered pattern, sodium_malloc'd */
+        uint32_t *heads; /* bucket heads by hash of the first 4 bytes */
+        uint64_t *bits;  /* bitmap of non-empty buckets */
+        uint8_t *bytes;  /* every rendered pattern, sodium_malloc'd */
         size_t bytes_size;
         size_t n_canaries;
         size_t minlen, maxlen;
@@ -91,10 +91,10 @@ struct scan_stream {
         const struct scanner *s;
         scan_hit_fn cb;
         void *ud;
-        uint8_t *carry;        /* last maxlen-1 bytes seen */
+        uint8_t *carry; /* last maxlen-1 bytes seen */
         size_t n_carry;
-        uint64_t pos;          /* stream offset of the next byte fed */
-        uint64_t *last_end;    /* per canary: end of the last reported hit */
+        uint64_t pos;       /* stream offset of the next byte fed */
+        uint64_t *last_end; /* per canary: end of the last reported hit */
         size_t hits;
         bool stopped;
 };
@@ -115,9 +115,9 @@ struct map_entry {
         uint64_t start, end, offset, inode;
         char perms[5];
         char path[256];
-        int64_t rss_kb;        /* -1 when the source had no Rss line (maps) */
-        int64_t swap_kb;       /* -1 when the source had no Swap line */
-        char flags[160];       /* smaps VmFlags, "" when absent */
+        int64_t rss_kb;  /* -1 when the source had no Rss line (maps) */
+        int64_t swap_kb; /* -1 when the source had no Swap line */
+        char flags[160]; /* smaps VmFlags, "" when absent */
 };
 
 /* Parse the text of /proc/PID/maps or /proc/PID/smaps. *ret is malloc'd. */
@@ -133,20 +133,20 @@ enum verdict { V_PASS, V_FAIL, V_NA };
 
 /* Where something was found: never the canary itself, only where and how. */
 struct place {
-        pid_t pid;             /* 0 when not a process */
-        char what[160];        /* "supervisor environ", "file", "mem [heap]" ... */
-        char file[300];        /* path, or "" */
-        int64_t offset;        /* byte offset (mem: address), -1 when none */
-        char enc[16];          /* encoding, or "" */
+        pid_t pid;                   /* 0 when not a process */
+        char what[160];              /* "supervisor environ", "file", "mem [heap]" ... */
+        char file[300];              /* path, or "" */
+        int64_t offset;              /* byte offset (mem: address), -1 when none */
+        char enc[16];                /* encoding, or "" */
         char cred[CANARY_LABEL_MAX]; /* label of the canary, or "" */
 };
 
 struct row {
-        int vector;            /* 0 = setup / delivery controls, 1..12 as in the issue, 13 = self-test */
-        char id[64];           /* stable across runs and versions: "environ.other-uid" */
+        int vector;  /* 0 = setup / delivery controls, 1..12 as in the issue, 13 = self-test */
+        char id[64]; /* stable across runs and versions: "environ.other-uid" */
         char check[200];
         enum verdict v;
-        char detail[2048];     /* never cut mid-word: see lt_append */
+        char detail[2048]; /* never cut mid-word: see lt_append */
         struct place *places;
         size_t n_places;
 };
@@ -155,18 +155,18 @@ struct row {
 
 /* What a CI log needs to tell two runs apart (meta.c). */
 struct report_meta {
-        char started[32], finished[32];   /* RFC 3339, UTC */
-        char kernel[200];                 /* uname: sysname release version machine */
-        char sealrun_version[96];         /* first line of `sealrun --version`, "" when unknown */
-        char policy[200];                 /* the policy the fleet ran under */
-        char policy_hash[65];             /* BLAKE2b-256 of its bytes (hex), "" when none */
+        char started[32], finished[32]; /* RFC 3339, UTC */
+        char kernel[200];               /* uname: sysname release version machine */
+        char sealrun_version[96];       /* first line of `sealrun --version`, "" when unknown */
+        char policy[200];               /* the policy the fleet ran under */
+        char policy_hash[65];           /* BLAKE2b-256 of its bytes (hex), "" when none */
 };
 
 struct report {
         struct row *rows;
         size_t n;
-        const char *mode;      /* "run" or "self-test" */
-        const char *sealrun;   /* what was tested */
+        const char *mode;    /* "run" or "self-test" */
+        const char *sealrun; /* what was tested */
         size_t canaries, patterns;
         struct report_meta meta;
 };
@@ -208,15 +208,15 @@ const char *vector_name(int vector);
 struct owner {
         char name[24];
         char tenant[64];
-        size_t hits;           /* places where any of its canaries was found */
+        size_t hits; /* places where any of its canaries was found */
         struct place first;
 };
 
 struct lt {
         struct canary canaries[LT_MAX_CANARIES];
         size_t n_canaries;
-        bool nowhere[LT_MAX_CANARIES];   /* must not reach even its own sandbox (ungranted scope) */
-        size_t forbidden[LT_MAX_CANARIES];        /* places where it was found and must not be */
+        bool nowhere[LT_MAX_CANARIES];     /* must not reach even its own sandbox (ungranted scope) */
+        size_t forbidden[LT_MAX_CANARIES]; /* places where it was found and must not be */
         struct place first_forbidden[LT_MAX_CANARIES];
         struct owner owners[LT_MAX_OWNERS];
         size_t n_owners;
@@ -227,7 +227,7 @@ struct lt {
         bool json, keep, verbose;
         const char *sealrun, *sealctl, *auditd;
         char self_exe[4096];
-        char dir[4096];        /* the run's private directory */
+        char dir[4096]; /* the run's private directory */
         time_t started;
 };
 
@@ -246,9 +246,9 @@ void lt_free(struct lt *lt);
 struct sink {
         struct lt *lt;
         struct row *row;
-        struct place base;     /* pid, what, file: filled by the caller */
-        int allowed_owner;     /* -1: nothing is allowed here */
-        bool allow_nowhere;    /* the decrypting process: even the ungranted ones */
+        struct place base;  /* pid, what, file: filled by the caller */
+        int allowed_owner;  /* -1: nothing is allowed here */
+        bool allow_nowhere; /* the decrypting process: even the ungranted ones */
         /* memory scans: the mappings, so a hit names its mapping */
         const struct map_entry *maps;
         size_t n_maps;
@@ -257,7 +257,8 @@ struct sink {
         size_t forbidden, allowed;
 };
 
-void sink_init(struct sink *k, struct lt *lt, struct row *row, pid_t pid, const char *what, const char *file, int allowed_owner);
+void sink_init(struct sink *k, struct lt *lt, struct row *row, pid_t pid, const char *what, const char *file,
+               int allowed_owner);
 int sink_hit(void *ud, size_t canary, enum lt_enc enc, uint64_t off);
 /* Scan one buffer into a sink. */
 void sink_scan(struct sink *k, const void *buf, size_t len);

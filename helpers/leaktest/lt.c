@@ -1,4 +1,5 @@
-/* The run's state: owners and canaries (in locked, never-dumped memory), the scanner, and the sink that turns hits into report places. */
+/* The run's state: owners and canaries (in locked, never-dumped memory), the scanner, and the sink that turns hits into
+ * report places. */
 #include "helpers/leaktest/leaktest.h"
 
 #include <sodium.h>
@@ -55,7 +56,8 @@ void lt_free(struct lt *lt) {
         report_free(&lt->report);
 }
 
-void sink_init(struct sink *k, struct lt *lt, struct row *row, pid_t pid, const char *what, const char *file, int allowed_owner) {
+void sink_init(struct sink *k, struct lt *lt, struct row *row, pid_t pid, const char *what, const char *file,
+               int allowed_owner) {
         memset(k, 0, sizeof *k);
         k->lt = lt;
         k->row = row;
@@ -119,7 +121,12 @@ void sink_scan(struct sink *k, const void *buf, size_t len) {
 struct redact {
         const struct lt *lt;
         size_t n;
-        struct { uint64_t at; size_t len; size_t canary; enum lt_enc enc; } h[8];
+        struct {
+                uint64_t at;
+                size_t len;
+                size_t canary;
+                enum lt_enc enc;
+        } h[8];
 };
 
 static int redact_hit(void *ud, size_t canary, enum lt_enc enc, uint64_t off) {

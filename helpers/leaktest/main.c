@@ -50,7 +50,8 @@ static int write_junit(struct lt *lt, const char *path) {
         report_print_junit(m, &lt->report);
         fclose(m);
         if (lt->scanner_ready && scan_buffer(&lt->scanner, (const uint8_t *)text, tlen, 0, NULL, NULL) > 0) {
-                fputs("sealrun-leaktest: internal error: the JUnit report would hold a canary; it is not written\n", stderr);
+                fputs("sealrun-leaktest: internal error: the JUnit report would hold a canary; it is not written\n",
+                      stderr);
                 free(text);
                 return -EIO;
         }
@@ -99,12 +100,15 @@ static int normal_run(struct lt *lt) {
         if (r == 0 && !missing)
                 mark(&f, R_SETUP);
         else
-                why_not(&f, R_SETUP, "sealctl could not make the keys or seal the profiles (its output: tools.log, with --keep)");
+                why_not(&f, R_SETUP,
+                        "sealctl could not make the keys or seal the profiles (its output: tools.log, with --keep)");
         if (setup_policy(&f) < 0)
                 why_not(&f, R_SETUP, "cannot write the policy");
         else
-                meta_policy(&lt->report.meta, "built-in: stock default mounts, the probe bound at /lt, env delivery allowed, "
-                                              "scope ceiling read:model:*", f.policy);
+                meta_policy(&lt->report.meta,
+                            "built-in: stock default mounts, the probe bound at /lt, env delivery allowed, "
+                            "scope ceiling read:model:*",
+                            f.policy);
         if (setup_auditd(&f) == 0)
                 mark(&f, R_AUDITD);
         else
@@ -116,8 +120,9 @@ static int normal_run(struct lt *lt) {
         verdict_tasks(&f);
         verdict_files(&f);
         verdict_logs(&f);
-        static const char *const unit_dirs[] = { "/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
-                                                 "/usr/lib/systemd/system", "/lib/systemd/system", NULL };
+        static const char *const unit_dirs[] = { "/etc/systemd/system",           "/run/systemd/system",
+                                                 "/usr/local/lib/systemd/system", "/usr/lib/systemd/system",
+                                                 "/lib/systemd/system",           NULL };
         verdict_units(&f, unit_dirs, true);
         verdict_finish(&f);
         for (size_t i = 0; i < f.n_tasks; i++)
@@ -158,7 +163,8 @@ int main(int argc, char **argv) {
                         printf("sealrun-leaktest %s\n", SEALRUN_VERSION);
                         return 0;
                 } else {
-                        fprintf(stderr, "sealrun-leaktest: %s: unknown option or missing value (see --help)\n", argv[i]);
+                        fprintf(stderr, "sealrun-leaktest: %s: unknown option or missing value (see --help)\n",
+                                argv[i]);
                         return 2;
                 }
         }
@@ -195,7 +201,8 @@ int main(int argc, char **argv) {
         meta_time(&lt.report.meta, 0);
         meta_host(&lt.report.meta, self_test ? NULL : lt.sealrun);
         if (self_test)
-                snprintf(lt.report.meta.policy, sizeof lt.report.meta.policy, "none (self-test: planted leaks, no sealrun)");
+                snprintf(lt.report.meta.policy, sizeof lt.report.meta.policy,
+                         "none (self-test: planted leaks, no sealrun)");
 
         r = self_test ? self_test_run(&lt) : normal_run(&lt);
         meta_time(&lt.report.meta, 1);
@@ -233,8 +240,10 @@ int main(int argc, char **argv) {
         free(text);
         size_t failed = report_failed(&lt.report);
         if (self_test && failed)
-                fprintf(stderr, "sealrun-leaktest: SELF-TEST FAILED: %zu detector(s) missed a planted leak; "
-                                "a normal run cannot be trusted on this host\n", failed);
+                fprintf(stderr,
+                        "sealrun-leaktest: SELF-TEST FAILED: %zu detector(s) missed a planted leak; "
+                        "a normal run cannot be trusted on this host\n",
+                        failed);
         if (lt.keep && lt.dir[0])
                 fprintf(stderr, "sealrun-leaktest: kept %s\n", lt.dir);
         else

@@ -76,7 +76,7 @@ int maps_parse(const char *text, size_t len, struct map_entry **ret, size_t *ret
                         continue;
                 }
                 if (n == 0)
-                        continue;   /* a key line before any header: ignore */
+                        continue; /* a key line before any header: ignore */
                 if (ll > 4 && strncmp(line, "Rss:", 4) == 0) {
                         v[n - 1].rss_kb = kb_value(line + 4, ll - 4);
                 } else if (ll > 5 && strncmp(line, "Swap:", 5) == 0) {

@@ -1,4 +1,5 @@
-/* The payload inside the sandbox: reports hashes of what it received, dumps everything it can read to the host, or crashes on purpose.
+/* The payload inside the sandbox: reports hashes of what it received, dumps everything it can read to the host, or
+ * crashes on purpose.
  *
  * It never prints a credential: its own credentials go to the host only as
  * BLAKE2b hashes (the host compares them with the canaries it sealed). The
@@ -30,7 +31,7 @@ struct pl {
         const char *try_paths[32];
         size_t n_try;
         char self_dir[4096];
-        bool no_proc;          /* --self-test runs it on the host: not every host process */
+        bool no_proc; /* --self-test runs it on the host: not every host process */
 };
 
 static void rline(struct pl *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -109,7 +110,7 @@ static void dump_mem(struct pl *p, const char *pid) {
                 const struct map_entry *m = &maps[i];
                 if (m->perms[0] != 'r' || m->end - m->start > (256u << 20) || m->path[0] == '[' ||
                     (m->path[0] == '/' && m->inode != 0 && m->perms[1] != 'w'))
-                        continue;   /* [vvar] and friends, and read-only file text: not where secrets live */
+                        continue; /* [vvar] and friends, and read-only file text: not where secrets live */
                 for (uint64_t a = m->start; a < m->end;) {
                         size_t want = m->end - a < (1u << 20) ? (size_t)(m->end - a) : (1u << 20);
                         ssize_t got = pread(fd, buf, want, (off_t)a);
@@ -190,7 +191,7 @@ static void walk(struct pl *p, const char *dir, int depth) {
                                 rline(p, "unreadable %s %d", path, errno);
                         }
                 } else {
-                        frame(p, path, "", 0);   /* the name alone */
+                        frame(p, path, "", 0); /* the name alone */
                 }
         }
         closedir(d);
@@ -241,7 +242,8 @@ static void report_creds(struct pl *p) {
                 while (d && (de = readdir(d))) {
                         char path[4096], *data, hex[65];
                         size_t n;
-                        if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+                        if (de->d_name[0] == '.' &&
+                            (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
                                 continue;
                         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
                         if (lstat(path, &sb) < 0)
@@ -297,7 +299,7 @@ static void crash_child(struct pl *p) {
         int status;
         pid_t c = fork();
         if (c == 0) {
-                report_creds(&(struct pl){ .fd = -1 });   /* reads every credential into memory */
+                report_creds(&(struct pl){ .fd = -1 }); /* reads every credential into memory */
                 signal(SIGSEGV, SIG_DFL);
                 raise(SIGSEGV);
                 _exit(0);
@@ -360,7 +362,7 @@ int payload_main(int argc, char **argv) {
                 crash_child(&p);
                 (void)write_all(p.fd, "Z\n", 2);
                 signal(SIGSEGV, SIG_DFL);
-                raise(SIGSEGV);   /* the payload itself crashes after injection */
+                raise(SIGSEGV); /* the payload itself crashes after injection */
                 return 1;
         }
         if (strcmp(mode, "probe") != 0) {

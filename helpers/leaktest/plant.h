@@ -1,4 +1,5 @@
-/* The self-test's shared state and bookkeeping (selftest.c), and the plants that need sockets, a payload or a namespace (selftest_plants.c). */
+/* The self-test's shared state and bookkeeping (selftest.c), and the plants that need sockets, a payload or a namespace
+ * (selftest_plants.c). */
 #pragma once
 
 #include <limits.h>

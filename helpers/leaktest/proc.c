@@ -1,4 +1,5 @@
-/* Host-side views of a process: environ, cmdline, memory over its maps, open files, dumpability, core limit, swap limit. */
+/* Host-side views of a process: environ, cmdline, memory over its maps, open files, dumpability, core limit, swap
+ * limit. */
 #include "helpers/leaktest/leaktest.h"
 
 #include <ctype.h>
@@ -14,7 +15,7 @@
 #include <sys/wait.h>
 
 #define MEM_CHUNK (1u << 20)
-#define BIG_MAPPING (1ull << 30)     /* sanitizer shadow and allocator reservations */
+#define BIG_MAPPING (1ull << 30) /* sanitizer shadow and allocator reservations */
 #define FD_FILE_MAX (64u << 20)
 
 int proc_read(pid_t pid, const char *name, size_t max, char **ret, size_t *ret_len) {
@@ -119,7 +120,7 @@ int proc_scan_mem(struct sink *k, pid_t pid, struct mem_stats *st) {
                 if (skip_mapping(m))
                         continue;
                 if (m->rss_kb == 0 && m->swap_kb <= 0)
-                        continue;   /* nothing resident: reading would only fault in zero pages */
+                        continue; /* nothing resident: reading would only fault in zero pages */
                 if (m->end - m->start > BIG_MAPPING) {
                         st->skipped_big++;
                         st->skipped_big_rss_kb += m->rss_kb > 0 ? (uint64_t)m->rss_kb : 0;
@@ -249,7 +250,8 @@ int proc_dumpable_probe(pid_t pid) {
                 char path[64];
                 if (geteuid() == 0 && euid != 0) {
                         /* become the target's ids: the kernel drops every capability */
-                        if (setgroups(0, NULL) < 0 || setresgid(egid, egid, egid) < 0 || setresuid(euid, euid, euid) < 0)
+                        if (setgroups(0, NULL) < 0 || setresgid(egid, egid, egid) < 0 ||
+                            setresuid(euid, euid, euid) < 0)
                                 _exit(3);
                 } else {
                         /* same uid: keep the permitted set (the kernel compares it
@@ -393,11 +395,11 @@ int proc_swap_limited(pid_t pid) {
                         continue;
                 *c2 = '\0';
                 const char *ctrls = c1 + 1, *cg = c2 + 1;
-                if (ctrls[0] == '\0') {   /* v2 */
+                if (ctrls[0] == '\0') { /* v2 */
                         snprintf(path, sizeof path, "/sys/fs/cgroup/%s/memory.swap.max", cg);
                         if (read_small(path, a, sizeof a) == 0 && strtoull(a, NULL, 10) == 0 && a[0] == '0')
                                 limited = 1;
-                } else if (strstr(ctrls, "memory")) {   /* v1 */
+                } else if (strstr(ctrls, "memory")) { /* v1 */
                         char p2[PATH_MAX];
                         snprintf(path, sizeof path, "/sys/fs/cgroup/memory/%s/memory.memsw.limit_in_bytes", cg);
                         snprintf(p2, sizeof p2, "/sys/fs/cgroup/memory/%s/memory.limit_in_bytes", cg);

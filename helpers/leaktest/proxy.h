@@ -11,8 +11,8 @@
 
 struct proxy_conn {
         bool used;
-        int down, up;   /* sealrun's connection, ours to the collector */
-        pid_t peer;     /* SO_PEERCRED of sealrun's side: the supervisor */
+        int down, up; /* sealrun's connection, ours to the collector */
+        pid_t peer;   /* SO_PEERCRED of sealrun's side: the supervisor */
 };
 
 struct proxy {

@@ -9,8 +9,8 @@
 
 const char *vector_name(int vector) {
         static const char *const names[] = {
-                "delivery", "environ", "cmdline", "memory", "core", "fds", "files",
-                "swap", "logs", "output", "cross-tenant", "unit-env", "fail-closed", "self-test",
+                "delivery", "environ", "cmdline", "memory",       "core",     "fds",         "files",
+                "swap",     "logs",    "output",  "cross-tenant", "unit-env", "fail-closed", "self-test",
         };
         return vector >= 0 && (size_t)vector < ELEMENTSOF(names) ? names[vector] : "?";
 }
@@ -44,7 +44,7 @@ void lt_append(char *dst, size_t size, const char *sep, const char *text) {
         size_t used = strnlen(dst, size), sl = used ? strlen(sep) : 0, tl = strlen(text), room, keep;
         /* room for the marker is always kept back, so a cut can always say so */
         if (size < sizeof cut + 1 || used + sizeof cut > size || strstr(dst, cut))
-                return;   /* full already: the first words are the ones that matter */
+                return; /* full already: the first words are the ones that matter */
         room = size - sizeof cut - used;
         if (sl + tl <= room) {
                 memcpy(dst + used, sep, sl);
@@ -84,7 +84,7 @@ void row_id(struct report *r, struct row *row, const char *id) {
         for (size_t i = 0; i < r->n; i++)
                 if (&r->rows[i] != row && strcmp(r->rows[i].id, row->id) == 0) {
                         snprintf(row->id, sizeof row->id, "%.50s-%d", id, ++dup);
-                        i = (size_t)-1;   /* again, with the new name */
+                        i = (size_t)-1; /* again, with the new name */
                 }
 }
 
@@ -112,7 +112,11 @@ size_t report_failed(const struct report *r) {
 
 void report_place_text(const struct place *p, char *buf, size_t size) {
         size_t o = 0;
-#define ADD(...) do { if (o < size) o += (size_t)snprintf(buf + o, size - o, __VA_ARGS__); } while (0)
+#define ADD(...) \
+        do { \
+                if (o < size) \
+                        o += (size_t)snprintf(buf + o, size - o, __VA_ARGS__); \
+        } while (0)
         if (p->pid > 0)
                 ADD("pid %d ", (int)p->pid);
         ADD("%s", p->what);
@@ -134,14 +138,16 @@ void report_print_table(FILE *f, const struct report *r) {
                 r->sealrun ? r->sealrun : "", r->canaries, r->patterns);
         fprintf(f, "started %s, finished %s; kernel %s; sealrun %s; policy %s%s%s\n",
                 r->meta.started[0] ? r->meta.started : "?", r->meta.finished[0] ? r->meta.finished : "?",
-                r->meta.kernel[0] ? r->meta.kernel : "?", r->meta.sealrun_version[0] ? r->meta.sealrun_version : "(none)",
-                r->meta.policy[0] ? r->meta.policy : "(none)", r->meta.policy_hash[0] ? ", blake2b " : "", r->meta.policy_hash);
+                r->meta.kernel[0] ? r->meta.kernel : "?",
+                r->meta.sealrun_version[0] ? r->meta.sealrun_version : "(none)",
+                r->meta.policy[0] ? r->meta.policy : "(none)", r->meta.policy_hash[0] ? ", blake2b " : "",
+                r->meta.policy_hash);
         fprintf(f, "%-3s %-12s %-6s %s\n", "#", "vector", "result", "check [id]");
         for (size_t i = 0; i < r->n; i++) {
                 const struct row *row = &r->rows[i];
                 char buf[600];
-                fprintf(f, "%-3d %-12s %-6s %s [%s]\n", row->vector, vector_name(row->vector), verdict_name(row->v), row->check,
-                        row->id);
+                fprintf(f, "%-3d %-12s %-6s %s [%s]\n", row->vector, vector_name(row->vector), verdict_name(row->v),
+                        row->check, row->id);
                 if (row->detail[0])
                         fprintf(f, "%-23s %s\n", "", row->detail);
                 for (size_t k = 0; k < row->n_places && k < PLACES_SHOWN; k++) {
@@ -166,7 +172,7 @@ static void json_str(FILE *f, const char *s) {
                 else if (*p == '\n')
                         fputs("\\n", f);
                 else if (*p < 0x20 || *p >= 0x7f)
-                        fprintf(f, "\\u%04x", *p);   /* our strings are ASCII: paths and labels */
+                        fprintf(f, "\\u%04x", *p); /* our strings are ASCII: paths and labels */
                 else
                         fputc(*p, f);
         }

@@ -18,7 +18,7 @@ static void xml_str(FILE *f, const char *s) {
                         if (*p >= 0x20 && *p < 0x7f)
                                 fputc(*p, f);
                         else
-                                fputc('?', f);   /* our strings are ASCII: paths and labels */
+                                fputc('?', f); /* our strings are ASCII: paths and labels */
                 }
         }
 }
@@ -36,8 +36,10 @@ void report_print_junit(FILE *f, const struct report *r) {
                 na += r->rows[i].v == V_NA;
         }
         fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-        fprintf(f, "<testsuites name=\"sealrun-leaktest\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", r->n, fail, na);
-        fprintf(f, "  <testsuite name=\"sealrun-leaktest.%s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\"",
+        fprintf(f, "<testsuites name=\"sealrun-leaktest\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", r->n,
+                fail, na);
+        fprintf(f,
+                "  <testsuite name=\"sealrun-leaktest.%s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\"",
                 r->mode ? r->mode : "run", r->n, fail, na);
         if (r->meta.started[0]) {
                 fputs(" timestamp=\"", f);

@@ -1,11 +1,13 @@
-/* The rows of the normal run: their text, their vector, and how a check marks them checked, not applicable, or noted. */
+/* The rows of the normal run: their text, their vector, and how a check marks them checked, not applicable, or noted.
+ */
 #include "helpers/leaktest/fleet.h"
 
 #include <stdarg.h>
 #include <string.h>
 
 static const char *const ROW_TEXT[R__MAX] = {
-        [R_SETUP] = "keys and sealed profiles made by sealctl (one tampered, one expired, one revoked, one of another issuer)",
+        [R_SETUP] = "keys and sealed profiles made by sealctl (one tampered, one expired, one revoked, one of another "
+                    "issuer)",
         [R_AUDITD] = "sealrun-auditd collects the events on a private socket",
         [R_DELIV_A] = "tenant lt-a's payload received its own credentials: file, env, both, scoped, binary",
         [R_DELIV_B] = "tenant lt-b's payload received its own credentials: file, env, both, scoped, binary",
@@ -41,7 +43,8 @@ static const char *const ROW_TEXT[R__MAX] = {
         [R_LOG_STDERR] = "sealrun's stderr of every task",
         [R_LOG_STATUS] = "the status JSON of every task",
         [R_LOG_AUDIT] = "the audit files hold no credential value",
-        [R_LOG_AUDIT_NAMES] = "the audit files name injected credentials (\"inject\") and record the refusals (\"deny\")",
+        [R_LOG_AUDIT_NAMES] =
+                "the audit files name injected credentials (\"inject\") and record the refusals (\"deny\")",
         [R_LOG_WIRE] = "audit messages on the wire",
         [R_LOG_TOOLS] = "output of sealctl and sealrun-auditd",
         [R_LOG_VARLOG] = "files under /var/log changed during the run",
@@ -119,22 +122,59 @@ static const char *const ROW_ID[R__MAX] = {
 };
 
 static const int ROW_VECTOR[R__MAX] = {
-        [R_SETUP] = 0, [R_AUDITD] = 0, [R_DELIV_A] = 0, [R_DELIV_B] = 0, [R_DELIV_CRASH] = 0,
-        [R_ENV_WORKER] = 1, [R_ENV_SUP] = 1, [R_ENV_INIT] = 1, [R_ENV_HOST] = 1, [R_ENV_OTHER] = 1,
+        [R_SETUP] = 0,
+        [R_AUDITD] = 0,
+        [R_DELIV_A] = 0,
+        [R_DELIV_B] = 0,
+        [R_DELIV_CRASH] = 0,
+        [R_ENV_WORKER] = 1,
+        [R_ENV_SUP] = 1,
+        [R_ENV_INIT] = 1,
+        [R_ENV_HOST] = 1,
+        [R_ENV_OTHER] = 1,
         [R_CMDLINE] = 2,
-        [R_MEM_WORKER] = 3, [R_MEM_WORKER_AFTER] = 3, [R_MEM_SUP] = 3, [R_MEM_SUP_AFTER] = 3, [R_MEM_INIT] = 3,
-        [R_MEM_INIT_AFTER] = 3, [R_MEM_PAYLOAD] = 3,
-        [R_CORE_RLIMIT] = 4, [R_CORE_DUMPABLE] = 4, [R_CORE_DD] = 4, [R_CORE_CRASH] = 4,
-        [R_FD_PAYLOAD] = 5, [R_FD_HOST] = 5, [R_FD_WORKER] = 5,
-        [R_FILE_TMP] = 6, [R_FILE_VARTMP] = 6, [R_FILE_RUN] = 6, [R_FILE_SHM] = 6, [R_FILE_STATE] = 6, [R_FILE_MOUNTS] = 6,
-        [R_SWAP_PAGES] = 7, [R_SWAP_CREDSDIR] = 7,
-        [R_LOG_STDERR] = 8, [R_LOG_STATUS] = 8, [R_LOG_AUDIT] = 8, [R_LOG_AUDIT_NAMES] = 8, [R_LOG_WIRE] = 8,
-        [R_LOG_TOOLS] = 8, [R_LOG_VARLOG] = 8,
+        [R_MEM_WORKER] = 3,
+        [R_MEM_WORKER_AFTER] = 3,
+        [R_MEM_SUP] = 3,
+        [R_MEM_SUP_AFTER] = 3,
+        [R_MEM_INIT] = 3,
+        [R_MEM_INIT_AFTER] = 3,
+        [R_MEM_PAYLOAD] = 3,
+        [R_CORE_RLIMIT] = 4,
+        [R_CORE_DUMPABLE] = 4,
+        [R_CORE_DD] = 4,
+        [R_CORE_CRASH] = 4,
+        [R_FD_PAYLOAD] = 5,
+        [R_FD_HOST] = 5,
+        [R_FD_WORKER] = 5,
+        [R_FILE_TMP] = 6,
+        [R_FILE_VARTMP] = 6,
+        [R_FILE_RUN] = 6,
+        [R_FILE_SHM] = 6,
+        [R_FILE_STATE] = 6,
+        [R_FILE_MOUNTS] = 6,
+        [R_SWAP_PAGES] = 7,
+        [R_SWAP_CREDSDIR] = 7,
+        [R_LOG_STDERR] = 8,
+        [R_LOG_STATUS] = 8,
+        [R_LOG_AUDIT] = 8,
+        [R_LOG_AUDIT_NAMES] = 8,
+        [R_LOG_WIRE] = 8,
+        [R_LOG_TOOLS] = 8,
+        [R_LOG_VARLOG] = 8,
         [R_OUTPUT] = 9,
-        [R_CROSS_AB] = 10, [R_CROSS_BA] = 10, [R_CROSS_SCOPE] = 10,
+        [R_CROSS_AB] = 10,
+        [R_CROSS_BA] = 10,
+        [R_CROSS_SCOPE] = 10,
         [R_UNITS] = 11,
-        [R_FC_TAMPERED] = 12, [R_FC_EXPIRED] = 12, [R_FC_REVOKED] = 12, [R_FC_FOREIGN] = 12, [R_FC_FOREIGN_KEY] = 12,
-        [R_FC_WRONG_POOL] = 12, [R_FC_UNTRUSTED] = 12, [R_FC_DOWN] = 12,
+        [R_FC_TAMPERED] = 12,
+        [R_FC_EXPIRED] = 12,
+        [R_FC_REVOKED] = 12,
+        [R_FC_FOREIGN] = 12,
+        [R_FC_FOREIGN_KEY] = 12,
+        [R_FC_WRONG_POOL] = 12,
+        [R_FC_UNTRUSTED] = 12,
+        [R_FC_DOWN] = 12,
 };
 
 void fleet_rows(struct fleet *f, struct report *r) {
@@ -151,7 +191,7 @@ void mark(struct fleet *f, enum rid r) {
 void why_not(struct fleet *f, enum rid r, const char *fmt, ...) {
         va_list ap;
         if (f->why[r][0])
-                return;   /* the first reason is the one that matters */
+                return; /* the first reason is the one that matters */
         char text[1024];
         va_start(ap, fmt);
         vsnprintf(text, sizeof text, fmt, ap);
@@ -166,7 +206,6 @@ void note(struct fleet *f, enum rid r, const char *fmt, ...) {
         vsnprintf(text, sizeof text, fmt, ap);
         va_end(ap);
         if (strstr(f->note[r], text))
-                return;   /* said already */
+                return; /* said already */
         lt_append(f->note[r], sizeof f->note[r], "; ", text);
 }
-

@@ -1,4 +1,5 @@
-/* The host's looks at the task's processes: at "inject" (the decrypting process), while the payloads wait, at "exit", after release. */
+/* The host's looks at the task's processes: at "inject" (the decrypting process), while the payloads wait, at "exit",
+ * after release. */
 #include "helpers/leaktest/fleet.h"
 
 #include <grp.h>
@@ -121,10 +122,14 @@ void check_decrypter(struct fleet *f, struct task *t, pid_t p, bool honor_swap_l
         look_fds(f, p, "decrypting process", owner);
         if (e == -EACCES || e == -EPERM) {
                 /* not dumpable, so this uid cannot read its pages or their flags */
-                why_not(f, R_CORE_DD, "not applicable: uid %u cannot read the decrypting process (it is not dumpable); "
-                        "run as root to check its pages", (unsigned)getuid());
-                why_not(f, R_SWAP_PAGES, "not applicable: uid %u cannot read the decrypting process (it is not dumpable); "
-                        "run as root to check its pages", (unsigned)getuid());
+                why_not(f, R_CORE_DD,
+                        "not applicable: uid %u cannot read the decrypting process (it is not dumpable); "
+                        "run as root to check its pages",
+                        (unsigned)getuid());
+                why_not(f, R_SWAP_PAGES,
+                        "not applicable: uid %u cannot read the decrypting process (it is not dumpable); "
+                        "run as root to check its pages",
+                        (unsigned)getuid());
         } else if (e == 0) {
                 note(f, R_CORE_DD, "task %s: plaintext seen %zu time(s) in the decrypting process", t->id, x.allowed);
                 mark(f, R_CORE_DD);
@@ -153,7 +158,9 @@ void check_decrypter(struct fleet *f, struct task *t, pid_t p, bool honor_swap_l
                 if (d == 1) {
                         struct place pl = { .pid = p, .offset = -1 };
                         snprintf(pl.what, sizeof pl.what,
-                                 "decrypting process of %s: /proc/PID/environ readable by its own uid without privileges", t->id);
+                                 "decrypting process of %s: /proc/PID/environ readable by its own uid without "
+                                 "privileges",
+                                 t->id);
                         row_fail_place(f->rows[R_CORE_DUMPABLE], &pl);
                 }
         } else {

@@ -13,7 +13,7 @@ struct pattern {
         const uint8_t *b;
         uint32_t len;
         uint32_t canary;
-        uint32_t next;     /* next pattern in the same bucket */
+        uint32_t next; /* next pattern in the same bucket */
         enum lt_enc enc;
 };
 
@@ -49,13 +49,15 @@ int scanner_init(struct scanner *s, const struct canary *c, size_t n) {
                 for (int e = 0; e < ENC__MAX; e++) {
                         size_t len = enc_render((enum lt_enc)e, c[i].val, c[i].len, w);
                         bool dup = false;
-                        if (len < 8)   /* too short to be told from chance */
+                        if (len < 8) /* too short to be told from chance */
                                 continue;
                         for (size_t k = first; k < np && !dup; k++)
                                 dup = s->pats[k].len == len && memcmp(s->pats[k].b, w, len) == 0;
                         if (dup)
                                 continue;
-                        s->pats[np] = (struct pattern){ .b = w, .len = (uint32_t)len, .canary = (uint32_t)i, .enc = (enum lt_enc)e };
+                        s->pats[np] = (struct pattern){
+                                .b = w, .len = (uint32_t)len, .canary = (uint32_t)i, .enc = (enum lt_enc)e
+                        };
                         w += len;
                         if (len < s->minlen)
                                 s->minlen = len;
@@ -111,7 +113,7 @@ static void scan_range(struct scan_stream *st, const uint8_t *buf, size_t len, s
                         /* positions only grow: a hit ending within the last
                          * one of its canary lies inside it (a half-canary) */
                         if (at + p->len <= st->last_end[p->canary])
-                                continue;   /* inside a hit already reported */
+                                continue; /* inside a hit already reported */
                         st->last_end[p->canary] = at + p->len;
                         st->hits++;
                         if (st->cb && st->cb(st->ud, p->canary, p->enc, at)) {

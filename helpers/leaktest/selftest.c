@@ -1,4 +1,5 @@
-/* --self-test: plant a leak for every detector, on purpose, and check that each one reports it (a detector that misses fails the self-test).
+/* --self-test: plant a leak for every detector, on purpose, and check that each one reports it (a detector that misses
+ * fails the self-test).
  *
  * Every plant is real: a process holding a canary in its environ, argv,
  * heap and an open memfd, dumpable and with a core limit; files in /tmp and
@@ -91,7 +92,8 @@ void expect(struct st *s, enum rid r, pid_t pid, const char *path, const char *p
                 break;
         }
         if (out->v == V_FAIL)
-                row_detail(out, "MISSED: the detector did not report the planted leak (it reported %zu other place(s))", d->n_places);
+                row_detail(out, "MISSED: the detector did not report the planted leak (it reported %zu other place(s))",
+                           d->n_places);
 }
 
 void not_applicable(struct st *s, const char *plant, const char *why) {
@@ -177,7 +179,8 @@ static void plant_process(struct st *s) {
         struct rlimit rl;
         getrlimit(RLIMIT_CORE, &rl);
         if (rl.rlim_max == 0 && geteuid() != 0)
-                not_applicable(s, "a process with a core limit", "the hard RLIMIT_CORE here is 0: it cannot be raised to plant");
+                not_applicable(s, "a process with a core limit",
+                               "the hard RLIMIT_CORE here is 0: it cannot be raised to plant");
         else
                 expect(s, R_CORE_RLIMIT, s->holder, NULL, "a process with RLIMIT_CORE raised");
         expect(s, R_CORE_DUMPABLE, s->holder, NULL, "a dumpable process holding plaintext");
@@ -249,7 +252,8 @@ static void plant_files(struct st *s) {
 int self_test_run(struct lt *lt) {
         static struct fleet f;
         static struct st s;
-        static const char *const names[C__MAX] = { "env", "argv", "heap", "tmp", "name", "shm", "log", "out", "wire", "cross", "unit", "github_token" };
+        static const char *const names[C__MAX] = { "env", "argv", "heap", "tmp",   "name", "shm",
+                                                   "log", "out",  "wire", "cross", "unit", "github_token" };
 
         memset(&f, 0, sizeof f);
         memset(&s, 0, sizeof s);

@@ -1,4 +1,5 @@
-/* Self-test plants that need more than a file: an audit message through the relay, the payload run on the host, a crash, a unit file, a sealrun that refuses nothing, a mount left behind. */
+/* Self-test plants that need more than a file: an audit message through the relay, the payload run on the host, a
+ * crash, a unit file, a sealrun that refuses nothing, a mount left behind. */
 #include "helpers/leaktest/plant.h"
 
 #include <fcntl.h>
@@ -34,7 +35,8 @@ void plant_wire(struct st *s) {
         uint8_t raw[ENC_OUT_MAX(64)];
         char msg[256];
         size_t rn = render(s, C_WIRE, ENC_RAW, raw);
-        int mn = snprintf(msg, sizeof msg, "{\"schema\":1,\"seq\":1,\"event\":\"launch\",\"reason\":\"%.*s\"}", (int)rn, raw);
+        int mn = snprintf(msg, sizeof msg, "{\"schema\":1,\"seq\":1,\"event\":\"launch\",\"reason\":\"%.*s\"}", (int)rn,
+                          raw);
         if (send(cl, msg, (size_t)mn, 0) < 0)
                 goto out;
         for (int64_t until = now_ms() + 3000; now_ms() < until && !acked;) {
@@ -59,7 +61,8 @@ void plant_wire(struct st *s) {
         }
         expect(s, R_LOG_WIRE, 0, NULL, "an audit message holding a canary (raw), relayed to the collector");
         if (!acked)
-                row_detail(&s->lt->report.rows[s->lt->report.n - 1], "the relay did not bring the acknowledgement back");
+                row_detail(&s->lt->report.rows[s->lt->report.n - 1],
+                           "the relay did not bring the acknowledgement back");
 out:
         proxy_close(&f->proxy);
         if (cl >= 0)
@@ -72,7 +75,8 @@ out:
 
 /* The payload run on the host (no sandbox): what it reports and dumps goes
  * through the same parser and checks as in the fleet. */
-static void run_payload(struct st *s, struct task *t, const char *mode, const char *walk, const char *try_path, const char *cwd) {
+static void run_payload(struct st *s, struct task *t, const char *mode, const char *walk, const char *try_path,
+                        const char *cwd) {
         int sp[2];
         char creds[PATH_MAX];
         snprintf(creds, sizeof creds, "%s/creds", s->lt->dir);
@@ -80,7 +84,8 @@ static void run_payload(struct st *s, struct task *t, const char *mode, const ch
                 return;
         pid_t c = fork();
         if (c == 0) {
-                int extra = fcntl(open("/dev/null", O_RDONLY), F_DUPFD, 10);   /* a stray fd: the payload must report it */
+                int extra =
+                        fcntl(open("/dev/null", O_RDONLY), F_DUPFD, 10); /* a stray fd: the payload must report it */
                 if (dup2(sp[1], 5) < 0 || (extra >= 0 && dup2(extra, 7) < 0) || (cwd && chdir(cwd) < 0))
                         _exit(125);
                 close_range(8, ~0u, 0);
@@ -93,8 +98,8 @@ static void run_payload(struct st *s, struct task *t, const char *mode, const ch
                 setrlimit(RLIMIT_CORE, &rl);
                 setenv("CREDENTIALS_DIRECTORY", creds, 1);
                 if (walk)
-                        execl(s->lt->self_exe, s->lt->self_exe, "--payload", mode, "--fd", "5", "--no-proc", "--walk", walk,
-                              "--try", try_path, NULL);
+                        execl(s->lt->self_exe, s->lt->self_exe, "--payload", mode, "--fd", "5", "--no-proc", "--walk",
+                              walk, "--try", try_path, NULL);
                 else
                         execl(s->lt->self_exe, s->lt->self_exe, "--payload", mode, "--fd", "5", NULL);
                 _exit(127);
@@ -164,8 +169,10 @@ void plant_payload(struct st *s) {
                                "the host pipes core dumps to a helper: a planted crash would leave a core with it");
                 return;
         }
-        if (rl.rlim_max == 0 || pattern[0] == '\0' || (pattern[0] == '/' && access(pattern, F_OK) != 0 && errno != ENOENT)) {
-                not_applicable(s, "a crash that dumps core", "core dumps are off on this host (hard RLIMIT_CORE 0 or empty core_pattern)");
+        if (rl.rlim_max == 0 || pattern[0] == '\0' ||
+            (pattern[0] == '/' && access(pattern, F_OK) != 0 && errno != ENOENT)) {
+                not_applicable(s, "a crash that dumps core",
+                               "core dumps are off on this host (hard RLIMIT_CORE 0 or empty core_pattern)");
                 return;
         }
         if (pattern[0] == '/') {
@@ -173,7 +180,8 @@ void plant_payload(struct st *s) {
                 snprintf(pd, sizeof pd, "%s", pattern);
                 *strrchr(pd, '/') = '\0';
                 if (access(pd[0] ? pd : "/", W_OK) != 0) {
-                        not_applicable(s, "a crash that dumps core", "core_pattern writes to a directory this uid cannot write");
+                        not_applicable(s, "a crash that dumps core",
+                                       "core_pattern writes to a directory this uid cannot write");
                         return;
                 }
         }
@@ -194,8 +202,9 @@ void plant_unit(struct st *s) {
         snprintf(dir, sizeof dir, "%s/units", s->lt->dir);
         mkdir(dir, 0700);
         snprintf(path, sizeof path, "%s/sealrun-pool@.service", dir);
-        int n = snprintf(text, sizeof text, "[Service]\nEnvironment=LANG=C GITHUB_TOKEN=%.*s\nSetCredential=token:%.*s\n",
-                         (int)rn, raw, (int)rn, raw);
+        int n = snprintf(text, sizeof text,
+                         "[Service]\nEnvironment=LANG=C GITHUB_TOKEN=%.*s\nSetCredential=token:%.*s\n", (int)rn, raw,
+                         (int)rn, raw);
         write_file(path, text, (size_t)n);
         const char *dirs[] = { dir, NULL };
         verdict_units(s->f, dirs, false);
@@ -218,8 +227,9 @@ void plant_fail_open(struct st *s) {
         const char *real = s->lt->sealrun;
         s->lt->sealrun = path;
         size_t i = s->f->n_tasks;
-        struct task *t = fleet_add_task(s->f, "self-test-fail-open", TK_REFUSE, &s->prof, "lt-a", "a", R_FC_TAMPERED, 77);
-        t->key_by_fd = false;   /* no key exists here; the stand-in ignores --key */
+        struct task *t =
+                fleet_add_task(s->f, "self-test-fail-open", TK_REFUSE, &s->prof, "lt-a", "a", R_FC_TAMPERED, 77);
+        t->key_by_fd = false; /* no key exists here; the stand-in ignores --key */
         fleet_phase(s->f, i, i + 1);
         verdict_task(s->f, &s->f->tasks[i]);
         s->lt->sealrun = real;
@@ -291,4 +301,3 @@ void plant_mount(struct st *s) {
                 expect(s, R_FILE_MOUNTS, 0, "credentials-plant", "a tmpfs left mounted at .../credentials-plant");
         rmdir(mp);
 }
-

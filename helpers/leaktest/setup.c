@@ -65,7 +65,7 @@ int setup_dir(struct fleet *f) {
         const char *tmp = getenv("TMPDIR");
         char tasks[PATH_MAX], profiles[PATH_MAX];
         if (!tmp || tmp[0] != '/' || strlen(tmp) > 40)
-                tmp = "/tmp";   /* socket paths must stay under 108 bytes */
+                tmp = "/tmp"; /* socket paths must stay under 108 bytes */
         snprintf(lt->dir, sizeof lt->dir, "%s/sealrun-leaktest.XXXXXX", tmp);
         if (!mkdtemp(lt->dir))
                 return -errno;
@@ -124,7 +124,10 @@ static int seal(struct fleet *f, struct profile *p) {
         int r;
         if (!js)
                 return -ENOMEM;
-#define PUT(...) do { o += (size_t)snprintf(js + o, cap - o, __VA_ARGS__); } while (0)
+#define PUT(...) \
+        do { \
+                o += (size_t)snprintf(js + o, cap - o, __VA_ARGS__); \
+        } while (0)
         PUT("{\"tenant\":\"%s\",\"credentials\":[", p->tenant);
         for (size_t i = 0; i < p->n && o < cap - 512; i++) {
                 const struct canary *c = &lt->canaries[p->canary[i]];
@@ -136,7 +139,7 @@ static int seal(struct fleet *f, struct profile *p) {
                         o += b64_encode(c->val, c->len, js + o);
                 } else {
                         PUT("\"value\":\"");
-                        memcpy(js + o, c->val, c->len);   /* text canaries need no JSON escaping */
+                        memcpy(js + o, c->val, c->len); /* text canaries need no JSON escaping */
                         o += c->len;
                 }
                 PUT("\"}");
@@ -146,8 +149,25 @@ static int seal(struct fleet *f, struct profile *p) {
         snprintf(ver, sizeof ver, "%d", p->version);
         snprintf(to, sizeof to, "%s/pool-%s.pub", f->keys, p->pool);
         snprintf(sign, sizeof sign, "%s/%s.key", f->keys, p->issuer);
-        char *argv[] = { (char *)lt->sealctl, "seal", "--tenant", p->tenant, "--profile", p->name, "--version", ver,
-                         "--not-after", (char *)p->not_after, "--to", to, "--sign", sign, "--in", "-", "--out", p->sealed, NULL };
+        char *argv[] = { (char *)lt->sealctl,
+                         "seal",
+                         "--tenant",
+                         p->tenant,
+                         "--profile",
+                         p->name,
+                         "--version",
+                         ver,
+                         "--not-after",
+                         (char *)p->not_after,
+                         "--to",
+                         to,
+                         "--sign",
+                         sign,
+                         "--in",
+                         "-",
+                         "--out",
+                         p->sealed,
+                         NULL };
         r = run_tool(f, argv, js, o);
         sodium_free(js);
         p->ok = r == 0;
@@ -193,8 +213,9 @@ static int tamper(const char *path) {
 
 int setup_profiles(struct fleet *f) {
         struct lt *lt = f->lt;
-        static const char *const keys[][2] = { { "--issuer", "issuer" }, { "--issuer", "issuer2" },
-                                              { "--pool", "pool-a" },    { "--pool", "pool-b" } };
+        static const char *const keys[][2] = {
+                { "--issuer", "issuer" }, { "--issuer", "issuer2" }, { "--pool", "pool-a" }, { "--pool", "pool-b" }
+        };
         char prefix[PATH_MAX], list[PATH_MAX];
         int fails = 0;
 
@@ -227,8 +248,8 @@ int setup_profiles(struct fleet *f) {
         /* the revocation list every run is given; it revokes "revoked" v7 */
         snprintf(list, sizeof list, "%s/revoked.json", lt->dir);
         snprintf(f->revoked, sizeof f->revoked, "%s", list);
-        char *argv[] = { (char *)lt->sealctl, "revoke", "--revoked", list, "--tenant", "lt-a", "--profile", "revoked",
-                         "--version", "7", NULL };
+        char *argv[] = { (char *)lt->sealctl, "revoke",  "--revoked", list, "--tenant", "lt-a",
+                         "--profile",         "revoked", "--version", "7",  NULL };
         if (run_tool(f, argv, NULL, 0) != 0)
                 fails++;
         f->sealctl_ok = fails == 0;
@@ -244,13 +265,15 @@ int setup_policy(struct fleet *f) {
         /* the stock default policy, the payload's directory bound at /lt,
          * env delivery allowed (it is opt-in), the scope ceiling */
         fprintf(p,
-                "{\"version\":1,\"hostname\":\"sandbox\",\"uid\":1000,\"gid\":1000,\"host_uid\":65534,\"host_gid\":65534,\n"
+                "{\"version\":1,\"hostname\":\"sandbox\",\"uid\":1000,\"gid\":1000,\"host_uid\":65534,\"host_gid\":"
+                "65534,\n"
                 " \"chdir\":\"/home/sandbox\",\n"
                 " \"mounts\":[{\"type\":\"ro-bind\",\"src\":\"/usr\",\"dst\":\"/usr\"},\n"
                 "  {\"type\":\"symlink\",\"dst\":\"/bin\",\"target\":\"usr/bin\"},\n"
                 "  {\"type\":\"symlink\",\"dst\":\"/lib\",\"target\":\"usr/lib\"},\n"
                 "  {\"type\":\"symlink\",\"dst\":\"/lib64\",\"target\":\"usr/lib64\"},\n"
-                "  {\"type\":\"ro-bind\",\"src\":\"/etc/ld.so.cache\",\"dst\":\"/etc/ld.so.cache\",\"optional\":true},\n"
+                "  "
+                "{\"type\":\"ro-bind\",\"src\":\"/etc/ld.so.cache\",\"dst\":\"/etc/ld.so.cache\",\"optional\":true},\n"
                 "  {\"type\":\"proc\",\"dst\":\"/proc\"},{\"type\":\"dev\",\"dst\":\"/dev\"},\n"
                 "  {\"type\":\"tmpfs\",\"dst\":\"/tmp\",\"mode\":\"1777\",\"size\":16777216},\n"
                 "  {\"type\":\"tmpfs\",\"dst\":\"/home/sandbox\",\"mode\":\"0700\",\"size\":16777216},\n"
@@ -286,7 +309,8 @@ int setup_auditd(struct fleet *f) {
         /* unprivileged, the collector accepts events only from uids it is told of */
         FILE *a = fopen(allow, "we");
         if (a) {
-                fprintf(a, "{\"version\":1,\"allow\":[{\"uid\":%u,\"tenants\":[\"lt-a\",\"lt-b\"]}]}\n", (unsigned)getuid());
+                fprintf(a, "{\"version\":1,\"allow\":[{\"uid\":%u,\"tenants\":[\"lt-a\",\"lt-b\"]}]}\n",
+                        (unsigned)getuid());
                 fclose(a);
         }
         int logfd = open(f->tools_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -300,7 +324,8 @@ int setup_auditd(struct fleet *f) {
                 if (getuid() == 0)
                         execl(lt->auditd, lt->auditd, "--socket", f->collector, "--dir", logdir, NULL);
                 else
-                        execl(lt->auditd, lt->auditd, "--socket", f->collector, "--dir", logdir, "--allow", allow, NULL);
+                        execl(lt->auditd, lt->auditd, "--socket", f->collector, "--dir", logdir, "--allow", allow,
+                              NULL);
                 _exit(127);
         }
         if (logfd >= 0)

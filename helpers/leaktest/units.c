@@ -1,4 +1,5 @@
-/* The systemd vector: what a sealrun-pool@ unit puts in its environment (systemctl show, or the unit files when systemd is not running). */
+/* The systemd vector: what a sealrun-pool@ unit puts in its environment (systemctl show, or the unit files when systemd
+ * is not running). */
 #include "helpers/leaktest/fleet.h"
 
 #include <ctype.h>
@@ -13,8 +14,8 @@
 /* A name that says "secret": such a variable is readable by every process
  * of the unit's uid through /proc/PID/environ, and by `systemctl show`. */
 static bool secret_name(const char *name, size_t n) {
-        static const char *const words[] = { "TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY",
-                                             "PRIVATE", "CREDENTIAL", "ACCESS_KEY" };
+        static const char *const words[] = { "TOKEN",  "SECRET",  "PASSWORD",   "PASSWD",    "API_KEY",
+                                             "APIKEY", "PRIVATE", "CREDENTIAL", "ACCESS_KEY" };
         char up[256];
         if (n >= sizeof up)
                 n = sizeof up - 1;
@@ -27,7 +28,8 @@ static bool secret_name(const char *name, size_t n) {
         return n > 4 && strcmp(up + n - 4, "_KEY") == 0;
 }
 
-static void fail_unit(struct fleet *f, const char *source, const char *pre, const char *name, size_t nl, const char *post) {
+static void fail_unit(struct fleet *f, const char *source, const char *pre, const char *name, size_t nl,
+                      const char *post) {
         struct place p = { .offset = -1 };
         snprintf(p.what, sizeof p.what, "%s%.*s%s", pre, (int)(nl < 100 ? nl : 100), name, post);
         snprintf(p.file, sizeof p.file, "%s", source);
@@ -49,8 +51,9 @@ static void environment_line(struct fleet *f, const char *source, const char *v)
                         v++;
                 }
                 if (eq && secret_name(start, (size_t)(eq - start)) && eq[1] != '/')
-                        fail_unit(f, source, "Environment= sets ", start, (size_t)(eq - start),
-                                  ": a secret-looking variable in the unit's environment (use LoadCredentialEncrypted=)");
+                        fail_unit(
+                                f, source, "Environment= sets ", start, (size_t)(eq - start),
+                                ": a secret-looking variable in the unit's environment (use LoadCredentialEncrypted=)");
                 if (quote && *v)
                         v++;
         }
@@ -136,15 +139,22 @@ void verdict_units(struct fleet *f, const char *const *dirs, bool ask_systemd) {
                 snprintf(looked + strlen(looked), sizeof looked - strlen(looked), "%s%s", i ? " " : "", dirs[i]);
         }
         if (n == 0) {
-                why_not(f, R_UNITS, "not applicable: no " UNIT_TEMPLATE ".service unit is installed (looked in %s)", looked);
+                why_not(f, R_UNITS, "not applicable: no " UNIT_TEMPLATE ".service unit is installed (looked in %s)",
+                        looked);
                 return;
         }
         if (ask_systemd && access("/run/systemd/system", F_OK) == 0) {
                 /* systemd runs: what it actually applies, instances and template */
                 char *list = NULL, *units[33];
                 size_t ll = 0, nu = 0;
-                char *lu[] = { "systemctl", "list-units", "--all", "--plain", "--no-legend", "--no-pager",
-                               UNIT_TEMPLATE "*.service", NULL };
+                char *lu[] = { "systemctl",
+                               "list-units",
+                               "--all",
+                               "--plain",
+                               "--no-legend",
+                               "--no-pager",
+                               UNIT_TEMPLATE "*.service",
+                               NULL };
                 if (capture(lu, &list, &ll) >= 0)
                         for (char *l = strtok(list, "\n"); l && nu < 32; l = strtok(NULL, "\n")) {
                                 char *sp = strchr(l, ' ');
@@ -153,12 +163,12 @@ void verdict_units(struct fleet *f, const char *const *dirs, bool ask_systemd) {
                                 units[nu++] = l;
                         }
                 if (nu == 0)
-                        units[nu++] = UNIT_TEMPLATE "leaktest-probe.service";   /* loads the template's settings */
+                        units[nu++] = UNIT_TEMPLATE "leaktest-probe.service"; /* loads the template's settings */
                 for (size_t i = 0; i < nu; i++) {
                         char *out;
                         size_t ol;
-                        char *show[] = { "systemctl", "show", "--no-pager", "-p", "Environment", "-p", "SetCredential",
-                                         "-p", "EnvironmentFiles", units[i], NULL };
+                        char *show[] = { "systemctl",     "show", "--no-pager",       "-p",     "Environment", "-p",
+                                         "SetCredential", "-p",   "EnvironmentFiles", units[i], NULL };
                         if (capture(show, &out, &ol) >= 0) {
                                 evaluate(f, units[i], out, ol);
                                 free(out);

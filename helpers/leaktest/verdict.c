@@ -1,4 +1,5 @@
-/* What is checked once every task ended: deliveries, refusals, files, logs, leftover mounts, and the final verdict of each row. */
+/* What is checked once every task ended: deliveries, refusals, files, logs, leftover mounts, and the final verdict of
+ * each row. */
 #include "helpers/leaktest/fleet.h"
 
 #include <dirent.h>
@@ -32,8 +33,8 @@ static int reported(const struct task *t, const char *kind, const char *name, co
         for (const char *l = t->rep; l && *l;) {
                 const char *e = strchr(l, '\n');
                 size_t ll = e ? (size_t)(e - l) : strlen(l);
-                if (ll > kl + nl + 2 && strncmp(l, kind, kl) == 0 && l[kl] == ' ' && strncmp(l + kl + 1, name, nl) == 0 &&
-                    l[kl + 1 + nl] == ' ')
+                if (ll > kl + nl + 2 && strncmp(l, kind, kl) == 0 && l[kl] == ' ' &&
+                    strncmp(l + kl + 1, name, nl) == 0 && l[kl + 1 + nl] == ' ')
                         return strncmp(l + kl + 2 + nl, hex, 64) == 0 ? 1 : 2;
                 l = e ? e + 1 : l + ll;
         }
@@ -56,20 +57,23 @@ static void delivery(struct fleet *f, struct task *t) {
                 int gf = reported(t, "file", s->name, hex), ge = reported(t, "env", s->name, hex);
                 if (!s->granted) {
                         if (gf || ge)
-                                fail(f, R_CROSS_SCOPE, 0, NULL, "task %s: %s (scope %s, not granted) was delivered as %s", t->id,
-                                     s->name, s->scope, gf ? "a file" : "an env variable");
+                                fail(f, R_CROSS_SCOPE, 0, NULL,
+                                     "task %s: %s (scope %s, not granted) was delivered as %s", t->id, s->name,
+                                     s->scope, gf ? "a file" : "an env variable");
                         continue;
                 }
                 if (want_file && gf != 1)
                         fail(f, t->row, 0, NULL, "%s: %s", s->name,
-                             gf == 2 ? "the file's content differs from the sealed value" : "not in the credentials directory");
+                             gf == 2 ? "the file's content differs from the sealed value"
+                                     : "not in the credentials directory");
                 if (want_env && ge != 1)
                         fail(f, t->row, 0, NULL, "%s: %s", s->name,
                              ge == 2 ? "the env variable differs from the sealed value" : "not in the environment");
                 if (!want_file && gf)
                         fail(f, t->row, 0, NULL, "%s: sealed as=%s, but a file was staged", s->name, s->as);
                 if (!want_env && ge)
-                        fail(f, t->row, 0, NULL, "%s: sealed as=%s, but it is in the environment (readable through /proc/PID/environ)",
+                        fail(f, t->row, 0, NULL,
+                             "%s: sealed as=%s, but it is in the environment (readable through /proc/PID/environ)",
                              s->name, s->as);
         }
 }
@@ -89,13 +93,14 @@ static void payload_lines(struct fleet *f, struct task *t) {
                         creds_mount = true;
                         bool noswap = strcmp(b, "ramfs") == 0 || (strcmp(b, "tmpfs") == 0 && strstr(d, "noswap"));
                         if (!noswap)
-                                fail(f, R_SWAP_CREDSDIR, 0, a, "task %s: credentials directory on %s (%s), pages can be swapped out",
-                                     t->id, b, d);
+                                fail(f, R_SWAP_CREDSDIR, 0, a,
+                                     "task %s: credentials directory on %s (%s), pages can be swapped out", t->id, b,
+                                     d);
                 } else if (sscanf(l, "crash_child signal %d core %d", &n1, &n2) == 2) {
                         child = true;
                         if (n2)
-                                fail(f, R_CORE_CRASH, 0, NULL, "task %s: a crashing child of the payload dumped core (signal %d)",
-                                     t->id, n1);
+                                fail(f, R_CORE_CRASH, 0, NULL,
+                                     "task %s: a crashing child of the payload dumped core (signal %d)", t->id, n1);
                 } else if (sscanf(l, "core_file %511s", a) == 1) {
                         fail(f, R_CORE_CRASH, 0, a, "task %s: core file inside the sandbox", t->id);
                 } else if (sscanf(l, "try %511s %d", a, &n1) == 2) {
@@ -121,8 +126,9 @@ static void payload_lines(struct fleet *f, struct task *t) {
                 else
                         mark(f, R_CORE_CRASH);
                 if (t->exit_code != 128 + 11)
-                        fail(f, R_CORE_CRASH, t->supervisor, NULL, "task %s: the payload did not crash after injection (sealrun exit %d)",
-                             t->id, t->exit_code);
+                        fail(f, R_CORE_CRASH, t->supervisor, NULL,
+                             "task %s: the payload did not crash after injection (sealrun exit %d)", t->id,
+                             t->exit_code);
         }
 }
 
@@ -130,24 +136,26 @@ void verdict_task(struct fleet *f, struct task *t) {
         if (t->kind == TK_REFUSE) {
                 mark(f, t->row);
                 if (!t->exited)
-                        fail(f, t->row, 0, NULL, "task %s: sealrun did not run%s%s", t->id, t->worker_error[0] ? ": " : "",
-                             t->worker_error);
+                        fail(f, t->row, 0, NULL, "task %s: sealrun did not run%s%s", t->id,
+                             t->worker_error[0] ? ": " : "", t->worker_error);
                 else if (t->exit_code != t->expect_exit)
-                        fail(f, t->row, t->supervisor, t->err, "task %s: sealrun exited %d, expected %d", t->id, t->exit_code,
-                             t->expect_exit);
+                        fail(f, t->row, t->supervisor, t->err, "task %s: sealrun exited %d, expected %d", t->id,
+                             t->exit_code, t->expect_exit);
                 if (!file_empty(t->out))
                         fail(f, t->row, 0, t->out, "task %s: the payload ran (it printed)", t->id);
                 return;
         }
         if (!t->exited) {
-                why_not(f, t->row, "sealrun did not run for task %s%s%s", t->id, t->worker_error[0] ? ": " : "", t->worker_error);
+                why_not(f, t->row, "sealrun did not run for task %s%s%s", t->id, t->worker_error[0] ? ": " : "",
+                        t->worker_error);
                 return;
         }
         mark(f, t->row);
         int want = t->kind == TK_CRASH ? 128 + 11 : 0;
         if (t->exit_code != want && t->kind == TK_PROBE)
-                fail(f, t->row, t->supervisor, t->err, "task %s: sealrun exited %d, expected %d (its stderr: this file, with --keep)",
-                     t->id, t->exit_code, want);
+                fail(f, t->row, t->supervisor, t->err,
+                     "task %s: sealrun exited %d, expected %d (its stderr: this file, with --keep)", t->id,
+                     t->exit_code, want);
         if (!t->rep) {
                 fail(f, t->row, 0, NULL, "task %s: the payload never reported (did it run?)", t->id);
                 if (t->kind == TK_CRASH)
@@ -160,8 +168,9 @@ void verdict_task(struct fleet *f, struct task *t) {
         if (t->kind == TK_PROBE && t->frames == 0)
                 why_not(f, strcmp(t->tenant, "lt-a") == 0 ? R_CROSS_AB : R_CROSS_BA, "the payload dumped nothing");
         else if (t->kind == TK_PROBE)
-                note(f, strcmp(t->tenant, "lt-a") == 0 ? R_CROSS_AB : R_CROSS_BA, "%llu items, %llu bytes read inside the sandbox",
-                     (unsigned long long)t->frames, (unsigned long long)t->dumped);
+                note(f, strcmp(t->tenant, "lt-a") == 0 ? R_CROSS_AB : R_CROSS_BA,
+                     "%llu items, %llu bytes read inside the sandbox", (unsigned long long)t->frames,
+                     (unsigned long long)t->dumped);
 }
 
 void verdict_tasks(struct fleet *f) {
@@ -378,8 +387,9 @@ static void audit_records(struct fleet *f) {
                                                 char q[300];
                                                 snprintf(q, sizeof q, "\"%s\"", t->prof->specs[k].name);
                                                 if (t->prof->specs[k].granted && !strstr(line, q))
-                                                        fail(f, R_LOG_AUDIT_NAMES, 0, NULL, "task %s: the inject record does not name %s",
-                                                             t->id, t->prof->specs[k].name);
+                                                        fail(f, R_LOG_AUDIT_NAMES, 0, NULL,
+                                                             "task %s: the inject record does not name %s", t->id,
+                                                             t->prof->specs[k].name);
                                         }
                                 if (e)
                                         *e = '\n';
@@ -441,7 +451,9 @@ void verdict_finish(struct fleet *f) {
                 if (f->bytes[r] > 0 && r != R_ENV_HOST)
                         row_detail(row, "%.1f MB read", (double)f->bytes[r] / 1e6);
                 if (f->big_maps[r] > 0)
-                        row_detail(row, "%llu mapping(s) over 1 GiB not read (sanitizer shadow or reservations; %llu kB resident)",
+                        row_detail(row,
+                                   "%llu mapping(s) over 1 GiB not read (sanitizer shadow or reservations; %llu kB "
+                                   "resident)",
                                    (unsigned long long)f->big_maps[r], (unsigned long long)f->big_rss_kb[r]);
                 if (row->v == V_NA)
                         continue;
@@ -451,13 +463,15 @@ void verdict_finish(struct fleet *f) {
                 }
                 if (!f->exercised[r]) {
                         row->v = f->why[r][0] && strncmp(f->why[r], "not applicable", 14) == 0 ? V_NA : V_FAIL;
-                        row_detail(row, "%s", f->why[r][0] ? f->why[r] : "not checked: the step that exercises it never happened");
+                        row_detail(row, "%s",
+                                   f->why[r][0] ? f->why[r] : "not checked: the step that exercises it never happened");
                         continue;
                 }
                 /* a leak check over a run where no credential reached a payload proves nothing */
                 if (!delivered && row->vector >= 1 && row->vector <= 10) {
                         row->v = V_FAIL;
-                        row_detail(row, "inconclusive: the credentials never reached the payloads, so there was nothing to leak");
+                        row_detail(row, "inconclusive: the credentials never reached the payloads, so there was "
+                                        "nothing to leak");
                         continue;
                 }
                 row->v = V_PASS;

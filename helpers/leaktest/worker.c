@@ -1,4 +1,5 @@
-/* The fleet worker stand-in: a fresh process (never holding a canary) that runs sealrun once, as a pool worker would, and reports.
+/* The fleet worker stand-in: a fresh process (never holding a canary) that runs sealrun once, as a pool worker would,
+ * and reports.
  *
  * Protocol: stdin is the orchestrator's control pipe (EOF = exit), stdout
  * carries lines "started PID", "exit CODE", "fd N TARGET" (fds it holds
@@ -110,7 +111,7 @@ int worker_main(int argc, char **argv) {
         close(fd_status);
         if (fd_key >= 0)
                 close(fd_key);
-        close(5);   /* the payload's socket belongs to the sandbox now */
+        close(5); /* the payload's socket belongs to the sandbox now */
         printf("started %d\n", (int)c);
         while (waitpid(c, &st, 0) < 0)
                 if (errno != EINTR)

@@ -10,7 +10,7 @@
 
 struct pool_audit {
         const struct pool_config *cfg;
-        struct audit_client *client;    /* connected lazily, reconnected after a failure */
+        struct audit_client *client; /* connected lazily, reconnected after a failure */
 };
 
 int pool_audit_open(const struct pool_config *c, struct pool_audit **ret) {
@@ -45,8 +45,8 @@ int pool_audit_deny(struct pool_audit *a, const char *task, const char *reason) 
                 a->client = NULL;
         }
         if (r < 0) {
-                fprintf(stderr, "sealrun-pool: %s: audit: deny event for task %s not acknowledged: %s\n", a->cfg->tenant,
-                        task ? task : "(none)", e.msg[0] ? e.msg : strerror(-r));
+                fprintf(stderr, "sealrun-pool: %s: audit: deny event for task %s not acknowledged: %s\n",
+                        a->cfg->tenant, task ? task : "(none)", e.msg[0] ? e.msg : strerror(-r));
                 return r;
         }
         return 0;

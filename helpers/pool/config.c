@@ -21,9 +21,9 @@ static int abs_path(struct jx *x, json_t *o, const char *key, bool required, cha
 }
 
 int pool_config_parse(const char *name, const char *buf, size_t len, struct pool_config *ret, struct sr_error *e) {
-        static const char *const keys[] = { "version", "tenant", "policy", "trust", "revoked", "profiles_dir", "key_file",
-                                            "spool", "sealrun", "audit_socket", "audit", "max_tasks", "timeout_s",
-                                            "stop_grace_ms", NULL };
+        static const char *const keys[] = { "version",      "tenant",    "policy",    "trust",         "revoked",
+                                            "profiles_dir", "key_file",  "spool",     "sealrun",       "audit_socket",
+                                            "audit",        "max_tasks", "timeout_s", "stop_grace_ms", NULL };
         struct jx x = { .file = name, .e = e, .exit_code = SR_EXIT_LAUNCHER };
         struct pool_config c = { .audit = POOL_AUDIT_REQUIRED, .max_tasks = 2, .stop_grace_ms = 10000 };
         json_t *root = NULL, *trust = NULL;
@@ -42,11 +42,13 @@ int pool_config_parse(const char *name, const char *buf, size_t len, struct pool
                 r = jx_fail(&x, "$.tenant", "not a tenant slug (^[a-z0-9][a-z0-9_-]{1,62}$)");
                 goto out;
         }
-        if ((r = jx_strdup(&x, "$.tenant", s, &c.tenant)) < 0 || (r = abs_path(&x, root, "policy", true, &c.policy)) < 0 ||
+        if ((r = jx_strdup(&x, "$.tenant", s, &c.tenant)) < 0 ||
+            (r = abs_path(&x, root, "policy", true, &c.policy)) < 0 ||
             (r = abs_path(&x, root, "revoked", false, &c.revoked)) < 0 ||
             (r = abs_path(&x, root, "profiles_dir", false, &c.profiles_dir)) < 0 ||
             (r = abs_path(&x, root, "key_file", false, &c.key_file)) < 0 ||
-            (r = abs_path(&x, root, "spool", false, &c.spool)) < 0 || (r = abs_path(&x, root, "sealrun", false, &c.sealrun)) < 0 ||
+            (r = abs_path(&x, root, "spool", false, &c.spool)) < 0 ||
+            (r = abs_path(&x, root, "sealrun", false, &c.sealrun)) < 0 ||
             (r = abs_path(&x, root, "audit_socket", false, &c.audit_socket)) < 0)
                 goto out;
         if (c.audit_socket && strlen(c.audit_socket) >= 108) {
@@ -115,8 +117,10 @@ out:
  * only root (or the pool's own uid, for a pool run by hand) may be able to
  * change it. */
 int pool_config_load(const char *path, struct pool_config *ret, struct sr_error *e) {
-        static const struct trusted_read how = { .what = "the pool config", .reason = "config",
-                                                 .perm_reason = "config-permissions", .open_flags = O_NOFOLLOW | O_NONBLOCK,
+        static const struct trusted_read how = { .what = "the pool config",
+                                                 .reason = "config",
+                                                 .perm_reason = "config-permissions",
+                                                 .open_flags = O_NOFOLLOW | O_NONBLOCK,
                                                  .max = 1 << 20 };
         _cleanup_free_ char *buf = NULL;
         size_t len;

@@ -14,8 +14,8 @@
 
 #include "helpers/pool/pool.h"
 
-#define RESCAN_MS 5000          /* inotify is the trigger; this is the safety net */
-#define KILL_WAIT_MS 5000       /* after the sandboxes are killed, before sealrun is */
+#define RESCAN_MS 5000    /* inotify is the trigger; this is the safety net */
+#define KILL_WAIT_MS 5000 /* after the sandboxes are killed, before sealrun is */
 
 struct opts {
         const char *config;
@@ -53,8 +53,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sr_error *e)
                 case 'h': usage(stdout); exit(0);
                 case 'V': printf("sealrun-pool %s\n", SEALRUN_VERSION); exit(0);
                 default:
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "%s: unknown option or missing value (see --help)",
-                                       argv[optind - 1]);
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "%s: unknown option or missing value (see --help)", argv[optind - 1]);
                 }
         }
         if (optind < argc)
@@ -62,7 +62,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sr_error *e)
         if (!o->config)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--config FILE is required");
         if (o->tenant && !slug_valid(o->tenant))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--tenant: \"%s\" is not a tenant slug", o->tenant);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--tenant: \"%s\" is not a tenant slug",
+                               o->tenant);
         return 0;
 }
 
@@ -80,7 +81,8 @@ static void notify(const char *msg) {
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return;
-        (void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + n);
+        (void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+                     offsetof(struct sockaddr_un, sun_path) + n);
         close(fd);
 }
 
@@ -111,18 +113,22 @@ static int key_setup(struct pool *p, struct sr_error *e) {
                         base = strdup(basename(b));
                 }
         } else
-                return 0;       /* no key: tasks with a profile are refused */
+                return 0; /* no key: tasks with a profile are refused */
         if (!dir || !base)
                 return -ENOMEM;
         p->key_dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (p->key_dir_fd < 0 || fstatat(p->key_dir_fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "no-pool-key", "pool key %s/%s: %s", dir, base, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "no-pool-key", "pool key %s/%s: %s", dir, base,
+                               strerror(errno));
         if (!S_ISREG(st.st_mode))
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "no-pool-key", "pool key %s/%s: not a regular file", dir, base);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "no-pool-key", "pool key %s/%s: not a regular file", dir,
+                               base);
         /* sealrun refuses a secret key others could read; say so once, here. */
         if (st.st_mode & 077)
-                fprintf(stderr, "sealrun-pool: warning: pool key %s/%s has mode %04o; sealrun refuses keys readable by group "
-                                "or others\n", dir, base, (unsigned)(st.st_mode & 07777));
+                fprintf(stderr,
+                        "sealrun-pool: warning: pool key %s/%s has mode %04o; sealrun refuses keys readable by group "
+                        "or others\n",
+                        dir, base, (unsigned)(st.st_mode & 07777));
         p->key_name = TAKE_PTR(base);
         return 0;
 }
@@ -141,7 +147,8 @@ static int find_sealrun(struct pool *p, struct sr_error *e) {
         if (!p->sealrun)
                 return -ENOMEM;
         if (access(p->sealrun, X_OK) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "config", "%s: sealrun: %s: %s", p->cfg.file, p->sealrun, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "config", "%s: sealrun: %s: %s", p->cfg.file, p->sealrun,
+                               strerror(errno));
         return 0;
 }
 
@@ -151,19 +158,22 @@ static int setup(struct pool *p, const struct opts *o, struct sr_error *e) {
         if ((r = pool_config_load(o->config, &p->cfg, e)) < 0)
                 return r;
         if (o->tenant && strcmp(o->tenant, p->cfg.tenant) != 0)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant", "%s: $.tenant: \"%s\", but this pool is for \"%s\"",
-                               o->config, p->cfg.tenant, o->tenant);
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "cross-tenant",
+                               "%s: $.tenant: \"%s\", but this pool is for \"%s\"", o->config, p->cfg.tenant,
+                               o->tenant);
         spool = p->cfg.spool ? p->cfg.spool : getenv("STATE_DIRECTORY");
         if (!spool || spool[0] != '/' || strchr(spool, ':'))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "config",
-                               "%s: no spool directory: set \"spool\" or run under systemd with one StateDirectory=", o->config);
+                               "%s: no spool directory: set \"spool\" or run under systemd with one StateDirectory=",
+                               o->config);
         if (rt && rt[0] == '/' && !strchr(rt, ':'))
                 p->runtime_dir = strdup(rt);
         if ((r = find_sealrun(p, e)) < 0 || (r = spool_open(p, spool, e)) < 0 || (r = key_setup(p, e)) < 0)
                 return r;
         if (p->cfg.profiles_dir && p->key_dir_fd < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOENT, "no-pool-key",
-                               "%s: profiles_dir is set but there is no pool key ($CREDENTIALS_DIRECTORY/pool.key or key_file)",
+                               "%s: profiles_dir is set but there is no pool key ($CREDENTIALS_DIRECTORY/pool.key or "
+                               "key_file)",
                                o->config);
         p->tasks = calloc((size_t)p->cfg.max_tasks, sizeof *p->tasks);
         if (!p->tasks || pool_audit_open(&p->cfg, &p->audit) < 0)
@@ -187,13 +197,13 @@ static bool fill(struct pool *p) {
                         break;
                 }
                 if (spool_claim(p, names[i]) < 0)
-                        continue;       /* gone: another pool of this tenant took it */
+                        continue; /* gone: another pool of this tenant took it */
                 if (spool_read_request(p, names[i], &rq, &e) < 0) {
                         spool_refuse(p, names[i], rq.task, &e);
                 } else if (spool_task_known(p, rq.task)) {
                         spool_done_stem(rq.task, names[i], stem);
-                        sr_fail(&e, SR_EXIT_REFUSED, EEXIST, "duplicate-task", "%s: $.task: task %s is running or done already",
-                                names[i], stem);
+                        sr_fail(&e, SR_EXIT_REFUSED, EEXIST, "duplicate-task",
+                                "%s: $.task: task %s is running or done already", names[i], stem);
                         spool_refuse(p, names[i], rq.task, &e);
                 } else if (run_start(p, names[i], &rq, &e) < 0) {
                         spool_refuse(p, names[i], rq.task, &e);
@@ -220,7 +230,8 @@ static int loop(struct pool *p, bool once) {
         sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
         if (sfd < 0 || ifd < 0 || inotify_add_watch(ifd, p->incoming_path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
-                fprintf(stderr, "sealrun-pool: %s: cannot watch %s: %s\n", p->cfg.tenant, p->incoming_path, strerror(errno));
+                fprintf(stderr, "sealrun-pool: %s: cannot watch %s: %s\n", p->cfg.tenant, p->incoming_path,
+                        strerror(errno));
                 return SR_EXIT_LAUNCHER;
         }
         notify("READY=1");
@@ -254,12 +265,13 @@ static int loop(struct pool *p, bool once) {
                                 if (si.ssi_signo == SIGCHLD)
                                         continue;
                                 if (si.ssi_signo == SIGHUP) {
-                                        more = true;    /* rescan; the config is read once, at start */
+                                        more = true; /* rescan; the config is read once, at start */
                                         continue;
                                 }
                                 if (!stop_stage) {
                                         notify("STOPPING=1");
-                                        fprintf(stderr, "sealrun-pool: %s: stopping: %zu tasks running\n", p->cfg.tenant, p->running);
+                                        fprintf(stderr, "sealrun-pool: %s: stopping: %zu tasks running\n",
+                                                p->cfg.tenant, p->running);
                                         stop_stage = 1;
                                         run_stop(p, 1);
                                         deadline = now_ms() + p->cfg.stop_grace_ms;

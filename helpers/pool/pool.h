@@ -8,42 +8,42 @@
 
 #include "policy/util.h"
 
-#define POOL_REQUEST_MAX (64 * 1024)    /* one request file */
-#define POOL_ARGV_MAX 256               /* command[] entries */
+#define POOL_REQUEST_MAX (64 * 1024) /* one request file */
+#define POOL_ARGV_MAX 256            /* command[] entries */
 #define POOL_SCOPES_MAX 64
-#define POOL_TASKS_MAX 256              /* max_tasks ceiling */
-#define POOL_STATUS_MAX (256 * 1024)    /* sealrun's status stream for one task */
-#define POOL_KEY_CREDENTIAL "pool.key"  /* name in $CREDENTIALS_DIRECTORY */
+#define POOL_TASKS_MAX 256             /* max_tasks ceiling */
+#define POOL_STATUS_MAX (256 * 1024)   /* sealrun's status stream for one task */
+#define POOL_KEY_CREDENTIAL "pool.key" /* name in $CREDENTIALS_DIRECTORY */
 
 enum pool_audit_mode { POOL_AUDIT_OFF, POOL_AUDIT_BEST_EFFORT, POOL_AUDIT_REQUIRED };
 
 /* /etc/sealrun/pools/<tenant>/pool.json (docs/operations.md "Pool config"). */
 struct pool_config {
-        char *file;             /* path it was read from (messages) */
+        char *file; /* path it was read from (messages) */
         char *tenant;
-        char *policy;           /* passed to sealrun --policy */
-        char **trust;           /* --trust FILE... */
+        char *policy; /* passed to sealrun --policy */
+        char **trust; /* --trust FILE... */
         size_t n_trust;
-        char *revoked;          /* --revoked FILE, or NULL */
-        char *profiles_dir;     /* a request's "profile" is a file name in here; NULL = no profiles */
-        char *key_file;         /* pool key outside systemd (tests); $CREDENTIALS_DIRECTORY wins */
-        char *spool;            /* NULL = $STATE_DIRECTORY */
-        char *sealrun;          /* NULL = "sealrun" next to this binary */
-        char *audit_socket;     /* NULL = sealrun's default */
-        enum pool_audit_mode audit;     /* for the pool's own deny events */
-        long max_tasks;         /* tasks running at once (1..POOL_TASKS_MAX) */
-        long timeout_s;         /* --timeout for every task, 0 = the policy's */
-        long stop_grace_ms;     /* on stop: SIGTERM, wait this long, then kill the sandboxes */
+        char *revoked;              /* --revoked FILE, or NULL */
+        char *profiles_dir;         /* a request's "profile" is a file name in here; NULL = no profiles */
+        char *key_file;             /* pool key outside systemd (tests); $CREDENTIALS_DIRECTORY wins */
+        char *spool;                /* NULL = $STATE_DIRECTORY */
+        char *sealrun;              /* NULL = "sealrun" next to this binary */
+        char *audit_socket;         /* NULL = sealrun's default */
+        enum pool_audit_mode audit; /* for the pool's own deny events */
+        long max_tasks;             /* tasks running at once (1..POOL_TASKS_MAX) */
+        long timeout_s;             /* --timeout for every task, 0 = the policy's */
+        long stop_grace_ms;         /* on stop: SIGTERM, wait this long, then kill the sandboxes */
 };
 
 /* One task request: a single JSON object per request file. */
 struct pool_request {
         char *task;
         char *tenant;
-        char *profile;          /* file name in profiles_dir, or NULL */
+        char *profile; /* file name in profiles_dir, or NULL */
         char **scopes;
         size_t n_scopes;
-        char **argv;            /* NULL-terminated */
+        char **argv; /* NULL-terminated */
         size_t argc;
 };
 
@@ -56,8 +56,8 @@ void pool_config_free(struct pool_config *c);
  * request (checked before anything else so it is always reported as such),
  * 125 reason "bad-request" for everything else. ret->task is kept when it
  * was valid, so the refusal can name it. */
-int pool_request_parse(const char *name, const char *buf, size_t len, const char *pool_tenant,
-                       struct pool_request *ret, struct sr_error *e);
+int pool_request_parse(const char *name, const char *buf, size_t len, const char *pool_tenant, struct pool_request *ret,
+                       struct sr_error *e);
 void pool_request_free(struct pool_request *r);
 /* Profile file names: [A-Za-z0-9_.-], not starting with '.', 1..128 bytes. */
 bool pool_profile_name_valid(const char *s);
@@ -75,24 +75,24 @@ void pool_audit_free(struct pool_audit *a);
 
 /* One running task. */
 struct pool_task {
-        pid_t pid;              /* sealrun; 0 = free slot */
-        char *task;             /* task id */
-        char *claimed;          /* its request's file name in claimed/ */
-        int status_fd;          /* done/<task>.part: sealrun's --status-fd */
+        pid_t pid;     /* sealrun; 0 = free slot */
+        char *task;    /* task id */
+        char *claimed; /* its request's file name in claimed/ */
+        int status_fd; /* done/<task>.part: sealrun's --status-fd */
         int64_t started_ms;
-        int kill_stage;         /* 0 none, 1 SIGTERM sent, 2 sandbox killed, 3 sealrun killed */
+        int kill_stage; /* 0 none, 1 SIGTERM sent, 2 sandbox killed, 3 sealrun killed */
 };
 
 struct pool {
         struct pool_config cfg;
         int incoming_fd, claimed_fd, done_fd;
         char *incoming_path;
-        int key_dir_fd;         /* $CREDENTIALS_DIRECTORY or the key file's directory; -1 = no key */
+        int key_dir_fd; /* $CREDENTIALS_DIRECTORY or the key file's directory; -1 = no key */
         char *key_name;
-        char *sealrun;          /* binary to run */
-        char *runtime_dir;      /* XDG_RUNTIME_DIR for sealrun (its slot files), or NULL */
+        char *sealrun;     /* binary to run */
+        char *runtime_dir; /* XDG_RUNTIME_DIR for sealrun (its slot files), or NULL */
         struct pool_audit *audit;
-        struct pool_task *tasks;        /* cfg.max_tasks entries */
+        struct pool_task *tasks; /* cfg.max_tasks entries */
         size_t running;
 };
 

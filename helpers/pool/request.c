@@ -80,8 +80,9 @@ static int parse(struct jx *x, json_t *root, const char *pool_tenant, struct poo
                         (void)jx_strdup(x, "$.task", s, &rq->task);
                 json_t *t = json_object_get(root, "tenant");
                 return sr_fail(x->e, SR_EXIT_REFUSED, EPERM, "cross-tenant",
-                               "%s: $.tenant: request for tenant \"%s\" refused: this pool serves tenant \"%s\" only", x->file,
-                               slug_valid(json_string_value(t)) ? json_string_value(t) : "(not a slug)", pool_tenant);
+                               "%s: $.tenant: request for tenant \"%s\" refused: this pool serves tenant \"%s\" only",
+                               x->file, slug_valid(json_string_value(t)) ? json_string_value(t) : "(not a slug)",
+                               pool_tenant);
         }
         if ((r = jx_strdup(x, "$.tenant", s, &rq->tenant)) < 0)
                 return r;
@@ -94,13 +95,14 @@ static int parse(struct jx *x, json_t *root, const char *pool_tenant, struct poo
                 return r;
         s = NULL;
         if (json_is_null(json_object_get(root, "profile")))
-                ;       /* explicit null: no profile */
+                ; /* explicit null: no profile */
         else if ((r = jx_string(x, root, "$", "profile", false, &s)) < 0)
                 return r;
         if (s) {
                 if (!pool_profile_name_valid(s))
-                        return jx_fail(x, "$.profile", "must be a file name in the pool's profiles directory "
-                                                       "([A-Za-z0-9_.-], not starting with '.')");
+                        return jx_fail(x, "$.profile",
+                                       "must be a file name in the pool's profiles directory "
+                                       "([A-Za-z0-9_.-], not starting with '.')");
                 if ((r = jx_strdup(x, "$.profile", s, &rq->profile)) < 0)
                         return r;
         }
@@ -123,14 +125,15 @@ static int parse(struct jx *x, json_t *root, const char *pool_tenant, struct poo
         return 0;
 }
 
-int pool_request_parse(const char *name, const char *buf, size_t len, const char *pool_tenant,
-                       struct pool_request *ret, struct sr_error *e) {
+int pool_request_parse(const char *name, const char *buf, size_t len, const char *pool_tenant, struct pool_request *ret,
+                       struct sr_error *e) {
         struct jx x = { .file = name, .e = e, .exit_code = SR_EXIT_LAUNCHER };
         struct pool_request rq = { 0 };
         json_t *root = NULL;
         int r;
         if (len > POOL_REQUEST_MAX)
-                r = sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "bad-request", "%s: larger than %d bytes", name, POOL_REQUEST_MAX);
+                r = sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "bad-request", "%s: larger than %d bytes", name,
+                            POOL_REQUEST_MAX);
         else if ((r = jx_load(&x, buf, len, &root)) >= 0)
                 r = parse(&x, root, pool_tenant, &rq);
         json_decref(root);

@@ -66,7 +66,8 @@ extern char **environ;
 
 /* In the forked child: stdin /dev/null, stdout/stderr to the task's output
  * files, the key and status fds in place, everything else closed, exec. */
-static _Noreturn void child_exec(struct pool *p, pid_t parent, char **argv, int key_fd, int status_fd, int out_fd, int err_fd) {
+static _Noreturn void child_exec(struct pool *p, pid_t parent, char **argv, int key_fd, int status_fd, int out_fd,
+                                 int err_fd) {
         char xdg[4200];
         char *envp[4] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL, NULL };
         size_t ne = 1;
@@ -75,7 +76,7 @@ static _Noreturn void child_exec(struct pool *p, pid_t parent, char **argv, int 
         sigprocmask(SIG_SETMASK, &none, NULL);
         /* A worker that dies lets its tasks end cleanly (sealrun scrubs on SIGTERM). */
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-                _exit(SR_EXIT_TEMPFAIL);        /* the worker died before we armed it */
+                _exit(SR_EXIT_TEMPFAIL); /* the worker died before we armed it */
         /* Move both above the targets first so that neither dup2 clobbers the other. */
         int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         status_fd = fcntl(status_fd, F_DUPFD, 10);
@@ -123,20 +124,22 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
                         return sr_fail(e, SR_EXIT_REFUSED, EPERM, "no-profiles",
                                        "%s: $.profile: this pool has no profiles_dir configured", name);
                 if (p->key_dir_fd < 0)
-                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "no-pool-key", "%s: $.profile: this pool has no pool key", name);
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "no-pool-key",
+                                       "%s: $.profile: this pool has no pool key", name);
                 /* A fresh open file description per task: concurrent sealruns
                  * must not share a file offset. */
                 key_fd = openat(p->key_dir_fd, p->key_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (key_fd < 0)
-                        return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "no-pool-key", "pool key %s: cannot open: %s", p->key_name,
-                                       strerror(errno));
+                        return sr_fail(e, SR_EXIT_TEMPFAIL, errno, "no-pool-key", "pool key %s: cannot open: %s",
+                                       p->key_name, strerror(errno));
                 if (asprintf(&profile, "%s/%s", p->cfg.profiles_dir, rq->profile) < 0)
                         return -ENOMEM;
         }
         snprintf(part, sizeof part, "%s.part", rq->task);
         status_fd = openat(p->done_fd, part, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
         if (status_fd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "spool", "done/%s: cannot create: %s", part, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "spool", "done/%s: cannot create: %s", part,
+                               strerror(errno));
         /* The payload's output (and sealrun's own error line) per task, not in the pool's journal. */
         snprintf(part, sizeof part, "%s.out", rq->task);
         out_fd = openat(p->done_fd, part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
@@ -146,7 +149,8 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
         if (out_fd < 0 || err_fd < 0) {
                 r = errno;
                 unlinkat(p->done_fd, part, 0);
-                return sr_fail(e, SR_EXIT_LAUNCHER, r, "spool", "done/%s.out or .err: cannot create: %s", rq->task, strerror(r));
+                return sr_fail(e, SR_EXIT_LAUNCHER, r, "spool", "done/%s.out or .err: cannot create: %s", rq->task,
+                               strerror(r));
         }
         snprintf(timeout, sizeof timeout, "%ld", p->cfg.timeout_s);
         if ((r = build_argv(p, rq, profile, timeout, &a)) < 0) {
@@ -196,10 +200,11 @@ void run_reap(struct pool *p) {
                 if (WIFEXITED(ws))
                         snprintf(why, sizeof why, "sealrun exited with %d without a final status", code);
                 else
-                        snprintf(why, sizeof why, "sealrun was killed by signal %d before writing a final status", WTERMSIG(ws));
+                        snprintf(why, sizeof why, "sealrun was killed by signal %d before writing a final status",
+                                 WTERMSIG(ws));
                 if ((r = spool_finish(p, t->task, t->status_fd, code, why)) < 0)
-                        fprintf(stderr, "sealrun-pool: %s: done/%s.json: cannot record the status: %s\n", p->cfg.tenant, t->task,
-                                strerror(-r));
+                        fprintf(stderr, "sealrun-pool: %s: done/%s.json: cannot record the status: %s\n", p->cfg.tenant,
+                                t->task, strerror(-r));
                 log_end(p, t, code);
                 unlinkat(p->claimed_fd, t->claimed, 0);
                 close(t->status_fd);
@@ -271,8 +276,8 @@ void run_stop(struct pool *p, int stage) {
                                 p->cfg.tenant, t->task);
                 } else {
                         kill(t->pid, SIGKILL);
-                        fprintf(stderr, "sealrun-pool: %s: task %s: killed sealrun (no scrub confirmation)\n", p->cfg.tenant,
-                                t->task);
+                        fprintf(stderr, "sealrun-pool: %s: task %s: killed sealrun (no scrub confirmation)\n",
+                                p->cfg.tenant, t->task);
                 }
         }
 }

@@ -13,7 +13,8 @@
 /* Our own spool directories: owned by us, not writable by others (a
  * world-writable incoming/ would let any local user submit tasks). */
 static int spool_subdir(int dirfd, const char *dir, const char *name, mode_t mode, int *ret, struct sr_error *e) {
-        int r = private_dir_open(dirfd, name, &(struct private_dir){ .create_mode = mode, .owner = geteuid(), .forbidden = 002 },
+        int r = private_dir_open(dirfd, name,
+                                 &(struct private_dir){ .create_mode = mode, .owner = geteuid(), .forbidden = 002 },
                                  ret, NULL);
         if (r < 0 && r != -EPERM)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "spool", "%s/%s: cannot open: %s", dir, name, strerror(-r));
@@ -29,7 +30,8 @@ int spool_open(struct pool *p, const char *dir, struct sr_error *e) {
         _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int r;
         if (fd < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "spool", "%s: cannot open the spool directory: %s", dir, strerror(errno));
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "spool", "%s: cannot open the spool directory: %s", dir,
+                               strerror(errno));
         if ((r = spool_subdir(fd, dir, "incoming", 0770, &p->incoming_fd, e)) < 0 ||
             (r = spool_subdir(fd, dir, "claimed", 0750, &p->claimed_fd, e)) < 0 ||
             (r = spool_subdir(fd, dir, "done", 0750, &p->done_fd, e)) < 0)
@@ -128,7 +130,8 @@ int spool_read_request(struct pool *p, const char *name, struct pool_request *re
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "bad-request", "%s: not a regular file", name);
         if (st.st_size > POOL_REQUEST_MAX)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "bad-request", "%s: larger than %d bytes", name, POOL_REQUEST_MAX);
+                return sr_fail(e, SR_EXIT_LAUNCHER, EFBIG, "bad-request", "%s: larger than %d bytes", name,
+                               POOL_REQUEST_MAX);
         if ((r = read_fd_all(fd, POOL_REQUEST_MAX, &buf, &len)) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "bad-request", "%s: cannot read: %s", name, strerror(-r));
         return pool_request_parse(name, buf, len, p->cfg.tenant, ret, e);
@@ -196,7 +199,8 @@ void spool_refuse(struct pool *p, const char *name, const char *task, const stru
                 fprintf(stderr, "sealrun-pool: %s: %s: task %s is running or has a status already; not overwritten\n",
                         p->cfg.tenant, name, stem);
         else if ((r = write_status(p, stem, &st)) < 0)
-                fprintf(stderr, "sealrun-pool: %s: done/%s.json: cannot write: %s\n", p->cfg.tenant, stem, strerror(-r));
+                fprintf(stderr, "sealrun-pool: %s: done/%s.json: cannot write: %s\n", p->cfg.tenant, stem,
+                        strerror(-r));
         unlinkat(p->claimed_fd, name, 0);
 }
 
@@ -258,7 +262,7 @@ void spool_recover(struct pool *p) {
                 spool_done_stem(rq.task, names[i], stem);
                 snprintf(part, sizeof part, "%s.json", stem);
                 if (faccessat(p->done_fd, part, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-                        goto next;      /* finished; only the claimed file was left */
+                        goto next; /* finished; only the claimed file was left */
                 snprintf(part, sizeof part, "%s.part", stem);
                 fd = openat(p->done_fd, part, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
                 if (fd < 0 && errno == ENOENT)
@@ -267,11 +271,12 @@ void spool_recover(struct pool *p) {
                         lseek(fd, 0, SEEK_END);
                         if (spool_finish(p, stem, fd, SR_EXIT_TEMPFAIL,
                                          "the pool stopped before the task finished; it was not completed") == 0)
-                                fprintf(stderr, "sealrun-pool: %s: task %s was interrupted by a pool restart (done/%s.json)\n",
+                                fprintf(stderr,
+                                        "sealrun-pool: %s: task %s was interrupted by a pool restart (done/%s.json)\n",
                                         p->cfg.tenant, stem, stem);
                         close(fd);
                 }
-        next:
+next:
                 unlinkat(p->claimed_fd, names[i], 0);
                 pool_request_free(&rq);
         }

@@ -8,8 +8,10 @@
 
 int sealctl_audit_flush(int argc, char **argv) {
         static const struct option lo[] = {
-                { "spool", required_argument, NULL, 's' }, { "timeout", required_argument, NULL, 't' },
-                { "help", no_argument, NULL, 'h' },        { 0 },
+                { "spool", required_argument, NULL, 's' },
+                { "timeout", required_argument, NULL, 't' },
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
         };
         struct audit_flush_result fr;
         struct sr_error e = { 0 };
@@ -33,7 +35,9 @@ int sealctl_audit_flush(int argc, char **argv) {
                                "running tasks aside), 75 when some entries could not be delivered.\n",
                                AUDIT_SPOOL_DEFAULT, AUDIT_SPOOL_ENV);
                         return 0;
-                default: return sealctl_usage_error("audit-flush", "%s: unknown option or missing value", argv[optind - 1]);
+                default:
+                        return sealctl_usage_error("audit-flush", "%s: unknown option or missing value",
+                                                   argv[optind - 1]);
                 }
         }
         if (optind < argc)

@@ -1,4 +1,5 @@
-/* sealctl audit-verify FILE|DIR...: check the hash chains of audit files (whole rotated series), print the first broken line. */
+/* sealctl audit-verify FILE|DIR...: check the hash chains of audit files (whole rotated series), print the first broken
+ * line. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -47,7 +48,8 @@ static int verify_fd(int fd, const char *path, bool quiet) {
 
 /* One tenant's series in dirfd: NAME.jsonl.000001, ... then NAME.jsonl, the
  * chain running on across files. 0 intact, 1 broken, -errno unreadable. */
-static int verify_series(int dirfd, const char *dir, const char *name, struct dirent **ents, int n, bool quiet, int *n_files) {
+static int verify_series(int dirfd, const char *dir, const char *name, struct dirent **ents, int n, bool quiet,
+                         int *n_files) {
         char head[AUDIT_HASH_HEX + 1], last[PATH_MAX] = "";
         uint64_t expect = 1, lines = 0;
         unsigned files = 0, prev_idx = 0;
@@ -66,7 +68,9 @@ static int verify_series(int dirfd, const char *dir, const char *name, struct di
                                 continue;
                         snprintf(full, sizeof full, "%s/%s", dir, fn);
                         if (pass == 0 && idx != prev_idx + 1 && prev_idx > 0) {
-                                printf("%s:1: broken: rotated file number %u follows %u (a file of the series is missing)\n", full, idx, prev_idx);
+                                printf("%s:1: broken: rotated file number %u follows %u (a file of the series is "
+                                       "missing)\n",
+                                       full, idx, prev_idx);
                                 return 1;
                         }
                         prev_idx = idx;
@@ -165,7 +169,9 @@ static int verify_path(const char *path, bool quiet, int *n_files) {
 }
 
 int sealctl_audit_verify(int argc, char **argv) {
-        static const struct option lo[] = { { "quiet", no_argument, NULL, 'q' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+        static const struct option lo[] = { { "quiet", no_argument, NULL, 'q' },
+                                            { "help", no_argument, NULL, 'h' },
+                                            { 0 } };
         bool quiet = false, unreadable = false, broken = false;
         int c, n_files = 0;
         optind = 1;

@@ -107,7 +107,8 @@ int sealctl_verify(int argc, char **argv) {
                         continue;
                 }
                 if (n_trust == ELEMENTSOF(trust_paths))
-                        return sealctl_usage_error("verify", "too many --trust keys (max %zu)", ELEMENTSOF(trust_paths));
+                        return sealctl_usage_error("verify", "too many --trust keys (max %zu)",
+                                                   ELEMENTSOF(trust_paths));
                 trust_paths[n_trust++] = a;
         }
         if (!file || n_trust == 0)
@@ -136,8 +137,8 @@ int sealctl_verify(int argc, char **argv) {
         profile_time_format(env->h.not_after, until);
         key_id_hex(env->h.recipient, rid);
         key_id_hex(env->h.issuer, iid);
-        printf("ok: %s/%s version %llu, signed by %s, sealed to pool %s, valid until %s\n", env->h.tenant, env->h.profile,
-               (unsigned long long)env->h.version, iid, rid, until);
+        printf("ok: %s/%s version %llu, signed by %s, sealed to pool %s, valid until %s\n", env->h.tenant,
+               env->h.profile, (unsigned long long)env->h.version, iid, rid, until);
         profile_envelope_free(env);
         return 0;
 }

@@ -43,17 +43,15 @@ int sealctl_keygen(int argc, char **argv) {
 
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 switch (c) {
-                case 'p': case 'i':
+                case 'p':
+                case 'i':
                         if (kind >= 0)
                                 return sealctl_usage_error("keygen", "give exactly one of --pool and --issuer");
                         kind = c == 'i';
                         break;
                 case 'o': prefix = optarg; break;
-                case 'h':
-                        printf("usage: sealctl keygen --pool|--issuer --out PREFIX\n");
-                        return 0;
-                default:
-                        return sealctl_usage_error("keygen", "unknown or incomplete option %s", argv[optind - 1]);
+                case 'h': printf("usage: sealctl keygen --pool|--issuer --out PREFIX\n"); return 0;
+                default: return sealctl_usage_error("keygen", "unknown or incomplete option %s", argv[optind - 1]);
                 }
         }
         if (optind != argc)
@@ -64,7 +62,8 @@ int sealctl_keygen(int argc, char **argv) {
             snprintf(pubpath, sizeof pubpath, "%s.pub", prefix) >= (int)sizeof pubpath)
                 return sealctl_usage_error("keygen", "--out: path too long");
         if (access(keypath, F_OK) == 0 || access(pubpath, F_OK) == 0)
-                return sealctl_usage_error("keygen", "%s.key or %s.pub exists: keygen never overwrites a key", prefix, prefix);
+                return sealctl_usage_error("keygen", "%s.key or %s.pub exists: keygen never overwrites a key", prefix,
+                                           prefix);
         if (secmem_new(64 * 1024, &m) < 0 || key_generate(kind == 1, m, &sk, &pk) < 0)
                 return sealctl_usage_error("keygen", "cannot generate a key (locked memory unavailable?)");
 

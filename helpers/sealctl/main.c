@@ -23,8 +23,9 @@ static const struct {
           "  --pool          an X25519 pool key (decrypts the profiles sealed to it)\n"
           "  --issuer        an Ed25519 issuer key (signs profiles)\n"
           "  --out PREFIX    where to write PREFIX.key and PREFIX.pub (never overwritten)\n" },
-        { "seal", sealctl_seal, "seal --tenant T --profile NAME --version N --not-after TIME\n"
-                                "             --to POOL.pub --sign ISSUER.key [--in FILE|-] --out FILE|-",
+        { "seal", sealctl_seal,
+          "seal --tenant T --profile NAME --version N --not-after TIME\n"
+          "             --to POOL.pub --sign ISSUER.key [--in FILE|-] --out FILE|-",
           "Encrypt a plaintext profile to a pool key and sign it.\n"
           "  --tenant T        tenant slug (must equal the plaintext's \"tenant\")\n"
           "  --profile NAME    profile name in the header\n"

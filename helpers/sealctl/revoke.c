@@ -15,7 +15,7 @@
 int sealctl_revoke(int argc, char **argv) {
         static const struct option opts[] = {
                 { "revoked", required_argument, NULL, 'l' },
-                { "list", required_argument, NULL, 'L' },     /* the old name */
+                { "list", required_argument, NULL, 'L' }, /* the old name */
                 { "reason", required_argument, NULL, 'r' },
                 { "version-below", required_argument, NULL, 'b' },
                 { "check", no_argument, NULL, 'c' },
@@ -48,7 +48,8 @@ int sealctl_revoke(int argc, char **argv) {
                 case 'l': list = optarg; break;
                 case 'L':
                         fputs("sealctl revoke: note: --list is deprecated, use --revoked FILE (the name sealrun, "
-                              "sealctl verify and sealrun-pool-init use)\n", stderr);
+                              "sealctl verify and sealrun-pool-init use)\n",
+                              stderr);
                         list = optarg;
                         break;
                 case 'r': reason = optarg; break;
@@ -61,10 +62,10 @@ int sealctl_revoke(int argc, char **argv) {
                 case 'S': audit_socket = optarg; break;
                 case 'A':
                         if ((audit_mode = pol_audit_mode_from_name(optarg)) == POL_AUDIT_UNSET)
-                                return sealctl_usage_error("revoke", "--audit: \"%s\" is not one of required, best-effort, off", optarg);
+                                return sealctl_usage_error(
+                                        "revoke", "--audit: \"%s\" is not one of required, best-effort, off", optarg);
                         break;
-                default:
-                        return sealctl_usage_error("revoke", "unknown or incomplete option %s", argv[optind - 1]);
+                default: return sealctl_usage_error("revoke", "unknown or incomplete option %s", argv[optind - 1]);
                 }
         }
         if (optind != argc)
@@ -80,18 +81,21 @@ int sealctl_revoke(int argc, char **argv) {
                 return 0;
         }
         if (!list || !!tenant == !!key_id)
-                return sealctl_usage_error("revoke", "--revoked FILE and exactly one of --tenant and --key-id are required");
+                return sealctl_usage_error("revoke",
+                                           "--revoked FILE and exactly one of --tenant and --key-id are required");
         if (reason) {
                 if (!revocation_reason_valid(reason))
-                        return sealctl_usage_error("revoke", "--reason: expected a reason code, 1-64 of [A-Za-z0-9_.:-] "
-                                                             "(\"key-leaked\", \"rotated\")");
+                        return sealctl_usage_error("revoke",
+                                                   "--reason: expected a reason code, 1-64 of [A-Za-z0-9_.:-] "
+                                                   "(\"key-leaked\", \"rotated\")");
                 snprintf(ent.reason, sizeof ent.reason, "%s", reason);
         }
         if (version && below)
                 return sealctl_usage_error("revoke", "--version and --version-below are mutually exclusive");
         if (key_id) {
                 if (profile || version || below)
-                        return sealctl_usage_error("revoke", "--profile, --version and --version-below go with --tenant, not --key-id");
+                        return sealctl_usage_error(
+                                "revoke", "--profile, --version and --version-below go with --tenant, not --key-id");
                 ent.kind = REVOKE_KEY;
                 if (key_id_parse(key_id, ent.key_id) < 0)
                         return sealctl_usage_error("revoke", "--key-id: expected 16 lowercase hex digits");
@@ -101,7 +105,8 @@ int sealctl_revoke(int argc, char **argv) {
                         return sealctl_usage_error("revoke", "--tenant: not a tenant slug");
                 snprintf(ent.tenant, sizeof ent.tenant, "%s", tenant);
                 if ((version || below) && !profile)
-                        return sealctl_usage_error("revoke", "--%s needs --profile", version ? "version" : "version-below");
+                        return sealctl_usage_error("revoke", "--%s needs --profile",
+                                                   version ? "version" : "version-below");
                 if (profile) {
                         if (!profile_name_valid(profile))
                                 return sealctl_usage_error("revoke", "--profile: not a profile name");
@@ -117,7 +122,8 @@ int sealctl_revoke(int argc, char **argv) {
                 if (below) {
                         long v;
                         if (parse_long(below, 2, 0x7fffffffffffffL, &v) < 0 || v > (1L << 53) - 1)
-                                return sealctl_usage_error("revoke", "--version-below: expected an integer from 2 to 2^53-1");
+                                return sealctl_usage_error("revoke",
+                                                           "--version-below: expected an integer from 2 to 2^53-1");
                         ent.has_version = ent.version_below = true;
                         ent.version = (uint64_t)v;
                 }
@@ -152,8 +158,10 @@ int sealctl_revoke(int argc, char **argv) {
         revocation_free(&rl);
         profile_time_format((int64_t)time(NULL), now_s);
         snprintf(text, sizeof text, "%s%s# revoked %s by uid %u\n%s\n",
-                 old_len == 0 ? "# sealrun revocation list: \"tenant=T [profile=P [version=N|version<N]]\" or \"key=ID\", "
-                                 "then [reason=CODE], per line\n" : "",
+                 old_len == 0
+                         ? "# sealrun revocation list: \"tenant=T [profile=P [version=N|version<N]]\" or \"key=ID\", "
+                           "then [reason=CODE], per line\n"
+                         : "",
                  old_len > 0 && old[old_len - 1] != '\n' ? "\n" : "", now_s, (unsigned)getuid(), line);
         if ((r = write_all(fd, text, strlen(text))) < 0 || fsync(fd) < 0)
                 return sealctl_usage_error("revoke", "%s: cannot write: %s", list, strerror(r < 0 ? -r : errno));
@@ -169,7 +177,8 @@ int sealctl_revoke(int argc, char **argv) {
         e = (struct sr_error){ 0 };
         /* "version<N" has no single version to name: the event names the profile */
         if (audit_emit_revoke(audit_socket, audit_mode, 0, tenant, profile,
-                              ent.has_version && !ent.version_below ? (long long)ent.version : -1, key_id, reason, &e) < 0)
+                              ent.has_version && !ent.version_below ? (long long)ent.version : -1, key_id, reason,
+                              &e) < 0)
                 return sealctl_report("revoke", &e);
         return 0;
 }

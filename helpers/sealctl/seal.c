@@ -10,16 +10,11 @@
 
 int sealctl_seal(int argc, char **argv) {
         static const struct option opts[] = {
-                { "tenant", required_argument, NULL, 't' },
-                { "profile", required_argument, NULL, 'p' },
-                { "version", required_argument, NULL, 'v' },
-                { "not-after", required_argument, NULL, 'n' },
-                { "to", required_argument, NULL, 'T' },
-                { "sign", required_argument, NULL, 's' },
-                { "in", required_argument, NULL, 'i' },
-                { "out", required_argument, NULL, 'o' },
-                { "help", no_argument, NULL, 'h' },
-                {},
+                { "tenant", required_argument, NULL, 't' },  { "profile", required_argument, NULL, 'p' },
+                { "version", required_argument, NULL, 'v' }, { "not-after", required_argument, NULL, 'n' },
+                { "to", required_argument, NULL, 'T' },      { "sign", required_argument, NULL, 's' },
+                { "in", required_argument, NULL, 'i' },      { "out", required_argument, NULL, 'o' },
+                { "help", no_argument, NULL, 'h' },          {},
         };
         _cleanup_(secmem_destroyp) struct secmem *m = NULL;
         _cleanup_free_ char *out = NULL;
@@ -51,16 +46,17 @@ int sealctl_seal(int argc, char **argv) {
                         printf("usage: sealctl seal --tenant T --profile NAME --version N --not-after TIME "
                                "--to POOL.pub --sign ISSUER.key [--in FILE|-] --out FILE|-\n");
                         return 0;
-                default:
-                        return sealctl_usage_error("seal", "unknown or incomplete option %s", argv[optind - 1]);
+                default: return sealctl_usage_error("seal", "unknown or incomplete option %s", argv[optind - 1]);
                 }
         }
         if (optind != argc)
                 return sealctl_usage_error("seal", "unexpected argument %s", argv[optind]);
         if (!tenant || !profile || !version || !not_after || !to || !sign || !outpath)
-                return sealctl_usage_error("seal", "--tenant, --profile, --version, --not-after, --to, --sign and --out are required");
+                return sealctl_usage_error(
+                        "seal", "--tenant, --profile, --version, --not-after, --to, --sign and --out are required");
         if (!slug_valid(tenant))
-                return sealctl_usage_error("seal", "--tenant: \"%s\" is not a tenant slug (^[a-z0-9][a-z0-9_-]{1,62}$)", tenant);
+                return sealctl_usage_error("seal", "--tenant: \"%s\" is not a tenant slug (^[a-z0-9][a-z0-9_-]{1,62}$)",
+                                           tenant);
         if (!profile_name_valid(profile))
                 return sealctl_usage_error("seal", "--profile: not a profile name (^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$)");
         errno = 0;
@@ -68,7 +64,8 @@ int sealctl_seal(int argc, char **argv) {
         if (errno || !*version || *end || ver < 1 || ver > (1LL << 53) - 1 || version[0] == '+' || version[0] == ' ')
                 return sealctl_usage_error("seal", "--version: expected an integer from 1 to 2^53-1");
         if (profile_time_parse(not_after, now, &h.not_after) < 0)
-                return sealctl_usage_error("seal", "--not-after: expected RFC 3339 (2025-01-31T12:00:00Z) or +DURATION (+15m, +24h, +7d)");
+                return sealctl_usage_error(
+                        "seal", "--not-after: expected RFC 3339 (2025-01-31T12:00:00Z) or +DURATION (+15m, +24h, +7d)");
         if (h.not_after <= now)
                 return sealctl_usage_error("seal", "--not-after: that time is already past");
         snprintf(h.tenant, sizeof h.tenant, "%s", tenant);
@@ -78,7 +75,8 @@ int sealctl_seal(int argc, char **argv) {
 
         if (secmem_new(64u << 20, &m) < 0)
                 return sealctl_usage_error("seal", "cannot initialise libsodium");
-        if (key_load_path(to, KEY_POOL_PUBLIC, m, &pool, &e) < 0 || key_load_path(sign, KEY_ISSUER_SECRET, m, &issuer, &e) < 0)
+        if (key_load_path(to, KEY_POOL_PUBLIC, m, &pool, &e) < 0 ||
+            key_load_path(sign, KEY_ISSUER_SECRET, m, &issuer, &e) < 0)
                 return sealctl_report("seal", &e);
 
         /* the plaintext goes straight into locked memory */
@@ -94,7 +92,8 @@ int sealctl_seal(int argc, char **argv) {
         if (profile_plain_parse(strcmp(in, "-") == 0 ? "(stdin)" : in, m, pt, pt_len, SR_EXIT_LAUNCHER, &plain, &e) < 0)
                 return sealctl_report("seal", &e);
         if (strcmp(plain.tenant, tenant) != 0)
-                return sealctl_usage_error("seal", "%s: $.tenant is \"%s\", but --tenant is \"%s\"", in, plain.tenant, tenant);
+                return sealctl_usage_error("seal", "%s: $.tenant is \"%s\", but --tenant is \"%s\"", in, plain.tenant,
+                                           tenant);
 
         if (profile_seal(&h, &pool, &issuer, pt, pt_len, &env, &e) < 0)
                 return sealctl_report("seal", &e);
@@ -111,7 +110,8 @@ int sealctl_seal(int argc, char **argv) {
         profile_time_format(env->h.not_after, t);
         key_id_hex(env->h.recipient, rid);
         key_id_hex(env->h.issuer, iid);
-        fprintf(stderr, "sealctl seal: %s/%s version %llu (%zu credentials) sealed to pool %s, signed by %s, valid until %s\n",
+        fprintf(stderr,
+                "sealctl seal: %s/%s version %llu (%zu credentials) sealed to pool %s, signed by %s, valid until %s\n",
                 tenant, profile, (unsigned long long)h.version, plain.n_creds, rid, iid, t);
         profile_envelope_free(env);
         return 0;

@@ -9,8 +9,8 @@ int sealctl_seal(int argc, char **argv);
 int sealctl_inspect(int argc, char **argv);
 int sealctl_verify(int argc, char **argv);
 int sealctl_revoke(int argc, char **argv);
-int sealctl_audit_verify(int argc, char **argv);   /* helpers/sealctl/audit_verify.c (audit issue) */
-int sealctl_audit_flush(int argc, char **argv);    /* helpers/sealctl/audit_flush.c */
+int sealctl_audit_verify(int argc, char **argv); /* helpers/sealctl/audit_verify.c (audit issue) */
+int sealctl_audit_flush(int argc, char **argv);  /* helpers/sealctl/audit_flush.c */
 
 /* Print "sealctl CMD: MESSAGE" and return the error's exit code. */
 int sealctl_report(const char *cmd, const struct sr_error *e);

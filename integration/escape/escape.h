@@ -7,21 +7,21 @@
 #include <sys/types.h>
 
 enum result {
-        R_DENIED,    /* a protection refused it */
-        R_ALLOWED,   /* it worked, or got past every permission check */
-        R_ABSENT,    /* nothing to attack here (kernel lacks it, path missing) */
-        R_KILLED,    /* the attempt killed the process (seccomp kill) */
-        R_SKIPPED,   /* could not be attempted (setup failed) */
+        R_DENIED,  /* a protection refused it */
+        R_ALLOWED, /* it worked, or got past every permission check */
+        R_ABSENT,  /* nothing to attack here (kernel lacks it, path missing) */
+        R_KILLED,  /* the attempt killed the process (seccomp kill) */
+        R_SKIPPED, /* could not be attempted (setup failed) */
 };
 
 struct outcome {
         int result;
-        int err;             /* errno of the deciding call, or 0 */
+        int err; /* errno of the deciding call, or 0 */
         char detail[240];
 };
 
 struct ctx {
-        pid_t target;        /* "pid 1" probes aim here: 1, or our main process (--target-self) */
+        pid_t target; /* "pid 1" probes aim here: 1, or our main process (--target-self) */
         pid_t main_pid;
 };
 

@@ -1,4 +1,5 @@
-/* Escape suite: probes through files and sockets (/proc of init, kernel knobs, masked files, fds, capabilities, Landlock). */
+/* Escape suite: probes through files and sockets (/proc of init, kernel knobs, masked files, fds, capabilities,
+ * Landlock). */
 #include "integration/escape/escape.h"
 
 #include <arpa/inet.h>
@@ -32,7 +33,8 @@ void fd_scan_early(void) {
                 n = readlink(link, where, sizeof where - 1);
                 where[n > 0 ? n : 0] = 0;
                 size_t used = strlen(fd_report);
-                snprintf(fd_report + used, sizeof fd_report - used, "%s%d=%s", used ? " " : "", fd, n > 0 ? where : "?");
+                snprintf(fd_report + used, sizeof fd_report - used, "%s%d=%s", used ? " " : "", fd,
+                         n > 0 ? where : "?");
         }
 }
 
@@ -98,8 +100,9 @@ static void p_sys_write(const struct ctx *c, struct outcome *o) {
 
 /* Content from any masked file or directory is a leak. */
 static void p_masked_proc(const struct ctx *c, struct outcome *o) {
-        static const char *const files[] = { "/proc/keys", "/proc/timer_list", "/proc/kcore", "/proc/sched_debug",
-                                             "/proc/interrupts", "/proc/kallsyms", "/proc/key-users" };
+        static const char *const files[] = { "/proc/keys",        "/proc/timer_list", "/proc/kcore",
+                                             "/proc/sched_debug", "/proc/interrupts", "/proc/kallsyms",
+                                             "/proc/key-users" };
         static const char *const dirs[] = { "/proc/acpi", "/proc/scsi", "/proc/asound", "/proc/driver" };
         int seen = 0, last_err = ENOENT;
         o->result = R_DENIED;

@@ -30,10 +30,10 @@
 #define NR_STATMOUNT 457
 #define NR_LISTMOUNT 458
 #define NR_OPEN_TREE_ATTR 467
-#define NR_NEVER 1000          /* no architecture has assigned it */
+#define NR_NEVER 1000 /* no architecture has assigned it */
 #define AF_VSOCK_ 40
 #define MFD_CLOEXEC_ 0x1U
-#define MFD_EXEC_ 0x10U        /* Linux 6.3 */
+#define MFD_EXEC_ 0x10U /* Linux 6.3 */
 
 static int notify_filter(long nr) {
         struct sock_filter f[] = {
@@ -102,7 +102,9 @@ static void reach(struct outcome *o, long nr, const long a[6], const char *what)
                 o->result = R_ALLOWED;
                 o->err = err > 0 ? err : 0;
                 set_detail(o, "%s got past the filters; the kernel then answered %s", what,
-                           err == 0 ? "success" : err > 0 ? strerrorname_np(err) : "nothing");
+                           err == 0  ? "success"
+                           : err > 0 ? strerrorname_np(err)
+                                     : "nothing");
         } else if (WIFSIGNALED(st)) {
                 o->result = R_KILLED;
                 set_detail(o, "%s: killed by signal %d before reaching the kernel", what, WTERMSIG(st));
@@ -196,11 +198,7 @@ static void p_memfd_exec(const struct ctx *c, struct outcome *o) {
 }
 
 const struct probe probes_new[] = {
-        { "open_tree_attr_467", p_open_tree_attr },
-        { "statmount_457", p_statmount },
-        { "listmount_458", p_listmount },
-        { "syscall_1000", p_never_assigned },
-        { "vsock_socket", p_vsock },
-        { "memfd_exec", p_memfd_exec },
+        { "open_tree_attr_467", p_open_tree_attr }, { "statmount_457", p_statmount }, { "listmount_458", p_listmount },
+        { "syscall_1000", p_never_assigned },       { "vsock_socket", p_vsock },      { "memfd_exec", p_memfd_exec },
 };
 const size_t probes_new_n = sizeof probes_new / sizeof *probes_new;

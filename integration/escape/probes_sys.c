@@ -1,4 +1,5 @@
-/* Escape suite: probes that go through system calls (terminal injection, tracing, namespaces, kernel interfaces, ABIs). */
+/* Escape suite: probes that go through system calls (terminal injection, tracing, namespaces, kernel interfaces, ABIs).
+ */
 #include "integration/escape/escape.h"
 
 #include <fcntl.h>
@@ -273,7 +274,7 @@ static void p_x32_getpid(const struct ctx *c, struct outcome *o) {
 static void p_i386_getpid(const struct ctx *c, struct outcome *o) {
 #if defined(__x86_64__)
         long r;
-        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");  /* i386 __NR_getpid */
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory"); /* i386 __NR_getpid */
         set_result(o, r < 0 ? -1 : r, r < 0 ? (int)-r : 0, DENY_PERM, "i386 getpid via int 0x80 returned %ld", r);
 #else
         o->result = R_ABSENT;

@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (audit_chain_format(1, zero, "2025-01-01T00:00:00.000Z", &peer, canon, &line, &len) == 0) {
                         fd = memfd_create("line", MFD_CLOEXEC);
                         if (fd >= 0 && write(fd, line, len) == (ssize_t)len &&
-                            audit_chain_verify(fd, ev.tenant ? ev.tenant : AUDIT_GLOBAL_NAME, &res) == 0 && res.bad_line != 0)
+                            audit_chain_verify(fd, ev.tenant ? ev.tenant : AUDIT_GLOBAL_NAME, &res) == 0 &&
+                            res.bad_line != 0)
                                 abort();
                         if (fd >= 0)
                                 close(fd);

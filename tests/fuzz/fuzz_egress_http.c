@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (egress_dns_parse(data, size, name, &type, &qend) == 0) {
                         if (qend > size || !name[0] || strlen(name) > EGRESS_HOST_MAX)
                                 abort();
-                        if (egress_dns_answer(data, qend, 0, (const uint8_t *)"\x7f\x64\0\1", out, sizeof out, &olen) < 0 ||
+                        if (egress_dns_answer(data, qend, 0, (const uint8_t *)"\x7f\x64\0\1", out, sizeof out, &olen) <
+                                    0 ||
                             olen != qend + 16)
                                 abort();
                 }
@@ -60,11 +61,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 if (r.kind == EHTTP_FORWARD) {
                         if (!r.upstream || count(r.upstream, r.upstream_len, "\r\n\r\n") != 1 ||
-                            count(r.upstream, r.upstream_len, "\nHost:") + count(r.upstream, r.upstream_len, "\nhost:") +
-                                            count(r.upstream, r.upstream_len, "\nHOST:") > 1 ||
+                            count(r.upstream, r.upstream_len, "\nHost:") +
+                                            count(r.upstream, r.upstream_len, "\nhost:") +
+                                            count(r.upstream, r.upstream_len, "\nHOST:") >
+                                    1 ||
                             count(r.upstream, r.upstream_len, "\r") != count(r.upstream, r.upstream_len, "\r\n") ||
                             count(r.upstream, r.upstream_len, "\n") != count(r.upstream, r.upstream_len, "\r\n") ||
-                            r.upstream_len < 21 || memcmp(r.upstream + r.upstream_len - 21, "Connection: close\r\n\r\n", 21) != 0)
+                            r.upstream_len < 21 ||
+                            memcmp(r.upstream + r.upstream_len - 21, "Connection: close\r\n\r\n", 21) != 0)
                                 abort();
                 }
                 if (egress_http_parse(buf, r.head_len - 1, &r2) == 0)

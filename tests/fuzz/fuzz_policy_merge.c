@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 else if (!e.msg[0] || strchr(e.msg, '\n'))
                         abort();
         } else if (json_is_object(base) && json_is_object(over)) {
-                abort();   /* only a non-object is refused (or ENOMEM) */
+                abort(); /* only a non-object is refused (or ENOMEM) */
         }
         json_decref(over);
         json_decref(base);

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         }
                 }
         } else if (!e.msg[0] || strchr(e.msg, '\n')) {
-                abort();  /* every refusal is one line */
+                abort(); /* every refusal is one line */
         }
         pol_seccomp_free(&s);
         return 0;
