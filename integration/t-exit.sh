@@ -14,7 +14,7 @@ is "$(jget "$STATUS" .exit_code)" 3 "status JSON exit_code 3"
 is "$(head -n1 "$T/status" | jq -r .state)" running "first status line reports the running sandbox"
 like "$(head -n1 "$T/status" | jq -r .pid)" "^[0-9]+$" "first status line has the sandbox pid"
 is "$(jget "$STATUS" '[.version, .task, (.pid|type), .signal, .timed_out, .oom_killed, (.wall_ms|type), (.cpu_user_ms|type), (.cpu_sys_ms|type), (.max_rss_kb|type), .refused] | map(tostring) | join(",")')" \
-   "1,e3,number,null,false,false,number,number,number,number,null" "status JSON carries every documented field"
+   "2,e3,number,null,false,false,number,number,number,number,null" "status JSON carries every documented field"
 srun -- /bin/sh -c 'kill -9 $$'
 is "$RC" 137 "killed by SIGKILL → 128+9"
 is "$(jget "$STATUS" .signal)" 9 "status JSON signal 9"

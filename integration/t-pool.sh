@@ -114,7 +114,7 @@ rm -f "$IN/s1.json" "$IN/s2.json"      # had the pool died early, no later run m
 
 # 7. A request left in claimed/ by a pool that died is reported as interrupted (75), not re-run.
 printf '{"task":"r1","tenant":"acme","command":["/bin/true"]}\n' > "$SP/claimed/r1.json"
-printf '{"version":1,"task":"r1","tenant":"acme","pid":1,"state":"running"}\n' > "$DONE/r1.part"
+printf '{"version":2,"task":"r1","tenant":"acme","pid":1,"state":"running"}\n' > "$DONE/r1.part"
 once
 is "$(final r1 | jq -r '"\(.exit_code) \(.refused)"')" "75 interrupted" "an interrupted task is marked 75 interrupted on restart"
 

@@ -2,6 +2,10 @@
  * supervisor and serialised here so that launcher/ never touches jansson. */
 #pragma once
 
+/* 2: "pid" is null when no sandbox was created (1 said 0); everything else
+ * since 1 is additive. */
+#define STATUS_VERSION 2
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>

@@ -94,7 +94,7 @@ static void test_init_defaults(void **state) {
         memset(&s, 0x5a, sizeof s);
         status_init(&s);
         json_t *o = parse_final(&s);
-        assert_int_equal(geti(o, "version"), 1);
+        assert_int_equal(geti(o, "version"), STATUS_VERSION);
         assert_true(json_is_null(json_object_get(o, "task")));
         assert_true(json_is_null(json_object_get(o, "tenant")));
         /* nothing was cloned: no pid (null, never 0), not interrupted */
@@ -325,7 +325,7 @@ static void test_write_started_then_final(void **state) {
         json_error_t je;
         json_t *o = json_loads(buf, 0, &je);
         assert_non_null(o);
-        assert_int_equal(geti(o, "version"), 1);
+        assert_int_equal(geti(o, "version"), 2);
         assert_string_equal(gets_(o, "task"), "T42");
         assert_string_equal(gets_(o, "tenant"), "acme");
         assert_int_equal(geti(o, "pid"), 31337);
