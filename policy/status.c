@@ -85,15 +85,15 @@ static int emit(int fd, json_t *o) {
 }
 
 int status_write_started(int fd, const struct status *s) {
-        json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:s}", "version", STATUS_VERSION, "task", str_or_null(s->task), "tenant",
-                              str_or_null(s->tenant), "pid", pid_or_null(s->pid), "state", "running");
+        json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:s}", "version", STATUS_VERSION, "task", str_or_null(s->task),
+                              "tenant", str_or_null(s->tenant), "pid", pid_or_null(s->pid), "state", "running");
         return o ? emit(fd, o) : -ENOMEM;
 }
 
 static json_t *final_object(const struct status *s) {
         json_t *o = json_pack(
-                "{s:i, s:o, s:o, s:o, s:i, s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o}", "version", STATUS_VERSION, "task",
-                str_or_null(s->task), "tenant", str_or_null(s->tenant), "pid", pid_or_null(s->pid), "exit_code",
+                "{s:i, s:o, s:o, s:o, s:i, s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o}", "version", STATUS_VERSION,
+                "task", str_or_null(s->task), "tenant", str_or_null(s->tenant), "pid", pid_or_null(s->pid), "exit_code",
                 s->exit_code, "signal", s->signal ? json_integer(s->signal) : json_null(), "timed_out", s->timed_out,
                 "oom_killed", s->oom_killed, "wall_ms", (json_int_t)s->wall_ms, "cpu_user_ms",
                 (json_int_t)s->cpu_user_ms, "cpu_sys_ms", (json_int_t)s->cpu_sys_ms, "max_rss_kb",
