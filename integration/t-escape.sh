@@ -7,7 +7,7 @@ ESC="$IBIN/escape"
 export SEALRUN_CACHE_DIR="$T/cache"
 PROBES=$("$ESC" --list)
 N=$(printf '%s\n' "$PROBES" | wc -l)
-plan $((2 * N + 6))
+plan $((2 * N + 7))
 
 # One jq per run: "probe result errno" lines, then awk lookups.
 tsv() { jq -r '[.probe, .result, (.errno // "-")] | @tsv' "$1" > "$1.tsv" 2>/dev/null || : > "$1.tsv"; }
@@ -121,3 +121,16 @@ for p in $PROBES; do
                 ok 1 "$p never succeeded anywhere: the probe may be unable to fail"
         fi
 done
+
+# A host that mounted tracefs (or debugfs, securityfs) below /sys: the bound
+# /sys still shows those kernel interfaces masked, not a refused launch. A
+# private mount namespace of the test's own gets the tracefs, as root.
+if [ -n "$SYS_BIND" ] && is_root && grep -qw tracefs /proc/filesystems; then
+        # shellcheck disable=SC2016,SC2086
+        unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs none /sys/kernel/tracing || exit 99
+                [ -n "$(ls -A /sys/kernel/tracing)" ] || exit 98; exec "$@"' sh \
+                "$SR" --policy "$T/agent.json" --ro-bind "$IBIN" /t $SYS_BIND -- /bin/sh -c 'grep " /sys/kernel/tracing " /proc/self/mountinfo | tail -n 1 | sed "s/.* - \\([^ ]*\\) .*/\\1/"' > "$T/trace.out" 2>&1
+        is "$?/$(cat "$T/trace.out")" "0/tmpfs" "tracefs mounted on the host's /sys/kernel/tracing: masked by an empty tmpfs inside, the launch goes on"
+else
+        skip "mounting tracefs needs root and a kernel with tracefs"
+fi

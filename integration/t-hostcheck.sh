@@ -6,7 +6,7 @@
 # "namespaces": {"user": "optional"} root launches without one: payload not
 # root, no capabilities, every escape probe still denied, listed in not_enforced.
 . "$(dirname "$0")/lib.sh"
-plan 38
+plan 41
 
 ONE_LINE() { [ "$(printf '%s\n' "$1" | wc -l)" -eq 1 ] && [ -n "$1" ]; }
 
@@ -27,6 +27,22 @@ is "$(jq -r .can_run "$T/chk.json")" "$([ "$want" -eq 0 ] && echo true || echo f
 nfail=$(jq -r '[.checks[] | select(.needed and (.ok | not))] | length' "$T/chk.json")
 if [ "$want" -eq 0 ]; then [ "$nfail" -eq 0 ]; else [ "$nfail" -gt 0 ]; fi
 ok $? "can_run is false exactly when a needed check failed ($nfail failed)"
+
+# ---- clone3 answering ENOSYS (old kernels; Docker's default seccomp profile) ----
+# noclone3 checks that clone3 really fails with ENOSYS under its filter before
+# it runs sealrun, so these pass only through the clone(2) fallback.
+srun -- /usr/bin/true
+cg_want=$(jget "$STATUS" '.cgroup != null')
+printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$IBIN/noclone3" "$SR" > "$T/sr-noclone3" && chmod 0755 "$T/sr-noclone3"
+SR_REAL=$SR SR=$T/sr-noclone3
+srun -- /t/probe info
+SR=$SR_REAL
+is "$RC/$(jget "$OUT" .pid)/$(jget "$OUT" '.proc_pids | sort | join(",")')" "0/2/1,2" \
+        "clone3 answers ENOSYS: the sandbox is made with clone(2), same pid namespace shape"
+is "$(jget "$STATUS" '[.exit_code, .cgroup != null] | @tsv')" "0	$cg_want" "and it gets a task cgroup exactly when a clone3 launch does ($cg_want)"
+"$IBIN/noclone3" "$SR" --check-host --json --policy "$TEST_POLICY" > "$T/nc3.json" 2>/dev/null
+is "$?/$(jq -c '.checks[] | select(.name == "clone3") | [.ok, .needed]' "$T/nc3.json")" "$want/[false,false]" \
+        "--check-host: clone3 missing is not needed (clone(2) is used), the verdict unchanged"
 
 # Missing bind source: both the check and the launch refuse, the check names the fix.
 jq '.mounts += [{"type": "ro-bind", "src": "/nonexistent-sealrun-src", "dst": "/x"}]' "$TEST_POLICY" > "$T/missing.json"

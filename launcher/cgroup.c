@@ -318,8 +318,24 @@ int cgroup_clone_fd(struct task *t) {
         return c && c->mode == CG_V2 ? c->v2.task_fd : -1;
 }
 
+void cgroup_cloned_outside(struct task *t) {
+        if (t->cgroup && t->cgroup->mode == CG_V2)
+                t->cgroup->v2_attach = true;
+}
+
 int cgroup_attach(struct task *t, struct sr_error *e) {
         struct cgroup_ctx *c = t->cgroup;
+        int r;
+        if (c && c->mode == CG_V2 && c->v2_attach) {
+                /* clone(2) fallback: the child waits for "go", so it runs
+                 * nothing of the task before it is inside. */
+                r = cg_writef(c->v2.task_fd, "cgroup.procs", "%d", (int)t->pid);
+                if (r < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, -r, "cgroup",
+                                       "cannot move the sandbox (pid %d) into %s/%s: %s", (int)t->pid, c->v2.path,
+                                       c->v2.name, strerror(-r));
+                return 0;
+        }
         if (!c || c->mode != CG_V1)
                 return 0; /* v2: clone3 already started the child inside */
         return cg1_attach(c, t->pid, e);

@@ -9,7 +9,10 @@
 int cgroup_prepare(struct task *t, struct sr_error *e);
 /* fd of the v2 task cgroup for CLONE_INTO_CGROUP, or -1. Owned by the module. */
 int cgroup_clone_fd(struct task *t);
-/* Supervisor, after clone and before SYNC_GO: move the child where clone3 could not (v1). */
+/* The child was made by the clone(2) fallback, outside the v2 task cgroup:
+ * cgroup_attach moves it. */
+void cgroup_cloned_outside(struct task *t);
+/* Supervisor, after clone and before SYNC_GO: move the child where clone3 could not (v1, or the fallback). */
 int cgroup_attach(struct task *t, struct sr_error *e);
 /* Supervisor: kill every process of the task cgroup (timeouts, supervisor exit). */
 void cgroup_kill(struct task *t);

@@ -28,6 +28,7 @@ struct cgroup_ctx {
         bool have[CTRL_COUNT];   /* controller usable for this task in the chosen mode */
         bool enforce[LIM_COUNT]; /* limits to write */
         bool swap_unlimited_ok;  /* default swap on a kernel without swap accounting */
+        bool v2_attach;          /* v2, but the child was not cloned into it (clone fallback) */
 };
 
 /* Small file helpers relative to a cgroup dir fd: 0 or -errno. */

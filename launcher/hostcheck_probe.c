@@ -352,14 +352,17 @@ void hc_probe_kernel(struct hc_report *r, const struct policy *p) {
         rn = hc_run(seccomp_fn, (void *)1);
         hc_add(r, "seccomp user notif", rn == 0, false, "%s", rn ? hc_strerror(rn, eb, sizeof eb) : "ok");
         rc = hc_run(clone3_fn, NULL);
-        it = hc_add(r, "clone3", rc == 0, true, "%s", rc ? hc_strerror(rc, eb, sizeof eb) : "ok");
-        if (rc)
-                hc_set_fix(it, rc == -ENOSYS && hostcheck_seccomp_filtered() ? "clone3-filtered" : "clone3-unavailable",
-                           rc == -ENOSYS && hostcheck_seccomp_filtered()
-                                   ? "an enclosing seccomp filter answers clone3 with ENOSYS (Docker's default profile "
-                                     "without "
-                                     "CAP_SYS_ADMIN): allow clone3 in the container's seccomp profile"
-                                   : "clone3 is missing: use a kernel 5.3 or later");
+        /* ENOSYS (an old kernel, or Docker's default seccomp profile without
+         * CAP_SYS_ADMIN) is not a failure: the launch falls back to clone(2). */
+        it = hc_add(r, "clone3", rc == 0, rc != -ENOSYS, "%s",
+                    rc == -ENOSYS
+                            ? (hostcheck_seccomp_filtered() ? "answered ENOSYS by a seccomp filter: clone(2) is used"
+                                                            : "missing: clone(2) is used")
+                    : rc ? hc_strerror(rc, eb, sizeof eb)
+                         : "ok");
+        if (rc && rc != -ENOSYS)
+                hc_set_fix(it, "clone3-unavailable", "clone3 fails (%s): allow it in the enclosing seccomp profile",
+                           hc_strerror(rc, eb, sizeof eb));
         ro = fd_result(syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how));
         it = hc_add(r, "openat2", ro == 0, true, "%s", ro ? hc_strerror(ro, eb, sizeof eb) : "ok");
         if (ro)

@@ -85,6 +85,16 @@ static void detach_mask_source(struct masks *m, int root) {
         unlinkat(root, MASK_DIR, AT_REMOVEDIR);
 }
 
+/* The kernel filesystems a host mounts below /sys (tracefs on
+ * /sys/kernel/tracing, debugfs, securityfs, selinuxfs): masking them is the
+ * point, so a /sys entry on one of these counts as "on sysfs". */
+static bool on_expected_fs(long type, long magic) {
+        if (type == magic)
+                return true;
+        return magic == SYSFS_MAGIC && (type == TRACEFS_MAGIC || type == DEBUGFS_MAGIC || type == SECURITYFS_MAGIC ||
+                                        type == (long)SELINUX_MAGIC);
+}
+
 /* The target below `root`, opened without following anything, and only if
  * it is on the filesystem we expect. -ENOENT: nothing to protect. */
 static int open_target(int root, const char *path, long magic, struct sr_error *e) {
@@ -95,7 +105,7 @@ static int open_target(int root, const char *path, long magic, struct sr_error *
         if (fd < 0)
                 return sr_fail(e, SR_EXIT_REFUSED, -fd, "procmask", "/%s: cannot open it safely to mask it: %s%s", path,
                                strerror(-fd), fd == -ELOOP || fd == -EXDEV ? " (symlink or escape; refusing)" : "");
-        if (fstatfs(fd, &sf) < 0 || sf.f_type != magic) {
+        if (fstatfs(fd, &sf) < 0 || !on_expected_fs((long)sf.f_type, magic)) {
                 close(fd);
                 return sr_fail(e, SR_EXIT_REFUSED, EXDEV, "procmask", "/%s: not on %s, refusing to mount over it", path,
                                magic == PROC_SUPER_MAGIC ? "procfs" : "sysfs");

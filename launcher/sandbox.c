@@ -133,6 +133,22 @@ static int userns_fallback(struct task *t, int err, struct sr_error *e) {
         return 0;
 }
 
+/* clone3, or where it answers ENOSYS (a kernel before 5.3, or a container
+ * runtime's seccomp profile, as Docker's default answers it for callers
+ * without CAP_SYS_ADMIN) clone(2) with the same flags: fork semantics, the
+ * pidfd through parent_tid. clone(2) has no CLONE_INTO_CGROUP, so the child
+ * is moved into the v2 task cgroup before it is told to go on. */
+static long clone_sandbox(struct task *t, struct clone_args *ca) {
+        long pid = syscall(SYS_clone3, ca, sizeof *ca);
+        if (pid >= 0 || errno != ENOSYS)
+                return pid;
+        pid = syscall(SYS_clone, (unsigned long)((ca->flags & ~(uint64_t)CLONE_INTO_CGROUP) | ca->exit_signal), NULL,
+                      (int *)(uintptr_t)ca->pidfd, NULL, 0UL);
+        if (pid > 0 && (ca->flags & CLONE_INTO_CGROUP))
+                cgroup_cloned_outside(t);
+        return pid;
+}
+
 int sandbox_spawn(struct task *t, struct sr_error *e) {
         struct clone_args ca;
         int sv[2], pidfd = -1, cgfd, r;
@@ -163,20 +179,20 @@ int sandbox_spawn(struct task *t, struct sr_error *e) {
         ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
         ca.exit_signal = SIGCHLD;
 
-        pid = syscall(SYS_clone3, &ca, sizeof ca);
+        pid = clone_sandbox(t, &ca);
         if (pid < 0) {
                 int err = errno;
                 if ((r = userns_fallback(t, err, e)) < 0)
                         return r;
                 if (r == 0) {
                         ca.flags &= ~(uint64_t)CLONE_NEWUSER;
-                        pid = syscall(SYS_clone3, &ca, sizeof ca);
+                        pid = clone_sandbox(t, &ca);
                 } else
                         errno = err;
         }
         if (pid < 0) {
                 int err = errno;
-                sr_fail(e, SR_EXIT_LAUNCHER, err, "clone", "cannot create the sandbox namespaces (clone3: %s)",
+                sr_fail(e, SR_EXIT_LAUNCHER, err, "clone", "cannot create the sandbox namespaces (clone: %s)",
                         strerror(err));
                 if (t->no_userns || hostcheck_try_userns() < 0)
                         hostcheck_annotate(e, t->as_root, !t->no_userns);

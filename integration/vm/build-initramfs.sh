@@ -35,6 +35,7 @@ add_bin "$BUILD/sealrun" /usr/bin/sealrun
 add_bin "$BUILD/integration/hog" /vm/bin/hog
 add_bin "$BUILD/integration/probe" /vm/bin/probe
 add_bin "$BUILD/integration/escape" /vm/bin/escape
+add_bin "$BUILD/integration/noclone3" /vm/bin/noclone3
 for t in test_cgroup test_slots; do
         [ -x "$BUILD/tests/$t" ] && add_bin "$BUILD/tests/$t" "/vm/bin/$t"
 done
