@@ -181,30 +181,16 @@ static int landlock_port(struct policy_landlock *l, uint16_t port) {
 }
 
 int egress_prepare(struct task *t, struct sr_error *e) {
-        const struct policy_egress *pe = &t->pol->network.egress;
+        /* the policy's section as config_resolve() narrowed it (--egress-allow) */
+        const struct policy_egress *pe = &t->cfg.egress;
         static const char *const vars[] = { "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY",
                                             "https_proxy", "http_proxy", "all_proxy" };
         struct egress_ctx *c;
         char url[64];
         int sv[2];
 
-        if (t->pol->network.mode != NET_PROXY) {
-                if (t->cfg.n_egress_allow)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                       "--egress-allow: the policy %s does not use network mode \"proxy\"",
-                                       t->pol->file);
+        if (t->pol->network.mode != NET_PROXY)
                 return 0;
-        }
-        if (t->cfg.n_egress_allow) {
-                const char *bad = NULL;
-                int r = pol_egress_narrow(&t->pol->network.egress, t->cfg.egress_allow, t->cfg.n_egress_allow, &bad);
-                if (r == -ENOENT) /* narrowing never adds a rule */
-                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "egress-widen",
-                                       "--egress-allow %s: not an allow rule of the policy %s", bad, t->pol->file);
-                if (r < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                       "--egress-allow %s: not a host name, *.suffix, address or CIDR", bad);
-        }
         c = calloc(1, sizeof *c);
         if (!c)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");

@@ -133,7 +133,7 @@ static int bind_all(const struct policy_egress *pe, struct egress_listeners *l, 
 }
 
 int egress_start_proxy(struct task *t, struct sr_error *e) {
-        const struct policy_egress *pe = &t->pol->network.egress;
+        const struct policy_egress *pe = &t->cfg.egress;
         struct egress_listeners l = { .http = -1, .dns = -1 };
         int dial_fd, r, ready[2];
         char b;
