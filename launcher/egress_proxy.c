@@ -312,6 +312,21 @@ static void on_tunnel(struct proxy *p, struct conn *c, bool upstream, uint32_t e
         proxy_watch(p, c);
 }
 
+struct conn *proxy_conn_new(struct proxy *p, int fd) {
+        struct conn *c = calloc(1, sizeof *c);
+        if (!c) {
+                close(fd);
+                return NULL;
+        }
+        c->cfd = fd;
+        c->ufd = -1;
+        c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
+        c->next = p->conns;
+        p->conns = c;
+        p->n_conns++;
+        return c;
+}
+
 static void on_accept(struct proxy *p, int lfd) {
         const struct policy_egress *pe = &p->t->cfg.egress;
         for (int i = 0; i < 64; i++) {
@@ -319,17 +334,8 @@ static void on_accept(struct proxy *p, int lfd) {
                 struct conn *c;
                 if (fd < 0)
                         return;
-                c = calloc(1, sizeof *c);
-                if (!c) {
-                        close(fd);
+                if (!(c = proxy_conn_new(p, fd)))
                         continue;
-                }
-                c->cfd = fd;
-                c->ufd = -1;
-                c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
-                c->next = p->conns;
-                p->conns = c;
-                p->n_conns++;
                 if (p->n_conns > (size_t)pe->max_connections) {
                         proxy_report(p, EGR_CONN_LIMIT, "?", 0, 0);
                         deny(p, c, EGR_CONN_LIMIT, NULL);

@@ -39,18 +39,9 @@ void proxy_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
                         close(fd);
                         continue;
                 }
-                c = calloc(1, sizeof *c);
-                if (!c) {
-                        close(fd);
+                if (!(c = proxy_conn_new(p, fd)))
                         continue;
-                }
-                c->cfd = fd;
-                c->ufd = -1;
-                c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
                 c->transparent = true;
-                c->next = p->conns;
-                p->conns = c;
-                p->n_conns++;
                 snprintf(c->req.host, sizeof c->req.host, "%s", p->names[idx].name);
                 c->req.port = port;
                 if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = 0, .data.ptr = c }) < 0 ||
