@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "launcher/config.h"
+#include "tests/issuer_key.h"
 
 struct fx {
         struct cli cli;
@@ -47,32 +48,17 @@ static void fx_done(struct fx *f) {
         policy_free(f->pol);
 }
 
-/* An issuer public key file in dir, as sealctl keygen writes it. */
-static void write_issuer(const char *dir, const char *name, struct sr_key *ret, char path[PATH_MAX]) {
-        struct secmem *m = NULL;
-        struct sr_key sk;
-        char *line;
-        size_t len;
-        FILE *fp;
-        assert_int_equal(secmem_new(1u << 20, &m), 0);
-        assert_int_equal(key_generate(true, m, &sk, ret), 0);
-        assert_int_equal(key_format(ret, m, &line, &len), 0);
-        snprintf(path, PATH_MAX, "%s/%s", dir, name);
-        assert_non_null(fp = fopen(path, "w"));
-        assert_int_equal(fwrite(line, 1, len, fp), len);
-        assert_int_equal(fclose(fp), 0);
-        assert_int_equal(chmod(path, 0644), 0);
-        secmem_destroy(m);
-}
-
 static char key_dir[] = "/tmp/test_config.XXXXXX", a[PATH_MAX], b[PATH_MAX], c[PATH_MAX];
 static struct sr_key ka, kb, kc;
 
 static int keys_setup(void **state) {
         assert_non_null(mkdtemp(key_dir));
-        write_issuer(key_dir, "a.pub", &ka, a);
-        write_issuer(key_dir, "b.pub", &kb, b);
-        write_issuer(key_dir, "c.pub", &kc, c);
+        snprintf(a, sizeof a, "%s/a.XXXXXX", key_dir);
+        snprintf(b, sizeof b, "%s/b.XXXXXX", key_dir);
+        snprintf(c, sizeof c, "%s/c.XXXXXX", key_dir);
+        assert_int_equal(issuer_key_file(a, &ka), 0);
+        assert_int_equal(issuer_key_file(b, &kb), 0);
+        assert_int_equal(issuer_key_file(c, &kc), 0);
         return 0;
 }
 
