@@ -179,6 +179,16 @@ static int resolve_trust(const struct cli *c, const struct policy *p, struct tas
         return 0;
 }
 
+static int landlock_port(struct policy_landlock *l, uint16_t port) {
+        for (size_t i = 0; i < l->n_connect_ports; i++)
+                if (l->connect_ports[i] == port)
+                        return 0;
+        if (l->n_connect_ports >= LANDLOCK_MAX_PORTS)
+                return -E2BIG;
+        l->connect_ports[l->n_connect_ports++] = port;
+        return 0;
+}
+
 /* --egress-allow keeps only allow rules the policy has (network mode
  * "proxy"); a name no rule allows is refused, never added. The narrowed
  * rules are the task's own copy: the policy stays as parsed. */
@@ -201,15 +211,27 @@ static int resolve_egress(const struct cli *c, const struct policy *p, struct ta
         }
         if (pe->rules.n_allow)
                 memcpy(ret->egress.rules.allow, pe->rules.allow, pe->rules.n_allow * sizeof *pe->rules.allow);
-        if (c->n_egress_allow == 0)
-                return 0;
-        r = pol_egress_narrow(&ret->egress, c->egress_allow, c->n_egress_allow, &bad);
-        if (r == -ENOENT)
-                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "egress-widen",
-                               "--egress-allow %s: not an allow rule of the policy %s", bad, p->file);
-        if (r < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                               "--egress-allow %s: not a host name, *.suffix, address or CIDR", bad);
+        if (c->n_egress_allow) {
+                r = pol_egress_narrow(&ret->egress, c->egress_allow, c->n_egress_allow, &bad);
+                if (r == -ENOENT)
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "egress-widen",
+                                       "--egress-allow %s: not an allow rule of the policy %s", bad, p->file);
+                if (r < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "--egress-allow %s: not a host name, *.suffix, address or CIDR", bad);
+        }
+        /* a policy that restricts TCP connect ports must still reach the proxy
+         * and the transparent listeners (one per allowed port) */
+        if (ret->landlock.net) {
+                const struct egress_rules *rules = &ret->egress.rules;
+                r = landlock_port(&ret->landlock, ret->egress.proxy_port);
+                for (size_t i = 0; r == 0 && i < rules->n_allow; i++)
+                        for (size_t k = 0; r == 0 && k < rules->allow[i].n_ports; k++)
+                                r = landlock_port(&ret->landlock, rules->allow[i].ports[k]);
+                if (r < 0)
+                        return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress",
+                                       "%s: $.landlock.net.connect: no room for the egress ports", p->file);
+        }
         return 0;
 }
 
@@ -230,6 +252,7 @@ int config_resolve(const struct cli *c, const struct policy *p, struct task_conf
                 .revoked = c->revoked,
                 .trace_fd = c->trace_fd,
                 .audit_mode = POL_AUDIT_OFF,
+                .landlock = p->landlock,
                 .arg_area = c->arg_area,
                 .arg_area_len = c->arg_area_len,
         };

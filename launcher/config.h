@@ -47,6 +47,9 @@ struct task_config {
          * rules --egress-allow kept (rules.allow owned, the rest shared with
          * the policy); zero in other modes */
         struct policy_egress egress;
+        /* the policy's landlock section; in mode "proxy", a restricted
+         * connect-port list gains the proxy's and the listeners' ports */
+        struct policy_landlock landlock;
         int trace_fd; /* --trace-fd, -1 = none (launcher/trace.h) */
         /* concurrency */
         long max_concurrent; /* slots per tenant, never above the policy's; 0 = none */

@@ -170,16 +170,6 @@ static int env_set(struct task *t, const char *name, const char *value) {
         return 0;
 }
 
-static int landlock_port(struct policy_landlock *l, uint16_t port) {
-        for (size_t i = 0; i < l->n_connect_ports; i++)
-                if (l->connect_ports[i] == port)
-                        return 0;
-        if (l->n_connect_ports >= LANDLOCK_MAX_PORTS)
-                return -E2BIG;
-        l->connect_ports[l->n_connect_ports++] = port;
-        return 0;
-}
-
 int egress_prepare(struct task *t, struct sr_error *e) {
         /* the policy's section as config_resolve() narrowed it (--egress-allow) */
         const struct policy_egress *pe = &t->cfg.egress;
@@ -214,17 +204,6 @@ int egress_prepare(struct task *t, struct sr_error *e) {
         if (env_set(t, "NO_PROXY", "localhost,127.0.0.1,::1") < 0 ||
             env_set(t, "no_proxy", "localhost,127.0.0.1,::1") < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
-        /* a policy that restricts TCP connect ports must still reach the proxy
-         * and the transparent listeners (one per allowed port) */
-        if (t->pol->landlock.net) {
-                int r = landlock_port(&t->pol->landlock, pe->proxy_port);
-                for (size_t i = 0; r == 0 && i < pe->rules.n_allow; i++)
-                        for (size_t k = 0; r == 0 && k < pe->rules.allow[i].n_ports; k++)
-                                r = landlock_port(&t->pol->landlock, pe->rules.allow[i].ports[k]);
-                if (r < 0)
-                        return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress",
-                                       "%s: $.landlock.net.connect: no room for the egress ports", t->pol->file);
-        }
         return 0;
 }
 

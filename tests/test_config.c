@@ -303,6 +303,24 @@ static void test_egress_allow(void **state) {
         refused(&f, SR_EXIT_LAUNCHER, "usage", "does not use network mode \"proxy\"");
 }
 
+/* Proxy mode with a restricted connect list: the task's Landlock config
+ * reaches the proxy port and the kept rules' ports; the policy stays. */
+static void test_egress_landlock_ports(void **state) {
+        struct fx f;
+        fx_init(&f,
+                BASE ",\"landlock\":{\"net\":{\"connect\":[22]}},\"network\":{\"mode\":\"proxy\",\"egress\":{"
+                     "\"allow\":[{\"host\":\"api.test\",\"ports\":[8443]},{\"host\":\"b.test\",\"ports\":[9000]}]}}}");
+        f.cli.egress_allow[0] = "api.test";
+        f.cli.n_egress_allow = 1;
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.landlock.n_connect_ports, 3);
+        assert_int_equal(f.cfg.landlock.connect_ports[0], 22);
+        assert_int_equal(f.cfg.landlock.connect_ports[1], 3128);
+        assert_int_equal(f.cfg.landlock.connect_ports[2], 8443); /* not 9000: that rule was narrowed away */
+        assert_int_equal(f.pol->landlock.n_connect_ports, 1);
+        fx_done(&f);
+}
+
 /* Nothing after the resolver reads the command line: the launch's modules
  * never name the CLI struct's fields through the task, and only the entry
  * (main.c, supervisor.c), the parser, the resolver, its caller (setup.c's
@@ -335,6 +353,7 @@ int main(void) {
                 cmocka_unit_test(test_max_concurrent),
                 cmocka_unit_test(test_trust),
                 cmocka_unit_test(test_egress_allow),
+                cmocka_unit_test(test_egress_landlock_ports),
                 cmocka_unit_test(test_no_cli_after_resolve),
         };
         return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
