@@ -8,6 +8,7 @@
 #include "launcher/config.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/audit_proto.h"
@@ -129,6 +130,111 @@ static int resolve_slots(const struct cli *c, const struct policy *p, struct tas
         return 0;
 }
 
+/* --trust narrows credentials.trusted_issuers, never widens it: each key
+ * given must be one the policy trusts (same key id); without --trust the
+ * policy's set stands, and a policy that names none leaves the set to
+ * --trust. The keys are public; they are read once, here, and admission
+ * checks the signature against exactly this set. */
+static int resolve_trust(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
+        const struct policy_credentials *pc = &p->credentials;
+        size_t np = pc->n_trusted_issuers;
+        _cleanup_free_ struct sr_key *pol_keys = NULL;
+        int r;
+
+        if (!c->profile)
+                return 0;
+        if (np == 0 && c->n_trust == 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                               "--profile: no trusted issuer (give --trust ISSUER.pub or set "
+                               "credentials.trusted_issuers in %s)",
+                               p->file);
+        pol_keys = calloc(np + 1, sizeof *pol_keys);
+        ret->trusted = calloc(np + c->n_trust + 1, sizeof *ret->trusted);
+        if (!pol_keys || !ret->trusted)
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        for (size_t i = 0; i < np; i++)
+                if ((r = key_load_path(pc->trusted_issuers[i], KEY_ISSUER_PUBLIC, NULL, &pol_keys[i], e)) < 0) {
+                        sr_error_prefix(e, "%s: credentials.trusted_issuers: ", p->file);
+                        return r;
+                }
+        if (c->n_trust == 0) {
+                memcpy(ret->trusted, pol_keys, np * sizeof *pol_keys);
+                ret->n_trusted = np;
+                return 0;
+        }
+        for (size_t i = 0; i < c->n_trust; i++) {
+                struct sr_key *k = &ret->trusted[ret->n_trusted];
+                bool in_policy = np == 0;
+                if ((r = key_load_path(c->trust[i], KEY_ISSUER_PUBLIC, NULL, k, e)) < 0)
+                        return r;
+                for (size_t j = 0; j < np; j++)
+                        in_policy |= memcmp(pol_keys[j].id, k->id, KEY_ID_BYTES) == 0;
+                if (!in_policy)
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "untrusted-issuer",
+                                       "--trust %s: not among the issuers the policy %s trusts (task input may narrow "
+                                       "trust, never widen it)",
+                                       c->trust[i], p->file);
+                ret->n_trusted++;
+        }
+        return 0;
+}
+
+static int landlock_port(struct policy_landlock *l, uint16_t port) {
+        for (size_t i = 0; i < l->n_connect_ports; i++)
+                if (l->connect_ports[i] == port)
+                        return 0;
+        if (l->n_connect_ports >= LANDLOCK_MAX_PORTS)
+                return -E2BIG;
+        l->connect_ports[l->n_connect_ports++] = port;
+        return 0;
+}
+
+/* --egress-allow keeps only allow rules the policy has (network mode
+ * "proxy"); a name no rule allows is refused, never added. The narrowed
+ * rules are the task's own copy: the policy stays as parsed. */
+static int resolve_egress(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
+        const struct policy_egress *pe = &p->network.egress;
+        const char *bad = NULL;
+        int r;
+
+        if (p->network.mode != NET_PROXY) {
+                if (c->n_egress_allow)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "--egress-allow: the policy %s does not use network mode \"proxy\"", p->file);
+                return 0;
+        }
+        ret->egress = *pe;
+        ret->egress.rules.allow = calloc(pe->rules.n_allow + 1, sizeof *pe->rules.allow);
+        if (!ret->egress.rules.allow) {
+                ret->egress.rules.n_allow = 0;
+                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+        }
+        if (pe->rules.n_allow)
+                memcpy(ret->egress.rules.allow, pe->rules.allow, pe->rules.n_allow * sizeof *pe->rules.allow);
+        if (c->n_egress_allow) {
+                r = pol_egress_narrow(&ret->egress, c->egress_allow, c->n_egress_allow, &bad);
+                if (r == -ENOENT)
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "egress-widen",
+                                       "--egress-allow %s: not an allow rule of the policy %s", bad, p->file);
+                if (r < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                                       "--egress-allow %s: not a host name, *.suffix, address or CIDR", bad);
+        }
+        /* a policy that restricts TCP connect ports must still reach the proxy
+         * and the transparent listeners (one per allowed port) */
+        if (ret->landlock.net) {
+                const struct egress_rules *rules = &ret->egress.rules;
+                r = landlock_port(&ret->landlock, ret->egress.proxy_port);
+                for (size_t i = 0; r == 0 && i < rules->n_allow; i++)
+                        for (size_t k = 0; r == 0 && k < rules->allow[i].n_ports; k++)
+                                r = landlock_port(&ret->landlock, rules->allow[i].ports[k]);
+                if (r < 0)
+                        return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress",
+                                       "%s: $.landlock.net.connect: no room for the egress ports", p->file);
+        }
+        return 0;
+}
+
 int config_resolve(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
         int r;
         *ret = (struct task_config){
@@ -143,13 +249,10 @@ int config_resolve(const struct cli *c, const struct policy *p, struct task_conf
                 .profile = c->profile,
                 .key_path = c->key_path,
                 .key_fd = c->key_fd,
-                .trust = c->trust,
-                .n_trust = c->n_trust,
                 .revoked = c->revoked,
-                .egress_allow = c->egress_allow,
-                .n_egress_allow = c->n_egress_allow,
                 .trace_fd = c->trace_fd,
                 .audit_mode = POL_AUDIT_OFF,
+                .landlock = p->landlock,
                 .arg_area = c->arg_area,
                 .arg_area_len = c->arg_area_len,
         };
@@ -164,7 +267,16 @@ int config_resolve(const struct cli *c, const struct policy *p, struct task_conf
         ret->chdir = c->chdir ? c->chdir : p->chdir;
         ret->chdir_from_cli = c->chdir != NULL;
         if ((r = resolve_audit(c, p, ret, e)) < 0 || (r = resolve_scopes(c, p, ret, e)) < 0 ||
-            (r = resolve_slots(c, p, ret, e)) < 0)
+            (r = resolve_slots(c, p, ret, e)) < 0 || (r = resolve_trust(c, p, ret, e)) < 0 ||
+            (r = resolve_egress(c, p, ret, e)) < 0)
                 return r;
         return 0;
+}
+
+void config_free(struct task_config *c) {
+        free(c->trusted);
+        c->trusted = NULL;
+        c->n_trusted = 0;
+        free(c->egress.rules.allow);
+        c->egress = (struct policy_egress){ 0 };
 }

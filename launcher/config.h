@@ -6,6 +6,7 @@
 
 #include "launcher/cli.h"
 #include "policy/policy.h"
+#include "policy/profile.h"
 
 struct config_bind {
         const char *src, *dst;
@@ -34,17 +35,21 @@ struct task_config {
         const char *profile;  /* NULL = no credentials */
         const char *key_path; /* --key, or NULL for key_fd */
         int key_fd;
-        const char *const *trust;
-        size_t n_trust;
+        struct sr_key *trusted; /* public issuer keys: the policy's set, or the --trust subset of it (owned) */
+        size_t n_trusted;
         const char *revoked;       /* --revoked: a list beside the policy's */
         const char *const *scopes; /* within credentials.scope_ceiling */
         size_t n_scopes;
         /* audit */
         enum pol_audit_mode audit_mode; /* never below the policy's mode */
         const char *audit_socket;       /* the policy's pinned one, --audit-socket, or the default */
-        /* egress (network mode "proxy"): narrowed by launcher/egress.c */
-        const char *const *egress_allow;
-        size_t n_egress_allow;
+        /* network mode "proxy": the policy's egress section with the allow
+         * rules --egress-allow kept (rules.allow owned, the rest shared with
+         * the policy); zero in other modes */
+        struct policy_egress egress;
+        /* the policy's landlock section; in mode "proxy", a restricted
+         * connect-port list gains the proxy's and the listeners' ports */
+        struct policy_landlock landlock;
         int trace_fd; /* --trace-fd, -1 = none (launcher/trace.h) */
         /* concurrency */
         long max_concurrent; /* slots per tenant, never above the policy's; 0 = none */
@@ -58,7 +63,11 @@ struct task_config {
 
 /* Resolve c against pol into *ret. Every "the command line may narrow the
  * policy, never widen it" rule is here; a widening flag is refused (77,
- * "policy-violation", "cross-tenant" or "scope-over-ceiling"), a malformed
- * one is a usage error (125). *ret is filled as far as it got, so that the
- * task and tenant are known for the report of a refusal. */
+ * "policy-violation", "cross-tenant", "scope-over-ceiling",
+ * "untrusted-issuer" or "egress-widen"), a malformed one is a usage error
+ * (125). *ret is filled as far as it got, so that the task and tenant are
+ * known for the report of a refusal; config_free() releases it either way.
+ * The policy is not edited. */
 int config_resolve(const struct cli *c, const struct policy *pol, struct task_config *ret, struct sr_error *e);
+/* Free what config_resolve allocated (idempotent; a zeroed config is fine). */
+void config_free(struct task_config *c);

@@ -32,61 +32,6 @@ struct creds_ctx {
         char *skipped_scopes[STATUS_MAX_NAMES]; /* into the status's copy of the names, for the note */
 };
 
-static int load_trusted(struct task *t, struct secmem *m, struct sr_key **ret, size_t *ret_n, struct sr_error *e) {
-        const struct policy_credentials *pc = &t->pol->credentials;
-        const struct task_config *c = &t->cfg;
-        size_t np = pc->n_trusted_issuers, n = 0;
-        struct sr_key *pol_keys, *keys;
-        int r;
-
-        if (np == 0 && c->n_trust == 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                               "--profile: no trusted issuer (give --trust ISSUER.pub or set "
-                               "credentials.trusted_issuers in %s)",
-                               t->pol->file);
-        pol_keys = calloc(np + 1, sizeof *pol_keys);
-        keys = calloc(np + c->n_trust + 1, sizeof *keys);
-        if (!pol_keys || !keys) {
-                free(pol_keys);
-                free(keys);
-                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
-        }
-        for (size_t i = 0; i < np; i++)
-                if ((r = key_load_path(pc->trusted_issuers[i], KEY_ISSUER_PUBLIC, m, &pol_keys[i], e)) < 0) {
-                        sr_error_prefix(e, "%s: credentials.trusted_issuers: ", t->pol->file);
-                        goto fail;
-                }
-        /* --trust narrows a policy's set, never widens it */
-        for (size_t i = 0; i < c->n_trust; i++) {
-                bool in_policy = np == 0;
-                if ((r = key_load_path(c->trust[i], KEY_ISSUER_PUBLIC, m, &keys[n], e)) < 0)
-                        goto fail;
-                for (size_t j = 0; j < np; j++)
-                        if (memcmp(pol_keys[j].id, keys[n].id, KEY_ID_BYTES) == 0)
-                                in_policy = true;
-                if (!in_policy) {
-                        r = sr_fail(e, SR_EXIT_REFUSED, EPERM, "untrusted-issuer",
-                                    "--trust %s: not among the issuers the policy %s trusts (task input may narrow "
-                                    "trust, never widen it)",
-                                    c->trust[i], t->pol->file);
-                        goto fail;
-                }
-                n++;
-        }
-        if (c->n_trust == 0) {
-                memcpy(keys, pol_keys, np * sizeof *keys);
-                n = np;
-        }
-        free(pol_keys);
-        *ret = keys;
-        *ret_n = n;
-        return 0;
-fail:
-        free(pol_keys);
-        free(keys);
-        return r;
-}
-
 /* The policy's revocation list and --revoked, loaded for admission. */
 static int load_revoked(struct task *t, struct revocation_list *lists, struct admission_input *in, struct sr_error *e) {
         const char *paths[2] = { t->pol->credentials.revocation_list, t->cfg.revoked };
@@ -121,10 +66,11 @@ static int open_key(struct task *t, struct sr_error *e) {
         return 0;
 }
 
-/* Load what admission needs (trust set, revocation lists), then decide
+/* Load what admission needs (the revocation lists; the trust set was
+ * resolved with the command line, launcher/config.c), then decide
  * (policy/admission.c: no I/O there, table-tested). */
-static int admit(struct task *t, const struct profile_envelope *env, struct secmem *m, const uint8_t *key_id,
-                 const char *key_name, struct sr_error *e) {
+static int admit(struct task *t, const struct profile_envelope *env, const uint8_t *key_id, const char *key_name,
+                 struct sr_error *e) {
         struct revocation_list lists[2] = { 0 };
         struct admission_input in = {
                 .name = t->cfg.profile,
@@ -135,21 +81,18 @@ static int admit(struct task *t, const struct profile_envelope *env, struct secm
                 .pool_key_id = key_id,
                 .pool_key_name = key_name,
                 .now = (int64_t)time(NULL),
+                .trusted = t->cfg.trusted,
+                .n_trusted = t->cfg.n_trusted,
         };
-        struct sr_key *trusted = NULL;
-        int r = load_trusted(t, m, &trusted, &in.n_trusted, e);
-        if (r >= 0 && (r = load_revoked(t, lists, &in, e)) >= 0) {
-                in.trusted = trusted;
+        int r = load_revoked(t, lists, &in, e);
+        if (r >= 0)
                 r = admission_check(&in, e);
-        }
-        free(trusted);
         for (size_t i = 0; i < ELEMENTSOF(lists); i++)
                 revocation_free(&lists[i]);
         return r;
 }
 
 static int prepare(struct task *t, struct sr_error *e) {
-        _cleanup_(secmem_destroyp) struct secmem *m = NULL;
         _cleanup_close_ int pfd = -1;
         const struct task_config *c = &t->cfg;
         struct profile_envelope *env;
@@ -164,8 +107,6 @@ static int prepare(struct task *t, struct sr_error *e) {
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         t->creds->key_fd = -1;
         t->creds->dir_parent = -1;
-        if (secmem_new(1u << 20, &m) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "crypto", "libsodium failed to initialise");
 
         /* the key: only the id prefix is read here, never the secret */
         if ((r = open_key(t, e)) < 0)
@@ -191,7 +132,7 @@ static int prepare(struct task *t, struct sr_error *e) {
         key_id_hex(env->h.issuer, have);
         audit_note_profile(t, env->h.profile, (long long)env->h.version, want, have);
 
-        if ((r = admit(t, env, m, key_id, key_name, e)) < 0)
+        if ((r = admit(t, env, key_id, key_name, e)) < 0)
                 return r;
         return 0;
 }

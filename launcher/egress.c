@@ -170,41 +170,17 @@ static int env_set(struct task *t, const char *name, const char *value) {
         return 0;
 }
 
-static int landlock_port(struct policy_landlock *l, uint16_t port) {
-        for (size_t i = 0; i < l->n_connect_ports; i++)
-                if (l->connect_ports[i] == port)
-                        return 0;
-        if (l->n_connect_ports >= LANDLOCK_MAX_PORTS)
-                return -E2BIG;
-        l->connect_ports[l->n_connect_ports++] = port;
-        return 0;
-}
-
 int egress_prepare(struct task *t, struct sr_error *e) {
-        const struct policy_egress *pe = &t->pol->network.egress;
+        /* the policy's section as config_resolve() narrowed it (--egress-allow) */
+        const struct policy_egress *pe = &t->cfg.egress;
         static const char *const vars[] = { "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY",
                                             "https_proxy", "http_proxy", "all_proxy" };
         struct egress_ctx *c;
         char url[64];
         int sv[2];
 
-        if (t->pol->network.mode != NET_PROXY) {
-                if (t->cfg.n_egress_allow)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                       "--egress-allow: the policy %s does not use network mode \"proxy\"",
-                                       t->pol->file);
+        if (t->pol->network.mode != NET_PROXY)
                 return 0;
-        }
-        if (t->cfg.n_egress_allow) {
-                const char *bad = NULL;
-                int r = pol_egress_narrow(&t->pol->network.egress, t->cfg.egress_allow, t->cfg.n_egress_allow, &bad);
-                if (r == -ENOENT) /* narrowing never adds a rule */
-                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "egress-widen",
-                                       "--egress-allow %s: not an allow rule of the policy %s", bad, t->pol->file);
-                if (r < 0)
-                        return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                       "--egress-allow %s: not a host name, *.suffix, address or CIDR", bad);
-        }
         c = calloc(1, sizeof *c);
         if (!c)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
@@ -228,17 +204,6 @@ int egress_prepare(struct task *t, struct sr_error *e) {
         if (env_set(t, "NO_PROXY", "localhost,127.0.0.1,::1") < 0 ||
             env_set(t, "no_proxy", "localhost,127.0.0.1,::1") < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
-        /* a policy that restricts TCP connect ports must still reach the proxy
-         * and the transparent listeners (one per allowed port) */
-        if (t->pol->landlock.net) {
-                int r = landlock_port(&t->pol->landlock, pe->proxy_port);
-                for (size_t i = 0; r == 0 && i < pe->rules.n_allow; i++)
-                        for (size_t k = 0; r == 0 && k < pe->rules.allow[i].n_ports; k++)
-                                r = landlock_port(&t->pol->landlock, pe->rules.allow[i].ports[k]);
-                if (r < 0)
-                        return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "egress",
-                                       "%s: $.landlock.net.connect: no room for the egress ports", t->pol->file);
-        }
         return 0;
 }
 

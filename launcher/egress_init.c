@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "launcher/init.h"
 
 static int status_pipe = -1; /* init's read end: the payload's real wait status */
 static int proxy_pidfd = -1; /* init's handle on the proxy (immune to pid reuse) */
@@ -133,7 +134,7 @@ static int bind_all(const struct policy_egress *pe, struct egress_listeners *l, 
 }
 
 int egress_start_proxy(struct task *t, struct sr_error *e) {
-        const struct policy_egress *pe = &t->pol->network.egress;
+        const struct policy_egress *pe = &t->cfg.egress;
         struct egress_listeners l = { .http = -1, .dns = -1 };
         int dial_fd, r, ready[2];
         char b;
@@ -198,17 +199,7 @@ void egress_stop_proxy(struct task *t) {
  * orphans, and hand the payload's wait status to init through the pipe
  * (a namespace's pid 1 cannot die of a signal it has no handler for). */
 static _Noreturn void reaper(pid_t payload, int wfd) {
-        sigset_t mask;
-        int sfd;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGQUIT);
-        sigaddset(&mask, SIGUSR1);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        int sfd = init_signalfd(NULL);
         if (sfd < 0)
                 _exit(SR_EXIT_LAUNCHER);
         for (;;) {

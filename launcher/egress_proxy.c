@@ -142,7 +142,7 @@ static void on_head(struct proxy *p, struct conn *c) {
                 proxy_conn_close(p, c);
                 return;
         }
-        if (p->t->pol->network.egress.max_bytes && p->bytes_total >= (uint64_t)p->t->pol->network.egress.max_bytes) {
+        if (p->t->cfg.egress.max_bytes && p->bytes_total >= (uint64_t)p->t->cfg.egress.max_bytes) {
                 proxy_report(p, EGR_BYTE_LIMIT, c->req.host, c->req.port, 0);
                 deny(p, c, EGR_BYTE_LIMIT, NULL);
                 return;
@@ -238,7 +238,7 @@ static bool use_pipe(struct pipe_buf *b) {
 }
 
 static int count(struct proxy *p, struct conn *c, size_t n) {
-        uint64_t limit = (uint64_t)p->t->pol->network.egress.max_bytes;
+        uint64_t limit = (uint64_t)p->t->cfg.egress.max_bytes;
         c->bytes += n;
         p->bytes_total += n;
         return limit && p->bytes_total > limit ? -EDQUOT : 0;
@@ -312,24 +312,30 @@ static void on_tunnel(struct proxy *p, struct conn *c, bool upstream, uint32_t e
         proxy_watch(p, c);
 }
 
+struct conn *proxy_conn_new(struct proxy *p, int fd) {
+        struct conn *c = calloc(1, sizeof *c);
+        if (!c) {
+                close(fd);
+                return NULL;
+        }
+        c->cfd = fd;
+        c->ufd = -1;
+        c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
+        c->next = p->conns;
+        p->conns = c;
+        p->n_conns++;
+        return c;
+}
+
 static void on_accept(struct proxy *p, int lfd) {
-        const struct policy_egress *pe = &p->t->pol->network.egress;
+        const struct policy_egress *pe = &p->t->cfg.egress;
         for (int i = 0; i < 64; i++) {
                 int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 struct conn *c;
                 if (fd < 0)
                         return;
-                c = calloc(1, sizeof *c);
-                if (!c) {
-                        close(fd);
+                if (!(c = proxy_conn_new(p, fd)))
                         continue;
-                }
-                c->cfd = fd;
-                c->ufd = -1;
-                c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
-                c->next = p->conns;
-                p->conns = c;
-                p->n_conns++;
                 if (p->n_conns > (size_t)pe->max_connections) {
                         proxy_report(p, EGR_CONN_LIMIT, "?", 0, 0);
                         deny(p, c, EGR_CONN_LIMIT, NULL);
@@ -350,7 +356,7 @@ int proxy_dial(struct proxy *p, struct conn *c) {
         if (send(p->dial_fd, &m, sizeof m, MSG_NOSIGNAL) != sizeof m)
                 return -EPIPE;
         c->state = C_DIAL;
-        c->deadline = now_ms() + p->t->pol->network.egress.connect_timeout_ms + DIAL_SLACK_MS;
+        c->deadline = now_ms() + p->t->cfg.egress.connect_timeout_ms + DIAL_SLACK_MS;
         return 0;
 }
 

@@ -31,7 +31,7 @@ void proxy_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
                 a = ntohl(sa.sin_addr.s_addr);
                 idx = (a & 0xffffu) - 1;
                 if ((a & 0xffff0000u) != EGRESS_DNS_NET || idx >= p->n_names ||
-                    p->n_conns >= (size_t)p->t->pol->network.egress.max_connections) {
+                    p->n_conns >= (size_t)p->t->cfg.egress.max_connections) {
                         proxy_report(p,
                                      (a & 0xffff0000u) != EGRESS_DNS_NET || idx >= p->n_names ? EGR_NOT_ALLOWED
                                                                                               : EGR_CONN_LIMIT,
@@ -39,18 +39,9 @@ void proxy_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
                         close(fd);
                         continue;
                 }
-                c = calloc(1, sizeof *c);
-                if (!c) {
-                        close(fd);
+                if (!(c = proxy_conn_new(p, fd)))
                         continue;
-                }
-                c->cfd = fd;
-                c->ufd = -1;
-                c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
                 c->transparent = true;
-                c->next = p->conns;
-                p->conns = c;
-                p->n_conns++;
                 snprintf(c->req.host, sizeof c->req.host, "%s", p->names[idx].name);
                 c->req.port = port;
                 if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = 0, .data.ptr = c }) < 0 ||
@@ -87,7 +78,7 @@ void proxy_on_dns(struct proxy *p) {
                 if (egress_host_canon(name, &h) < 0 || h.kind != EH_NAME)
                         r = EGR_BAD_HOST;
                 else
-                        r = egress_name_allowed(&p->t->pol->network.egress.rules, &h);
+                        r = egress_name_allowed(&p->t->cfg.egress.rules, &h);
                 if (r != EGR_OK) {
                         /* AAAA/other queries for a denied name are reported once, by the A query */
                         if (type == DNS_TYPE_A)

@@ -53,6 +53,9 @@ struct proxy {
 
 /* Tell the supervisor about a refusal decided here, or a tunnel's bytes (EGR_OK). */
 void proxy_report(struct proxy *p, enum egress_reason r, const char *host, uint16_t port, uint64_t bytes);
+/* A connection for an accepted fd, linked into p->conns; NULL (fd closed)
+ * when out of memory. */
+struct conn *proxy_conn_new(struct proxy *p, int fd);
 void proxy_conn_close(struct proxy *p, struct conn *c);
 void proxy_watch(struct proxy *p, struct conn *c);
 /* Ask the supervisor to dial c's host and port: 0 or -EPIPE. */

@@ -103,9 +103,22 @@ static void relay(struct task *t, struct init_state *st, int sig) {
         kill(-1, SIGKILL);
 }
 
+int init_signalfd(sigset_t *ret_old) {
+        static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 };
+        sigset_t mask;
+        int fd;
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaddset(&mask, sigs[i]);
+        if (sigprocmask(SIG_BLOCK, &mask, ret_old) < 0)
+                return -errno;
+        fd = signalfd(-1, &mask, SFD_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
 int init_run(struct task *t) {
         struct init_state st = { .exec_rd = -1, .exec = EXEC_PENDING };
-        sigset_t mask, old;
+        sigset_t old;
         struct pollfd pf[3];
         int sfd, ep[2];
 
@@ -116,15 +129,7 @@ int init_run(struct task *t) {
                 sync_send_error(t->sync_child, "init", &e);
                 return SR_EXIT_LAUNCHER;
         }
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGQUIT);
-        sigaddset(&mask, SIGUSR1);
-        sigprocmask(SIG_BLOCK, &mask, &old);
-        sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        sfd = init_signalfd(&old); /* errno set when it fails */
         /* From here on credentials may exist: the supervisor's death must end
          * in finish() (kill, reap, scrub), not in a SIGKILL of init that
          * leaves the plaintext pages unwiped. SIGUSR1 is that path. */

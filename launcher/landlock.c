@@ -96,7 +96,7 @@ static void note(struct task *t, const char *fmt, ...) {
 }
 
 static int add_fs_rules(struct task *t, int ruleset, uint64_t handled, struct sr_error *e) {
-        const struct policy_landlock *l = &t->pol->landlock;
+        const struct policy_landlock *l = &t->cfg.landlock;
         for (size_t i = 0; i < l->n_fs_rules; i++) {
                 const struct landlock_fs_rule *rule = &l->fs_rules[i];
                 struct ll_path_beneath_attr pb;
@@ -138,7 +138,7 @@ static int add_port_rules(struct task *t, int ruleset, const uint16_t *ports, si
 
 /* Decide what this kernel can enforce; refuse what it cannot unless optional. */
 static int negotiate(struct task *t, int abi, struct ll_ruleset_attr *attr, size_t *size, struct sr_error *e) {
-        const struct policy_landlock *l = &t->pol->landlock;
+        const struct policy_landlock *l = &t->cfg.landlock;
         const char *f = t->pol->file;
         memset(attr, 0, sizeof *attr);
         *size = sizeof attr->handled_access_fs;
@@ -191,7 +191,7 @@ int landlock_apply(struct task *t, struct sr_error *e) {
 }
 
 int landlock_apply_abi(struct task *t, int abi, struct sr_error *e) {
-        const struct policy_landlock *l = &t->pol->landlock;
+        const struct policy_landlock *l = &t->cfg.landlock;
         struct ll_ruleset_attr attr;
         _cleanup_close_ int ruleset = -1;
         size_t size;

@@ -122,6 +122,7 @@ static void release_policy(struct task *t) {
                 free(*ev);
         free(t->envp);
         t->envp = NULL;
+        config_free(&t->cfg);
         policy_free(t->pol);
         t->pol = NULL;
 }
@@ -167,7 +168,7 @@ static int step_go(struct task *t, struct sr_error *e) {
 
 const struct setup_step setup_steps[] = {
         { "policy", SETUP_TASK, step_policy, release_policy },
-        /* network mode "proxy": --egress-allow narrowing, the dial socket, the proxy env */
+        /* network mode "proxy": the dial socket, the proxy env */
         { "egress", SETUP_TASK, egress_prepare, egress_release },
         { "ids", SETUP_TASK, sandbox_prepare_ids, NULL },
         { "audit", SETUP_TASK, audit_open, audit_close },

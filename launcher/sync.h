@@ -7,9 +7,9 @@
 #include "policy/util.h"
 
 enum sync_type {
-        SYNC_GO = 1,     /* supervisor → child: maps and host setup done */
-        SYNC_ERROR,      /* child → supervisor: step failed (step, err, value=exit code, text) */
-        SYNC_INIT_READY, /* init → supervisor: payload forked (value = pid inside), relayed signals now queue at init */
+        SYNC_GO = 1,      /* supervisor → child: maps and host setup done */
+        SYNC_ERROR,       /* child → supervisor: step failed (step, err, value=exit code, text) */
+        SYNC_INIT_READY,  /* init → supervisor: payload forked (value = pid inside); relayed signals queue at init */
         SYNC_EXEC_FAILED, /* payload → supervisor: execve failed (err) */
         SYNC_INJECT,      /* payload → supervisor: names about to be staged (text) */
         SYNC_INJECT_ACK,  /* supervisor → payload: go on (err != 0: refuse) */

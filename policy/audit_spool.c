@@ -58,18 +58,27 @@ static bool entry_name(const char *n) {
         return n[0] == 't' && n[1] == '-' && strlen(n) < 64 && !strchr(n, '/');
 }
 
-int audit_spool_count(int dirfd, size_t *ret) {
+/* A directory stream of its own on dirfd (a dup: closedir leaves dirfd
+ * open), read from the start. */
+static int dir_reopen(int dirfd, DIR **ret) {
         int dfd = dup(dirfd);
-        DIR *d;
-        struct dirent *de;
-        size_t n = 0;
-        if (dfd < 0 || !(d = fdopendir(dfd))) {
+        if (dfd < 0 || !(*ret = fdopendir(dfd))) {
                 int r = -errno;
                 if (dfd >= 0)
                         close(dfd);
                 return r;
         }
-        rewinddir(d);
+        rewinddir(*ret);
+        return 0;
+}
+
+int audit_spool_count(int dirfd, size_t *ret) {
+        DIR *d;
+        struct dirent *de;
+        size_t n = 0;
+        int r;
+        if ((r = dir_reopen(dirfd, &d)) < 0)
+                return r;
         while ((de = readdir(d)))
                 n += entry_name(de->d_name);
         closedir(d);
@@ -289,22 +298,16 @@ out:
 int audit_spool_flush(int dirfd, const char *socket, int timeout_ms, int budget_ms, unsigned max_entries,
                       struct audit_flush_result *ret) {
         int64_t deadline = now_ms() + budget_ms;
-        int dfd = dup(dirfd);
         struct dirent *de;
         unsigned tried = 0;
         DIR *d;
+        int r;
 
         memset(ret, 0, sizeof *ret);
-        if (dfd < 0 || !(d = fdopendir(dfd))) {
-                int r = -errno;
-                if (dfd >= 0)
-                        close(dfd);
+        if ((r = dir_reopen(dirfd, &d)) < 0)
                 return r;
-        }
-        rewinddir(d);
         while ((de = readdir(d))) {
                 int64_t left = deadline - now_ms();
-                int r;
                 if (!entry_name(de->d_name))
                         continue;
                 if (tried >= max_entries || left <= 0) {

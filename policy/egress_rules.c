@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "policy/util.h"
+
 static const char *const reason_names[EGR_REASON_MAX] = {
         [EGR_OK] = "ok",
         [EGR_NOT_ALLOWED] = "not-allowed",
@@ -112,26 +114,6 @@ static bool last_label_numeric(const char *s) {
         return true;
 }
 
-static bool name_valid(const char *s) {
-        size_t n = strlen(s), label = 0;
-        if (n == 0 || n > EGRESS_HOST_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                if (c == '.') {
-                        if (label == 0 || s[i - 1] == '-')
-                                return false;
-                        label = 0;
-                        continue;
-                }
-                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-                        return false;
-                if ((c == '-' && label == 0) || ++label > 63)
-                        return false;
-        }
-        return label > 0 && s[n - 1] != '-';
-}
-
 int egress_host_canon(const char *in, struct egress_host *ret) {
         char buf[EGRESS_HOST_MAX + 3];
         size_t n = strlen(in);
@@ -175,7 +157,7 @@ int egress_host_canon(const char *in, struct egress_host *ret) {
                 inet_ntop(AF_INET, ret->addr, ret->name, sizeof ret->name);
                 return 0;
         }
-        if (!name_valid(buf))
+        if (!dns_name_valid(buf)) /* lowercased above */
                 return -EINVAL;
         ret->kind = EH_NAME;
         memcpy(ret->name, buf, n + 1);

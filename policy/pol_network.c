@@ -75,28 +75,6 @@ int pol_network_slot(const struct policy_network *n, uint64_t idx, uint32_t *ret
         return -ERANGE;
 }
 
-bool net_dns_name_valid(const char *s) {
-        size_t n = strlen(s), label = 0;
-        if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.')
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                if (c == '.') {
-                        if (label == 0 || s[i - 1] == '-')
-                                return false;
-                        label = 0;
-                        continue;
-                }
-                if (!(isalnum((unsigned char)c) || c == '-' || c == '_'))
-                        return false;
-                if (c == '-' && label == 0)
-                        return false;
-                if (++label > 63)
-                        return false;
-        }
-        return s[n - 1] != '-';
-}
-
 /* Input quoted in a message: escaped, cut at 64 bytes (sr_quote), so an
  * error stays one line whatever the policy holds. */
 static const char *q(const char *s, char buf[72]) {
@@ -143,7 +121,7 @@ static int item_ip(struct jx *x, const char *path, const char *s, char **ret) {
 
 static int item_dns_name(struct jx *x, const char *path, const char *s, char **ret) {
         char qb[72];
-        if (!net_dns_name_valid(s))
+        if (!dns_name_valid(s))
                 return jx_fail(x, path, "\"%s\" is not a valid DNS name", q(s, qb));
         return jx_strdup(x, path, s, ret);
 }
@@ -357,7 +335,7 @@ int pol_network_hosts_file(const struct policy_network *n, const char *hostname,
         /* Debian's convention: the own name resolves without DNS. A hostname
          * that is not a DNS name (the policy allows more) is left out rather
          * than written into the file's syntax. */
-        if (hostname && net_dns_name_valid(hostname))
+        if (hostname && dns_name_valid(hostname))
                 fprintf(f, "127.0.1.1\t%s\n", hostname);
         for (size_t i = 0; i < n->n_hosts; i++) {
                 fputs(n->hosts[i].address, f);

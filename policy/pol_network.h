@@ -64,6 +64,3 @@ int pol_network_slot(const struct policy_network *n, uint64_t idx, uint32_t *ret
  * (malloc'd, NUL-terminated): 0 or -ENOMEM. hostname may be NULL. */
 int pol_network_hosts_file(const struct policy_network *n, const char *hostname, char **ret);
 int pol_network_resolv_file(const struct policy_network *n, char **ret);
-/* A DNS name usable in hosts/resolv.conf: labels of [A-Za-z0-9_-] joined by
- * dots, no leading/trailing '-' or '.', <= 253 bytes. */
-bool net_dns_name_valid(const char *s);

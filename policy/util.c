@@ -174,6 +174,27 @@ bool cred_name_valid(const char *s) {
         return true;
 }
 
+bool dns_name_valid(const char *s) {
+        size_t n = strlen(s), label = 0;
+        if (n == 0 || n > 253)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (c == '.') {
+                        if (label == 0 || s[i - 1] == '-')
+                                return false;
+                        label = 0;
+                        continue;
+                }
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_'))
+                        return false;
+                if ((c == '-' && label == 0) || ++label > 63)
+                        return false;
+        }
+        return label > 0 && s[n - 1] != '-';
+}
+
 bool env_name_valid(const char *s) {
         size_t n;
         if (!s)

@@ -87,6 +87,11 @@ bool task_id_valid(const char *s);
 bool cred_name_valid(const char *s);
 /* Environment variable name: [A-Za-z_][A-Za-z0-9_]*, <= 255 bytes. */
 bool env_name_valid(const char *s);
+/* DNS host name: dot-separated labels of [A-Za-z0-9_-], 1..63 bytes, not
+ * starting or ending with '-', 1..253 bytes in all, no leading, trailing or
+ * empty label. Used for /etc/hosts and resolver names (pol_network.c) and
+ * for egress host names after canonicalisation (egress_rules.c). */
+bool dns_name_valid(const char *s);
 
 /* Parse a decimal integer in [min,max]; 0 or -EINVAL/-ERANGE. */
 int parse_long(const char *s, long min, long max, long *ret);

@@ -6,12 +6,14 @@
 
 #include "launcher/audit.h"
 #include "tests/audit_fake.h"
+#include "tests/issuer_key.h"
 
 struct fx {
         struct cli cli;
         struct policy pol;
         struct task t;
         struct fake *f;
+        char issuer[64]; /* a trusted issuer's public key: a profile needs a trust set (config_resolve) */
 };
 
 static char spool[64];
@@ -28,6 +30,11 @@ static int setup(void **state) {
         x->cli = (struct cli){
                 .tenant = "acme", .task = "T1", .status_fd = -1, .key_fd = -1, .audit_mode = AUDIT_UNSET
         };
+        snprintf(x->issuer, sizeof x->issuer, "/tmp/test_audit_issuer.XXXXXX");
+        if (issuer_key_file(x->issuer, NULL) < 0)
+                return -1;
+        x->cli.trust[0] = x->issuer;
+        x->cli.n_trust = 1;
         x->pol.file = "p.json";
         x->t = (struct task){ .pol = &x->pol, .pidfd = -1 };
         status_init(&x->t.status);
@@ -40,6 +47,8 @@ static int setup(void **state) {
 static int teardown(void **state) {
         struct fx *x = *state;
         audit_close(&x->t);
+        config_free(&x->t.cfg);
+        unlink(x->issuer);
         status_free(&x->t.status);
         if (x->f)
                 fake_stop(x->f);

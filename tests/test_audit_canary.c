@@ -10,6 +10,7 @@
 #include "policy/audit_chain.h"
 #include "policy/audit_client.h"
 #include "tests/audit_fake.h"
+#include "tests/issuer_key.h"
 
 #define CANARY "sk-CANARY-93f1c2d7e6a54b08ffee"
 
@@ -97,12 +98,17 @@ static void test_launcher_lifecycle(void **state) {
                            .argc = 3 };
         struct policy pol = { .file = "p.json" };
         struct task t = { .pol = &pol, .pidfd = -1, .envp = envp, .pid = 99 };
+        char issuer[] = "/tmp/test_audit_canary_issuer.XXXXXX";
         struct sr_error e = { 0 };
         const char *names[] = { "github_token", "OPENAI_API_KEY" }, *scopes[] = { "write:repo:acme", NULL };
         cli.setenv[0] = (struct cli_env){ "SECRET", CANARY };
         cli.n_setenv = 1;
         cli.audit_socket = f->path;
+        assert_int_equal(issuer_key_file(issuer, NULL), 0);
+        cli.trust[0] = issuer;
+        cli.n_trust = 1;
         assert_int_equal(config_resolve(&cli, &pol, &t.cfg, &e), 0);
+        unlink(issuer);
         status_init(&t.status);
         t.status.task = "T42";
         t.status.error = "decrypt failed near " CANARY;
@@ -116,6 +122,7 @@ static void test_launcher_lifecycle(void **state) {
         assert_int_equal(audit_scrub(&t), 0);
         assert_int_equal(audit_exit(&t, NULL), 0);
         audit_close(&t);
+        config_free(&t.cfg);
         usleep(20 * 1000);
         pthread_mutex_lock(&f->lock);
         assert_int_equal(f->n_msgs, 5);

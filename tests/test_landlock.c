@@ -126,7 +126,7 @@ static int run_child(const char *section, int abi, const char *dir, check_fn che
         assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
         pid_t pid = fork();
         if (pid == 0) {
-                struct task t = { .pol = p, .sync_child = sv[1] };
+                struct task t = { .pol = p, .cfg = { .landlock = p->landlock }, .sync_child = sv[1] };
                 struct sr_error ce = { 0 };
                 close(sv[0]);
                 prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

@@ -109,6 +109,39 @@ static void test_env_name_valid(void **state) {
         assert_false(env_name_valid(s256));
 }
 
+/* The one DNS-name check of hosts files, resolver names and egress hosts. */
+static void test_dns_name_valid(void **state) {
+        _cleanup_free_ char *l63 = repeat('a', 63), *l64 = repeat('a', 64), *long_name = repeat('a', 254);
+        const struct vcase t[] = {
+                { "example.com", true },
+                { "a", true },
+                { "Api.Example.COM", true },
+                { "x_y.test", true },
+                { "a-b.c-d", true },
+                { "1.example", true },
+                { "", false },
+                { ".a", false },
+                { "a.", false },
+                { "a..b", false },
+                { "-a.b", false },
+                { "a-.b", false },
+                { "a.-b", false },
+                { "a.b-", false },
+                { "a b", false },
+                { "a/b", false },
+                { "b\xc3\xbc.de", false },
+                { "a:1", false },
+        };
+        CHECK_TABLE(dns_name_valid, t);
+        assert_true(dns_name_valid(l63));
+        assert_false(dns_name_valid(l64)); /* a label is at most 63 bytes */
+        for (size_t i = 63; i < 254; i += 64)
+                long_name[i] = '.';
+        assert_false(dns_name_valid(long_name)); /* 254 bytes */
+        long_name[253] = 0;
+        assert_true(dns_name_valid(long_name));
+}
+
 static void test_parse_long(void **state) {
         long v = 12345;
         assert_int_equal(parse_long("0", 0, 10, &v), 0);
@@ -298,15 +331,11 @@ static void test_sr_escape(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_slug_valid),
-                cmocka_unit_test(test_task_id_valid),
-                cmocka_unit_test(test_cred_name_valid),
-                cmocka_unit_test(test_env_name_valid),
-                cmocka_unit_test(test_parse_long),
-                cmocka_unit_test(test_read_fd_all_limits),
-                cmocka_unit_test(test_read_fd_all_pipe_and_errors),
-                cmocka_unit_test(test_policy_path_valid),
-                cmocka_unit_test(test_sr_fail),
+                cmocka_unit_test(test_slug_valid),         cmocka_unit_test(test_task_id_valid),
+                cmocka_unit_test(test_cred_name_valid),    cmocka_unit_test(test_env_name_valid),
+                cmocka_unit_test(test_dns_name_valid),     cmocka_unit_test(test_parse_long),
+                cmocka_unit_test(test_read_fd_all_limits), cmocka_unit_test(test_read_fd_all_pipe_and_errors),
+                cmocka_unit_test(test_policy_path_valid),  cmocka_unit_test(test_sr_fail),
                 cmocka_unit_test(test_sr_escape),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
