@@ -33,6 +33,7 @@ struct egress_ctx {
 void egress_ctx_unref(struct egress_ctx *c);
 /* Record a refusal or a finished tunnel (thread-safe; ignored once closed). */
 void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r);
+void egress_record_connect(struct egress_ctx *c, const char *host, unsigned port);
 void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port, long long bytes);
 /* One DIAL request from the proxy: name rules now, the rest on a thread. */
 void egress_dial(struct egress_ctx *c, const struct egress_msg *m);
