@@ -8,7 +8,7 @@
 . "$(dirname "$0")/netlib.sh"
 . "$(dirname "$0")/egress/lib.sh"
 . "$(dirname "$0")/audit-lib.sh"
-plan 61
+plan 65
 
 eg_ca
 eg_www
@@ -53,6 +53,15 @@ fi
 
 POLICY=$POL srun $B -- $CURL --noproxy '*' --cacert /ca/ca.pem "https://api.test:$SP/index.txt"
 is "$OUT" hello-egress "curl without the proxy: the name resolves inside to a loopback address the proxy owns"
+# the transparent path: a TLS hello whose SNI names another host than the
+# address stands for (domain fronting on a shared front end) is refused,
+# even when that other name is allowed too
+POLICY=$POL srun $B -- $CURL --noproxy '*' --cacert /ca/ca.pem --connect-to "git.test:$SP:api.test:$SP" "https://git.test:$SP/index.txt"
+ok "$( [ "$RC" -ne 0 ]; echo $?)" "transparent path: SNI git.test on api.test's address is refused"
+is "$(jget "$STATUS" '.egress.denied[0] | "\(.host) \(.port) \(.reason)"')" "git.test $SP sni-mismatch" "reason sni-mismatch, naming the SNI"
+is "$(jget "$STATUS" '.egress.connections')" 0 "nothing was dialed"
+POLICY=$POL srun $B -- $CURL --noproxy '*' --cacert /ca/ca.pem --connect-to "git.test:$SP:git.test:$SP" "https://git.test:$SP/index.txt"
+is "$OUT" hello-egress "control: the same request with git.test's own address goes through"
 POLICY=$POL srun $B -- /t/egress_escape dns api.test
 like "$OUT" "^dns 127\.100\." "an allowed name resolves to a 127.100.x.y address"
 POLICY=$POL srun $B -- /usr/bin/env
