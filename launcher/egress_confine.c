@@ -76,6 +76,7 @@ static const char *const proxy_syscalls[] = {
         /* signals and leaving */
         "rt_sigprocmask",
         "rt_sigreturn",
+        "sigaltstack",
         "restart_syscall",
         "exit",
         "exit_group",
