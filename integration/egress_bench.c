@@ -3,8 +3,12 @@
  * egress proxy's CONNECT.
  *   egress_bench serve PORT greet|BYTES COUNT   accept COUNT connections (180 s at most): send 1 byte (greet) or BYTES,
  * close egress_bench latency HOST PORT N [PROXY_PORT]   connect (+ CONNECT) until the first byte; median/p90 in us
- *   egress_bench bulk HOST PORT [PROXY_PORT]        read until EOF; MiB/s */
+ *   egress_bench bulk HOST PORT [PROXY_PORT]        read until EOF; MiB/s
+ *   egress_bench relay LPORT PORT                   one connection on 127.0.0.1:LPORT relayed to 127.0.0.1:PORT by
+ *                                                   blocking splice(2) through a 1 MiB pipe: the ceiling any relay
+ *                                                   process reaches on this machine (no parsing, no epoll) */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +104,29 @@ int main(int argc, char **argv) {
                         total += r;
                 printf("bytes %lld mib_s %.0f\n", total, (double)total / 1048576.0 / (now() - t0));
                 return 0;
+        }
+        if (argc == 4 && strcmp(argv[1], "relay") == 0) {
+                struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
+                int one = 1, p[2], lfd = socket(AF_INET, SOCK_STREAM, 0), cfd, ufd;
+                sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                alarm(180);
+                setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+                if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 1) < 0)
+                        return perror("bind"), 1;
+                printf("ready\n");
+                fflush(stdout);
+                if ((cfd = accept(lfd, NULL, NULL)) < 0 || (ufd = dial("127.0.0.1", atoi(argv[3]), 0)) < 0 ||
+                    pipe(p) < 0)
+                        return perror("relay"), 1;
+                (void)fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+                for (;;) {
+                        ssize_t n = splice(ufd, NULL, p[1], NULL, 1 << 20, SPLICE_F_MOVE), m;
+                        if (n <= 0)
+                                return 0;
+                        for (; n > 0; n -= m)
+                                if ((m = splice(p[0], NULL, cfd, NULL, (size_t)n, SPLICE_F_MOVE)) <= 0)
+                                        return 1;
+                }
         }
         fprintf(stderr, "usage: see the header of egress_bench.c\n");
         return 2;

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 . "$(dirname "$0")/egress/lib.sh"
-plan 30
+plan 40
 
 eg_www
 $PY "$EG/server.py" 127.0.0.1 "$HP" "$T/www" "$T/r1" 300 & bg_track $!
@@ -40,6 +40,39 @@ POLICY=$POL srun -- /bin/sh -c 'for d in /proc/[0-9]*; do [ "$(cat $d/comm 2>/de
 like "$OUT" "CapEff:	0000000000000000" "the proxy holds no capability"
 like "$OUT" "CapBnd:	0000000000000000" "and cannot regain one (empty bounding set)"
 like "$OUT" "NoNewPrivs:	1" "and runs with no_new_privs"
+
+# ---- the proxy's own confinement: seccomp allow-list and a Landlock domain granting nothing
+POLICY=$POL srun -- /bin/sh -c 'for d in /proc/[0-9]*; do [ "$(cat $d/comm 2>/dev/null)" = sealrun-proxy ] && grep -E "^Seccomp:" $d/status; done'
+like "$OUT" "Seccomp:	2" "the payload sees the proxy under a seccomp filter (mode 2)"
+# the test hook makes the proxy itself try, before and after its lockdown
+SEALRUN_TEST_PROXY_PROBE=1 POLICY=$POL srun -- /usr/bin/curl -sS -m 10 "http://api.test:$HP/index.txt"
+is "$OUT" hello-egress "with the probe the proxy still serves"
+like "$ERR" "probe before: open=ok socket=ok execve=ENOENT mmap_exec=ok kill=ok" \
+        "control: before its lockdown the proxy can open a file, make a socket, reach execve, map executable memory, signal init"
+like "$ERR" "probe after: open=EPERM " "after: it cannot open any file"
+like "$ERR" "probe after: .*socket=EPERM" "after: it cannot create a socket (the supervisor dials)"
+like "$ERR" "probe after: .*execve=EPERM" "after: it cannot execve"
+like "$ERR" "probe after: .*mmap_exec=EPERM kill=EPERM" "after: no executable memory, no kill"
+ABI=$(landlock_abi)
+if [ "$ABI" -ge 1 ]; then
+        like "$ERR" "probe landlock: open=EACCES" "Landlock alone (before seccomp) already refuses every open (ABI $ABI)"
+else
+        like "$ERR" "probe no-landlock: open=ok" "no Landlock in this kernel: the seccomp filter alone refuses opens"
+fi
+if [ "$ABI" -ge 6 ]; then
+        like "$ERR" "probe landlock: .*kill=EPERM" "Landlock signal scoping: the proxy cannot signal outside its domain"
+else
+        skip "Landlock signal scoping needs ABI 6 (kernel has $ABI)"
+fi
+NOLL=$(eg_policy needll '.landlock = {"fs": [{"path": "/", "access": ["read", "execute"]}], "fs_rights_optional": true}')
+if [ "$ABI" -eq 0 ]; then
+        POLICY=$NOLL srun -- /bin/true
+        is "$RC" 77 "a policy that requires Landlock on a kernel without it: refused (77) for the proxy too"
+else
+        POLICY=$NOLL srun -- /bin/true
+        is "$RC" 0 "a policy that requires Landlock runs where the kernel has it (ABI $ABI)"
+        [ "$RC" -eq 0 ] || diag "$ERR"
+fi
 
 POLICY=$POL srun -- $ESC bind 3128
 is "$OUT" "bind EADDRINUSE" "the payload cannot take the proxy's port (bound before the payload starts)"

@@ -7,7 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
 . "$(dirname "$0")/egress/lib.sh"
-plan 54
+. "$(dirname "$0")/audit-lib.sh"
+plan 65
 
 eg_ca
 eg_www
@@ -52,6 +53,15 @@ fi
 
 POLICY=$POL srun $B -- $CURL --noproxy '*' --cacert /ca/ca.pem "https://api.test:$SP/index.txt"
 is "$OUT" hello-egress "curl without the proxy: the name resolves inside to a loopback address the proxy owns"
+# the transparent path: a TLS hello whose SNI names another host than the
+# address stands for (domain fronting on a shared front end) is refused,
+# even when that other name is allowed too
+POLICY=$POL srun $B -- $CURL --noproxy '*' --cacert /ca/ca.pem --connect-to "git.test:$SP:api.test:$SP" "https://git.test:$SP/index.txt"
+ok "$( [ "$RC" -ne 0 ]; echo $?)" "transparent path: SNI git.test on api.test's address is refused"
+is "$(jget "$STATUS" '.egress.denied[0] | "\(.host) \(.port) \(.reason)"')" "git.test $SP sni-mismatch" "reason sni-mismatch, naming the SNI"
+is "$(jget "$STATUS" '.egress.connections')" 0 "nothing was dialed"
+POLICY=$POL srun $B -- $CURL --noproxy '*' --cacert /ca/ca.pem --connect-to "git.test:$SP:git.test:$SP" "https://git.test:$SP/index.txt"
+is "$OUT" hello-egress "control: the same request with git.test's own address goes through"
 POLICY=$POL srun $B -- /t/egress_escape dns api.test
 like "$OUT" "^dns 127\.100\." "an allowed name resolves to a 127.100.x.y address"
 POLICY=$POL srun $B -- /usr/bin/env
@@ -171,6 +181,25 @@ POLICY=$AGENT srun -- $CURL "http://api.test:$HP/index.txt"
 is "$OUT" hello-egress "stock agent policy in proxy mode: curl reaches the proxy through its Landlock connect rules"
 POLICY=$AGENT srun -- $CURL --noproxy '*' "http://api.test:$HP/index.txt"
 is "$OUT" hello-egress "and the transparent listener on the allowed port"
+
+# ---- the audit trail: one "egress" summary per task, before "exit" ------------------
+start_collector
+POLICY=$POL srun $B --tenant acme --task EG1 --audit required --audit-socket "$ASOCK" -- /bin/sh -c \
+        "$CURL http://api.test:$HP/index.txt; $CURL http://api.test:$HP/index.txt; $CURL -o /dev/null http://other.test:$HP/x; true"
+is "$RC" 0 "a task with two allowed requests and one refusal, audit required"
+EGL=$(jq -c 'select(.event.task == "EG1") | .event' "$ADIR/acme.jsonl" 2>/dev/null)
+is "$(printf '%s\n' "$EGL" | jq -r .event | grep -v '^deny$' | tr '\n' ' ')" "launch egress exit " \
+        "the collector's log: launch, the egress summary, then exit"
+EGE=$(printf '%s\n' "$EGL" | jq -c 'select(.event == "egress")')
+is "$(printf '%s' "$EGE" | jq -r '.hosts[] | "\(.host) \(.port) \(.connections)"')" "api.test $HP 2" \
+        "egress event: the allowed host with its connection count"
+ok "$( [ "$(printf '%s' "$EGE" | jq -r '.hosts[0].bytes')" -gt 200 ]; echo $?)" "egress event: the host's bytes"
+is "$(printf '%s' "$EGE" | jq -r '.denied[] | "\(.host) \(.port) \(.reason)"')" "other.test $HP not-allowed" \
+        "egress event: each refusal by name, port and reason"
+is "$(printf '%s' "$EGE" | jq -r '.rev')" 3 "the egress event says it needs protocol revision 3"
+"$SEALCTL" audit-verify "$ADIR/acme.jsonl" >/dev/null 2>&1
+is "$?" 0 "sealctl audit-verify: the chain with the egress event is intact"
+stop_collector
 
 # ---- as root the dialed socket carries the tenant's mark (seen on the host with ss)
 if is_root && command -v ss >/dev/null 2>&1; then

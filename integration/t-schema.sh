@@ -56,8 +56,8 @@ printf '{"extends": "%s", "limits": {"timeout_s": 600}, "mounts": [{"type": "tmp
 "$SR" --print-policy --policy "$T/diff.json" > "$T/resolved.json" 2>"$T/err"
 check "a resolved extends policy (--print-policy) matches policy.schema.json" "$SCHEMA/policy.schema.json" "$T/resolved.json"
 
-# Audit: a credentialed launch (launch, inject, scrub, exit), a refusal (deny), a revocation (revoke) and a killed
-# sealrun (abandoned), through a real collector.
+# Audit: a credentialed launch (launch, inject, scrub, exit), a refusal (deny), a revocation (revoke), a proxy-mode
+# task (egress) and a killed sealrun (abandoned), through a real collector.
 jq 'del(.audit)' "$TEST_POLICY" > "$T/test-audit.json"
 "$SEALCTL" keygen --issuer --out "$T/issuer" >/dev/null 2>&1
 "$SEALCTL" keygen --pool --out "$T/acme" >/dev/null 2>&1
@@ -74,6 +74,10 @@ POLICY="$T/pol.json" srun --tenant globex --task S2 --profile "$T/acme.sealed" -
 cat "$T/status" >> "$T/cred-status"
 "$SEALCTL" revoke --revoked "$T/revoked" --tenant acme --profile agent --version 2 --reason rotated \
         --audit-socket "$ASOCK" --audit required >/dev/null 2>&1
+# egress (revision 3): network mode proxy, a name the policy refuses (DNS)
+jq '.network = {"mode": "proxy", "egress": {"allow": [{"host": "api.test"}]}}' "$T/test-audit.json" > "$T/proxy.json"
+POLICY="$T/proxy.json" srun --tenant acme --task S4 --audit-socket "$ASOCK" -- /t/egress_escape dns evil.test
+cat "$T/status" >> "$T/cred-status"
 # abandoned (revision 2): a sealrun killed while its task runs; the collector closes the trail
 "$SR" --policy "$T/pol.json" --tenant acme --task S3 --profile "$T/acme.sealed" --key "$T/acme.key" \
         --audit-socket "$ASOCK" -- /bin/sleep 30 >/dev/null 2>&1 &
@@ -90,7 +94,8 @@ for _i in $(seq 1 100); do
 done
 stop_collector
 is "$(cat "$ADIR/acme.jsonl" "$ADIR/globex.jsonl" 2>/dev/null | jq -r .event.event | sort | tr '\n' ' ')" \
-        "abandoned deny exit inject inject launch launch revoke scrub " "the collector's log holds all seven event types"
+        "abandoned deny deny egress exit exit inject inject launch launch launch revoke scrub " \
+        "the collector's log holds all eight event types"
 check "the credentialed and refused runs' status lines match status.schema.json" "$SCHEMA/status.schema.json" "$T/cred-status"
 check "every line of the collector's files matches \$defs/line of audit-event.schema.json" \
         "$SCHEMA/audit-event.schema.json" line "$ADIR/acme.jsonl" "$ADIR/globex.jsonl"

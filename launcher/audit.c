@@ -186,7 +186,7 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         struct audit_ctx *a = t->audit;
         struct sr_error ce = { 0 };
         _cleanup_free_ char *msg = NULL;
-        bool after = ev->type == AUDIT_EV_SCRUB || ev->type == AUDIT_EV_EXIT;
+        bool after = ev->type == AUDIT_EV_SCRUB || ev->type == AUDIT_EV_EXIT || ev->type == AUDIT_EV_EGRESS;
         int64_t deadline;
         int backoff = 50, r;
         bool sent = false, sent_any = false, keep, spooled = false;
@@ -202,9 +202,9 @@ static int emit(struct task *t, struct audit_event *ev, struct sr_error *e) {
         if (after && !a->hold_deadline)
                 a->hold_deadline = now_ms() + AUDIT_HOLD_MS;
         /* scrub may use half the hold: exit, the event that closes the trail, keeps the rest */
-        deadline = !after                       ? now_ms() + a->timeout_ms
-                   : ev->type == AUDIT_EV_SCRUB ? a->hold_deadline - AUDIT_HOLD_MS / 2
-                                                : a->hold_deadline;
+        deadline = !after                                                      ? now_ms() + a->timeout_ms
+                   : ev->type == AUDIT_EV_SCRUB || ev->type == AUDIT_EV_EGRESS ? a->hold_deadline - AUDIT_HOLD_MS / 2
+                                                                               : a->hold_deadline;
         for (;;) {
                 int64_t left = deadline - now_ms();
                 r = attempt(a, msg, len, ev, (int)(left < a->timeout_ms ? (left > 0 ? left : 1) : a->timeout_ms), &ce);
@@ -345,6 +345,20 @@ int audit_inject(struct task *t, const char *const *names, size_t n, struct sr_e
 int audit_scrub(struct task *t) {
         struct audit_event ev;
         audit_event_init(&ev, AUDIT_EV_SCRUB);
+        return emit(t, &ev, NULL);
+}
+
+int audit_egress(struct task *t, const struct audit_egress_host *hosts, size_t n_hosts,
+                 const struct audit_egress_denial *denied, size_t n_denied, long long omitted) {
+        struct audit_event ev;
+        if (!t->audit || !t->audit->launched)
+                return 0;
+        audit_event_init(&ev, AUDIT_EV_EGRESS);
+        ev.egress_hosts = hosts;
+        ev.n_egress_hosts = n_hosts;
+        ev.egress_denied = denied;
+        ev.n_egress_denied = n_denied;
+        ev.egress_omitted = omitted > 0 ? omitted : -1;
         return emit(t, &ev, NULL);
 }
 

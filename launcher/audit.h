@@ -1,6 +1,7 @@
 /* Audit client: events to the collector socket (launch, inject, deny, scrub, exit). */
 #pragma once
 #include "launcher/task.h"
+#include "policy/audit_proto.h"
 
 /* Decide the mode and socket (policy and CLI), connect when the mode is not
  * off. Mode: the policy's "audit.mode" when set (the CLI may only make it
@@ -20,6 +21,11 @@ int audit_inject(struct task *t, const char *const *names, size_t n, struct sr_e
 int audit_inject_scoped(struct task *t, const char *const *names, const char *const *scopes, size_t n,
                         struct sr_error *e);
 int audit_scrub(struct task *t);
+/* Network mode "proxy", once per task before "exit": the hosts reached
+ * (connections, bytes) and each refusal, names and reason codes only;
+ * omitted counts entries beyond AUDIT_MAX_EGRESS per list. */
+int audit_egress(struct task *t, const struct audit_egress_host *hosts, size_t n_hosts,
+                 const struct audit_egress_denial *denied, size_t n_denied, long long omitted);
 /* exit only follows a launch that went ahead; reason (may be NULL) says why
  * a launched task never ran ("interrupted-setup"). */
 int audit_exit(struct task *t, const char *reason);

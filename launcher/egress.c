@@ -66,7 +66,9 @@ void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port,
         pthread_mutex_unlock(&c->lock);
 }
 
-void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port, long long bytes) {
+/* A dial that succeeded (connections = 1) or a tunnel that closed (its
+ * bytes), per canonical host and port. */
+static void record_stat(struct egress_ctx *c, const char *host, unsigned port, long long conns, long long bytes) {
         struct egress_host h;
         struct egress_host_stat *s;
         const char *name = egress_host_canon(host, &h) == 0 ? h.name : "?";
@@ -76,19 +78,29 @@ void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port,
                 return;
         }
         c->bytes += bytes;
+        c->connections += conns;
         for (size_t i = 0; i < c->n_stats; i++)
                 if (c->stats[i].port == port && strcmp(c->stats[i].host, name) == 0) {
                         c->stats[i].bytes += bytes;
+                        c->stats[i].connections += conns;
                         pthread_mutex_unlock(&c->lock);
                         return;
                 }
         if (c->n_stats < 1024 && (s = realloc(c->stats, (c->n_stats + 1) * sizeof *s))) {
                 c->stats = s;
-                s[c->n_stats] = (struct egress_host_stat){ strdup(name), port, 0, bytes };
+                s[c->n_stats] = (struct egress_host_stat){ strdup(name), port, conns, bytes };
                 if (s[c->n_stats].host)
                         c->n_stats++;
         }
         pthread_mutex_unlock(&c->lock);
+}
+
+void egress_record_connect(struct egress_ctx *c, const char *host, unsigned port) {
+        record_stat(c, host, port, 1, 0);
+}
+
+void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port, long long bytes) {
+        record_stat(c, host, port, 0, bytes);
 }
 
 void egress_on_readable(struct task *t) {
@@ -214,6 +226,31 @@ void egress_after_spawn(struct task *t) {
         }
 }
 
+/* The "egress" audit event: every host reached and every refusal, the
+ * first AUDIT_MAX_EGRESS of each (the rest counted as omitted). */
+static void audit_summary(struct task *t, struct egress_ctx *c) {
+        struct audit_egress_host h[AUDIT_MAX_EGRESS];
+        struct audit_egress_denial d[AUDIT_MAX_EGRESS];
+        size_t nh = 0, nd = 0;
+        long long omitted = 0;
+        for (size_t i = 0; i < c->n_stats; i++) {
+                if (nh == AUDIT_MAX_EGRESS || !audit_egress_host_valid(c->stats[i].host)) {
+                        omitted++;
+                        continue;
+                }
+                h[nh++] = (struct audit_egress_host){ c->stats[i].host, c->stats[i].port, c->stats[i].connections,
+                                                      c->stats[i].bytes };
+        }
+        for (size_t i = 0; i < c->n_denied; i++) {
+                if (nd == AUDIT_MAX_EGRESS || !audit_egress_host_valid(c->denied[i].host)) {
+                        omitted++;
+                        continue;
+                }
+                d[nd++] = (struct audit_egress_denial){ c->denied[i].host, c->denied[i].port, c->denied[i].reason };
+        }
+        audit_egress(t, h, nh, d, nd, omitted);
+}
+
 void egress_finish(struct task *t) {
         struct egress_ctx *c = t->egress;
         if (!c)
@@ -241,6 +278,7 @@ void egress_finish(struct task *t) {
                 snprintf(code, sizeof code, "egress-%s", c->denied[i].reason);
                 audit_deny(t, code);
         }
+        audit_summary(t, c);
 }
 
 void egress_release(struct task *t) {

@@ -152,9 +152,7 @@ static void *dial_thread(void *arg) {
         if (r != EGR_OK)
                 egress_record_denial(c, j->host.name, j->port, r);
         else {
-                pthread_mutex_lock(&c->lock);
-                c->connections++;
-                pthread_mutex_unlock(&c->lock);
+                egress_record_connect(c, j->host.name, j->port);
         }
         reply(c, j->id, r, r == EGR_DENY_RULE ? rule : NULL, fd);
         if (fd >= 0)

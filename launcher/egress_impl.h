@@ -33,8 +33,17 @@ struct egress_ctx {
 void egress_ctx_unref(struct egress_ctx *c);
 /* Record a refusal or a finished tunnel (thread-safe; ignored once closed). */
 void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r);
+void egress_record_connect(struct egress_ctx *c, const char *host, unsigned port);
 void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port, long long bytes);
 /* One DIAL request from the proxy: name rules now, the rest on a thread. */
 void egress_dial(struct egress_ctx *c, const struct egress_msg *m);
 /* Sandbox init: the proxy's end of the dial socket (closes init's copy of ours). */
 int egress_child_fd(struct task *t);
+/* The proxy's own confinement (egress_confine.c): sandbox init checks the
+ * policy's Landlock demands before the fork; the proxy locks itself down
+ * (Landlock that grants nothing, then its seccomp allow-list) once set up. */
+int egress_proxy_lock_check(const struct task *t, struct sr_error *e);
+int egress_proxy_lockdown(const struct task *t);
+int egress_proxy_seccomp(void);
+/* Test hook (SEALRUN_TEST_PROXY_PROBE=1): try what the lockdown forbids, report on stderr. */
+void egress_proxy_probe(const char *when);

@@ -53,11 +53,13 @@ static int cmp_int(const void *a, const void *b) {
 
 static int proxy_confine(int dial_fd, int ready_fd, const struct egress_listeners *l) {
         cap_t none;
-        int keep[EGRESS_MAX_TRANSPARENT + 4];
+        int keep[EGRESS_MAX_TRANSPARENT + 5];
         size_t n = 0;
         unsigned lo = 0;
         keep[n++] = dial_fd;
         keep[n++] = ready_fd;
+        if (getenv("SEALRUN_TEST_PROXY_PROBE"))
+                keep[n++] = 2; /* the probe's report (egress_confine.c) */
         keep[n++] = l->http;
         keep[n++] = l->dns;
         for (size_t i = 0; i < l->n_tp; i++)
@@ -73,7 +75,8 @@ static int proxy_confine(int dial_fd, int ready_fd, const struct egress_listener
         /* stdin/out/err on /dev/null when the sandbox has one; the proxy never prints */
         if (open("/dev/null", O_RDWR | O_CLOEXEC) == 0) {
                 dup2(0, 1);
-                dup2(0, 2);
+                if (!getenv("SEALRUN_TEST_PROXY_PROBE"))
+                        dup2(0, 2);
         }
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
                 return -errno;
@@ -143,6 +146,8 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
 
         if (!t->egress)
                 return 0;
+        if ((r = egress_proxy_lock_check(t, e)) < 0)
+                return r;
         dial_fd = egress_child_fd(t);
         if ((r = bind_all(pe, &l, e)) < 0) {
                 listeners_close(&l);
@@ -169,6 +174,11 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
                 close(ready[0]);
                 if (proxy_confine(dial_fd, ready[1], &l) < 0)
                         _exit(1);
+                egress_proxy_probe("before");
+                /* from here on: no file, no exec, no new socket */
+                if (egress_proxy_lockdown(t) < 0)
+                        _exit(1);
+                egress_proxy_probe("after");
                 if (write(ready[1], "r", 1) != 1)
                         _exit(1);
                 close(ready[1]);

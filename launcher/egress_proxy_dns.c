@@ -11,10 +11,15 @@
 #include <sys/socket.h>
 
 #include "policy/egress_dns.h"
+#include "policy/egress_tls.h"
 
 /* The transparent path: the loopback address the client dialed names the
  * host (the DNS responder gave it out), the listener's port is the port.
- * Neither SNI nor a Host header is trusted for the destination. */
+ * Neither SNI nor a Host header is trusted for the destination; the dial
+ * waits for the client's first bytes (header_timeout_ms), so that a TLS
+ * hello naming another host (domain fronting on a shared front end) is
+ * refused before anything leaves. Server-first protocols (SMTP, FTP) do not
+ * work on this path: they go through CONNECT. */
 void proxy_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
         for (int i = 0; i < 64; i++) {
                 struct sockaddr_in sa;
@@ -44,10 +49,44 @@ void proxy_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
                 c->transparent = true;
                 snprintf(c->req.host, sizeof c->req.host, "%s", p->names[idx].name);
                 c->req.port = port;
-                if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = 0, .data.ptr = c }) < 0 ||
-                    proxy_dial(p, c) < 0)
+                c->state = C_HEAD;
+                c->deadline = now_ms() + p->t->pol->network.egress.header_timeout_ms;
+                if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = c }) < 0)
                         proxy_conn_close(p, c);
         }
+}
+
+void proxy_transparent_head(struct proxy *p, struct conn *c) {
+        char sni[EGRESS_HOST_MAX + 2];
+        struct egress_host h;
+        ssize_t n = recv(c->cfd, c->head + c->hlen, sizeof c->head - c->hlen, MSG_DONTWAIT);
+        int r;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                proxy_conn_close(p, c);
+                return;
+        }
+        c->hlen += (size_t)n;
+        r = egress_tls_sni((const uint8_t *)c->head, c->hlen, sni, sizeof sni);
+        if (r == -EAGAIN && c->hlen < sizeof c->head)
+                return;
+        if (r == -EAGAIN || r == -EINVAL) { /* a hello too large or malformed: its name cannot be checked */
+                proxy_report(p, EGR_BAD_REQUEST, c->req.host, c->req.port, 0);
+                proxy_conn_close(p, c);
+                return;
+        }
+        if (r == 0 && sni[0] && (egress_host_canon(sni, &h) < 0 || strcmp(h.name, c->req.host) != 0)) {
+                proxy_report(p, EGR_SNI_MISMATCH, sni, c->req.port, 0);
+                proxy_conn_close(p, c);
+                return;
+        }
+        /* the bytes read so far go upstream once the tunnel stands (on_reply) */
+        if (proxy_dial(p, c) < 0) {
+                proxy_conn_close(p, c);
+                return;
+        }
+        proxy_watch(p, c);
 }
 
 /* One query, one answer: allowed names get their own 127.100.x.y, denied

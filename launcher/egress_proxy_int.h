@@ -15,8 +15,9 @@ struct pipe_buf {
         size_t off, len;
         int pipe[2]; /* the rest moves by splice(2), never through user memory */
         size_t piped;
-        bool eof;  /* the reading side is done */
-        bool shut; /* shutdown(SHUT_WR) sent to the writing side */
+        size_t cap; /* the pipe's size (F_SETPIPE_SZ may give less than asked) */
+        bool eof;   /* the reading side is done */
+        bool shut;  /* shutdown(SHUT_WR) sent to the writing side */
 };
 
 struct conn {
@@ -30,7 +31,8 @@ struct conn {
         struct egress_http_req req;
         struct pipe_buf c2u, u2c;
         uint64_t bytes;
-        bool transparent; /* arrived through the DNS path: no HTTP head */
+        bool transparent;  /* arrived through the DNS path: no HTTP head */
+        uint32_t cev, uev; /* epoll mask registered per side, + 1 (0: unknown) */
 };
 
 /* Names the DNS responder answered, each with its own loopback address. */
@@ -62,4 +64,7 @@ void proxy_watch(struct proxy *p, struct conn *c);
 int proxy_dial(struct proxy *p, struct conn *c);
 /* The transparent path and the DNS responder (egress_proxy_dns.c). */
 void proxy_accept_transparent(struct proxy *p, int lfd, uint16_t port);
+/* A transparent connection's first bytes: a TLS ClientHello's SNI must name
+ * the host its address stands for; then the dial (the bytes follow). */
+void proxy_transparent_head(struct proxy *p, struct conn *c);
 void proxy_on_dns(struct proxy *p);

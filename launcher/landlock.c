@@ -228,3 +228,35 @@ int landlock_apply_abi(struct task *t, int abi, struct sr_error *e) {
                 return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock", "landlock_restrict_self: %s", strerror(errno));
         return 0;
 }
+
+/* The egress proxy's domain: every right this ABI knows is handled and no
+ * rule grants any, so no file can be opened (read, write or execute), no TCP
+ * port bound or connected (ABI 4), and no signal or abstract unix socket
+ * reaches outside the domain (ABI 6). */
+int landlock_deny_all(int *ret_abi) {
+        struct ll_ruleset_attr attr = { 0 };
+        size_t size = sizeof attr.handled_access_fs;
+        int abi = landlock_abi(), fd;
+        *ret_abi = abi;
+        if (abi < 1)
+                return -EOPNOTSUPP;
+        attr.handled_access_fs = fs_handled(abi);
+        if (abi >= 4) {
+                attr.handled_access_net = NET_BIND_TCP | NET_CONNECT_TCP;
+                size = offsetof(struct ll_ruleset_attr, scoped);
+        }
+        if (abi >= 6) {
+                attr.scoped = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL;
+                size = sizeof attr;
+        }
+        fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+        if (fd < 0)
+                return -errno;
+        if (syscall(SYS_landlock_restrict_self, fd, 0) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        close(fd);
+        return 0;
+}

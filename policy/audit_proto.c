@@ -1,4 +1,4 @@
-/* Audit message protocol: strict encode/decode of events and replies (schema 1, revision 2). */
+/* Audit message protocol: strict encode/decode of events and replies (schema 1, revision 3). */
 #include "policy/audit_proto.h"
 
 #include <ctype.h>
@@ -17,7 +17,7 @@ void (*audit_proto_observer)(const char *msg, size_t len);
 static const char *const event_names[] = {
         [AUDIT_EV_LAUNCH] = "launch",       [AUDIT_EV_INJECT] = "inject", [AUDIT_EV_DENY] = "deny",
         [AUDIT_EV_SCRUB] = "scrub",         [AUDIT_EV_EXIT] = "exit",     [AUDIT_EV_REVOKE] = "revoke",
-        [AUDIT_EV_ABANDONED] = "abandoned",
+        [AUDIT_EV_ABANDONED] = "abandoned", [AUDIT_EV_EGRESS] = "egress",
 };
 
 const char *audit_event_name(enum audit_event_type t) {
@@ -27,7 +27,7 @@ const char *audit_event_name(enum audit_event_type t) {
 }
 
 int audit_event_rev(enum audit_event_type t) {
-        return t == AUDIT_EV_ABANDONED ? 2 : 1;
+        return t == AUDIT_EV_EGRESS ? 3 : t == AUDIT_EV_ABANDONED ? 2 : 1;
 }
 
 /* Revision 2 also added an optional "reason" to "exit" (interrupted-setup):
@@ -65,6 +65,9 @@ enum {
         F_OOM = 1u << 14,
         F_USAGE = 1u << 15,
         F_REASON = 1u << 16,
+        F_HOSTS = 1u << 17,
+        F_DENIED = 1u << 18,
+        F_OMITTED = 1u << 19,
 };
 
 static const struct {
@@ -88,6 +91,9 @@ static const struct {
         { "oom_killed", F_OOM },
         { "usage", F_USAGE },
         { "reason", F_REASON },
+        { "hosts", F_HOSTS },
+        { "denied", F_DENIED },
+        { "omitted", F_OMITTED },
 };
 
 #define F_PROF (F_PROFILE | F_PVERSION | F_RECIPIENT | F_ISSUER)
@@ -105,6 +111,9 @@ static const struct {
         [AUDIT_EV_REVOKE] = { F_TENANT | F_POOL | F_PROFILE | F_PVERSION | F_KEY_ID | F_PID | F_REASON, 0 },
         [AUDIT_EV_ABANDONED] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID | F_REASON,
                                  F_TENANT | F_TASK | F_REASON },
+        [AUDIT_EV_EGRESS] = { F_TENANT | F_POOL | F_TASK | F_PROFILE | F_PVERSION | F_PID | F_SPID | F_HOSTS |
+                                      F_DENIED | F_OMITTED,
+                              F_TENANT | F_TASK | F_HOSTS | F_DENIED },
 };
 
 void audit_event_init(struct audit_event *ev, enum audit_event_type type) {
@@ -113,6 +122,7 @@ void audit_event_init(struct audit_event *ev, enum audit_event_type type) {
         ev->profile_version = -1;
         ev->pid = -1;
         ev->sandbox_pid = -1;
+        ev->egress_omitted = -1;
 }
 
 void audit_event_free(struct audit_event *ev) {
@@ -120,6 +130,8 @@ void audit_event_free(struct audit_event *ev) {
                 return;
         json_decref(ev->doc);
         free(ev->creds_owned);
+        free(ev->hosts_owned);
+        free(ev->denied_owned);
         audit_event_init(ev, AUDIT_EV_NONE);
 }
 
@@ -149,6 +161,17 @@ static bool charset_valid(const char *s, size_t max, const char *extra, bool any
 
 bool audit_reason_valid(const char *s) {
         return charset_valid(s, 64, "_.:-", false);
+}
+
+bool audit_egress_host_valid(const char *s) {
+        if (s && strcmp(s, "?") == 0)
+                return true;
+        if (!charset_valid(s, 253, ".:-", false))
+                return false;
+        for (; *s; s++)
+                if (isupper((unsigned char)*s))
+                        return false;
+        return true;
 }
 
 bool audit_profile_valid(const char *s) {
@@ -262,6 +285,56 @@ static int decode_creds(struct jx *x, json_t *arr, struct audit_event *ev) {
         return 0;
 }
 
+/* egress: "hosts" [{host, port, connections, bytes}] and "denied" [{host, port, reason}]. */
+static int decode_egress(struct jx *x, json_t *hosts, json_t *denied, struct audit_event *ev) {
+        static const char *const hkeys[] = { "host", "port", "connections", "bytes", NULL };
+        static const char *const dkeys[] = { "host", "port", "reason", NULL };
+        size_t nh = json_array_size(hosts), nd = json_array_size(denied);
+        char p[64], q[64];
+        long long port, v;
+        int r;
+        if (nh > AUDIT_MAX_EGRESS)
+                return proto_fail(x->e, "$.hosts", "more than 24 entries");
+        if (nd > AUDIT_MAX_EGRESS)
+                return proto_fail(x->e, "$.denied", "more than 24 entries");
+        ev->hosts_owned = calloc(nh ? nh : 1, sizeof *ev->hosts_owned);
+        ev->denied_owned = calloc(nd ? nd : 1, sizeof *ev->denied_owned);
+        if (!ev->hosts_owned || !ev->denied_owned)
+                return sr_fail(x->e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "message: out of memory");
+        for (size_t i = 0; i < nh; i++) {
+                json_t *o = json_array_get(hosts, i);
+                struct audit_egress_host *h = &ev->hosts_owned[i];
+                jx_index(p, sizeof p, "$.hosts", i);
+                if ((r = jx_object(x, o, p, hkeys)) < 0 || (r = jx_string(x, o, p, "host", true, &h->host)) < 0 ||
+                    (r = jx_int(x, o, p, "port", true, 1, 65535, &port)) < 0 ||
+                    (r = jx_int(x, o, p, "connections", true, 0, AUDIT_INT_MAX, &h->connections)) < 0 ||
+                    (r = jx_int(x, o, p, "bytes", true, 0, AUDIT_INT_MAX, &h->bytes)) < 0)
+                        return r;
+                if (!audit_egress_host_valid(h->host))
+                        return proto_fail(x->e, jx_path(q, sizeof q, p, "host"), "not a host name or address");
+                h->port = (unsigned)port;
+        }
+        for (size_t i = 0; i < nd; i++) {
+                json_t *o = json_array_get(denied, i);
+                struct audit_egress_denial *d = &ev->denied_owned[i];
+                jx_index(p, sizeof p, "$.denied", i);
+                if ((r = jx_object(x, o, p, dkeys)) < 0 || (r = jx_string(x, o, p, "host", true, &d->host)) < 0 ||
+                    (r = jx_int(x, o, p, "port", true, 0, 65535, &v)) < 0 ||
+                    (r = jx_string(x, o, p, "reason", true, &d->reason)) < 0)
+                        return r;
+                if (!audit_egress_host_valid(d->host))
+                        return proto_fail(x->e, jx_path(q, sizeof q, p, "host"), "not a host name or address");
+                if (!audit_reason_valid(d->reason))
+                        return proto_fail(x->e, jx_path(q, sizeof q, p, "reason"), "not a reason code");
+                d->port = (unsigned)v;
+        }
+        ev->egress_hosts = ev->hosts_owned;
+        ev->n_egress_hosts = nh;
+        ev->egress_denied = ev->denied_owned;
+        ev->n_egress_denied = nd;
+        return 0;
+}
+
 static int decode_usage(struct jx *x, json_t *u, struct audit_event *ev) {
         static const char *const keys[] = { "wall_ms", "cpu_user_ms", "cpu_sys_ms", "max_rss_kb", NULL };
         long long w, cu, cs, rss;
@@ -284,12 +357,13 @@ static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
                 "tenant",      "pool",      "task",   "profile",   "profile_version",
                 "recipient",   "issuer",    "key_id", "pid",       "sandbox_pid",
                 "credentials", "exit_code", "signal", "timed_out", "oom_killed",
-                "usage",       "reason",    NULL,
+                "usage",       "reason",    "hosts",  "denied",    "omitted",
+                NULL,
         };
         const char *name = NULL, *time_s = NULL;
         long long schema, seq, v, rev = 1;
         unsigned present = 0;
-        json_t *arr = NULL, *u;
+        json_t *arr = NULL, *u, *hosts = NULL, *denied = NULL;
         int r;
 
         if (!json_is_object(doc))
@@ -313,8 +387,9 @@ static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
                                 "message: $.rev: needs protocol revision %lld; this side speaks revisions 1 to %d", rev,
                                 AUDIT_REV);
                 return r < 0 ? r
-                             : proto_fail(x->e, "$.event",
-                                          "unknown event (launch, inject, deny, scrub, exit, revoke, abandoned)");
+                             : proto_fail(
+                                       x->e, "$.event",
+                                       "unknown event (launch, inject, deny, scrub, exit, revoke, abandoned, egress)");
         }
         if ((r = jx_int(x, doc, "$", "seq", true, 1, AUDIT_INT_MAX, &seq)) < 0 ||
             (r = jx_string(x, doc, "$", "time", true, &time_s)) < 0)
@@ -383,6 +458,13 @@ static int decode_doc(struct jx *x, json_t *doc, struct audit_event *ev) {
         }
         if ((u = json_object_get(doc, "usage")) && (r = decode_usage(x, u, ev)) < 0)
                 return r;
+        if (ev->type == AUDIT_EV_EGRESS) {
+                if ((r = jx_array(x, doc, "$", "hosts", true, &hosts)) < 0 ||
+                    (r = jx_array(x, doc, "$", "denied", true, &denied)) < 0 ||
+                    (r = jx_int(x, doc, "$", "omitted", false, 0, AUDIT_INT_MAX, &ev->egress_omitted)) < 0 ||
+                    (r = decode_egress(x, hosts, denied, ev)) < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -467,6 +549,21 @@ static json_t *build(const struct audit_event *ev) {
                                               (json_int_t)ev->usage.cpu_sys_ms, "max_rss_kb",
                                               (json_int_t)ev->usage.max_rss_kb));
         set_str(o, "reason", ev->reason);
+        if (ev->type == AUDIT_EV_EGRESS) {
+                json_t *h = json_array(), *d = json_array();
+                for (size_t i = 0; h && i < ev->n_egress_hosts; i++)
+                        json_array_append_new(h, json_pack("{s:s,s:i,s:I,s:I}", "host", ev->egress_hosts[i].host,
+                                                           "port", (int)ev->egress_hosts[i].port, "connections",
+                                                           (json_int_t)ev->egress_hosts[i].connections, "bytes",
+                                                           (json_int_t)ev->egress_hosts[i].bytes));
+                for (size_t i = 0; d && i < ev->n_egress_denied; i++)
+                        json_array_append_new(d, json_pack("{s:s,s:i,s:s}", "host", ev->egress_denied[i].host, "port",
+                                                           (int)ev->egress_denied[i].port, "reason",
+                                                           ev->egress_denied[i].reason));
+                json_object_set_new(o, "hosts", h);
+                json_object_set_new(o, "denied", d);
+                set_int(o, "omitted", ev->egress_omitted);
+        }
         return o;
 }
 

@@ -14,7 +14,7 @@
  * optional key). An event carries "rev" when its contents need more than
  * revision 1; a receiver that speaks an older revision refuses what it does
  * not know with "unsupported-rev" and accepts everything else. */
-#define AUDIT_REV 2
+#define AUDIT_REV 3
 /* One message (event or reply) never exceeds this; the collector refuses larger ones. */
 #define AUDIT_MSG_MAX 16384
 #define AUDIT_MAX_CREDS 64
@@ -31,12 +31,30 @@ enum audit_event_type {
         AUDIT_EV_EXIT,
         AUDIT_EV_REVOKE,
         AUDIT_EV_ABANDONED, /* rev 2: the sender vanished before "exit" */
+        AUDIT_EV_EGRESS,    /* rev 3: network mode "proxy": hosts reached and refusals */
 };
-#define AUDIT_EV_LAST AUDIT_EV_ABANDONED
+#define AUDIT_EV_LAST AUDIT_EV_EGRESS
+/* Entries per list of an "egress" event: 24 of each at 253-byte names stay
+ * under AUDIT_MSG_MAX; the rest are counted in "omitted". */
+#define AUDIT_MAX_EGRESS 24
 
 struct audit_cred {
         const char *name;  /* credential name (never its value) */
         const char *scope; /* or NULL */
+};
+
+/* egress: one allowed host:port with its tunnels and bytes (both ways). */
+struct audit_egress_host {
+        const char *host;
+        unsigned port;
+        long long connections, bytes;
+};
+
+/* egress: one refused host:port (port 0: a DNS query) with its reason. */
+struct audit_egress_denial {
+        const char *host;
+        unsigned port;
+        const char *reason;
 };
 
 struct audit_usage {
@@ -70,9 +88,17 @@ struct audit_event {
         bool has_usage;
         struct audit_usage usage;
         const char *reason; /* deny/revoke/abandoned reason code or NULL */
+        /* egress (both lists present, possibly empty) */
+        const struct audit_egress_host *egress_hosts;
+        size_t n_egress_hosts;
+        const struct audit_egress_denial *egress_denied;
+        size_t n_egress_denied;
+        long long egress_omitted; /* -1 = absent */
         /* decoder's storage */
         void *doc;
         struct audit_cred *creds_owned;
+        struct audit_egress_host *hosts_owned;
+        struct audit_egress_denial *denied_owned;
 };
 
 /* The collector's answer to one event. */
@@ -113,6 +139,8 @@ bool audit_time_valid(const char *s);
 bool audit_key_id_valid(const char *s);
 /* Reason codes: [A-Za-z0-9_.:-]{1,64}. */
 bool audit_reason_valid(const char *s);
+/* Egress host: a canonical name or address ([a-z0-9.:-], 1..253), or "?". */
+bool audit_egress_host_valid(const char *s);
 /* Profile name: printable ASCII without spaces or '/', 1..128. */
 bool audit_profile_valid(const char *s);
 /* Scope: printable ASCII without spaces, 1..255. */

@@ -27,6 +27,7 @@ static const char *const reason_names[EGR_REASON_MAX] = {
         [EGR_BAD_REQUEST] = "bad-request",
         [EGR_HEADER_TIMEOUT] = "header-timeout",
         [EGR_HEADER_SIZE] = "header-too-large",
+        [EGR_SNI_MISMATCH] = "sni-mismatch",
 };
 
 const char *egress_reason_name(enum egress_reason r) {

@@ -31,6 +31,7 @@ enum egress_reason {
         EGR_BAD_REQUEST,    /* malformed or ambiguous HTTP (smuggling) */
         EGR_HEADER_TIMEOUT, /* the client did not send its request head in time */
         EGR_HEADER_SIZE,    /* request head larger than the limit */
+        EGR_SNI_MISMATCH,   /* transparent path: the TLS SNI names another host than the address stands for */
         EGR_REASON_MAX
 };
 const char *egress_reason_name(enum egress_reason r);

@@ -391,10 +391,17 @@ static void test_revisions(void **state) {
                 { "{" T0 ",\"event\":\"abandoned\",\"tenant\":\"acme\",\"task\":\"T1\",\"reason\":\"x\"}", 0,
                   "bad-message" },
                 { "{" T0 ",\"rev\":2,\"event\":\"abandoned\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "bad-message" },
-                { "{" T0 ",\"rev\":3,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "unsupported-rev" },
+                { "{" T0 ",\"rev\":4,\"event\":\"future\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "unsupported-rev" },
                 { "{" T0
-                  ",\"rev\":3,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1,\"host\":\"x\"}",
+                  ",\"rev\":4,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1,\"host\":\"x\"}",
                   0, "unsupported-rev" },
+                /* revision 3: egress, known here, checked like every other event */
+                { "{" T0 ",\"rev\":3,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "bad-message" },
+                { "{" T0 ",\"rev\":3,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\",\"hosts\":[],"
+                  "\"denied\":[]}",
+                  1, NULL },
+                { "{" T0 ",\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\",\"hosts\":[],\"denied\":[]}", 0,
+                  "bad-message" },
                 { "{" T0 ",\"rev\":3,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1}", 1, NULL },
                 { "{" T0 ",\"rev\":2,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "bad-message" },
                 { "{" T0 ",\"rev\":0,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1}", 0,
@@ -432,9 +439,128 @@ static void test_revisions(void **state) {
         }
 }
 
+/* Revision 3: the egress summary (hosts with counts, refusals by name and reason). */
+static void test_egress_event(void **state) {
+        static const struct audit_egress_host hosts[] = { { "api.example.com", 443, 3, 123456 },
+                                                          { "10.0.0.5", 8443, 1, 0 } };
+        static const struct audit_egress_denial denied[] = { { "evil.test", 443, "not-allowed" },
+                                                             { "?", 0, "bad-host" } };
+        static const char *const refused[] = {
+                /* uppercase or spaces are not canonical names */
+                "\"hosts\":[{\"host\":\"API.example.com\",\"port\":443,\"connections\":1,\"bytes\":1}],\"denied\":[]",
+                "\"hosts\":[{\"host\":\"a b\",\"port\":443,\"connections\":1,\"bytes\":1}],\"denied\":[]",
+                "\"hosts\":[{\"host\":\"a\",\"port\":0,\"connections\":1,\"bytes\":1}],\"denied\":[]",
+                "\"hosts\":[{\"host\":\"a\",\"port\":1,\"connections\":-1,\"bytes\":1}],\"denied\":[]",
+                "\"hosts\":[{\"host\":\"a\",\"port\":1,\"connections\":1}],\"denied\":[]",
+                /* a value or a header never fits: unknown keys are refused */
+                "\"hosts\":[{\"host\":\"a\",\"port\":1,\"connections\":1,\"bytes\":1,\"value\":\"x\"}],\"denied\":[]",
+                "\"hosts\":[],\"denied\":[{\"host\":\"a\",\"port\":1,\"reason\":\"no spaces\"}]",
+                "\"hosts\":[],\"denied\":[{\"host\":\"a\",\"port\":70000,\"reason\":\"x\"}]",
+                "\"hosts\":[],\"denied\":{}",
+                "\"hosts\":[],\"denied\":[],\"omitted\":-1",
+                "\"hosts\":[],\"denied\":[],\"reason\":\"x\"",
+        };
+        struct audit_event ev, back;
+        struct sr_error e = { 0 };
+        char *msg = NULL, *canon = NULL, buf[4096];
+        size_t len;
+        audit_event_init(&ev, AUDIT_EV_EGRESS);
+        ev.tenant = "acme";
+        ev.task = "T42";
+        ev.pid = 77;
+        ev.sandbox_pid = 78;
+        ev.egress_hosts = hosts;
+        ev.n_egress_hosts = 2;
+        ev.egress_denied = denied;
+        ev.n_egress_denied = 2;
+        ev.egress_omitted = 5;
+        ev.seq = 4;
+        snprintf(ev.time, sizeof ev.time, "2025-03-01T10:00:00.123Z");
+        assert_int_equal(audit_event_encode(&ev, &msg, &len, &e), 0);
+        assert_non_null(strstr(msg, "\"rev\":3"));
+        assert_int_equal(audit_event_decode(msg, len, &back, &e), 0);
+        assert_int_equal(back.type, AUDIT_EV_EGRESS);
+        assert_int_equal(back.n_egress_hosts, 2);
+        assert_string_equal(back.egress_hosts[0].host, "api.example.com");
+        assert_int_equal(back.egress_hosts[0].port, 443);
+        assert_int_equal(back.egress_hosts[0].connections, 3);
+        assert_int_equal(back.egress_hosts[0].bytes, 123456);
+        assert_int_equal(back.n_egress_denied, 2);
+        assert_string_equal(back.egress_denied[1].host, "?");
+        assert_int_equal(back.egress_denied[1].port, 0);
+        assert_string_equal(back.egress_denied[0].reason, "not-allowed");
+        assert_int_equal(back.egress_omitted, 5);
+        assert_int_equal(audit_event_canonical(&back, &canon), 0);
+        assert_string_equal(canon, msg);
+        free(canon);
+        free(msg);
+        audit_event_free(&back);
+        /* the lists are egress's only, and required there */
+        fill_all(&ev, AUDIT_EV_EXIT);
+        ev.egress_hosts = hosts;
+        ev.n_egress_hosts = 1;
+        snprintf(buf, sizeof buf,
+                 "{" T0 ",\"event\":\"exit\",\"tenant\":\"acme\",\"task\":\"T1\",\"exit_code\":0,\"hosts\":[]}");
+        assert_int_equal(audit_event_decode(buf, strlen(buf), &back, &e), -EINVAL);
+        assert_string_equal(e.reason, "bad-message");
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                snprintf(buf, sizeof buf,
+                         "{" T0 ",\"rev\":3,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\",%s}", refused[i]);
+                memset(&e, 0, sizeof e);
+                if (audit_event_decode(buf, strlen(buf), &back, &e) == 0)
+                        fail_msg("case %zu accepted: %s", i, buf);
+                audit_event_free(&back);
+        }
+        /* more than AUDIT_MAX_EGRESS entries: refused; the sender caps and counts them as omitted */
+        {
+                size_t n = (size_t)snprintf(buf, sizeof buf,
+                                            "{" T0 ",\"rev\":3,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":"
+                                            "\"T1\",\"hosts\":[],\"denied\":[");
+                for (int i = 0; i <= AUDIT_MAX_EGRESS; i++)
+                        n += (size_t)snprintf(buf + n, sizeof buf - n,
+                                              "%s{\"host\":\"h%d\",\"port\":1,\"reason\":\"x\"}", i ? "," : "", i);
+                snprintf(buf + n, sizeof buf - n, "]}");
+                assert_int_equal(audit_event_decode(buf, strlen(buf), &back, &e), -EINVAL);
+        }
+        /* the largest event the sender builds fits one message */
+        {
+                static char names[2 * AUDIT_MAX_EGRESS][254];
+                struct audit_egress_host hs[AUDIT_MAX_EGRESS];
+                struct audit_egress_denial ds[AUDIT_MAX_EGRESS];
+                for (int i = 0; i < 2 * AUDIT_MAX_EGRESS; i++) {
+                        memset(names[i], 'a', 253);
+                        names[i][0] = (char)('a' + i % 26);
+                        names[i][1] = (char)('a' + i / 26);
+                }
+                for (int i = 0; i < AUDIT_MAX_EGRESS; i++) {
+                        hs[i] = (struct audit_egress_host){ names[i], 65535, 1LL << 40, 1LL << 52 };
+                        ds[i] = (struct audit_egress_denial){ names[AUDIT_MAX_EGRESS + i], 65535, "header-too-large" };
+                }
+                audit_event_init(&ev, AUDIT_EV_EGRESS);
+                ev.tenant = "a-tenant-slug-that-is-long-enough-to-count-for-something";
+                ev.task = "T42";
+                ev.pool = "pool";
+                ev.profile = "profile";
+                ev.profile_version = 1;
+                ev.pid = 4194304;
+                ev.sandbox_pid = 4194304;
+                ev.egress_hosts = hs;
+                ev.n_egress_hosts = AUDIT_MAX_EGRESS;
+                ev.egress_denied = ds;
+                ev.n_egress_denied = AUDIT_MAX_EGRESS;
+                ev.egress_omitted = 1000000;
+                ev.seq = 9;
+                snprintf(ev.time, sizeof ev.time, "2025-03-01T10:00:00.123Z");
+                assert_int_equal(audit_event_encode(&ev, &msg, &len, &e), 0);
+                assert_true(len <= AUDIT_MSG_MAX);
+                free(msg);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_revisions),
+                cmocka_unit_test(test_egress_event),
                 cmocka_unit_test(test_roundtrip_every_event),
                 cmocka_unit_test(test_encode_refuses_invalid),
                 cmocka_unit_test(test_every_malformed_message),

@@ -5,7 +5,8 @@
  * request's upstream head has exactly one Host, only CRLF line ends and our
  * own Connection: close; no proper prefix of an accepted head is accepted.
  * The same bytes go through the DNS query parser: an accepted query has a
- * valid name and its answer fits. */
+ * valid name and its answer fits; and through the SNI reader
+ * (policy/egress_tls.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "policy/egress_dns.h"
 #include "policy/egress_http.h"
+#include "policy/egress_tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -80,5 +82,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         else
                 egress_http_req_free(&r);
         free(buf);
+        /* and through the transparent path's SNI reader: a name it returns
+         * is printable ASCII of 1..253 bytes; a prefix of an accepted hello
+         * is never accepted with another name */
+        {
+                char sni[256], sni2[256];
+                rc = egress_tls_sni(data, size, sni, sizeof sni);
+                if (rc == 0 && sni[0]) {
+                        size_t n = strlen(sni);
+                        if (n > 253)
+                                abort();
+                        for (size_t i = 0; i < n; i++)
+                                if (sni[i] < 0x21 || sni[i] > 0x7e)
+                                        abort();
+                        if (size > 1 && egress_tls_sni(data, size - 1, sni2, sizeof sni2) == 0 &&
+                            strcmp(sni, sni2) != 0)
+                                abort();
+                } else if (rc != 0 && rc != -EAGAIN && rc != -EINVAL && rc != -ENOENT)
+                        abort();
+        }
         return 0;
 }
