@@ -11,7 +11,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 BUILD      ?= build
 CC         ?= cc
-PKGS       := libseccomp libcap libsodium libnl-3.0 libnl-route-3.0 jansson
+PKGS       := libseccomp libcap libsodium libnl-3.0 libnl-route-3.0 jansson libssl libcrypto
 VERSION    := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "launcher/audit.h"
+#include "launcher/broker.h"
 
 void egress_ctx_unref(struct egress_ctx *c) {
         bool last;
@@ -31,27 +32,48 @@ void egress_ctx_unref(struct egress_ctx *c) {
                 return;
         if (c->sup_fd >= 0)
                 close(c->sup_fd);
-        for (size_t i = 0; i < c->n_denied; i++)
+        for (size_t i = 0; i < c->n_denied; i++) {
                 free(c->denied[i].host);
+                free(c->denied[i].credential);
+        }
         for (size_t i = 0; i < c->n_stats; i++)
                 free(c->stats[i].host);
         free(c->denied);
         free(c->stats);
+        broker_ca_free(c->ca);
         pthread_mutex_destroy(&c->lock);
         free(c);
 }
 
 /* Only names the rules accept reach the status; anything else is shown as
  * "?" so the payload cannot write arbitrary text into the operator's view. */
+/* A credential name as the proxy reported it: the profile's name rules
+ * (printable ASCII, no '/'); anything else is shown as "?". */
+static const char *cred_name(const char *s) {
+        if (!s || !s[0])
+                return NULL;
+        for (const char *p = s; *p; p++)
+                if (*p <= 0x20 || *p >= 0x7f || *p == '/' || *p == '"' || *p == '\\')
+                        return "?";
+        return s;
+}
+
 void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r) {
+        egress_record_denial_cred(c, host, port, r, NULL);
+}
+
+void egress_record_denial_cred(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r,
+                               const char *cred) {
         struct status_egress_denial *d;
         struct egress_host h;
         const char *name = egress_host_canon(host, &h) == 0 ? h.name : "?";
+        cred = cred_name(cred);
         pthread_mutex_lock(&c->lock);
-        /* one entry per (host, port, reason): a flood of attempts stays one line */
+        /* one entry per (host, port, reason, credential): a flood of attempts stays one line */
         for (size_t i = 0; i < c->n_denied; i++)
                 if (c->denied[i].port == port && c->denied[i].reason == egress_reason_name(r) &&
-                    strcmp(c->denied[i].host, name) == 0) {
+                    strcmp(c->denied[i].host, name) == 0 &&
+                    !(c->denied[i].credential ? !cred || strcmp(cred, c->denied[i].credential) : !!cred)) {
                         pthread_mutex_unlock(&c->lock);
                         return;
                 }
@@ -60,6 +82,7 @@ void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port,
                 d[c->n_denied].host = strdup(name);
                 d[c->n_denied].port = port;
                 d[c->n_denied].reason = egress_reason_name(r);
+                d[c->n_denied].credential = cred ? strdup(cred) : NULL;
                 if (d[c->n_denied].host)
                         c->n_denied++;
         }
@@ -107,12 +130,14 @@ void egress_on_readable(struct task *t) {
                 if ((size_t)n != sizeof m)
                         continue;
                 m.host[sizeof m.host - 1] = 0;
+                m.cred[sizeof m.cred - 1] = 0;
                 if (m.type == EGM_DIAL)
                         egress_dial(c, &m);
                 else if (m.type == EGM_REPORT && m.reason == EGR_OK)
                         egress_record_tunnel(c, m.host, m.port, (long long)(m.bytes > (1ull << 60) ? 0 : m.bytes));
                 else if (m.type == EGM_REPORT && m.reason < EGR_REASON_MAX)
-                        egress_record_denial(c, m.host, m.port, (enum egress_reason)m.reason);
+                        egress_record_denial_cred(c, m.host, m.port, (enum egress_reason)m.reason,
+                                                  m.reason == EGR_PLACEHOLDER ? m.cred : NULL);
         }
 }
 
@@ -228,6 +253,20 @@ int egress_prepare(struct task *t, struct sr_error *e) {
         if (env_set(t, "NO_PROXY", "localhost,127.0.0.1,::1") < 0 ||
             env_set(t, "no_proxy", "localhost,127.0.0.1,::1") < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
+        /* brokered credentials are possible (a profile): the task CA, and
+         * the variables that make clients trust it (docs/network.md) */
+        if (t->cfg.profile) {
+                static const char *const ca_vars[] = { "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+                                                       "GIT_SSL_CAINFO" };
+                int r = broker_ca_prepare(t, &c->ca, e);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < ELEMENTSOF(ca_vars); i++)
+                        if (env_set(t, ca_vars[i], BROKER_BUNDLE_PATH) < 0)
+                                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
+                if (env_set(t, "NODE_EXTRA_CA_CERTS", BROKER_CA_PATH) < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
+        }
         /* a policy that restricts TCP connect ports must still reach the proxy
          * and the transparent listeners (one per allowed port) */
         if (t->pol->landlock.net) {
@@ -247,6 +286,25 @@ void egress_after_spawn(struct task *t) {
                 close(t->egress->child_fd);
                 t->egress->child_fd = -1;
         }
+        /* the CA key now lives in the sandbox (init, then only the proxy) */
+        if (t->egress) {
+                broker_ca_free(t->egress->ca);
+                t->egress->ca = NULL;
+        }
+}
+
+int egress_ca_files(const struct task *t, char **ret_bundle, char **ret_ca) {
+        *ret_bundle = *ret_ca = NULL;
+        if (!t->egress || !t->egress->ca)
+                return 0;
+        return broker_ca_files(t->egress->ca, ret_bundle, ret_ca);
+}
+
+struct broker_ca *egress_take_ca(struct task *t) {
+        struct broker_ca *ca = t->egress ? t->egress->ca : NULL;
+        if (t->egress)
+                t->egress->ca = NULL;
+        return ca;
 }
 
 void egress_finish(struct task *t) {
@@ -273,7 +331,11 @@ void egress_finish(struct task *t) {
                 if (seen)
                         continue;
                 sent++;
-                snprintf(code, sizeof code, "egress-%s", c->denied[i].reason);
+                /* the tripwire's own reason code (docs/reasons.md), the rest egress-REASON */
+                if (strcmp(c->denied[i].reason, "placeholder-misdirected") == 0)
+                        snprintf(code, sizeof code, "%s", c->denied[i].reason);
+                else
+                        snprintf(code, sizeof code, "egress-%s", c->denied[i].reason);
                 audit_deny(t, code);
         }
 }

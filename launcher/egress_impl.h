@@ -25,14 +25,18 @@ struct egress_ctx {
         struct egress_host_stat *stats;
         size_t n_stats;
         long long bytes, connections;
-        bool hup;    /* the proxy is gone: stop polling */
-        bool closed; /* results handed to the status: no more records */
+        struct broker_ca *ca; /* a task with a profile: the broker's CA and stores (broker_ca.c) */
+        bool hup;             /* the proxy is gone: stop polling */
+        bool closed;          /* results handed to the status: no more records */
 };
 
 /* Drop a reference; the last one closes the socket and frees everything. */
 void egress_ctx_unref(struct egress_ctx *c);
 /* Record a refusal or a finished tunnel (thread-safe; ignored once closed). */
 void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r);
+/* The same with the credential a placeholder-misdirected names (or NULL). */
+void egress_record_denial_cred(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r,
+                               const char *cred);
 void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port, long long bytes);
 /* One DIAL request from the proxy: name rules now, the rest on a thread. */
 void egress_dial(struct egress_ctx *c, const struct egress_msg *m);

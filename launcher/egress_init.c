@@ -9,6 +9,7 @@
  * before the payload's Landlock domain exists; its port is bound before the
  * payload starts. */
 #include "launcher/egress_impl.h"
+#include "launcher/broker.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -161,20 +162,33 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "egress", "egress: fork: %s", strerror(errno));
         }
         if (pid == 0) {
+                struct broker_creds creds = { 0 };
+                struct broker *bk = NULL;
+                struct sr_error be = { 0 };
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 signal(SIGPIPE, SIG_IGN);
                 prctl(PR_SET_NAME, "sealrun-proxy", 0, 0, 0);
                 close(ready[0]);
+                /* non-dumpable before any secret exists in this process */
+                if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                        _exit(1);
+                /* the bound credentials (decrypted here, in locked memory),
+                 * then every TLS context and store: all before the payload */
+                if (t->cfg.profile && broker_creds_load(t, &creds, &be) < 0)
+                        _exit(1);
                 if (proxy_confine(dial_fd, ready[1], &l) < 0)
+                        _exit(1);
+                if (broker_start(t, egress_take_ca(t), &creds, dial_fd, &bk) < 0)
                         _exit(1);
                 if (write(ready[1], "r", 1) != 1)
                         _exit(1);
                 close(ready[1]);
-                egress_proxy_main(t, dial_fd, &l);
+                egress_proxy_main(t, dial_fd, &l, bk);
         }
         close(ready[1]);
         listeners_close(&l);
+        broker_ca_free(egress_take_ca(t)); /* the proxy has its copy */
         proxy_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         r = (int)read(ready[0], &b, 1);
         close(ready[0]);

@@ -31,6 +31,8 @@ enum egress_reason {
         EGR_BAD_REQUEST,    /* malformed or ambiguous HTTP (smuggling) */
         EGR_HEADER_TIMEOUT, /* the client did not send its request head in time */
         EGR_HEADER_SIZE,    /* request head larger than the limit */
+        EGR_PLACEHOLDER,    /* a brokered credential's placeholder toward a host it is not bound to, or plain HTTP */
+        EGR_UPSTREAM_TLS,   /* the broker's TLS to the server failed (certificate, name, handshake) */
         EGR_REASON_MAX
 };
 const char *egress_reason_name(enum egress_reason r);

@@ -128,10 +128,13 @@ static json_t *final_object(const struct status *s) {
                                                       : json_null());
         if (s->egress) {
                 json_t *d = json_array();
-                for (size_t i = 0; d && i < s->n_egress_denied; i++)
-                        json_array_append_new(d, json_pack("{s:s, s:i, s:s}", "host", s->egress_denied[i].host, "port",
-                                                           (int)s->egress_denied[i].port, "reason",
-                                                           s->egress_denied[i].reason));
+                for (size_t i = 0; d && i < s->n_egress_denied; i++) {
+                        json_t *e = json_pack("{s:s, s:i, s:s}", "host", s->egress_denied[i].host, "port",
+                                              (int)s->egress_denied[i].port, "reason", s->egress_denied[i].reason);
+                        if (e && s->egress_denied[i].credential)
+                                json_object_set_new(e, "credential", json_string(s->egress_denied[i].credential));
+                        json_array_append_new(d, e);
+                }
                 json_object_set_new(o, "egress",
                                     json_pack("{s:o, s:I, s:I}", "denied", d ? d : json_array(), "connections",
                                               (json_int_t)s->egress_connections, "bytes", (json_int_t)s->egress_bytes));

@@ -17,6 +17,7 @@ struct status_egress_denial {
         char *host;
         unsigned port;
         const char *reason; /* egress_reason_name() */
+        char *credential;   /* placeholder-misdirected: the credential's name, else NULL */
 };
 
 struct status {
