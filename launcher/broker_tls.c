@@ -117,10 +117,10 @@ static int alpn_select(SSL *s, const unsigned char **out, unsigned char *outlen,
         return SSL_TLSEXT_ERR_NOACK;
 }
 
-static int broker_start_ctx(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd,
+static int broker_tls_start_ctx(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd,
                             struct broker **ret);
 
-int broker_start(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd, struct broker **ret) {
+int broker_tls_start(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd, struct broker **ret) {
         int r;
         *ret = NULL;
         if (!creds || creds->n == 0) {
@@ -131,12 +131,12 @@ int broker_start(struct task *t, struct broker_ca *ca, struct broker_creds *cred
                 broker_ca_free(ca);
                 return -EINVAL;
         }
-        r = broker_start_ctx(t, ca, creds, report_fd, ret);
+        r = broker_tls_start_ctx(t, ca, creds, report_fd, ret);
         broker_ca_free(ca); /* the key and certificate are referenced; the PEM text is parsed */
         return r;
 }
 
-static int broker_start_ctx(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd,
+static int broker_tls_start_ctx(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd,
                             struct broker **ret) {
         struct broker *b;
         OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
@@ -747,11 +747,3 @@ int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t p
         return 0;
 }
 
-/* Until the profile side's loader (feat/broker-profile) is merged: a task
- * holds no brokered credentials. Its strong definition replaces this one. */
-__attribute__((weak)) int broker_creds_load(struct task *t, struct broker_creds *ret, struct sr_error *e) {
-        (void)t;
-        (void)e;
-        memset(ret, 0, sizeof *ret);
-        return 0;
-}

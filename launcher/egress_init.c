@@ -179,7 +179,7 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
                         _exit(1);
                 if (proxy_confine(dial_fd, ready[1], &l) < 0)
                         _exit(1);
-                if (broker_start(t, egress_take_ca(t), &creds, dial_fd, &bk) < 0)
+                if (broker_tls_start(t, egress_take_ca(t), &creds, dial_fd, &bk) < 0)
                         _exit(1);
                 if (write(ready[1], "r", 1) != 1)
                         _exit(1);
