@@ -93,8 +93,10 @@ $(BUILD)/san/sealrun: $(call sobj,launcher/main.c) $(EMBED_SOBJ) $(BUILD)/san/li
 
 define helper_rule
 $(1): $$(call obj,$$(wildcard helpers/$(2)/*.c)) $(BUILD)/libpolicy.a
-	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_H) -o $$@ $$^ $$(PKG_LIBS)
+	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_H) -o $$@ $$^ $$(PKG_LIBS) $$(HELPER_LIBS)
 endef
+# sealctl parses a binding's ca_pem with OpenSSL (libcrypto only; sealrun does not link it)
+$(BUILD)/sealctl: HELPER_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
 $(foreach h,$(HELPERS),$(eval $(call helper_rule,$(BUILD)/$(if $(filter sealctl,$(h)),sealctl,sealrun-$(h)),$(h))))
 
 # Unit tests: every test links both libraries, sanitizer build. The .d file

@@ -56,7 +56,8 @@ void egress_release(struct task *t);
 int egress_start_proxy(struct task *t, struct sr_error *e);
 /* Sandbox init, once the payload is gone and before it kills what is left:
  * the proxy reports its open tunnels' bytes and exits (200 ms at most). */
-void egress_stop_proxy(struct task *t);
+/* 0 when the proxy exited by itself with 0 (its broker wiped its credentials), or -errno. */
+int egress_stop_proxy(struct task *t);
 /* Sandbox init: fork the payload into a pid namespace of its own (proxy mode)
  * with a small reaper as its pid 1, so the payload can name, signal or trace
  * no process outside it; plain fork() otherwise. exec_wr (or -1) is an fd

@@ -6,6 +6,8 @@
  * them. It cannot dial anything itself: its network namespace has only lo. */
 #include "launcher/egress_proxy_int.h"
 
+#include "launcher/broker_creds.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -216,8 +218,10 @@ static void on_reply(struct proxy *p) {
         struct conn *c;
         int fd = -1;
         ssize_t n = recvmsg(p->dial_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n == 0)
+        if (n == 0) {
+                broker_creds_free(p->t->broker);
                 _exit(0); /* the supervisor is gone */
+        }
         if (n != sizeof m)
                 return;
         for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
@@ -479,6 +483,7 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                         if (d == TAG_TERM) {
                                 while (p.conns)
                                         proxy_conn_close(&p, p.conns);
+                                broker_creds_free(t->broker);
                                 _exit(0);
                         }
                         if (d == TAG_DNS) {
@@ -491,8 +496,10 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                                 continue;
                         }
                         if (d == TAG_DIAL) {
-                                if (evs[i].events & (EPOLLHUP | EPOLLERR) && !(evs[i].events & EPOLLIN))
+                                if (evs[i].events & (EPOLLHUP | EPOLLERR) && !(evs[i].events & EPOLLIN)) {
+                                        broker_creds_free(t->broker);
                                         _exit(0);
+                                }
                                 on_reply(&p);
                                 continue;
                         }

@@ -233,7 +233,7 @@ static int get_str(struct jx *x, json_t *o, const char *key, bool (*ok)(const ch
 }
 
 static int decode_creds(struct jx *x, json_t *arr, struct audit_event *ev) {
-        static const char *const keys[] = { "name", "scope", NULL };
+        static const char *const keys[] = { "name", "scope", "brokered", NULL };
         size_t n = json_array_size(arr);
         char p[64], q[64];
         int r;
@@ -247,7 +247,8 @@ static int decode_creds(struct jx *x, json_t *arr, struct audit_event *ev) {
                 struct audit_cred *ac = &ev->creds_owned[i];
                 jx_index(p, sizeof p, "$.credentials", i);
                 if ((r = jx_object(x, c, p, keys)) < 0 || (r = jx_string(x, c, p, "name", true, &ac->name)) < 0 ||
-                    (r = jx_string(x, c, p, "scope", false, &ac->scope)) < 0)
+                    (r = jx_string(x, c, p, "scope", false, &ac->scope)) < 0 ||
+                    (r = jx_bool(x, c, p, "brokered", false, &ac->brokered)) < 0)
                         return r;
                 if (!cred_name_valid(ac->name))
                         return proto_fail(x->e, jx_path(q, sizeof q, p, "name"), "not a valid credential name");
@@ -450,6 +451,8 @@ static json_t *build(const struct audit_event *ev) {
                         json_t *c = json_object();
                         set_str(c, "name", ev->creds[i].name);
                         set_str(c, "scope", ev->creds[i].scope);
+                        if (ev->creds[i].brokered)
+                                json_object_set_new(c, "brokered", json_true());
                         json_array_append_new(a, c);
                 }
                 json_object_set_new(o, "credentials", a);

@@ -37,6 +37,7 @@ enum audit_event_type {
 struct audit_cred {
         const char *name;  /* credential name (never its value) */
         const char *scope; /* or NULL */
+        bool brokered;     /* held by the egress broker; the payload has a placeholder */
 };
 
 struct audit_usage {

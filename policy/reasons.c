@@ -55,6 +55,7 @@ const struct sr_reason sr_reasons[] = {
         { "duplicate-task", R77, "sealrun-pool: a task with this id is already running" },
         { "no-pool-key", R77, "sealrun-pool: the pool's decryption key is missing" },
         { "egress-widen", R77, "an --egress-allow rule that is not an allow rule of the policy" },
+        { "binding-needs-proxy", R77, "a credential bound to hosts (brokered) outside network mode proxy" },
         { "not-allowed", R77, "the audit collector's allow map does not let this peer write this tenant" },
         /* temporary: try again later (75) */
         { "slots-busy", R75, "all of the tenant's concurrency slots are busy" },
