@@ -44,7 +44,8 @@ void broker_ca_free(struct broker_ca *ca);
 struct broker;
 /* Proxy process, before the payload starts: contexts, stores, leaf key.
  * creds->n == 0: no broker (NULL, 0). */
-int broker_tls_start(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd, struct broker **ret);
+int broker_tls_start(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd,
+                     struct broker **ret);
 /* Does a connection to host:port get terminated (credentials present, host
  * not passthrough)? */
 bool broker_terminates(const struct broker *b, const char *host);

@@ -118,9 +118,10 @@ static int alpn_select(SSL *s, const unsigned char **out, unsigned char *outlen,
 }
 
 static int broker_tls_start_ctx(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd,
-                            struct broker **ret);
+                                struct broker **ret);
 
-int broker_tls_start(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd, struct broker **ret) {
+int broker_tls_start(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd,
+                     struct broker **ret) {
         int r;
         *ret = NULL;
         if (!creds || creds->n == 0) {
@@ -137,7 +138,7 @@ int broker_tls_start(struct task *t, struct broker_ca *ca, struct broker_creds *
 }
 
 static int broker_tls_start_ctx(struct task *t, struct broker_ca *ca, struct broker_creds *creds, int report_fd,
-                            struct broker **ret) {
+                                struct broker **ret) {
         struct broker *b;
         OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
         b = calloc(1, sizeof *b);
@@ -746,4 +747,3 @@ int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t p
         }
         return 0;
 }
-
