@@ -38,6 +38,11 @@ void egress_ctx_unref(struct egress_ctx *c) {
         }
         for (size_t i = 0; i < c->n_stats; i++)
                 free(c->stats[i].host);
+        for (size_t i = 0; i < c->n_injected; i++) {
+                free(c->injected[i].credential);
+                free(c->injected[i].host);
+        }
+        free(c->injected);
         free(c->denied);
         free(c->stats);
         broker_ca_free(c->ca);
@@ -89,6 +94,39 @@ void egress_record_denial_cred(struct egress_ctx *c, const char *host, unsigned 
         pthread_mutex_unlock(&c->lock);
 }
 
+/* The broker's request counts, sent once per (credential, host) as it exits. */
+static void record_inject(struct egress_ctx *c, const char *cred, const char *host, long long n) {
+        struct status_egress_inject *in;
+        struct egress_host h;
+        bool wild = strncmp(host, "*.", 2) == 0; /* a binding's "*.suffix" host */
+        cred = cred_name(cred);
+        if (!cred || egress_host_canon(host + (wild ? 2 : 0), &h) < 0 || n <= 0)
+                return;
+        if (wild) {
+                memmove(h.name + 2, h.name, strnlen(h.name, sizeof h.name - 3) + 1);
+                memcpy(h.name, "*.", 2);
+                h.name[sizeof h.name - 1] = 0;
+        }
+        pthread_mutex_lock(&c->lock);
+        for (size_t i = 0; i < c->n_injected; i++)
+                if (strcmp(c->injected[i].credential, cred) == 0 && strcmp(c->injected[i].host, h.name) == 0) {
+                        c->injected[i].requests += n;
+                        pthread_mutex_unlock(&c->lock);
+                        return;
+                }
+        if (!c->closed && c->n_injected < 256 && (in = realloc(c->injected, (c->n_injected + 1) * sizeof *in))) {
+                c->injected = in;
+                in[c->n_injected] = (struct status_egress_inject){ strdup(cred), strdup(h.name), n };
+                if (in[c->n_injected].credential && in[c->n_injected].host)
+                        c->n_injected++;
+                else {
+                        free(in[c->n_injected].credential);
+                        free(in[c->n_injected].host);
+                }
+        }
+        pthread_mutex_unlock(&c->lock);
+}
+
 void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port, long long bytes) {
         struct egress_host h;
         struct egress_host_stat *s;
@@ -133,6 +171,8 @@ void egress_on_readable(struct task *t) {
                 m.cred[sizeof m.cred - 1] = 0;
                 if (m.type == EGM_DIAL)
                         egress_dial(c, &m);
+                else if (m.type == EGM_INJECT)
+                        record_inject(c, m.cred, m.host, (long long)(m.bytes > (1ull << 40) ? 0 : m.bytes));
                 else if (m.type == EGM_REPORT && m.reason == EGR_OK)
                         egress_record_tunnel(c, m.host, m.port, (long long)(m.bytes > (1ull << 60) ? 0 : m.bytes));
                 else if (m.type == EGM_REPORT && m.reason < EGR_REASON_MAX)
@@ -319,6 +359,8 @@ void egress_finish(struct task *t) {
         t->status.n_egress_denied = c->n_denied;
         t->status.egress_connections = c->connections;
         t->status.egress_bytes = c->bytes;
+        t->status.egress_injected = c->injected;
+        t->status.n_egress_injected = c->n_injected;
         pthread_mutex_unlock(&c->lock);
         /* one audit deny per distinct refusal, at most 64: a flood of
          * attempts must not flood the collector */
@@ -351,6 +393,8 @@ void egress_release(struct task *t) {
          * when a dial thread holds a reference; otherwise freed here */
         t->status.egress_denied = NULL;
         t->status.n_egress_denied = 0;
+        t->status.egress_injected = NULL;
+        t->status.n_egress_injected = 0;
         t->egress = NULL;
         egress_ctx_unref(c);
 }

@@ -7,7 +7,7 @@
 #include "policy/egress_rules.h"
 
 /* Messages on the dial socket (SOCK_SEQPACKET, one message per record). */
-enum { EGM_DIAL = 1, EGM_REPORT = 2 };
+enum { EGM_DIAL = 1, EGM_REPORT = 2, EGM_INJECT = 3 }; /* INJECT: cred, host, bytes = request count */
 
 enum { EGM_F_BOUND = 1 }; /* DIAL: the host is bound to a brokered credential */
 #define EGM_MAX_PINS 8

@@ -20,6 +20,8 @@ struct egress_ctx {
         uint8_t own[EGRESS_MAX_OWN][16];
         size_t n_own;
         int in_flight;
+        struct status_egress_inject *injected; /* brokered credentials' request counts */
+        size_t n_injected;
         struct status_egress_denial *denied;
         size_t n_denied;
         struct egress_host_stat *stats;

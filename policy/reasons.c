@@ -80,7 +80,8 @@ const struct sr_reason sr_reasons[] = {
         { "supervisor-vanished", R125, "audit abandoned record: the sealrun of a task died unfinished" },
         { "scope-not-granted", 0, "a skipped credential: its scope is not granted to the task" },
         { "placeholder-misdirected", 0,
-          "audit deny: a brokered credential's placeholder toward a host it is not bound to, or over plain HTTP (403)" },
+          "audit deny: a brokered credential's placeholder toward a host it is not bound to, or over plain HTTP "
+          "(403)" },
         { "env-not-allowed", 0, "a skipped credential: env delivery is not allowed by the policy" },
         /* bad input and launcher failures (125) */
         { "usage", R125, "a command-line argument is wrong" },

@@ -135,9 +135,16 @@ static json_t *final_object(const struct status *s) {
                                 json_object_set_new(e, "credential", json_string(s->egress_denied[i].credential));
                         json_array_append_new(d, e);
                 }
+                json_t *in = json_array();
+                for (size_t i = 0; in && i < s->n_egress_injected; i++)
+                        json_array_append_new(in, json_pack("{s:s, s:s, s:I}", "credential",
+                                                            s->egress_injected[i].credential, "host",
+                                                            s->egress_injected[i].host, "requests",
+                                                            (json_int_t)s->egress_injected[i].requests));
                 json_object_set_new(o, "egress",
-                                    json_pack("{s:o, s:I, s:I}", "denied", d ? d : json_array(), "connections",
-                                              (json_int_t)s->egress_connections, "bytes", (json_int_t)s->egress_bytes));
+                                    json_pack("{s:o, s:I, s:I, s:o}", "denied", d ? d : json_array(), "connections",
+                                              (json_int_t)s->egress_connections, "bytes", (json_int_t)s->egress_bytes,
+                                              "injected", in ? in : json_array()));
         }
         return o;
 }

@@ -20,6 +20,12 @@ struct status_egress_denial {
         char *credential;   /* placeholder-misdirected: the credential's name, else NULL */
 };
 
+struct status_egress_inject { /* requests a brokered credential was put into, per bound host */
+        char *credential;
+        char *host;
+        long long requests;
+};
+
 struct status {
         const char *task;
         const char *tenant;
@@ -72,6 +78,8 @@ struct status {
         const struct status_egress_denial *egress_denied;
         size_t n_egress_denied;
         long long egress_connections, egress_bytes;
+        const struct status_egress_inject *egress_injected;
+        size_t n_egress_injected;
         /* Ownership: every string above is either a constant (a mode or
          * step name, a reason code literal) or a copy the status owns,
          * made with status_own() and freed by status_free(). */
