@@ -95,7 +95,7 @@ define helper_rule
 $(1): $$(call obj,$$(wildcard helpers/$(2)/*.c)) $(BUILD)/libpolicy.a
 	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_H) -o $$@ $$^ $$(PKG_LIBS) $$(HELPER_LIBS)
 endef
-# sealctl parses a binding's ca_pem with OpenSSL (libcrypto only; sealrun does not link it)
+# sealctl parses a binding's ca_pem with OpenSSL (libcrypto; sealrun links libssl for the broker too)
 $(BUILD)/sealctl: HELPER_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
 $(foreach h,$(HELPERS),$(eval $(call helper_rule,$(BUILD)/$(if $(filter sealctl,$(h)),sealctl,sealrun-$(h)),$(h))))
 
@@ -110,6 +110,9 @@ $(BUILD)/tests/%: tests/%.c $(EMBED_SOBJ) $(BUILD)/san/liblauncher.a $(BUILD)/sa
 $(BUILD)/integration/%: integration/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -O2 -MMD -MP -MF $@.d -MT $@ -o $@ $<
+$(BUILD)/integration/broker_bench: integration/broker_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -O2 -o $@ $< $(shell pkg-config --libs libssl libcrypto 2>/dev/null)
 $(BUILD)/integration/escape: $(wildcard integration/escape/*.c integration/escape/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -O2 -o $@ $(filter %.c,$^)
