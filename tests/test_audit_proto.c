@@ -11,7 +11,8 @@
 #define T0 "\"schema\":1,\"seq\":7,\"time\":\"2025-03-01T10:00:00.123Z\""
 
 static void fill_all(struct audit_event *ev, enum audit_event_type t) {
-        static const struct audit_cred creds[] = { { "github_token", NULL }, { "OPENAI_API_KEY", "read:model:*" } };
+        static const struct audit_cred creds[] = { { "github_token", NULL, false },
+                                                   { "OPENAI_API_KEY", "read:model:*", true } };
         audit_event_init(ev, t);
         ev->tenant = "acme";
         ev->pool = "acme-pool";
