@@ -7,7 +7,18 @@
 #include "policy/egress_rules.h"
 
 /* Messages on the dial socket (SOCK_SEQPACKET, one message per record). */
-enum { EGM_DIAL = 1, EGM_REPORT = 2 };
+enum { EGM_DIAL = 1, EGM_REPORT = 2, EGM_INJECTED = 3 };
+
+/* proxy → supervisor, once per (brokered credential, bound host) with a
+ * count > 0, as the broker exits (launcher/broker_creds.c). The
+ * supervisor accepts only names announced as brokered and canonical hosts. */
+struct egress_injected_msg {
+        uint32_t type; /* EGM_INJECTED */
+        uint32_t pad;
+        uint64_t requests;
+        char cred[256];
+        char host[EGRESS_HOST_MAX + 3]; /* bind.hosts[i]: a name or "*.suffix" */
+};
 
 struct egress_msg { /* proxy → supervisor */
         uint32_t type;
