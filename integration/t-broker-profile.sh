@@ -7,7 +7,8 @@
 # output. sealctl seal refuses bad bindings; inspect --key shows them,
 # never values. Root and unprivileged alike.
 . "$(dirname "$0")/lib.sh"
-plan 27
+. "$(dirname "$0")/audit-lib.sh"
+plan 30
 
 MEMSCAN="$IBIN/memscan"
 mkcanary() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | sed "s/^/$1-/" > "$T/$1.canary"; }
@@ -75,6 +76,20 @@ is "$(echo "$OUT" | sed -n 's/^plain=//p')" "$(cat "$T/unbound.canary")" "an unb
 is "$(printf '%s%s%s' "$OUT" "$ERR" "$STATUS" | grep -cF -f "$T/bound.canary")" 0 "the secret is not in output, stderr or status"
 is "$(jget "$STATUS" '.credentials.injected | join(",")')/$(jget "$STATUS" .credentials.scrubbed)" "GH_TOKEN,plain/true" \
         "status: both injected, scrub confirmed (the broker's wipe included)"
+is "$(jget "$STATUS" '.credentials.brokered | join(",")')/$(jget "$STATUS" '.credentials.injections | length')" "GH_TOKEN/0" \
+        "status: GH_TOKEN brokered, no request injected yet"
+
+# the audit trail names the brokered credential, never a value
+chmod o+x "$T"
+start_collector
+POLICY="$T/proxy.json" srun --tenant acme --task B1 --profile "$T/p.sealed" --key "$T/pool.key" --audit required \
+        --audit-socket "$ASOCK" -- /bin/true
+stop_collector
+AF=$(ls "$ADIR"/acme*.jsonl 2>/dev/null | head -n 1)
+is "$RC/$(jq -c 'select(.event.event == "inject" and .event.task == "B1") | .event.credentials' "$AF" 2>/dev/null)" \
+        '0/[{"name":"GH_TOKEN","brokered":true},{"name":"plain"}]' "audit inject: GH_TOKEN marked brokered (rev 3)"
+is "$(cat "$ADIR"/* 2>/dev/null | grep -cF -e "$(cat "$T/bound.canary")" -e "$(cat "$T/unbound.canary")")" 0 \
+        "no value in the audit files"
 
 POLICY="$T/proxy.json" srun --tenant acme --profile "$T/p.sealed" --key "$T/pool.key" --audit off -- /bin/sh -c 'echo "$GH_TOKEN"'
 ok "$([ -n "$OUT" ] && [ "$OUT" != "$ph" ]; echo $?)" "a second task gets another placeholder"
