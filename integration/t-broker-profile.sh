@@ -8,7 +8,7 @@
 # never values. Root and unprivileged alike.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/audit-lib.sh"
-plan 30
+plan 31
 
 MEMSCAN="$IBIN/memscan"
 mkcanary() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | sed "s/^/$1-/" > "$T/$1.canary"; }
@@ -120,8 +120,15 @@ done
 sed -n 's/^ph=//p' "$T/scan.out" | tr -d '\n' > "$T/ph.needle"
 ok "$([ -n "$PAY" ] && [ -n "$BROKER" ]; echo $?)" "found the task's processes (payload side:$PAY; broker: $BROKER)"
 "$MEMSCAN" "$T/ph.needle" $PAY > "$T/scan0" 2>&1; r0=$?
-"$MEMSCAN" "$T/bound.canary" $PAY "$INIT" > "$T/scan1" 2>&1; r1=$?
+"$MEMSCAN" "$T/bound.canary" $PAY > "$T/scan1" 2>&1; r1=$?
 sed 's/^/# /' "$T/scan0" "$T/scan1"
 is "$r0" 1 "control: the scan finds the placeholder in the payload's memory"
-is "$r1" 0 "the secret is in no payload-side process (memory, environ, cmdline) nor in sandbox init"
+is "$r1" 0 "the secret is in no payload-side process (memory, environ, cmdline)"
+if is_root; then
+        "$MEMSCAN" "$T/bound.canary" "$INIT" > "$T/scan2" 2>&1; r2=$?
+        sed 's/^/# /' "$T/scan2"
+        is "$r2" 0 "nor in sandbox init"
+else
+        skip "sandbox init is not dumpable: only root can read its memory (the broker's likewise)"
+fi
 wait "$SUP"
