@@ -50,7 +50,8 @@ void egress_release(struct task *t);
 /* Sandbox init, before the payload: bind the listeners and fork the proxy. */
 int egress_start_proxy(struct task *t, struct sr_error *e);
 /* Sandbox init, once the payload is gone and before it kills what is left:
- * the proxy reports its open tunnels' bytes and exits (200 ms at most). */
+ * the proxy reports its open tunnels' bytes (and the broker its request
+ * counts), wipes its credentials and exits (200 ms at most, 2 s with a profile). */
 /* 0 when the proxy exited by itself with 0 (its broker wiped its credentials), or -errno. */
 int egress_stop_proxy(struct task *t);
 /* Sandbox init: fork the payload into a pid namespace of its own (proxy mode)
