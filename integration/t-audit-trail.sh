@@ -44,11 +44,11 @@ R=$("$SEND" "$ASOCK" "$(ev abandoned acme D1 2 ',"pid":'$$',"reason":"x","rev":2
 is "$(count D1 abandoned)" 1 "a second abandoned for the same task is acknowledged without a line"
 
 # 3. Protocol revisions: what a newer sender uses is refused by name, additive use is accepted.
-R=$("$SEND" "$ASOCK" "$(ev egress acme D2 1 ',"rev":3')" "$(ev launch acme D3 1 ',"rev":3')" "$(ev launch acme D4 1 ',"rev":3,"host":"x"')" \
+R=$("$SEND" "$ASOCK" "$(ev egress acme D2 1 ',"rev":4')" "$(ev launch acme D3 1 ',"rev":4')" "$(ev launch acme D4 1 ',"rev":4,"host":"x"')" \
         "$(ev abandoned acme D5 1 ',"reason":"x"')" '{"schema":2,"seq":1,"time":"2025-01-01T00:00:00Z","event":"launch"}')
 is "$(printf '%s\n' "$R" | jq -r '.error // .status' | tr '\n' ' ')" "unsupported-rev ok unsupported-rev bad-message bad-schema " \
-        "unknown event or key from a newer revision: unsupported-rev; known ones under rev 3: ok; abandoned without rev: refused; schema 2: bad-schema"
-like "$(printf '%s\n' "$R" | sed -n 1p | jq -r .message)" "revision 3.*revisions 1 to 2" "the reply names both revisions"
+        "unknown event or key from a newer revision: unsupported-rev; known ones under rev 4: ok; abandoned without rev: refused; schema 2: bad-schema"
+like "$(printf '%s\n' "$R" | sed -n 1p | jq -r .message)" "revision 4.*revisions 1 to 3" "the reply names both revisions"
 
 # 4. The spool (root only).
 if is_root; then

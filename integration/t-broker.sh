@@ -96,7 +96,7 @@ is "$OUT" "ok
 ok" "two requests on a kept-alive connection"
 is "$(jq -r .conn "$T/log1" | sort -u | wc -l)" 1 "one upstream connection carried both"
 is "$(jq -r '.auth[0]' "$T/log1" | grep -cF -f "$T/secret")" 2 "both were injected"
-is "$(jget "$STATUS" '.egress.injected[] | "\(.credential) \(.host) \(.requests)"')" "API_TOKEN api.test 2" \
+is "$(jget "$STATUS" '.credentials.injections[] | "\(.name) \(.host) \(.requests)"')" "API_TOKEN api.test 2" \
         "the status counts the injected requests per credential and host"
 
 # a POST with a chunked body and Expect: 100-continue

@@ -52,9 +52,6 @@ bool broker_terminates(const struct broker *b, const char *host);
 /* Is host:port bound to a credential? Fills the binding's pins (IP literals). */
 bool broker_bound(const struct broker *b, const char *host, uint16_t port, const char *const **ret_pins,
                   size_t *ret_n_pins);
-/* Proxy, before it exits: send the request counts (EGM_INJECT, one per
- * credential and bound host with a count) to the supervisor. */
-void broker_tls_report(struct broker *b);
 /* Take over a dialed connection: cfd (the payload's), ufd (the supervisor's
  * socket); pre: bytes already read from the client (a forward request's head,
  * forward = true). Runs on a thread of its own; closes both fds. 0 or -errno

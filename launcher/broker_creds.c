@@ -20,15 +20,19 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "launcher/creds.h"
+#include "launcher/egress.h"
 
 #define BROKER_ARENA_LIMIT (16u << 20)
 #define HANDOFF_MAGIC 0x31485253u /* "SRH1" */
-#define HANDOFF_MAX (4u << 20)
+#define HANDOFF_MAX \
+        (PROFILE_MAX_BYTES + \
+         8192)            /* values and names come from a plaintext of at most that; placeholders add 43 bytes each */
 #define HF_PLACEHOLDER 1u /* the value is the broker's placeholder */
 #define HF_WITHHELD 2u    /* not delivered to this task: no value sent */
 
@@ -150,6 +154,18 @@ const struct broker_cred *broker_creds_find(const struct broker_creds *b, const 
         return NULL;
 }
 
+void broker_creds_report(const struct broker_creds *b, int fd) {
+        for (size_t i = 0; b && fd >= 0 && i < b->n; i++)
+                for (size_t k = 0; k < b->v[i].bind.n_hosts; k++) {
+                        struct egress_injected_msg m = { .type = EGM_INJECTED, .requests = b->v[i].requests[k] };
+                        if (!m.requests)
+                                continue;
+                        snprintf(m.cred, sizeof m.cred, "%s", b->v[i].name);
+                        snprintf(m.host, sizeof m.host, "%s", b->v[i].bind.hosts[k]);
+                        (void)send(fd, &m, sizeof m, MSG_NOSIGNAL | MSG_DONTWAIT);
+                }
+}
+
 /* ---- the handoff: broker → payload side -------------------------------- */
 
 static int put(uint8_t *buf, size_t cap, size_t *off, const void *p, size_t n) {
@@ -267,12 +283,17 @@ int broker_handoff_read(struct task *t, int fd, struct secmem *m, struct profile
         int r = secmem_read_fd(m, fd, HANDOFF_MAX, &buf, &len);
 
         if (r < 0 || take(buf, len, &off, &magic, sizeof magic) < 0 || magic != HANDOFF_MAGIC ||
-            take(buf, len, &off, &code, sizeof code) < 0)
+            take(buf, len, &off, &code, sizeof code) < 0) {
+                if (r == 0)
+                        secmem_release(m, buf);
                 return sr_fail(e, SR_EXIT_LAUNCHER, r < 0 ? -r : EPROTO, "credentials",
                                "%s: the egress broker did not hand the credentials over", t->cfg.profile);
+        }
         if (code != 0) {
                 struct sr_error be;
-                if (take(buf, len, &off, &be, sizeof be) < 0)
+                r = take(buf, len, &off, &be, sizeof be);
+                secmem_release(m, buf);
+                if (r < 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "credentials", "broker: truncated error");
                 be.msg[sizeof be.msg - 1] = be.reason[sizeof be.reason - 1] = 0;
                 *e = be;

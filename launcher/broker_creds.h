@@ -43,10 +43,15 @@ void broker_creds_free(struct broker_creds *b);
  * init waits for the proxy's own exit and counts it as the broker's scrub).
  *
  * Request counts (for the TLS side to fill): broker_cred.requests[i] counts
- * requests into which the value was put toward bind.hosts[i]. To report
- * them, the proxy sends one EGRESS_MSG of kind "inject" per (credential,
- * host) with a count > 0 over the dial socket before it exits, as it does
- * for tunnel bytes (proxy_report); not wired yet. */
+ * requests into which the value was put toward bind.hosts[i].
+ * egress_proxy_main's SIGTERM exit calls broker_creds_report(t->broker,
+ * dial_fd) before broker_creds_free: one struct egress_injected_msg
+ * (egress.h, EGM_INJECTED) per (credential, host) with a count > 0 over the
+ * dial socket, as tunnel bytes are reported. The supervisor keeps a count
+ * only for a name the payload side announced as brokered and a canonical
+ * host (egress_record_injected), and puts them into the status JSON
+ * (credentials.injections) and the audit "scrub" event (credentials
+ * entries with host and requests). */
 
 /* The broker's start (proxy child, before it confines itself): load, then
  * write the handoff to handoff_wr and close it, also on failure (the error
@@ -58,5 +63,7 @@ int broker_start(struct task *t, int handoff_wr, struct broker_creds *ret);
  * the value and .placeholder set, never with a value. */
 struct profile_plain;
 int broker_handoff_read(struct task *t, int fd, struct secmem *m, struct profile_plain *ret, struct sr_error *e);
+/* Send the request counts to the supervisor over the dial socket (above). */
+void broker_creds_report(const struct broker_creds *b, int fd);
 /* The bound credential of that name, or NULL. */
 const struct broker_cred *broker_creds_find(const struct broker_creds *b, const char *name);

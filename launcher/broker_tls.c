@@ -470,24 +470,6 @@ static void count_injection(struct bconn *c, int k) {
         pthread_mutex_unlock(&c->b->lock);
 }
 
-void broker_tls_report(struct broker *b) {
-        if (!b)
-                return;
-        pthread_mutex_lock(&b->lock);
-        for (size_t i = 0; i < b->n; i++) {
-                const struct broker_cred *bc = &b->creds->v[i];
-                for (size_t k = 0; k < bc->bind.n_hosts; k++) {
-                        struct egress_msg m = { .type = EGM_INJECT, .bytes = bc->requests[k] };
-                        if (!bc->requests[k])
-                                continue;
-                        snprintf(m.host, sizeof m.host, "%s", bc->bind.hosts[k]);
-                        snprintf(m.cred, sizeof m.cred, "%s", bc->name);
-                        (void)send(b->report_fd, &m, sizeof m, MSG_NOSIGNAL);
-                }
-        }
-        pthread_mutex_unlock(&b->lock);
-}
-
 static void tripped(struct bconn *c, int k) {
         char body[512];
         const char *name = k >= 0 && (size_t)k < c->b->n ? c->b->cred[k].name : "?";

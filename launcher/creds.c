@@ -254,7 +254,7 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
         if (!t->cfg.profile || !t->creds)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "protocol", "unexpected inject message");
         /* "+name[ scope]" lines are injected, "-name[ scope]" lines skipped (names and scopes only) */
-        t->status.n_injected = t->status.n_skipped = 0;
+        t->status.n_injected = t->status.n_skipped = t->status.n_brokered = 0;
         if (!(p = status_own(&t->status, names)))
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         for (; p && *p;) {
@@ -266,6 +266,8 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
                 if ((p[0] == '+' || p[0] == '~') && t->status.n_injected < STATUS_MAX_NAMES) {
                         t->status.injected[t->status.n_injected++] = p + 1;
                         brokered[n] = p[0] == '~';
+                        if (brokered[n] && t->status.n_brokered < STATUS_MAX_NAMES)
+                                t->status.brokered[t->status.n_brokered++] = p + 1;
                         scopes[n] = sp;
                         inject[n++] = p + 1;
                 } else if (p[0] == '-' && t->status.n_skipped < STATUS_MAX_NAMES) {

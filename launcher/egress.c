@@ -38,11 +38,11 @@ void egress_ctx_unref(struct egress_ctx *c) {
         }
         for (size_t i = 0; i < c->n_stats; i++)
                 free(c->stats[i].host);
-        for (size_t i = 0; i < c->n_injected; i++) {
-                free(c->injected[i].credential);
-                free(c->injected[i].host);
+        for (size_t i = 0; i < c->n_inj; i++) {
+                free((char *)c->inj[i].name);
+                free((char *)c->inj[i].host);
         }
-        free(c->injected);
+        free(c->inj);
         free(c->denied);
         free(c->stats);
         broker_ca_free(c->ca);
@@ -94,39 +94,6 @@ void egress_record_denial_cred(struct egress_ctx *c, const char *host, unsigned 
         pthread_mutex_unlock(&c->lock);
 }
 
-/* The broker's request counts, sent once per (credential, host) as it exits. */
-static void record_inject(struct egress_ctx *c, const char *cred, const char *host, long long n) {
-        struct status_egress_inject *in;
-        struct egress_host h;
-        bool wild = strncmp(host, "*.", 2) == 0; /* a binding's "*.suffix" host */
-        cred = cred_name(cred);
-        if (!cred || egress_host_canon(host + (wild ? 2 : 0), &h) < 0 || n <= 0)
-                return;
-        if (wild) {
-                memmove(h.name + 2, h.name, strnlen(h.name, sizeof h.name - 3) + 1);
-                memcpy(h.name, "*.", 2);
-                h.name[sizeof h.name - 1] = 0;
-        }
-        pthread_mutex_lock(&c->lock);
-        for (size_t i = 0; i < c->n_injected; i++)
-                if (strcmp(c->injected[i].credential, cred) == 0 && strcmp(c->injected[i].host, h.name) == 0) {
-                        c->injected[i].requests += n;
-                        pthread_mutex_unlock(&c->lock);
-                        return;
-                }
-        if (!c->closed && c->n_injected < 256 && (in = realloc(c->injected, (c->n_injected + 1) * sizeof *in))) {
-                c->injected = in;
-                in[c->n_injected] = (struct status_egress_inject){ strdup(cred), strdup(h.name), n };
-                if (in[c->n_injected].credential && in[c->n_injected].host)
-                        c->n_injected++;
-                else {
-                        free(in[c->n_injected].credential);
-                        free(in[c->n_injected].host);
-                }
-        }
-        pthread_mutex_unlock(&c->lock);
-}
-
 void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port, long long bytes) {
         struct egress_host h;
         struct egress_host_stat *s;
@@ -152,27 +119,72 @@ void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port,
         pthread_mutex_unlock(&c->lock);
 }
 
+/* A brokered credential's request count from the broker: kept only for a
+ * name the payload side announced as brokered and a host that is a
+ * binding's (canonical name or "*.suffix"), so a broker that parsed
+ * hostile input cannot write arbitrary text into the status or audit. */
+void egress_record_injected(struct task *t, const char *cred, const char *host, uint64_t requests) {
+        struct egress_ctx *c = t->egress;
+        struct status_injection *v;
+        struct egress_host h;
+        bool wild = strncmp(host, "*.", 2) == 0, known = false;
+        char name[EGRESS_HOST_MAX + 3];
+        for (size_t i = 0; i < t->status.n_brokered; i++)
+                known |= strcmp(t->status.brokered[i], cred) == 0;
+        if (!c || !known || requests == 0 || requests > (1ull << 40) ||
+            egress_host_canon(wild ? host + 2 : host, &h) < 0 || h.kind != EH_NAME)
+                return;
+        snprintf(name, sizeof name, "%s%s", wild ? "*." : "", h.name);
+        pthread_mutex_lock(&c->lock);
+        for (size_t i = 0; i < c->n_inj; i++)
+                if (strcmp(c->inj[i].name, cred) == 0 && strcmp(c->inj[i].host, name) == 0) {
+                        c->inj[i].requests += (long long)requests;
+                        pthread_mutex_unlock(&c->lock);
+                        return;
+                }
+        if (!c->closed && c->n_inj < 1024 && (v = realloc(c->inj, (c->n_inj + 1) * sizeof *v))) {
+                c->inj = v;
+                v[c->n_inj] = (struct status_injection){ strdup(cred), strdup(name), (long long)requests };
+                if (v[c->n_inj].name && v[c->n_inj].host)
+                        c->n_inj++;
+                else {
+                        free((char *)v[c->n_inj].name);
+                        free((char *)v[c->n_inj].host);
+                }
+        }
+        pthread_mutex_unlock(&c->lock);
+}
+
 void egress_on_readable(struct task *t) {
         struct egress_ctx *c = t->egress;
+        union {
+                struct egress_msg m;
+                struct egress_injected_msg inj;
+        } u;
         struct egress_msg m;
         if (!c)
                 return;
         for (int i = 0; i < 64; i++) {
-                ssize_t n = recv(c->sup_fd, &m, sizeof m, MSG_DONTWAIT);
+                ssize_t n = recv(c->sup_fd, &u, sizeof u, MSG_DONTWAIT);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
                         c->hup = true; /* the proxy is gone */
                 if (n <= 0)
                         return;
+                if ((size_t)n == sizeof u.inj && u.inj.type == EGM_INJECTED) {
+                        u.inj.cred[sizeof u.inj.cred - 1] = 0;
+                        u.inj.host[sizeof u.inj.host - 1] = 0;
+                        egress_record_injected(t, u.inj.cred, u.inj.host, u.inj.requests);
+                        continue;
+                }
                 if ((size_t)n != sizeof m)
                         continue;
+                m = u.m;
                 m.host[sizeof m.host - 1] = 0;
                 m.cred[sizeof m.cred - 1] = 0;
                 if (m.type == EGM_DIAL)
                         egress_dial(c, &m);
-                else if (m.type == EGM_INJECT)
-                        record_inject(c, m.cred, m.host, (long long)(m.bytes > (1ull << 40) ? 0 : m.bytes));
                 else if (m.type == EGM_REPORT && m.reason == EGR_OK)
                         egress_record_tunnel(c, m.host, m.port, (long long)(m.bytes > (1ull << 60) ? 0 : m.bytes));
                 else if (m.type == EGM_REPORT && m.reason < EGR_REASON_MAX)
@@ -359,8 +371,8 @@ void egress_finish(struct task *t) {
         t->status.n_egress_denied = c->n_denied;
         t->status.egress_connections = c->connections;
         t->status.egress_bytes = c->bytes;
-        t->status.egress_injected = c->injected;
-        t->status.n_egress_injected = c->n_injected;
+        t->status.injections = c->inj;
+        t->status.n_injections = c->n_inj;
         pthread_mutex_unlock(&c->lock);
         /* one audit deny per distinct refusal, at most 64: a flood of
          * attempts must not flood the collector */
@@ -393,8 +405,8 @@ void egress_release(struct task *t) {
          * when a dial thread holds a reference; otherwise freed here */
         t->status.egress_denied = NULL;
         t->status.n_egress_denied = 0;
-        t->status.egress_injected = NULL;
-        t->status.n_egress_injected = 0;
+        t->status.injections = NULL;
+        t->status.n_injections = 0;
         t->egress = NULL;
         egress_ctx_unref(c);
 }

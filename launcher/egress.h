@@ -7,7 +7,18 @@
 #include "policy/egress_rules.h"
 
 /* Messages on the dial socket (SOCK_SEQPACKET, one message per record). */
-enum { EGM_DIAL = 1, EGM_REPORT = 2, EGM_INJECT = 3 }; /* INJECT: cred, host, bytes = request count */
+enum { EGM_DIAL = 1, EGM_REPORT = 2, EGM_INJECTED = 3 };
+
+/* proxy → supervisor, once per (brokered credential, bound host) with a
+ * count > 0, as the broker exits (launcher/broker_creds.c). The
+ * supervisor accepts only names announced as brokered and canonical hosts. */
+struct egress_injected_msg {
+        uint32_t type; /* EGM_INJECTED */
+        uint32_t pad;
+        uint64_t requests;
+        char cred[256];
+        char host[EGRESS_HOST_MAX + 3]; /* bind.hosts[i]: a name or "*.suffix" */
+};
 
 enum { EGM_F_BOUND = 1 }; /* DIAL: the host is bound to a brokered credential */
 #define EGM_MAX_PINS 8
@@ -55,7 +66,8 @@ void egress_release(struct task *t);
 /* Sandbox init, before the payload: bind the listeners and fork the proxy. */
 int egress_start_proxy(struct task *t, struct sr_error *e);
 /* Sandbox init, once the payload is gone and before it kills what is left:
- * the proxy reports its open tunnels' bytes and exits (200 ms at most). */
+ * the proxy reports its open tunnels' bytes (and the broker its request
+ * counts), wipes its credentials and exits (200 ms at most, 2 s with a profile). */
 /* 0 when the proxy exited by itself with 0 (its broker wiped its credentials), or -errno. */
 int egress_stop_proxy(struct task *t);
 /* Sandbox init: fork the payload into a pid namespace of its own (proxy mode)

@@ -20,16 +20,16 @@ struct egress_ctx {
         uint8_t own[EGRESS_MAX_OWN][16];
         size_t n_own;
         int in_flight;
-        struct status_egress_inject *injected; /* brokered credentials' request counts */
-        size_t n_injected;
         struct status_egress_denial *denied;
         size_t n_denied;
         struct egress_host_stat *stats;
         size_t n_stats;
         long long bytes, connections;
-        struct broker_ca *ca; /* a task with a profile: the broker's CA and stores (broker_ca.c) */
-        bool hup;             /* the proxy is gone: stop polling */
-        bool closed;          /* results handed to the status: no more records */
+        struct broker_ca *ca;         /* a task with a profile: the broker's CA and stores (broker_ca.c) */
+        struct status_injection *inj; /* brokered requests per (credential, bound host), strings owned */
+        size_t n_inj;
+        bool hup;    /* the proxy is gone: stop polling */
+        bool closed; /* results handed to the status: no more records */
 };
 
 /* Drop a reference; the last one closes the socket and frees everything. */
@@ -40,6 +40,8 @@ void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port,
 void egress_record_denial_cred(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r,
                                const char *cred);
 void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port, long long bytes);
+/* A brokered credential's request count from the broker's report (validated here). */
+void egress_record_injected(struct task *t, const char *cred, const char *host, uint64_t requests);
 /* One DIAL request from the proxy: name rules now, the rest on a thread. */
 void egress_dial(struct egress_ctx *c, const struct egress_msg *m);
 /* Sandbox init: the proxy's end of the dial socket (closes init's copy of ours). */

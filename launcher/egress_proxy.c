@@ -483,7 +483,7 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                         if (d == TAG_TERM) {
                                 while (p.conns)
                                         proxy_conn_close(&p, p.conns);
-                                broker_tls_report(p.broker);
+                                broker_creds_report(t->broker, dial_fd);
                                 broker_creds_free(t->broker);
                                 _exit(0);
                         }

@@ -14,7 +14,7 @@
  * optional key). An event carries "rev" when its contents need more than
  * revision 1; a receiver that speaks an older revision refuses what it does
  * not know with "unsupported-rev" and accepts everything else. */
-#define AUDIT_REV 2
+#define AUDIT_REV 3
 /* One message (event or reply) never exceeds this; the collector refuses larger ones. */
 #define AUDIT_MSG_MAX 16384
 #define AUDIT_MAX_CREDS 64
@@ -35,9 +35,11 @@ enum audit_event_type {
 #define AUDIT_EV_LAST AUDIT_EV_ABANDONED
 
 struct audit_cred {
-        const char *name;  /* credential name (never its value) */
-        const char *scope; /* or NULL */
-        bool brokered;     /* held by the egress broker; the payload has a placeholder */
+        const char *name;   /* credential name (never its value) */
+        const char *scope;  /* or NULL */
+        bool brokered;      /* held by the egress broker; the payload has a placeholder */
+        const char *host;   /* scrub: a bound host the broker injected it toward, or NULL */
+        long long requests; /* with host: requests injected (> 0) */
 };
 
 struct audit_usage {
