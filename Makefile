@@ -11,7 +11,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 BUILD      ?= build
 CC         ?= cc
-PKGS       := libseccomp libcap libsodium libnl-3.0 libnl-route-3.0 jansson
+PKGS       := libseccomp libcap libsodium libnl-3.0 libnl-route-3.0 jansson libssl libcrypto
 VERSION    := 0.1.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -93,8 +93,10 @@ $(BUILD)/san/sealrun: $(call sobj,launcher/main.c) $(EMBED_SOBJ) $(BUILD)/san/li
 
 define helper_rule
 $(1): $$(call obj,$$(wildcard helpers/$(2)/*.c)) $(BUILD)/libpolicy.a
-	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_H) -o $$@ $$^ $$(PKG_LIBS)
+	$$(CC) $$(ALL_CFLAGS) $$(LDFLAGS_H) -o $$@ $$^ $$(PKG_LIBS) $$(HELPER_LIBS)
 endef
+# sealctl parses a binding's ca_pem with OpenSSL (libcrypto; sealrun links libssl for the broker too)
+$(BUILD)/sealctl: HELPER_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
 $(foreach h,$(HELPERS),$(eval $(call helper_rule,$(BUILD)/$(if $(filter sealctl,$(h)),sealctl,sealrun-$(h)),$(h))))
 
 # Unit tests: every test links both libraries, sanitizer build. The .d file
@@ -108,6 +110,9 @@ $(BUILD)/tests/%: tests/%.c $(EMBED_SOBJ) $(BUILD)/san/liblauncher.a $(BUILD)/sa
 $(BUILD)/integration/%: integration/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -O2 -MMD -MP -MF $@.d -MT $@ -o $@ $<
+$(BUILD)/integration/broker_bench: integration/broker_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) -O2 -o $@ $< $(shell pkg-config --libs libssl libcrypto 2>/dev/null)
 $(BUILD)/integration/escape: $(wildcard integration/escape/*.c integration/escape/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -O2 -o $@ $(filter %.c,$^)

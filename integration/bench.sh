@@ -281,3 +281,6 @@ c0=$(cpu_of 0 | tail -n 1); cn=$(cpu_of "$EGN" | tail -n 1)
 tck=$(getconf CLK_TCK)
 echo "  $EGN connections: $(( (cn - c0) * 1000000 / tck / EGN )) us of supervisor CPU each ($c0 ticks without connections, $cn with)"
 kill "$S1" "$S2" 2>/dev/null || true
+
+# Brokered credentials (issue 18): its own script, runnable alone.
+BUILD="$BUILD" sh "$SRC/integration/bench-broker.sh"

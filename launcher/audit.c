@@ -323,19 +323,24 @@ int audit_deny(struct task *t, const char *reason) {
         return emit(t, &ev, NULL);
 }
 
-int audit_inject_scoped(struct task *t, const char *const *names, const char *const *scopes, size_t n,
-                        struct sr_error *e) {
+int audit_inject_brokered(struct task *t, const char *const *names, const char *const *scopes, const bool *brokered,
+                          size_t n, struct sr_error *e) {
         struct audit_cred creds[AUDIT_MAX_CREDS];
         struct audit_event ev;
         if (n > AUDIT_MAX_CREDS)
                 return sr_fail(e, SR_EXIT_LAUNCHER, E2BIG, "audit", "audit: more than %d credentials in one task",
                                AUDIT_MAX_CREDS);
         for (size_t i = 0; i < n; i++)
-                creds[i] = (struct audit_cred){ names[i], scopes ? scopes[i] : NULL };
+                creds[i] = (struct audit_cred){ names[i], scopes ? scopes[i] : NULL, brokered && brokered[i], NULL, 0 };
         audit_event_init(&ev, AUDIT_EV_INJECT);
         ev.creds = creds;
         ev.n_creds = n;
         return emit(t, &ev, e);
+}
+
+int audit_inject_scoped(struct task *t, const char *const *names, const char *const *scopes, size_t n,
+                        struct sr_error *e) {
+        return audit_inject_brokered(t, names, scopes, NULL, n, e);
 }
 
 int audit_inject(struct task *t, const char *const *names, size_t n, struct sr_error *e) {
@@ -343,8 +348,18 @@ int audit_inject(struct task *t, const char *const *names, size_t n, struct sr_e
 }
 
 int audit_scrub(struct task *t) {
+        struct audit_cred creds[AUDIT_MAX_CREDS];
         struct audit_event ev;
+        size_t n = 0;
         audit_event_init(&ev, AUDIT_EV_SCRUB);
+        /* the broker's request counts per (brokered credential, bound host) */
+        for (size_t i = 0; i < t->status.n_injections && n < AUDIT_MAX_CREDS; i++)
+                creds[n++] = (struct audit_cred){ t->status.injections[i].name, NULL, true,
+                                                  t->status.injections[i].host, t->status.injections[i].requests };
+        if (n) {
+                ev.creds = creds;
+                ev.n_creds = n;
+        }
         return emit(t, &ev, NULL);
 }
 

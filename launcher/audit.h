@@ -20,6 +20,10 @@ int audit_inject(struct task *t, const char *const *names, size_t n, struct sr_e
 /* Same with each credential's scope (scopes may be NULL, or hold NULLs). */
 int audit_inject_scoped(struct task *t, const char *const *names, const char *const *scopes, size_t n,
                         struct sr_error *e);
+/* ... and which of them the payload holds only as a broker placeholder
+ * (brokered may be NULL): "brokered": true on those entries. */
+int audit_inject_brokered(struct task *t, const char *const *names, const char *const *scopes, const bool *brokered,
+                          size_t n, struct sr_error *e);
 int audit_scrub(struct task *t);
 /* Network mode "proxy", once per task before "exit": the hosts reached
  * (connections, bytes) and each refusal, names and reason codes only;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "launcher/audit.h"
+#include "launcher/broker_creds.h"
 #include "launcher/creds_fs.h"
 #include "launcher/sync.h"
 #include "policy/admission.h"
@@ -28,6 +29,7 @@
 struct creds_ctx {
         int key_fd;
         int dir_parent;                         /* init: parent of the credentials dir (O_PATH), or -1 */
+        int handoff_fd;                         /* proxy mode: read end of the broker's handoff, or -1 */
         struct profile_envelope *env;           /* verified by the supervisor */
         char *skipped_scopes[STATUS_MAX_NAMES]; /* into the status's copy of the names, for the note */
 };
@@ -107,6 +109,7 @@ static int prepare(struct task *t, struct sr_error *e) {
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         t->creds->key_fd = -1;
         t->creds->dir_parent = -1;
+        t->creds->handoff_fd = -1;
 
         /* the key: only the id prefix is read here, never the secret */
         if ((r = open_key(t, e)) < 0)
@@ -185,13 +188,14 @@ static void note_skipped(const struct task *t, char *const *scopes) {
 int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
         const char *inject[STATUS_MAX_NAMES], *scopes[STATUS_MAX_NAMES];
         char *skipped_scopes[STATUS_MAX_NAMES];
+        bool brokered[STATUS_MAX_NAMES];
         size_t n = 0;
         char *p, *sp;
         int r;
         if (!t->cfg.profile || !t->creds)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "protocol", "unexpected inject message");
         /* "+name[ scope]" lines are injected, "-name[ scope]" lines skipped (names and scopes only) */
-        t->status.n_injected = t->status.n_skipped = 0;
+        t->status.n_injected = t->status.n_skipped = t->status.n_brokered = 0;
         if (!(p = status_own(&t->status, names)))
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         for (; p && *p;) {
@@ -200,8 +204,11 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
                         *nl = 0;
                 if ((sp = strchr(p, ' ')))
                         *sp++ = 0;
-                if (p[0] == '+' && t->status.n_injected < STATUS_MAX_NAMES) {
+                if ((p[0] == '+' || p[0] == '~') && t->status.n_injected < STATUS_MAX_NAMES) {
                         t->status.injected[t->status.n_injected++] = p + 1;
+                        brokered[n] = p[0] == '~';
+                        if (brokered[n] && t->status.n_brokered < STATUS_MAX_NAMES)
+                                t->status.brokered[t->status.n_brokered++] = p + 1;
                         scopes[n] = sp;
                         inject[n++] = p + 1;
                 } else if (p[0] == '-' && t->status.n_skipped < STATUS_MAX_NAMES) {
@@ -213,7 +220,7 @@ int creds_on_inject(struct task *t, const char *names, struct sr_error *e) {
                 p = nl ? nl + 1 : NULL;
         }
         memcpy(t->creds->skipped_scopes, skipped_scopes, sizeof skipped_scopes);
-        r = audit_inject_scoped(t, inject, scopes, n, e);
+        r = audit_inject_brokered(t, inject, scopes, brokered, n, e);
         /* refused: the child stages nothing, so nothing counts as injected */
         if (r < 0)
                 t->status.n_injected = 0;
@@ -258,8 +265,9 @@ static int announce(struct task *t, const struct profile_plain *p, struct sr_err
         int r;
         for (size_t i = 0; i < p->n_creds; i++) {
                 const char *scope = p->creds[i].scope;
-                int n = snprintf(text + len, sizeof text - len, "%c%s%s%s\n", selected(t, &p->creds[i]) ? '+' : '-',
-                                 p->creds[i].name, scope ? " " : "", scope ? scope : "");
+                char mark = !selected(t, &p->creds[i]) ? '-' : p->creds[i].placeholder ? '~' : '+';
+                int n = snprintf(text + len, sizeof text - len, "%c%s%s%s\n", mark, p->creds[i].name, scope ? " " : "",
+                                 scope ? scope : "");
                 if (n < 0 || (size_t)n >= sizeof text - len)
                         return sr_fail(e, SR_EXIT_REFUSED, E2BIG, "bad-plaintext",
                                        "%s: credential names too long to report (over %d bytes in all)", t->cfg.profile,
@@ -308,29 +316,18 @@ static int env_set_plain(struct task *t, struct secmem *envm, const char *name, 
         return env_put(t, envm, &c);
 }
 
-int creds_stage(struct task *t, struct sr_error *e) {
-        _cleanup_(secmem_destroyp) struct secmem *m = NULL;
+/* Key → plaintext → parsed credentials, all in `m`; the tenant inside must
+ * be the header's. Shared by the payload side (network modes other than
+ * proxy) and the broker (launcher/broker_creds.c). */
+int creds_open_plain(struct task *t, struct secmem *m, struct profile_plain *ret, struct sr_error *e) {
         struct creds_ctx *c = t->creds;
-        const char *dir = pol_credentials_dir(&t->pol->credentials);
-        struct profile_plain plain;
-        struct secmem *envm = NULL;
         struct sr_key key;
         uint8_t *pt = NULL;
         size_t pt_len = 0;
         int r;
 
-        if (!t->cfg.profile)
-                return 0;
         if (!c || !c->env || c->key_fd < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "credentials", "credentials were not prepared");
-        /* no ptrace, no /proc/PID/mem while plaintext exists (no core: the
-         * rlimits step, before this one, set RLIMIT_CORE to 0) */
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot make the process undumpable: %s",
-                               strerror(errno));
-        if (secmem_new(CREDS_ARENA_LIMIT, &m) < 0)
-                return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "credentials", "libsodium failed to initialise");
-
         /* the supervisor checked mode and owner on this very open file */
         r = key_read_fd(c->key_fd, "the pool key", KEY_POOL_SECRET, m, &key, e);
         close(c->key_fd);
@@ -341,14 +338,68 @@ int creds_stage(struct task *t, struct sr_error *e) {
         secmem_release(m, key.secret);
         if (r < 0)
                 return r;
-        r = profile_plain_parse(t->cfg.profile, m, pt, pt_len, SR_EXIT_REFUSED, &plain, e);
+        r = profile_plain_parse(t->cfg.profile, m, pt, pt_len, SR_EXIT_REFUSED, ret, e);
         secmem_release(m, pt);
         if (r < 0)
                 return r;
-        if (strcmp(plain.tenant, c->env->h.tenant) != 0)
+        if (strcmp(ret->tenant, c->env->h.tenant) != 0)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "tenant-mismatch",
-                               "%s: the sealed plaintext names tenant %s, the header %s", t->cfg.profile, plain.tenant,
+                               "%s: the sealed plaintext names tenant %s, the header %s", t->cfg.profile, ret->tenant,
                                c->env->h.tenant);
+        return 0;
+}
+
+bool creds_selected(const struct task *t, const struct profile_cred *c) {
+        return selected(t, c);
+}
+
+/* Outside proxy mode a bound credential has no broker to hold it: refuse
+ * the task rather than hand the value over (docs/profiles.md "Bindings"). */
+static int refuse_bound(struct task *t, const struct profile_plain *p, struct sr_error *e) {
+        for (size_t i = 0; i < p->n_creds; i++)
+                if (p->creds[i].bind && selected(t, &p->creds[i]))
+                        return sr_fail(e, SR_EXIT_REFUSED, EPERM, "binding-needs-proxy",
+                                       "%s: credential %s is bound to hosts (brokered) and is delivered only in "
+                                       "network mode \"proxy\" (%s sets another mode)",
+                                       t->cfg.profile, p->creds[i].name, t->pol->file);
+        return 0;
+}
+
+int creds_stage(struct task *t, struct sr_error *e) {
+        _cleanup_(secmem_destroyp) struct secmem *m = NULL;
+        struct creds_ctx *c = t->creds;
+        const char *dir = pol_credentials_dir(&t->pol->credentials);
+        struct profile_plain plain;
+        struct secmem *envm = NULL;
+        int r;
+
+        if (!t->cfg.profile)
+                return 0;
+        if (!c || !c->env)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "credentials", "credentials were not prepared");
+        /* no ptrace, no /proc/PID/mem while plaintext exists (no core: the
+         * rlimits step, before this one, set RLIMIT_CORE to 0) */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot make the process undumpable: %s",
+                               strerror(errno));
+        if (secmem_new(CREDS_ARENA_LIMIT, &m) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EIO, "credentials", "libsodium failed to initialise");
+
+        if (c->handoff_fd >= 0) {
+                /* proxy mode: the broker decrypted; this side never reads
+                 * the key, so a bound value is never in its memory */
+                if (c->key_fd >= 0)
+                        close(c->key_fd);
+                c->key_fd = -1;
+                r = broker_handoff_read(t, c->handoff_fd, m, &plain, e);
+                close(c->handoff_fd);
+                c->handoff_fd = -1;
+                if (r < 0)
+                        return r;
+        } else {
+                if ((r = creds_open_plain(t, m, &plain, e)) < 0 || (r = refuse_bound(t, &plain, e)) < 0)
+                        return r;
+        }
         if ((r = announce(t, &plain, e)) < 0)
                 return r;
 
@@ -396,6 +447,26 @@ int creds_hold_dir(struct task *t, struct sr_error *e) {
         return 0;
 }
 
+int creds_handoff_pipe(struct task *t, int *ret_wr) {
+        int p[2];
+        *ret_wr = -1;
+        if (!t->cfg.profile || !t->creds)
+                return 0;
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        t->creds->handoff_fd = p[0];
+        *ret_wr = p[1];
+        return 0;
+}
+
+void creds_handoff_taken(struct task *t) {
+        /* the broker's side: the payload's end is not its business */
+        if (t->creds && t->creds->handoff_fd >= 0) {
+                close(t->creds->handoff_fd);
+                t->creds->handoff_fd = -1;
+        }
+}
+
 int creds_scrub(struct task *t, struct sr_error *e) {
         if (!t->cfg.profile)
                 return 0;
@@ -403,6 +474,10 @@ int creds_scrub(struct task *t, struct sr_error *e) {
         if (t->creds && t->creds->key_fd >= 0) {
                 close(t->creds->key_fd);
                 t->creds->key_fd = -1;
+        }
+        if (t->creds && t->creds->handoff_fd >= 0) {
+                close(t->creds->handoff_fd);
+                t->creds->handoff_fd = -1;
         }
         return creds_fs_scrub_at(t, t->creds ? t->creds->dir_parent : -1, pol_credentials_dir(&t->pol->credentials), e);
 }

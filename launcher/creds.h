@@ -1,6 +1,7 @@
 /* Credentials: header checks in the supervisor, decrypt + stage in the payload, scrub in init. */
 #pragma once
 #include "launcher/task.h"
+#include "policy/profile.h"
 
 /* Supervisor, before any clone: read and check the profile header only,
  * open the key and the sealed body as fds for the child. No-op without --profile. */
@@ -13,6 +14,17 @@ int creds_stage(struct task *t, struct sr_error *e);
 int creds_hold_dir(struct task *t, struct sr_error *e);
 /* Sandbox init, after every sandbox process exited: wipe and remove. */
 int creds_scrub(struct task *t, struct sr_error *e);
+/* Proxy mode, sandbox init before the broker's fork: the pipe over which the
+ * broker hands the payload side its credentials (placeholders for bound
+ * ones); *ret_wr is the broker's end, -1 without a profile. */
+int creds_handoff_pipe(struct task *t, int *ret_wr);
+/* The broker, after the fork: close the payload's end. */
+void creds_handoff_taken(struct task *t);
+/* Read the pool key, decrypt and parse into `m`, check the tenant (the
+ * payload side outside proxy mode; the broker in it). */
+int creds_open_plain(struct task *t, struct secmem *m, struct profile_plain *ret, struct sr_error *e);
+/* Is this credential delivered to this task (scope granted, a delivery the policy allows)? */
+bool creds_selected(const struct task *t, const struct profile_cred *c);
 /* Supervisor: answer a SYNC_INJECT message (audit, then ack). */
 int creds_on_inject(struct task *t, const char *names, struct sr_error *e);
 /* Supervisor: free state. */

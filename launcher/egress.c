@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "launcher/audit.h"
+#include "launcher/broker.h"
 
 void egress_ctx_unref(struct egress_ctx *c) {
         bool last;
@@ -31,27 +32,53 @@ void egress_ctx_unref(struct egress_ctx *c) {
                 return;
         if (c->sup_fd >= 0)
                 close(c->sup_fd);
-        for (size_t i = 0; i < c->n_denied; i++)
+        for (size_t i = 0; i < c->n_denied; i++) {
                 free(c->denied[i].host);
+                free(c->denied[i].credential);
+        }
         for (size_t i = 0; i < c->n_stats; i++)
                 free(c->stats[i].host);
+        for (size_t i = 0; i < c->n_inj; i++) {
+                free((char *)c->inj[i].name);
+                free((char *)c->inj[i].host);
+        }
+        free(c->inj);
         free(c->denied);
         free(c->stats);
+        broker_ca_free(c->ca);
         pthread_mutex_destroy(&c->lock);
         free(c);
 }
 
 /* Only names the rules accept reach the status; anything else is shown as
  * "?" so the payload cannot write arbitrary text into the operator's view. */
+/* A credential name as the proxy reported it: the profile's name rules
+ * (printable ASCII, no '/'); anything else is shown as "?". */
+static const char *cred_name(const char *s) {
+        if (!s || !s[0])
+                return NULL;
+        for (const char *p = s; *p; p++)
+                if (*p <= 0x20 || *p >= 0x7f || *p == '/' || *p == '"' || *p == '\\')
+                        return "?";
+        return s;
+}
+
 void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r) {
+        egress_record_denial_cred(c, host, port, r, NULL);
+}
+
+void egress_record_denial_cred(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r,
+                               const char *cred) {
         struct status_egress_denial *d;
         struct egress_host h;
         const char *name = egress_host_canon(host, &h) == 0 ? h.name : "?";
+        cred = cred_name(cred);
         pthread_mutex_lock(&c->lock);
-        /* one entry per (host, port, reason): a flood of attempts stays one line */
+        /* one entry per (host, port, reason, credential): a flood of attempts stays one line */
         for (size_t i = 0; i < c->n_denied; i++)
                 if (c->denied[i].port == port && c->denied[i].reason == egress_reason_name(r) &&
-                    strcmp(c->denied[i].host, name) == 0) {
+                    strcmp(c->denied[i].host, name) == 0 &&
+                    !(c->denied[i].credential ? !cred || strcmp(cred, c->denied[i].credential) : !!cred)) {
                         pthread_mutex_unlock(&c->lock);
                         return;
                 }
@@ -60,6 +87,7 @@ void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port,
                 d[c->n_denied].host = strdup(name);
                 d[c->n_denied].port = port;
                 d[c->n_denied].reason = egress_reason_name(r);
+                d[c->n_denied].credential = cred ? strdup(cred) : NULL;
                 if (d[c->n_denied].host)
                         c->n_denied++;
         }
@@ -103,28 +131,77 @@ void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port,
         record_stat(c, host, port, 0, bytes);
 }
 
+/* A brokered credential's request count from the broker: kept only for a
+ * name the payload side announced as brokered and a host that is a
+ * binding's (canonical name or "*.suffix"), so a broker that parsed
+ * hostile input cannot write arbitrary text into the status or audit. */
+void egress_record_injected(struct task *t, const char *cred, const char *host, uint64_t requests) {
+        struct egress_ctx *c = t->egress;
+        struct status_injection *v;
+        struct egress_host h;
+        bool wild = strncmp(host, "*.", 2) == 0, known = false;
+        char name[EGRESS_HOST_MAX + 3];
+        for (size_t i = 0; i < t->status.n_brokered; i++)
+                known |= strcmp(t->status.brokered[i], cred) == 0;
+        if (!c || !known || requests == 0 || requests > (1ull << 40) ||
+            egress_host_canon(wild ? host + 2 : host, &h) < 0 || h.kind != EH_NAME)
+                return;
+        snprintf(name, sizeof name, "%s%s", wild ? "*." : "", h.name);
+        pthread_mutex_lock(&c->lock);
+        for (size_t i = 0; i < c->n_inj; i++)
+                if (strcmp(c->inj[i].name, cred) == 0 && strcmp(c->inj[i].host, name) == 0) {
+                        c->inj[i].requests += (long long)requests;
+                        pthread_mutex_unlock(&c->lock);
+                        return;
+                }
+        if (!c->closed && c->n_inj < 1024 && (v = realloc(c->inj, (c->n_inj + 1) * sizeof *v))) {
+                c->inj = v;
+                v[c->n_inj] = (struct status_injection){ strdup(cred), strdup(name), (long long)requests };
+                if (v[c->n_inj].name && v[c->n_inj].host)
+                        c->n_inj++;
+                else {
+                        free((char *)v[c->n_inj].name);
+                        free((char *)v[c->n_inj].host);
+                }
+        }
+        pthread_mutex_unlock(&c->lock);
+}
+
 void egress_on_readable(struct task *t) {
         struct egress_ctx *c = t->egress;
+        union {
+                struct egress_msg m;
+                struct egress_injected_msg inj;
+        } u;
         struct egress_msg m;
         if (!c)
                 return;
         for (int i = 0; i < 64; i++) {
-                ssize_t n = recv(c->sup_fd, &m, sizeof m, MSG_DONTWAIT);
+                ssize_t n = recv(c->sup_fd, &u, sizeof u, MSG_DONTWAIT);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
                         c->hup = true; /* the proxy is gone */
                 if (n <= 0)
                         return;
+                if ((size_t)n == sizeof u.inj && u.inj.type == EGM_INJECTED) {
+                        u.inj.cred[sizeof u.inj.cred - 1] = 0;
+                        u.inj.host[sizeof u.inj.host - 1] = 0;
+                        egress_record_injected(t, u.inj.cred, u.inj.host, u.inj.requests);
+                        continue;
+                }
                 if ((size_t)n != sizeof m)
                         continue;
+                m = u.m;
                 m.host[sizeof m.host - 1] = 0;
+                m.cred[sizeof m.cred - 1] = 0;
                 if (m.type == EGM_DIAL)
                         egress_dial(c, &m);
                 else if (m.type == EGM_REPORT && m.reason == EGR_OK)
                         egress_record_tunnel(c, m.host, m.port, (long long)(m.bytes > (1ull << 60) ? 0 : m.bytes));
                 else if (m.type == EGM_REPORT && m.reason < EGR_REASON_MAX)
-                        egress_record_denial(c, m.host, m.port, (enum egress_reason)m.reason);
+                        egress_record_denial_cred(c, m.host, m.port, (enum egress_reason)m.reason,
+                                                  m.reason == EGR_PLACEHOLDER ? m.cred : NULL);
         }
 }
 
@@ -216,6 +293,20 @@ int egress_prepare(struct task *t, struct sr_error *e) {
         if (env_set(t, "NO_PROXY", "localhost,127.0.0.1,::1") < 0 ||
             env_set(t, "no_proxy", "localhost,127.0.0.1,::1") < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
+        /* brokered credentials are possible (a profile): the task CA, and
+         * the variables that make clients trust it (docs/network.md) */
+        if (t->cfg.profile) {
+                static const char *const ca_vars[] = { "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+                                                       "GIT_SSL_CAINFO" };
+                int r = broker_ca_prepare(t, &c->ca, e);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < ELEMENTSOF(ca_vars); i++)
+                        if (env_set(t, ca_vars[i], BROKER_BUNDLE_PATH) < 0)
+                                return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
+                if (env_set(t, "NODE_EXTRA_CA_CERTS", BROKER_CA_PATH) < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "egress: out of memory");
+        }
         return 0;
 }
 
@@ -224,6 +315,25 @@ void egress_after_spawn(struct task *t) {
                 close(t->egress->child_fd);
                 t->egress->child_fd = -1;
         }
+        /* the CA key now lives in the sandbox (init, then only the proxy) */
+        if (t->egress) {
+                broker_ca_free(t->egress->ca);
+                t->egress->ca = NULL;
+        }
+}
+
+int egress_ca_files(const struct task *t, char **ret_bundle, char **ret_ca) {
+        *ret_bundle = *ret_ca = NULL;
+        if (!t->egress || !t->egress->ca)
+                return 0;
+        return broker_ca_files(t->egress->ca, ret_bundle, ret_ca);
+}
+
+struct broker_ca *egress_take_ca(struct task *t) {
+        struct broker_ca *ca = t->egress ? t->egress->ca : NULL;
+        if (t->egress)
+                t->egress->ca = NULL;
+        return ca;
 }
 
 /* The "egress" audit event: every host reached and every refusal, the
@@ -263,6 +373,8 @@ void egress_finish(struct task *t) {
         t->status.n_egress_denied = c->n_denied;
         t->status.egress_connections = c->connections;
         t->status.egress_bytes = c->bytes;
+        t->status.injections = c->inj;
+        t->status.n_injections = c->n_inj;
         pthread_mutex_unlock(&c->lock);
         /* one audit deny per distinct refusal, at most 64: a flood of
          * attempts must not flood the collector */
@@ -275,7 +387,11 @@ void egress_finish(struct task *t) {
                 if (seen)
                         continue;
                 sent++;
-                snprintf(code, sizeof code, "egress-%s", c->denied[i].reason);
+                /* the tripwire's own reason code (docs/reasons.md), the rest egress-REASON */
+                if (strcmp(c->denied[i].reason, "placeholder-misdirected") == 0)
+                        snprintf(code, sizeof code, "%s", c->denied[i].reason);
+                else
+                        snprintf(code, sizeof code, "egress-%s", c->denied[i].reason);
                 audit_deny(t, code);
         }
         audit_summary(t, c);
@@ -292,6 +408,8 @@ void egress_release(struct task *t) {
          * when a dial thread holds a reference; otherwise freed here */
         t->status.egress_denied = NULL;
         t->status.n_egress_denied = 0;
+        t->status.injections = NULL;
+        t->status.n_injections = 0;
         t->egress = NULL;
         egress_ctx_unref(c);
 }

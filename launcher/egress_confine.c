@@ -14,6 +14,7 @@
 #include "launcher/egress_impl.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,11 @@ static const char *const proxy_syscalls[] = {
         "gettid",
         "rseq",
         "set_robust_list",
+        /* the TLS broker: locked secrets, socket timeouts, TCP_NODELAY */
+        "mlock",
+        "munlock",
+        "setsockopt",
+        "sched_getaffinity",
         /* signals and leaving */
         "rt_sigprocmask",
         "rt_sigreturn",
@@ -100,6 +106,17 @@ static int build(scmp_filter_ctx ctx) {
                 r = add(ctx, "mmap", 1, (struct scmp_arg_cmp[]){ SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) });
         if (r == 0)
                 r = add(ctx, "mprotect", 1, (struct scmp_arg_cmp[]){ SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) });
+        /* the broker's threads: clone only with CLONE_THREAD (a thread, never
+         * a process); clone3 answers ENOSYS, its flags are beyond a filter's
+         * reach, and libc then falls back to clone */
+        if (r == 0)
+                r = add(ctx, "clone", 1,
+                        (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD) });
+        if (r == 0) {
+                int nr = seccomp_syscall_resolve_name("clone3");
+                if (nr != __NR_SCMP_ERROR)
+                        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+        }
         for (size_t i = 0; r == 0 && i < ELEMENTSOF(fcntl_ops); i++)
                 r = add(ctx, "fcntl", 1, (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_ops[i]) });
         return r;

@@ -14,6 +14,10 @@ struct dial_job {
         struct egress_host host;
         uint16_t port;
         uint32_t id;
+        bool bound; /* a brokered credential's host: the policy's pins do not apply */
+        size_t n_pins;
+        int pin_af[EGM_MAX_PINS];
+        uint8_t pin[EGM_MAX_PINS][16];
 };
 
 static void reply(struct egress_ctx *c, uint32_t id, enum egress_reason r, const struct egress_rule *rule, int fd) {
@@ -111,7 +115,14 @@ static void *dial_thread(void *arg) {
                 af[0] = j->host.kind == EH_V4 ? AF_INET : AF_INET6;
                 memcpy(addr[0], j->host.addr, 16);
                 n = 1;
-        } else if (egress_pin_find(rules, j->host.name)) {
+        } else if (j->bound && j->n_pins) {
+                /* the binding's pins (sealed by the issuer, relayed by the
+                 * proxy): checked below like any resolved address */
+                for (; n < j->n_pins; n++) {
+                        af[n] = j->pin_af[n];
+                        memcpy(addr[n], j->pin[n], 16);
+                }
+        } else if (!j->bound && egress_pin_find(rules, j->host.name)) {
                 const struct egress_pin *p = egress_pin_find(rules, j->host.name);
                 for (; n < p->n_addrs; n++) {
                         af[n] = p->af[n];
@@ -181,6 +192,13 @@ void egress_dial(struct egress_ctx *c, const struct egress_msg *m) {
         j->c = c;
         j->id = m->id;
         j->port = m->port;
+        j->bound = m->flags & EGM_F_BOUND;
+        for (size_t i = 0; j->bound && i < m->n_pins && i < EGM_MAX_PINS; i++) {
+                if (m->pin_af[i] != 4 && m->pin_af[i] != 6)
+                        continue;
+                j->pin_af[j->n_pins] = m->pin_af[i] == 4 ? AF_INET : AF_INET6;
+                memcpy(j->pin[j->n_pins++], m->pin[i], 16);
+        }
         if (m->port == 0 || egress_host_canon(m->host, &j->host) < 0)
                 r = EGR_BAD_HOST;
         else

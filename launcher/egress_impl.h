@@ -25,6 +25,9 @@ struct egress_ctx {
         struct egress_host_stat *stats;
         size_t n_stats;
         long long bytes, connections;
+        struct broker_ca *ca;         /* a task with a profile: the broker's CA and stores (broker_ca.c) */
+        struct status_injection *inj; /* brokered requests per (credential, bound host), strings owned */
+        size_t n_inj;
         bool hup;    /* the proxy is gone: stop polling */
         bool closed; /* results handed to the status: no more records */
 };
@@ -34,7 +37,12 @@ void egress_ctx_unref(struct egress_ctx *c);
 /* Record a refusal or a finished tunnel (thread-safe; ignored once closed). */
 void egress_record_denial(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r);
 void egress_record_connect(struct egress_ctx *c, const char *host, unsigned port);
+/* The same with the credential a placeholder-misdirected names (or NULL). */
+void egress_record_denial_cred(struct egress_ctx *c, const char *host, unsigned port, enum egress_reason r,
+                               const char *cred);
 void egress_record_tunnel(struct egress_ctx *c, const char *host, unsigned port, long long bytes);
+/* A brokered credential's request count from the broker's report (validated here). */
+void egress_record_injected(struct task *t, const char *cred, const char *host, uint64_t requests);
 /* One DIAL request from the proxy: name rules now, the rest on a thread. */
 void egress_dial(struct egress_ctx *c, const struct egress_msg *m);
 /* Sandbox init: the proxy's end of the dial socket (closes init's copy of ours). */

@@ -9,6 +9,10 @@
  * before the payload's Landlock domain exists; its port is bound before the
  * payload starts. */
 #include "launcher/egress_impl.h"
+#include "launcher/broker.h"
+
+#include "launcher/broker_creds.h"
+#include "launcher/creds.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -27,8 +31,9 @@
 
 #include "launcher/init.h"
 
-static int status_pipe = -1; /* init's read end: the payload's real wait status */
-static int proxy_pidfd = -1; /* init's handle on the proxy (immune to pid reuse) */
+static int status_pipe = -1;       /* init's read end: the payload's real wait status */
+static struct broker_creds broker; /* the proxy process: its bound credentials (t->broker) */
+static int proxy_pidfd = -1;       /* init's handle on the proxy (immune to pid reuse) */
 
 static int listen_on(int type, uint32_t addr, uint16_t port, int *ret) {
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr) };
@@ -139,7 +144,7 @@ static int bind_all(const struct policy_egress *pe, struct egress_listeners *l, 
 int egress_start_proxy(struct task *t, struct sr_error *e) {
         const struct policy_egress *pe = &t->cfg.egress;
         struct egress_listeners l = { .http = -1, .dns = -1 };
-        int dial_fd, r, ready[2];
+        int dial_fd, r, ready[2], handoff = -1;
         char b;
         pid_t pid;
         sigset_t none;
@@ -159,6 +164,14 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
                 listeners_close(&l);
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "egress", "egress: pipe: %s", strerror(errno));
         }
+        /* with a profile the broker decrypts, the payload side gets its
+         * handoff (launcher/broker_creds.c) */
+        if ((r = creds_handoff_pipe(t, &handoff)) < 0) {
+                listeners_close(&l);
+                close(ready[0]);
+                close(ready[1]);
+                return sr_fail(e, SR_EXIT_LAUNCHER, -r, "egress", "egress: pipe: %s", strerror(-r));
+        }
         pid = fork();
         if (pid < 0) {
                 listeners_close(&l);
@@ -167,25 +180,45 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "egress", "egress: fork: %s", strerror(errno));
         }
         if (pid == 0) {
+                struct broker *bk = NULL;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 signal(SIGPIPE, SIG_IGN);
                 prctl(PR_SET_NAME, "sealrun-proxy", 0, 0, 0);
                 close(ready[0]);
-                if (proxy_confine(dial_fd, ready[1], &l) < 0)
+                /* non-dumpable before any secret exists in this process */
+                if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                         _exit(1);
+                /* before the confinement closes the key's fd; written
+                 * whole before ready, so the payload's step finds it */
+                if (broker_start(t, handoff, &broker) == 0)
+                        t->broker = &broker;
+                if (proxy_confine(dial_fd, ready[1], &l) < 0) {
+                        broker_creds_free(&broker);
+                        _exit(1);
+                }
+                /* every TLS context and trust store, before the payload starts */
+                if (broker_tls_start(t, egress_take_ca(t), t->broker, dial_fd, &bk) < 0) {
+                        broker_creds_free(&broker);
+                        _exit(1);
+                }
                 egress_proxy_probe("before");
                 /* from here on: no file, no exec, no new socket */
-                if (egress_proxy_lockdown(t) < 0)
+                if (egress_proxy_lockdown(t) < 0) {
+                        broker_creds_free(&broker);
                         _exit(1);
+                }
                 egress_proxy_probe("after");
                 if (write(ready[1], "r", 1) != 1)
                         _exit(1);
                 close(ready[1]);
-                egress_proxy_main(t, dial_fd, &l);
+                egress_proxy_main(t, dial_fd, &l, bk);
         }
         close(ready[1]);
+        if (handoff >= 0)
+                close(handoff);
         listeners_close(&l);
+        broker_ca_free(egress_take_ca(t)); /* the proxy has its copy */
         proxy_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         r = (int)read(ready[0], &b, 1);
         close(ready[0]);
@@ -195,14 +228,22 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
         return 0;
 }
 
-void egress_stop_proxy(struct task *t) {
+int egress_stop_proxy(struct task *t) {
         struct pollfd p = { .fd = proxy_pidfd, .events = POLLIN };
+        siginfo_t si = { 0 };
+        int r = -ETIMEDOUT;
         if (!t->egress || proxy_pidfd < 0)
-                return;
-        if (syscall(SYS_pidfd_send_signal, proxy_pidfd, SIGTERM, NULL, 0) == 0)
-                (void)poll(&p, 1, 200);
+                return 0;
+        /* the broker wipes its credentials on SIGTERM and exits 0: its own
+         * exit is the scrub of its memory, a kill is not (longer wait when
+         * it may hold credentials) */
+        if (syscall(SYS_pidfd_send_signal, proxy_pidfd, SIGTERM, NULL, 0) == 0 &&
+            poll(&p, 1, t->cfg.profile ? 2000 : 200) == 1 &&
+            waitid((idtype_t)P_PIDFD, (id_t)proxy_pidfd, &si, WEXITED | WNOHANG) == 0 && si.si_pid > 0)
+                r = si.si_code == CLD_EXITED && si.si_status == 0 ? 0 : -ECHILD;
         close(proxy_pidfd);
         proxy_pidfd = -1;
+        return r;
 }
 
 /* pid 1 of the payload's namespace: relay the supervisor's signals, reap

@@ -6,6 +6,8 @@
  * them. It cannot dial anything itself: its network namespace has only lo. */
 #include "launcher/egress_proxy_int.h"
 
+#include "launcher/broker_creds.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,6 +18,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
+#include "launcher/broker.h"
 #include "policy/egress_http.h"
 
 void proxy_report(struct proxy *p, enum egress_reason r, const char *host, uint16_t port, uint64_t bytes) {
@@ -174,6 +177,45 @@ static int buf_put(struct pipe_buf *b, const char *d, size_t n) {
         return 0;
 }
 
+/* Brokered credentials: the connection leaves the splice loop for a broker
+ * thread that terminates its TLS (or reads its plain HTTP) and sees every
+ * request whole. */
+static void handoff(struct proxy *p, struct conn *c) {
+        static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+        const char *pre = NULL;
+        size_t pre_len = 0;
+        bool forward = !c->transparent && c->req.kind == EHTTP_FORWARD;
+        struct conn **pp;
+        int r;
+        if (!c->transparent && c->req.kind == EHTTP_CONNECT) {
+                if (send(c->cfd, ok, sizeof ok - 1, MSG_NOSIGNAL) != sizeof ok - 1) {
+                        proxy_conn_close(p, c);
+                        return;
+                }
+                pre = c->head + c->req.head_len;
+                pre_len = c->hlen - c->req.head_len;
+        } else if (forward) {
+                pre = c->head;
+                pre_len = c->hlen;
+        }
+        epoll_ctl(p->ep, EPOLL_CTL_DEL, c->cfd, NULL);
+        r = broker_take(p->broker, c->cfd, c->ufd, c->req.host, c->req.port, pre, pre_len, forward);
+        if (r < 0) {
+                deny(p, c, EGR_CONN_LIMIT, NULL);
+                return;
+        }
+        /* the fds are the thread's now */
+        for (pp = &p->conns; *pp && *pp != c; pp = &(*pp)->next)
+                ;
+        if (*pp)
+                *pp = c->next;
+        p->n_conns--;
+        egress_http_req_free(&c->req);
+        free(c->c2u.data);
+        free(c->u2c.data);
+        free(c);
+}
+
 static void on_reply(struct proxy *p) {
         struct egress_reply m;
         union {
@@ -186,8 +228,10 @@ static void on_reply(struct proxy *p) {
         struct conn *c;
         int fd = -1;
         ssize_t n = recvmsg(p->dial_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n == 0)
+        if (n == 0) {
+                broker_creds_free(p->t->broker);
                 _exit(0); /* the supervisor is gone */
+        }
         if (n != sizeof m)
                 return;
         for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
@@ -209,6 +253,10 @@ static void on_reply(struct proxy *p) {
                 return;
         }
         c->ufd = fd;
+        if (p->broker && broker_terminates(p->broker, c->req.host)) {
+                handoff(p, c);
+                return;
+        }
         if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = 0, .data.ptr = (char *)c + 1 }) < 0) {
                 deny(p, c, EGR_CONNECT, NULL);
                 return;
@@ -398,6 +446,19 @@ int proxy_dial(struct proxy *p, struct conn *c) {
         m.id = c->id;
         m.port = c->req.port;
         snprintf(m.host, sizeof m.host, "%s", c->req.host);
+        if (p->broker) {
+                const char *const *pins;
+                size_t n_pins;
+                if (broker_bound(p->broker, c->req.host, c->req.port, &pins, &n_pins)) {
+                        m.flags |= EGM_F_BOUND;
+                        for (size_t i = 0; i < n_pins && m.n_pins < EGM_MAX_PINS; i++) {
+                                if (inet_pton(AF_INET, pins[i], m.pin[m.n_pins]) == 1)
+                                        m.pin_af[m.n_pins++] = 4;
+                                else if (inet_pton(AF_INET6, pins[i], m.pin[m.n_pins]) == 1)
+                                        m.pin_af[m.n_pins++] = 6;
+                        }
+                }
+        }
         if (send(p->dial_fd, &m, sizeof m, MSG_NOSIGNAL) != sizeof m)
                 return -EPIPE;
         c->state = C_DIAL;
@@ -433,8 +494,8 @@ static const struct { char c; } tags[4 + EGRESS_MAX_TRANSPARENT] __attribute__((
 #define TAG_DNS ((void *)&tags[2])
 #define TAG_TP(i) ((void *)&tags[3 + (i)])
 
-_Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egress_listeners *l) {
-        struct proxy p = { .t = t, .dial_fd = dial_fd, .l = l };
+_Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egress_listeners *l, struct broker *b) {
+        struct proxy p = { .t = t, .dial_fd = dial_fd, .l = l, .broker = b };
         struct epoll_event evs[64];
         sigset_t term;
         int sfd;
@@ -473,6 +534,8 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                         if (d == TAG_TERM) {
                                 while (p.conns)
                                         proxy_conn_close(&p, p.conns);
+                                broker_creds_report(t->broker, dial_fd);
+                                broker_creds_free(t->broker);
                                 _exit(0);
                         }
                         if (d == TAG_DNS) {
@@ -485,8 +548,10 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                                 continue;
                         }
                         if (d == TAG_DIAL) {
-                                if (evs[i].events & (EPOLLHUP | EPOLLERR) && !(evs[i].events & EPOLLIN))
+                                if (evs[i].events & (EPOLLHUP | EPOLLERR) && !(evs[i].events & EPOLLIN)) {
+                                        broker_creds_free(t->broker);
                                         _exit(0);
+                                }
                                 on_reply(&p);
                                 continue;
                         }

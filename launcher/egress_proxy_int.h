@@ -51,6 +51,7 @@ struct proxy {
         const struct egress_listeners *l;
         struct dns_name *names;
         size_t n_names;
+        struct broker *broker; /* brokered credentials: terminate TLS (launcher/broker.h), else NULL */
 };
 
 /* Tell the supervisor about a refusal decided here, or a tunnel's bytes (EGR_OK). */

@@ -70,11 +70,11 @@ static void exec_watch(struct task *t, struct init_state *st, bool wait) {
 
 static int finish(struct task *t, struct init_state *st, int status) {
         struct sr_error e = { 0 };
-        int r;
+        int r, broker;
         trace_point(TRACE_EXIT);
         /* Nothing of the task may outlive its payload: kill(-1) from pid 1
          * reaches every other process of the namespace. */
-        egress_stop_proxy(t); /* proxy mode: its byte counts first */
+        broker = egress_stop_proxy(t); /* proxy mode: its byte counts first, its wipe */
         kill(-1, SIGKILL);
         reap_all();
         /* The payload is gone, so the pipe is closed: it says whether it
@@ -82,6 +82,11 @@ static int finish(struct task *t, struct init_state *st, int status) {
         if (!st->interrupted)
                 exec_watch(t, st, true);
         r = creds_scrub(t, &e);
+        /* with a profile in proxy mode the broker held credentials: the
+         * scrub covers its memory only if it wiped and exited by itself */
+        if (r == 0 && broker < 0 && t->cfg.profile)
+                r = sr_fail(&e, SR_EXIT_LAUNCHER, -broker, "scrub",
+                            "the egress broker did not confirm the wipe of its credentials (%s)", strerror(-broker));
         sync_send(t->sync_child, SYNC_EXITED, st->interrupted && st->exec != EXEC_DONE ? EINTR : 0, status, "init",
                   NULL);
         sync_send(t->sync_child, SYNC_SCRUBBED, r < 0 ? -r : 0, 0, "scrub", r < 0 ? e.msg : NULL);

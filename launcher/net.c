@@ -1,6 +1,8 @@
 /* Network, both halves side by side: the supervisor's host side (veth pair,
  * /30 slot, generated /etc files) and the child's inside setup (lo, eth0). */
 #include "launcher/net.h"
+#include "launcher/broker.h"
+#include "launcher/egress.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -27,7 +29,7 @@ struct net_ctx {
         int lock_fd;            /* veth: flock held while the pair lives */
         char host_if[IFNAMSIZ]; /* veth: host-side name */
         bool created;
-        struct mount_entry files[2]; /* /etc/hosts, /etc/resolv.conf for the mount plan */
+        struct mount_entry files[4]; /* /etc/hosts, /etc/resolv.conf, the broker's CA files, for the mount plan */
         size_t n_files;
 };
 
@@ -370,7 +372,21 @@ int net_prepare(struct task *t, struct sr_error *e) {
                 free(resolv);
                 return r;
         }
-        return add_generated_file(c, "/etc/resolv.conf", resolv, e);
+        if ((r = add_generated_file(c, "/etc/resolv.conf", resolv, e)) < 0)
+                return r;
+        {
+                /* proxy mode with a profile: the task CA (docs/network.md, "Brokered credentials") */
+                char *bundle, *ca;
+                if (egress_ca_files(t, &bundle, &ca) < 0)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "network: out of memory");
+                if (bundle && (r = add_generated_file(c, BROKER_BUNDLE_PATH, bundle, e)) < 0) {
+                        free(ca);
+                        return r;
+                }
+                if (ca && (r = add_generated_file(c, BROKER_CA_PATH, ca, e)) < 0)
+                        return r;
+        }
+        return 0;
 }
 
 int net_setup_parent(struct task *t, struct sr_error *e) {

@@ -17,6 +17,7 @@ struct net_ctx;
 struct slot_ctx;
 struct mounts_ctx;
 struct egress_ctx;
+struct broker_creds;
 
 struct task {
         /* The command line, a heap copy (cli_dup): read only by the policy
@@ -59,4 +60,5 @@ struct task {
 
         struct status status;
         int64_t start_ms;
+        struct broker_creds *broker; /* the egress proxy process only: its bound credentials (broker_creds.h) */
 };

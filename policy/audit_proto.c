@@ -36,6 +36,11 @@ static int needed_rev(const struct audit_event *ev) {
         int r = audit_event_rev(ev->type);
         if (ev->type == AUDIT_EV_EXIT && ev->reason && r < 2)
                 r = 2;
+        /* revision 3: brokered credentials ("brokered", and "host" with
+         * "requests" on scrub) */
+        for (size_t i = 0; i < ev->n_creds && r < 3; i++)
+                if (ev->creds[i].brokered || ev->creds[i].host)
+                        r = 3;
         return r;
 }
 
@@ -104,7 +109,7 @@ static const struct {
         [AUDIT_EV_INJECT] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID | F_CREDS,
                               F_TENANT | F_TASK | F_CREDS },
         [AUDIT_EV_DENY] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_REASON, F_TENANT | F_REASON },
-        [AUDIT_EV_SCRUB] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID, F_TENANT | F_TASK },
+        [AUDIT_EV_SCRUB] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID | F_CREDS, F_TENANT | F_TASK },
         [AUDIT_EV_EXIT] = { F_TENANT | F_POOL | F_TASK | F_PROF | F_PID | F_SPID | F_EXIT | F_SIGNAL | F_TIMEDOUT |
                                     F_OOM | F_USAGE | F_REASON,
                             F_TENANT | F_TASK | F_EXIT },
@@ -255,8 +260,22 @@ static int get_str(struct jx *x, json_t *o, const char *key, bool (*ok)(const ch
         return 0;
 }
 
+/* A binding's host as the broker reports it: lower-case name characters,
+ * an optional leading "*." (never free text). */
+static bool audit_host_valid(const char *s) {
+        size_t n = strlen(s);
+        if (strncmp(s, "*.", 2) == 0)
+                s += 2;
+        if (n == 0 || n > 255 || !*s)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_'))
+                        return false;
+        return true;
+}
+
 static int decode_creds(struct jx *x, json_t *arr, struct audit_event *ev) {
-        static const char *const keys[] = { "name", "scope", NULL };
+        static const char *const keys[] = { "name", "scope", "brokered", "host", "requests", NULL };
         size_t n = json_array_size(arr);
         char p[64], q[64];
         int r;
@@ -270,14 +289,23 @@ static int decode_creds(struct jx *x, json_t *arr, struct audit_event *ev) {
                 struct audit_cred *ac = &ev->creds_owned[i];
                 jx_index(p, sizeof p, "$.credentials", i);
                 if ((r = jx_object(x, c, p, keys)) < 0 || (r = jx_string(x, c, p, "name", true, &ac->name)) < 0 ||
-                    (r = jx_string(x, c, p, "scope", false, &ac->scope)) < 0)
+                    (r = jx_string(x, c, p, "scope", false, &ac->scope)) < 0 ||
+                    (r = jx_bool(x, c, p, "brokered", false, &ac->brokered)) < 0 ||
+                    (r = jx_string(x, c, p, "host", false, &ac->host)) < 0 ||
+                    (r = jx_int(x, c, p, "requests", !!ac->host, 1, 1ll << 40, &ac->requests)) < 0)
                         return r;
+                if (!ac->host && json_object_get(c, "requests"))
+                        return proto_fail(x->e, jx_path(q, sizeof q, p, "requests"), "only with \"host\"");
+                if (ac->host && !audit_host_valid(ac->host))
+                        return proto_fail(x->e, jx_path(q, sizeof q, p, "host"), "not a host name or *.suffix");
                 if (!cred_name_valid(ac->name))
                         return proto_fail(x->e, jx_path(q, sizeof q, p, "name"), "not a valid credential name");
                 if (ac->scope && !audit_scope_valid(ac->scope))
                         return proto_fail(x->e, jx_path(q, sizeof q, p, "scope"), "not a valid scope");
+                /* one entry per credential, or per (credential, host) for request counts */
                 for (size_t j = 0; j < i; j++)
-                        if (strcmp(ev->creds_owned[j].name, ac->name) == 0)
+                        if (strcmp(ev->creds_owned[j].name, ac->name) == 0 &&
+                            (!ac->host || !ev->creds_owned[j].host || strcmp(ev->creds_owned[j].host, ac->host) == 0))
                                 return proto_fail(x->e, jx_path(q, sizeof q, p, "name"), "duplicate credential name");
         }
         ev->creds = ev->creds_owned;
@@ -532,6 +560,12 @@ static json_t *build(const struct audit_event *ev) {
                         json_t *c = json_object();
                         set_str(c, "name", ev->creds[i].name);
                         set_str(c, "scope", ev->creds[i].scope);
+                        if (ev->creds[i].brokered)
+                                json_object_set_new(c, "brokered", json_true());
+                        if (ev->creds[i].host) {
+                                set_str(c, "host", ev->creds[i].host);
+                                json_object_set_new(c, "requests", json_integer(ev->creds[i].requests));
+                        }
                         json_array_append_new(a, c);
                 }
                 json_object_set_new(o, "credentials", a);

@@ -39,8 +39,11 @@ enum audit_event_type {
 #define AUDIT_MAX_EGRESS 24
 
 struct audit_cred {
-        const char *name;  /* credential name (never its value) */
-        const char *scope; /* or NULL */
+        const char *name;   /* credential name (never its value) */
+        const char *scope;  /* or NULL */
+        bool brokered;      /* held by the egress broker; the payload has a placeholder */
+        const char *host;   /* scrub: a bound host the broker injected it toward, or NULL */
+        long long requests; /* with host: requests injected (> 0) */
 };
 
 /* egress: one allowed host:port with its tunnels and bytes (both ways). */

@@ -28,6 +28,8 @@ static const char *const reason_names[EGR_REASON_MAX] = {
         [EGR_HEADER_TIMEOUT] = "header-timeout",
         [EGR_HEADER_SIZE] = "header-too-large",
         [EGR_SNI_MISMATCH] = "sni-mismatch",
+        [EGR_PLACEHOLDER] = "placeholder-misdirected",
+        [EGR_UPSTREAM_TLS] = "upstream-tls",
 };
 
 const char *egress_reason_name(enum egress_reason r) {

@@ -32,6 +32,8 @@ enum egress_reason {
         EGR_HEADER_TIMEOUT, /* the client did not send its request head in time */
         EGR_HEADER_SIZE,    /* request head larger than the limit */
         EGR_SNI_MISMATCH,   /* transparent path: the TLS SNI names another host than the address stands for */
+        EGR_PLACEHOLDER,    /* a brokered credential's placeholder toward a host it is not bound to, or plain HTTP */
+        EGR_UPSTREAM_TLS,   /* the broker's TLS to the server failed (certificate, name, handshake) */
         EGR_REASON_MAX
 };
 const char *egress_reason_name(enum egress_reason r);

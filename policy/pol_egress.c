@@ -137,10 +137,51 @@ static int parse_limits(struct jx *x, json_t *v, const char *path, struct policy
         return 0;
 }
 
+/* "passthrough": host names (exact or *.suffix) whose TLS the broker does not terminate. */
+static int parse_passthrough(struct jx *x, json_t *v, const char *path, struct policy_egress *ret) {
+        char kp[512], ip[560], qb[80];
+        json_t *arr = NULL;
+        int r;
+        if ((r = jx_array(x, v, path, "passthrough", false, &arr)) < 0 || !arr)
+                return r;
+        jx_path(kp, sizeof kp, path, "passthrough");
+        if (json_array_size(arr) > EGRESS_MAX_RULES)
+                return jx_fail(x, kp, "too many names (%zu > %d)", json_array_size(arr), EGRESS_MAX_RULES);
+        ret->passthrough = calloc(json_array_size(arr) + 1, sizeof *ret->passthrough);
+        if (!ret->passthrough)
+                return jx_fail(x, kp, "out of memory");
+        for (size_t i = 0; i < json_array_size(arr); i++) {
+                const char *s = json_string_value(json_array_get(arr, i));
+                struct egress_rule *er = &ret->passthrough[i];
+                jx_index(ip, sizeof ip, kp, i);
+                if (!s)
+                        return jx_fail(x, ip, "must be a string");
+                if (egress_rule_parse(s, er) < 0 || er->kind == ER_CIDR)
+                        return jx_fail(x, ip, "\"%s\" is not a host name or \"*.suffix\"", q(s, qb));
+                ret->n_passthrough = i + 1;
+        }
+        return 0;
+}
+
+bool pol_egress_passthrough(const struct policy_egress *e, const char *name) {
+        size_t nl = strlen(name);
+        for (size_t i = 0; i < e->n_passthrough; i++) {
+                const struct egress_rule *r = &e->passthrough[i];
+                size_t rl = strlen(r->name);
+                if (r->kind == ER_EXACT && strcmp(r->name, name) == 0)
+                        return true;
+                if (r->kind == ER_SUFFIX && nl > rl && strcmp(name + nl - rl, r->name) == 0)
+                        return true;
+        }
+        return false;
+}
+
 int pol_egress_parse(struct jx *x, json_t *v, const char *path, struct policy_egress *ret) {
-        static const char *const keys[] = { "allow", "deny", "resolve", "limits", "proxy_port", NULL };
+        static const char *const keys[] = { "allow",      "deny",        "resolve",     "limits",
+                                            "proxy_port", "passthrough", "trust_store", NULL };
         char kp[512];
         long long port = EGRESS_DEFAULT_PROXY_PORT;
+        const char *ts = NULL;
         json_t *lim;
         int r;
 
@@ -152,8 +193,13 @@ int pol_egress_parse(struct jx *x, json_t *v, const char *path, struct policy_eg
             (r = parse_rules(x, v, path, "allow", false, &ret->rules.allow, &ret->rules.n_allow)) < 0 ||
             (r = parse_rules(x, v, path, "deny", true, &ret->rules.deny, &ret->rules.n_deny)) < 0 ||
             (r = parse_pins(x, v, path, &ret->rules)) < 0 ||
-            (r = jx_int(x, v, path, "proxy_port", false, 1, 65535, &port)) < 0)
+            (r = jx_int(x, v, path, "proxy_port", false, 1, 65535, &port)) < 0 ||
+            (r = parse_passthrough(x, v, path, ret)) < 0 || (r = jx_string(x, v, path, "trust_store", false, &ts)) < 0)
                 return r;
+        if (ts && (r = jx_strdup(x, path, ts, &ret->trust_store)) < 0)
+                return r;
+        if (ret->trust_store && ret->trust_store[0] != '/')
+                return jx_fail(x, jx_path(kp, sizeof kp, path, "trust_store"), "must be an absolute path");
         ret->proxy_port = (uint16_t)port;
         if ((lim = json_object_get(v, "limits")) &&
             (r = parse_limits(x, lim, jx_path(kp, sizeof kp, path, "limits"), ret)) < 0)
@@ -165,6 +211,11 @@ void pol_egress_free(struct policy_egress *e) {
         free(e->rules.allow);
         free(e->rules.deny);
         free(e->rules.pins);
+        free(e->passthrough);
+        free(e->trust_store);
+        e->trust_store = NULL;
+        e->passthrough = NULL;
+        e->n_passthrough = 0;
         memset(&e->rules, 0, sizeof e->rules);
 }
 

@@ -18,6 +18,10 @@ struct policy_egress {
         long long header_timeout_ms;  /* the client's request head */
         long long max_bytes;          /* both directions, whole task; 0 = no limit */
         uint16_t proxy_port;          /* 127.0.0.1:PORT inside */
+        /* brokered credentials (docs/network.md "Brokered credentials") */
+        struct egress_rule *passthrough; /* hosts tunneled untouched (exact or *.suffix) */
+        size_t n_passthrough;
+        char *trust_store; /* PEM file: anchors for unbound hosts instead of the host's store */
 };
 
 /* {"allow": [{"host": "api.example.com", "ports": [443]}, {"host": "*.example.org"},
@@ -25,9 +29,13 @@ struct policy_egress {
  *  "deny": [{"host": "evil.example.org"}],
  *  "resolve": {"api.internal": ["10.0.0.5"]},
  *  "limits": {"connections": 64, "connect_timeout_ms": 10000, "header_timeout_ms": 10000, "bytes": 0},
- *  "proxy_port": 3128} */
+ *  "proxy_port": 3128,
+ *  "passthrough": ["pinned.example.com", "*.example.org"],
+ *  "trust_store": "/etc/sealrun/anchors.pem"} */
 int pol_egress_parse(struct jx *x, json_t *v, const char *path, struct policy_egress *ret);
 void pol_egress_free(struct policy_egress *e);
+/* Is the canonical name one the policy marks passthrough? */
+bool pol_egress_passthrough(const struct policy_egress *e, const char *canon_name);
 /* Command-line narrowing: keep only allow rules whose host text equals one
  * of names (canonicalised); a name no rule allows is an error (-ENOENT,
  * *ret_bad set), never a new rule. */

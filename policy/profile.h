@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/binding.h"
 #include "policy/secmem.h"
 #include "policy/util.h"
 
@@ -130,7 +131,9 @@ struct profile_cred {
         const uint8_t *value; /* value_len bytes + NUL, in the arena */
         size_t value_len;
         enum cred_as as;
-        const char *scope; /* NULL when the credential has none */
+        const char *scope;               /* NULL when the credential has none */
+        const struct cred_binding *bind; /* "bind": brokered (policy/binding.h), or NULL */
+        bool placeholder;                /* value is the broker's placeholder (proxy mode handoff) */
 };
 
 struct profile_plain {

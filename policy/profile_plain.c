@@ -1,11 +1,14 @@
 /* Plaintext of a sealed profile: parsed in locked memory, validated, never quoted in errors. */
 #include "policy/profile.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "policy/egress_rules.h"
 #include "policy/jsonx.h"
 #include "policy/scope.h"
 
@@ -29,6 +32,235 @@ static int plain_object(struct jx *x, json_t *v, const char *path, const char *c
                         return jx_fail(x, path, "unknown key (allowed: %s)", list);
                 }
         }
+        return 0;
+}
+
+
+/* ---- "bind": where a brokered credential may go (policy/binding.h) ------ */
+
+static char *arena_str(struct secmem *m, const char *s) {
+        return secmem_strndup(m, s, strlen(s));
+}
+
+/* RFC 9110 token characters. */
+static bool http_token(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!(isalnum((unsigned char)*s) || strchr("!#$%&'*+-.^_`|~", *s)))
+                        return false;
+        return true;
+}
+
+/* Headers the broker itself frames or routes by: injecting into one of them
+ * would let a credential change where or how a request goes. */
+static bool header_reserved(const char *h) {
+        static const char *const bad[] = {
+                "host",       "content-length", "transfer-encoding",   "connection",       "upgrade", "te", "trailer",
+                "keep-alive", "expect",         "proxy-authorization", "proxy-connection", NULL
+        };
+        for (size_t i = 0; bad[i]; i++)
+                if (strcasecmp(bad[i], h) == 0)
+                        return true;
+        return false;
+}
+
+/* One "hosts" entry: an exact name or "*.suffix", canonicalised the way the
+ * egress rules are, so a binding and a rule never see two spellings of one
+ * name. Addresses are refused: a binding names the host whose certificate
+ * the broker verifies. The host is not quoted: the input is the plaintext. */
+static int bind_host(struct jx *x, struct secmem *m, json_t *v, const char *path, const char **ret) {
+        struct egress_host h;
+        const char *s;
+        bool wild;
+        char buf[EGRESS_HOST_MAX + 3];
+        if (!json_is_string(v))
+                return jx_fail(x, path, "expected a string");
+        s = json_string_value(v);
+        wild = strncmp(s, "*.", 2) == 0;
+        if (strchr(wild ? s + 2 : s, '*'))
+                return jx_fail(x, path, "a wildcard is allowed only as a leading \"*.\" label");
+        if (strlen(s) > EGRESS_HOST_MAX || egress_host_canon(wild ? s + 2 : s, &h) < 0)
+                return jx_fail(x, path, "not a host name");
+        if (h.kind != EH_NAME)
+                return jx_fail(x, path, "an address, not a host name (bind names, pin addresses under \"resolve\")");
+        if (wild && !strchr(h.name, '.'))
+                return jx_fail(x, path, "\"*.\" needs a suffix of at least two labels");
+        snprintf(buf, sizeof buf, "%s%s", wild ? "*." : "", h.name);
+        return (*ret = arena_str(m, buf)) ? 0 : -ENOMEM;
+}
+
+static bool bind_covers(const struct cred_binding *b, const char *name) {
+        for (size_t i = 0; i < b->n_hosts; i++) {
+                const char *h = b->hosts[i];
+                if (h[0] == '*') {
+                        size_t nl = strlen(name), sl = strlen(h + 1); /* ".suffix" */
+                        if (nl > sl && strcmp(name + nl - sl, h + 1) == 0)
+                                return true;
+                } else if (strcmp(h, name) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static int bind_resolve(struct jx *x, struct secmem *m, json_t *o, const char *path, struct cred_binding *b) {
+        const char *k;
+        json_t *arr;
+        char p[512], ip[512];
+        size_t n = 0;
+        if (!json_is_object(o))
+                return jx_fail(x, path, "expected an object of host names to address lists");
+        if (json_object_size(o) > BINDING_MAX_PINS)
+                return jx_fail(x, path, "too many names (%zu > %d)", json_object_size(o), BINDING_MAX_PINS);
+        json_object_foreach(o, k, arr) {
+                struct binding_pin *pin = &b->pins[n];
+                struct egress_host h;
+                /* the key is named by position only: it is plaintext */
+                snprintf(p, sizeof p, "%s{%zu}", path, n);
+                if (strlen(k) > EGRESS_HOST_MAX || egress_host_canon(k, &h) < 0 || h.kind != EH_NAME)
+                        return jx_fail(x, p, "not a host name");
+                if (!bind_covers(b, h.name))
+                        return jx_fail(x, p, "a name that is not among the binding's hosts");
+                for (size_t j = 0; j < n; j++)
+                        if (strcmp(b->pins[j].host, h.name) == 0)
+                                return jx_fail(x, p, "the same name twice");
+                if (!(pin->host = arena_str(m, h.name)))
+                        return -ENOMEM;
+                if (!json_is_array(arr) || json_array_size(arr) == 0)
+                        return jx_fail(x, p, "expected a non-empty array of IP addresses");
+                if (json_array_size(arr) > BINDING_MAX_PIN_ADDRS)
+                        return jx_fail(x, p, "too many addresses (%zu > %d)", json_array_size(arr),
+                                       BINDING_MAX_PIN_ADDRS);
+                for (size_t i = 0; i < json_array_size(arr); i++) {
+                        json_t *a = json_array_get(arr, i);
+                        struct egress_host ah;
+                        jx_index(ip, sizeof ip, p, i);
+                        if (!json_is_string(a) || strlen(json_string_value(a)) > EGRESS_HOST_MAX ||
+                            egress_host_canon(json_string_value(a), &ah) < 0 || ah.kind == EH_NAME)
+                                return jx_fail(x, ip, "not an IP address literal");
+                        if (!(pin->addrs[i] = arena_str(m, ah.name)))
+                                return -ENOMEM;
+                        pin->n_addrs = i + 1;
+                }
+                b->n_pins = ++n;
+        }
+        return 0;
+}
+
+/* Structure only (the markers, printable text); sealctl seal parses every
+ * certificate with OpenSSL, and the broker does again when it loads them. */
+static int bind_ca(struct jx *x, struct secmem *m, json_t *v, const char *path, struct cred_binding *b) {
+        static const char begin[] = "-----BEGIN CERTIFICATE-----", end[] = "-----END CERTIFICATE-----";
+        const char *s;
+        size_t n;
+        if (!json_is_string(v))
+                return jx_fail(x, path, "expected a string of PEM certificates");
+        s = json_string_value(v);
+        n = json_string_length(v);
+        if (n > BINDING_CA_MAX)
+                return jx_fail(x, path, "larger than %d bytes", BINDING_CA_MAX);
+        for (size_t i = 0; i < n; i++)
+                if ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\r' && s[i] != '\t') || s[i] == 0x7f)
+                        return jx_fail(x, path, "not PEM text (control characters)");
+        while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+                s++;
+        if (strncmp(s, begin, sizeof begin - 1) != 0 || !strstr(s, end))
+                return jx_fail(x, path, "expected PEM certificates (\"%s\" ... \"%s\")", begin, end);
+        return (b->ca_pem = arena_str(m, json_string_value(v))) ? 0 : -ENOMEM;
+}
+
+/* A value that goes into a header as is (bearer, header) must be one field
+ * value: no control characters (CR/LF would split the request), no leading
+ * or trailing whitespace. Basic's value is base64-encoded by the broker. */
+static int bind_value(struct jx *x, const char *path, const struct profile_cred *c) {
+        const uint8_t *v = c->value;
+        size_t n = c->value_len;
+        if (n == 0)
+                return jx_fail(x, path, "a bound credential's value is empty");
+        if (c->bind->inject == BIND_BASIC)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                if (v[i] < 0x20 || v[i] == 0x7f)
+                        return jx_fail(x, path, "a bound value must fit one header field (no control characters)");
+        if (v[0] == ' ' || v[n - 1] == ' ')
+                return jx_fail(x, path, "a bound value must not start or end with a space");
+        return 0;
+}
+
+static int parse_bind(struct jx *x, struct secmem *m, json_t *o, const char *path, struct cred_binding **ret) {
+        static const char *const keys[] = { "hosts", "port", "inject", "header", "user", "resolve", "ca_pem", NULL };
+        const char *inject, *header = NULL, *user = NULL;
+        struct cred_binding *b;
+        json_t *hosts, *v;
+        long long port = 443;
+        char p[512], ip[512];
+        int r;
+        if ((r = plain_object(x, o, path, keys)) < 0 || (r = jx_array(x, o, path, "hosts", true, &hosts)) < 0 ||
+            (r = jx_int(x, o, path, "port", false, 1, 65535, &port)) < 0 ||
+            (r = jx_string(x, o, path, "inject", true, &inject)) < 0 ||
+            (r = jx_string(x, o, path, "header", false, &header)) < 0 ||
+            (r = jx_string(x, o, path, "user", false, &user)) < 0)
+                return r;
+        if (!(b = secmem_alloc(m, sizeof *b)))
+                return -ENOMEM;
+        memset(b, 0, sizeof *b);
+        b->port = (uint16_t)port;
+        jx_path(p, sizeof p, path, "hosts");
+        if (json_array_size(hosts) == 0 || json_array_size(hosts) > BINDING_MAX_HOSTS)
+                return jx_fail(x, p, "expected 1 to %d host names", BINDING_MAX_HOSTS);
+        for (size_t i = 0; i < json_array_size(hosts); i++) {
+                jx_index(ip, sizeof ip, p, i);
+                if ((r = bind_host(x, m, json_array_get(hosts, i), ip, &b->hosts[i])) < 0)
+                        return r;
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(b->hosts[j], b->hosts[i]) == 0)
+                                return jx_fail(x, ip, "the same host twice");
+                b->n_hosts = i + 1;
+        }
+        if (strcmp(inject, "bearer") == 0)
+                b->inject = BIND_BEARER;
+        else if (strcmp(inject, "basic") == 0)
+                b->inject = BIND_BASIC;
+        else if (strcmp(inject, "header") == 0)
+                b->inject = BIND_HEADER;
+        else
+                return jx_fail(x, jx_path(p, sizeof p, path, "inject"), "must be \"bearer\", \"basic\" or \"header\"");
+        jx_path(p, sizeof p, path, "header");
+        if (b->inject != BIND_HEADER && header)
+                return jx_fail(x, p, "only with \"inject\": \"header\"");
+        if (b->inject == BIND_HEADER) {
+                if (!header)
+                        return jx_fail(x, p, "missing (\"inject\": \"header\" names the header)");
+                if (strlen(header) > BINDING_HEADER_MAX || !http_token(header))
+                        return jx_fail(x, p, "not an HTTP header name (a token of at most %d characters)",
+                                       BINDING_HEADER_MAX);
+                if (header_reserved(header))
+                        return jx_fail(x, p, "a header the broker frames or routes by cannot carry a credential");
+                if (!(b->header = arena_str(m, header)))
+                        return -ENOMEM;
+                for (char *h = (char *)b->header; *h; h++)
+                        *h = (char)tolower((unsigned char)*h);
+        }
+        jx_path(p, sizeof p, path, "user");
+        if (b->inject != BIND_BASIC && user)
+                return jx_fail(x, p, "only with \"inject\": \"basic\"");
+        if (b->inject == BIND_BASIC) {
+                if (!user)
+                        return jx_fail(x, p, "missing (\"inject\": \"basic\" needs the user name)");
+                if (strlen(user) > 255 || strchr(user, ':'))
+                        return jx_fail(x, p, "must be at most 255 characters without ':'");
+                for (const char *u = user; *u; u++)
+                        if ((unsigned char)*u < 0x20 || *u == 0x7f)
+                                return jx_fail(x, p, "must not contain control characters");
+                if (!(b->user = arena_str(m, user)))
+                        return -ENOMEM;
+        }
+        if ((v = json_object_get(o, "resolve")) &&
+            (r = bind_resolve(x, m, v, jx_path(p, sizeof p, path, "resolve"), b)) < 0)
+                return r;
+        if ((v = json_object_get(o, "ca_pem")) && (r = bind_ca(x, m, v, jx_path(p, sizeof p, path, "ca_pem"), b)) < 0)
+                return r;
+        *ret = b;
         return 0;
 }
 
@@ -74,7 +306,7 @@ static int parse_value(struct jx *x, struct secmem *m, json_t *o, const char *pa
 }
 
 static int parse_cred(struct jx *x, struct secmem *m, json_t *o, const char *path, struct profile_cred *c) {
-        static const char *const keys[] = { "name", "value", "value_base64", "as", "scope", NULL };
+        static const char *const keys[] = { "name", "value", "value_base64", "as", "scope", "bind", NULL };
         const char *name, *as = "file", *scope = NULL;
         char p[512];
         int r;
@@ -103,6 +335,14 @@ static int parse_cred(struct jx *x, struct secmem *m, json_t *o, const char *pat
                 return r;
         if ((c->as & CRED_ENV) && memchr(c->value, 0, c->value_len))
                 return jx_fail(x, path, "an env credential's value cannot contain a NUL byte");
+        if (json_object_get(o, "bind")) {
+                struct cred_binding *b = NULL;
+                if ((r = parse_bind(x, m, json_object_get(o, "bind"), jx_path(p, sizeof p, path, "bind"), &b)) < 0)
+                        return r;
+                c->bind = b;
+                if ((r = bind_value(x, jx_path(p, sizeof p, path, "value"), c)) < 0)
+                        return r;
+        }
         if (!(c->name = secmem_strndup(m, name, strlen(name))) ||
             (scope && !(c->scope = secmem_strndup(m, scope, strlen(scope)))))
                 return -ENOMEM;

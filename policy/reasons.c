@@ -55,6 +55,7 @@ const struct sr_reason sr_reasons[] = {
         { "duplicate-task", R77, "sealrun-pool: a task with this id is already running" },
         { "no-pool-key", R77, "sealrun-pool: the pool's decryption key is missing" },
         { "egress-widen", R77, "an --egress-allow rule that is not an allow rule of the policy" },
+        { "binding-needs-proxy", R77, "a credential bound to hosts (brokered) outside network mode proxy" },
         { "not-allowed", R77, "the audit collector's allow map does not let this peer write this tenant" },
         /* temporary: try again later (75) */
         { "slots-busy", R75, "all of the tenant's concurrency slots are busy" },
@@ -78,6 +79,9 @@ const struct sr_reason sr_reasons[] = {
         { "interrupted-setup", 128, "a signal cancelled the launch before the task ran (exit 128+N)" },
         { "supervisor-vanished", R125, "audit abandoned record: the sealrun of a task died unfinished" },
         { "scope-not-granted", 0, "a skipped credential: its scope is not granted to the task" },
+        { "placeholder-misdirected", 0,
+          "audit deny: a brokered credential's placeholder toward a host it is not bound to, or over plain HTTP "
+          "(403)" },
         { "env-not-allowed", 0, "a skipped credential: env delivery is not allowed by the policy" },
         /* bad input and launcher failures (125) */
         { "usage", R125, "a command-line argument is wrong" },

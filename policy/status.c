@@ -111,8 +111,16 @@ static json_t *final_object(const struct status *s) {
                         json_pack("{s:o, s:I, s:o, s:o, s:b}", "profile", str_or_null(s->profile), "profile_version",
                                   (json_int_t)s->profile_version, "injected", name_list(s->injected, s->n_injected),
                                   "skipped", name_list(s->skipped, s->n_skipped), "scrubbed", s->scrubbed);
-                if (c)
+                if (c) {
+                        json_t *inj = json_array();
                         json_object_set_new(c, "skipped_reasons", skipped_reasons(s));
+                        json_object_set_new(c, "brokered", name_list(s->brokered, s->n_brokered));
+                        for (size_t i = 0; inj && i < s->n_injections; i++)
+                                json_array_append_new(inj, json_pack("{s:s, s:s, s:I}", "name", s->injections[i].name,
+                                                                     "host", s->injections[i].host, "requests",
+                                                                     (json_int_t)s->injections[i].requests));
+                        json_object_set_new(c, "injections", inj ? inj : json_array());
+                }
                 json_object_set_new(o, "credentials", c ? c : json_null());
         }
         json_object_set_new(o, "audit",
@@ -128,10 +136,13 @@ static json_t *final_object(const struct status *s) {
                                                       : json_null());
         if (s->egress) {
                 json_t *d = json_array();
-                for (size_t i = 0; d && i < s->n_egress_denied; i++)
-                        json_array_append_new(d, json_pack("{s:s, s:i, s:s}", "host", s->egress_denied[i].host, "port",
-                                                           (int)s->egress_denied[i].port, "reason",
-                                                           s->egress_denied[i].reason));
+                for (size_t i = 0; d && i < s->n_egress_denied; i++) {
+                        json_t *e = json_pack("{s:s, s:i, s:s}", "host", s->egress_denied[i].host, "port",
+                                              (int)s->egress_denied[i].port, "reason", s->egress_denied[i].reason);
+                        if (e && s->egress_denied[i].credential)
+                                json_object_set_new(e, "credential", json_string(s->egress_denied[i].credential));
+                        json_array_append_new(d, e);
+                }
                 json_object_set_new(o, "egress",
                                     json_pack("{s:o, s:I, s:I}", "denied", d ? d : json_array(), "connections",
                                               (json_int_t)s->egress_connections, "bytes", (json_int_t)s->egress_bytes));

@@ -17,6 +17,14 @@ struct status_egress_denial {
         char *host;
         unsigned port;
         const char *reason; /* egress_reason_name() */
+        char *credential;   /* placeholder-misdirected: the credential's name, else NULL */
+};
+
+/* Requests the broker put one credential into, toward one of its bound
+ * hosts (as the binding writes it: a name or "*.suffix"). */
+struct status_injection {
+        const char *name, *host;
+        long long requests;
 };
 
 struct status {
@@ -71,6 +79,13 @@ struct status {
         const struct status_egress_denial *egress_denied;
         size_t n_egress_denied;
         long long egress_connections, egress_bytes;
+        /* brokered credentials: names delivered as placeholders (creds.c),
+         * and requests the broker injected them into, per (credential,
+         * bound host) with a count > 0 (egress.c, from the broker's report) */
+        const char *brokered[STATUS_MAX_NAMES];
+        size_t n_brokered;
+        const struct status_injection *injections;
+        size_t n_injections;
         /* Ownership: every string above is either a constant (a mode or
          * step name, a reason code literal) or a copy the status owns,
          * made with status_own() and freed by status_free(). */

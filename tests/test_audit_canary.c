@@ -134,7 +134,8 @@ static void test_launcher_lifecycle(void **state) {
 
 /* Every event type, stored as the collector would store it, and the revoke path. */
 static void test_every_event_and_line(void **state) {
-        static const struct audit_cred creds[] = { { "github_token", "read:repo:*" }, { "db_password", NULL } };
+        static const struct audit_cred creds[] = { { "github_token", "read:repo:*", false, NULL, 0 },
+                                                   { "db_password", NULL, false, NULL, 0 } };
         struct audit_peer peer = { 1000, 1000, 42 };
         char zero[AUDIT_HASH_HEX + 1];
         memset(zero, '0', AUDIT_HASH_HEX);

@@ -11,7 +11,8 @@
 #define T0 "\"schema\":1,\"seq\":7,\"time\":\"2025-03-01T10:00:00.123Z\""
 
 static void fill_all(struct audit_event *ev, enum audit_event_type t) {
-        static const struct audit_cred creds[] = { { "github_token", NULL }, { "OPENAI_API_KEY", "read:model:*" } };
+        static const struct audit_cred creds[] = { { "github_token", NULL, false, NULL, 0 },
+                                                   { "OPENAI_API_KEY", "read:model:*", true, NULL, 0 } };
         audit_event_init(ev, t);
         ev->tenant = "acme";
         ev->pool = "acme-pool";
@@ -29,6 +30,12 @@ static void fill_all(struct audit_event *ev, enum audit_event_type t) {
                 ev->creds = creds;
                 ev->n_creds = 2;
                 ev->sandbox_pid = 1240;
+        }
+        if (t == AUDIT_EV_SCRUB) {
+                static const struct audit_cred counts[] = { { "GH", NULL, true, "api.github.com", 3 },
+                                                            { "GH", NULL, true, "*.example.net", 1 } };
+                ev->creds = counts;
+                ev->n_creds = 2;
         }
         if (t == AUDIT_EV_DENY)
                 ev->reason = "expired";
@@ -87,6 +94,9 @@ static void test_roundtrip_every_event(void **state) {
                 for (size_t i = 0; i < ev.n_creds; i++) {
                         assert_string_equal(back.creds[i].name, ev.creds[i].name);
                         streq_or_null(back.creds[i].scope, ev.creds[i].scope);
+                        streq_or_null(back.creds[i].host, ev.creds[i].host);
+                        assert_int_equal(back.creds[i].brokered, ev.creds[i].brokered);
+                        assert_int_equal(back.creds[i].requests, ev.creds[i].requests);
                 }
                 assert_int_equal(back.has_exit, ev.has_exit);
                 assert_int_equal(back.exit_code, ev.exit_code);
@@ -404,6 +414,31 @@ static void test_revisions(void **state) {
                   "bad-message" },
                 { "{" T0 ",\"rev\":3,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1}", 1, NULL },
                 { "{" T0 ",\"rev\":2,\"event\":\"egress\",\"tenant\":\"acme\",\"task\":\"T1\"}", 0, "bad-message" },
+                { "{" T0 ",\"rev\":4,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1}", 1, NULL },
+                /* revision 3: brokered credentials */
+                { "{" T0 ",\"rev\":3,\"event\":\"scrub\",\"tenant\":\"acme\",\"task\":\"T1\",\"credentials\":"
+                  "[{\"name\":\"GH\",\"brokered\":true,\"host\":\"api.github.com\",\"requests\":3},"
+                  "{\"name\":\"GH\",\"brokered\":true,\"host\":\"*.example.net\",\"requests\":1}]}",
+                  1, NULL },
+                { "{" T0 ",\"event\":\"scrub\",\"tenant\":\"acme\",\"task\":\"T1\",\"credentials\":"
+                  "[{\"name\":\"GH\",\"brokered\":true,\"host\":\"api.github.com\",\"requests\":3}]}",
+                  0, "bad-message" },
+                { "{" T0 ",\"rev\":3,\"event\":\"scrub\",\"tenant\":\"acme\",\"task\":\"T1\",\"credentials\":"
+                  "[{\"name\":\"GH\",\"host\":\"api.github.com\",\"requests\":3},"
+                  "{\"name\":\"GH\",\"host\":\"api.github.com\",\"requests\":1}]}",
+                  0, "bad-message" },
+                { "{" T0 ",\"rev\":3,\"event\":\"scrub\",\"tenant\":\"acme\",\"task\":\"T1\",\"credentials\":"
+                  "[{\"name\":\"GH\",\"host\":\"API github\",\"requests\":3}]}",
+                  0, "bad-message" },
+                { "{" T0 ",\"rev\":3,\"event\":\"scrub\",\"tenant\":\"acme\",\"task\":\"T1\",\"credentials\":"
+                  "[{\"name\":\"GH\",\"host\":\"a.com\"}]}",
+                  0, "bad-message" },
+                { "{" T0 ",\"rev\":3,\"event\":\"scrub\",\"tenant\":\"acme\",\"task\":\"T1\",\"credentials\":"
+                  "[{\"name\":\"GH\",\"requests\":2}]}",
+                  0, "bad-message" },
+                { "{" T0 ",\"rev\":3,\"event\":\"inject\",\"tenant\":\"acme\",\"task\":\"T1\",\"credentials\":"
+                  "[{\"name\":\"GH\",\"brokered\":true}]}",
+                  1, NULL },
                 { "{" T0 ",\"rev\":0,\"event\":\"launch\",\"tenant\":\"acme\",\"task\":\"T1\",\"pid\":1}", 0,
                   "bad-input" },
                 { "{\"schema\":2,\"seq\":1,\"time\":\"2025-03-01T10:00:00Z\",\"event\":\"launch\"}", 0, "bad-schema" },

@@ -111,6 +111,176 @@ static void test_invalid_table(void **state) {
         }
 }
 
+
+#define BIND_CRED(bind) \
+        "{\"tenant\":\"acme\",\"credentials\":[{\"name\":\"TOK\",\"value\":\"SECRETVALUE\",\"bind\":" bind "}]}"
+
+static void test_bind_valid(void **state) {
+        static const char *txt =
+                "{\"tenant\":\"acme\",\"credentials\":["
+                "{\"name\":\"GH\",\"value\":\"ghp_x\",\"as\":\"env\",\"bind\":{\"hosts\":[\"API.GitHub.com.\","
+                "\"*.Example.NET\"],\"inject\":\"bearer\",\"resolve\":{\"api.github.com\":[\"127.0.0.1\",\"[::1]\"],"
+                "\"a.example.net\":[\"0x7f.1\"]},\"ca_pem\":\"\\n-----BEGIN CERTIFICATE-----\\nAA==\\n"
+                "-----END CERTIFICATE-----\\n\"}},"
+                "{\"name\":\"K\",\"value\":\"k1\",\"bind\":{\"hosts\":[\"api.x.com\"],\"port\":8443,"
+                "\"inject\":\"header\",\"header\":\"X-Api-Key\"}},"
+                "{\"name\":\"B\",\"value_base64\":\"AAE=\",\"bind\":{\"hosts\":[\"git.x.com\"],\"inject\":\"basic\","
+                "\"user\":\"x-access-token\"}},"
+                "{\"name\":\"plain\",\"value\":\"p\"}]}";
+        struct secmem *m;
+        struct profile_plain p;
+        struct sr_error e = { 0 };
+        const struct cred_binding *b;
+        (void)state;
+        assert_int_equal(parse(txt, &m, &p, &e), 0);
+        assert_int_equal(p.n_creds, 4);
+        b = p.creds[0].bind;
+        assert_non_null(b);
+        assert_int_equal(b->n_hosts, 2);
+        assert_string_equal(b->hosts[0], "api.github.com");
+        assert_string_equal(b->hosts[1], "*.example.net");
+        assert_int_equal(b->port, 443);
+        assert_int_equal(b->inject, BIND_BEARER);
+        assert_null(b->header);
+        assert_null(b->user);
+        assert_int_equal(b->n_pins, 2);
+        assert_string_equal(b->pins[0].host, "api.github.com");
+        assert_int_equal(b->pins[0].n_addrs, 2);
+        assert_string_equal(b->pins[0].addrs[0], "127.0.0.1");
+        assert_string_equal(b->pins[0].addrs[1], "::1");
+        assert_string_equal(b->pins[1].host, "a.example.net");
+        assert_string_equal(b->pins[1].addrs[0], "127.0.0.1");
+        assert_non_null(strstr(b->ca_pem, "BEGIN CERTIFICATE"));
+        b = p.creds[1].bind;
+        assert_int_equal(b->port, 8443);
+        assert_int_equal(b->inject, BIND_HEADER);
+        assert_string_equal(b->header, "x-api-key");
+        assert_null(b->ca_pem);
+        b = p.creds[2].bind;
+        assert_int_equal(b->inject, BIND_BASIC);
+        assert_string_equal(b->user, "x-access-token");
+        assert_null(p.creds[3].bind);
+        secmem_destroy(m);
+}
+
+static void test_bind_invalid(void **state) {
+        static const struct {
+                const char *txt, *want;
+        } cases[] = {
+                { BIND_CRED("[]"), "bind: expected an object" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"SECRETVALUE\":1}"), "bind: unknown key" },
+                { BIND_CRED("{\"inject\":\"bearer\"}"), "bind.hosts: missing" },
+                { BIND_CRED("{\"hosts\":\"a.com\",\"inject\":\"bearer\"}"), "bind.hosts: expected an array" },
+                { BIND_CRED("{\"hosts\":[],\"inject\":\"bearer\"}"), "bind.hosts: expected 1 to 16" },
+                { BIND_CRED("{\"hosts\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\","
+                            "\"n\",\"o\",\"p\",\"q\"],\"inject\":\"bearer\"}"),
+                  "bind.hosts: expected 1 to 16" },
+                { BIND_CRED("{\"hosts\":[1],\"inject\":\"bearer\"}"), "bind.hosts[0]: expected a string" },
+                { BIND_CRED("{\"hosts\":[\"SECRETVALUE host\"],\"inject\":\"bearer\"}"),
+                  "bind.hosts[0]: not a host name" },
+                { BIND_CRED("{\"hosts\":[\"\"],\"inject\":\"bearer\"}"), "bind.hosts[0]: not a host name" },
+                { BIND_CRED("{\"hosts\":[\"caf\\u00e9.com\"],\"inject\":\"bearer\"}"),
+                  "bind.hosts[0]: not a host name" },
+                { BIND_CRED("{\"hosts\":[\"a.*.com\"],\"inject\":\"bearer\"}"), "wildcard is allowed only" },
+                { BIND_CRED("{\"hosts\":[\"*\"],\"inject\":\"bearer\"}"), "wildcard is allowed only" },
+                { BIND_CRED("{\"hosts\":[\"*.*.com\"],\"inject\":\"bearer\"}"), "wildcard is allowed only" },
+                { BIND_CRED("{\"hosts\":[\"*.com\"],\"inject\":\"bearer\"}"), "at least two labels" },
+                { BIND_CRED("{\"hosts\":[\"127.0.0.1\"],\"inject\":\"bearer\"}"), "an address, not a host name" },
+                { BIND_CRED("{\"hosts\":[\"[::1]\"],\"inject\":\"bearer\"}"), "an address, not a host name" },
+                { BIND_CRED("{\"hosts\":[\"A.com\",\"a.com.\"],\"inject\":\"bearer\"}"),
+                  "bind.hosts[1]: the same host twice" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"port\":0,\"inject\":\"bearer\"}"),
+                  "bind.port: must be between 1 and 65535" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"port\":\"443\",\"inject\":\"bearer\"}"),
+                  "bind.port: expected an integer" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"]}"), "bind.inject: missing" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"cookie\"}"), "\"bearer\", \"basic\" or \"header\"" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"header\"}"), "bind.header: missing" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"header\",\"header\":\"x api\"}"),
+                  "bind.header: not an HTTP header name" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"header\",\"header\":\"\"}"),
+                  "bind.header: not an HTTP header name" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"header\",\"header\":\"x-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}"),
+                  "bind.header: not an HTTP header name" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"header\",\"header\":\"Host\"}"),
+                  "bind.header: a header the broker frames" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"header\",\"header\":\"transfer-encoding\"}"),
+                  "bind.header: a header the broker frames" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"header\":\"x-k\"}"),
+                  "bind.header: only with" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"basic\"}"), "bind.user: missing" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"basic\",\"user\":\"a:b\"}"),
+                  "bind.user: must be at most 255 characters without ':'" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"basic\",\"user\":\"a\\nb\"}"),
+                  "bind.user: must not contain control" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"header\",\"header\":\"x-k\",\"user\":\"u\"}"),
+                  "bind.user: only with" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"resolve\":[]}"),
+                  "bind.resolve: expected an object" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"resolve\":{\"b.com\":[\"127.0.0.1\"]}}"),
+                  "bind.resolve{0}: a name that is not among" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"resolve\":{\"SECRETVALUE x\":[\"::1\"]}}"),
+                  "bind.resolve{0}: not a host name" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"resolve\":{\"1.2.3.4\":[\"::1\"]}}"),
+                  "bind.resolve{0}: not a host name" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"resolve\":{\"a.com\":[]}}"),
+                  "bind.resolve{0}: expected a non-empty array" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"resolve\":{\"a.com\":\"::1\"}}"),
+                  "bind.resolve{0}: expected a non-empty array" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"resolve\":{\"a.com\":[\"1\",\"2\",\"3\","
+                            "\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]}}"),
+                  "bind.resolve{0}: too many addresses" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"resolve\":{\"a.com\":[\"SECRETVALUE\"]}}"),
+                  "bind.resolve{0}[0]: not an IP address literal" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"resolve\":{\"a.com\":[7]}}"),
+                  "bind.resolve{0}[0]: not an IP address literal" },
+                { BIND_CRED("{\"hosts\":[\"*.a.com\"],\"inject\":\"bearer\",\"resolve\":{\"x.a.com\":[\"::1\"],"
+                            "\"X.a.com.\":[\"::1\"]}}"),
+                  "bind.resolve{1}: the same name twice" },
+                { BIND_CRED("{\"hosts\":[\"*.a.com\"],\"inject\":\"bearer\",\"resolve\":{\"a.com\":[\"::1\"]}}"),
+                  "bind.resolve{0}: a name that is not among" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"ca_pem\":1}"),
+                  "bind.ca_pem: expected a string" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"ca_pem\":\"SECRETVALUE\"}"),
+                  "bind.ca_pem: expected PEM certificates" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"ca_pem\":\"-----BEGIN CERTIFICATE-----"
+                            "\\nAA==\\n\"}"),
+                  "bind.ca_pem: expected PEM certificates" },
+                { BIND_CRED("{\"hosts\":[\"a.com\"],\"inject\":\"bearer\",\"ca_pem\":\"-----BEGIN CERTIFICATE-----"
+                            "\\u0001-----END CERTIFICATE-----\"}"),
+                  "bind.ca_pem: not PEM text" },
+                { "{\"tenant\":\"acme\",\"credentials\":[{\"name\":\"T\",\"value\":\"SECRET\\r\\nVALUE\",\"bind\":"
+                  "{\"hosts\":[\"a.com\"],\"inject\":\"bearer\"}}]}",
+                  "value: a bound value must fit one header field" },
+                { "{\"tenant\":\"acme\",\"credentials\":[{\"name\":\"T\",\"value_base64\":\"AA==\",\"bind\":"
+                  "{\"hosts\":[\"a.com\"],\"inject\":\"header\",\"header\":\"x-k\"}}]}",
+                  "value: a bound value must fit one header field" },
+                { "{\"tenant\":\"acme\",\"credentials\":[{\"name\":\"T\",\"value\":\" SECRETVALUE\",\"bind\":"
+                  "{\"hosts\":[\"a.com\"],\"inject\":\"bearer\"}}]}",
+                  "must not start or end with a space" },
+                { "{\"tenant\":\"acme\",\"credentials\":[{\"name\":\"T\",\"value\":\"\",\"bind\":"
+                  "{\"hosts\":[\"a.com\"],\"inject\":\"bearer\"}}]}",
+                  "value is empty" },
+        };
+        (void)state;
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+                struct secmem *m;
+                struct profile_plain p;
+                struct sr_error e = { 0 };
+                if (parse(cases[i].txt, &m, &p, &e) == 0)
+                        fail_msg("case %zu accepted: %s", i, cases[i].txt);
+                assert_int_equal(e.exit_code, 77);
+                assert_string_equal(e.reason, "bad-plaintext");
+                if (!strstr(e.msg, cases[i].want))
+                        fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, e.msg, cases[i].want);
+                assert_non_null(strstr(e.msg, "plain: $.credentials[0]"));
+                if (strstr(e.msg, "SECRET"))
+                        fail_msg("case %zu quotes input: %s", i, e.msg);
+                secmem_destroy(m);
+        }
+}
+
 static void test_too_many(void **state) {
         char *txt = malloc(16 * 1024), *p = txt;
         struct secmem *m;
@@ -143,10 +313,9 @@ static void test_deep_nesting(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_valid),
-                cmocka_unit_test(test_invalid_table),
-                cmocka_unit_test(test_too_many),
-                cmocka_unit_test(test_deep_nesting),
+                cmocka_unit_test(test_valid),      cmocka_unit_test(test_invalid_table),
+                cmocka_unit_test(test_bind_valid), cmocka_unit_test(test_bind_invalid),
+                cmocka_unit_test(test_too_many),   cmocka_unit_test(test_deep_nesting),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

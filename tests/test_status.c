@@ -202,6 +202,11 @@ static void test_credentials_names_only(void **state) {
         s.skipped_reason[0] = "env-not-allowed";
         s.n_skipped = 1;
         s.scrubbed = true;
+        s.brokered[0] = "OPENAI_API_KEY";
+        s.n_brokered = 1;
+        static const struct status_injection inj1[] = { { "OPENAI_API_KEY", "api.openai.com", 4 } };
+        s.injections = inj1;
+        s.n_injections = 1;
         json_t *o = parse_final(&s);
         json_t *c = json_object_get(o, "credentials");
         assert_true(json_is_object(c));
@@ -218,8 +223,14 @@ static void test_credentials_names_only(void **state) {
         assert_string_equal(gets_(json_array_get(sr, 0), "name"), "deploy_key");
         assert_string_equal(gets_(json_array_get(sr, 0), "reason"), "env-not-allowed");
         assert_int_equal(json_object_size(json_array_get(sr, 0)), 2);
+        /* brokered: names, and request counts per (credential, bound host) */
+        assert_string_equal(json_string_value(json_array_get(json_object_get(c, "brokered"), 0)), "OPENAI_API_KEY");
+        json_t *ij = json_array_get(json_object_get(c, "injections"), 0);
+        assert_string_equal(gets_(ij, "host"), "api.openai.com");
+        assert_int_equal(geti(ij, "requests"), 4);
+        assert_int_equal(json_object_size(ij), 3);
         /* only the documented keys: no room for values */
-        assert_int_equal(json_object_size(c), 6);
+        assert_int_equal(json_object_size(c), 8);
         json_decref(o);
 }
 

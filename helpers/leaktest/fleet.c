@@ -77,7 +77,7 @@ static int start_worker(struct fleet *f, struct task *t) {
                 argv[n++] = key;
         }
         argv[n++] = "--policy";
-        argv[n++] = f->policy;
+        argv[n++] = t->proxy ? f->policy_proxy : f->policy;
         argv[n++] = "--tenant";
         argv[n++] = t->tenant;
         argv[n++] = "--task";
@@ -439,6 +439,8 @@ int fleet_run(struct fleet *f) {
         t = fleet_add_task(f, "lt-b-probe", TK_PROBE, prof(f, "b"), "lt-b", "b", R_DELIV_B, 0);
         t->key_by_fd = false; /* one tenant's worker gives --key FILE, the other --key-fd */
         fleet_add_task(f, "lt-a-crash", TK_CRASH, prof(f, "a"), "lt-a", "a", R_DELIV_CRASH, 0);
+        t = fleet_add_task(f, "lt-a-brokered", TK_PROBE, prof(f, "brokered"), "lt-a", "a", R_DELIV_BROKER, 0);
+        t->proxy = true;
         first = f->n_tasks;
         fleet_add_task(f, "lt-fc-tampered", TK_REFUSE, prof(f, "tampered"), "lt-a", "a", R_FC_TAMPERED, 77);
         fleet_add_task(f, "lt-fc-expired", TK_REFUSE, prof(f, "expired"), "lt-a", "a", R_FC_EXPIRED, 77);

@@ -14,6 +14,7 @@ enum rid {
         R_DELIV_A,
         R_DELIV_B,
         R_DELIV_CRASH,
+        R_DELIV_BROKER,
         R_ENV_WORKER,
         R_ENV_SUP,
         R_ENV_INIT,
@@ -71,6 +72,7 @@ struct cred_spec {
         const char *scope; /* or NULL */
         bool binary;       /* value_base64 */
         bool granted;      /* the task's scopes cover it */
+        const char *bind;  /* bound to this host (brokered): the payload gets a placeholder, or NULL */
 };
 
 #define PROFILE_CREDS 8
@@ -100,6 +102,7 @@ struct task {
         const char *pool_key; /* the pool key the worker holds: "a" or "b" */
         bool key_by_fd;
         bool collector_down;
+        bool proxy; /* network mode proxy (the brokered task): f->policy_proxy */
         int expect_exit;
         enum rid row; /* its own row (delivery or fail-closed) */
         /* processes */
@@ -144,7 +147,8 @@ struct fleet {
         char payload_exe[PATH_MAX]; /* this program: the worker, and the payload */
         char payload_in[PATH_MAX];  /* the payload's path inside the sandbox */
         char policy[PATH_MAX], revoked[PATH_MAX], keys[PATH_MAX];
-        char tools_log[PATH_MAX]; /* sealctl's and auditd's output */
+        char policy_proxy[PATH_MAX]; /* the same in network mode proxy, for the brokered task */
+        char tools_log[PATH_MAX];    /* sealctl's and auditd's output */
         unsigned samples, procs_seen;
         bool sealctl_ok, auditd_ok;
         char mounts_before[1 << 16];

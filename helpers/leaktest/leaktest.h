@@ -216,6 +216,7 @@ struct lt {
         struct canary canaries[LT_MAX_CANARIES];
         size_t n_canaries;
         bool nowhere[LT_MAX_CANARIES];     /* must not reach even its own sandbox (ungranted scope) */
+        bool broker_only[LT_MAX_CANARIES]; /* brokered: only the egress broker (sealrun-proxy) may hold it */
         size_t forbidden[LT_MAX_CANARIES]; /* places where it was found and must not be */
         struct place first_forbidden[LT_MAX_CANARIES];
         struct owner owners[LT_MAX_OWNERS];
@@ -249,6 +250,7 @@ struct sink {
         struct place base;  /* pid, what, file: filled by the caller */
         int allowed_owner;  /* -1: nothing is allowed here */
         bool allow_nowhere; /* the decrypting process: even the ungranted ones */
+        bool allow_broker;  /* the egress broker: brokered canaries too */
         /* memory scans: the mappings, so a hit names its mapping */
         const struct map_entry *maps;
         size_t n_maps;

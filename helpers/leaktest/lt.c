@@ -33,6 +33,7 @@ int lt_canary_new(struct lt *lt, int owner, const char *name, bool binary) {
         snprintf(label, sizeof label, "%s/%s", lt->owners[owner].name, name);
         memcpy(c->label, label, sizeof label);
         lt->nowhere[lt->n_canaries] = false;
+        lt->broker_only[lt->n_canaries] = false;
         return (int)lt->n_canaries++;
 }
 
@@ -97,7 +98,8 @@ int sink_hit(void *ud, size_t canary, enum lt_enc enc, uint64_t off) {
         }
         if (o->hits++ == 0)
                 o->first = p;
-        if (c->owner == k->allowed_owner && (!lt->nowhere[canary] || k->allow_nowhere)) {
+        if (c->owner == k->allowed_owner && (!lt->nowhere[canary] || k->allow_nowhere) &&
+            (!lt->broker_only[canary] || k->allow_broker)) {
                 k->allowed++;
                 /* the decrypting process may hold its plaintext, but only
                  * in pages that are never dumped and never swapped */

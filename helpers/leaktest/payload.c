@@ -69,6 +69,17 @@ static void frame(struct pl *p, const char *label, const void *data, size_t len)
         p->dumped += len;
 }
 
+/* A brokered credential's stand-in: "sealrun-ph-" and 32 lower-case hex digits. */
+static bool is_placeholder(const void *data, size_t n) {
+        const char *s = data;
+        if (n != 11 + 32 || memcmp(s, "sealrun-ph-", 11) != 0)
+                return false;
+        for (size_t i = 11; i < n; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return true;
+}
+
 static void hash_hex(const void *data, size_t len, char out[65]) {
         uint8_t h[32];
         crypto_generichash(h, sizeof h, data, len, NULL, 0);
@@ -253,6 +264,8 @@ static void report_creds(struct pl *p) {
                                 continue;
                         }
                         hash_hex(data, n, hex);
+                        if (is_placeholder(data, n))
+                                rline(p, "placeholder file %s", de->d_name);
                         sodium_memzero(data, n);
                         free(data);
                         rline(p, "file %s %s %o", de->d_name, hex, (unsigned)(sb.st_mode & 07777));
@@ -268,6 +281,8 @@ static void report_creds(struct pl *p) {
                 memcpy(name, *e, (size_t)(eq - *e));
                 name[eq - *e] = '\0';
                 hash_hex(eq + 1, strlen(eq + 1), hex);
+                if (is_placeholder(eq + 1, strlen(eq + 1)))
+                        rline(p, "placeholder env %s", name);
                 rline(p, "env %s %s", name, hex);
         }
 }

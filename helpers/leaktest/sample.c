@@ -2,6 +2,7 @@
  * after release. */
 #include "helpers/leaktest/fleet.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <string.h>
@@ -47,6 +48,7 @@ static int look_mem(struct fleet *f, enum rid r, pid_t pid, const char *role, in
                 k.row_dd = extra->row_dd;
                 k.row_lo = extra->row_lo;
                 k.allow_nowhere = extra->allow_nowhere;
+                k.allow_broker = extra->allow_broker;
         }
         int e = proc_scan_mem(&k, pid, &st);
         if (e < 0) {
@@ -112,10 +114,26 @@ void sample_cmdlines(struct fleet *f) {
 /* The decrypting process, caught with its plaintext: the plaintext only in
  * never-dumped (and locked, unless swap is limited to 0) pages, no core
  * limit, not dumpable. */
+/* The egress broker: forked from sandbox init, never execs, named by prctl. */
+static bool proc_is_broker(pid_t p) {
+        char path[64], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)p);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t n = read(fd, comm, sizeof comm - 1);
+        close(fd);
+        comm[n > 0 ? n : 0] = '\0';
+        return strcmp(comm, "sealrun-proxy\n") == 0;
+}
+
 void check_decrypter(struct fleet *f, struct task *t, pid_t p, bool honor_swap_limit) {
         int owner = t->prof->owner;
         int limited = honor_swap_limit && proc_swap_limited(p) == 1;
         struct sink x = { .allow_nowhere = true, .row_dd = f->rows[R_CORE_DD] };
+        /* in proxy mode the egress broker is the one process that may hold
+         * a brokered credential (the payload side before exec may not) */
+        x.allow_broker = proc_is_broker(p);
         x.row_lo = limited ? NULL : f->rows[R_SWAP_PAGES];
         look_file(f, R_ENV_INIT, p, "decrypting process", "environ", -1);
         int e = look_mem(f, R_MEM_PAYLOAD, p, "decrypting process", owner, &x);
@@ -131,6 +149,9 @@ void check_decrypter(struct fleet *f, struct task *t, pid_t p, bool honor_swap_l
                         "run as root to check its pages",
                         (unsigned)getuid());
         } else if (e == 0) {
+                if (x.allow_broker)
+                        note(f, R_DELIV_BROKER, "task %s: the broker (pid %d) holds plaintext %zu time(s), in dd pages",
+                             t->id, (int)p, x.allowed);
                 note(f, R_CORE_DD, "task %s: plaintext seen %zu time(s) in the decrypting process", t->id, x.allowed);
                 mark(f, R_CORE_DD);
                 mark(f, R_SWAP_PAGES);

@@ -271,7 +271,7 @@ int self_test_run(struct lt *lt) {
         s.other = lt_owner_new(lt, "other", "lt-b");
         for (int i = 0; i < C__MAX; i++)
                 s.c[i] = lt_canary_new(lt, i == C_CROSS ? s.other : s.own, names[i], false);
-        s.spec = (struct cred_spec){ "github_token", "file", NULL, false, true };
+        s.spec = (struct cred_spec){ "github_token", "file", NULL, false, true, NULL };
         s.prof = (struct profile){ .owner = s.own, .specs = &s.spec, .n = 1, .canary = { s.c[C_CRED] } };
         snprintf(s.prof.name, sizeof s.prof.name, "plant");
         snprintf(s.prof.tenant, sizeof s.prof.tenant, "lt-a");

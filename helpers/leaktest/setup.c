@@ -14,16 +14,22 @@
 /* Tenant a's and b's working profiles: every delivery mode, a scoped
  * credential the task is granted and one it is not, a binary value. */
 static const struct cred_spec MAIN_CREDS[] = {
-        { "github_token", "file", NULL, false, true },
-        { "OPENAI_API_KEY", "env", "read:model:gpt", false, true },
-        { "DB_PASSWORD", "both", NULL, false, true },
-        { "signing_key", "file", NULL, true, true },
-        { "DEPLOY_TOKEN", "env", "write:repo:main", false, false },
+        { "github_token", "file", NULL, false, true, NULL },
+        { "OPENAI_API_KEY", "env", "read:model:gpt", false, true, NULL },
+        { "DB_PASSWORD", "both", NULL, false, true, NULL },
+        { "signing_key", "file", NULL, true, true, NULL },
+        { "DEPLOY_TOKEN", "env", "write:repo:main", false, false, NULL },
+};
+/* The brokered task's profile (network mode proxy): a credential bound to a
+ * host, which the payload must get only as a placeholder, and an unbound one. */
+static const struct cred_spec BROKER_CREDS[] = {
+        { "GH_BROKERED", "both", NULL, false, true, "api.lt.test" },
+        { "plain_token", "file", NULL, false, true, NULL },
 };
 /* Profiles that must be refused: two credentials each, to be found nowhere. */
 static const struct cred_spec REFUSED_CREDS[] = {
-        { "github_token", "file", NULL, false, true },
-        { "OPENAI_API_KEY", "env", NULL, false, true },
+        { "github_token", "file", NULL, false, true, NULL },
+        { "OPENAI_API_KEY", "env", NULL, false, true, NULL },
 };
 
 int run_tool(struct fleet *f, char *const argv[], const void *in, size_t in_len) {
@@ -110,6 +116,8 @@ static struct profile *add_profile(struct fleet *f, const char *name, const char
                 p->canary[i] = lt_canary_new(f->lt, p->owner, specs[i].name, specs[i].binary);
                 if (p->canary[i] >= 0 && !specs[i].granted)
                         f->lt->nowhere[p->canary[i]] = true;
+                if (p->canary[i] >= 0 && specs[i].bind)
+                        f->lt->broker_only[p->canary[i]] = true;
         }
         snprintf(p->sealed, sizeof p->sealed, "%s/p/%s.sealed", f->lt->dir, name);
         return p;
@@ -134,6 +142,8 @@ static int seal(struct fleet *f, struct profile *p) {
                 PUT("%s{\"name\":\"%s\",\"as\":\"%s\",", i ? "," : "", p->specs[i].name, p->specs[i].as);
                 if (p->specs[i].scope)
                         PUT("\"scope\":\"%s\",", p->specs[i].scope);
+                if (p->specs[i].bind)
+                        PUT("\"bind\":{\"hosts\":[\"%s\"],\"inject\":\"bearer\"},", p->specs[i].bind);
                 if (p->specs[i].binary) {
                         PUT("\"value_base64\":\"");
                         o += b64_encode(c->val, c->len, js + o);
@@ -235,6 +245,7 @@ int setup_profiles(struct fleet *f) {
         add_profile(f, "wrongpool", "lt-a", 1, "b", "issuer", "+1h", REFUSED_CREDS, ELEMENTSOF(REFUSED_CREDS));
         add_profile(f, "untrusted", "lt-a", 1, "a", "issuer2", "+1h", REFUSED_CREDS, ELEMENTSOF(REFUSED_CREDS));
         add_profile(f, "down", "lt-a", 1, "a", "issuer", "+1h", REFUSED_CREDS, ELEMENTSOF(REFUSED_CREDS));
+        add_profile(f, "brokered", "lt-a", 1, "a", "issuer", "+1h", BROKER_CREDS, ELEMENTSOF(BROKER_CREDS));
         for (size_t i = 0; i < f->n_profiles; i++)
                 if (f->profiles[i].owner < 0 || f->profiles[i].canary[0] < 0)
                         return -ENOMEM;
@@ -284,6 +295,18 @@ int setup_policy(struct fleet *f) {
                 " \"network\":{\"mode\":\"none\"},\n"
                 " \"credentials\":{\"allow_env\":true,\"scope_ceiling\":[\"read:model:*\"]}}\n",
                 f->bin_dir);
+        if (fclose(p) != 0)
+                return -errno;
+        /* the brokered task's: the same in network mode proxy, its bound
+         * host allowed (the task makes no request: delivery is the point) */
+        snprintf(f->policy_proxy, sizeof f->policy_proxy, "%s/policy-proxy.json", f->lt->dir);
+        p = fopen(f->policy_proxy, "we");
+        if (!p)
+                return -errno;
+        fprintf(p,
+                "{\"extends\":\"%s\",\"network\":{\"mode\":\"proxy\",\"egress\":{\"allow\":"
+                "[{\"host\":\"api.lt.test\",\"ports\":[443]}]}}}\n",
+                f->policy);
         return fclose(p) == 0 ? 0 : -errno;
 }
 

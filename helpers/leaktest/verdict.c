@@ -46,6 +46,13 @@ static bool file_empty(const char *path) {
         return stat(path, &sb) == 0 && sb.st_size == 0;
 }
 
+/* The payload's "placeholder file|env NAME" line. */
+static bool placeholder(const struct task *t, const char *kind, const char *name) {
+        char want[320];
+        snprintf(want, sizeof want, "placeholder %s %s\n", kind, name);
+        return t->rep && strstr(t->rep, want) != NULL;
+}
+
 static void delivery(struct fleet *f, struct task *t) {
         const struct profile *p = t->prof;
         for (size_t i = 0; i < p->n; i++) {
@@ -55,6 +62,18 @@ static void delivery(struct fleet *f, struct task *t) {
                 bool want_env = s->granted && strcmp(s->as, "file") != 0;
                 canary_hash(&f->lt->canaries[p->canary[i]], hex);
                 int gf = reported(t, "file", s->name, hex), ge = reported(t, "env", s->name, hex);
+                if (s->bind && s->granted) {
+                        /* brokered: a value other than the sealed one, and a placeholder */
+                        if (want_file && (gf != 2 || !placeholder(t, "file", s->name)))
+                                fail(f, t->row, 0, NULL, "%s: %s", s->name,
+                                     gf == 1 ? "the bound value itself was staged as a file"
+                                             : "no placeholder in the credentials directory");
+                        if (want_env && (ge != 2 || !placeholder(t, "env", s->name)))
+                                fail(f, t->row, 0, NULL, "%s: %s", s->name,
+                                     ge == 1 ? "the bound value itself is in the environment"
+                                             : "no placeholder in the environment");
+                        continue;
+                }
                 if (!s->granted) {
                         if (gf || ge)
                                 fail(f, R_CROSS_SCOPE, 0, NULL,

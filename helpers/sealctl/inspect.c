@@ -1,4 +1,5 @@
-/* sealctl inspect and verify: the header of a sealed profile, and its signature (never decrypts). */
+/* sealctl inspect and verify: the header of a sealed profile, and its signature; with --key, its credentials' names and
+ * bindings (never values). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -7,6 +8,29 @@
 
 #include "helpers/sealctl/sealctl.h"
 #include "policy/profile.h"
+
+/* inspect --key: decrypt in locked memory and describe the credentials,
+ * never a value (the pool key's holder may read the plaintext anyway; the
+ * point is that this output can go into a ticket or a log). */
+static int plain_of(const char *file, const struct profile_envelope *env, const char *key_path, struct secmem *m,
+                    struct profile_plain *ret) {
+        struct sr_error e = { 0 };
+        struct sr_key key;
+        uint8_t *pt = NULL;
+        size_t len = 0;
+        int r;
+        if (key_load_path(key_path, KEY_POOL_SECRET, m, &key, &e) < 0)
+                return sealctl_report("inspect", &e);
+        r = profile_decrypt(file, env, &key, m, &pt, &len, &e);
+        secmem_release(m, key.secret);
+        if (r < 0)
+                return sealctl_report("inspect", &e);
+        r = profile_plain_parse(file, m, pt, len, SR_EXIT_REFUSED, ret, &e);
+        secmem_release(m, pt);
+        if (r < 0)
+                return sealctl_report("inspect", &e);
+        return 0;
+}
 
 static int load(const char *cmd, const char *path, struct profile_envelope **ret) {
         struct sr_error e = { 0 };
@@ -22,18 +46,24 @@ static int load(const char *cmd, const char *path, struct profile_envelope **ret
 int sealctl_inspect(int argc, char **argv) {
         static const struct option opts[] = {
                 { "json", no_argument, NULL, 'j' },
+                { "key", required_argument, NULL, 'k' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
+        _cleanup_(secmem_destroyp) struct secmem *m = NULL;
         struct profile_envelope *env = NULL;
+        struct profile_plain plain = { 0 };
+        const char *key = NULL;
         bool json = false;
         char issued[32], until[32], rid[KEY_ID_HEX], iid[KEY_ID_HEX];
         int c, r;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 if (c == 'j')
                         json = true;
+                else if (c == 'k')
+                        key = optarg;
                 else if (c == 'h') {
-                        printf("usage: sealctl inspect FILE [--json]\n");
+                        printf("usage: sealctl inspect FILE [--json] [--key POOL.key]\n");
                         return 0;
                 } else
                         return sealctl_usage_error("inspect", "unknown option %s", argv[optind - 1]);
@@ -42,8 +72,30 @@ int sealctl_inspect(int argc, char **argv) {
                 return sealctl_usage_error("inspect", "expected exactly one FILE");
         if ((r = load("inspect", argv[optind], &env)) != 0)
                 return r;
+        if (key) {
+                if (secmem_new(16u << 20, &m) < 0) {
+                        profile_envelope_free(env);
+                        return sealctl_usage_error("inspect", "cannot initialise libsodium");
+                }
+                if ((r = plain_of(argv[optind], env, key, m, &plain)) != 0) {
+                        profile_envelope_free(env);
+                        return r;
+                }
+        }
         if (json) {
                 char *txt = profile_header_json(env);
+                if (txt && key) {
+                        /* the header's object plus "credentials" (names and bindings only) */
+                        json_t *o = json_loads(txt, 0, NULL), *cj = sealctl_creds_json(&plain);
+                        free(txt);
+                        txt = NULL;
+                        if (o && cj && json_object_set_new(o, "credentials", cj) == 0) {
+                                cj = NULL;
+                                txt = json_dumps(o, JSON_COMPACT);
+                        }
+                        json_decref(cj);
+                        json_decref(o);
+                }
                 if (!txt) {
                         profile_envelope_free(env);
                         return sealctl_usage_error("inspect", "out of memory");
@@ -60,6 +112,8 @@ int sealctl_inspect(int argc, char **argv) {
                        "ciphertext: %zu bytes\nsignature:  not checked (sealctl verify FILE --trust ISSUER.pub)\n",
                        PROFILE_FORMAT, env->h.tenant, env->h.profile, (unsigned long long)env->h.version, issued, until,
                        env->h.not_after <= (int64_t)time(NULL) ? " (expired)" : "", rid, iid, env->ct_len);
+                if (key)
+                        sealctl_creds_print(&plain);
         }
         profile_envelope_free(env);
         return 0;

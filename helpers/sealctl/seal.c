@@ -91,6 +91,8 @@ int sealctl_seal(int argc, char **argv) {
                 return sealctl_usage_error("seal", "--in %s: cannot read into locked memory: %s", in, strerror(-r));
         if (profile_plain_parse(strcmp(in, "-") == 0 ? "(stdin)" : in, m, pt, pt_len, SR_EXIT_LAUNCHER, &plain, &e) < 0)
                 return sealctl_report("seal", &e);
+        if ((r = sealctl_check_bindings(strcmp(in, "-") == 0 ? "(stdin)" : in, &plain)) != 0)
+                return r;
         if (strcmp(plain.tenant, tenant) != 0)
                 return sealctl_usage_error("seal", "%s: $.tenant is \"%s\", but --tenant is \"%s\"", in, plain.tenant,
                                            tenant);
