@@ -188,7 +188,7 @@ int egress_prepare(struct task *t, struct sr_error *e) {
         char url[64];
         int sv[2];
 
-        if (t->pol->network.mode != NET_PROXY) {
+        if (t->cfg.network_mode != NET_PROXY) {
                 if (t->cfg.n_egress_allow)
                         return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
                                        "--egress-allow: the policy %s does not use network mode \"proxy\"",
