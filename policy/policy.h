@@ -37,8 +37,6 @@ enum mount_idmap {
         IDMAP_NONE,
         IDMAP_REQUIRED, /* refused (77) where the kernel cannot idmap */
         IDMAP_OPTIONAL, /* bound without the idmap there, reported in not_enforced */
-        IDMAP_IF_USER,  /* command-line binds as root: idmapped when a non-root user owns
-                         * the source (else bound plainly), like IDMAP_OPTIONAL otherwise */
 };
 
 #define POLICY_MAX_WORKDIR_SOURCES 64
