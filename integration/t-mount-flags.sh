@@ -6,7 +6,7 @@
 # --workdir (ownership as root and not, git, sources) and --network. Each
 # denial is an attempt from inside, next to a control run where it succeeds.
 . "$(dirname "$0")/lib.sh"
-plan 37
+plan 40
 
 chmod 0755 "$T"
 ABI=$(landlock_abi)
@@ -155,3 +155,16 @@ ok "$([ "${HOSTN:-0}" -ge 1 ]; echo $?)" "control: the host-mode task sees the h
 jq '.network = {"mode": "none", "modes": ["veth"], "veth": {"pools": ["10.231.0.0/24"]}}' "$TEST_POLICY" > "$T/modes.json"
 run "$T/modes.json" --network proxy -- true
 like "$RC $ERR" '^77 .*allows mode none, none, veth' "--network proxy not listed in network.modes: refused (77), the allowed ones named"
+# a listed mode really runs: proxy (any caller) and veth (root: CAP_NET_ADMIN on the host)
+jq '.network = {"mode": "none", "modes": ["proxy", "veth"], "veth": {"pools": ["10.231.0.0/24"]},
+        "egress": {"allow": [{"host": "api.test"}]}}' "$TEST_POLICY" > "$T/modes2.json"
+run "$T/modes2.json" -- sh -c 'echo "[${HTTPS_PROXY:-}]"'
+is "$OUT/$(jget "$STATUS" .network)" "[]/none" "control: without --network the policy's mode (none) runs, no proxy"
+run "$T/modes2.json" --network proxy -- sh -c 'echo "[${HTTPS_PROXY:-}]"'
+is "$RC/$OUT/$(jget "$STATUS" .network)" "0/[http://127.0.0.1:3128]/proxy" "--network proxy, listed: the egress proxy runs and the status says proxy"
+if is_root; then
+        run "$T/modes2.json" --network veth -- sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort | tr "\n" " "'
+        is "$RC/$OUT/$(jget "$STATUS" .network)" "0/eth0 lo /veth" "--network veth, listed: the task gets eth0 and the status says veth"
+else
+        skip "root only: mode veth needs CAP_NET_ADMIN in the host network namespace" "--network veth"
+fi
