@@ -6,7 +6,8 @@
 # --workdir (ownership as root and not, git, sources) and --network. Each
 # denial is an attempt from inside, next to a control run where it succeeds.
 . "$(dirname "$0")/lib.sh"
-plan 40
+R=""
+plan 41
 
 chmod 0755 "$T"
 ABI=$(landlock_abi)
@@ -40,9 +41,21 @@ if [ "$ABI" -ge 1 ]; then
         run "$T/optout.json" -- sh -c 'cat /data/out.txt && echo no > /data/out2.txt'
         is "$OUT" hi "control: opted out with an explicit read rule, the bind is readable"
         ok "$([ "$RC" -ne 0 ] && [ ! -e "$T/outdir/out2.txt" ]; echo $?)" "... and Landlock alone denies the write the implication would have granted (exit $RC)"
+        # an optional bind whose source is absent binds nothing and implies nothing, even
+        # where its dst exists (here inside the opted-out, read-only bind)
+        outdir "$T/outdir/sub"
+        outdir "$T/other"
+        for src in "$T/absent" "$T/other"; do
+                jq --arg s "$src" '.mounts += [{"type": "bind", "src": $s, "dst": "/data/sub", "optional": true}]' \
+                        "$T/optout.json" > "$T/optout-sub.json"
+                run "$T/optout-sub.json" -- sh -c 'echo x > /data/sub/f'
+                R="$R $RC"
+        done
+        ok "$([ -e "$T/other/f" ] && [ ! -e "$T/outdir/sub/f" ]; echo $?)" "an absent optional bind implies no access at its dst (exits:$R; control: present, it is writable)"
 else
         skip "the kernel has no Landlock: nothing is implied or denied" "opt-out read"
         skip "the kernel has no Landlock: nothing is implied or denied" "opt-out write"
+        skip "the kernel has no Landlock: nothing is implied or denied" "absent optional bind"
 fi
 # an opt-out that no explicit rule reaches is refused at launch, naming both
 jq --arg s "$T/outdir" '.mounts += [{"type": "bind", "src": $s, "dst": "/data", "landlock": false}]' \

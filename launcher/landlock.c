@@ -131,7 +131,7 @@ static int add_fs_rules(struct task *t, int ruleset, uint64_t handled, struct sr
  * explicit rule still reaches it). Without this a bind is silently useless
  * under a Landlock "fs" section. */
 static unsigned implied_access(const struct mount_entry *me) {
-        if (me->no_landlock)
+        if (me->no_landlock || me->absent)
                 return 0;
         switch (me->type) {
         case MNT_RO_BIND: return LL_READ;
@@ -151,8 +151,8 @@ static int add_implied_rules(struct task *t, int ruleset, uint64_t handled, stru
                 if (!access)
                         continue;
                 fd = open(me->dst, O_PATH | O_CLOEXEC | O_NOFOLLOW);
-                /* an optional bind whose source was absent left nothing there */
-                if (fd < 0 && me->optional && (errno == ENOENT || errno == ENOTDIR))
+                /* covered by a later entry of the plan: nothing of it is reachable to grant */
+                if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
                         continue;
                 if (fd < 0 || fstat(fd, &st) < 0)
                         return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock",

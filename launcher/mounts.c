@@ -219,6 +219,8 @@ static int open_sources(struct task *t, struct sr_error *e) {
                         continue;
                 src = fs_openat2(AT_FDCWD, me->src, O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
                 if (src < 0 && me->optional && (src == -ENOENT || src == -ENOTDIR)) {
+                        /* nothing is bound: no Landlock access is implied at dst */
+                        t->plan[i].absent = true;
                         /* a policy's optional bind is routine; a --bind-try the caller asked for is said */
                         if (me->from_cli)
                                 fprintf(stderr, "sealrun: note: --%s %s: the source does not exist, skipped\n",

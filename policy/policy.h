@@ -63,6 +63,7 @@ struct mount_entry {
         /* "landlock": false: the entry implies no Landlock access for its
          * dst (binds imply read, plus write unless ro; tmpfs read and write) */
         bool no_landlock;
+        bool absent; /* the plan's copy only: an optional source was missing, nothing was bound */
 };
 
 struct env_set {
