@@ -29,7 +29,7 @@ outdir() { mkdir -p "$1" && { ! is_root || chown 65534:65534 "$1"; }; }
 
 # --- 1. the issue's reproduction: a --bind under a Landlock fs section ---
 outdir "$T/outdir"
-run agent --bind "$T/outdir" /data -- sh -c 'echo hi > /data/out.txt'
+run "$STOCK/agent.json" --bind "$T/outdir" /data -- sh -c 'echo hi > /data/out.txt'
 like "$RC $ERR" '^77 .*--bind /data: .*does not allow extra binds .*--workdir binds a host dir' "the stock agent allows no extra binds: refused (77), pointing at --workdir"
 run "$T/binds.json" --bind "$T/outdir" /data -- sh -c 'echo hi > /data/out.txt'
 is "$RC/$(cat "$T/outdir/out.txt" 2>/dev/null)" "0/hi" "--bind under the agent's Landlock section: the task writes /data/out.txt (exit $RC)"
@@ -97,7 +97,7 @@ if [ "$ABI" -ge 1 ]; then ok "$([ "$RC" -ne 0 ]; echo $?)" "escape: execute is n
 else skip "the kernel has no Landlock: execute is not restricted" "tmpfs execute"; fi
 for f in "--tmpfs /scratch" "--bind-try $T/ro /x" "--ro-bind-try $T/ro /x"; do
         # shellcheck disable=SC2086
-        run agent $f -- true
+        run "$STOCK/agent.json" $f -- true
         like "$RC $ERR" "^77 .*${f%% *} .*does not allow extra binds" "$f under the stock agent (no extra binds): refused (77) naming the rule"
 done
 
@@ -106,13 +106,13 @@ run "$TEST_POLICY" --workdir "$T/outdir" -- true
 like "$RC $ERR" '^77 .*--workdir .*sets no "workdir"' "--workdir under a policy without \"workdir\": refused (77) naming the rule"
 if is_root; then
         mkdir "$T/wd" && chown 1234:1234 "$T/wd"
-        run agent --workdir "$T/wd" -- true
+        run "$STOCK/agent.json" --workdir "$T/wd" -- true
         like "$RC $ERR" '^77 .*as root .*\$\.workdir\.sources' "root: --workdir needs the policy's workdir.sources (77)"
-        printf '{"extends": "agent", "workdir": {"sources": ["%s"]}}\n' "$T" > "$T/wd.json"
+        printf '{"extends": "%s/agent.json", "workdir": {"sources": ["%s"]}}\n' "$STOCK" "$T" > "$T/wd.json"
         OWNER=1234
 else
         mkdir "$T/wd"
-        printf '{"extends": "agent"}\n' > "$T/wd.json"
+        printf '{"extends": "%s/agent.json"}\n' "$STOCK" > "$T/wd.json"
         OWNER=$(id -u)
         skip "root only: an unprivileged --workdir is bound plainly (the user namespace maps the caller)" "workdir sources as root"
 fi
@@ -140,7 +140,7 @@ if is_root; then
 else
         skip "root only: idmapped mounts" "plain bind control"
         skip "root only: idmapped mounts" "root-owned work dir"
-        printf '{"extends": "agent", "workdir": {"sources": ["%s/wd"]}}\n' "$T" > "$T/wd-src.json"
+        printf '{"extends": "%s/agent.json", "workdir": {"sources": ["%s/wd"]}}\n' "$STOCK" "$T" > "$T/wd-src.json"
         run "$T/wd-src.json" --workdir "$T/outdir" -- true
         like "$RC $ERR" "^77 .*not under the policy's workdir.sources" "escape: a work dir outside workdir.sources is refused (77)"
 fi
