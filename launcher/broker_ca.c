@@ -136,7 +136,7 @@ fail:
 }
 
 int broker_ca_prepare(struct task *t, struct broker_ca **ret, struct sr_error *e) {
-        const struct policy_egress *pe = &t->pol->network.egress;
+        const struct policy_egress *pe = &t->cfg.egress;
         struct broker_ca *ca;
         int r;
         *ret = NULL;

@@ -183,7 +183,7 @@ bool broker_terminates(const struct broker *b, const char *host) {
                 return false;
         if (egress_host_canon(host, &h) < 0)
                 return true;
-        return !(h.kind == EH_NAME && pol_egress_passthrough(&b->t->pol->network.egress, h.name));
+        return !(h.kind == EH_NAME && pol_egress_passthrough(&b->t->cfg.egress, h.name));
 }
 
 bool broker_bound(const struct broker *b, const char *host, uint16_t port, const char *const **ret_pins,

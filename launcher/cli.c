@@ -34,6 +34,11 @@ enum {
         OPT_PRINT_POLICY,
         OPT_EGRESS_ALLOW,
         OPT_TRACE_FD,
+        OPT_BIND_TRY,
+        OPT_RO_BIND_TRY,
+        OPT_TMPFS,
+        OPT_NETWORK,
+        OPT_WORKDIR,
 };
 
 static const struct option options[] = {
@@ -44,6 +49,11 @@ static const struct option options[] = {
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "ro-bind", required_argument, NULL, OPT_RO_BIND },
         { "bind", required_argument, NULL, OPT_BIND },
+        { "bind-try", required_argument, NULL, OPT_BIND_TRY },
+        { "ro-bind-try", required_argument, NULL, OPT_RO_BIND_TRY },
+        { "tmpfs", required_argument, NULL, OPT_TMPFS },
+        { "network", required_argument, NULL, OPT_NETWORK },
+        { "workdir", required_argument, NULL, OPT_WORKDIR },
         { "setenv", required_argument, NULL, OPT_SETENV },
         { "chdir", required_argument, NULL, OPT_CHDIR },
         { "hostname", required_argument, NULL, OPT_HOSTNAME },
@@ -81,6 +91,12 @@ void cli_usage(FILE *f) {
               "  --timeout SECONDS      kill the sandbox after SECONDS, fractions allowed (exit 124)\n"
               "  --ro-bind SRC DST      bind SRC read-only at DST (if the policy allows extra binds)\n"
               "  --bind SRC DST         bind SRC read-write at DST (if the policy allows extra binds)\n"
+              "  --ro-bind-try SRC DST, --bind-try SRC DST\n"
+              "                         the same, skipped (and noted) when SRC does not exist\n"
+              "  --tmpfs DST            a fresh tmpfs at DST (if the policy allows extra binds)\n"
+              "  --workdir HOST_DIR     bind HOST_DIR read-write at the policy's workdir path and start there\n"
+              "                         (the task sees its files as its own; needs the policy's \"workdir\")\n"
+              "  --network MODE         run in network MODE: none, or one the policy lists in network.modes\n"
               "  --setenv NAME VALUE    set NAME in the payload's environment\n"
               "  --chdir DIR            working directory inside the sandbox\n"
               "  --hostname NAME        hostname inside the sandbox\n"
@@ -178,6 +194,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
         c->key_fd = -1;
         c->audit_mode = AUDIT_UNSET;
         c->max_concurrent = -1;
+        c->caller_root = geteuid() == 0;
         /* optind 0 makes glibc reinitialise fully (a failed earlier parse can
          * leave a half-read "-xy" behind); "+:" stops at the command and
          * reports a missing argument as ':' instead of '?'. */
@@ -223,17 +240,34 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                                                  optarg);
                         break;
                 case OPT_RO_BIND:
-                case OPT_BIND: {
-                        const char *name = o == OPT_BIND ? "--bind" : "--ro-bind";
-                        struct cli_bind b;
+                case OPT_BIND:
+                case OPT_RO_BIND_TRY:
+                case OPT_BIND_TRY: {
+                        const char *name = o == OPT_BIND       ? "--bind"
+                                           : o == OPT_RO_BIND  ? "--ro-bind"
+                                           : o == OPT_BIND_TRY ? "--bind-try"
+                                                               : "--ro-bind-try";
+                        struct cli_bind b = { 0 };
                         if (optind >= argc)
                                 return usage_err(e, "%s: needs SRC and DST", name);
                         b.src = optarg;
                         b.dst = argv[optind++];
-                        b.ro = o == OPT_RO_BIND;
+                        b.ro = o == OPT_RO_BIND || o == OPT_RO_BIND_TRY;
+                        b.optional = o == OPT_BIND_TRY || o == OPT_RO_BIND_TRY;
                         PUSH(c->binds, c->n_binds, b, name);
                         break;
                 }
+                case OPT_TMPFS: {
+                        struct cli_bind b = { .dst = optarg, .tmpfs = true };
+                        PUSH(c->binds, c->n_binds, b, "--tmpfs");
+                        break;
+                }
+                case OPT_NETWORK:
+                        if (pol_network_mode_from_name(optarg) < 0)
+                                return usage_err(e, "--network: \"%s\" is not one of none, veth, proxy, host", optarg);
+                        c->network = optarg;
+                        break;
+                case OPT_WORKDIR: c->workdir = optarg; break;
                 case OPT_SETENV: {
                         struct cli_env ev;
                         if (optind >= argc)
@@ -369,8 +403,8 @@ static size_t dup_str(char **pos, const char **field) {
 
 static size_t dup_all(struct cli *d, char **pos) {
         size_t n = 0;
-        const char **fields[] = { &d->policy,  &d->tenant,   &d->task,    &d->chdir,       &d->hostname,
-                                  &d->profile, &d->key_path, &d->revoked, &d->audit_socket };
+        const char **fields[] = { &d->policy,   &d->tenant,  &d->task,         &d->chdir,   &d->hostname, &d->profile,
+                                  &d->key_path, &d->revoked, &d->audit_socket, &d->workdir, &d->network };
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
                 n += dup_str(pos, fields[i]);
         for (size_t i = 0; i < d->n_binds; i++)

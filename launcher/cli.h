@@ -7,9 +7,12 @@
 
 #define CLI_MAX_LIST 64
 
+/* --bind, --ro-bind, their -try forms and --tmpfs, in command-line order */
 struct cli_bind {
-        const char *src, *dst;
+        const char *src, *dst; /* src NULL for --tmpfs */
         bool ro;
+        bool optional; /* --bind-try/--ro-bind-try: a missing source is skipped */
+        bool tmpfs;    /* --tmpfs DST */
 };
 
 struct cli_env {
@@ -31,6 +34,8 @@ struct cli {
         size_t n_setenv;
         const char *chdir;
         const char *hostname;
+        const char *workdir; /* --workdir HOST_DIR */
+        const char *network; /* --network MODE */
         int pass_fds[CLI_MAX_LIST];
         size_t n_pass_fds;
         /* credentials */
@@ -58,6 +63,7 @@ struct cli {
          * payload cannot read host paths from /proc/1/cmdline */
         char *arg_area;
         size_t arg_area_len;
+        bool caller_root; /* euid 0 when parsed: --workdir's idmap needs workdir.sources */
         bool help, version;
         bool check_host, json; /* --check-host [--json]: no COMMAND */
         bool print_policy;     /* --print-policy: no COMMAND */

@@ -9,7 +9,9 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy/audit_proto.h"
 #include "policy/scope.h"
@@ -36,22 +38,115 @@ static int resolve_tenant(const struct cli *c, const struct policy *p, struct ta
         return 0;
 }
 
+static const char *bind_flag(const struct cli_bind *b) {
+        if (b->tmpfs)
+                return "tmpfs";
+        if (b->optional)
+                return b->ro ? "ro-bind-try" : "bind-try";
+        return b->ro ? "ro-bind" : "bind";
+}
+
+/* --bind, --ro-bind, their -try forms and --tmpfs add mounts: only where the
+ * policy allows extra binds (a bind reaches host files; a tmpfs can hide a
+ * path the policy mounts). */
 static int resolve_binds(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
         for (size_t i = 0; i < c->n_binds && i < ELEMENTSOF(ret->binds_store); i++) {
                 const struct cli_bind *b = &c->binds[i];
                 if (!p->allow_extra_binds)
                         return sr_fail(
                                 e, SR_EXIT_REFUSED, EPERM, "policy-violation",
-                                "--%s %s: the policy %s does not allow extra binds (\"allow_extra_binds\": false)",
-                                b->ro ? "ro-bind" : "bind", b->dst, p->file);
-                if (!policy_path_valid(b->src) || !policy_path_valid(b->dst) || strcmp(b->dst, "/") == 0)
+                                "--%s %s: the policy %s does not allow extra binds (\"allow_extra_binds\": false)%s",
+                                bind_flag(b), b->dst, p->file,
+                                p->workdir.path ? "; --workdir binds a host dir at its \"workdir\"" : "");
+                if ((!b->tmpfs && !policy_path_valid(b->src)) || !policy_path_valid(b->dst) || strcmp(b->dst, "/") == 0)
                         return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
-                                       "--%s: SRC and DST must be absolute normalised paths (DST not \"/\")",
-                                       b->ro ? "ro-bind" : "bind");
-                ret->binds_store[i] = (struct config_bind){ b->src, b->dst, b->ro };
+                                       "--%s: %s must be absolute normalised paths (DST not \"/\")", bind_flag(b),
+                                       b->tmpfs ? "DST" : "SRC and DST");
+                ret->binds_store[i] = (struct config_bind){ b->src, b->dst, b->ro, b->optional, b->tmpfs };
                 ret->n_binds = i + 1;
         }
         ret->binds = ret->binds_store;
+        return 0;
+}
+
+/* --workdir HOST_DIR: read-write at the policy's workdir.path, under one of
+ * its workdir.sources when it lists any (compared after making HOST_DIR
+ * absolute; symlinks are refused when the source is opened). */
+static int resolve_workdir(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
+        const struct policy_workdir *w = &p->workdir;
+        char *abs = ret->workdir_store;
+        bool under = w->n_sources == 0;
+        if (!c->workdir)
+                return 0;
+        if (!w->path)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                               "--workdir %s: the policy %s sets no \"workdir\" (the path a work dir is bound at)",
+                               c->workdir, p->file);
+        if (c->workdir[0] == '/') {
+                if (strlen(c->workdir) >= sizeof ret->workdir_store)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, ENAMETOOLONG, "usage", "--workdir: path too long");
+                strcpy(abs, c->workdir);
+        } else {
+                size_t n;
+                if (!getcwd(abs, sizeof ret->workdir_store))
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage",
+                                       "--workdir %s: cannot get the current "
+                                       "directory: %s",
+                                       c->workdir, strerror(errno));
+                n = strlen(abs);
+                if (strcmp(c->workdir, ".") != 0 &&
+                    snprintf(abs + n, sizeof ret->workdir_store - n, "%s%s", n > 1 ? "/" : "",
+                             strncmp(c->workdir, "./", 2) == 0 ? c->workdir + 2 : c->workdir) >=
+                            (int)(sizeof ret->workdir_store - n))
+                        return sr_fail(e, SR_EXIT_LAUNCHER, ENAMETOOLONG, "usage", "--workdir: path too long");
+        }
+        /* "dir/" is fine; "a/../b" and "//" are not (the sources check is lexical) */
+        for (size_t n = strlen(abs); n > 1 && abs[n - 1] == '/'; n--)
+                abs[n - 1] = 0;
+        if (!policy_path_valid(abs) || strcmp(abs, "/") == 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                               "--workdir %s: must be a directory path without \"..\", \".\" or \"//\" components, "
+                               "not \"/\"",
+                               c->workdir);
+        /* As root the work dir is idmapped: the task gets its owner's rights
+         * over the whole tree. Which owners' directories may be lent is the
+         * operator's decision, never the (steerable) worker's. */
+        if (c->caller_root && !w->n_sources)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                               "--workdir %s: as root a work dir is lent to the task with its owner's rights, so the "
+                               "policy must list the host dirs it may come from ($.workdir.sources in %s)",
+                               abs, p->file);
+        for (size_t i = 0; i < w->n_sources && !under; i++)
+                under = policy_path_under(abs, w->sources[i]);
+        if (!under)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                               "--workdir %s: not under the policy's workdir.sources (%s%s) in %s", abs, w->sources[0],
+                               w->n_sources > 1 ? ", ..." : "", p->file);
+        ret->workdir_src = abs;
+        ret->workdir_dst = w->path;
+        return 0;
+}
+
+/* --network MODE: the policy's own mode, "none" (it only takes away), or a
+ * mode the policy lists in network.modes (whose settings it then carries). */
+static int resolve_network(const struct cli *c, const struct policy *p, struct task_config *ret, struct sr_error *e) {
+        const struct policy_network *n = &p->network;
+        int m = c->network ? pol_network_mode_from_name(c->network) : (int)n->mode;
+        if (m < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage", "--network: \"%s\" is not a network mode",
+                               c->network);
+        if (!pol_network_mode_allowed(n, (enum net_mode)m)) {
+                char allowed[64] = "";
+                for (int k = NET_VETH; k <= NET_PROXY; k++)
+                        if (k != NET_HOST && (n->modes & (1u << k)))
+                                snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), ", %s",
+                                         pol_network_mode_name((enum net_mode)k));
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "policy-violation",
+                               "--network %s: the policy %s allows mode %s, none%s ($.network.modes)", c->network,
+                               p->file, pol_network_mode_name(n->mode), allowed);
+        }
+        ret->network_mode = (enum net_mode)m;
+        ret->ns_net = ret->network_mode != NET_HOST;
         return 0;
 }
 
@@ -197,7 +292,7 @@ static int resolve_egress(const struct cli *c, const struct policy *p, struct ta
         const char *bad = NULL;
         int r;
 
-        if (p->network.mode != NET_PROXY) {
+        if (ret->network_mode != NET_PROXY) {
                 if (c->n_egress_allow)
                         return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
                                        "--egress-allow: the policy %s does not use network mode \"proxy\"", p->file);
@@ -257,6 +352,7 @@ int config_resolve(const struct cli *c, const struct policy *p, struct task_conf
                 .arg_area_len = c->arg_area_len,
         };
         if ((r = resolve_tenant(c, p, ret, e)) < 0 || (r = resolve_binds(c, p, ret, e)) < 0 ||
+            (r = resolve_workdir(c, p, ret, e)) < 0 || (r = resolve_network(c, p, ret, e)) < 0 ||
             (r = resolve_fds(c, e)) < 0)
                 return r;
         /* a shorter timeout narrows; a longer one is ignored (the policy's stands) */
@@ -264,7 +360,8 @@ int config_resolve(const struct cli *c, const struct policy *p, struct task_conf
         if (c->timeout_ms > 0 && (ret->timeout_ms == 0 || c->timeout_ms < ret->timeout_ms))
                 ret->timeout_ms = c->timeout_ms;
         ret->hostname = c->hostname ? c->hostname : p->hostname;
-        ret->chdir = c->chdir ? c->chdir : p->chdir;
+        /* the task starts in its work dir unless --chdir says otherwise */
+        ret->chdir = c->chdir ? c->chdir : ret->workdir_dst ? ret->workdir_dst : p->chdir;
         ret->chdir_from_cli = c->chdir != NULL;
         if ((r = resolve_audit(c, p, ret, e)) < 0 || (r = resolve_scopes(c, p, ret, e)) < 0 ||
             (r = resolve_slots(c, p, ret, e)) < 0 || (r = resolve_trust(c, p, ret, e)) < 0 ||

@@ -9,8 +9,10 @@
 #include "policy/profile.h"
 
 struct config_bind {
-        const char *src, *dst;
+        const char *src, *dst; /* src NULL for a tmpfs */
         bool ro;
+        bool optional; /* --bind-try/--ro-bind-try */
+        bool tmpfs;    /* --tmpfs */
 };
 
 /* Everything the launch reads about the task besides the parsed policy.
@@ -29,8 +31,14 @@ struct task_config {
         size_t n_setenv;
         const int *pass_fds;
         size_t n_pass_fds;
-        const struct config_bind *binds; /* --bind/--ro-bind, allowed by allow_extra_binds */
+        const struct config_bind *binds; /* --bind/--ro-bind(-try)/--tmpfs, allowed by allow_extra_binds */
         size_t n_binds;
+        /* --workdir: the absolute host dir, bound read-write at the policy's
+         * workdir.path (NULL: none) */
+        const char *workdir_src, *workdir_dst;
+        /* --network: the policy's mode, "none", or one of network.modes */
+        enum net_mode network_mode;
+        bool ns_net; /* a network namespace (every mode but "host") */
         /* credentials */
         const char *profile;  /* NULL = no credentials */
         const char *key_path; /* --key, or NULL for key_fd */
@@ -59,6 +67,7 @@ struct task_config {
         char *arg_area;
         size_t arg_area_len;
         struct config_bind binds_store[CLI_MAX_LIST];
+        char workdir_store[4096];
 };
 
 /* Resolve c against pol into *ret. Every "the command line may narrow the

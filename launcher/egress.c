@@ -268,7 +268,7 @@ int egress_prepare(struct task *t, struct sr_error *e) {
         char url[64];
         int sv[2];
 
-        if (t->pol->network.mode != NET_PROXY)
+        if (t->cfg.network_mode != NET_PROXY)
                 return 0;
         c = calloc(1, sizeof *c);
         if (!c)

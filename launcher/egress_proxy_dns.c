@@ -50,7 +50,7 @@ void proxy_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
                 snprintf(c->req.host, sizeof c->req.host, "%s", p->names[idx].name);
                 c->req.port = port;
                 c->state = C_HEAD;
-                c->deadline = now_ms() + p->t->pol->network.egress.header_timeout_ms;
+                c->deadline = now_ms() + p->t->cfg.egress.header_timeout_ms;
                 if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){ .events = EPOLLIN, .data.ptr = c }) < 0)
                         proxy_conn_close(p, c);
         }

@@ -124,6 +124,52 @@ static int add_fs_rules(struct task *t, int ruleset, uint64_t handled, struct sr
         return 0;
 }
 
+/* What a mount of the plan implies for its destination: a bind is there to
+ * be read (and written unless ro), a tmpfs to be used. Execute is never
+ * implied (a work dir is data; running from it takes an explicit rule), and
+ * an entry may opt out ("landlock": false; the policy loader checked that an
+ * explicit rule still reaches it). Without this a bind is silently useless
+ * under a Landlock "fs" section. */
+static unsigned implied_access(const struct mount_entry *me) {
+        if (me->no_landlock || me->absent)
+                return 0;
+        switch (me->type) {
+        case MNT_RO_BIND: return LL_READ;
+        case MNT_BIND:
+        case MNT_TMPFS: return LL_READ | LL_WRITE;
+        default: return 0;
+        }
+}
+
+static int add_implied_rules(struct task *t, int ruleset, uint64_t handled, struct sr_error *e) {
+        for (size_t i = 0; i < t->n_plan; i++) {
+                const struct mount_entry *me = &t->plan[i];
+                unsigned access = implied_access(me);
+                struct ll_path_beneath_attr pb;
+                _cleanup_close_ int fd = -1;
+                struct stat st;
+                if (!access)
+                        continue;
+                fd = open(me->dst, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+                /* covered by a later entry of the plan: nothing of it is reachable to grant */
+                if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+                        continue;
+                if (fd < 0 || fstat(fd, &st) < 0)
+                        return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock",
+                                       "%s: the Landlock access implied by mount %s: %s",
+                                       me->from_cli ? "command line" : t->pol->file, me->dst, strerror(errno));
+                pb.allowed_access = fs_rights(access) & handled;
+                if (!S_ISDIR(st.st_mode))
+                        pb.allowed_access &= FS_FILE_RIGHTS;
+                pb.parent_fd = fd;
+                if (pb.allowed_access && syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
+                        return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock",
+                                       "%s: the Landlock access implied by mount %s: landlock_add_rule: %s",
+                                       me->from_cli ? "command line" : t->pol->file, me->dst, strerror(errno));
+        }
+        return 0;
+}
+
 static int add_port_rules(struct task *t, int ruleset, const uint16_t *ports, size_t n, uint64_t access,
                           struct sr_error *e) {
         for (size_t i = 0; i < n; i++) {
@@ -218,7 +264,8 @@ int landlock_apply_abi(struct task *t, int abi, struct sr_error *e) {
         if (ruleset < 0)
                 return sr_fail(e, SR_EXIT_REFUSED, errno, "landlock", "landlock_create_ruleset (ABI %d): %s", abi,
                                strerror(errno));
-        if (attr.handled_access_fs && (r = add_fs_rules(t, ruleset, attr.handled_access_fs, e)) < 0)
+        if (attr.handled_access_fs && ((r = add_fs_rules(t, ruleset, attr.handled_access_fs, e)) < 0 ||
+                                       (r = add_implied_rules(t, ruleset, attr.handled_access_fs, e)) < 0))
                 return r;
         if (attr.handled_access_net &&
             ((r = add_port_rules(t, ruleset, l->bind_ports, l->n_bind_ports, NET_BIND_TCP, e)) < 0 ||

@@ -80,15 +80,28 @@ int mounts_plan(struct task *t, struct sr_error *e) {
         size_t n_files = 0, n = 0;
         int r;
         net_generated_files(t, &files, &n_files);
-        if (!m || !(t->plan = calloc(p->n_mounts + t->cfg.n_binds + n_files + 1, sizeof *t->plan)))
+        if (!m || !(t->plan = calloc(p->n_mounts + t->cfg.n_binds + n_files + 2, sizeof *t->plan)))
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         for (size_t i = 0; i < p->n_mounts; i++)
                 t->plan[n++] = p->mounts[i];
+        /* --workdir: as root idmapped, so that the task sees the directory's
+         * files as its own and what it writes lands as their owner
+         * (config_resolve allowed it only under the policy's workdir.sources);
+         * unprivileged, the user namespace already maps the caller to the task */
+        if (t->cfg.workdir_src)
+                t->plan[n++] = (struct mount_entry){ .type = MNT_BIND,
+                                                     .src = (char *)t->cfg.workdir_src,
+                                                     .dst = (char *)t->cfg.workdir_dst,
+                                                     .idmap = t->as_root ? IDMAP_REQUIRED : IDMAP_NONE,
+                                                     .from_cli = true };
         for (size_t i = 0; i < t->cfg.n_binds; i++) {
                 const struct config_bind *b = &t->cfg.binds[i];
-                t->plan[n++] = (struct mount_entry){ .type = b->ro ? MNT_RO_BIND : MNT_BIND,
+                t->plan[n++] = (struct mount_entry){ .type = b->tmpfs ? MNT_TMPFS
+                                                             : b->ro  ? MNT_RO_BIND
+                                                                      : MNT_BIND,
                                                      .src = (char *)b->src,
                                                      .dst = (char *)b->dst,
+                                                     .optional = b->optional,
                                                      .from_cli = true };
         }
         t->n_plan = n;
@@ -205,8 +218,15 @@ static int open_sources(struct task *t, struct sr_error *e) {
                 if ((me->type != MNT_RO_BIND && me->type != MNT_BIND) || m->trees[i] >= 0)
                         continue;
                 src = fs_openat2(AT_FDCWD, me->src, O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-                if (src < 0 && me->optional && (src == -ENOENT || src == -ENOTDIR))
+                if (src < 0 && me->optional && (src == -ENOENT || src == -ENOTDIR)) {
+                        /* nothing is bound: no Landlock access is implied at dst */
+                        t->plan[i].absent = true;
+                        /* a policy's optional bind is routine; a --bind-try the caller asked for is said */
+                        if (me->from_cli)
+                                fprintf(stderr, "sealrun: note: --%s %s: the source does not exist, skipped\n",
+                                        me->type == MNT_RO_BIND ? "ro-bind-try" : "bind-try", me->src);
                         continue;
+                }
                 if (src == -EACCES || src == -EPERM)
                         return sr_fail(e, SR_EXIT_REFUSED, -src, "bind-source-denied",
                                        "%s: bind source %s: Permission denied for host uid %u (binds are opened with "

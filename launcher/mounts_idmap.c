@@ -146,7 +146,7 @@ static int idmap_one(struct task *t, const struct mount_entry *me, int *ret_tree
         if (st.st_uid == 0 || st.st_gid == 0)
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "idmap-owner",
                                "%s: idmapped bind source %s is owned by uid %u gid %u; root cannot be lent to a task "
-                               "(chown it to the worker)",
+                               "(chown it to the user the task's files should belong to)",
                                where, me->src, (unsigned)st.st_uid, (unsigned)st.st_gid);
         if ((st.st_uid >= first && st.st_uid <= last &&
              st.st_uid - (t->pol->host_uid - t->pol->uid) >= POL_IDS_BLOCK) ||

@@ -354,7 +354,7 @@ int net_prepare(struct task *t, struct sr_error *e) {
         c = calloc(1, sizeof *c);
         if (!c)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "network: out of memory");
-        c->mode = t->pol->network.mode;
+        c->mode = t->cfg.network_mode; /* the policy's, or the --network it allows */
         c->lock_fd = -1;
         t->net = c;
         t->status.network = pol_network_mode_name(c->mode);

@@ -163,7 +163,7 @@ int sandbox_spawn(struct task *t, struct sr_error *e) {
 
         memset(&ca, 0, sizeof ca);
         ca.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_PIDFD;
-        if (t->pol->ns_net)
+        if (t->cfg.ns_net) /* namespaces.net, or --network none on a "host" policy */
                 ca.flags |= CLONE_NEWNET;
         if (t->pol->ns_ipc)
                 ca.flags |= CLONE_NEWIPC;

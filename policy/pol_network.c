@@ -244,8 +244,49 @@ static int parse_dns(struct jx *x, json_t *v, const char *path, struct policy_ne
         return 0;
 }
 
+int pol_network_mode_from_name(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(mode_names); i++)
+                if (strcmp(s, mode_names[i]) == 0)
+                        return (int)i;
+        return -EINVAL;
+}
+
+bool pol_network_mode_allowed(const struct policy_network *n, enum net_mode m) {
+        return m == n->mode || m == NET_NONE || (n->modes & (1u << m));
+}
+
+/* The policy's mode, or one a task may pick: its configuration must be here. */
+static bool uses(const struct policy_network *n, enum net_mode m) {
+        return n->mode == m || (n->modes & (1u << m));
+}
+
+/* "modes": ["veth", "proxy"]: what --network may choose besides the mode. */
+static int parse_modes(struct jx *x, json_t *v, const char *path, struct policy_network *ret) {
+        char kp[512], ip[512];
+        json_t *arr = NULL;
+        int r = jx_array(x, v, path, "modes", false, &arr), m;
+        if (r < 0 || !arr)
+                return r;
+        jx_path(kp, sizeof kp, path, "modes");
+        for (size_t i = 0; i < json_array_size(arr); i++) {
+                json_t *e = json_array_get(arr, i);
+                jx_index(ip, sizeof ip, kp, i);
+                m = json_is_string(e) ? pol_network_mode_from_name(json_string_value(e)) : -EINVAL;
+                if (m < 0)
+                        return jx_fail(x, ip, "expected \"none\", \"veth\" or \"proxy\"");
+                /* host shares the host's network namespace: a different
+                 * sandbox (namespaces.net false), never a task's choice */
+                if (m == NET_HOST)
+                        return jx_fail(x, ip, "\"host\" cannot be chosen per task (set it as the mode)");
+                if (ret->modes & (1u << m))
+                        return jx_fail(x, ip, "listed twice");
+                ret->modes |= 1u << m;
+        }
+        return 0;
+}
+
 int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_network *ret) {
-        static const char *const keys[] = { "mode", "veth", "hosts", "dns", "egress", NULL };
+        static const char *const keys[] = { "mode", "modes", "veth", "hosts", "dns", "egress", NULL };
         const char *mode = "none";
         char p[512], qb[72];
         json_t *veth, *hosts = NULL, *dns, *egress;
@@ -262,29 +303,33 @@ int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_n
                 return jx_fail(x, jx_path(p, sizeof p, path, "mode"),
                                "unknown mode \"%s\" (expected \"none\", \"veth\", \"host\" or \"proxy\")", q(mode, qb));
         ret->mode = (enum net_mode)i;
+        if ((r = parse_modes(x, v, path, ret)) < 0)
+                return r;
 
         veth = json_object_get(v, "veth");
-        if (ret->mode == NET_VETH && !veth)
+        if (uses(ret, NET_VETH) && !veth)
                 return jx_fail(x, jx_path(p, sizeof p, path, "veth"),
                                "missing: mode \"veth\" needs {\"pools\": [\"CIDR\", ...]}");
-        if (ret->mode != NET_VETH && veth)
-                return jx_fail(x, jx_path(p, sizeof p, path, "veth"), "only mode \"veth\" takes address pools");
+        if (!uses(ret, NET_VETH) && veth)
+                return jx_fail(x, jx_path(p, sizeof p, path, "veth"),
+                               "only mode \"veth\" takes address pools (as the mode or listed in \"modes\")");
         if (veth && (r = parse_pools(x, veth, jx_path(p, sizeof p, path, "veth"), ret)) < 0)
                 return r;
         if (hosts && (r = parse_hosts(x, hosts, jx_path(p, sizeof p, path, "hosts"), ret)) < 0)
                 return r;
         egress = json_object_get(v, "egress");
-        if (ret->mode == NET_PROXY && !egress)
+        if (uses(ret, NET_PROXY) && !egress)
                 return jx_fail(x, jx_path(p, sizeof p, path, "egress"),
                                "missing: mode \"proxy\" needs {\"allow\": [{\"host\": ...}]}");
-        if (ret->mode != NET_PROXY && egress)
-                return jx_fail(x, jx_path(p, sizeof p, path, "egress"), "only mode \"proxy\" takes egress rules");
+        if (!uses(ret, NET_PROXY) && egress)
+                return jx_fail(x, jx_path(p, sizeof p, path, "egress"),
+                               "only mode \"proxy\" takes egress rules (as the mode or listed in \"modes\")");
         if (egress && (r = pol_egress_parse(x, egress, jx_path(p, sizeof p, path, "egress"), &ret->egress)) < 0)
                 return r;
         dns = json_object_get(v, "dns");
         if (dns && (r = parse_dns(x, dns, jx_path(p, sizeof p, path, "dns"), ret)) < 0)
                 return r;
-        if (ret->mode == NET_PROXY && ret->n_nameservers)
+        if (uses(ret, NET_PROXY) && ret->n_nameservers)
                 return jx_fail(x, jx_path(p, sizeof p, path, "dns.nameservers"),
                                "mode \"proxy\" answers names itself (use network.egress.resolve to pin a name)");
         return 0;

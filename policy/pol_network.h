@@ -30,6 +30,9 @@ struct net_host_entry {
 
 struct policy_network {
         enum net_mode mode;
+        /* "modes": the other modes --network may pick (bit 1 << NET_*); the
+         * policy's own mode and "none" are always allowed, "host" never */
+        unsigned modes;
         struct net_pool pools[NET_MAX_POOLS]; /* veth only */
         size_t n_pools;
         struct net_host_entry *hosts;
@@ -46,6 +49,10 @@ struct policy_network {
 int pol_network_parse(struct jx *x, json_t *v, const char *path, struct policy_network *ret);
 void pol_network_free(struct policy_network *n);
 const char *pol_network_mode_name(enum net_mode m);
+/* NET_* for a mode name, or -EINVAL. */
+int pol_network_mode_from_name(const char *s);
+/* May a task run this policy in mode m (--network)? */
+bool pol_network_mode_allowed(const struct policy_network *n, enum net_mode m);
 
 /* "a.b.c.d/len" with len 0..32, no host bits set: 0, -EINVAL (malformed) or
  * -EDOM (host bits set; *ret_addr then holds the masked network). */

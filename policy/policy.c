@@ -27,6 +27,13 @@ bool policy_path_valid(const char *p) {
         return true;
 }
 
+bool policy_path_under(const char *path, const char *base) {
+        size_t n = strlen(base);
+        if (strcmp(base, "/") == 0)
+                return true;
+        return strncmp(path, base, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
 static void mount_entry_free(struct mount_entry *m) {
         free(m->src);
         free(m->dst);
@@ -59,6 +66,9 @@ void policy_free(struct policy *p) {
         free(p->tenant);
         free(p->hostname);
         free(p->chdir);
+        free(p->workdir.path);
+        for (size_t i = 0; i < p->workdir.n_sources; i++)
+                free(p->workdir.sources[i]);
         free(p);
 }
 
@@ -92,11 +102,12 @@ static int parse_mode(struct jx *x, json_t *o, const char *path, unsigned *ret) 
 }
 
 static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_entry *m) {
-        static const char *const keys[] = { "type", "src",      "dst",    "content", "mode",
-                                            "size", "optional", "target", "idmap",   NULL };
+        static const char *const keys[] = { "type",     "src",    "dst",   "content",  "mode", "size",
+                                            "optional", "target", "idmap", "landlock", NULL };
         const char *type, *src = NULL, *dst, *content = NULL, *target = NULL, *idmap = NULL;
         char p[512];
         long long size = 0;
+        bool landlock = true;
         int r;
         size_t i;
 
@@ -106,6 +117,7 @@ static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_e
             (r = jx_string(x, o, path, "target", false, &target)) < 0 ||
             (r = jx_string(x, o, path, "idmap", false, &idmap)) < 0 ||
             (r = jx_bool(x, o, path, "optional", false, &m->optional)) < 0 ||
+            (r = jx_bool(x, o, path, "landlock", false, &landlock)) < 0 ||
             (r = jx_int(x, o, path, "size", false, 4096, 1LL << 40, &size)) < 0 ||
             (r = parse_mode(x, o, path, &m->mode)) < 0)
                 return r;
@@ -152,6 +164,10 @@ static int parse_mount(struct jx *x, json_t *o, const char *path, struct mount_e
                 return jx_fail(x, jx_path(p, sizeof p, path, "idmap"), "only bind entries can be idmapped");
         if (idmap && strcmp(idmap, "required") != 0 && strcmp(idmap, "optional") != 0)
                 return jx_fail(x, jx_path(p, sizeof p, path, "idmap"), "expected \"required\" or \"optional\"");
+        if (!landlock && !is_bind && m->type != MNT_TMPFS)
+                return jx_fail(x, jx_path(p, sizeof p, path, "landlock"),
+                               "only bind, ro-bind and tmpfs entries imply Landlock access (nothing to opt out of)");
+        m->no_landlock = !landlock;
         m->idmap = !idmap ? IDMAP_NONE : strcmp(idmap, "required") == 0 ? IDMAP_REQUIRED : IDMAP_OPTIONAL;
 
         if ((r = jx_strdup(x, path, dst, &m->dst)) < 0)
@@ -268,6 +284,60 @@ static int parse_env(struct jx *x, json_t *v, const char *path, struct policy *p
         return 0;
 }
 
+/* "workdir": {"path": "/work", "sources": ["/srv/work"]} */
+static int parse_workdir(struct jx *x, json_t *v, const char *path, struct policy *p) {
+        static const char *const keys[] = { "path", "sources", NULL };
+        struct policy_workdir *w = &p->workdir;
+        char kp[512], ip[512];
+        const char *wp;
+        json_t *src = NULL;
+        int r;
+        if ((r = jx_object(x, v, path, keys)) < 0 || (r = jx_string(x, v, path, "path", true, &wp)) < 0 ||
+            (r = jx_array(x, v, path, "sources", false, &src)) < 0)
+                return r;
+        if (!policy_path_valid(wp) || strcmp(wp, "/") == 0)
+                return jx_fail(x, jx_path(kp, sizeof kp, path, "path"),
+                               "must be an absolute normalised path inside the sandbox, not \"/\"");
+        if ((r = jx_strdup(x, path, wp, &w->path)) < 0)
+                return r;
+        jx_path(kp, sizeof kp, path, "sources");
+        if (src && json_array_size(src) > POLICY_MAX_WORKDIR_SOURCES)
+                return jx_fail(x, kp, "too many entries (more than %d)", POLICY_MAX_WORKDIR_SOURCES);
+        for (size_t i = 0; src && i < json_array_size(src); i++) {
+                json_t *e = json_array_get(src, i);
+                jx_index(ip, sizeof ip, kp, i);
+                if (!json_is_string(e) || !policy_path_valid(json_string_value(e)))
+                        return jx_fail(x, ip, "expected an absolute normalised host path");
+                if ((r = jx_strdup(x, ip, json_string_value(e), &w->sources[i])) < 0)
+                        return r;
+                w->n_sources = i + 1;
+        }
+        return 0;
+}
+
+/* A mount that opts out of its implied Landlock access ("landlock": false)
+ * must still be reachable through an explicit rule: a bind nobody can
+ * open is a mistake, said at launch rather than as EACCES in the task. */
+static int check_landlock_optouts(struct jx *x, const struct policy *p) {
+        char ip[512], mp[512];
+        if (!p->landlock.fs)
+                return 0;
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                const struct mount_entry *m = &p->mounts[i];
+                bool covered = false;
+                if (!m->no_landlock)
+                        continue;
+                for (size_t k = 0; k < p->landlock.n_fs_rules && !covered; k++)
+                        covered = policy_path_under(m->dst, p->landlock.fs_rules[k].path);
+                if (!covered)
+                        return jx_fail(x, jx_path(mp, sizeof mp, jx_index(ip, sizeof ip, "$.mounts", i), "landlock"),
+                                       "false, and no $.landlock.fs rule grants anything at %s: the mount would be "
+                                       "denied to the task (add a rule for it, or drop \"landlock\": false)",
+                                       m->dst);
+        }
+        return 0;
+}
+
 typedef int (*section_fn)(struct jx *, json_t *, const char *, struct policy *);
 #define SECTION(fn, member) \
         static int sec_##fn(struct jx *x, json_t *v, const char *path, struct policy *p) { \
@@ -289,11 +359,17 @@ static const struct {
         const char *key;
         section_fn fn;
 } sections[] = {
-        { "namespaces", parse_namespaces },           { "env", parse_env },
-        { "credentials", sec_pol_credentials_parse }, { "audit", sec_pol_audit_parse },
-        { "capabilities", sec_pol_caps_parse },       { "seccomp", sec_pol_seccomp_parse },
-        { "landlock", sec_pol_landlock_parse },       { "limits", sec_pol_limits_parse },
-        { "network", sec_pol_network_parse },         { "tenant_ids", sec_pol_ids_parse },
+        { "namespaces", parse_namespaces },
+        { "env", parse_env },
+        { "credentials", sec_pol_credentials_parse },
+        { "audit", sec_pol_audit_parse },
+        { "capabilities", sec_pol_caps_parse },
+        { "seccomp", sec_pol_seccomp_parse },
+        { "landlock", sec_pol_landlock_parse },
+        { "limits", sec_pol_limits_parse },
+        { "network", sec_pol_network_parse },
+        { "tenant_ids", sec_pol_ids_parse },
+        { "workdir", parse_workdir },
 };
 
 static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
@@ -303,7 +379,8 @@ static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
                 "mounts",  "root_readonly", "allow_extra_binds", "allow_tty",
                 "chdir",   "env",           "credentials",       "audit",
                 "seccomp", "landlock",      "capabilities",      "limits",
-                "network", "tenant_ids",    "description",       NULL,
+                "network", "tenant_ids",    "description",       "workdir",
+                NULL,
         };
         const char *tenant = NULL, *hostname = "sandbox", *chdir_ = NULL, *desc;
         long long version, uid = 1000, gid = 1000, huid = 65534, hgid = 65534;
@@ -354,6 +431,8 @@ static int parse_doc(struct jx *x, json_t *root, struct policy *p) {
                 if ((r = sections[i].fn(x, v, jx_path(sp, sizeof sp, "$", sections[i].key), p)) < 0)
                         return r;
         }
+        if ((r = check_landlock_optouts(x, p)) < 0)
+                return r;
         /* Keep network isolation in one place: a shared network namespace is
          * asked for with network.mode "host", and namespaces.net must agree. */
         if (!p->ns_net && p->network.mode != NET_HOST)

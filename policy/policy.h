@@ -39,6 +39,16 @@ enum mount_idmap {
         IDMAP_OPTIONAL, /* bound without the idmap there, reported in not_enforced */
 };
 
+#define POLICY_MAX_WORKDIR_SOURCES 64
+
+/* "workdir": where --workdir HOST_DIR is bound read-write (and the task
+ * starts); without the key --workdir is refused. */
+struct policy_workdir {
+        char *path;                                /* inside the sandbox; NULL = no --workdir */
+        char *sources[POLICY_MAX_WORKDIR_SOURCES]; /* host dirs HOST_DIR must be under; none = any */
+        size_t n_sources;
+};
+
 struct mount_entry {
         enum mount_type type;
         char *src;     /* binds: host path; symlink: link target */
@@ -49,7 +59,11 @@ struct mount_entry {
         unsigned long long size; /* tmpfs size in bytes; 0 = default */
         bool optional;           /* binds: a missing source is skipped, not an error */
         enum mount_idmap idmap;  /* binds: map the source's owner to the sandbox's ids */
-        bool from_cli;           /* added by --bind/--ro-bind */
+        bool from_cli;           /* added by a command-line flag (--bind, --tmpfs, --workdir, ...) */
+        /* "landlock": false: the entry implies no Landlock access for its
+         * dst (binds imply read, plus write unless ro; tmpfs read and write) */
+        bool no_landlock;
+        bool absent; /* the plan's copy only: an optional source was missing, nothing was bound */
 };
 
 struct env_set {
@@ -81,6 +95,7 @@ struct policy {
         bool allow_extra_binds;
         bool allow_tty;
         char *chdir;
+        struct policy_workdir workdir;
 
         char **env_pass; /* names copied from the caller's env */
         size_t n_env_pass;
@@ -132,6 +147,8 @@ int policy_stock_path(const char *name, char *buf, size_t size);
 void policy_free(struct policy *p);
 /* Path of the stock default policy (installed or in the source tree). */
 const char *policy_default_path(void);
+/* path is base or lies below it (both normalised, absolute). */
+bool policy_path_under(const char *path, const char *base);
 /* Absolute, normalised path inside the sandbox: starts with '/', no "..",
  * no "//", no trailing '/', <= 4095 bytes. */
 bool policy_path_valid(const char *p);

@@ -270,6 +270,41 @@ static void test_two_argument_forms(void **state) {
         assert_string_equal(c.argv[0], "x");
 }
 
+/* The mount flags keep their command-line order in one list; --network
+ * takes only mode names; --workdir is taken as given (config_resolve checks it). */
+static void test_mount_flags(void **state) {
+        OK("--bind-try", "/a", "/b", "--tmpfs", "/t", "--ro-bind-try", "/c", "/d", "--bind", "/e", "/f", "--workdir",
+           "out", "--network", "none", "--", "x");
+        assert_int_equal(c.n_binds, 4);
+        assert_true(c.binds[0].optional && !c.binds[0].ro && !c.binds[0].tmpfs);
+        assert_true(c.binds[1].tmpfs);
+        assert_null(c.binds[1].src);
+        assert_string_equal(c.binds[1].dst, "/t");
+        assert_true(c.binds[2].optional && c.binds[2].ro);
+        assert_string_equal(c.binds[2].src, "/c");
+        assert_false(c.binds[3].optional);
+        assert_string_equal(c.workdir, "out");
+        assert_string_equal(c.network, "none");
+        assert_int_equal(c.argc, 1);
+        BAD("--bind-try", "--bind-try", "/a");
+        BAD("--ro-bind-try", "--ro-bind-try", "/a");
+        BAD("--tmpfs", "--tmpfs");
+        BAD("--workdir", "--workdir");
+        BAD("--network: \"wifi\" is not one of", "--network", "wifi", "--", "x");
+        for (const char *const *m = (const char *const[]){ "none", "veth", "proxy", "host", NULL }; *m; m++)
+                OK("--network", *m, "--", "x");
+        /* the copy a supervisor keeps owns every string */
+        OK("--tmpfs", "/t", "--workdir", "w", "--network", "veth", "--", "x");
+        struct cli *d = cli_dup(&c);
+        assert_non_null(d);
+        assert_string_equal(d->binds[0].dst, "/t");
+        assert_null(d->binds[0].src);
+        assert_string_equal(d->workdir, "w");
+        assert_ptr_not_equal(d->workdir, c.workdir);
+        assert_string_equal(d->network, "veth");
+        free(d);
+}
+
 static void test_missing_argument(void **state) {
         static const char *const opts[] = {
                 "--policy",   "--tenant",  "--task",         "--status-fd", "--timeout",        "--chdir",
@@ -459,11 +494,12 @@ static void test_print_policy(void **state) {
 
 static void test_usage_lists_every_option(void **state) {
         static const char *const names[] = {
-                "--policy", "--tenant",         "--task",      "--status-fd", "--timeout", "--ro-bind",
-                "--bind",   "--setenv",         "--chdir",     "--hostname",  "--pass-fd", "--profile",
-                "--key",    "--key-fd",         "--trust",     "--revoked",   "--scope",   "--audit-socket",
-                "--audit",  "--max-concurrent", "--wait-slot", "--help",      "--version", "--print-policy",
-                "-h",       "--trace-fd",
+                "--policy",  "--tenant",         "--task",      "--status-fd",   "--timeout", "--ro-bind",
+                "--bind",    "--setenv",         "--chdir",     "--hostname",    "--pass-fd", "--profile",
+                "--key",     "--key-fd",         "--trust",     "--revoked",     "--scope",   "--audit-socket",
+                "--audit",   "--max-concurrent", "--wait-slot", "--help",        "--version", "--print-policy",
+                "-h",        "--trace-fd",       "--bind-try",  "--ro-bind-try", "--tmpfs",   "--workdir",
+                "--network",
         };
         char *buf = NULL;
         size_t len = 0;
@@ -479,15 +515,25 @@ static void test_usage_lists_every_option(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_defaults),         cmocka_unit_test(test_all_options),
-                cmocka_unit_test(test_equals_form),      cmocka_unit_test(test_tenant_task),
-                cmocka_unit_test(test_numbers),          cmocka_unit_test(test_check_host),
-                cmocka_unit_test(test_pass_fd),          cmocka_unit_test(test_two_argument_forms),
-                cmocka_unit_test(test_missing_argument), cmocka_unit_test(test_unknown_options),
-                cmocka_unit_test(test_lists_limit),      cmocka_unit_test(test_credentials_rules),
-                cmocka_unit_test(test_audit_mode),       cmocka_unit_test(test_chdir_hostname),
-                cmocka_unit_test(test_command),          cmocka_unit_test(test_help_version),
-                cmocka_unit_test(test_print_policy),     cmocka_unit_test(test_usage_lists_every_option),
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_all_options),
+                cmocka_unit_test(test_equals_form),
+                cmocka_unit_test(test_tenant_task),
+                cmocka_unit_test(test_numbers),
+                cmocka_unit_test(test_check_host),
+                cmocka_unit_test(test_pass_fd),
+                cmocka_unit_test(test_two_argument_forms),
+                cmocka_unit_test(test_mount_flags),
+                cmocka_unit_test(test_missing_argument),
+                cmocka_unit_test(test_unknown_options),
+                cmocka_unit_test(test_lists_limit),
+                cmocka_unit_test(test_credentials_rules),
+                cmocka_unit_test(test_audit_mode),
+                cmocka_unit_test(test_chdir_hostname),
+                cmocka_unit_test(test_command),
+                cmocka_unit_test(test_help_version),
+                cmocka_unit_test(test_print_policy),
+                cmocka_unit_test(test_usage_lists_every_option),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,7 +115,7 @@ static void test_tenant(void **state) {
 static void test_extra_binds(void **state) {
         struct fx f;
         fx_init(&f, BASE "}");
-        f.cli.binds[0] = (struct cli_bind){ "/data", "/data", true };
+        f.cli.binds[0] = (struct cli_bind){ .src = "/data", .dst = "/data", .ro = true };
         f.cli.n_binds = 1;
         refused(&f, SR_EXIT_REFUSED, "policy-violation", "does not allow extra binds");
         static const char *const badp[][2] = {
@@ -123,18 +123,129 @@ static void test_extra_binds(void **state) {
         };
         for (size_t i = 0; i < sizeof badp / sizeof badp[0]; i++) {
                 fx_init(&f, BASE ",\"allow_extra_binds\":true}");
-                f.cli.binds[0] = (struct cli_bind){ badp[i][0], badp[i][1], true };
+                f.cli.binds[0] = (struct cli_bind){ .src = badp[i][0], .dst = badp[i][1], .ro = true };
                 f.cli.n_binds = 1;
                 refused(&f, SR_EXIT_LAUNCHER, "usage", "--ro-bind: SRC and DST must be absolute normalised paths");
         }
         fx_init(&f, BASE ",\"allow_extra_binds\":true}");
-        f.cli.binds[0] = (struct cli_bind){ "/data", "/mnt/data", false };
+        f.cli.binds[0] = (struct cli_bind){ .src = "/data", .dst = "/mnt/data", .ro = false };
         f.cli.n_binds = 1;
         assert_int_equal(resolve(&f), 0);
         assert_int_equal(f.cfg.n_binds, 1);
         assert_string_equal(f.cfg.binds[0].dst, "/mnt/data");
         assert_int_equal(f.pol->n_mounts, 0); /* the plan gets it, not the policy */
         fx_done(&f);
+}
+
+/* --bind-try, --ro-bind-try and --tmpfs add mounts: the same rule as --bind. */
+static void test_try_binds_and_tmpfs(void **state) {
+        static const struct cli_bind flags[] = {
+                { .src = "/data", .dst = "/data", .optional = true },
+                { .src = "/data", .dst = "/data", .ro = true, .optional = true },
+                { .dst = "/scratch", .tmpfs = true },
+        };
+        static const char *const names[] = { "--bind-try /data", "--ro-bind-try /data", "--tmpfs /scratch" };
+        struct fx f;
+        for (size_t i = 0; i < 3; i++) {
+                fx_init(&f, BASE "}");
+                f.cli.binds[0] = flags[i];
+                f.cli.n_binds = 1;
+                refused(&f, SR_EXIT_REFUSED, "policy-violation", names[i]);
+        }
+        fx_init(&f, BASE ",\"allow_extra_binds\":true}");
+        f.cli.binds[0] = (struct cli_bind){ .dst = "scratch", .tmpfs = true };
+        f.cli.n_binds = 1;
+        refused(&f, SR_EXIT_LAUNCHER, "usage", "--tmpfs: DST must be absolute");
+        fx_init(&f, BASE ",\"allow_extra_binds\":true}");
+        memcpy(f.cli.binds, flags, sizeof flags);
+        f.cli.n_binds = 3;
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.n_binds, 3);
+        assert_true(f.cfg.binds[0].optional && !f.cfg.binds[0].ro);
+        assert_true(f.cfg.binds[1].optional && f.cfg.binds[1].ro);
+        assert_true(f.cfg.binds[2].tmpfs);
+        assert_null(f.cfg.binds[2].src);
+        policy_free(f.pol);
+}
+
+/* --workdir: only where the policy has a "workdir", under its sources when
+ * it lists any, and as root only when it lists them; chdir follows. */
+static void test_workdir(void **state) {
+        struct fx f;
+        char cwd[4096], want[4200];
+        fx_init(&f, BASE "}");
+        f.cli.workdir = "/srv/w";
+        refused(&f, SR_EXIT_REFUSED, "policy-violation", "sets no \"workdir\"");
+
+        fx_init(&f, BASE ",\"chdir\":\"/home\",\"workdir\":{\"path\":\"/work\"}}");
+        assert_int_equal(resolve(&f), 0);
+        assert_null(f.cfg.workdir_src);
+        assert_string_equal(f.cfg.chdir, "/home"); /* no --workdir: the policy's chdir */
+        f.cli.workdir = "/srv/w/";
+        assert_int_equal(resolve(&f), 0);
+        assert_string_equal(f.cfg.workdir_src, "/srv/w");
+        assert_string_equal(f.cfg.workdir_dst, "/work");
+        assert_string_equal(f.cfg.chdir, "/work"); /* the task starts there */
+        assert_false(f.cfg.chdir_from_cli);
+        f.cli.chdir = "/tmp"; /* --chdir still wins */
+        assert_int_equal(resolve(&f), 0);
+        assert_string_equal(f.cfg.chdir, "/tmp");
+        f.cli.chdir = NULL;
+        f.cli.workdir = "out"; /* relative: made absolute against the cwd */
+        assert_int_equal(resolve(&f), 0);
+        assert_non_null(getcwd(cwd, sizeof cwd));
+        snprintf(want, sizeof want, "%s/out", strcmp(cwd, "/") ? cwd : "");
+        assert_string_equal(f.cfg.workdir_src, want);
+        f.cli.workdir = "./a/../../etc";
+        refused(&f, SR_EXIT_LAUNCHER, "usage", "without \"..\"");
+
+        /* as root: the owner's rights are lent, so the sources must be listed */
+        fx_init(&f, BASE ",\"workdir\":{\"path\":\"/work\"}}");
+        f.cli.workdir = "/srv/w";
+        f.cli.caller_root = true;
+        refused(&f, SR_EXIT_REFUSED, "policy-violation", "$.workdir.sources");
+
+        fx_init(&f, BASE ",\"workdir\":{\"path\":\"/work\",\"sources\":[\"/srv/work\",\"/home\"]}}");
+        f.cli.caller_root = true;
+        f.cli.workdir = "/srv/work/t42";
+        assert_int_equal(resolve(&f), 0);
+        f.cli.workdir = "/home";
+        assert_int_equal(resolve(&f), 0);
+        f.cli.workdir = "/srv/workshop"; /* a prefix of the name is not "under" */
+        refused(&f, SR_EXIT_REFUSED, "policy-violation", "not under the policy's workdir.sources");
+}
+
+/* --network: the policy's mode, none, or one listed in network.modes. */
+static void test_network_mode(void **state) {
+        struct fx f;
+        fx_init(&f, BASE "}");
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.network_mode, NET_NONE);
+        assert_true(f.cfg.ns_net);
+        f.cli.network = "veth";
+        refused(&f, SR_EXIT_REFUSED, "policy-violation", "--network veth: the policy p.json allows mode none, none");
+
+        fx_init(&f, BASE ",\"namespaces\":{\"net\":false},\"network\":{\"mode\":\"host\"}}");
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.network_mode, NET_HOST);
+        assert_false(f.cfg.ns_net);
+        f.cli.network = "none"; /* narrowing: a network namespace of its own */
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.network_mode, NET_NONE);
+        assert_true(f.cfg.ns_net);
+        policy_free(f.pol);
+
+        fx_init(&f, BASE ",\"network\":{\"mode\":\"none\",\"modes\":[\"veth\"],"
+                         "\"veth\":{\"pools\":[\"10.250.0.0/24\"]}}}");
+        f.cli.network = "veth";
+        assert_int_equal(resolve(&f), 0);
+        assert_int_equal(f.cfg.network_mode, NET_VETH);
+        f.cli.network = "host";
+        refused(&f, SR_EXIT_REFUSED, "policy-violation", "allows mode none, none, veth");
+
+        fx_init(&f, BASE ",\"namespaces\":{\"net\":false},\"network\":{\"mode\":\"host\"}}");
+        f.cli.network = "proxy";
+        refused(&f, SR_EXIT_REFUSED, "policy-violation", "--network proxy");
 }
 
 static void test_hostname_chdir(void **state) {
@@ -346,6 +457,9 @@ int main(void) {
                 cmocka_unit_test(test_timeout_narrows_only),
                 cmocka_unit_test(test_tenant),
                 cmocka_unit_test(test_extra_binds),
+                cmocka_unit_test(test_try_binds_and_tmpfs),
+                cmocka_unit_test(test_workdir),
+                cmocka_unit_test(test_network_mode),
                 cmocka_unit_test(test_hostname_chdir),
                 cmocka_unit_test(test_fds),
                 cmocka_unit_test(test_audit_floor_and_pin),

@@ -396,7 +396,7 @@ static void test_plan_complete(void **state) {
                 "{\"version\":1,\"allow_extra_binds\":true,\"mounts\":[{\"type\":\"tmpfs\",\"dst\":\"/tmp\"}]}";
         assert_int_equal(policy_parse("t.json", json, strlen(json), &p, &err), 0);
         for (size_t i = 0; i < 6; i++)
-                c.binds[c.n_binds++] = (struct cli_bind){ "/usr", dsts[i], true };
+                c.binds[c.n_binds++] = (struct cli_bind){ .src = "/usr", .dst = dsts[i], .ro = true };
         t.pol = p;
         status_init(&t.status);
         assert_int_equal(config_resolve(&c, p, &t.cfg, &err), 0);
@@ -439,6 +439,7 @@ static void test_prepare_veth_unprivileged(void **state) {
                 if (net_have_admin())
                         _exit(12);
                 t.pol = p;
+                t.cfg.network_mode = p->network.mode; /* as config_resolve gives it without --network */
                 status_init(&t.status);
                 if (net_prepare(&t, &err) != -EPERM || err.exit_code != SR_EXIT_REFUSED ||
                     !strstr(err.msg, "$.network.mode") || !strstr(err.msg, "CAP_NET_ADMIN"))

@@ -354,6 +354,60 @@ static void test_mount_binds(void **state) {
         }
 }
 
+/* "landlock": false opts a mount out of its implied Landlock access; an
+ * explicit rule must still reach its dst. */
+static void test_mount_landlock_optout(void **state) {
+        struct policy *p = OK(MDOC("{'type':'bind','src':'/srv','dst':'/data','landlock':false}"));
+        assert_true(p->mounts[2].no_landlock);
+        assert_false(p->mounts[0].no_landlock);
+        policy_free(p);
+        MOUNT_OK("{'type':'tmpfs','dst':'/data','landlock':true}");
+        MOUNT_BAD(".landlock", "only bind, ro-bind and tmpfs", "{'type':'dir','dst':'/data','landlock':false}");
+        MOUNT_BAD(".landlock", "expected a boolean", "{'type':'tmpfs','dst':'/data','landlock':'no'}");
+        /* under a Landlock fs section, an opted-out mount no rule reaches is an error */
+        BAD("$.mounts[0].landlock", "no $.landlock.fs rule grants anything at /data",
+            "{'version':1,'mounts':[{'type':'bind','src':'/srv','dst':'/data','landlock':false}],"
+            "'landlock':{'fs':[{'path':'/usr','access':['read']},{'path':'/dat','access':['read']}]}}");
+        OK_FREE("{'version':1,'mounts':[{'type':'bind','src':'/srv','dst':'/data/x','landlock':false}],"
+                "'landlock':{'fs':[{'path':'/data','access':['read']}]}}");
+        OK_FREE("{'version':1,'mounts':[{'type':'ro-bind','src':'/srv','dst':'/data','landlock':false}],"
+                "'landlock':{'fs':[{'path':'/','access':['read']}]}}");
+}
+
+static void test_workdir_section(void **state) {
+        struct policy *p = OK(DOC(",'workdir':{'path':'/work','sources':['/srv/work','/home']}"));
+        assert_string_equal(p->workdir.path, "/work");
+        assert_int_equal(p->workdir.n_sources, 2);
+        assert_string_equal(p->workdir.sources[1], "/home");
+        policy_free(p);
+        p = OK(DOC(""));
+        assert_null(p->workdir.path);
+        policy_free(p);
+        BAD("$.workdir.path", "missing", DOC(",'workdir':{}"));
+        BAD("$.workdir.path", "not \"/\"", DOC(",'workdir':{'path':'/'}"));
+        BAD("$.workdir.path", "absolute normalised", DOC(",'workdir':{'path':'work'}"));
+        BAD("$.workdir.sources[0]", "absolute normalised host path", DOC(",'workdir':{'path':'/w','sources':['a']}"));
+        BAD("$.workdir.bogus", NULL, DOC(",'workdir':{'path':'/w','bogus':1}"));
+}
+
+static void test_network_modes(void **state) {
+        struct policy *p =
+                OK(DOC(",'network':{'mode':'none','modes':['veth','proxy'],'veth':{'pools':['10.250.0.0/24']},"
+                       "'egress':{'allow':[{'host':'example.com'}]}}"));
+        assert_true(pol_network_mode_allowed(&p->network, NET_VETH));
+        assert_true(pol_network_mode_allowed(&p->network, NET_PROXY));
+        assert_true(pol_network_mode_allowed(&p->network, NET_NONE));
+        assert_false(pol_network_mode_allowed(&p->network, NET_HOST));
+        policy_free(p);
+        BAD("$.network.modes[0]", "cannot be chosen per task", DOC(",'network':{'modes':['host']}"));
+        BAD("$.network.modes[1]", "listed twice",
+            DOC(",'network':{'modes':['veth','veth'],'veth':{'pools':['10.250.0.0/24']}}"));
+        BAD("$.network.modes[0]", "expected", DOC(",'network':{'modes':['wifi']}"));
+        BAD("$.network.veth", "missing", DOC(",'network':{'modes':['veth']}"));
+        BAD("$.network.veth", "only mode", DOC(",'network':{'veth':{'pools':['10.250.0.0/24']}}"));
+        BAD("$.network.egress", "missing", DOC(",'network':{'modes':['proxy']}"));
+}
+
 static void test_mount_tmpfs(void **state) {
         struct policy *p = OK(MDOC("{'type':'tmpfs','dst':'/tmp','mode':'1777','size':1099511627776}"));
         assert_int_equal(p->mounts[2].mode, 01777);
@@ -743,6 +797,9 @@ int main(void) {
                 cmocka_unit_test(test_mount_dst),
                 cmocka_unit_test(test_mount_binds),
                 cmocka_unit_test(test_mount_tmpfs),
+                cmocka_unit_test(test_mount_landlock_optout),
+                cmocka_unit_test(test_workdir_section),
+                cmocka_unit_test(test_network_modes),
                 cmocka_unit_test(test_mount_mode),
                 cmocka_unit_test(test_mount_other_types),
                 cmocka_unit_test(test_mount_count),
