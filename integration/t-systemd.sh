@@ -4,7 +4,7 @@
 
 UNITS="$SEALRUN_SRC/systemd"
 INIT="$SEALRUN_SRC/helpers/pool/sealrun-pool-init"
-plan 34
+plan 36
 
 # Copies of the units with ExecStart= pointing at the built binaries, so
 # that verify can check them without an installed tree and without systemd
@@ -69,7 +69,7 @@ like "$(cut -d: -f1 "$R/etc/group" 2>/dev/null | tr '\n' ' ')" 'sealrun-clients'
 
 # sealrun-pool-init on an image root (--root, plain credential), then --check.
 if ! is_root; then
-        for i in $(seq 1 24); do skip "sealrun-pool-init creates system users and root-owned files: root only by design"; done
+        for i in $(seq 1 26); do skip "sealrun-pool-init creates system users and root-owned files: root only by design"; done
         exit 0
 fi
 mkdir -p "$R/usr/local/share/sealrun/policy"
@@ -111,6 +111,15 @@ jq '.revoked = "/etc/sealrun/acme-revoked"' "$T/pj" > "$P/pool.json"
 out=$(sh "$INIT" --root "$R" --check --sealctl "$SEALCTL" acme 2>&1); rc=$?
 like "$rc|$(printf '%s\n' "$out" | grep 'revocation list' | tail -n 1)" '^1\|UNSAFE +revocation list: .*acme-revoked:2: expected' "--check: a list sealrun would refuse is reported"
 sed -i '$d' "$R/etc/sealrun/acme-revoked"
+
+# --work-root: wired into the config, created for the pool's group; a root holding spools refused.
+out=$(sh "$INIT" --root "$R" --plain-credential --sealctl "$SEALCTL" --work-root /srv/sealrun/acme acme 2>&1); rc=$?
+gid=$(grep '^sealrun-acme:' "$R/etc/group" | cut -d: -f3)
+is "$rc|$(jq -r .work_root "$P/pool.json")|$(stat -c '%a %u %g' "$R/srv/sealrun/acme" 2>&1)|$(sh "$INIT" --root "$R" --check acme 2>&1 | grep -c '^ok *work root: /srv/sealrun/acme$')" \
+        "0|/srv/sealrun/acme|770 0 $gid|1" "--work-root: in the config, created root:sealrun-acme 0770, and --check finds it"
+out=$(sh "$INIT" --root "$R" --plain-credential --sealctl "$SEALCTL" --work-root /var/lib/sealrun-pool acme 2>&1); rc=$?
+like "$rc|$out|$(jq -r .work_root "$P/pool.json")" '^125\|.*--work-root: /var/lib/sealrun-pool holds or lies inside .*\|/srv/sealrun/acme$' \
+        "--work-root over the pools' spools is refused (125), the config unchanged"
 
 # --rotate-key: a new key pair in place of the old, the old secret kept aside (unused) until
 # --remove-old, every profile sealed to the old key listed, the revocation line printed and usable.

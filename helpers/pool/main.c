@@ -30,9 +30,10 @@ static void usage(FILE *f) {
               "  --tenant SLUG   refuse to start unless the config is for this tenant (the unit passes %i)\n"
               "  --once          run what is in incoming/, wait for it, and exit\n"
               "Requests: one JSON object per file SPOOL/incoming/NAME.json\n"
-              "  {\"task\":ID,\"tenant\":SLUG,\"profile\":NAME,\"scopes\":[...],\"command\":[...]}\n"
+              "  {\"task\":ID,\"tenant\":SLUG,\"profile\":NAME,\"scopes\":[...],\"command\":[...],\"workdir\":DIR}\n"
+              "  (workdir: a directory beneath the config's work_root, copied into done/TASK.work)\n"
               "Status: SPOOL/done/TASK.json (sealrun's status stream; the last line is final),\n"
-              "        SPOOL/done/TASK.out and TASK.err (the task's output).\n"
+              "        SPOOL/done/TASK.out and TASK.err (the task's output), TASK.work/ (its work dir).\n"
               "The pool key comes from $CREDENTIALS_DIRECTORY/pool.key and reaches sealrun as fd 3.\n",
               f);
 }
