@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 POOL="$SEALRUN_BUILD/sealrun-pool"
-plan 44
+plan 45
 S1=$((200000 + $$ % 100000))      # unique sleep durations for the process checks
 S2=$((S1 + 1))
 SP="$T/spool"
@@ -221,6 +221,14 @@ wonce
 is "$(readlink "$WS/done/w2.work/link")|$(tail -n 1 "$WS/done/w2.out")" "$WS|unreachable" \
         "a link to the spool inside a work dir is copied as a link; the task cannot reach the spool through it"
 ok "$(as_pool ls "$WS/done" >/dev/null 2>&1; echo $?)" "control: the pool's user can list the spool outside the sandbox"
+
+# What the copy cannot carry refuses the request, and the partial copy is removed.
+mkdir -p "$WR/proj3/d" && echo x > "$WR/proj3/d/a" && mkfifo "$WR/proj3/d/pipe" && chmod -R a+rX "$WR/proj3"
+wsubmit w4 '{"task":"w4","tenant":"acme","workdir":"proj3","command":["/bin/sh","-c","echo ran"]}'
+wonce
+like "$(wfinal w4 | jq -r '"\(.exit_code) \(.refused) \(.error)"')|$(ls "$WS/done" | grep -c '^w4\.\(work\|out\)')" \
+        '^125 workdir w4\.json: \$\.workdir: "proj3": d/pipe: not a regular file, directory or symlink\|0$' \
+        "a FIFO inside a work dir: 125 workdir naming the entry; no partial copy left, nothing run"
 
 # The policy decides: without allow_extra_binds the task is refused by sealrun (77), never run unconfined.
 wconfig "$STOCK/default.json" "$WR"

@@ -97,12 +97,14 @@ static int copy_file(int sfd, int dfd, const char *name, const struct stat *st, 
         if (out < 0)
                 return -errno;
         for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+                /* never more than the budget plus one byte: a file growing while it is copied stops at once */
+                size_t want = *budget < (1U << 30) ? (size_t)*budget + 1 : 1U << 30;
+                ssize_t n = copy_file_range(in, NULL, out, NULL, want, 0);
                 if (n == 0)
                         break;
                 if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
                         char buf[65536];
-                        n = read(in, buf, sizeof buf);
+                        n = read(in, buf, want < sizeof buf ? want : sizeof buf);
                         if (n > 0 && write_all(out, buf, (size_t)n) < 0)
                                 return -errno;
                 }
