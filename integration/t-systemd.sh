@@ -4,7 +4,7 @@
 
 UNITS="$SEALRUN_SRC/systemd"
 INIT="$SEALRUN_SRC/helpers/pool/sealrun-pool-init"
-plan 36
+plan 38
 
 # Copies of the units with ExecStart= pointing at the built binaries, so
 # that verify can check them without an installed tree and without systemd
@@ -69,7 +69,7 @@ like "$(cut -d: -f1 "$R/etc/group" 2>/dev/null | tr '\n' ' ')" 'sealrun-clients'
 
 # sealrun-pool-init on an image root (--root, plain credential), then --check.
 if ! is_root; then
-        for i in $(seq 1 26); do skip "sealrun-pool-init creates system users and root-owned files: root only by design"; done
+        for i in $(seq 1 28); do skip "sealrun-pool-init creates system users and root-owned files: root only by design"; done
         exit 0
 fi
 mkdir -p "$R/usr/local/share/sealrun/policy"
@@ -117,6 +117,15 @@ out=$(sh "$INIT" --root "$R" --plain-credential --sealctl "$SEALCTL" --work-root
 gid=$(grep '^sealrun-acme:' "$R/etc/group" | cut -d: -f3)
 is "$rc|$(jq -r .work_root "$P/pool.json")|$(stat -c '%a %u %g' "$R/srv/sealrun/acme" 2>&1)|$(sh "$INIT" --root "$R" --check acme 2>&1 | grep -c '^ok *work root: /srv/sealrun/acme$')" \
         "0|/srv/sealrun/acme|770 0 $gid|1" "--work-root: in the config, created root:sealrun-acme 0770, and --check finds it"
+out=$(sh "$INIT" --root "$R" --check --sealctl "$SEALCTL" acme 2>&1); rc=$?
+like "$rc|$(printf '%s\n' "$out" | grep 'work root: the policy')" '^1\|MISSING +work root: the policy /usr/local/share/sealrun/policy/agent\.json does not allow extra binds' \
+        "--check: a work root under a policy without allow_extra_binds is reported (every workdir request would be refused)"
+printf '{"extends": "default", "allow_extra_binds": true}\n' > "$R/etc/sealrun/pool-policy.json"
+sh "$INIT" --root "$R" --plain-credential --sealctl "$SEALCTL" --policy /etc/sealrun/pool-policy.json acme >/dev/null 2>&1
+out=$(sh "$INIT" --root "$R" --check --sealctl "$SEALCTL" acme 2>&1); rc=$?
+like "$rc|$(printf '%s\n' "$out" | grep 'work root: the policy')" '^0\|ok +work root: the policy allows' \
+        "... and found in order with a policy that extends default with allow_extra_binds"
+[ $rc -eq 0 ] || printf '%s\n' "$out" | grep -v '^ok' | sed 's/^/# /'
 out=$(sh "$INIT" --root "$R" --plain-credential --sealctl "$SEALCTL" --work-root /var/lib/sealrun-pool acme 2>&1); rc=$?
 like "$rc|$out|$(jq -r .work_root "$P/pool.json")" '^125\|.*--work-root: /var/lib/sealrun-pool holds or lies inside .*\|/srv/sealrun/acme$' \
         "--work-root over the pools' spools is refused (125), the config unchanged"
