@@ -165,8 +165,11 @@ install: all
 	install -m 0644 policy/stock/*.json $(DESTDIR)$(PREFIX)/share/sealrun/policy/
 	$(if $(wildcard man/*.1),install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/)
 	$(if $(wildcard man/*.8),install -d $(DESTDIR)$(PREFIX)/share/man/man8 && install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/)
-	@# systemd units (ExecStart= follows PREFIX), sysusers.d, the pool setup script, an empty audit allow map
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/sealrun
+	@# systemd units (ExecStart= follows PREFIX), sysusers.d, the pool setup script, an empty audit allow map,
+	@# and every directory docs/operations.md uses (t-install.sh checks the tree against that list)
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/sbin \
+	  $(DESTDIR)/etc/sealrun $(DESTDIR)/etc/sealrun/issuers $(DESTDIR)/etc/sealrun/pools $(DESTDIR)/etc/sysusers.d
+	install -d -m 0700 $(DESTDIR)/etc/credstore.encrypted $(DESTDIR)/etc/credstore
 	for u in systemd/*.service systemd/*.socket; do \
 	  sed 's,/usr/local/bin/,$(PREFIX)/bin/,g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u#systemd/} && \
 	  chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$${u#systemd/} || exit 1; done

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 POOL="$SEALRUN_BUILD/sealrun-pool"
-plan 30
+plan 45
 S1=$((200000 + $$ % 100000))      # unique sleep durations for the process checks
 S2=$((S1 + 1))
 SP="$T/spool"
@@ -149,3 +149,105 @@ like "$out" 'pool\.json: the pool config is writable by group or others' "... wi
 chmod 0644 "$T/pool.json"
 out=$("$POOL" --config "$T/pool.json" --tenant globex --once 2>&1)
 is "$?" 77 "--tenant globex with acme's config is refused (77)"
+
+# 10. Work dirs: a request names a directory beneath the pool's work_root; the pool copies it
+#     into done/<task>.work (opened with openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV)
+#     and binds the copy read-write at work_path. The pool runs as its own user: as root, a user
+#     made for this test (pool users exist only where root made them); unprivileged, the caller.
+WR="$T/src"       # the work root
+WS="$T/wspool"    # this pool's spool
+WK="$T/wkey"      # this pool's key directory
+mkdir -p "$WR/proj/sub" "$WR/proj2" "$WS/incoming" "$WK" "$T/rt"
+echo input > "$WR/proj/a.txt"
+echo deep > "$WR/proj/sub/b.txt"
+ln -s "$WS" "$WR/evil"                      # planted: the spool
+ln -s "$WK" "$WR/keylink"                   # planted: the key's directory
+ln -s "$WS" "$WR/proj2/link"                # inside a work dir: copied as a link, never followed
+"$SEALCTL" keygen --pool --out "$WK/pool" >/dev/null 2>&1
+chmod -R a+rX "$WR"
+as_pool() { "$@"; }
+if is_root; then
+        PU="sealrun-tp$$"
+        useradd --system --no-create-home --shell /usr/sbin/nologin "$PU" 2>/dev/null
+        del_user() { userdel "$PU" 2>/dev/null; }
+        on_exit del_user
+        chown -R "$PU:" "$WS" "$WK" "$T/rt"
+        as_pool() { setpriv --reuid "$PU" --regid "$PU" --clear-groups "$@"; }
+fi
+chmod 0700 "$T/rt"
+printf '{"extends":"%s","allow_extra_binds":true}\n' "$STOCK/default.json" > "$T/wpolicy.json"
+wconfig() { # wconfig POLICY WORK_ROOT: the work-dir pool's config
+        printf '{"version":1,"tenant":"acme","policy":"%s","spool":"%s","max_tasks":2,"audit":"off","timeout_s":60,"key_file":"%s","work_root":"%s"}\n' \
+                "$1" "$WS" "$WK/pool.key" "$2" > "$T/wpool.json"
+        chmod 0644 "$T/wpool.json"
+}
+wsubmit() { printf '%s\n' "$2" > "$WS/incoming/.$1.tmp" && mv "$WS/incoming/.$1.tmp" "$WS/incoming/$1.json"; }
+wonce() { as_pool env RUNTIME_DIRECTORY="$T/rt" "$POOL" --config "$T/wpool.json" --once 2>>"$T/wpool.log"; }
+wfinal() { tail -n 1 "$WS/done/$1.json" 2>/dev/null; }
+wconfig "$T/wpolicy.json" "$WR"
+wsubmit w1 '{"task":"w1","tenant":"acme","workdir":"proj","command":["/bin/sh","-c","pwd; cat a.txt sub/b.txt; [ -O a.txt ] && echo own; echo result > out.txt; mkdir new && echo y > new/y"]}'
+wonce
+is "$(wfinal w1 | jq -r .exit_code)|$(tr '\n' ' ' < "$WS/done/w1.out")" "0|/home/sandbox/work input deep own " \
+        "a task with a work dir starts in it (work_path), reads its files, and owns them"
+[ -s "$WS/done/w1.json" ] || sed 's/^/# /' "$T/wpool.log"
+is "$(cat "$WS/done/w1.work/out.txt" "$WS/done/w1.work/new/y" 2>&1 | tr '\n' ' ')" "result y " \
+        "the files it wrote come back beside the done/ record, in done/w1.work/"
+ok "$([ -f "$WS/done/w1.work/a.txt" ] && [ ! -e "$WR/proj/out.txt" ] && [ ! -e "$WR/proj/new" ]; echo $?)" \
+        "... a copy: the source under the work root is untouched"
+
+# Attacks: each refused, never run. Lexical ones as malformed (125), resolved ones as workdir-denied (77).
+wsubmit a1 '{"task":"a1","tenant":"acme","workdir":"proj/../../wspool","command":["/bin/true"]}'
+wsubmit a2 '{"task":"a2","tenant":"acme","workdir":"'"$WS"'","command":["/bin/true"]}'
+wsubmit a3 '{"task":"a3","tenant":"acme","workdir":"evil","command":["/bin/true"]}'
+wsubmit a4 '{"task":"a4","tenant":"acme","workdir":"evil/done","command":["/bin/true"]}'
+wsubmit a5 '{"task":"a5","tenant":"acme","workdir":"keylink","command":["/bin/true"]}'
+wsubmit a6 '{"task":"a6","tenant":"acme","workdir":"proj/a.txt","command":["/bin/true"]}'
+wsubmit a7 '{"task":"a7","tenant":"acme","workdir":"..","command":["/bin/true"]}'
+wonce
+is "$(for a in a1 a2 a7; do wfinal $a | jq -r '"\(.exit_code) \(.refused)"'; done | sort -u)" "125 bad-request" \
+        "workdir with '..' or an absolute path (the spool's) is refused as malformed (125)"
+like "$(wfinal a2 | jq -r .error)" '^a2\.json: \$\.workdir: must be a relative path' "... naming the file and the field"
+is "$(for a in a3 a4 a5 a6; do wfinal $a | jq -r '"\(.exit_code) \(.refused)"'; done | sort -u)" "77 workdir-denied" \
+        "a symlink planted in the work root (to the spool, through it, to the key's directory) or a file: 77 workdir-denied"
+like "$(wfinal a3 | jq -r .error)|$(wfinal a6 | jq -r .error)" \
+        '^a3\.json: \$\.workdir: "evil" under .*/src: a symlink on the way.*\|a6\.json: \$\.workdir: "proj/a\.txt" .*is not a directory' \
+        "... each with its reason"
+n=0; for a in a1 a2 a3 a4 a5 a6 a7; do [ -e "$WS/done/$a.out" ] || [ -e "$WS/done/$a.work" ] || n=$((n + 1)); done
+is "$n" 7 "... none of them ran or got a work dir"
+
+# A symlink inside a work dir is copied as a link and resolves inside the sandbox, where the spool is not.
+wsubmit w2 '{"task":"w2","tenant":"acme","workdir":"proj2","command":["/bin/sh","-c","ls link/ || ls '"$WS"' || echo unreachable"]}'
+wonce
+is "$(readlink "$WS/done/w2.work/link")|$(tail -n 1 "$WS/done/w2.out")" "$WS|unreachable" \
+        "a link to the spool inside a work dir is copied as a link; the task cannot reach the spool through it"
+ok "$(as_pool ls "$WS/done" >/dev/null 2>&1; echo $?)" "control: the pool's user can list the spool outside the sandbox"
+
+# What the copy cannot carry refuses the request, and the partial copy is removed.
+mkdir -p "$WR/proj3/d" && echo x > "$WR/proj3/d/a" && mkfifo "$WR/proj3/d/pipe" && chmod -R a+rX "$WR/proj3"
+wsubmit w4 '{"task":"w4","tenant":"acme","workdir":"proj3","command":["/bin/sh","-c","echo ran"]}'
+wonce
+like "$(wfinal w4 | jq -r '"\(.exit_code) \(.refused) \(.error)"')|$(ls "$WS/done" | grep -c '^w4\.\(work\|out\)')" \
+        '^125 workdir w4\.json: \$\.workdir: "proj3": d/pipe: not a regular file, directory or symlink\|0$' \
+        "a FIFO inside a work dir: 125 workdir naming the entry; no partial copy left, nothing run"
+
+# The policy decides: without allow_extra_binds the task is refused by sealrun (77), never run unconfined.
+wconfig "$STOCK/default.json" "$WR"
+wsubmit w3 '{"task":"w3","tenant":"acme","workdir":"proj","command":["/bin/sh","-c","echo ran"]}'
+wonce
+like "$(wfinal w3 | jq -r '"\(.exit_code) \(.refused) \(.error)"')" '^77 policy-violation .*allow_extra_binds' \
+        "a policy without allow_extra_binds refuses the work dir's bind (77 policy-violation)"
+
+# A work root that holds the spool or the key, or lies inside the spool: the pool refuses to start.
+wconfig "$T/wpolicy.json" "$T"
+out=$(as_pool env RUNTIME_DIRECTORY="$T/rt" "$POOL" --config "$T/wpool.json" --once 2>&1)
+like "$?|$out" '^77\|.*\$\.work_root: .* contains ' "a work_root that contains the spool and the key: the pool refuses to start (77)"
+wconfig "$T/wpolicy.json" "$WS/done"
+out=$(as_pool env RUNTIME_DIRECTORY="$T/rt" "$POOL" --config "$T/wpool.json" --once 2>&1)
+like "$?|$out" '^77\|.*\$\.work_root: .* is inside .*wspool' "a work_root inside the spool: refused too"
+if is_root; then
+        wconfig "$T/wpolicy.json" "$WR"
+        out=$("$POOL" --config "$T/wpool.json" --once 2>&1)
+        like "$?|$out" '^77\|.*work dirs need the pool to run as its own user' "a pool run as root refuses work dirs (its tasks' ids would not own the copy)"
+else
+        skip "a pool run as root: root only"
+fi

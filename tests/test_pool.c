@@ -188,6 +188,9 @@ static void test_config(void **state) {
                 { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"max_tasks\":100000}", "$.max_tasks" },
                 { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"audit\":\"maybe\"}", "$.audit" },
                 { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"key\":\"/k\"}", "$.key" },
+                { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"work_root\":\"src\"}", "$.work_root" },
+                { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"work_path\":\"/a/../b\"}", "$.work_path" },
+                { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"work_path\":\"/\"}", "$.work_path" },
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 if (cfg(bad[i].json, &c, &e) >= 0)
@@ -198,11 +201,39 @@ static void test_config(void **state) {
         }
 }
 
+/* A request's workdir: plain relative components only (openat2 is the guard; this is the message). */
+static void test_workdir(void **state) {
+        static const char *const good[] = { "proj", "a/b/c", "a.b", "..a", "a..", ".git", "x/.y" };
+        static const char *const bad[] = { "",  "/etc", "..",    "../x", "a/..", "a/../b",
+                                           ".", "./a",  "a/./b", "a//b", "a/",   "a\nb" };
+        struct pool_request rq;
+        struct sr_error e;
+        char big[POOL_WORKDIR_MAX + 2];
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                if (!pool_workdir_valid(good[i]))
+                        fail_msg("workdir \"%s\" refused", good[i]);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (pool_workdir_valid(bad[i]))
+                        fail_msg("workdir \"%s\" accepted", bad[i]);
+        memset(big, 'a', sizeof big - 1);
+        big[sizeof big - 1] = 0;
+        assert_false(pool_workdir_valid(big));
+        assert_int_equal(req("{\"task\":\"t\",\"tenant\":\"acme\",\"workdir\":\"p/q\",\"command\":[\"x\"]}", &rq, &e),
+                         0);
+        assert_string_equal(rq.workdir, "p/q");
+        pool_request_free(&rq);
+        assert_true(req("{\"task\":\"t\",\"tenant\":\"acme\",\"workdir\":\"../q\",\"command\":[\"x\"]}", &rq, &e) < 0);
+        assert_non_null(strstr(e.msg, "$.workdir"));
+        assert_string_equal(e.reason, "bad-request");
+        pool_request_free(&rq);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_request_ok),  cmocka_unit_test(test_request_cross_tenant_first),
                 cmocka_unit_test(test_request_bad), cmocka_unit_test(test_request_limits),
                 cmocka_unit_test(test_names),       cmocka_unit_test(test_config),
+                cmocka_unit_test(test_workdir),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 
 #include "helpers/pool/pool.h"
 #include "policy/jsonx.h"
+#include "policy/policy.h"
 #include "policy/trusted_file.h"
 
 static int abs_path(struct jx *x, json_t *o, const char *key, bool required, char **ret) {
@@ -23,7 +24,8 @@ static int abs_path(struct jx *x, json_t *o, const char *key, bool required, cha
 int pool_config_parse(const char *name, const char *buf, size_t len, struct pool_config *ret, struct sr_error *e) {
         static const char *const keys[] = { "version",      "tenant",    "policy",    "trust",         "revoked",
                                             "profiles_dir", "key_file",  "spool",     "sealrun",       "audit_socket",
-                                            "audit",        "max_tasks", "timeout_s", "stop_grace_ms", NULL };
+                                            "audit",        "max_tasks", "timeout_s", "stop_grace_ms", "work_root",
+                                            "work_path",    NULL };
         struct jx x = { .file = name, .e = e, .exit_code = SR_EXIT_LAUNCHER };
         struct pool_config c = { .audit = POOL_AUDIT_REQUIRED, .max_tasks = 2, .stop_grace_ms = 10000 };
         json_t *root = NULL, *trust = NULL;
@@ -49,8 +51,18 @@ int pool_config_parse(const char *name, const char *buf, size_t len, struct pool
             (r = abs_path(&x, root, "key_file", false, &c.key_file)) < 0 ||
             (r = abs_path(&x, root, "spool", false, &c.spool)) < 0 ||
             (r = abs_path(&x, root, "sealrun", false, &c.sealrun)) < 0 ||
-            (r = abs_path(&x, root, "audit_socket", false, &c.audit_socket)) < 0)
+            (r = abs_path(&x, root, "audit_socket", false, &c.audit_socket)) < 0 ||
+            (r = abs_path(&x, root, "work_root", false, &c.work_root)) < 0 ||
+            (r = abs_path(&x, root, "work_path", false, &c.work_path)) < 0)
                 goto out;
+        if (c.work_path && (!policy_path_valid(c.work_path) || strcmp(c.work_path, "/") == 0)) {
+                r = jx_fail(&x, "$.work_path", "must be an absolute normalised path inside the sandbox, not \"/\"");
+                goto out;
+        }
+        if (!c.work_path && !(c.work_path = strdup(POOL_WORK_PATH_DEFAULT))) {
+                r = sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "%s: out of memory", name);
+                goto out;
+        }
         if (c.audit_socket && strlen(c.audit_socket) >= 108) {
                 r = jx_fail(&x, "$.audit_socket", "longer than an AF_UNIX socket path can be (107 bytes)");
                 goto out;
@@ -141,5 +153,7 @@ void pool_config_free(struct pool_config *c) {
         free(c->spool);
         free(c->sealrun);
         free(c->audit_socket);
+        free(c->work_root);
+        free(c->work_path);
         memset(c, 0, sizeof *c);
 }

@@ -30,9 +30,10 @@ static void usage(FILE *f) {
               "  --tenant SLUG   refuse to start unless the config is for this tenant (the unit passes %i)\n"
               "  --once          run what is in incoming/, wait for it, and exit\n"
               "Requests: one JSON object per file SPOOL/incoming/NAME.json\n"
-              "  {\"task\":ID,\"tenant\":SLUG,\"profile\":NAME,\"scopes\":[...],\"command\":[...]}\n"
+              "  {\"task\":ID,\"tenant\":SLUG,\"profile\":NAME,\"scopes\":[...],\"command\":[...],\"workdir\":DIR}\n"
+              "  (workdir: a directory beneath the config's work_root, copied into done/TASK.work)\n"
               "Status: SPOOL/done/TASK.json (sealrun's status stream; the last line is final),\n"
-              "        SPOOL/done/TASK.out and TASK.err (the task's output).\n"
+              "        SPOOL/done/TASK.out and TASK.err (the task's output), TASK.work/ (its work dir).\n"
               "The pool key comes from $CREDENTIALS_DIRECTORY/pool.key and reaches sealrun as fd 3.\n",
               f);
 }
@@ -152,6 +153,34 @@ static int find_sealrun(struct pool *p, struct sr_error *e) {
         return 0;
 }
 
+/* Work dirs: only for a pool run as its own user. sealrun maps an
+ * unprivileged caller's sandbox to the caller's uid, so the copy the pool
+ * makes is the task's own; a root pool's tasks run as the tenant's id block,
+ * which would not own it. */
+static int work_setup(struct pool *p, const char *spool, struct sr_error *e) {
+        _cleanup_free_ char *keydir = NULL, *cfgdir = NULL;
+        const char *creds = getenv("CREDENTIALS_DIRECTORY");
+        if (!p->cfg.work_root)
+                return 0;
+        if (geteuid() == 0)
+                return sr_fail(e, SR_EXIT_REFUSED, EPERM, "config",
+                               "%s: $.work_root: work dirs need the pool to run as its own user (sealrun-pool@.service "
+                               "does), not as root",
+                               p->cfg.file);
+        if (creds && creds[0] == '/')
+                keydir = strdup(creds);
+        else if (p->cfg.key_file) {
+                _cleanup_free_ char *k = strdup(p->cfg.key_file);
+                keydir = k ? strdup(dirname(k)) : NULL;
+        }
+        _cleanup_free_ char *c = strdup(p->cfg.file);
+        cfgdir = c ? strdup(dirname(c)) : NULL;
+        if (!cfgdir)
+                return -ENOMEM;
+        const char *protect[] = { spool, keydir, p->cfg.profiles_dir, cfgdir };
+        return workdir_open_root(p, protect, ELEMENTSOF(protect), e);
+}
+
 static int setup(struct pool *p, const struct opts *o, struct sr_error *e) {
         const char *spool, *rt = getenv("RUNTIME_DIRECTORY");
         int r;
@@ -168,7 +197,8 @@ static int setup(struct pool *p, const struct opts *o, struct sr_error *e) {
                                o->config);
         if (rt && rt[0] == '/' && !strchr(rt, ':'))
                 p->runtime_dir = strdup(rt);
-        if ((r = find_sealrun(p, e)) < 0 || (r = spool_open(p, spool, e)) < 0 || (r = key_setup(p, e)) < 0)
+        if ((r = find_sealrun(p, e)) < 0 || (r = work_setup(p, spool, e)) < 0 || (r = spool_open(p, spool, e)) < 0 ||
+            (r = key_setup(p, e)) < 0)
                 return r;
         if (p->cfg.profiles_dir && p->key_dir_fd < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOENT, "no-pool-key",
@@ -292,7 +322,7 @@ static int loop(struct pool *p, bool once) {
 }
 
 int main(int argc, char **argv) {
-        struct pool p = { .incoming_fd = -1, .claimed_fd = -1, .done_fd = -1, .key_dir_fd = -1 };
+        struct pool p = { .incoming_fd = -1, .claimed_fd = -1, .done_fd = -1, .key_dir_fd = -1, .work_root_fd = -1 };
         struct opts o = { 0 };
         struct sr_error e = { 0 };
         int r;
@@ -311,5 +341,8 @@ int main(int argc, char **argv) {
         free(p.runtime_dir);
         free(p.key_name);
         free(p.incoming_path);
+        free(p.done_path);
+        if (p.work_root_fd >= 0)
+                close(p.work_root_fd);
         return r;
 }

@@ -11,9 +11,13 @@
 #define POOL_REQUEST_MAX (64 * 1024) /* one request file */
 #define POOL_ARGV_MAX 256            /* command[] entries */
 #define POOL_SCOPES_MAX 64
-#define POOL_TASKS_MAX 256             /* max_tasks ceiling */
-#define POOL_STATUS_MAX (256 * 1024)   /* sealrun's status stream for one task */
-#define POOL_KEY_CREDENTIAL "pool.key" /* name in $CREDENTIALS_DIRECTORY */
+#define POOL_TASKS_MAX 256               /* max_tasks ceiling */
+#define POOL_STATUS_MAX (256 * 1024)     /* sealrun's status stream for one task */
+#define POOL_KEY_CREDENTIAL "pool.key"   /* name in $CREDENTIALS_DIRECTORY */
+#define POOL_WORKDIR_MAX 1024            /* a request's workdir, relative to work_root */
+#define POOL_WORK_MAX_BYTES (1ULL << 30) /* a work dir's copy: bytes of its files */
+#define POOL_WORK_MAX_FILES 100000L      /* ... and entries */
+#define POOL_WORK_PATH_DEFAULT "/home/sandbox/work"
 
 enum pool_audit_mode { POOL_AUDIT_OFF, POOL_AUDIT_BEST_EFFORT, POOL_AUDIT_REQUIRED };
 
@@ -30,6 +34,8 @@ struct pool_config {
         char *spool;                /* NULL = $STATE_DIRECTORY */
         char *sealrun;              /* NULL = "sealrun" next to this binary */
         char *audit_socket;         /* NULL = sealrun's default */
+        char *work_root;            /* a request's "workdir" is a directory beneath it; NULL = no work dirs */
+        char *work_path;            /* where the copy appears in the sandbox (--bind, --chdir) */
         enum pool_audit_mode audit; /* for the pool's own deny events */
         long max_tasks;             /* tasks running at once (1..POOL_TASKS_MAX) */
         long timeout_s;             /* --timeout for every task, 0 = the policy's */
@@ -45,6 +51,7 @@ struct pool_request {
         size_t n_scopes;
         char **argv; /* NULL-terminated */
         size_t argc;
+        char *workdir; /* relative to the pool's work_root, or NULL */
 };
 
 /* config.c */
@@ -63,6 +70,8 @@ void pool_request_free(struct pool_request *r);
 bool pool_profile_name_valid(const char *s);
 /* Request file names in incoming/: "<stem>.json", stem as a task id, not starting with '.'. */
 bool pool_spool_name_valid(const char *s);
+/* A request's workdir: a relative path of plain components (no "", ".", "..", control bytes). */
+bool pool_workdir_valid(const char *s);
 
 /* audit.c: one "deny" event for a refused request (tenant = the pool's). */
 struct pool_audit;
@@ -87,6 +96,9 @@ struct pool {
         struct pool_config cfg;
         int incoming_fd, claimed_fd, done_fd;
         char *incoming_path;
+        char *done_path;
+        int work_root_fd; /* -1 = no work dirs */
+        dev_t work_root_dev;
         int key_dir_fd; /* $CREDENTIALS_DIRECTORY or the key file's directory; -1 = no key */
         char *key_name;
         char *sealrun;     /* binary to run */
@@ -116,6 +128,16 @@ void spool_recover(struct pool *p);
 /* Finish done/<stem>.part: append a final status object when sealrun wrote none
  * (exit_code and error describe why), then rename it to done/<stem>.json. */
 int spool_finish(struct pool *p, const char *stem, int status_fd, int exit_code, const char *error);
+
+/* workdir.c. Open the config's work_root, refusing one that holds any of the
+ * `protect` directories (NULL entries skipped) or lies inside protect[0], the spool. */
+int workdir_open_root(struct pool *p, const char *const *protect, size_t n_protect, struct sr_error *e);
+/* Resolve the request's workdir beneath the work root (openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV) and copy it into done/<task>.work; its
+ * path in *ret_path. 77 "workdir-denied" when it does not resolve there, 125
+ * "workdir" when the copy fails (the partial copy is removed). */
+int workdir_prepare(struct pool *p, const char *name, const struct pool_request *rq, char **ret_path,
+                    struct sr_error *e);
 
 /* run.c */
 int run_start(struct pool *p, const char *name, struct pool_request *rq, struct sr_error *e);

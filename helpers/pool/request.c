@@ -26,6 +26,28 @@ bool pool_spool_name_valid(const char *s) {
         return task_id_valid(stem);
 }
 
+/* A relative path of plain components: no "", ".", ".." or leading '/'.
+ * The lexical check gives a clear message; openat2 below is the guard. */
+bool pool_workdir_valid(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+        const char *p = s;
+        if (n < 1 || n > POOL_WORKDIR_MAX || s[0] == '/')
+                return false;
+        while (*p) {
+                const char *slash = strchr(p, '/');
+                size_t len = slash ? (size_t)(slash - p) : strlen(p);
+                if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                for (size_t i = 0; i < len; i++)
+                        if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+                                return false;
+                p += len;
+                if (*p == '/' && !*++p)
+                        return false; /* trailing slash */
+        }
+        return true;
+}
+
 /* A list of strings; each must pass `valid` (NULL = any string without NUL). */
 static int string_list(struct jx *x, json_t *arr, const char *path, size_t max, bool (*valid)(const char *),
                        const char *what, char ***ret, size_t *ret_n) {
@@ -63,7 +85,7 @@ static bool scope_ok(const char *s) {
 }
 
 static int parse(struct jx *x, json_t *root, const char *pool_tenant, struct pool_request *rq) {
-        static const char *const keys[] = { "task", "tenant", "profile", "scopes", "command", NULL };
+        static const char *const keys[] = { "task", "tenant", "profile", "scopes", "command", "workdir", NULL };
         const char *s = NULL;
         json_t *arr = NULL;
         int r;
@@ -122,6 +144,17 @@ static int parse(struct jx *x, json_t *root, const char *pool_tenant, struct poo
                 return r;
         if (rq->argv[0][0] == 0)
                 return jx_fail(x, "$.command[0]", "empty command name");
+        s = NULL;
+        if ((r = jx_string(x, root, "$", "workdir", false, &s)) < 0)
+                return r;
+        if (s) {
+                if (!pool_workdir_valid(s))
+                        return jx_fail(x, "$.workdir",
+                                       "must be a relative path beneath the pool's work root (no \"..\", \".\", "
+                                       "empty or absolute components)");
+                if ((r = jx_strdup(x, "$.workdir", s, &rq->workdir)) < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -158,5 +191,6 @@ void pool_request_free(struct pool_request *r) {
         free(r->task);
         free(r->tenant);
         free(r->profile);
+        free(r->workdir);
         memset(r, 0, sizeof *r);
 }

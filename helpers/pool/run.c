@@ -34,7 +34,8 @@ static int push(struct argv_buf *a, const char *s) {
 /* sealrun --tenant T --task ID --policy P --status-fd 4 [--timeout S] [--audit-socket A]
  *         [--profile DIR/NAME --key-fd 3 --trust F... --revoked F --scope S...] -- COMMAND...
  * Nothing secret is on it: the key travels as fd 3. */
-static int build_argv(struct pool *p, struct pool_request *rq, char *profile, char *timeout, struct argv_buf *a) {
+static int build_argv(struct pool *p, struct pool_request *rq, char *profile, char *timeout, char *work,
+                      struct argv_buf *a) {
         const struct pool_config *c = &p->cfg;
         int r = 0;
         r |= push(a, p->sealrun);
@@ -46,6 +47,12 @@ static int build_argv(struct pool *p, struct pool_request *rq, char *profile, ch
                 r |= push(a, "--timeout"), r |= push(a, timeout);
         if (c->audit_socket)
                 r |= push(a, "--audit-socket"), r |= push(a, c->audit_socket);
+        /* The task's own copy of its work dir (done/<task>.work), never the
+         * source: the policy must allow extra binds, or sealrun refuses (77). */
+        if (work) {
+                r |= push(a, "--bind"), r |= push(a, work), r |= push(a, c->work_path);
+                r |= push(a, "--chdir"), r |= push(a, c->work_path);
+        }
         if (rq->profile) {
                 r |= push(a, "--profile"), r |= push(a, profile);
                 r |= push(a, "--key-fd"), r |= push(a, "3");
@@ -109,7 +116,7 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
         struct pool_task *slot = NULL;
         struct argv_buf a = { 0 };
         _cleanup_close_ int status_fd = -1, key_fd = -1, out_fd = -1, err_fd = -1;
-        _cleanup_free_ char *profile = NULL;
+        _cleanup_free_ char *profile = NULL, *work = NULL;
         char part[160], timeout[32];
         pid_t pid;
         int r;
@@ -140,6 +147,10 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
         if (status_fd < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "spool", "done/%s: cannot create: %s", part,
                                strerror(errno));
+        if (rq->workdir && (r = workdir_prepare(p, name, rq, &work, e)) < 0) {
+                unlinkat(p->done_fd, part, 0);
+                return r;
+        }
         /* The payload's output (and sealrun's own error line) per task, not in the pool's journal. */
         snprintf(part, sizeof part, "%s.out", rq->task);
         out_fd = openat(p->done_fd, part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
@@ -153,7 +164,7 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
                                strerror(r));
         }
         snprintf(timeout, sizeof timeout, "%ld", p->cfg.timeout_s);
-        if ((r = build_argv(p, rq, profile, timeout, &a)) < 0) {
+        if ((r = build_argv(p, rq, profile, timeout, work, &a)) < 0) {
                 unlinkat(p->done_fd, part, 0);
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         }

@@ -36,7 +36,7 @@ int spool_open(struct pool *p, const char *dir, struct sr_error *e) {
             (r = spool_subdir(fd, dir, "claimed", 0750, &p->claimed_fd, e)) < 0 ||
             (r = spool_subdir(fd, dir, "done", 0750, &p->done_fd, e)) < 0)
                 return r;
-        if (asprintf(&p->incoming_path, "%s/incoming", dir) < 0)
+        if (asprintf(&p->incoming_path, "%s/incoming", dir) < 0 || asprintf(&p->done_path, "%s/done", dir) < 0)
                 return -ENOMEM;
         return 0;
 }

@@ -11,7 +11,7 @@ ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2 [$(( $(date +%s) -
 is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got: '$1'"; echo "#  want: '$2'"; fi; }
 skip() { n=$((n + 1)); echo "ok $n # skip $1"; }
 diag() { echo "# $*"; }
-echo "1..33"
+echo "1..39"
 
 UNITCG="/sys/fs/cgroup/system.slice/system-sealrun\\x2dpool.slice"
 AUDIT=/var/lib/sealrun/audit
@@ -182,6 +182,41 @@ ok "$([ ! -d "$UNITCG/sealrun-pool@acme.service" ]; echo $?)" "... and so is the
 is "$(final acme s1 | jq -c '[.exit_code, .credentials.scrubbed]')" "[143,true]" "the stopped task's final status: SIGTERM (143), credentials scrubbed"
 is "$(events acme scrub s1) $(events acme exit s1)" "1 1" "the scrub and exit events of the stopped task reached the collector"
 is "$(systemctl is-active sealrun-pool@globex.service)" active "globex's pool is untouched"
+
+# ---- acme's key rotated (systemd-creds encrypted) and a work dir, while its pool is stopped
+printf '{"extends":"/usr/local/share/sealrun/policy/default.json","allow_extra_binds":true}\n' > /etc/sealrun/pool-policy.json
+chmod 0644 /etc/sealrun/pool-policy.json
+out=$(sealrun-pool-init --policy /etc/sealrun/pool-policy.json --work-root /srv/sealrun/acme acme 2>&1); rc=$?
+is "$rc|$(jq -r .work_root /etc/sealrun/pools/acme/pool.json)|$(stat -c '%a %U:%G' /srv/sealrun/acme 2>&1)" \
+        "0|/srv/sealrun/acme|770 root:sealrun-acme" "sealrun-pool-init --policy --work-root on the existing acme pool"
+[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
+old=$(cut -d' ' -f3 /etc/sealrun/pools/acme/pool.pub)
+out=$(sealrun-pool-init --rotate-key --with-key host acme 2>&1); rc=$?
+new=$(cut -d' ' -f3 /etc/sealrun/pools/acme/pool.pub)
+dec=$(systemd-creds decrypt --name=pool.key /etc/credstore.encrypted/sealrun-pool-acme.key - 2>/dev/null | awk '{ print $2, $3 }')
+is "$rc|$dec|$([ "$new" != "$old" ] && echo changed)" "0|pool-secret $new|changed" \
+        "--rotate-key: the encrypted credential now decrypts to the new key ($old -> $new)"
+[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
+ok "$([ -f "/etc/credstore.encrypted/sealrun-pool-acme.key.old-$old" ]; echo $?)" "... the old credential is kept aside, unused"
+rm -f /etc/sealrun/pools/acme/profiles/globex.sealed
+CAN2=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+printf '{"tenant":"acme","credentials":[{"name":"gh_token","value":"acme2-%s","as":"file"}]}' "$CAN2" |
+        sealctl seal --tenant acme --profile default --version 2 --not-after +1h --to /etc/sealrun/pools/acme/pool.pub \
+                --sign /root/keys/ops.key --in - --out /etc/sealrun/pools/acme/profiles/default.sealed >/dev/null 2>&1
+chgrp sealrun-acme /etc/sealrun/pools/acme/profiles/default.sealed
+chmod 0640 /etc/sealrun/pools/acme/profiles/default.sealed
+eval "$(printf '%s\n' "$out" | grep '^sealctl revoke ')" >/dev/null 2>&1
+mkdir -p /srv/sealrun/acme/proj && echo input > /srv/sealrun/acme/proj/a.txt
+systemctl start sealrun-pool@acme.service
+is "$(systemctl is-active sealrun-pool@acme.service)" active "acme's pool restarts with the new key"
+submit acme r1 '{"task":"r1","tenant":"acme","profile":"default.sealed","workdir":"proj","command":["/bin/sh","-c","sha256sum < $CREDENTIALS_DIRECTORY/gh_token; cat a.txt; echo result > out.txt"]}'
+wait_for 60 done_exists acme r1
+want=$(printf 'acme2-%s' "$CAN2" | sha256sum | cut -d' ' -f1)
+is "$(final acme r1 | jq -r .exit_code)|$(cut -d' ' -f1 "$(spool acme)/done/r1.out" | tr '\n' ' ')" "0|$want input " \
+        "a task with the re-sealed profile and a work dir: its new credential, its work dir's files"
+[ "$(final acme r1 | jq -r .exit_code)" = 0 ] || { tail -n 3 "$(spool acme)/done/r1.err"; final acme r1; } | sed 's/^/# /'
+is "$(cat "$(spool acme)/done/r1.work/out.txt" 2>&1)|$(ls /srv/sealrun/acme/proj)" "result|a.txt" \
+        "its output is in done/r1.work, the source untouched"
 
 # ---- the audit trail is intact
 out=$(sealctl audit-verify "$AUDIT" 2>&1)
