@@ -330,6 +330,8 @@ struct bconn {
         uint16_t port;
         char rbuf[RBUF]; /* from the client */
         size_t rlen;
+        char pre[RBUF]; /* TLS bytes read before the handoff, replayed to the handshake */
+        size_t pre_off, pre_len;
         char ubuf[RBUF]; /* from the server: may quote the secret */
         size_t ulen;
         char out[BHTTP_OUT_MAX]; /* a re-framed head: may hold the secret */
@@ -671,6 +673,76 @@ wipe_resp:
         return r;
 }
 
+/* A BIO over the client's socket that first replays the TLS bytes the proxy
+ * read before the handoff (the transparent path reads the ClientHello for its
+ * SNI check; a client may send its hello with the CONNECT). */
+static int pre_read(BIO *bio, char *out, size_t len, size_t *got) {
+        struct bconn *c = BIO_get_data(bio);
+        ssize_t n;
+        if (c->pre_off < c->pre_len) {
+                size_t k = c->pre_len - c->pre_off < len ? c->pre_len - c->pre_off : len;
+                memcpy(out, c->pre + c->pre_off, k);
+                c->pre_off += k;
+                *got = k;
+                return 1;
+        }
+        do
+                n = recv(c->cfd, out, len, 0);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return 0;
+        *got = (size_t)n;
+        return 1;
+}
+
+static int pre_write(BIO *bio, const char *in, size_t len, size_t *put) {
+        struct bconn *c = BIO_get_data(bio);
+        size_t off = 0;
+        while (off < len) {
+                ssize_t n = send(c->cfd, in + off, len - off, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return 0;
+                off += (size_t)n;
+        }
+        *put = len;
+        return 1;
+}
+
+static long pre_ctrl(BIO *bio, int cmd, long num, void *ptr) {
+        (void)bio, (void)num, (void)ptr;
+        return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int pre_create(BIO *bio) {
+        BIO_set_init(bio, 1);
+        return 1;
+}
+
+static BIO_METHOD *pre_method;
+static void pre_method_init(void) {
+        BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sealrun-prefix");
+        if (m && BIO_meth_set_read_ex(m, pre_read) == 1 && BIO_meth_set_write_ex(m, pre_write) == 1 &&
+            BIO_meth_set_ctrl(m, pre_ctrl) == 1 && BIO_meth_set_create(m, pre_create) == 1)
+                pre_method = m;
+        else
+                BIO_meth_free(m);
+}
+
+static int client_set_io(struct bconn *c) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        BIO *bio;
+        if (c->pre_len == 0)
+                return SSL_set_fd(c->cli.ssl, c->cfd) == 1 ? 0 : -1;
+        pthread_once(&once, pre_method_init);
+        if (!pre_method || !(bio = BIO_new(pre_method)))
+                return -1;
+        BIO_set_data(bio, c);
+        SSL_set_bio(c->cli.ssl, bio, bio);
+        return 0;
+}
+
 static void *conn_thread(void *arg) {
         struct bconn *c = arg;
         struct broker *b = c->b;
@@ -681,15 +753,20 @@ static void *conn_thread(void *arg) {
                 /* TLS or plain HTTP? the first byte of a TLS record is 0x16 */
                 ssize_t n = recv(c->cfd, &first, 1, MSG_PEEK);
                 tls = n == 1 && first == 0x16;
-        } else if (!c->forward && (unsigned char)c->rbuf[0] == 0x16)
-                goto out; /* a hello sent with the CONNECT, before its answer: not supported */
+        } else if (!c->forward && (unsigned char)c->rbuf[0] == 0x16) {
+                /* TLS bytes already read: the handshake gets them first */
+                memcpy(c->pre, c->rbuf, c->rlen);
+                c->pre_len = c->rlen;
+                c->rlen = 0;
+                tls = true;
+        }
         if (bhttp_conn_init(&c->hc, b->cred, b->n, c->host, c->port, tls, c->forward) < 0)
                 goto out;
         if (tls) {
                 X509 *leaf = leaf_for(b, &c->hc.host);
                 c->cli.ssl = leaf ? SSL_new(b->srv) : NULL;
                 if (!c->cli.ssl || SSL_use_certificate(c->cli.ssl, leaf) != 1 ||
-                    SSL_use_PrivateKey(c->cli.ssl, b->leaf_key) != 1 || SSL_set_fd(c->cli.ssl, c->cfd) != 1 ||
+                    SSL_use_PrivateKey(c->cli.ssl, b->leaf_key) != 1 || client_set_io(c) < 0 ||
                     SSL_accept(c->cli.ssl) != 1)
                         goto out;
         }

@@ -194,8 +194,8 @@ static void handoff(struct proxy *p, struct conn *c) {
                 }
                 pre = c->head + c->req.head_len;
                 pre_len = c->hlen - c->req.head_len;
-        } else if (forward) {
-                pre = c->head;
+        } else if (forward || c->transparent) {
+                pre = c->head; /* the forward request's head; the transparent path's ClientHello */
                 pre_len = c->hlen;
         }
         epoll_ctl(p->ep, EPOLL_CTL_DEL, c->cfd, NULL);
