@@ -56,5 +56,9 @@ bool broker_bound(const struct broker *b, const char *host, uint16_t port, const
  * socket); pre: bytes already read from the client (a forward request's head,
  * forward = true). Runs on a thread of its own; closes both fds. 0 or -errno
  * (then the caller still owns the fds). */
+/* Stop taking connections, shut every live one down and wait (2 s at most)
+ * for their threads, so the credentials are wiped only when no thread can
+ * still read them. NULL: nothing to stop. */
+bool broker_stop(struct broker *b);
 int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t port, const char *pre, size_t pre_len,
                 bool forward);

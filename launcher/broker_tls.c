@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "launcher/egress.h"
 #include "policy/broker_http.h"
@@ -58,6 +59,8 @@ struct broker {
         struct leaf *leaves;
         int report_fd;
         atomic_int threads;
+        atomic_bool stopping;
+        struct bconn *live; /* connections whose threads run (under lock) */
 };
 
 static void report(struct broker *b, enum egress_reason r, const char *host, uint16_t port, uint64_t bytes,
@@ -320,6 +323,7 @@ static int side_write(struct side *s, const void *buf, size_t n) {
 
 /* Per-connection state; the struct lives in sodium_malloc'ed memory. */
 struct bconn {
+        struct bconn *next; /* b->live */
         struct broker *b;
         struct bhttp_conn hc;
         struct side cli, up;
@@ -783,8 +787,15 @@ out:
         }
         ERR_clear_error();
         report(b, EGR_OK, c->host, c->port, c->bytes, NULL);
+        pthread_mutex_lock(&b->lock);
+        for (struct bconn **pp = &b->live; *pp; pp = &(*pp)->next)
+                if (*pp == c) {
+                        *pp = c->next;
+                        break;
+                }
         close(c->cfd);
         close(c->ufd);
+        pthread_mutex_unlock(&b->lock);
         sodium_free(c); /* wiped */
         atomic_fetch_sub(&b->threads, 1);
         return NULL;
@@ -811,6 +822,8 @@ int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t p
         int r;
         if (pre_len > RBUF)
                 return -E2BIG;
+        if (atomic_load(&b->stopping))
+                return -ESHUTDOWN;
         c = sodium_malloc(sizeof *c);
         if (!c)
                 return -ENOMEM;
@@ -828,15 +841,37 @@ int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t p
         set_blocking(cfd);
         set_blocking(ufd);
         atomic_fetch_add(&b->threads, 1);
+        pthread_mutex_lock(&b->lock);
+        c->next = b->live;
+        b->live = c;
+        pthread_mutex_unlock(&b->lock);
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&at, 256 * 1024);
         r = pthread_create(&th, &at, conn_thread, c);
         pthread_attr_destroy(&at);
         if (r != 0) {
+                pthread_mutex_lock(&b->lock);
+                b->live = c->next;
+                pthread_mutex_unlock(&b->lock);
                 atomic_fetch_sub(&b->threads, 1);
                 sodium_free(c);
                 return -r;
         }
         return 0;
+}
+
+bool broker_stop(struct broker *b) {
+        if (!b)
+                return true;
+        atomic_store(&b->stopping, true);
+        pthread_mutex_lock(&b->lock);
+        for (struct bconn *c = b->live; c; c = c->next) {
+                shutdown(c->cfd, SHUT_RDWR); /* every blocked read or write returns */
+                shutdown(c->ufd, SHUT_RDWR);
+        }
+        pthread_mutex_unlock(&b->lock);
+        for (int i = 0; i < 400 && atomic_load(&b->threads) > 0; i++)
+                nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000 * 1000 }, NULL);
+        return atomic_load(&b->threads) == 0;
 }

@@ -229,6 +229,7 @@ static void on_reply(struct proxy *p) {
         int fd = -1;
         ssize_t n = recvmsg(p->dial_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n == 0) {
+                broker_stop(p->broker);
                 broker_creds_free(p->t->broker);
                 _exit(0); /* the supervisor is gone */
         }
@@ -534,6 +535,7 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                         if (d == TAG_TERM) {
                                 while (p.conns)
                                         proxy_conn_close(&p, p.conns);
+                                broker_stop(p.broker);
                                 broker_creds_report(t->broker, dial_fd);
                                 broker_creds_free(t->broker);
                                 _exit(0);
@@ -549,6 +551,7 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                         }
                         if (d == TAG_DIAL) {
                                 if (evs[i].events & (EPOLLHUP | EPOLLERR) && !(evs[i].events & EPOLLIN)) {
+                                        broker_stop(p.broker);
                                         broker_creds_free(t->broker);
                                         _exit(0);
                                 }
