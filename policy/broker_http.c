@@ -7,6 +7,7 @@
  * are refused), and a request the broker did not see whole must never carry
  * the secret. Every head the server gets is one the broker wrote. */
 #include "policy/broker_http.h"
+#include "policy/egress_http.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -48,10 +49,6 @@ int bhttp_conn_init(struct bhttp_conn *c, const struct bhttp_cred *creds, size_t
         return 0;
 }
 
-static bool tchar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               (c && strchr("!#$%&'*+-.^_`|~", c));
-}
 
 static bool hdr_is(const char *name, size_t nl, const char *want) {
         return strlen(want) == nl && strncasecmp(name, want, nl) == 0;
@@ -220,7 +217,7 @@ int bhttp_request(const struct bhttp_conn *c, const char *buf, size_t len, char 
         if (!sp1 || sp1 == buf)
                 return refuse(ret, "request line");
         for (p = buf; p < sp1; p++)
-                if (!tchar(*p))
+                if (!egress_http_tchar(*p))
                         return refuse(ret, "method");
         target = sp1 + 1;
         sp2 = memchr(target, ' ', (size_t)(line_end - target));
@@ -274,7 +271,7 @@ int bhttp_request(const struct bhttp_conn *c, const char *buf, size_t len, char 
         puts_(&o, http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
 
         for (p = line_end + 2; p < end - 2; p = line_end + 2) {
-                const char *colon, *v, *ve;
+                const char *v, *ve, *why;
                 size_t nl, vl, dl = 0;
                 int kb;
                 bool handled = false;
@@ -283,21 +280,9 @@ int bhttp_request(const struct bhttp_conn *c, const char *buf, size_t len, char 
                         return refuse(ret, "obs-fold");
                 if (++n_headers > 100)
                         return refuse(ret, "too many header fields");
-                colon = memchr(p, ':', (size_t)(line_end - p));
-                if (!colon || colon == p)
-                        return refuse(ret, "header field without a name");
-                for (const char *q = p; q < colon; q++)
-                        if (!tchar(*q))
-                                return refuse(ret, "header name");
-                nl = (size_t)(colon - p);
-                for (v = colon + 1; v < line_end && (*v == ' ' || *v == '\t'); v++)
-                        ;
-                for (ve = line_end; ve > v && (ve[-1] == ' ' || ve[-1] == '\t'); ve--)
-                        ;
+                if ((why = egress_http_field(p, line_end, &nl, &v, &ve)))
+                        return refuse(ret, why);
                 vl = (size_t)(ve - v);
-                for (const char *q = v; q < ve; q++)
-                        if ((unsigned char)*q < 0x20 && *q != '\t')
-                                return refuse(ret, "control character in a header value");
                 k = find_placeholder(c, p, (size_t)(line_end - p));
                 kb = find_in_basic(c, v, vl, dec, sizeof dec, &dl);
                 if (k < 0)

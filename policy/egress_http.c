@@ -9,9 +9,30 @@
 #include <string.h>
 #include <strings.h>
 
-static bool tchar(char c) {
+bool egress_http_tchar(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+const char *egress_http_field(const char *p, const char *line_end, size_t *ret_name_len, const char **ret_value,
+                              const char **ret_value_end) {
+        const char *colon = memchr(p, ':', (size_t)(line_end - p)), *v, *ve;
+        if (!colon || colon == p)
+                return "header field without a name";
+        for (const char *c = p; c < colon; c++)
+                if (!egress_http_tchar(*c))
+                        return "header name";
+        for (v = colon + 1; v < line_end && (*v == ' ' || *v == '\t'); v++)
+                ;
+        for (ve = line_end; ve > v && (ve[-1] == ' ' || ve[-1] == '\t'); ve--)
+                ;
+        for (const char *c = v; c < ve; c++)
+                if ((unsigned char)*c < 0x20 && *c != '\t')
+                        return "control character in a header value";
+        *ret_name_len = (size_t)(colon - p);
+        *ret_value = v;
+        *ret_value_end = ve;
+        return NULL;
 }
 
 static int refuse(struct egress_http_req *r, const char *why) {
@@ -113,7 +134,7 @@ int egress_http_parse(const char *buf, size_t len, struct egress_http_req *ret) 
         if (!sp1 || sp1 == buf)
                 return refuse(ret, "request line");
         for (p = buf; p < sp1; p++)
-                if (!tchar(*p))
+                if (!egress_http_tchar(*p))
                         return refuse(ret, "method");
         target = sp1 + 1;
         sp2 = memchr(target, ' ', (size_t)(line_end - target));
@@ -153,27 +174,15 @@ int egress_http_parse(const char *buf, size_t len, struct egress_http_req *ret) 
 
         /* header fields */
         for (p = line_end + 2; p < end - 2; p = line_end + 2) {
-                const char *colon, *v, *ve;
+                const char *v, *ve, *why;
                 size_t nl;
                 line_end = memmem(p, (size_t)(end - p), "\r\n", 2);
                 if (*p == ' ' || *p == '\t')
                         return refuse(ret, "obs-fold");
                 if (++n_headers > EGRESS_HTTP_MAX_HEADERS)
                         return refuse(ret, "too many header fields");
-                colon = memchr(p, ':', (size_t)(line_end - p));
-                if (!colon || colon == p)
-                        return refuse(ret, "header field without a name");
-                for (const char *c = p; c < colon; c++)
-                        if (!tchar(*c))
-                                return refuse(ret, "header name");
-                nl = (size_t)(colon - p);
-                for (v = colon + 1; v < line_end && (*v == ' ' || *v == '\t'); v++)
-                        ;
-                for (ve = line_end; ve > v && (ve[-1] == ' ' || ve[-1] == '\t'); ve--)
-                        ;
-                for (const char *c = v; c < ve; c++)
-                        if ((unsigned char)*c < 0x20 && *c != '\t')
-                                return refuse(ret, "control character in a header value");
+                if ((why = egress_http_field(p, line_end, &nl, &v, &ve)))
+                        return refuse(ret, why);
                 if (hdr_is(p, nl, "host")) {
                         host_val = v;
                         host_val_len = (size_t)(ve - v);

@@ -29,3 +29,11 @@ struct egress_http_req {
  * -E2BIG: no complete head within EGRESS_HTTP_MAX_HEAD bytes. */
 int egress_http_parse(const char *buf, size_t len, struct egress_http_req *ret);
 void egress_http_req_free(struct egress_http_req *r);
+
+/* An HTTP token character (RFC 9110 tchar). */
+bool egress_http_tchar(char c);
+/* One header line [p, line_end) (no CRLF): the name's length and the value
+ * without surrounding blanks, or the refusal (a name missing or not a token,
+ * a control character in the value). Shared with the broker's parser. */
+const char *egress_http_field(const char *p, const char *line_end, size_t *ret_name_len, const char **ret_value,
+                              const char **ret_value_end);
