@@ -127,21 +127,26 @@ void proxy_watch(struct proxy *p, struct conn *c) {
         }
 }
 
+bool proxy_read_head(struct proxy *p, struct conn *c) {
+        ssize_t n = recv(c->cfd, c->head + c->hlen, sizeof c->head - c->hlen, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return false;
+        if (n <= 0) {
+                proxy_conn_close(p, c);
+                return false;
+        }
+        c->hlen += (size_t)n;
+        return true;
+}
+
 static void on_head(struct proxy *p, struct conn *c) {
-        ssize_t n;
         int r;
         if (c->transparent) { /* no HTTP head: the first bytes are checked (SNI) */
                 proxy_transparent_head(p, c);
                 return;
         }
-        n = recv(c->cfd, c->head + c->hlen, sizeof c->head - c->hlen, MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        if (!proxy_read_head(p, c))
                 return;
-        if (n <= 0) {
-                proxy_conn_close(p, c);
-                return;
-        }
-        c->hlen += (size_t)n;
         r = egress_http_parse(c->head, c->hlen, &c->req);
         if (r == -EAGAIN)
                 return;

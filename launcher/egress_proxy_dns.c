@@ -59,15 +59,9 @@ void proxy_accept_transparent(struct proxy *p, int lfd, uint16_t port) {
 void proxy_transparent_head(struct proxy *p, struct conn *c) {
         char sni[EGRESS_HOST_MAX + 2];
         struct egress_host h;
-        ssize_t n = recv(c->cfd, c->head + c->hlen, sizeof c->head - c->hlen, MSG_DONTWAIT);
         int r;
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        if (!proxy_read_head(p, c))
                 return;
-        if (n <= 0) {
-                proxy_conn_close(p, c);
-                return;
-        }
-        c->hlen += (size_t)n;
         r = egress_tls_sni((const uint8_t *)c->head, c->hlen, sni, sizeof sni);
         if (r == -EAGAIN && c->hlen < sizeof c->head)
                 return;

@@ -60,6 +60,9 @@ void proxy_report(struct proxy *p, enum egress_reason r, const char *host, uint1
  * when out of memory. */
 struct conn *proxy_conn_new(struct proxy *p, int fd);
 void proxy_conn_close(struct proxy *p, struct conn *c);
+/* Read more of c's head (HTTP, or the transparent path's ClientHello): true
+ * when bytes arrived; false when there are none yet or c was closed. */
+bool proxy_read_head(struct proxy *p, struct conn *c);
 void proxy_watch(struct proxy *p, struct conn *c);
 /* Ask the supervisor to dial c's host and port: 0 or -EPIPE. */
 int proxy_dial(struct proxy *p, struct conn *c);
