@@ -165,7 +165,7 @@ static int attr_tree(int fd, uint64_t set, bool recursive) {
 }
 
 static uid_t mounts_host_uid(const struct task *t) {
-        return t->as_root ? t->pol->host_uid : t->caller_uid;
+        return t->as_root ? t->host_uid : t->caller_uid;
 }
 
 /* Lower or raise the DAC overrides in the effective set. In a user namespace

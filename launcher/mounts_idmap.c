@@ -99,9 +99,9 @@ static int open_as_sandbox(const struct task *t, const char *src) {
                 return -ENOMEM;
         if (syscall(SYS_setgroups, 0, NULL) < 0)
                 return -errno;
-        setfsgid(t->pol->host_gid);
-        setfsuid(t->pol->host_uid);
-        if ((uid_t)setfsuid((uid_t)-1) != t->pol->host_uid || (gid_t)setfsgid((gid_t)-1) != t->pol->host_gid)
+        setfsgid(t->host_gid);
+        setfsuid(t->host_uid);
+        if ((uid_t)setfsuid((uid_t)-1) != t->host_uid || (gid_t)setfsgid((gid_t)-1) != t->host_gid)
                 fd = -EPERM;
         else
                 fd = fs_openat2(AT_FDCWD, src, O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
@@ -129,7 +129,7 @@ static int idmap_one(struct task *t, const struct mount_entry *me, int *ret_tree
                 return sr_fail(e, SR_EXIT_REFUSED, -src, "bind-source-denied",
                                "%s: bind source %s: Permission denied for host uid %u (binds are opened with the "
                                "sandbox's host ids, not the caller's)",
-                               where, me->src, (unsigned)t->pol->host_uid);
+                               where, me->src, (unsigned)t->host_uid);
         if (src < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -src, "mounts", "%s: bind source %s: %s", where, me->src,
                                strerror(-src));
@@ -148,13 +148,12 @@ static int idmap_one(struct task *t, const struct mount_entry *me, int *ret_tree
                                "%s: idmapped bind source %s is owned by uid %u gid %u; root cannot be lent to a task "
                                "(chown it to the user the task's files should belong to)",
                                where, me->src, (unsigned)st.st_uid, (unsigned)st.st_gid);
-        if ((st.st_uid >= first && st.st_uid <= last &&
-             st.st_uid - (t->pol->host_uid - t->pol->uid) >= POL_IDS_BLOCK) ||
-            (st.st_gid >= first && st.st_gid <= last && st.st_gid - (t->pol->host_gid - t->pol->gid) >= POL_IDS_BLOCK))
+        if ((st.st_uid >= first && st.st_uid <= last && st.st_uid - (t->host_uid - t->pol->uid) >= POL_IDS_BLOCK) ||
+            (st.st_gid >= first && st.st_gid <= last && st.st_gid - (t->host_gid - t->pol->gid) >= POL_IDS_BLOCK))
                 return sr_fail(e, SR_EXIT_REFUSED, EPERM, "idmap-owner",
                                "%s: idmapped bind source %s is owned by another tenant's ids (%u:%u)", where, me->src,
                                (unsigned)st.st_uid, (unsigned)st.st_gid);
-        int r = idmap_userns(st.st_uid, t->pol->host_uid, st.st_gid, t->pol->host_gid, &ns);
+        int r = idmap_userns(st.st_uid, t->host_uid, st.st_gid, t->host_gid, &ns);
         if (r < 0)
                 return r;
         if (me->type == MNT_RO_BIND)

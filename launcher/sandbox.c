@@ -37,6 +37,8 @@ int sandbox_prepare_ids(struct task *t, struct sr_error *e) {
         int r;
         /* Unprivileged callers can map only themselves; untenanted root
          * tasks keep the policy's host_uid (65534 by default). */
+        t->host_uid = t->pol->host_uid;
+        t->host_gid = t->pol->host_gid;
         if (!t->as_root || !tenant)
                 return 0;
         pol_ids_range(&t->pol->tenant_ids, &first, &last);
@@ -45,10 +47,8 @@ int sandbox_prepare_ids(struct task *t, struct sr_error *e) {
                 return r;
         /* policy uid/gid are at most 65533: inside the tenant's block */
         t->tenant_ids = true;
-        t->policy_host_uid = t->pol->host_uid;
-        t->policy_host_gid = t->pol->host_gid;
-        t->pol->host_uid = base + t->pol->uid;
-        t->pol->host_gid = base + t->pol->gid;
+        t->host_uid = base + t->pol->uid;
+        t->host_gid = base + t->pol->gid;
         return 0;
 }
 
@@ -57,8 +57,8 @@ int sandbox_prepare_ids(struct task *t, struct sr_error *e) {
  * groups; an unprivileged caller can only map itself and must deny setgroups first. */
 static int write_maps(struct task *t, struct sr_error *e) {
         char map[64];
-        uid_t hu = t->as_root ? t->pol->host_uid : t->caller_uid;
-        gid_t hg = t->as_root ? t->pol->host_gid : t->caller_gid;
+        uid_t hu = t->as_root ? t->host_uid : t->caller_uid;
+        gid_t hg = t->as_root ? t->host_gid : t->caller_gid;
         int r;
         if (!t->as_root && (r = write_file(t->pid, "setgroups", "deny", e)) < 0)
                 return r;
@@ -70,11 +70,11 @@ static int write_maps(struct task *t, struct sr_error *e) {
 }
 
 uid_t sandbox_uid(const struct task *t) {
-        return t->no_userns ? t->pol->host_uid : t->pol->uid;
+        return t->no_userns ? t->host_uid : t->pol->uid;
 }
 
 gid_t sandbox_gid(const struct task *t) {
-        return t->no_userns ? t->pol->host_gid : t->pol->gid;
+        return t->no_userns ? t->host_gid : t->pol->gid;
 }
 
 /* "namespaces": {"user": "optional"}: a root caller (a container without
@@ -102,7 +102,7 @@ static int userns_fallback(struct task *t, int err, struct sr_error *e) {
          * reach there: "optional" accepted an ordinary host user, so the
          * policy's host ids serve, said in not_enforced. Idmapped binds were
          * made for the tenant's ids: refused rather than shown as foreign. */
-        if (t->tenant_ids && hostcheck_ids_usable(t->pol->host_uid, t->pol->host_gid) < 0) {
+        if (t->tenant_ids && hostcheck_ids_usable(t->host_uid, t->host_gid) < 0) {
                 for (size_t i = 0; i < t->pol->n_mounts; i++)
                         if (t->pol->mounts[i].idmap != IDMAP_NONE)
                                 return sr_fail(e, SR_EXIT_REFUSED, ERANGE, "idmap-unsupported",
@@ -110,18 +110,18 @@ static int userns_fallback(struct task *t, int err, struct sr_error *e) {
                                                "tenant's host ids "
                                                "are not mapped here",
                                                t->pol->file, t->pol->mounts[i].dst, c.what);
-                t->pol->host_uid = t->policy_host_uid;
-                t->pol->host_gid = t->policy_host_gid;
+                t->host_uid = t->pol->host_uid;
+                t->host_gid = t->pol->host_gid;
                 if (t->status.n_not_enforced < ELEMENTSOF(t->status.not_enforced))
                         t->status.not_enforced[t->status.n_not_enforced++] = "tenant_ids";
         }
-        r = hostcheck_ids_usable(t->pol->host_uid, t->pol->host_gid);
+        r = hostcheck_ids_usable(t->host_uid, t->host_gid);
         if (r < 0)
                 return sr_fail(
                         e, SR_EXIT_LAUNCHER, -r, "userns-optional-ids",
                         "%s: $.namespaces.user: \"optional\" cannot go on without a user namespace (%s): the payload's "
                         "host_uid %u/host_gid %u %s in sealrun's own user namespace; map them, or %s",
-                        t->pol->file, c.what, (unsigned)t->pol->host_uid, (unsigned)t->pol->host_gid,
+                        t->pol->file, c.what, (unsigned)t->host_uid, (unsigned)t->host_gid,
                         r == -ERANGE ? "are not mapped" : "cannot be taken (setgroups is denied)", c.fix);
         t->no_userns = true;
         if (t->status.n_not_enforced < ELEMENTSOF(t->status.not_enforced))
@@ -129,7 +129,7 @@ static int userns_fallback(struct task *t, int err, struct sr_error *e) {
         fprintf(stderr,
                 "sealrun: note: %s: no user namespace (%s): going on without it as \"user\": \"optional\" allows; "
                 "the payload runs as host uid %u with no capabilities\n",
-                t->pol->file, c.what, (unsigned)t->pol->host_uid);
+                t->pol->file, c.what, (unsigned)t->host_uid);
         return 0;
 }
 

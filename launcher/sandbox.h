@@ -3,7 +3,7 @@
 #include "launcher/task.h"
 
 /* Supervisor, as root with a tenant: take the tenant's host id block from
- * the registry (launcher/idreg.c) into pol->host_uid/host_gid. */
+ * the registry (launcher/idreg.c) into t->host_uid/host_gid (the policy is not edited). */
 int sandbox_prepare_ids(struct task *t, struct sr_error *e);
 /* Supervisor: make the idmapped binds, create the sync socket, clone3 the
  * sandbox init (which runs child_main and never returns), write its id

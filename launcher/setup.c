@@ -89,7 +89,9 @@ static int build_env(struct task *t) {
  * step nothing reads the command line (see launcher/config.c). */
 static int step_policy(struct task *t, struct sr_error *e) {
         const struct cli *c = t->cli;
-        int r = policy_load(c->policy ? c->policy : policy_default_path(), &t->pol, e);
+        struct policy *p = NULL;
+        int r = policy_load(c->policy ? c->policy : policy_default_path(), &p, e);
+        t->pol = p; /* read-only from here on: released by release_policy */
         if (r < 0 || (r = config_resolve(c, t->pol, &t->cfg, e)) < 0)
                 return r;
         t->cli = NULL;
@@ -123,7 +125,7 @@ static void release_policy(struct task *t) {
         free(t->envp);
         t->envp = NULL;
         config_free(&t->cfg);
-        policy_free(t->pol);
+        policy_free((struct policy *)t->pol);
         t->pol = NULL;
 }
 

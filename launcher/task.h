@@ -23,16 +23,19 @@ struct task {
         /* The command line, a heap copy (cli_dup): read only by the policy
          * step, which resolves it into cfg and clears this pointer. */
         const struct cli *cli;
-        struct task_config cfg; /* resolved once (config_resolve) */
-        struct policy *pol;
+        struct task_config cfg;   /* resolved once (config_resolve) */
+        const struct policy *pol; /* parsed once by the policy step, never edited after */
 
         uid_t caller_uid;
         gid_t caller_gid;
-        bool as_root;          /* caller has CAP_SETUID/SETGID in the host userns */
-        bool no_userns;        /* "user": "optional" took effect: no user namespace */
-        bool tenant_ids;       /* pol->host_uid/gid are the tenant's block (sandbox_prepare_ids) */
-        uid_t policy_host_uid; /* the policy's own host ids, before that */
-        gid_t policy_host_gid;
+        bool as_root;   /* caller has CAP_SETUID/SETGID in the host userns */
+        bool no_userns; /* "user": "optional" took effect: no user namespace */
+        /* The host ids the sandbox maps to as root (sandbox_prepare_ids):
+         * the tenant's block, else the policy's host_uid/host_gid. The
+         * parsed policy is never edited. */
+        uid_t host_uid;
+        gid_t host_gid;
+        bool tenant_ids; /* host_uid/gid are the tenant's block */
 
         int sync_parent; /* supervisor's end of the sync socket */
         int sync_child;  /* child's end */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "launcher/idreg.h"
+#include "launcher/sandbox.h"
 
 static int parse(const char *text, struct idreg_entry **v, size_t *n, size_t *line) {
         return idreg_parse(text, strlen(text), v, n, line);
@@ -114,12 +115,38 @@ static void test_lookup(void **state) {
         rmdir(dir);
 }
 
+/* As root: the ids step puts the tenant's block into the task; the parsed
+ * policy keeps its own host ids (an untenanted task gets those). */
+static void test_prepare_ids(void **state) {
+        char dir[] = "/tmp/test-idreg.XXXXXX", path[64];
+        struct sr_error e = { 0 };
+        struct policy pol = { .uid = 1000, .gid = 1001, .host_uid = 65534, .host_gid = 65533 };
+        struct task t = { .pol = &pol, .as_root = true };
+        if (geteuid() != 0)
+                skip(); /* the registry must be root-owned */
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/ids", dir);
+        assert_int_equal(setenv(IDREG_ENV, path, 1), 0);
+        assert_int_equal(sandbox_prepare_ids(&t, &e), 0); /* no tenant */
+        assert_false(t.tenant_ids);
+        assert_int_equal(t.host_uid, 65534);
+        assert_int_equal(t.host_gid, 65533);
+        t.cfg.tenant = "acme";
+        assert_int_equal(sandbox_prepare_ids(&t, &e), 0);
+        assert_true(t.tenant_ids);
+        assert_int_equal(t.host_uid, POL_IDS_DEFAULT_FIRST + 1000);
+        assert_int_equal(t.host_gid, POL_IDS_DEFAULT_FIRST + 1001);
+        assert_int_equal(pol.host_uid, 65534);
+        assert_int_equal(pol.host_gid, 65533);
+        unsetenv(IDREG_ENV);
+        unlink(path);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_ok),
-                cmocka_unit_test(test_parse_bad),
-                cmocka_unit_test(test_pick),
-                cmocka_unit_test(test_lookup),
+                cmocka_unit_test(test_parse_ok), cmocka_unit_test(test_parse_bad),   cmocka_unit_test(test_pick),
+                cmocka_unit_test(test_lookup),   cmocka_unit_test(test_prepare_ids),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
