@@ -69,7 +69,11 @@ if is_root && ! { command -v setpriv >/dev/null 2>&1 &&
                 for f in "$SEALRUN_BUILD"/sealrun "$SEALRUN_BUILD"/sealctl "$SEALRUN_BUILD"/sealrun-*; do
                         [ -f "$f" ] && cp "$f" "$T/build/"
                 done
-        chmod -R a+rX "$T/build"
+        # the stock policies by name: found next to the binary's directory
+        # (policy_stock_path: <exe dir>/../policy/stock) when not installed
+        # (and read by the pool's user: STOCK names the copy)
+        mkdir -p "$T/policy" && cp -r "$SEALRUN_SRC/policy/stock" "$T/policy/stock" && STOCK="$T/policy/stock"
+        chmod -R a+rX "$T/build" "$T/policy"
         [ "$SR" = "$SEALRUN_BUILD/sealrun" ] && SR="$T/build/sealrun"
         SEALRUN_BUILD="$T/build"; export SEALRUN_BUILD
         SEALCTL="$SEALRUN_BUILD/sealctl"; AUDITD="$SEALRUN_BUILD/sealrun-auditd"

@@ -32,12 +32,12 @@ start_collector
 U=$((200000 + $$ % 100000))
 
 # start TASK [ARGS]: sealrun in the background with the profile, required audit; sets SPID.
-# (env --default-signal: a background job of a script ignores SIGINT and SIGQUIT, and
+# (env --default-signal: a background job of a script ignores SIGINT and SIGQUIT, a run under nohup SIGHUP,
 # sealrun keeps an inherited ignore; these runs want the signals live.)
 start() {
         task=$1; shift
         : > "$T/$task.out"; : > "$T/$task.err"; : > "$T/$task.st"
-        env --default-signal=INT,QUIT "$SR" --policy "$T/pol.json" --status-fd 9 --tenant acme --task "$task" --audit-socket "$ASOCK" \
+        env --default-signal=INT,QUIT,HUP,TERM "$SR" --policy "$T/pol.json" --status-fd 9 --tenant acme --task "$task" --audit-socket "$ASOCK" \
                 --profile "$T/acme.sealed" --key "$T/acme.key" "$@" -- /bin/sh -c "echo RAN; exec sleep $U" \
                 >"$T/$task.out" 2>"$T/$task.err" 9>"$T/$task.st" &
         SPID=$!
@@ -156,7 +156,7 @@ for sig in TERM INT HUP; do
                 # every other run without a profile: a faster launch, so that some runs hit a running payload
                 if [ $((ms % 2)) = 0 ]; then start "$task"; else
                         : > "$T/$task.out"; : > "$T/$task.err"; : > "$T/$task.st"
-                        env --default-signal=INT,QUIT "$SR" --policy "$TEST_POLICY" --status-fd 9 --tenant acme --task "$task" --audit-socket "$ASOCK" \
+                        env --default-signal=INT,QUIT,HUP,TERM "$SR" --policy "$TEST_POLICY" --status-fd 9 --tenant acme --task "$task" --audit-socket "$ASOCK" \
                                 --audit required -- /bin/sh -c "echo RAN; exec sleep $U" \
                                 >"$T/$task.out" 2>"$T/$task.err" 9>"$T/$task.st" &
                         SPID=$!

@@ -1,7 +1,10 @@
 # Shared by the egress tests (sourced after lib.sh and netlib.sh): a test CA,
 # HTTP and HTTPS servers on the host loopback, and a proxy-mode policy that
 # reaches them by name through resolve pins and an explicit 127.0.0.1/32 rule.
-EG="$SEALRUN_SRC/integration/egress"
+# A copy below $T: the tests bind it into sandboxes, and as root bind sources
+# are opened with the sandbox's host ids (a clone under /root is out of reach).
+EG="$T/eg"
+cp -r "$SEALRUN_SRC/integration/egress" "$EG" && chmod -R a+rX "$EG" || { echo "Bail out! cannot copy the egress helpers"; exit 1; }
 PY=/usr/bin/python3
 HP=$(free_port 11)              # HTTP on 127.0.0.1 and 127.0.0.2
 SP=$(free_port 12)              # HTTPS on 127.0.0.1
