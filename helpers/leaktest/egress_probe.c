@@ -82,7 +82,8 @@ static size_t io_read_all(struct io *c, char *buf, size_t size) {
 }
 
 static int tcp_connect(uint16_t port) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons(port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         struct timeval tv = { .tv_sec = 15 };
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -143,40 +144,29 @@ static void body_of(const char *resp, size_t len, char *out, size_t size) {
 }
 
 /* The request head (and body) for one probe. */
-static size_t request(const struct probe *p, const struct eg_cfg *c, char *head, size_t hsize, char *body,
-                      size_t bsize, size_t *ret_blen) {
+static size_t request(const struct probe *p, const struct eg_cfg *c, char *head, size_t hsize, char *body, size_t bsize,
+                      size_t *ret_blen) {
         char auth[256] = "", target[160];
         size_t blen = 0;
         switch (p->form) {
-        case F_BEARER:
-                snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", c->placeholder);
-                break;
-        case F_APIKEY:
-                snprintf(auth, sizeof auth, "X-Api-Key: %s\r\n", c->placeholder);
-                break;
+        case F_BEARER: snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", c->placeholder); break;
+        case F_APIKEY: snprintf(auth, sizeof auth, "X-Api-Key: %s\r\n", c->placeholder); break;
         case F_BASIC: {
                 char up[128], b64[200];
                 int n = snprintf(up, sizeof up, "lt:%s", c->placeholder);
-                sodium_bin2base64(b64, sizeof b64, (const unsigned char *)up, (size_t)n, sodium_base64_VARIANT_ORIGINAL);
+                sodium_bin2base64(b64, sizeof b64, (const unsigned char *)up, (size_t)n,
+                                  sodium_base64_VARIANT_ORIGINAL);
                 snprintf(auth, sizeof auth, "Authorization: Basic %s\r\n", b64);
                 break;
         }
-        case F_CONTROL:
-                snprintf(auth, sizeof auth, "Authorization: Bearer control-not-a-placeholder\r\n");
-                break;
-        case F_BODY_FORM:
-                blen = (size_t)snprintf(body, bsize, "token=%s", c->placeholder);
-                break;
-        case F_BODY_JSON:
-                blen = (size_t)snprintf(body, bsize, "{\"token\":\"%s\"}", c->placeholder);
-                break;
+        case F_CONTROL: snprintf(auth, sizeof auth, "Authorization: Bearer control-not-a-placeholder\r\n"); break;
+        case F_BODY_FORM: blen = (size_t)snprintf(body, bsize, "token=%s", c->placeholder); break;
+        case F_BODY_JSON: blen = (size_t)snprintf(body, bsize, "{\"token\":\"%s\"}", c->placeholder); break;
         case F_BODY_DEEP:
                 memset(body, 'a', DEEP_PAD);
                 blen = DEEP_PAD + (size_t)snprintf(body + DEEP_PAD, bsize - DEEP_PAD, "&token=%s", c->placeholder);
                 break;
-        case F_BODY_CONTROL:
-                blen = (size_t)snprintf(body, bsize, "token=control-not-a-placeholder");
-                break;
+        case F_BODY_CONTROL: blen = (size_t)snprintf(body, bsize, "token=control-not-a-placeholder"); break;
         }
         /* plain HTTP through the proxy is absolute-form; direct, and inside TLS, origin-form */
         if (!p->tls && !c->direct)

@@ -158,7 +158,7 @@ struct fleet {
         struct tls_pki pki;          /* the test CA; also in the brokered binding's ca_pem */
         struct tls_srv srv;          /* the brokered task's bound server */
         bool srv_ready;
-        char tools_log[PATH_MAX];    /* sealctl's and auditd's output */
+        char tools_log[PATH_MAX]; /* sealctl's and auditd's output */
         unsigned samples, procs_seen;
         bool sealctl_ok, auditd_ok;
         char mounts_before[1 << 16];

@@ -32,7 +32,7 @@ struct pl {
         const char *try_paths[32];
         size_t n_try;
         char self_dir[4096];
-        bool no_proc;        /* --self-test runs it on the host: not every host process */
+        bool no_proc;         /* --self-test runs it on the host: not every host process */
         unsigned egress_port; /* the brokered task: the bound server's port */
 };
 

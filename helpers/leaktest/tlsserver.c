@@ -54,12 +54,12 @@ static X509 *cert_make(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
         if (add_ext(x, ca ? x : issuer, NID_subject_key_identifier, "hash") < 0)
                 goto fail;
         if (ca ? add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
-                         add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") < 0
+                            add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") < 0
                : add_ext(x, issuer, NID_authority_key_identifier, "keyid:always") < 0 ||
-                         add_ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
-                         add_ext(x, issuer, NID_key_usage, "critical,digitalSignature") < 0 ||
-                         add_ext(x, issuer, NID_ext_key_usage, "serverAuth") < 0 ||
-                         add_ext(x, issuer, NID_subject_alt_name, "DNS:" EG_BOUND_HOST ",DNS:" EG_OTHER_HOST) < 0)
+                            add_ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
+                            add_ext(x, issuer, NID_key_usage, "critical,digitalSignature") < 0 ||
+                            add_ext(x, issuer, NID_ext_key_usage, "serverAuth") < 0 ||
+                            add_ext(x, issuer, NID_subject_alt_name, "DNS:" EG_BOUND_HOST ",DNS:" EG_OTHER_HOST) < 0)
                 goto fail;
         if (X509_sign(x, ca ? key : issuer_key, EVP_sha256()) <= 0)
                 goto fail;
@@ -250,9 +250,10 @@ static void serve(struct conn *c, uint8_t *buf, const uint8_t *want, size_t want
         char resp[512];
         bool echo = strncmp(h.path, "/lt/bound-", 10) == 0;
         size_t echo_len = echo ? 5 + (h.n_auth == 1 ? h.auth_len : 0) + 1 : 3;
-        int n = snprintf(resp, sizeof resp,
-                         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                         echo_len);
+        int n = snprintf(
+                resp, sizeof resp,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                echo_len);
         conn_write(c, resp, (size_t)n);
         if (echo) {
                 conn_write(c, "auth=", 5);
@@ -274,7 +275,8 @@ static int server_main(struct tls_srv *s, const struct tls_pki *k, const uint8_t
         memcpy(want, "Bearer ", 7);
         memcpy(want + 7, secret, secret_len);
         for (;;) {
-                struct pollfd p[2] = { { .fd = s->listen_fd, .events = POLLIN }, { .fd = s->stop_fd, .events = POLLIN } };
+                struct pollfd p[2] = { { .fd = s->listen_fd, .events = POLLIN },
+                                       { .fd = s->stop_fd, .events = POLLIN } };
                 if (poll(p, 2, 1000) < 0 && errno != EINTR)
                         break;
                 if (p[1].revents)
@@ -301,7 +303,7 @@ static int server_main(struct tls_srv *s, const struct tls_pki *k, const uint8_t
                 serve(&c, buf, want, 7 + secret_len, s->rec_fd, tls);
                 if (c.ssl)
                         SSL_shutdown(c.ssl);
-        done:
+done:
                 SSL_free(c.ssl);
                 ERR_clear_error();
                 close(c.fd);

@@ -198,9 +198,9 @@ static void misdirected(struct fleet *f, const struct task *t, json_t *st, enum 
 
 void verdict_egress(struct fleet *f, const struct task *t) {
         static const enum rid rows[] = { R_DELIV_BROKER_TLS, R_TRIP_UNBOUND, R_TRIP_PLAIN, R_TRIP_BODY };
-        const char *why = !f->srv_ready ? "the bound TLS server did not start"
-                          : !t->exited  ? "sealrun did not run the brokered task"
-                          : !t->rep     ? "the brokered payload never reported"
+        const char *why = !f->srv_ready                ? "the bound TLS server did not start"
+                          : !t->exited                 ? "sealrun did not run the brokered task"
+                          : !t->rep                    ? "the brokered payload never reported"
                           : !strstr(t->rep, "egress ") ? "the brokered payload made no request"
                                                        : NULL;
         if (why) {
