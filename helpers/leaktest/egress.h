@@ -47,14 +47,15 @@ void tls_srv_stop(struct tls_srv *s);
  * (SSL_CERT_FILE), or direct to the server with ca_file (the self-test's
  * stand-in for a broker that forwards everything as it is). Each request
  * is one line to `line`: "egress NAME STATUS ECHO" (ECHO for bound-*:
- * placeholder|other|none); the bound answers go to echo_fd as well. */
+ * placeholder|other|none); the bound answers go to echo_fd and echo_fd2 as well. */
 struct eg_cfg {
         const char *placeholder;
         uint16_t port;
         bool direct;
         const char *proxy; /* "http://127.0.0.1:3128", unless direct */
         const char *ca_file;
-        int echo_fd; /* -1: none */
+        int echo_fd;  /* -1: none */
+        int echo_fd2; /* a second copy (a file inside the sandbox), -1: none */
 };
 typedef void (*eg_line_fn)(void *ud, const char *line);
 void eg_probe_run(const struct eg_cfg *c, eg_line_fn line, void *ud);

@@ -243,6 +243,8 @@ static void run_one(const struct probe *p, const struct eg_cfg *c, SSL_CTX *ctx,
                         char o[600];
                         int on = snprintf(o, sizeof o, "%s: %s", p->name, out);
                         (void)write_all(c->echo_fd, o, (size_t)on);
+                        if (c->echo_fd2 >= 0)
+                                (void)write_all(c->echo_fd2, o, (size_t)on);
                 }
                 sodium_memzero(out, sizeof out);
         }

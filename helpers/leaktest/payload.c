@@ -345,14 +345,20 @@ static void egress_line(void *ud, const char *line) {
 
 /* The brokered task: the placeholder through the broker to the bound
  * server, and misdirected, before anything is dumped (the host looks at
- * this process's memory, files and output after the exchange). */
+ * this process's memory, files and output after the exchange). The
+ * answers go to stdout and to a file in the sandbox's /tmp. */
 static void egress(struct pl *p) {
         struct eg_cfg c = { .placeholder = getenv(EG_CRED),
                             .port = (uint16_t)p->egress_port,
                             .proxy = getenv("HTTPS_PROXY"),
                             .ca_file = getenv("SSL_CERT_FILE"),
-                            .echo_fd = 1 };
+                            .echo_fd = 1,
+                            .echo_fd2 = -1 };
+        /* the answers also go to a file: the dump of the sandbox's files reads it */
+        c.echo_fd2 = open("/tmp/lt-egress-answers.txt", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         eg_probe_run(&c, egress_line, p);
+        if (c.echo_fd2 >= 0)
+                close(c.echo_fd2);
 }
 
 int payload_main(int argc, char **argv) {
