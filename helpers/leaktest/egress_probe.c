@@ -284,6 +284,8 @@ void eg_probe_run(const struct eg_cfg *c, eg_line_fn line, void *ud) {
                 run_one(&PROBES[i], c, ctx, resp, body, line, ud);
 out:
         SSL_CTX_free(ctx);
+        if (resp)
+                sodium_memzero(resp, RESP_MAX); /* the answers quoted the header */
         free(resp);
         free(body);
 }
