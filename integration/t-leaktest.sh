@@ -3,7 +3,7 @@
 # run (two tenants through the real sealrun and sealrun-auditd) passes every
 # vector, quickly, leaving nothing behind and never printing a credential.
 . "$(dirname "$0")/lib.sh"
-plan 15
+plan 19
 
 LT="$SEALRUN_BUILD/sealrun-leaktest"
 jqf() { jq -r "$2" "$1" 2>/dev/null; }
@@ -31,12 +31,23 @@ rc=$?
 took=$(($(date +%s) - start))
 is "$rc" 0 "normal run: every vector passes (exit 0)"
 [ "$rc" -eq 0 ] || { failures "$T/run.json"; sed 's/^/# /' "$T/run.err"; }
-is "$(jqf "$T/run.json" '[.rows[].vector] | unique | join(",")')" "0,1,2,3,4,5,6,7,8,9,10,11,12" \
-        "normal run: rows for every vector of the issue (and the delivery controls)"
+is "$(jqf "$T/run.json" '[.rows[].vector] | unique | join(",")')" "0,1,2,3,4,5,6,7,8,9,10,11,12,14" \
+        "normal run: rows for every vector of the issue (and the delivery controls, and the brokered tripwire)"
 is "$(jqf "$T/run.json" '[.rows[] | select(.name == "delivery" and .result != "PASS")] | length')" 0 \
         "normal run: both tenants' payloads received their own credentials (the leak checks mean something)"
 is "$(jqf "$T/run.json" '[.rows[] | select(.name == "fail-closed" and .result == "PASS")] | length')" 8 \
         "normal run: the eight refusals (tampered, expired, revoked, foreign x2, wrong pool, untrusted, collector down)"
+# brokered credentials: HTTPS through the broker to the leak test's own TLS server, bound in the sealed profile
+is "$(jqf "$T/run.json" '.rows[] | select(.id == "delivery.brokered-tls") | .result')" PASS \
+        "brokered: the bound TLS server received exactly the sealed header; the payload saw only its placeholder"
+is "$(jqf "$T/run.json" '[.rows[] | select(.vector == 14) | "\(.id)=\(.result)"] | join(",")')" \
+        "tripwire.unbound-host=PASS,tripwire.plain-http=PASS,tripwire.body=PASS" \
+        "brokered: the placeholder to an unbound host, over plain HTTP and in a body, refused every time"
+like "$(jqf "$T/run.json" '.rows[] | select(.id == "tripwire.body") | .detail')" \
+        "^3 of 3 attempts answered 403 and none reached the server; the control reached it" \
+        "tripwire: every attempt was refused and its control reached the server"
+is "$(jqf "$T/self.json" '[.rows[] | select(.id | test("^self-test[.](delivery[.]brokered-tls|tripwire[.]|bound-server)")) | select(.result == "PASS")] | length')" 5 \
+        "self-test: requests that bypass the broker are caught (wrong header, 3 forwarded), the server accepts the right header"
 ok "$([ "$took" -lt 60 ]; echo $?)" "normal run took ${took} s (well under a minute)"
 is "$(leftovers)" "$before" "nothing of either run is left in /tmp or /dev/shm"
 

@@ -17,6 +17,7 @@
 #include "helpers/leaktest/rows.c"
 #include "helpers/leaktest/scan.c"
 #include "helpers/leaktest/units.c"
+#include "helpers/leaktest/verdict_egress.c"
 
 struct hit {
         size_t canary;
@@ -514,6 +515,12 @@ static void test_row_ids(void **state) {
         assert_string_equal(f.rows[R_ENV_OTHER]->id, "environ.other-uid");
         assert_string_equal(f.rows[R_FC_REVOKED]->id, "fail-closed.revoked");
         assert_string_equal(f.rows[R_CORE_DD]->id, "core.dontdump");
+        /* the brokered exchange and the tripwire (docs/leaktest.md) */
+        assert_string_equal(f.rows[R_DELIV_BROKER_TLS]->id, "delivery.brokered-tls");
+        assert_string_equal(f.rows[R_TRIP_UNBOUND]->id, "tripwire.unbound-host");
+        assert_string_equal(f.rows[R_TRIP_PLAIN]->id, "tripwire.plain-http");
+        assert_string_equal(f.rows[R_TRIP_BODY]->id, "tripwire.body");
+        assert_int_equal(f.rows[R_TRIP_BODY]->vector, 14);
         /* a second row asking for an id gets a suffix */
         struct row *x = report_add(&rep, 13, V_PASS, "x"), *y = report_add(&rep, 13, V_PASS, "y");
         row_id(&rep, x, "self-test.environ.worker");
@@ -604,6 +611,85 @@ static void test_json_junit_meta(void **state) {
         report_free(&rep);
 }
 
+/* The brokered exchange's verdict from the payload's lines, the server's
+ * records and the status JSON: all as they should be passes; a request the
+ * server saw that it must not have, or a wrong header, fails its row. */
+static const char EG_REP[] = "egress bound-1 200 placeholder -\negress bound-2 200 placeholder -\n"
+                             "egress control-unbound 200 - -\negress trip-unbound-1 403 - -\n"
+                             "egress trip-unbound-2 403 - -\negress trip-unbound-3 403 - -\n"
+                             "egress control-plain 200 - -\negress trip-plain-1 403 - -\n"
+                             "egress trip-plain-2 403 - -\negress trip-plain-3 403 - -\n"
+                             "egress control-body 200 - -\negress trip-body-1 403 - -\n"
+                             "egress trip-body-2 403 - -\negress trip-body-3 403 - -\n";
+static const char EG_RECS[] = "req 1 api.lt.test:4433 /lt/bound-1 match 0\nreq 1 api.lt.test:4433 /lt/bound-2 match 0\n"
+                              "req 1 other.lt.test:4433 /lt/control-unbound mismatch 0\n"
+                              "req 0 api.lt.test:4433 /lt/control-plain mismatch 0\n"
+                              "req 1 other.lt.test:4433 /lt/control-body none 0\n";
+
+static void eg_case(const char *recs, const char *rep, struct fleet *f, struct report *rep_out, char *status_path) {
+        static struct task t;
+        memset(f, 0, sizeof *f);
+        memset(&t, 0, sizeof t);
+        fleet_rows(f, rep_out);
+        f->srv_ready = true;
+        f->srv.port = 4433;
+        f->srv.recs = strdup(recs);
+        t.exited = true;
+        t.proxy = true;
+        t.trip_denies = 2;
+        t.rep = strdup(rep);
+        snprintf(t.id, sizeof t.id, "lt-a-brokered");
+        snprintf(t.status, sizeof t.status, "%s", status_path);
+        verdict_egress(f, &t);
+        free(t.rep);
+        free(f->srv.recs);
+}
+
+static void test_verdict_egress(void **state) {
+        static struct fleet f;
+        char path[] = "/tmp/test-leaktest-status.XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        const char *st = "{\"pid\":1}\n{\"credentials\":{\"injections\":[{\"name\":\"GH_BROKERED\",\"host\":"
+                         "\"api.lt.test\",\"requests\":2}]},\"egress\":{\"denied\":["
+                         "{\"host\":\"other.lt.test\",\"port\":4433,\"reason\":\"placeholder-misdirected\","
+                         "\"credential\":\"GH_BROKERED\"},{\"host\":\"api.lt.test\",\"port\":4433,\"reason\":"
+                         "\"placeholder-misdirected\",\"credential\":\"GH_BROKERED\"}]}}\n";
+        assert_int_equal(write_all(fd, st, strlen(st)), 0);
+        close(fd);
+        static const enum rid rows[] = { R_DELIV_BROKER_TLS, R_TRIP_UNBOUND, R_TRIP_PLAIN, R_TRIP_BODY };
+
+        struct report r1 = { 0 };
+        eg_case(EG_RECS, EG_REP, &f, &r1, path);
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                assert_int_equal(f.rows[rows[i]]->n_places, 0);
+                assert_true(f.exercised[rows[i]] > 0);
+        }
+        report_free(&r1);
+
+        /* the body forwarded once, a wrong header at the bound server */
+        char recs[2048];
+        snprintf(recs, sizeof recs, "%sreq 1 other.lt.test:4433 /lt/trip-body-2 none 1\n", EG_RECS);
+        char *m = strstr(recs, "/lt/bound-2 match");
+        memcpy(m, "/lt/bound-2 nomat", 17);
+        struct report r2 = { 0 };
+        eg_case(recs, EG_REP, &f, &r2, path);
+        assert_int_equal(f.rows[R_TRIP_UNBOUND]->n_places, 0);
+        assert_int_equal(f.rows[R_TRIP_BODY]->n_places, 1);
+        assert_non_null(strstr(f.rows[R_TRIP_BODY]->places[0].what, "trip-body-2: forwarded"));
+        assert_int_equal(f.rows[R_DELIV_BROKER_TLS]->n_places, 1);
+        assert_non_null(strstr(f.rows[R_DELIV_BROKER_TLS]->places[0].what, "bound-2"));
+        report_free(&r2);
+
+        /* no control reached the server: the tripwire rows are not checked (a refusal proves nothing) */
+        struct report r3 = { 0 };
+        eg_case("req 1 api.lt.test:4433 /lt/bound-1 match 0\n", EG_REP, &f, &r3, path);
+        assert_int_equal(f.exercised[R_TRIP_PLAIN], 0);
+        assert_non_null(strstr(f.why[R_TRIP_PLAIN], "control"));
+        report_free(&r3);
+        unlink(path);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_encodings_fixed),
@@ -621,6 +707,7 @@ int main(void) {
                 cmocka_unit_test(test_row_ids),
                 cmocka_unit_test(test_detail_words),
                 cmocka_unit_test(test_json_junit_meta),
+                cmocka_unit_test(test_verdict_egress),
         };
         if (sodium_init() < 0)
                 return 1;

@@ -40,7 +40,7 @@ static struct profile *prof(struct fleet *f, const char *name) {
 
 static int start_worker(struct fleet *f, struct task *t) {
         struct lt *lt = f->lt;
-        char key[PATH_MAX], trust[PATH_MAX], other_sealed[PATH_MAX], other_key[PATH_MAX];
+        char key[PATH_MAX], trust[PATH_MAX], other_sealed[PATH_MAX], other_key[PATH_MAX], port[16];
         int ctl[2], out[2], sp[2] = { -1, -1 };
         bool probe = t->kind != TK_REFUSE;
         const char *other = strcmp(t->tenant, "lt-a") == 0 ? "b" : "a";
@@ -105,6 +105,12 @@ static int start_worker(struct fleet *f, struct task *t) {
         if (probe) {
                 argv[n++] = "--fd";
                 argv[n++] = "5";
+        }
+        if (t->proxy) {
+                /* the brokered payload's requests to the bound server */
+                snprintf(port, sizeof port, "%u", (unsigned)f->srv.port);
+                argv[n++] = "--egress";
+                argv[n++] = port;
         }
         if (t->kind == TK_PROBE) {
                 /* host paths of the other tenant: none may be reachable */
@@ -323,6 +329,8 @@ void fleet_on_event(void *ud, const char *event, pid_t peer, const char *msg, si
                         return;
                 }
                 sample_inject(f, t, peer);
+        } else if (strcmp(event, "deny") == 0 && t->proxy && memmem(msg, len, "placeholder-misdirected", 23)) {
+                t->trip_denies++;
         } else if (strcmp(event, "exit") == 0 && t->kind != TK_REFUSE) {
                 t->exit_event_seen = true;
                 sample_supervisor_after(f, t, peer);
@@ -452,7 +460,14 @@ int fleet_run(struct fleet *f) {
         t = fleet_add_task(f, "lt-fc-down", TK_REFUSE, prof(f, "down"), "lt-a", "a", R_FC_DOWN, 75);
         t->collector_down = true;
 
+        /* the brokered task's bound server, holding the value it must receive */
+        const struct profile *bp = prof(f, "brokered");
+        if (bp && bp->canary[0] >= 0 && f->srv.listen_fd >= 0) {
+                const struct canary *c = &f->lt->canaries[bp->canary[0]];
+                f->srv_ready = tls_srv_start(&f->srv, &f->pki, c->val, c->len) == 0;
+        }
         int r = fleet_phase(f, 0, first);
+        tls_srv_stop(&f->srv);
         /* the expired profile was sealed with +1s: make sure it is past */
         int64_t wait = sealed_at + 1500 - now_ms();
         if (wait > 0)

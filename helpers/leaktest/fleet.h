@@ -4,6 +4,7 @@
 
 #include <limits.h>
 
+#include "helpers/leaktest/egress.h"
 #include "helpers/leaktest/leaktest.h"
 #include "helpers/leaktest/proxy.h"
 
@@ -15,6 +16,7 @@ enum rid {
         R_DELIV_B,
         R_DELIV_CRASH,
         R_DELIV_BROKER,
+        R_DELIV_BROKER_TLS,
         R_ENV_WORKER,
         R_ENV_SUP,
         R_ENV_INIT,
@@ -63,6 +65,9 @@ enum rid {
         R_FC_WRONG_POOL,
         R_FC_UNTRUSTED,
         R_FC_DOWN,
+        R_TRIP_UNBOUND,
+        R_TRIP_PLAIN,
+        R_TRIP_BODY,
         R__MAX,
 };
 
@@ -102,7 +107,8 @@ struct task {
         const char *pool_key; /* the pool key the worker holds: "a" or "b" */
         bool key_by_fd;
         bool collector_down;
-        bool proxy; /* network mode proxy (the brokered task): f->policy_proxy */
+        bool proxy;           /* network mode proxy (the brokered task): f->policy_proxy */
+        unsigned trip_denies; /* its audit "deny" events with reason placeholder-misdirected */
         int expect_exit;
         enum rid row; /* its own row (delivery or fail-closed) */
         /* processes */
@@ -148,7 +154,11 @@ struct fleet {
         char payload_in[PATH_MAX];  /* the payload's path inside the sandbox */
         char policy[PATH_MAX], revoked[PATH_MAX], keys[PATH_MAX];
         char policy_proxy[PATH_MAX]; /* the same in network mode proxy, for the brokered task */
-        char tools_log[PATH_MAX];    /* sealctl's and auditd's output */
+        char ca_file[PATH_MAX];      /* the test CA: the proxy policy's trust_store (unbound hosts) */
+        struct tls_pki pki;          /* the test CA; also in the brokered binding's ca_pem */
+        struct tls_srv srv;          /* the brokered task's bound server */
+        bool srv_ready;
+        char tools_log[PATH_MAX]; /* sealctl's and auditd's output */
         unsigned samples, procs_seen;
         bool sealctl_ok, auditd_ok;
         char mounts_before[1 << 16];
@@ -202,3 +212,5 @@ void verdict_logs(struct fleet *f);
  * systemd runs, else from the unit files found in dirs (NULL-terminated). */
 void verdict_units(struct fleet *f, const char *const *dirs, bool ask_systemd);
 void verdict_finish(struct fleet *f);
+/* verdict_egress.c: the brokered task's exchange with the bound server, and the tripwire rows */
+void verdict_egress(struct fleet *f, const struct task *t);

@@ -142,7 +142,7 @@ struct place {
 };
 
 struct row {
-        int vector;  /* 0 = setup / delivery controls, 1..12 as in the issue, 13 = self-test */
+        int vector;  /* 0 = setup / delivery controls, 1..12 as in the issue, 13 = self-test, 14 = tripwire */
         char id[64]; /* stable across runs and versions: "environ.other-uid" */
         char check[200];
         enum verdict v;

@@ -77,6 +77,7 @@ static int normal_run(struct lt *lt) {
         memset(&f, 0, sizeof f);
         f.lt = lt;
         f.proxy.listen_fd = -1;
+        f.srv.listen_fd = f.srv.rec_fd = f.srv.stop_fd = -1;
         fleet_rows(&f, &lt->report);
         if ((r = setup_dir(&f)) < 0) {
                 fprintf(stderr, "sealrun-leaktest: cannot prepare the run's directory: %s\n", strerror(-r));
@@ -118,6 +119,9 @@ static int normal_run(struct lt *lt) {
         setup_stop_auditd(&f);
 
         verdict_tasks(&f);
+        for (size_t i = 0; i < f.n_tasks; i++)
+                if (f.tasks[i].proxy)
+                        verdict_egress(&f, &f.tasks[i]);
         verdict_files(&f);
         verdict_logs(&f);
         static const char *const unit_dirs[] = { "/etc/systemd/system",           "/run/systemd/system",
@@ -127,6 +131,9 @@ static int normal_run(struct lt *lt) {
         verdict_finish(&f);
         for (size_t i = 0; i < f.n_tasks; i++)
                 free(f.tasks[i].rep);
+        tls_srv_stop(&f.srv);
+        free(f.srv.recs);
+        tls_pki_free(&f.pki);
         return 0;
 }
 

@@ -6,6 +6,7 @@
  * dump of everything readable goes over the passed socket, never to stdout,
  * and the host looks in it for what must not be there (the other tenant's
  * canaries, an ungranted credential). */
+#include "helpers/leaktest/egress.h"
 #include "helpers/leaktest/leaktest.h"
 
 #include <dirent.h>
@@ -31,7 +32,8 @@ struct pl {
         const char *try_paths[32];
         size_t n_try;
         char self_dir[4096];
-        bool no_proc; /* --self-test runs it on the host: not every host process */
+        bool no_proc;         /* --self-test runs it on the host: not every host process */
+        unsigned egress_port; /* the brokered task: the bound server's port */
 };
 
 static void rline(struct pl *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -337,6 +339,28 @@ static void crash_child(struct pl *p) {
         }
 }
 
+static void egress_line(void *ud, const char *line) {
+        rline(ud, "%s", line);
+}
+
+/* The brokered task: the placeholder through the broker to the bound
+ * server, and misdirected, before anything is dumped (the host looks at
+ * this process's memory, files and output after the exchange). The
+ * answers go to stdout and to a file in the sandbox's /tmp. */
+static void egress(struct pl *p) {
+        struct eg_cfg c = { .placeholder = getenv(EG_CRED),
+                            .port = (uint16_t)p->egress_port,
+                            .proxy = getenv("HTTPS_PROXY"),
+                            .ca_file = getenv("SSL_CERT_FILE"),
+                            .echo_fd = 1,
+                            .echo_fd2 = -1 };
+        /* the answers also go to a file: the dump of the sandbox's files reads it */
+        c.echo_fd2 = open("/tmp/lt-egress-answers.txt", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        eg_probe_run(&c, egress_line, p);
+        if (c.echo_fd2 >= 0)
+                close(c.echo_fd2);
+}
+
 int payload_main(int argc, char **argv) {
         struct pl p = { .fd = -1 };
         const char *mode = argc > 1 ? argv[1] : "";
@@ -358,6 +382,8 @@ int payload_main(int argc, char **argv) {
                         p.fd = atoi(argv[++i]);
                 else if (strcmp(argv[i], "--walk") == 0 && i + 1 < argc && p.n_walk < ELEMENTSOF(p.walk))
                         p.walk[p.n_walk++] = argv[++i];
+                else if (strcmp(argv[i], "--egress") == 0 && i + 1 < argc)
+                        p.egress_port = (unsigned)atoi(argv[++i]);
                 else if (strcmp(argv[i], "--no-proc") == 0)
                         p.no_proc = true;
                 else if (strcmp(argv[i], "--try") == 0 && i + 1 < argc && p.n_try < ELEMENTSOF(p.try_paths))
@@ -386,6 +412,8 @@ int payload_main(int argc, char **argv) {
         }
         report_self(&p);
         report_creds(&p);
+        if (p.egress_port)
+                egress(&p);
         for (size_t i = 0; i < p.n_try; i++) {
                 char *data;
                 size_t dn;

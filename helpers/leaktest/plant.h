@@ -33,3 +33,5 @@ void plant_payload(struct st *s);
 void plant_unit(struct st *s);
 void plant_fail_open(struct st *s);
 void plant_mount(struct st *s);
+/* selftest_egress.c */
+void plant_egress(struct st *s);

@@ -9,8 +9,8 @@
 
 const char *vector_name(int vector) {
         static const char *const names[] = {
-                "delivery", "environ", "cmdline", "memory",       "core",     "fds",         "files",
-                "swap",     "logs",    "output",  "cross-tenant", "unit-env", "fail-closed", "self-test",
+                "delivery", "environ", "cmdline",      "memory",   "core",        "fds",       "files",    "swap",
+                "logs",     "output",  "cross-tenant", "unit-env", "fail-closed", "self-test", "tripwire",
         };
         return vector >= 0 && (size_t)vector < ELEMENTSOF(names) ? names[vector] : "?";
 }

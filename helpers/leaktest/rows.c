@@ -15,6 +15,10 @@ static const char *const ROW_TEXT[R__MAX] = {
         [R_DELIV_BROKER] = "brokered (network mode proxy): the payload got a placeholder for the bound credential, as "
                            "file and env, and its unbound one; the bound value is held by the broker alone (every "
                            "other row looks for it everywhere else)",
+        [R_DELIV_BROKER_TLS] = "brokered: HTTPS through the broker to a local TLS server bound in the sealed profile: "
+                               "the server received exactly Authorization: Bearer and the sealed value (compared by "
+                               "the server), the payload saw only its placeholder quoted back; every other row "
+                               "looks for the value after this exchange",
         [R_ENV_WORKER] = "environ of the worker, during the run and after release",
         [R_ENV_SUP] = "environ of the supervisor (sealrun), during the run and after release",
         [R_ENV_INIT] = "environ of sandbox init, and of the decrypting process before exec",
@@ -64,6 +68,12 @@ static const char *const ROW_TEXT[R__MAX] = {
         [R_FC_WRONG_POOL] = "this tenant's profile sealed to another pool's key: refused (77), nothing anywhere",
         [R_FC_UNTRUSTED] = "profile signed by an untrusted issuer: refused (77), nothing anywhere",
         [R_FC_DOWN] = "audit collector down (required): refused (75), payload never ran, nothing anywhere",
+        [R_TRIP_UNBOUND] = "the placeholder toward an allowed but unbound host over HTTPS (Bearer, x-api-key, Basic): "
+                           "403 every time, nothing reached the server (control: the same request without it did)",
+        [R_TRIP_PLAIN] = "the placeholder over plain HTTP to the bound host (Bearer, x-api-key, Basic): 403 every "
+                         "time, nothing reached the server (control: the same request without it did)",
+        [R_TRIP_BODY] = "the placeholder in a request body toward an unbound host (form, JSON, after 40 KiB): 403 "
+                        "every time, nothing reached the server (control: a body without it did)",
 };
 
 /* Stable ids: CI keys on them (JUnit test names, JSON "id"); never renumber
@@ -75,6 +85,7 @@ static const char *const ROW_ID[R__MAX] = {
         [R_DELIV_B] = "delivery.tenant-b",
         [R_DELIV_CRASH] = "delivery.crashing-task",
         [R_DELIV_BROKER] = "delivery.brokered",
+        [R_DELIV_BROKER_TLS] = "delivery.brokered-tls",
         [R_ENV_WORKER] = "environ.worker",
         [R_ENV_SUP] = "environ.supervisor",
         [R_ENV_INIT] = "environ.sandbox-init",
@@ -123,23 +134,27 @@ static const char *const ROW_ID[R__MAX] = {
         [R_FC_WRONG_POOL] = "fail-closed.wrong-pool",
         [R_FC_UNTRUSTED] = "fail-closed.untrusted-issuer",
         [R_FC_DOWN] = "fail-closed.collector-down",
+        [R_TRIP_UNBOUND] = "tripwire.unbound-host",
+        [R_TRIP_PLAIN] = "tripwire.plain-http",
+        [R_TRIP_BODY] = "tripwire.body",
 };
 
 static const int ROW_VECTOR[R__MAX] = {
-        [R_SETUP] = 0,         [R_AUDITD] = 0,           [R_DELIV_A] = 0,         [R_DELIV_B] = 0,
-        [R_DELIV_CRASH] = 0,   [R_DELIV_BROKER] = 0,     [R_ENV_WORKER] = 1,      [R_ENV_SUP] = 1,
-        [R_ENV_INIT] = 1,      [R_ENV_HOST] = 1,         [R_ENV_OTHER] = 1,       [R_CMDLINE] = 2,
-        [R_MEM_WORKER] = 3,    [R_MEM_WORKER_AFTER] = 3, [R_MEM_SUP] = 3,         [R_MEM_SUP_AFTER] = 3,
-        [R_MEM_INIT] = 3,      [R_MEM_INIT_AFTER] = 3,   [R_MEM_PAYLOAD] = 3,     [R_CORE_RLIMIT] = 4,
-        [R_CORE_DUMPABLE] = 4, [R_CORE_DD] = 4,          [R_CORE_CRASH] = 4,      [R_FD_PAYLOAD] = 5,
-        [R_FD_HOST] = 5,       [R_FD_WORKER] = 5,        [R_FILE_TMP] = 6,        [R_FILE_VARTMP] = 6,
-        [R_FILE_RUN] = 6,      [R_FILE_SHM] = 6,         [R_FILE_STATE] = 6,      [R_FILE_MOUNTS] = 6,
-        [R_SWAP_PAGES] = 7,    [R_SWAP_CREDSDIR] = 7,    [R_LOG_STDERR] = 8,      [R_LOG_STATUS] = 8,
-        [R_LOG_AUDIT] = 8,     [R_LOG_AUDIT_NAMES] = 8,  [R_LOG_WIRE] = 8,        [R_LOG_TOOLS] = 8,
-        [R_LOG_VARLOG] = 8,    [R_OUTPUT] = 9,           [R_CROSS_AB] = 10,       [R_CROSS_BA] = 10,
-        [R_CROSS_SCOPE] = 10,  [R_UNITS] = 11,           [R_FC_TAMPERED] = 12,    [R_FC_EXPIRED] = 12,
-        [R_FC_REVOKED] = 12,   [R_FC_FOREIGN] = 12,      [R_FC_FOREIGN_KEY] = 12, [R_FC_WRONG_POOL] = 12,
-        [R_FC_UNTRUSTED] = 12, [R_FC_DOWN] = 12,
+        [R_SETUP] = 0,         [R_AUDITD] = 0,           [R_DELIV_A] = 0,          [R_DELIV_B] = 0,
+        [R_DELIV_CRASH] = 0,   [R_DELIV_BROKER] = 0,     [R_ENV_WORKER] = 1,       [R_ENV_SUP] = 1,
+        [R_ENV_INIT] = 1,      [R_ENV_HOST] = 1,         [R_ENV_OTHER] = 1,        [R_CMDLINE] = 2,
+        [R_MEM_WORKER] = 3,    [R_MEM_WORKER_AFTER] = 3, [R_MEM_SUP] = 3,          [R_MEM_SUP_AFTER] = 3,
+        [R_MEM_INIT] = 3,      [R_MEM_INIT_AFTER] = 3,   [R_MEM_PAYLOAD] = 3,      [R_CORE_RLIMIT] = 4,
+        [R_CORE_DUMPABLE] = 4, [R_CORE_DD] = 4,          [R_CORE_CRASH] = 4,       [R_FD_PAYLOAD] = 5,
+        [R_FD_HOST] = 5,       [R_FD_WORKER] = 5,        [R_FILE_TMP] = 6,         [R_FILE_VARTMP] = 6,
+        [R_FILE_RUN] = 6,      [R_FILE_SHM] = 6,         [R_FILE_STATE] = 6,       [R_FILE_MOUNTS] = 6,
+        [R_SWAP_PAGES] = 7,    [R_SWAP_CREDSDIR] = 7,    [R_LOG_STDERR] = 8,       [R_LOG_STATUS] = 8,
+        [R_LOG_AUDIT] = 8,     [R_LOG_AUDIT_NAMES] = 8,  [R_LOG_WIRE] = 8,         [R_LOG_TOOLS] = 8,
+        [R_LOG_VARLOG] = 8,    [R_OUTPUT] = 9,           [R_CROSS_AB] = 10,        [R_CROSS_BA] = 10,
+        [R_CROSS_SCOPE] = 10,  [R_UNITS] = 11,           [R_FC_TAMPERED] = 12,     [R_FC_EXPIRED] = 12,
+        [R_FC_REVOKED] = 12,   [R_FC_FOREIGN] = 12,      [R_FC_FOREIGN_KEY] = 12,  [R_FC_WRONG_POOL] = 12,
+        [R_FC_UNTRUSTED] = 12, [R_FC_DOWN] = 12,         [R_DELIV_BROKER_TLS] = 0, [R_TRIP_UNBOUND] = 14,
+        [R_TRIP_PLAIN] = 14,   [R_TRIP_BODY] = 14,
 };
 
 void fleet_rows(struct fleet *f, struct report *r) {

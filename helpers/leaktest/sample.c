@@ -135,9 +135,10 @@ void check_decrypter(struct fleet *f, struct task *t, pid_t p, bool honor_swap_l
          * a brokered credential (the payload side before exec may not) */
         x.allow_broker = proc_is_broker(p);
         x.row_lo = limited ? NULL : f->rows[R_SWAP_PAGES];
-        look_file(f, R_ENV_INIT, p, "decrypting process", "environ", -1);
-        int e = look_mem(f, R_MEM_PAYLOAD, p, "decrypting process", owner, &x);
-        look_fds(f, p, "decrypting process", owner);
+        const char *role = x.allow_broker ? "egress broker (sealrun-proxy)" : "decrypting process";
+        look_file(f, R_ENV_INIT, p, role, "environ", -1);
+        int e = look_mem(f, R_MEM_PAYLOAD, p, role, owner, &x);
+        look_fds(f, p, role, owner);
         if (e == -EACCES || e == -EPERM) {
                 /* not dumpable, so this uid cannot read its pages or their flags */
                 why_not(f, R_CORE_DD,

@@ -7,7 +7,8 @@
  * through the relay; a sandbox-side dump holding another tenant's canary; an
  * extra fd and a swappable credentials directory seen by the payload; a
  * crash that dumps core; a unit file with a secret in Environment=; a
- * "sealrun" that refuses nothing; a mount left behind. The detectors are the
+ * "sealrun" that refuses nothing; a mount left behind; requests that reach the
+ * bound TLS server without a broker (selftest_egress.c). The detectors are the
  * ones the normal run uses, writing into scratch rows; only what they found
  * is copied into the report. Nothing of sealrun is needed. */
 #include "helpers/leaktest/selftest.h"
@@ -259,6 +260,7 @@ int self_test_run(struct lt *lt) {
         memset(&s, 0, sizeof s);
         f.lt = lt;
         f.proxy.listen_fd = -1;
+        f.srv = (struct tls_srv){ .listen_fd = -1, .rec_fd = -1, .stop_fd = -1 };
         s.lt = lt;
         s.f = &f;
         fleet_rows(&f, &s.scratch);
@@ -288,6 +290,7 @@ int self_test_run(struct lt *lt) {
         plant_unit(&s);
         plant_fail_open(&s);
         plant_mount(&s);
+        plant_egress(&s);
 
         if (s.holder > 0) {
                 kill(s.holder, SIGKILL);

@@ -23,7 +23,7 @@ static const struct cred_spec MAIN_CREDS[] = {
 /* The brokered task's profile (network mode proxy): a credential bound to a
  * host, which the payload must get only as a placeholder, and an unbound one. */
 static const struct cred_spec BROKER_CREDS[] = {
-        { "GH_BROKERED", "both", NULL, false, true, "api.lt.test" },
+        { EG_CRED, "both", NULL, false, true, EG_BOUND_HOST },
         { "plain_token", "file", NULL, false, true, NULL },
 };
 /* Profiles that must be refused: two credentials each, to be found nowhere. */
@@ -127,7 +127,7 @@ static struct profile *add_profile(struct fleet *f, const char *name, const char
  * it is never written to disk, never in an argv or environment. */
 static int seal(struct fleet *f, struct profile *p) {
         struct lt *lt = f->lt;
-        size_t cap = 4096, o = 0;
+        size_t cap = 8192, o = 0;
         char *js = sodium_malloc(cap), ver[16], to[PATH_MAX], sign[PATH_MAX];
         int r;
         if (!js)
@@ -142,8 +142,19 @@ static int seal(struct fleet *f, struct profile *p) {
                 PUT("%s{\"name\":\"%s\",\"as\":\"%s\",", i ? "," : "", p->specs[i].name, p->specs[i].as);
                 if (p->specs[i].scope)
                         PUT("\"scope\":\"%s\",", p->specs[i].scope);
-                if (p->specs[i].bind)
-                        PUT("\"bind\":{\"hosts\":[\"%s\"],\"inject\":\"bearer\"},", p->specs[i].bind);
+                if (p->specs[i].bind) {
+                        /* the bound server on this host's loopback: the
+                         * binding pins the name there and carries the test CA */
+                        PUT("\"bind\":{\"hosts\":[\"%s\"],\"port\":%u,\"inject\":\"bearer\","
+                            "\"resolve\":{\"%s\":[\"127.0.0.1\"]},\"ca_pem\":\"",
+                            p->specs[i].bind, (unsigned)f->srv.port, p->specs[i].bind);
+                        for (const char *pc = f->pki.ca_pem; pc && *pc && o < cap - 600; pc++)
+                                if (*pc == '\n')
+                                        PUT("\\n");
+                                else
+                                        js[o++] = *pc;
+                        PUT("\"},");
+                }
                 if (p->specs[i].binary) {
                         PUT("\"value_base64\":\"");
                         o += b64_encode(c->val, c->len, js + o);
@@ -221,6 +232,15 @@ static int tamper(const char *path) {
         return r;
 }
 
+static int write_text(const char *path, const char *text) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        int r = write_all(fd, text, strlen(text));
+        close(fd);
+        return r;
+}
+
 int setup_profiles(struct fleet *f) {
         struct lt *lt = f->lt;
         static const char *const keys[][2] = {
@@ -229,6 +249,12 @@ int setup_profiles(struct fleet *f) {
         char prefix[PATH_MAX], list[PATH_MAX];
         int fails = 0;
 
+        /* the brokered task's bound server: its port and CA go into the binding */
+        if (tls_pki_make(&f->pki) < 0 || tls_srv_listen(&f->srv) < 0)
+                fails++;
+        snprintf(f->ca_file, sizeof f->ca_file, "%s/ca.pem", lt->dir);
+        if (f->pki.ca_pem && write_text(f->ca_file, f->pki.ca_pem) < 0)
+                fails++;
         for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
                 snprintf(prefix, sizeof prefix, "%s/%s", f->keys, keys[i][1]);
                 char *argv[] = { (char *)lt->sealctl, "keygen", (char *)keys[i][0], "--out", prefix, NULL };
@@ -297,16 +323,23 @@ int setup_policy(struct fleet *f) {
                 f->bin_dir);
         if (fclose(p) != 0)
                 return -errno;
-        /* the brokered task's: the same in network mode proxy, its bound
-         * host allowed (the task makes no request: delivery is the point) */
+        /* the brokered task's: the same in network mode proxy. Its bound
+         * host and an unbound one are allowed on the server's port; the
+         * unbound one is pinned by the policy to the same server, whose CA
+         * is the policy's trust store (for unbound hosts only); loopback is
+         * allowed on that port only (the address ceiling). */
+        unsigned port = f->srv.port;
         snprintf(f->policy_proxy, sizeof f->policy_proxy, "%s/policy-proxy.json", f->lt->dir);
         p = fopen(f->policy_proxy, "we");
         if (!p)
                 return -errno;
         fprintf(p,
                 "{\"extends\":\"%s\",\"network\":{\"mode\":\"proxy\",\"egress\":{\"allow\":"
-                "[{\"host\":\"api.lt.test\",\"ports\":[443]}]}}}\n",
-                f->policy);
+                "[{\"host\":\"" EG_BOUND_HOST "\",\"ports\":[%u]},{\"host\":\"" EG_OTHER_HOST "\",\"ports\":[%u]},"
+                "{\"host\":\"127.0.0.1/32\",\"ports\":[%u]}],"
+                "\"resolve\":{\"" EG_OTHER_HOST "\":[\"127.0.0.1\"]},\"trust_store\":\"%s\","
+                "\"limits\":{\"connect_timeout_ms\":5000,\"header_timeout_ms\":5000}}}}\n",
+                f->policy, port, port, port, f->ca_file);
         return fclose(p) == 0 ? 0 : -errno;
 }
 
