@@ -110,7 +110,7 @@ $(BUILD)/tests/%: tests/%.c $(EMBED_SOBJ) $(BUILD)/san/liblauncher.a $(BUILD)/sa
 $(BUILD)/integration/%: integration/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -O2 -MMD -MP -MF $@.d -MT $@ -o $@ $<
-$(BUILD)/integration/broker_bench: integration/broker_bench.c
+$(BUILD)/integration/broker_bench $(BUILD)/integration/vmhttp: $(BUILD)/integration/%: integration/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) -O2 -o $@ $< $(shell pkg-config --libs libssl libcrypto 2>/dev/null)
 $(BUILD)/integration/escape: $(wildcard integration/escape/*.c integration/escape/*.h)

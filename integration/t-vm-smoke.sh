@@ -1,10 +1,12 @@
 #!/bin/sh
 # Smoke of the VM tier (integration/vm/run.sh --smoke): a pure cgroup v2 VM under
 # qemu/TCG proves CLONE_INTO_CGROUP, memory.max + OOM report, memory.swap.max
-# and memory.oom.group settings, pids.max and cleanup. Built-in kernel features
-# only (no modules). make deps installs qemu, the kernel and busybox-static, so
-# "cannot run" is a failure, except for an unprivileged user where Debian's
-# kernel image is readable by root only.
+# and memory.oom.group settings, pids.max and cleanup, and network mode proxy
+# with brokered credentials on Debian's 6.1 (an allowed and an unlisted name,
+# the secret injected toward a TLS server in the VM, a misdirected placeholder
+# refused). Built-in kernel features only (no modules). make deps installs
+# qemu, the kernel and busybox-static, so "cannot run" is a failure, except
+# for an unprivileged user where Debian's kernel image is readable by root only.
 . "$(dirname "$0")/lib.sh"
 out=$(BUILD="$SEALRUN_BUILD" VM_TIMEOUT=${VM_TIMEOUT:-300} sh "$SEALRUN_SRC/integration/vm/run.sh" --smoke 2>&1)
 rc=$?

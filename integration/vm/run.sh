@@ -15,7 +15,7 @@ VM_TIMEOUT=${VM_TIMEOUT:-600}
 
 command -v "$QEMU" >/dev/null 2>&1 || { echo "vm: $QEMU not installed (make deps installs qemu-system-x86)"; exit 77; }
 [ -n "$KERNEL" ] && [ -r "$KERNEL" ] || { echo "vm: no readable /boot/vmlinuz-*-amd64 (make deps installs linux-image-amd64)"; exit 77; }
-[ -x "$BUILD/sealrun" ] && [ -x "$BUILD/integration/hog" ] || { echo "vm: build first (make all)"; exit 77; }
+[ -x "$BUILD/sealrun" ] && [ -x "$BUILD/sealctl" ] && [ -x "$BUILD/integration/hog" ] && [ -x "$BUILD/integration/vmhttp" ] || { echo "vm: build first (make all)"; exit 77; }
 KVER=${KERNEL#*/vmlinuz-}
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/sealrun-vm.XXXXXX")
