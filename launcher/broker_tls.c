@@ -7,7 +7,10 @@
  * response are handled in order (HTTP/1.1 without pipelining ahead of the
  * response), so a request is always seen whole before any of it leaves.
  * Buffers that may hold a secret (the re-framed head, the response) are
- * sodium_malloc'ed (locked, not dumped) and wiped before they are freed. */
+ * sodium_malloc'ed, checked locked, not dumped, and wiped before they are
+ * freed; OpenSSL's own buffers (the records the head is copied into) are
+ * locked and wiped by launcher/broker_mem.c. A connection whose memory
+ * cannot be locked is refused (broker-memlock), never served unlocked. */
 #include "launcher/broker.h"
 
 #include <arpa/inet.h>
@@ -28,9 +31,11 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include "launcher/broker_mem.h"
 #include "launcher/egress.h"
 #include "policy/broker_http.h"
 
@@ -487,6 +492,17 @@ static void tripped(struct bconn *c, int k) {
         report(c->b, EGR_PLACEHOLDER, c->hc.host.name, c->port, 0, name);
 }
 
+/* RLIMIT_MEMLOCK left no room for this connection's TLS buffers: refused. */
+static void memlock_refused(struct bconn *c) {
+        char body[300];
+        snprintf(body, sizeof body,
+                 "sealrun egress: %s:%u broker-memlock (the broker cannot lock memory for this connection: "
+                 "RLIMIT_MEMLOCK)\n",
+                 c->hc.host.name, (unsigned)c->port);
+        answer(c, 503, "Service Unavailable", body);
+        report(c->b, EGR_MEMLOCK, c->hc.host.name, c->port, 0, NULL);
+}
+
 /* One request and its response: 1 to go on (kept alive), 0 to close, <0 on error. */
 static int exchange(struct bconn *c) {
         struct bhttp_req q;
@@ -548,6 +564,10 @@ static int exchange(struct bconn *c) {
         if (upstream_open(c, q.injected) < 0) {
                 char body[300];
                 sodium_memzero(c->out, sizeof c->out);
+                if (broker_mem_lock_failed()) {
+                        memlock_refused(c);
+                        return 0;
+                }
                 snprintf(
                         body, sizeof body,
                         "sealrun egress: %s:%u upstream-tls (the server's certificate does not verify for this name)\n",
@@ -786,6 +806,10 @@ out:
                 SSL_free(c->up.ssl);
         }
         ERR_clear_error();
+        /* a handshake that failed for want of locked memory (the upstream
+         * side reported its own above) */
+        if (broker_mem_lock_failed())
+                report(b, EGR_MEMLOCK, c->host, c->port, 0, NULL);
         report(b, EGR_OK, c->host, c->port, c->bytes, NULL);
         pthread_mutex_lock(&b->lock);
         for (struct bconn **pp = &b->live; *pp; pp = &(*pp)->next)
@@ -826,7 +850,13 @@ int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t p
                 return -ESHUTDOWN;
         c = sodium_malloc(sizeof *c);
         if (!c)
+                return -EAGAIN;
+        /* sodium_malloc ignores a failed mlock: the head holding the secret
+         * must not be swappable, so check it (-ENOMEM: broker-memlock) */
+        if (mlock(c, sizeof *c) < 0) {
+                sodium_free(c);
                 return -ENOMEM;
+        }
         memset(c, 0, sizeof *c);
         c->b = b;
         c->cfd = cfd;

@@ -206,7 +206,7 @@ static void handoff(struct proxy *p, struct conn *c) {
         epoll_ctl(p->ep, EPOLL_CTL_DEL, c->cfd, NULL);
         r = broker_take(p->broker, c->cfd, c->ufd, c->req.host, c->req.port, pre, pre_len, forward);
         if (r < 0) {
-                deny(p, c, EGR_CONN_LIMIT, NULL);
+                deny(p, c, r == -ENOMEM ? EGR_MEMLOCK : EGR_CONN_LIMIT, NULL);
                 return;
         }
         /* the fds are the thread's now */
