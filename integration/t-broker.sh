@@ -7,7 +7,7 @@
 # the host loopback and record what they receive. Root and unprivileged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
-plan 50
+plan 53
 
 PY=/usr/bin/python3
 EG="$SEALRUN_SRC/integration/egress"
@@ -191,3 +191,37 @@ jq '.network.egress.trust_store = "'"$T"'/ca/srv.pem"' "$POL" > "$T/badtrust.jso
 POLICY="$T/badtrust.json" srun $B -- $CURL -w '%{http_code}' -o /dev/null https://other.test:$BP/x
 is "$OUT" 502 "an unbound host whose certificate does not verify with the trust store: 502"
 is "$(jget "$STATUS" '[.egress.denied[].reason] | index("upstream-tls") != null')" true "reason upstream-tls"
+
+# ---- the broker's memory: every copy of the secret is locked and not dumped ------
+# OpenSSL copies the injected head into its record buffer and decrypts a
+# response quoting the secret in its read buffer; both must be locked
+# (launcher/broker_mem.c). Read from the host after the request, the task
+# still running: only root can read the non-dumpable broker.
+if [ "$(id -u)" -eq 0 ]; then
+        # the connection stays open while the host reads the broker
+        "$SR" --policy "$POL" $B --audit off -- $PY -c "
+import os, http.client, ssl, time, urllib.parse
+p = urllib.parse.urlparse(os.environ.get('HTTPS_PROXY') or os.environ['https_proxy'])
+c = http.client.HTTPSConnection(p.hostname, p.port, context=ssl.create_default_context(cafile='/etc/sealrun/ca-bundle.pem'))
+c.set_tunnel('api.test', $BP)
+c.request('GET', '/echo-head', headers={'Authorization': 'Bearer ' + os.environ['API_TOKEN']})
+r = c.getresponse(); r.read(); print('echo=' + r.getheader('X-Echo', '')); print('done', flush=True); time.sleep(5)" \
+                > "$T/mem.out" 2>&1 &
+        SUP=$!
+        i=0
+        while ! grep -q '^done' "$T/mem.out" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+        desc() { for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$c"; desc "$c"; done; }
+        BROKER=""
+        for p in $(desc "$SUP"); do [ "$(cat /proc/"$p"/comm 2>/dev/null)" = sealrun-proxy ] && BROKER=$p; done
+        "$IBIN/memscan" --where "$T/secret" ${BROKER:-0} > "$T/mem.scan" 2>&1
+        r=$?
+        sed 's/^/# /' "$T/mem.scan"
+        like "$(cat "$T/mem.out")" "echo=Bearer sealrun-ph-" "the request was injected, the response quoting the secret scrubbed"
+        is "$r" 0 "an injected request and a response quoting the secret on an open connection: no copy of the secret in the broker's unlocked memory"
+        like "$(cat "$T/mem.scan")" "needle in [1-9][0-9]* locked" "control: the scan finds the secret in the broker's locked memory"
+        wait "$SUP"
+else
+        skip "the broker is not dumpable: only root can read its memory" "broker memory request"
+        skip "the broker is not dumpable: only root can read its memory" "broker memory locked"
+        skip "the broker is not dumpable: only root can read its memory" "broker memory control"
+fi
