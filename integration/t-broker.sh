@@ -7,7 +7,7 @@
 # the host loopback and record what they receive. Root and unprivileged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
-plan 53
+plan 56
 
 PY=/usr/bin/python3
 EG="$SEALRUN_SRC/integration/egress"
@@ -191,6 +191,32 @@ jq '.network.egress.trust_store = "'"$T"'/ca/srv.pem"' "$POL" > "$T/badtrust.jso
 POLICY="$T/badtrust.json" srun $B -- $CURL -w '%{http_code}' -o /dev/null https://other.test:$BP/x
 is "$OUT" 502 "an unbound host whose certificate does not verify with the trust store: 502"
 is "$(jget "$STATUS" '[.egress.denied[].reason] | index("upstream-tls") != null')" true "reason upstream-tls"
+
+# ---- fail closed: a connection the broker cannot lock memory for is refused ------
+# Eight connections kept open at once, each with an injected request. Under a
+# low RLIMIT_MEMLOCK (the task itself needs about 1.1 MiB: the handoff's
+# locked block) some are served and the rest refused with broker-memlock,
+# never served from unlocked memory; the control without the limit serves all.
+CONC="import os, http.client, ssl, urllib.parse
+p = urllib.parse.urlparse(os.environ.get('HTTPS_PROXY') or os.environ['https_proxy'])
+ctx = ssl.create_default_context(cafile='/etc/sealrun/ca-bundle.pem')
+keep, ok, bad = [], 0, 0
+for i in range(8):
+    c = http.client.HTTPSConnection(p.hostname, p.port, context=ctx, timeout=10)
+    c.set_tunnel('api.test', $BP)
+    try:
+        c.request('GET', '/x', headers={'Authorization': 'Bearer ' + os.environ['API_TOKEN']})
+        r = c.getresponse(); r.read(); ok += r.status == 200; bad += r.status != 200; keep.append(c)
+    except OSError:
+        bad += 1
+print(ok, bad)"
+POLICY=$POL srun $B -- $PY -c "$CONC"
+is "$OUT" "8 0" "control: eight brokered connections open at once are all served"
+(ulimit -l 1300 && POLICY=$POL srun $B -- $PY -c "$CONC" && echo "$OUT" > "$T/ml.out" && cp "$T/status" "$T/ml.status")
+ml=$(cat "$T/ml.out" 2>/dev/null)
+ok "$(case "$ml" in [1-7]\ [1-7]) echo 0 ;; *) echo 1 ;; esac)" "RLIMIT_MEMLOCK 1300 KiB: some connections served, the rest refused (served refused: $ml)"
+is "$(jq -r '[.egress.denied[].reason] | index("broker-memlock") != null' "$T/ml.status" 2>/dev/null)" true \
+        "the refusal is recorded with reason broker-memlock"
 
 # ---- the broker's memory: every copy of the secret is locked and not dumped ------
 # OpenSSL copies the injected head into its record buffer and decrypts a

@@ -206,7 +206,14 @@ static void handoff(struct proxy *p, struct conn *c) {
         epoll_ctl(p->ep, EPOLL_CTL_DEL, c->cfd, NULL);
         r = broker_take(p->broker, c->cfd, c->ufd, c->req.host, c->req.port, pre, pre_len, forward);
         if (r < 0) {
-                deny(p, c, r == -ENOMEM ? EGR_MEMLOCK : EGR_CONN_LIMIT, NULL);
+                enum egress_reason why = r == -ENOMEM ? EGR_MEMLOCK : EGR_CONN_LIMIT;
+                proxy_report(p, why, c->req.host[0] ? c->req.host : "?", c->req.port, 0);
+                /* after "200 Connection established" the client speaks TLS:
+                 * an HTTP answer would only be garbage to it */
+                if (!c->transparent && c->req.kind == EHTTP_CONNECT)
+                        proxy_conn_close(p, c);
+                else
+                        deny(p, c, why, NULL);
                 return;
         }
         /* the fds are the thread's now */
