@@ -7,7 +7,7 @@
 # the host loopback and record what they receive. Root and unprivileged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
-plan 56
+plan 60
 
 PY=/usr/bin/python3
 EG="$SEALRUN_SRC/integration/egress"
@@ -192,6 +192,40 @@ POLICY="$T/badtrust.json" srun $B -- $CURL -w '%{http_code}' -o /dev/null https:
 is "$OUT" 502 "an unbound host whose certificate does not verify with the trust store: 502"
 is "$(jget "$STATUS" '[.egress.denied[].reason] | index("upstream-tls") != null')" true "reason upstream-tls"
 
+# ---- the stop race: a connection thread about to read the credential ------------
+# The test hook broker:inject (launcher/testhook.h) holds a connection thread
+# that has a whole request head, right before it reads the credential, until
+# the broker stops; under the hook the proxy also lingers 300 ms after its
+# wipe, so a thread that outlived broker_stop would read the wiped, unmapped
+# credential (and kill the broker: no confirmed wipe). broker_stop shuts the
+# connection down and waits for the thread: it ends having read the real
+# value or nothing, the wipe is confirmed, only the real header could reach
+# the server, and the stop stays within its bound.
+desc() { for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$c"; desc "$c"; done; }
+: > "$T/log1"
+SEALRUN_TEST_STOP_AT=broker:inject "$SR" --policy "$POL" $B --audit off --status-fd 9 -- /bin/sh -c \
+        "$CURL -o /dev/null -H \"Authorization: Bearer \$API_TOKEN\" $U/race" \
+        > "$T/race.out" 2> "$T/race.err" 9> "$T/race.status" &
+SUP=$!
+held="" i=0
+while [ -z "$held" ] && [ $i -lt 150 ]; do
+        for p in $(desc "$SUP"); do
+                grep -qx sealrun-paused /proc/"$p"/task/*/comm 2>/dev/null && held=$p
+        done
+        [ -n "$held" ] || sleep 0.1
+        i=$((i + 1))
+done
+ok "$([ -n "$held" ]; echo $?)" "stop race: a broker thread is held right before it reads the credential (broker ${held:-not found})"
+t0=$(date +%s%N)
+kill -TERM "$SUP"
+wait "$SUP"
+ms=$((($(date +%s%N) - t0) / 1000000))
+ok "$([ "$ms" -lt 5000 ]; echo $?)" "SIGTERM: the task ended in $ms ms (the broker's stop waits 2 s at most)"
+is "$(tail -n 1 "$T/race.status" | jq -r .credentials.scrubbed)" true \
+        "the broker confirmed its wipe: no thread read the credential after it$(head -c 200 "$T/race.err" | tr '\n' ' ' | sed 's/^./ (stderr: &/; s/.$/&)/')"
+is "$(jq -c --rawfile s "$T/secret" 'select(.auth != ["Bearer " + $s])' "$T/log1" | wc -l)" 0 \
+        "the server received no request with another Authorization than the real one"
+
 # ---- fail closed: a connection the broker cannot lock memory for is refused ------
 # Eight connections kept open at once, each with an injected request. Under a
 # low RLIMIT_MEMLOCK (the task itself needs about 1.1 MiB: the handoff's
@@ -236,7 +270,6 @@ r = c.getresponse(); r.read(); print('echo=' + r.getheader('X-Echo', '')); print
         SUP=$!
         i=0
         while ! grep -q '^done' "$T/mem.out" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-        desc() { for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$c"; desc "$c"; done; }
         BROKER=""
         for p in $(desc "$SUP"); do [ "$(cat /proc/"$p"/comm 2>/dev/null)" = sealrun-proxy ] && BROKER=$p; done
         "$IBIN/memscan" --where "$T/secret" ${BROKER:-0} > "$T/mem.scan" 2>&1

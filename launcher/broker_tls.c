@@ -37,6 +37,7 @@
 
 #include "launcher/broker_mem.h"
 #include "launcher/egress.h"
+#include "launcher/testhook.h"
 #include "policy/broker_http.h"
 
 #define IO_TIMEOUT_S 120 /* an idle kept-alive connection, or a stalled peer */
@@ -66,6 +67,7 @@ struct broker {
         atomic_int threads;
         atomic_bool stopping;
         struct bconn *live; /* connections whose threads run (under lock) */
+        bool hold_inject;   /* test hook "broker:inject" (launcher/testhook.h) */
 };
 
 static void report(struct broker *b, enum egress_reason r, const char *host, uint16_t port, uint64_t bytes,
@@ -181,6 +183,7 @@ static int broker_tls_start_ctx(struct task *t, struct broker_ca *ca, struct bro
         SSL_CTX_set_mode(b->srv, SSL_MODE_AUTO_RETRY);
         SSL_CTX_set_session_cache_mode(b->srv, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_num_tickets(b->srv, 0);
+        b->hold_inject = testhook_armed("broker:inject");
         *ret = b;
         return 0;
 }
@@ -515,6 +518,9 @@ static int exchange(struct bconn *c) {
         int r;
 
         for (;;) {
+                /* test hook: a whole head, the credential read next, held until the stop */
+                if (c->b->hold_inject && memmem(c->rbuf, c->rlen, "\r\n\r\n", 4))
+                        testhook_hold(&c->b->stopping, "sealrun-proxy");
                 r = bhttp_request(&c->hc, c->rbuf, c->rlen, c->out, sizeof c->out, &q);
                 if (r != -EAGAIN)
                         break;
@@ -889,6 +895,10 @@ int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t p
                 return -r;
         }
         return 0;
+}
+
+bool broker_holds(const struct broker *b) {
+        return b && b->hold_inject;
 }
 
 bool broker_stop(struct broker *b) {

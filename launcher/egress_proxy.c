@@ -18,6 +18,8 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
+#include <time.h>
+
 #include "launcher/broker.h"
 #include "policy/egress_http.h"
 
@@ -550,6 +552,8 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                                 broker_stop(p.broker);
                                 broker_creds_report(t->broker, dial_fd);
                                 broker_creds_free(t->broker);
+                                if (broker_holds(p.broker))
+                                        nanosleep(&(struct timespec){ .tv_nsec = 300 * 1000 * 1000 }, NULL);
                                 _exit(0);
                         }
                         if (d == TAG_DNS) {
