@@ -10,6 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "policy/secmem.h"
+
 #define HDR_MAGIC_HEAP 0x4d524248u   /* "HBRM" */
 #define HDR_MAGIC_LOCKED 0x4d52424cu /* "LBRM" */
 
@@ -50,7 +52,7 @@ static void *alloc_locked(size_t n) {
         size_t now;
         if (h == MAP_FAILED)
                 return NULL;
-        if (mlock(h, len) < 0) {
+        if (secmem_mlock(h, len) < 0) {
                 munmap(h, len);
                 lock_failed = true;
                 errno = ENOMEM;
@@ -154,7 +156,7 @@ int broker_mem_try_lock(size_t bytes) {
         int r = 0;
         if (m == MAP_FAILED)
                 return -ENOMEM;
-        if (mlock(m, len) < 0)
+        if (secmem_mlock(m, len) < 0)
                 r = -errno;
         munmap(m, len);
         return r;

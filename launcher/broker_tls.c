@@ -859,7 +859,7 @@ int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t p
                 return -EAGAIN;
         /* sodium_malloc ignores a failed mlock: the head holding the secret
          * must not be swappable, so check it (-ENOMEM: broker-memlock) */
-        if (mlock(c, sizeof *c) < 0) {
+        if (secmem_mlock(c, sizeof *c) < 0) {
                 sodium_free(c);
                 return -ENOMEM;
         }
