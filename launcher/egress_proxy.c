@@ -73,7 +73,7 @@ static void deny(struct proxy *p, struct conn *c, enum egress_reason r, const ch
                    : r == EGR_BAD_REQUEST                               ? 400
                    : r == EGR_HEADER_SIZE                               ? 431
                    : r == EGR_HEADER_TIMEOUT                            ? 408
-                   : r == EGR_CONN_LIMIT                                ? 503
+                   : r == EGR_CONN_LIMIT || r == EGR_MEMLOCK            ? 503
                                                                         : 403;
         if (rule && rule[0])
                 snprintf(body, sizeof body, "sealrun egress: %s:%u %s (rule %s)\n", host, (unsigned)c->req.port,
