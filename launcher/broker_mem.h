@@ -14,7 +14,8 @@
  *     realloc, in every process of sealrun;
  *   - once broker_mem_lock_on() ran (the broker process, right after its
  *     fork), a block of BROKER_MEM_LOCK_MIN bytes or more is its own mapping,
- *     mlock'ed and MADV_DONTDUMP: the record buffers (about 17 KiB each, two
+ *     mlock'ed and MADV_DONTDUMP (a freed one is wiped and kept for reuse,
+ *     up to 1 MiB): the record buffers (about 17 KiB each, two
  *     per TLS side), handshake buffers and certificate chains. A block that
  *     cannot be locked (RLIMIT_MEMLOCK) is an allocation failure: OpenSSL
  *     fails the operation and the connection is refused, never run unlocked.
@@ -26,7 +27,11 @@
 int broker_mem_install(void);
 /* Lock large OpenSSL blocks from now on (this process; call single-threaded). */
 void broker_mem_lock_on(void);
-/* Locked bytes held now and at most so far (whole pages, this process). */
+/* Unmap the cache of freed locked mappings (kept for reuse, wiped, at most
+ * 1 MiB; dropped by itself when a new mapping cannot be locked). */
+void broker_mem_trim(void);
+/* Locked bytes in use now and at most so far (whole pages, this process;
+ * the cache not counted). */
 size_t broker_mem_locked(void);
 size_t broker_mem_locked_peak(void);
 /* Did an allocation on this thread fail to lock since the last call? (clears) */

@@ -31,7 +31,6 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -858,8 +857,9 @@ int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t p
         if (!c)
                 return -EAGAIN;
         /* sodium_malloc ignores a failed mlock: the head holding the secret
-         * must not be swappable, so check it (-ENOMEM: broker-memlock) */
-        if (secmem_mlock(c, sizeof *c) < 0) {
+         * must not be swappable, so check it (-ENOMEM: broker-memlock), after
+         * giving back OpenSSL's cached locked pages if need be */
+        if (secmem_mlock(c, sizeof *c) < 0 && (broker_mem_trim(), secmem_mlock(c, sizeof *c) < 0)) {
                 sodium_free(c);
                 return -ENOMEM;
         }

@@ -17,7 +17,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-
 #include <time.h>
 
 #include "launcher/broker.h"
@@ -210,9 +209,9 @@ static void handoff(struct proxy *p, struct conn *c) {
         if (r < 0) {
                 enum egress_reason why = r == -ENOMEM ? EGR_MEMLOCK : EGR_CONN_LIMIT;
                 proxy_report(p, why, c->req.host[0] ? c->req.host : "?", c->req.port, 0);
-                /* after "200 Connection established" the client speaks TLS:
-                 * an HTTP answer would only be garbage to it */
-                if (!c->transparent && c->req.kind == EHTTP_CONNECT)
+                /* after CONNECT's 200, or on the transparent path, the client
+                 * speaks TLS: an HTTP answer would only be garbage to it */
+                if (c->transparent || c->req.kind == EHTTP_CONNECT)
                         proxy_conn_close(p, c);
                 else
                         deny(p, c, why, NULL);

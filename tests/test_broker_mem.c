@@ -129,7 +129,13 @@ static void test_locked_blocks(void **state) {
         OPENSSL_free(grown);
         OPENSSL_free(big);
         assert_int_equal(broker_mem_locked(), before);
-        /* the mapping is gone (wiped before munmap) */
+        /* kept for reuse, wiped (but for the cache's link), handed out again */
+        assert_int_equal(nonzero_after_free(big + 32, 17 * 1024 + 5 - 32), 0);
+        grown = OPENSSL_malloc(17 * 1024);
+        assert_ptr_equal(grown, big);
+        OPENSSL_free(grown);
+        /* trimmed: the mapping is gone */
+        broker_mem_trim();
         {
                 unsigned char v;
                 long page = sysconf(_SC_PAGESIZE);
