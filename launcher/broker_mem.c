@@ -25,10 +25,11 @@ struct hdr {
 _Static_assert(sizeof(struct hdr) == 16, "header keeps 16-byte alignment");
 
 /* Freed locked mappings, wiped, kept for the next block of the same size:
- * mmap, mlock and munmap per block cost a TLB shootdown across the broker's
- * threads each (measured: +15 ms per brokered request on a loaded 2-vCPU
- * VM without the cache). At most CACHE_MAX bytes; dropped first when a new
- * mapping cannot be locked, so the cache never refuses a connection. */
+ * an mmap, mlock and munmap per block (each munmap likely a TLB shootdown
+ * across the broker's threads) measured about +15 ms per brokered request
+ * on a loaded 2-vCPU VM without the cache. At most CACHE_MAX bytes; dropped
+ * first when a new mapping cannot be locked, so the cache never refuses a
+ * connection. */
 #define CACHE_MAX (1024u * 1024)
 struct cached {
         struct cached *next;
