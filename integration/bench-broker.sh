@@ -89,7 +89,7 @@ while [ -n "$todo" ] && [ -z "$proxy" ]; do
         todo=$next
 done
 if [ -n "$proxy" ]; then
-        awk '/^Private_(Clean|Dirty)/ {k += $2} /^Rss/ {r = $2} END {printf "  USS %d KiB (%.2f MiB), RSS %d KiB (goal of issue 18: <= 4 MiB USS: %s)\n", k, k / 1024, r, k <= 4096 ? "met" : "NOT met"}' \
+        awk '/^Private_(Clean|Dirty)/ {k += $2} /^Rss/ {r = $2} /^Locked/ {l = $2} END {printf "  USS %d KiB (%.2f MiB), RSS %d KiB, locked %d KiB (goal of issue 18: <= 4 MiB USS: %s)\n", k, k / 1024, r, l, k <= 4096 ? "met" : "NOT met"}' \
                 "/proc/$proxy/smaps_rollup"
 else
         echo "  the proxy process was not found"

@@ -1,6 +1,8 @@
-/* Host-side leak scan: is a needle (read from a file, never from argv) in the memory, environ or cmdline of PIDs? */
+/* Host-side leak scan: is a needle (read from a file, never from argv) in the memory, environ or cmdline of PIDs
+ * (--where: in which mappings, locked or not)? */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,13 +82,80 @@ static int scan_mem(int pid, size_t *ret_bytes) {
         return hit;
 }
 
+/* --where: every mapping of pid holding the needle, by /proc/PID/smaps, as
+ * "locked" (VmFlags lo and dd: mlock'ed, not dumped) or "UNLOCKED" with its
+ * range and name. 1 when a copy is in unlocked memory, 0 when every copy is
+ * locked (the count of locked hits is printed: the control), -1 unreadable. */
+static int where(int pid) {
+        char path[64], line[512], name[256] = "";
+        FILE *sm;
+        int mem, unlocked = 0, locked = 0, have = 0;
+        unsigned long lo = 0, hi = 0;
+        char *chunk = malloc(1 << 20);
+        snprintf(path, sizeof path, "/proc/%d/smaps", pid);
+        sm = fopen(path, "re");
+        snprintf(path, sizeof path, "/proc/%d/mem", pid);
+        mem = open(path, O_RDONLY | O_CLOEXEC);
+        if (!sm || mem < 0 || !chunk) {
+                if (sm)
+                        fclose(sm);
+                if (mem >= 0)
+                        close(mem);
+                free(chunk);
+                return -1;
+        }
+        while (fgets(line, sizeof line, sm)) {
+                char perms[8];
+                int hit = 0;
+                unsigned long l2, h2;
+                /* temporaries: "FilePmdMapped:" parses a hex F before failing */
+                if (sscanf(line, "%lx-%lx %7s", &l2, &h2, perms) == 3) {
+                        lo = l2;
+                        hi = h2;
+                        have = perms[0] == 'r' && hi - lo <= (1UL << 32) && !strstr(line, "[vvar");
+                        if (sscanf(line, "%*s %*s %*s %*s %*s %255[^\n]", name) != 1)
+                                name[0] = 0;
+                        continue;
+                }
+                if (strncmp(line, "VmFlags:", 8) != 0 || !have)
+                        continue;
+                for (unsigned long a = lo; a < hi && !hit;) {
+                        size_t want = hi - a < (1u << 20) ? hi - a : (1u << 20);
+                        ssize_t n = pread(mem, chunk, want, (off_t)a);
+                        if (n <= 0)
+                                break;
+                        hit = found_in(chunk, (size_t)n);
+                        if ((size_t)n <= needle_len)
+                                break;
+                        a += (size_t)n - (a + (size_t)n < hi ? needle_len : 0);
+                }
+                if (!hit)
+                        continue;
+                if (strstr(line, " lo") && strstr(line, " dd"))
+                        locked++;
+                else {
+                        unlocked++;
+                        printf("pid %d: UNLOCKED copy in %lx-%lx %s\n", pid, lo, hi, name[0] ? name : "[anon]");
+                }
+        }
+        fclose(sm);
+        close(mem);
+        free(chunk);
+        printf("pid %d: needle in %d locked mapping(s), %d unlocked\n", pid, locked, unlocked);
+        return unlocked ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
-        int fd, leaks = 0, errors = 0;
+        int fd, leaks = 0, errors = 0, at = 1;
+        bool where_mode = argc > 1 && strcmp(argv[1], "--where") == 0;
         ssize_t n;
-        if (argc < 3) {
-                fprintf(stderr, "usage: memscan NEEDLE-FILE PID...\n");
+        at += where_mode;
+        if (argc < at + 2) {
+                fprintf(stderr, "usage: memscan [--where] NEEDLE-FILE PID...\n");
                 return 2;
         }
+        argv += at - 1;
+        argc -= at - 1;
         fd = open(argv[1], O_RDONLY | O_CLOEXEC);
         if (fd < 0 || (n = read(fd, needle, sizeof needle)) <= 0) {
                 fprintf(stderr, "memscan: cannot read %s\n", argv[1]);
@@ -96,7 +165,15 @@ int main(int argc, char **argv) {
         needle_len = (size_t)n;
         while (needle_len && (needle[needle_len - 1] == '\n'))
                 needle_len--;
-        for (int i = 2; i < argc; i++) {
+        for (int i = 2; where_mode && i < argc; i++) {
+                int w = where(atoi(argv[i]));
+                if (w < 0) {
+                        printf("pid %s: cannot read its smaps or memory: %s\n", argv[i], strerror(errno));
+                        errors++;
+                }
+                leaks += w > 0;
+        }
+        for (int i = 2; !where_mode && i < argc; i++) {
                 int pid = atoi(argv[i]);
                 size_t bytes = 0;
                 int m = scan_mem(pid, &bytes), env = scan_file(pid, "environ"), cmd = scan_file(pid, "cmdline");

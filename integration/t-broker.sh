@@ -7,7 +7,7 @@
 # the host loopback and record what they receive. Root and unprivileged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
-plan 50
+plan 60
 
 PY=/usr/bin/python3
 EG="$SEALRUN_SRC/integration/egress"
@@ -191,3 +191,96 @@ jq '.network.egress.trust_store = "'"$T"'/ca/srv.pem"' "$POL" > "$T/badtrust.jso
 POLICY="$T/badtrust.json" srun $B -- $CURL -w '%{http_code}' -o /dev/null https://other.test:$BP/x
 is "$OUT" 502 "an unbound host whose certificate does not verify with the trust store: 502"
 is "$(jget "$STATUS" '[.egress.denied[].reason] | index("upstream-tls") != null')" true "reason upstream-tls"
+
+# ---- the stop race: a connection thread about to read the credential ------------
+# The test hook broker:inject (launcher/testhook.h) holds a connection thread
+# that has a whole request head, right before it reads the credential, until
+# the broker stops; under the hook the proxy also lingers 300 ms after its
+# wipe, so a thread that outlived broker_stop would read the wiped, unmapped
+# credential (and kill the broker: no confirmed wipe). broker_stop shuts the
+# connection down and waits for the thread: it ends having read the real
+# value or nothing, the wipe is confirmed, only the real header could reach
+# the server, and the stop stays within its bound.
+desc() { for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do echo "$c"; desc "$c"; done; }
+: > "$T/log1"
+SEALRUN_TEST_STOP_AT=broker:inject "$SR" --policy "$POL" $B --audit off --status-fd 9 -- /bin/sh -c \
+        "$CURL -o /dev/null -H \"Authorization: Bearer \$API_TOKEN\" $U/race" \
+        > "$T/race.out" 2> "$T/race.err" 9> "$T/race.status" &
+SUP=$!
+held="" i=0
+while [ -z "$held" ] && [ $i -lt 150 ]; do
+        for p in $(desc "$SUP"); do
+                grep -qx sealrun-paused /proc/"$p"/task/*/comm 2>/dev/null && held=$p
+        done
+        [ -n "$held" ] || sleep 0.1
+        i=$((i + 1))
+done
+ok "$([ -n "$held" ]; echo $?)" "stop race: a broker thread is held right before it reads the credential (broker ${held:-not found})"
+t0=$(date +%s%N)
+kill -TERM "$SUP"
+wait "$SUP"
+ms=$((($(date +%s%N) - t0) / 1000000))
+ok "$([ "$ms" -lt 5000 ]; echo $?)" "SIGTERM: the task ended in $ms ms (the broker's stop waits 2 s at most)"
+is "$(tail -n 1 "$T/race.status" | jq -r .credentials.scrubbed)" true \
+        "the broker confirmed its wipe: no thread read the credential after it$(head -c 200 "$T/race.err" | tr '\n' ' ' | sed 's/^./ (stderr: &/; s/.$/&)/')"
+is "$(jq -c --rawfile s "$T/secret" 'select(.auth != ["Bearer " + $s])' "$T/log1" | wc -l)" 0 \
+        "the server received no request with another Authorization than the real one"
+
+# ---- fail closed: a connection the broker cannot lock memory for is refused ------
+# Eight connections kept open at once, each with an injected request. Under a
+# low RLIMIT_MEMLOCK (the task itself needs about 1.1 MiB: the handoff's
+# locked block) some are served and the rest refused with broker-memlock,
+# never served from unlocked memory; the control without the limit serves all.
+CONC="import os, http.client, ssl, urllib.parse
+p = urllib.parse.urlparse(os.environ.get('HTTPS_PROXY') or os.environ['https_proxy'])
+ctx = ssl.create_default_context(cafile='/etc/sealrun/ca-bundle.pem')
+keep, ok, bad = [], 0, 0
+for i in range(8):
+    c = http.client.HTTPSConnection(p.hostname, p.port, context=ctx, timeout=10)
+    c.set_tunnel('api.test', $BP)
+    try:
+        c.request('GET', '/x', headers={'Authorization': 'Bearer ' + os.environ['API_TOKEN']})
+        r = c.getresponse(); r.read(); ok += r.status == 200; bad += r.status != 200; keep.append(c)
+    except OSError:
+        bad += 1
+print(ok, bad)"
+POLICY=$POL srun $B -- $PY -c "$CONC"
+is "$OUT" "8 0" "control: eight brokered connections open at once are all served"
+(ulimit -l 1300 && POLICY=$POL srun $B -- $PY -c "$CONC" && echo "$OUT" > "$T/ml.out" && cp "$T/status" "$T/ml.status")
+ml=$(cat "$T/ml.out" 2>/dev/null)
+ok "$(case "$ml" in [1-7]\ [1-7]) echo 0 ;; *) echo 1 ;; esac)" "RLIMIT_MEMLOCK 1300 KiB: some connections served, the rest refused (served refused: $ml)"
+is "$(jq -r '[.egress.denied[].reason] | index("broker-memlock") != null' "$T/ml.status" 2>/dev/null)" true \
+        "the refusal is recorded with reason broker-memlock"
+
+# ---- the broker's memory: every copy of the secret is locked and not dumped ------
+# OpenSSL copies the injected head into its record buffer and decrypts a
+# response quoting the secret in its read buffer; both must be locked
+# (launcher/broker_mem.c). Read from the host after the request, the task
+# still running: only root can read the non-dumpable broker.
+if [ "$(id -u)" -eq 0 ]; then
+        # the connection stays open while the host reads the broker
+        "$SR" --policy "$POL" $B --audit off -- $PY -c "
+import os, http.client, ssl, time, urllib.parse
+p = urllib.parse.urlparse(os.environ.get('HTTPS_PROXY') or os.environ['https_proxy'])
+c = http.client.HTTPSConnection(p.hostname, p.port, context=ssl.create_default_context(cafile='/etc/sealrun/ca-bundle.pem'))
+c.set_tunnel('api.test', $BP)
+c.request('GET', '/echo-head', headers={'Authorization': 'Bearer ' + os.environ['API_TOKEN']})
+r = c.getresponse(); r.read(); print('echo=' + r.getheader('X-Echo', '')); print('done', flush=True); time.sleep(5)" \
+                > "$T/mem.out" 2>&1 &
+        SUP=$!
+        i=0
+        while ! grep -q '^done' "$T/mem.out" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+        BROKER=""
+        for p in $(desc "$SUP"); do [ "$(cat /proc/"$p"/comm 2>/dev/null)" = sealrun-proxy ] && BROKER=$p; done
+        "$IBIN/memscan" --where "$T/secret" ${BROKER:-0} > "$T/mem.scan" 2>&1
+        r=$?
+        sed 's/^/# /' "$T/mem.scan"
+        like "$(cat "$T/mem.out")" "echo=Bearer sealrun-ph-" "the request was injected, the response quoting the secret scrubbed"
+        is "$r" 0 "an injected request and a response quoting the secret on an open connection: no copy of the secret in the broker's unlocked memory"
+        like "$(cat "$T/mem.scan")" "needle in [1-9][0-9]* locked" "control: the scan finds the secret in the broker's locked memory"
+        wait "$SUP"
+else
+        skip "the broker is not dumpable: only root can read its memory" "broker memory request"
+        skip "the broker is not dumpable: only root can read its memory" "broker memory locked"
+        skip "the broker is not dumpable: only root can read its memory" "broker memory control"
+fi

@@ -60,5 +60,8 @@ bool broker_bound(const struct broker *b, const char *host, uint16_t port, const
  * for their threads, so the credentials are wiped only when no thread can
  * still read them. NULL: nothing to stop. */
 bool broker_stop(struct broker *b);
+/* Test hook "broker:inject" armed? The proxy then lingers after the wipe, so
+ * a thread that outlived broker_stop would read wiped memory (the test fails). */
+bool broker_holds(const struct broker *b);
 int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t port, const char *pre, size_t pre_len,
                 bool forward);

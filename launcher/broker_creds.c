@@ -286,6 +286,12 @@ int broker_handoff_read(struct task *t, int fd, struct secmem *m, struct profile
             take(buf, len, &off, &code, sizeof code) < 0) {
                 if (r == 0)
                         secmem_release(m, buf);
+                /* the handoff's block is locked like every plaintext */
+                if (r == -ENOMEM)
+                        return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem",
+                                       "%s: cannot lock memory for the broker's handoff (%u KiB; RLIMIT_MEMLOCK: "
+                                       "raise it, ulimit -l)",
+                                       t->cfg.profile, (unsigned)(HANDOFF_MAX / 1024));
                 return sr_fail(e, SR_EXIT_LAUNCHER, r < 0 ? -r : EPROTO, "credentials",
                                "%s: the egress broker did not hand the credentials over", t->cfg.profile);
         }

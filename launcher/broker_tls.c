@@ -7,7 +7,10 @@
  * response are handled in order (HTTP/1.1 without pipelining ahead of the
  * response), so a request is always seen whole before any of it leaves.
  * Buffers that may hold a secret (the re-framed head, the response) are
- * sodium_malloc'ed (locked, not dumped) and wiped before they are freed. */
+ * sodium_malloc'ed, checked locked, not dumped, and wiped before they are
+ * freed; OpenSSL's own buffers (the records the head is copied into) are
+ * locked and wiped by launcher/broker_mem.c. A connection whose memory
+ * cannot be locked is refused (broker-memlock), never served unlocked. */
 #include "launcher/broker.h"
 
 #include <arpa/inet.h>
@@ -31,7 +34,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "launcher/broker_mem.h"
 #include "launcher/egress.h"
+#include "launcher/testhook.h"
 #include "policy/broker_http.h"
 
 #define IO_TIMEOUT_S 120 /* an idle kept-alive connection, or a stalled peer */
@@ -61,6 +66,7 @@ struct broker {
         atomic_int threads;
         atomic_bool stopping;
         struct bconn *live; /* connections whose threads run (under lock) */
+        bool hold_inject;   /* test hook "broker:inject" (launcher/testhook.h) */
 };
 
 static void report(struct broker *b, enum egress_reason r, const char *host, uint16_t port, uint64_t bytes,
@@ -182,6 +188,7 @@ static int broker_tls_start_ctx(struct task *t, struct broker_ca *ca, struct bro
         SSL_CTX_set_options(b->srv, SSL_OP_CLEANSE_PLAINTEXT);
         SSL_CTX_set_session_cache_mode(b->srv, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_num_tickets(b->srv, 0);
+        b->hold_inject = testhook_armed("broker:inject");
         *ret = b;
         return 0;
 }
@@ -493,6 +500,17 @@ static void tripped(struct bconn *c, int k) {
         report(c->b, EGR_PLACEHOLDER, c->hc.host.name, c->port, 0, name);
 }
 
+/* RLIMIT_MEMLOCK left no room for this connection's TLS buffers: refused. */
+static void memlock_refused(struct bconn *c) {
+        char body[300];
+        snprintf(body, sizeof body,
+                 "sealrun egress: %s:%u broker-memlock (the broker cannot lock memory for this connection: "
+                 "RLIMIT_MEMLOCK)\n",
+                 c->hc.host.name, (unsigned)c->port);
+        answer(c, 503, "Service Unavailable", body);
+        report(c->b, EGR_MEMLOCK, c->hc.host.name, c->port, 0, NULL);
+}
+
 /* One request and its response: 1 to go on (kept alive), 0 to close, <0 on error. */
 static int exchange(struct bconn *c) {
         struct bhttp_req q;
@@ -505,6 +523,9 @@ static int exchange(struct bconn *c) {
         int r;
 
         for (;;) {
+                /* test hook: a whole head, the credential read next, held until the stop */
+                if (c->b->hold_inject && memmem(c->rbuf, c->rlen, "\r\n\r\n", 4))
+                        testhook_hold(&c->b->stopping, "sealrun-proxy");
                 r = bhttp_request(&c->hc, c->rbuf, c->rlen, c->out, sizeof c->out, &q);
                 if (r != -EAGAIN)
                         break;
@@ -554,6 +575,10 @@ static int exchange(struct bconn *c) {
         if (upstream_open(c, q.injected) < 0) {
                 char body[300];
                 sodium_memzero(c->out, sizeof c->out);
+                if (broker_mem_lock_failed()) {
+                        memlock_refused(c);
+                        return 0;
+                }
                 snprintf(
                         body, sizeof body,
                         "sealrun egress: %s:%u upstream-tls (the server's certificate does not verify for this name)\n",
@@ -792,6 +817,10 @@ out:
                 SSL_free(c->up.ssl);
         }
         ERR_clear_error();
+        /* a handshake that failed for want of locked memory (the upstream
+         * side reported its own above) */
+        if (broker_mem_lock_failed())
+                report(b, EGR_MEMLOCK, c->host, c->port, 0, NULL);
         report(b, EGR_OK, c->host, c->port, c->bytes, NULL);
         pthread_mutex_lock(&b->lock);
         for (struct bconn **pp = &b->live; *pp; pp = &(*pp)->next)
@@ -832,7 +861,14 @@ int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t p
                 return -ESHUTDOWN;
         c = sodium_malloc(sizeof *c);
         if (!c)
+                return -EAGAIN;
+        /* sodium_malloc ignores a failed mlock: the head holding the secret
+         * must not be swappable, so check it (-ENOMEM: broker-memlock), after
+         * giving back OpenSSL's cached locked pages if need be */
+        if (secmem_mlock(c, sizeof *c) < 0 && (broker_mem_trim(), secmem_mlock(c, sizeof *c) < 0)) {
+                sodium_free(c);
                 return -ENOMEM;
+        }
         memset(c, 0, sizeof *c);
         c->b = b;
         c->cfd = cfd;
@@ -865,6 +901,10 @@ int broker_take(struct broker *b, int cfd, int ufd, const char *host, uint16_t p
                 return -r;
         }
         return 0;
+}
+
+bool broker_holds(const struct broker *b) {
+        return b && b->hold_inject;
 }
 
 bool broker_stop(struct broker *b) {

@@ -10,6 +10,7 @@
  * payload starts. */
 #include "launcher/egress_impl.h"
 #include "launcher/broker.h"
+#include "launcher/broker_mem.h"
 
 #include "launcher/broker_creds.h"
 #include "launcher/creds.h"
@@ -189,6 +190,9 @@ int egress_start_proxy(struct task *t, struct sr_error *e) {
                 /* non-dumpable before any secret exists in this process */
                 if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                         _exit(1);
+                /* OpenSSL's large blocks (record buffers carry the injected
+                 * header and responses quoting it) locked from here on */
+                broker_mem_lock_on();
                 /* before the confinement closes the key's fd; written
                  * whole before ready, so the payload's step finds it */
                 if (broker_start(t, handoff, &broker) == 0)

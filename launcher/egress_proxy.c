@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "launcher/broker.h"
 #include "policy/egress_http.h"
@@ -71,7 +72,7 @@ static void deny(struct proxy *p, struct conn *c, enum egress_reason r, const ch
                    : r == EGR_BAD_REQUEST                               ? 400
                    : r == EGR_HEADER_SIZE                               ? 431
                    : r == EGR_HEADER_TIMEOUT                            ? 408
-                   : r == EGR_CONN_LIMIT                                ? 503
+                   : r == EGR_CONN_LIMIT || r == EGR_MEMLOCK            ? 503
                                                                         : 403;
         if (rule && rule[0])
                 snprintf(body, sizeof body, "sealrun egress: %s:%u %s (rule %s)\n", host, (unsigned)c->req.port,
@@ -206,7 +207,14 @@ static void handoff(struct proxy *p, struct conn *c) {
         epoll_ctl(p->ep, EPOLL_CTL_DEL, c->cfd, NULL);
         r = broker_take(p->broker, c->cfd, c->ufd, c->req.host, c->req.port, pre, pre_len, forward);
         if (r < 0) {
-                deny(p, c, EGR_CONN_LIMIT, NULL);
+                enum egress_reason why = r == -ENOMEM ? EGR_MEMLOCK : EGR_CONN_LIMIT;
+                proxy_report(p, why, c->req.host[0] ? c->req.host : "?", c->req.port, 0);
+                /* after CONNECT's 200, or on the transparent path, the client
+                 * speaks TLS: an HTTP answer would only be garbage to it */
+                if (c->transparent || c->req.kind == EHTTP_CONNECT)
+                        proxy_conn_close(p, c);
+                else
+                        deny(p, c, why, NULL);
                 return;
         }
         /* the fds are the thread's now */
@@ -543,6 +551,8 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                                 broker_stop(p.broker);
                                 broker_creds_report(t->broker, dial_fd);
                                 broker_creds_free(t->broker);
+                                if (broker_holds(p.broker))
+                                        nanosleep(&(struct timespec){ .tv_nsec = 300 * 1000 * 1000 }, NULL);
                                 _exit(0);
                         }
                         if (d == TAG_DNS) {

@@ -30,6 +30,7 @@ static const char *const reason_names[EGR_REASON_MAX] = {
         [EGR_SNI_MISMATCH] = "sni-mismatch",
         [EGR_PLACEHOLDER] = "placeholder-misdirected",
         [EGR_UPSTREAM_TLS] = "upstream-tls",
+        [EGR_MEMLOCK] = "broker-memlock",
 };
 
 const char *egress_reason_name(enum egress_reason r) {

@@ -34,6 +34,7 @@ enum egress_reason {
         EGR_SNI_MISMATCH,   /* transparent path: the TLS SNI names another host than the address stands for */
         EGR_PLACEHOLDER,    /* a brokered credential's placeholder toward a host it is not bound to, or plain HTTP */
         EGR_UPSTREAM_TLS,   /* the broker's TLS to the server failed (certificate, name, handshake) */
+        EGR_MEMLOCK,        /* the broker could not lock this connection's buffers (RLIMIT_MEMLOCK) */
         EGR_REASON_MAX
 };
 const char *egress_reason_name(enum egress_reason r);

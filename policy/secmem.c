@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CHUNK_MIN (64u * 1024)
@@ -27,6 +28,10 @@ struct secmem {
         struct chunk *chunks; /* newest first */
         size_t total, limit;
 };
+
+int secmem_mlock(const void *addr, size_t len) {
+        return (int)syscall(SYS_mlock, addr, len);
+}
 
 int secmem_new(size_t limit, struct secmem **ret) {
         struct secmem *m;
@@ -72,7 +77,7 @@ static struct chunk *chunk_new(struct secmem *m, size_t need) {
         }
         /* sodium_malloc tries mlock but ignores a failure (RLIMIT_MEMLOCK):
          * plaintext must not reach swap, so a failure here is fatal. */
-        if (mlock(c->base, size) < 0) {
+        if (secmem_mlock(c->base, size) < 0) {
                 int err = errno;
                 sodium_free(c->base);
                 free(c);

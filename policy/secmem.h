@@ -23,6 +23,11 @@ static inline void secmem_destroyp(struct secmem **m) {
                 secmem_destroy(*m);
 }
 
+/* mlock(2) by its system call: AddressSanitizer's interceptor makes mlock a
+ * silent no-op, and the sanitizer build (make check's) must lock exactly as
+ * the release build does, or the tests would check what never ships. */
+int secmem_mlock(const void *addr, size_t len);
+
 /* Point jansson's allocator at the arena for the duration of a parse of
  * secret JSON (json_set_alloc_funcs is process-wide), and back to the libc
  * allocator. Every json_t made in between must be freed before pop. */

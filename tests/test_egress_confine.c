@@ -71,6 +71,30 @@ static void test_seccomp(void **state) {
         assert_int_equal(tries(L_SECCOMP), 16 | 32 | 64);
 }
 
+/* prctl: a thread's name only (the test hook's "sealrun-paused"); never
+ * dumpable again, which would open the broker's memory to ptrace. */
+static void test_seccomp_prctl(void **state) {
+        pid_t pid = fork();
+        int st;
+        if (pid == 0) {
+                int bits = 0;
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+                    egress_proxy_seccomp() < 0)
+                        _exit(0xff);
+                if (prctl(PR_SET_NAME, "sealrun-paused", 0, 0, 0) == 0)
+                        bits |= 1;
+                if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0)
+                        bits |= 2;
+                if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1)
+                        bits |= 4;
+                _exit(bits);
+        }
+        assert_true(pid > 0);
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 1);
+}
+
 static void test_landlock(void **state) {
         if (landlock_abi() < 1) {
                 sr_skip_reason("the kernel has no Landlock: the proxy runs under its seccomp filter alone");
@@ -83,6 +107,7 @@ static void test_landlock(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_seccomp),
+                cmocka_unit_test(test_seccomp_prctl),
                 cmocka_unit_test(test_landlock),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
