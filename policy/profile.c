@@ -319,8 +319,8 @@ static void derive_key(const uint8_t *shared, const uint8_t epk[KEY_BYTES], cons
         sodium_memzero(&st, sizeof st);
 }
 
-int profile_seal(const struct profile_header *h, const struct sr_key *pool_pub, const struct sr_key *issuer_secret,
-                 const uint8_t *plaintext, size_t len, struct profile_envelope **ret, struct sr_error *e) {
+static int seal(const struct profile_header *h, const struct sr_key *pool_pub, const struct sr_key *issuer_secret,
+                const uint8_t *plaintext, size_t len, struct profile_envelope **ret, struct sr_error *e) {
         _cleanup_(secmem_destroyp) struct secmem *m = NULL;
         struct profile_envelope *env;
         uint8_t ad[PROFILE_AD_MAX], *esk, *shared, *key, *sk, *msg;
@@ -373,6 +373,14 @@ int profile_seal(const struct profile_header *h, const struct sr_key *pool_pub, 
         return 0;
 }
 
+int profile_seal(const struct profile_header *h, const struct sr_key *pool_pub, const struct sr_key *issuer_secret,
+                 const uint8_t *plaintext, size_t len, struct profile_envelope **ret, struct sr_error *e) {
+        int r = seal(h, pool_pub, issuer_secret, plaintext, len, ret, e);
+        /* the ephemeral and issuer keys' temporaries in libsodium's frames */
+        secmem_wipe_stack();
+        return r;
+}
+
 int profile_decrypt(const char *name, const struct profile_envelope *env, const struct sr_key *pool_secret,
                     struct secmem *m, uint8_t **ret, size_t *ret_len, struct sr_error *e) {
         uint8_t ad[PROFILE_AD_MAX], *shared, *key, *pt;
@@ -417,5 +425,8 @@ out:
         secmem_release(m, pt);
         secmem_release(m, key);
         secmem_release(m, shared);
+        /* libsodium's frames below this one may hold the last block of the
+         * plaintext (portable ChaCha20) and X25519/BLAKE2b temporaries */
+        secmem_wipe_stack();
         return r;
 }

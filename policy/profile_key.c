@@ -203,8 +203,12 @@ int key_read_fd(int fd, const char *name, enum key_kind expect, struct secmem *m
                 buf[len] = 0;
                 r = key_parse_line(name, buf, len, expect, m, ret, e);
         }
-        if (secret)
+        if (secret) {
                 secmem_release(m, buf);
+                /* the base64 decoder's and X25519/Ed25519 key derivation's
+                 * temporaries in libsodium's frames */
+                secmem_wipe_stack();
+        }
         return r;
 }
 

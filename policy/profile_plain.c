@@ -430,6 +430,9 @@ int profile_plain_parse(const char *name, struct secmem *m, const uint8_t *buf, 
                 r = parse_doc(&x, m, root, &p);
         json_decref(root);
         secmem_json_pop();
+        /* jansson's frames below this one may hold pieces of the plaintext,
+         * and so may the register save area of a lazily bound call */
+        secmem_wipe_stack();
         if (r == -ENOMEM)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem",
                                "%s: cannot allocate locked memory for the plaintext (RLIMIT_MEMLOCK?)", name);

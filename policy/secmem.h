@@ -34,6 +34,16 @@ int secmem_mlock(const void *addr, size_t len);
 void secmem_json_push(struct secmem *m);
 void secmem_json_pop(void);
 
+/* Zero SECMEM_STACK_WIPE bytes of the stack below the caller's frame: the
+ * dead frames of the functions it called. Libraries leave copies of what
+ * they computed there; libsodium's portable ChaCha20 (the implementation a
+ * CPU without SSSE3 gets, such as qemu's default TCG CPU) keeps the last
+ * partial block of a decryption in a stack array it never wipes. Called
+ * before returning by every function that handles secrets through a library
+ * (key_read_fd, profile_seal, profile_decrypt, profile_plain_parse). */
+#define SECMEM_STACK_WIPE (32u * 1024)
+void secmem_wipe_stack(void);
+
 /* Read all of fd (up to max bytes) into a block of m; *ret_len excludes the
  * NUL that follows. -EFBIG when larger than max. */
 int secmem_read_fd(struct secmem *m, int fd, size_t max, uint8_t **ret, size_t *ret_len);
