@@ -31,6 +31,7 @@
 #include "launcher/interrupt.h"
 #include "launcher/mounts.h"
 #include "launcher/net.h"
+#include "launcher/prepared.h"
 #include "launcher/sandbox.h"
 #include "launcher/seccomp.h"
 #include "launcher/slots.h"
@@ -312,11 +313,16 @@ int supervisor_run(const struct cli *cli) {
                           .sync_child = -1,
                           .pidfd = -1,
                           .exec_report = -1,
+                          .prepared = cli->prepare,
+                          .prepare_cli = input,
+                          .claim_sock = -1,
+                          .claim_listen = -1,
                           .cfg = { .status_fd = cli->status_fd, .task = cli->task, .key_fd = -1 } };
         struct run_state rs = { 0 };
         struct sr_error e = { 0 };
         int sigfd = -1, code, r, sig = 0;
         size_t done = 0;
+        bool stopped = false;
 
         status_init(&t.status);
         t.start_ms = now_ms();
@@ -333,7 +339,21 @@ int supervisor_run(const struct cli *cli) {
                 sr_fail(&e, SR_EXIT_LAUNCHER, -r, "signalfd", "cannot watch for signals (signalfd: %s)", strerror(-r));
         else if ((r = setup_run(&t, sigfd, &done, &sig, &e)) < 0)
                 setup_refused(&t, done, &e);
-        if (r < 0)
+        else if (t.prepared) {
+                const char *step = "prepare";
+                r = prepared_serve(&t, sigfd, &sig, &step, &e);
+                if (r < 0)
+                        setup_refused_step(&t, step, &e);
+                else if (r > 0) {
+                        /* stopped before any claim: torn down, nothing ran */
+                        memset(&e, 0, sizeof e);
+                        sig = 0;
+                        stopped = true;
+                }
+        }
+        if (stopped)
+                code = 0;
+        else if (r < 0)
                 code = e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
         else {
                 code = task_exit_code(&t, &rs, supervise(&t, &rs, sigfd), &e);
@@ -346,6 +366,7 @@ int supervisor_run(const struct cli *cli) {
         if (sigfd >= 0)
                 close(sigfd);
         code = t.status.exit_code;
+        prepared_done(&t, code);
         status_free(&t.status);
         trace_emit();
         return code;
