@@ -69,7 +69,7 @@ static void test_records_sealed(void **state) {
         /* sealed: the sender cannot change what the sandbox parses */
         assert_int_equal(write(fd, "x", 1), -1);
         assert_int_equal(claim_args_read(fd, &buf, &len), 0);
-        assert_int_equal(len, sizeof "a--task\0at1\0a--\0ash\0eA=1\0f9" );
+        assert_int_equal(len, sizeof "a--task\0at1\0a--\0ash\0eA=1\0f9");
         assert_memory_equal(buf, "a--task\0at1\0a--\0ash\0eA=1\0f9", len);
         free(buf);
         close(fd);
