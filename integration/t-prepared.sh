@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/audit-lib.sh"
 . "$(dirname "$0")/lib-resources.sh"
-plan 43
+plan 45
 
 "$SEALCTL" keygen --issuer --out "$T/issuer" >/dev/null 2>&1
 "$SEALCTL" keygen --pool --out "$T/acme" >/dev/null 2>&1
@@ -140,5 +140,16 @@ kill -TERM "$CL"
 wait "$CL"
 is "$?" 143 "SIGTERM to the claimer ends the task: exit 143"
 wait "$PREP"
+
+# --- the claimer dies: the task is cancelled, as a fresh sealrun's would be -
+prepare h || exit 1
+SLP=$((300000 + $$ % 10000))
+"$SR" --run "$T/h.sock" -- /bin/sleep "$SLP" >/dev/null 2>&1 &
+CL=$!
+for _i in $(seq 1 100); do pgrep -f "^/bin/sleep $SLP" >/dev/null && break; sleep 0.05; done
+kill -KILL "$CL"; wait "$CL" 2>/dev/null
+wait "$PREP"
+is "$?" 143 "SIGKILL of the claimer: the supervisor cancels the task (SIGTERM, 143)"
+ok "$(pgrep -f "^/bin/sleep $SLP" >/dev/null; [ $? -ne 0 ]; echo $?)" "and its payload is gone"
 
 is "$(new_mounts "$T/mounts.before")" "" "no mount left in the host namespace"

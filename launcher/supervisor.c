@@ -153,24 +153,28 @@ static void on_signal(struct task *t, struct run_state *rs, int sig) {
 static int supervise(struct task *t, struct run_state *rs, int sigfd) {
         int64_t deadline = t->cfg.timeout_ms > 0 ? t->start_ms + t->cfg.timeout_ms : -1;
         int stage = 0;
-        bool sync_eof = false;
+        bool sync_eof = false, claimer_gone = false;
         for (;;) {
                 /* Init closes its end as it starts to exit, but the pidfd
                  * turns readable only once its namespaces are torn down: a
                  * socket at EOF would wake poll at once, a busy loop that
                  * took 1-2 ms of CPU per launch. Stop watching it then. */
-                struct pollfd pf[4] = {
+                /* a pre-built sandbox's claimer sends nothing after its claim:
+                 * its end closing means it died, and the task is cancelled
+                 * like a fresh sealrun's would be (its init's PDEATHSIG) */
+                struct pollfd pf[5] = {
                         { .fd = t->pidfd, .events = POLLIN },
                         { .fd = sync_eof ? -1 : t->sync_parent, .events = POLLIN },
                         { .fd = sigfd, .events = POLLIN },
                         { .fd = egress_poll_fd(t), .events = POLLIN },
+                        { .fd = claimer_gone ? -1 : t->claim_sock, .events = POLLIN },
                 };
                 int timeout = -1, r;
                 if (deadline >= 0) {
                         int64_t left = deadline - now_ms();
                         timeout = left < 0 ? 0 : (int)left;
                 }
-                r = poll(pf, pf[3].fd >= 0 ? 4 : 3, timeout);
+                r = poll(pf, 5, timeout);
                 if (r < 0 && errno != EINTR)
                         break;
                 if (r == 0 && deadline >= 0 && now_ms() >= deadline) {
@@ -199,6 +203,11 @@ static int supervise(struct task *t, struct run_state *rs, int sigfd) {
                 }
                 if (r > 0 && pf[3].revents)
                         egress_on_readable(t);
+                if (r > 0 && pf[4].revents) {
+                        claimer_gone = true;
+                        if (!t->status.timed_out)
+                                on_signal(t, rs, SIGTERM);
+                }
                 if (r > 0 && (pf[2].revents & POLLIN)) {
                         int sig = interrupt_take(sigfd);
                         if (sig)

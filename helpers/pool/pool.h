@@ -91,6 +91,8 @@ struct pool_task {
         int status_fd; /* done/<task>.part: sealrun's --status-fd */
         int64_t started_ms;
         int kill_stage; /* 0 none, 1 SIGTERM sent, 2 sandbox killed, 3 sealrun killed */
+        int claim_sock; /* a pre-built sandbox's claim socket, kept open while it runs (its closing cancels the
+                           task); 0 = none (fd 0 is never one) */
 };
 
 /* One sandbox built ahead: sealrun --prepare --claim-fd, its socketpair's other end. */

@@ -330,8 +330,8 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
         }
         if (claim_sock >= 0) {
                 r = send_claim(p, claim_sock, &a, key_fd, status_fd, out_fd, err_fd);
-                close(claim_sock);
                 if (r < 0) {
+                        close(claim_sock);
                         /* its supervisor sees EOF and tears it down unused */
                         free(a.v);
                         unlinkat(p->done_fd, part, 0);
@@ -357,6 +357,7 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
         slot->status_fd = TAKE_FD(status_fd);
         slot->started_ms = now_ms();
         slot->kill_stage = 0;
+        slot->claim_sock = claim_sock > 0 ? claim_sock : 0;
         p->running++;
         fprintf(stderr, "sealrun-pool: %s: task %s started (sealrun pid %d%s)\n", p->cfg.tenant, slot->task, (int)pid,
                 claim_sock >= 0 ? ", pre-built sandbox" : "");
@@ -396,6 +397,8 @@ void run_reap(struct pool *p) {
                 log_end(p, t, code);
                 unlinkat(p->claimed_fd, t->claimed, 0);
                 close(t->status_fd);
+                if (t->claim_sock > 0)
+                        close(t->claim_sock);
                 free(t->task);
                 free(t->claimed);
                 *t = (struct pool_task){ .status_fd = -1 };
