@@ -198,7 +198,6 @@ for k in 1 2; do "$SR" --run "$O/pre-$k.sock" --task "pre-$R-$k" --profile "$5" 
 wait
 PRE
 chmod a+rx "$STAGE/build/pre-round.sh"
-: > "$O/pre-trace"
 as_user sh -c ': > "$1/pre-trace"' sh "$O"
 PRE_N=${BENCH_PREBUILT:-100}
 for _r in $(seq "$PRE_N"); do
