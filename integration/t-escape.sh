@@ -7,7 +7,7 @@ ESC="$IBIN/escape"
 export SEALRUN_CACHE_DIR="$T/cache"
 PROBES=$("$ESC" --list)
 N=$(printf '%s\n' "$PROBES" | wc -l)
-plan $((2 * N + 7))
+plan $((2 * N + 9))
 
 # One jq per run: "probe result errno" lines, then awk lookups.
 tsv() { jq -r '[.probe, .result, (.errno // "-")] | @tsv' "$1" > "$1.tsv" 2>/dev/null || : > "$1.tsv"; }
@@ -134,3 +134,22 @@ if [ -n "$SYS_BIND" ] && is_root && grep -qw tracefs /proc/filesystems; then
 else
         skip "mounting tracefs needs root and a kernel with tracefs"
 fi
+
+# The same suite against a pre-built sandbox (sealrun --prepare, then a claim
+# with sealrun --run): built ahead with the same policy and binds, it must
+# refuse every probe exactly as the fresh sandbox above did.
+rm -f "$T/pre.sock"
+# shellcheck disable=SC2086
+"$SR" --prepare --claim-socket "$T/pre.sock" --policy "$T/agent.json" --ro-bind "$IBIN" /t $SYS_BIND 2>"$T/pre.err" &
+PREP=$!
+for _i in $(seq 1 200); do [ -S "$T/pre.sock" ] && break; sleep 0.02; done
+"$SR" --run "$T/pre.sock" -- /t/escape > "$T/pre.jsonl" 2>>"$T/pre.err"
+wait "$PREP"
+is "$(wc -l < "$T/pre.jsonl")" "$N" "pre-built sandbox: the escape program reports every probe"
+tsv "$T/pre.jsonl"
+diff=""
+for p in $PROBES; do
+        a=$(result "$T/stock.jsonl" "$p"); b=$(result "$T/pre.jsonl" "$p")
+        [ "$a" = "$b" ] || diff="$diff $p:$a/$b"
+done
+is "$diff" "" "pre-built sandbox: every probe ends as in a fresh sandbox of the same policy (denied, killed or absent)"

@@ -3,7 +3,7 @@
 # run (two tenants through the real sealrun and sealrun-auditd) passes every
 # vector, quickly, leaving nothing behind and never printing a credential.
 . "$(dirname "$0")/lib.sh"
-plan 19
+plan 21
 
 LT="$SEALRUN_BUILD/sealrun-leaktest"
 jqf() { jq -r "$2" "$1" 2>/dev/null; }
@@ -50,6 +50,19 @@ is "$(jqf "$T/self.json" '[.rows[] | select(.id | test("^self-test[.](delivery[.
         "self-test: requests that bypass the broker are caught (wrong header, 3 forwarded), the server accepts the right header"
 ok "$([ "$took" -lt 60 ]; echo $?)" "normal run took ${took} s (well under a minute)"
 is "$(leftovers)" "$before" "nothing of either run is left in /tmp or /dev/shm"
+
+# --- against pre-built sandboxes ---------------------------------------------------
+# SEALRUN_LEAKTEST_PREBUILT=1: every task that passes no fd (the fail-closed
+# vector: admission refusals, the collector down) runs in a sandbox built ahead
+# by sealrun --prepare and claimed with sealrun --run; the payload probes pass
+# their socket with --pass-fd, which a claim cannot carry (docs/prebuilt.md),
+# and keep fresh sandboxes.
+SEALRUN_LEAKTEST_PREBUILT=1 TMPDIR="$LTTMP" "$LT" --json > "$T/pre.json" 2> "$T/pre.err"
+rc=$?
+is "$rc" 0 "pre-built: every vector passes (exit 0)"
+[ "$rc" -eq 0 ] || { failures "$T/pre.json"; sed 's/^/# /' "$T/pre.err"; }
+is "$(jqf "$T/pre.json" '[.rows[] | select(.name == "fail-closed" and .result == "PASS")] | length')" 8 \
+        "pre-built: the eight refusals, at the claim, leave nothing anywhere"
 
 # --- for CI: stable ids, metadata, JUnit --------------------------------------------
 is "$(jqf "$T/run.json" '[.rows[].id] | [length == (unique | length), (index("environ.other-uid") != null), (index("fail-closed.revoked") != null)] | map(tostring) | join(",")')" \

@@ -142,7 +142,8 @@ static int layout_detect(struct cg_layout *ret) {
 /* ---- names and small formats ---- */
 
 int cg_task_name(const struct task *t, char *buf, size_t size) {
-        const char *id = t->cfg.task ? t->cfg.task : t->status.task;
+        /* a pre-built sandbox's cgroup is made before any task: named by pid */
+        const char *id = t->cfg.task ? t->cfg.task : t->prepared ? NULL : t->status.task;
         int n;
         if (id && task_id_valid(id))
                 n = snprintf(buf, size, "task-%s", id);

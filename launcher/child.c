@@ -23,6 +23,7 @@
 #include "launcher/landlock.h"
 #include "launcher/mounts.h"
 #include "launcher/net.h"
+#include "launcher/prepared.h"
 #include "launcher/procmask.h"
 #include "launcher/sandbox.h"
 #include "launcher/seccomp.h"
@@ -162,6 +163,19 @@ int child_main(struct task *t) {
         if (r != 0)
                 return r;
         trace_point(TRACE_MOUNTS_DONE);
+        if (t->prepared) {
+                /* built: park until the supervisor hands over an admitted task */
+                struct sr_error e = { 0 };
+                if (sync_send(t->sync_child, SYNC_BUILT, 0, 0, "prepare", NULL) < 0)
+                        return SR_EXIT_LAUNCHER;
+                r = prepared_child_claim(t, &e);
+                if (r == -EPIPE)
+                        return SR_EXIT_LAUNCHER;
+                if (r < 0) {
+                        sync_send_error(t->sync_child, "claim", &e);
+                        return e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
+                }
+        }
         if (arm_parent_death(t) < 0)
                 return SR_EXIT_LAUNCHER;
         return init_run(t);

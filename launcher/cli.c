@@ -39,6 +39,10 @@ enum {
         OPT_TMPFS,
         OPT_NETWORK,
         OPT_WORKDIR,
+        OPT_PREPARE,
+        OPT_CLAIM_FD,
+        OPT_CLAIM_SOCKET,
+        OPT_RUN,
 };
 
 static const struct option options[] = {
@@ -75,6 +79,10 @@ static const struct option options[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "print-policy", no_argument, NULL, OPT_PRINT_POLICY },
         { "trace-fd", required_argument, NULL, OPT_TRACE_FD },
+        { "prepare", no_argument, NULL, OPT_PREPARE },
+        { "claim-fd", required_argument, NULL, OPT_CLAIM_FD },
+        { "claim-socket", required_argument, NULL, OPT_CLAIM_SOCKET },
+        { "run", required_argument, NULL, OPT_RUN },
         { NULL, 0, NULL, 0 },
 };
 
@@ -112,6 +120,11 @@ void cli_usage(FILE *f) {
               "  --wait-slot SECONDS    wait up to SECONDS for a free tenant slot\n"
               "  --egress-allow HOST    network mode proxy: keep only this allow rule (repeatable; narrows, never "
               "widens)\n"
+              "  --prepare --claim-socket PATH|--claim-fd N [--policy, --tenant, --network, --audit...]\n"
+              "                         build one sandbox ahead (no COMMAND) and run the one task claimed at PATH\n"
+              "                         or fd N; exits with that task's code\n"
+              "  --run PATH [task options] -- COMMAND\n"
+              "                         claim the pre-built sandbox at PATH for COMMAND (see sealrun(1))\n"
               "  --check-host [--policy FILE] [--json]\n"
               "                         try what a launch of the policy needs on this host; exit 0 if it can run, 77 "
               "if not\n"
@@ -183,6 +196,77 @@ static int check_policy_fd(const struct cli *c, struct sr_error *e) {
         return 0;
 }
 
+const char *cli_build_option(const struct cli *c) {
+        if (c->n_binds)
+                return c->binds[0].tmpfs ? "--tmpfs" : "--bind/--ro-bind";
+        if (c->workdir)
+                return "--workdir";
+        if (c->network)
+                return "--network";
+        if (c->hostname)
+                return "--hostname";
+        if (c->n_pass_fds)
+                return "--pass-fd";
+        if (c->policy)
+                return "--policy";
+        if (c->audit_socket || c->audit_mode != AUDIT_UNSET)
+                return "--audit/--audit-socket";
+        if (c->n_egress_allow)
+                return "--egress-allow";
+        if (c->trace_fd >= 0)
+                return "--trace-fd";
+        if (c->prepare || c->claim_fd >= 0 || c->claim_socket)
+                return "--prepare";
+        return NULL;
+}
+
+static const char *task_option(const struct cli *c) {
+        if (c->task)
+                return "--task";
+        if (c->status_fd >= 0)
+                return "--status-fd";
+        if (c->timeout_ms >= 0)
+                return "--timeout";
+        if (c->n_setenv)
+                return "--setenv";
+        if (c->chdir)
+                return "--chdir";
+        if (c->n_pass_fds)
+                return "--pass-fd";
+        if (c->workdir)
+                return "--workdir";
+        if (c->profile || c->key_path || c->key_fd >= 0 || c->n_trust || c->revoked || c->n_scopes)
+                return "--profile/--key/--scope";
+        return NULL;
+}
+
+/* --prepare builds the pool's sandbox: nothing of a task may be on its
+ * command line. --run claims one: nothing that would change the build may
+ * be on its (a task that needs another build gets a fresh sealrun). */
+static int check_prepared(const struct cli *c, bool command, struct sr_error *e) {
+        const char *o;
+        if ((c->claim_fd >= 0 || c->claim_socket) && !c->prepare)
+                return usage_err(e, "--claim-fd and --claim-socket need --prepare");
+        if (c->prepare) {
+                if (c->run)
+                        return usage_err(e, "--prepare and --run are mutually exclusive");
+                if ((c->claim_fd >= 0) == !!c->claim_socket)
+                        return usage_err(e, "--prepare needs exactly one of --claim-socket PATH and --claim-fd N");
+                if (command)
+                        return usage_err(e, "--prepare takes no COMMAND: the task brings it with its claim");
+                if ((o = task_option(c)))
+                        return usage_err(
+                                e, "%s: a task option, not with --prepare (give it to the claim, sealrun --run)", o);
+                return 0;
+        }
+        if (c->run && (o = cli_build_option(c)))
+                return usage_err(e,
+                                 "%s: changes the sandbox's build, not with --run (the pre-built sandbox carries "
+                                 "only the pool's policy; run sealrun without --run for a fresh build)",
+                                 o);
+        return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
         int o, fd = -1, r;
         long v;
@@ -194,6 +278,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
         c->key_fd = -1;
         c->audit_mode = AUDIT_UNSET;
         c->max_concurrent = -1;
+        c->claim_fd = -1;
         c->caller_root = geteuid() == 0;
         /* optind 0 makes glibc reinitialise fully (a failed earlier parse can
          * leave a half-read "-xy" behind); "+:" stops at the command and
@@ -334,6 +419,16 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 case OPT_VERSION: c->version = true; return 0;
                 case OPT_CHECK_HOST: c->check_host = true; break;
                 case OPT_JSON: c->json = true; break;
+                case OPT_PREPARE: c->prepare = true; break;
+                case OPT_CLAIM_FD:
+                        if (parse_fd("--claim-fd", optarg, &c->claim_fd, e) < 0)
+                                return -EINVAL;
+                        if (c->claim_fd <= 2)
+                                return usage_err(e, "--claim-fd: fd %d is stdin/stdout/stderr; use fd 3 or above",
+                                                 c->claim_fd);
+                        break;
+                case OPT_CLAIM_SOCKET: c->claim_socket = optarg; break;
+                case OPT_RUN: c->run = optarg; break;
                 case ':': return usage_err(e, "%s: missing argument", argv[optind - 1]);
                 default:
                         /* for long options glibc puts the option's value in optopt */
@@ -358,7 +453,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 return usage_err(e, "--key, --key-fd, --trust, --revoked and --scope need --profile");
         if (c->profile && !c->key_path && c->key_fd < 0)
                 return usage_err(e, "--profile needs --key FILE or --key-fd N");
-        if (c->profile && !c->tenant)
+        if (c->profile && !c->tenant && !c->run) /* a claim's tenant is the pre-built sandbox's */
                 return usage_err(e, "--profile needs --tenant SLUG");
         if (c->status_fd >= 0 && c->status_fd == c->key_fd)
                 return usage_err(e, "--status-fd and --key-fd name the same fd");
@@ -376,6 +471,14 @@ int cli_parse(int argc, char **argv, struct cli *c, struct sr_error *e) {
                 return r;
         if (c->print_policy)
                 return 0;
+        if ((r = check_prepared(c, optind < argc, e)) < 0)
+                return r;
+        if (c->prepare) {
+                c->argv = argv + argc; /* empty: the claim brings the command */
+                c->arg_area = argv[0];
+                c->arg_area_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
+                return 0;
+        }
         if (optind >= argc)
                 return usage_err(e, "missing COMMAND (usage: sealrun [OPTIONS] -- COMMAND [ARG...])");
         if (!argv[optind][0])
@@ -403,8 +506,9 @@ static size_t dup_str(char **pos, const char **field) {
 
 static size_t dup_all(struct cli *d, char **pos) {
         size_t n = 0;
-        const char **fields[] = { &d->policy,   &d->tenant,  &d->task,         &d->chdir,   &d->hostname, &d->profile,
-                                  &d->key_path, &d->revoked, &d->audit_socket, &d->workdir, &d->network };
+        const char **fields[] = { &d->policy,  &d->tenant,       &d->task,    &d->chdir,        &d->hostname,
+                                  &d->profile, &d->key_path,     &d->revoked, &d->audit_socket, &d->workdir,
+                                  &d->network, &d->claim_socket, &d->run };
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
                 n += dup_str(pos, fields[i]);
         for (size_t i = 0; i < d->n_binds; i++)

@@ -67,11 +67,19 @@ struct cli {
         bool help, version;
         bool check_host, json; /* --check-host [--json]: no COMMAND */
         bool print_policy;     /* --print-policy: no COMMAND */
+        /* pre-built sandboxes (launcher/prepared.c) */
+        bool prepare;             /* --prepare: build ahead, no COMMAND */
+        int claim_fd;             /* --claim-fd N: a listening or connected unix socket, -1 = none */
+        const char *claim_socket; /* --claim-socket PATH */
+        const char *run;          /* --run PATH: claim the sandbox at PATH (the client side) */
 };
 
 /* Parse argv. 0 on success; -errno with e filled (exit 125) otherwise. */
 int cli_parse(int argc, char **argv, struct cli *ret, struct sr_error *e);
 void cli_usage(FILE *f);
+/* The first option set in c that changes how a sandbox is built (refused on
+ * a claim of a pre-built one), or NULL. */
+const char *cli_build_option(const struct cli *c);
 /* Deep copy of every string of c into one heap block (no string points into
  * the argv block any more; arg_area still names the block, to be wiped);
  * NULL on ENOMEM. Free with free(). */

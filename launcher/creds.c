@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -30,6 +31,7 @@ struct creds_ctx {
         int key_fd;
         int dir_parent;                         /* init: parent of the credentials dir (O_PATH), or -1 */
         int handoff_fd;                         /* proxy mode: read end of the broker's handoff, or -1 */
+        int env_fd;                             /* pre-built sandbox: the envelope's bytes (sealed memfd), or -1 */
         struct profile_envelope *env;           /* verified by the supervisor */
         char *skipped_scopes[STATUS_MAX_NAMES]; /* into the status's copy of the names, for the note */
 };
@@ -94,6 +96,37 @@ static int admit(struct task *t, const struct profile_envelope *env, const uint8
         return r;
 }
 
+static int sealed_copy(struct task *t, int *fd, struct sr_error *e) {
+        size_t max = pol_credentials_max_bytes(&t->pol->credentials) + 1;
+        int m = memfd_create("sealrun-profile", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        char buf[16384];
+        size_t total = 0;
+        ssize_t n;
+        if (m < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "memfd_create: %s", strerror(errno));
+        while (total <= max && (n = read(*fd, buf, sizeof buf)) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 || write(m, buf, (size_t)n) != n) {
+                        close(m);
+                        return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--profile %s: cannot read: %s",
+                                       t->cfg.profile, strerror(errno));
+                }
+                total += (size_t)n;
+        }
+        if (fcntl(m, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
+            lseek(m, 0, SEEK_SET) < 0) {
+                close(m);
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "cannot seal the profile copy: %s",
+                               strerror(errno));
+        }
+        close(*fd);
+        *fd = m;
+        t->creds->env_fd = fcntl(m, F_DUPFD_CLOEXEC, 3);
+        return t->creds->env_fd < 0 ? sr_fail(e, SR_EXIT_LAUNCHER, errno, "credentials", "dup: %s", strerror(errno))
+                                    : 0;
+}
+
 static int prepare(struct task *t, struct sr_error *e) {
         _cleanup_close_ int pfd = -1;
         const struct task_config *c = &t->cfg;
@@ -110,6 +143,7 @@ static int prepare(struct task *t, struct sr_error *e) {
         t->creds->key_fd = -1;
         t->creds->dir_parent = -1;
         t->creds->handoff_fd = -1;
+        t->creds->env_fd = -1;
 
         /* the key: only the id prefix is read here, never the secret */
         if ((r = open_key(t, e)) < 0)
@@ -125,6 +159,11 @@ static int prepare(struct task *t, struct sr_error *e) {
         if (pfd < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, errno, "usage", "--profile %s: cannot open: %s", c->profile,
                                strerror(errno));
+        /* a pre-built sandbox gets the envelope after its clone: the very
+         * bytes checked here, sealed, so that the file cannot change between
+         * check and use */
+        if (t->prepared && (r = sealed_copy(t, &pfd, e)) < 0)
+                return r;
         if ((r = profile_load_fd(pfd, c->profile, pol_credentials_max_bytes(&t->pol->credentials), &env, e)) < 0)
                 return r;
         t->creds->env = env;
@@ -141,7 +180,28 @@ static int prepare(struct task *t, struct sr_error *e) {
 }
 
 const char *creds_mountpoint(const struct task *t) {
-        return t->creds ? pol_credentials_dir(&t->pol->credentials) : NULL;
+        /* a pre-built sandbox has it whether or not its task brings a profile */
+        return t->creds || t->prepared ? pol_credentials_dir(&t->pol->credentials) : NULL;
+}
+
+int creds_claim_fds(const struct task *t, int *ret_key_fd, int *ret_env_fd) {
+        *ret_key_fd = t->creds ? t->creds->key_fd : -1;
+        *ret_env_fd = t->creds ? t->creds->env_fd : -1;
+        return t->cfg.profile && (*ret_key_fd < 0 || *ret_env_fd < 0) ? -EINVAL : 0;
+}
+
+int creds_claim_adopt(struct task *t, int key_fd, int env_fd, struct sr_error *e) {
+        int r;
+        if (!t->cfg.profile)
+                return 0;
+        if (!t->creds || key_fd < 0 || env_fd < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EPROTO, "claim", "the claim brought a profile without its fds");
+        t->creds->key_fd = key_fd;
+        if (lseek(env_fd, 0, SEEK_SET) < 0)
+                return sr_fail(e, SR_EXIT_LAUNCHER, errno, "claim", "profile copy: %s", strerror(errno));
+        r = profile_load_fd(env_fd, t->cfg.profile, pol_credentials_max_bytes(&t->pol->credentials), &t->creds->env, e);
+        close(env_fd);
+        return r;
 }
 
 int creds_prepare(struct task *t, struct sr_error *e) {
@@ -239,6 +299,8 @@ void creds_release(struct task *t) {
                 return;
         if (t->creds->key_fd >= 0)
                 close(t->creds->key_fd);
+        if (t->creds->env_fd >= 0)
+                close(t->creds->env_fd);
         profile_envelope_free(t->creds->env);
         free(t->creds);
         t->creds = NULL;
@@ -437,7 +499,13 @@ int creds_stage(struct task *t, struct sr_error *e) {
 int creds_hold_dir(struct task *t, struct sr_error *e) {
         const char *dir = pol_credentials_dir(&t->pol->credentials);
         int fd;
-        if (!t->cfg.profile || !t->creds)
+        if (t->prepared && !t->creds) {
+                /* the claim fills it in (creds_claim_adopt) */
+                if (!(t->creds = calloc(1, sizeof *t->creds)))
+                        return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
+                *t->creds = (struct creds_ctx){ .key_fd = -1, .dir_parent = -1, .handoff_fd = -1, .env_fd = -1 };
+        }
+        if (!t->creds || (!t->cfg.profile && !t->prepared))
                 return 0;
         fd = creds_fs_hold_parent(dir);
         if (fd < 0)

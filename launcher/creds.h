@@ -35,3 +35,8 @@ void creds_release(struct task *t);
 /* What credentials contribute to the mount plan: the directory that must
  * exist as a mountpoint before the root is sealed, or NULL (no profile). */
 const char *creds_mountpoint(const struct task *t);
+/* Pre-built sandbox: the supervisor's key fd and sealed envelope copy, to
+ * hand to the sandbox with the claim (-1 when the task has no profile). */
+int creds_claim_fds(const struct task *t, int *ret_key_fd, int *ret_env_fd);
+/* Sandbox init, at the claim: take them over (env_fd is consumed). */
+int creds_claim_adopt(struct task *t, int key_fd, int env_fd, struct sr_error *e);

@@ -5,6 +5,7 @@
 #include "launcher/cli.h"
 #include "launcher/hostcheck.h"
 #include "launcher/interrupt.h"
+#include "launcher/prepared.h"
 #include "launcher/supervisor.h"
 #include "launcher/trace.h"
 #include "policy/policy.h"
@@ -41,6 +42,8 @@ int main(int argc, char **argv) {
                 interrupt_unblock(); /* nothing to clean up: a signal may end them */
         if (c.check_host)
                 return hostcheck_main(&c);
+        if (c.run)
+                return prepared_run_client(argc, argv, &c);
         if (c.print_policy) {
                 if (policy_print(c.policy, stdout, &e) < 0) {
                         fprintf(stderr, "sealrun: %s\n", e.msg);

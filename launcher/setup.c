@@ -65,9 +65,12 @@ static int env_push(char ***envp, size_t *n, const char *name, const char *value
 
 /* The payload's environment is built, never inherited: only names the
  * policy declares pass, then fixed values, then --setenv. */
-static int build_env(struct task *t) {
+int setup_build_env(struct task *t) {
         const struct policy *p = t->pol;
         size_t n = 0;
+        for (char **ev = t->envp; ev && *ev; ev++)
+                free(*ev);
+        free(t->envp);
         t->envp = calloc(1, sizeof *t->envp);
         if (!t->envp)
                 return -ENOMEM;
@@ -98,7 +101,12 @@ static int step_policy(struct task *t, struct sr_error *e) {
         if (t->cfg.trace_fd >= 0 && (r = trace_enable(t->cfg.trace_fd)) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, -r, "usage", "--trace-fd %d: %s", t->cfg.trace_fd,
                                r == -EBADF ? "not an open file descriptor" : strerror(-r));
-        if (build_env(t) < 0)
+        if (t->prepared && t->cfg.network_mode == NET_PROXY)
+                return sr_fail(e, SR_EXIT_LAUNCHER, EINVAL, "usage",
+                               "--prepare: %s: network mode \"proxy\" binds the egress broker to one task's "
+                               "credentials and cannot be built ahead; run its tasks with a fresh sealrun",
+                               t->pol->file);
+        if (setup_build_env(t) < 0)
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         trace_point(TRACE_POLICY_LOADED);
         return 0;
@@ -125,6 +133,11 @@ static void release_policy(struct task *t) {
         free(t->envp);
         t->envp = NULL;
         config_free(&t->cfg);
+        config_free(&t->cfg_built);
+        free(t->claim_cli);
+        t->claim_cli = NULL;
+        free(t->claim_args);
+        t->claim_args = NULL;
         policy_free((struct policy *)t->pol);
         t->pol = NULL;
 }
@@ -169,23 +182,24 @@ static int step_go(struct task *t, struct sr_error *e) {
 }
 
 const struct setup_step setup_steps[] = {
-        { "policy", SETUP_TASK, step_policy, release_policy },
+        { "policy", SETUP_TASK, step_policy, release_policy, false },
         /* network mode "proxy": the dial socket, the proxy env */
-        { "egress", SETUP_TASK, egress_prepare, egress_release },
-        { "ids", SETUP_TASK, sandbox_prepare_ids, NULL },
-        { "audit", SETUP_TASK, audit_open, audit_close },
-        { "credentials", SETUP_TASK, creds_prepare, creds_release },
-        { "slot", SETUP_TASK, slot_acquire, slot_release },
-        { "network", SETUP_SANDBOX, net_prepare, release_network },
-        { "mounts", SETUP_SANDBOX, mounts_plan, mounts_release },
-        { "seccomp", SETUP_SANDBOX, seccomp_prepare, seccomp_task_release },
-        { "cgroup", SETUP_SANDBOX, cgroup_prepare, release_cgroup },
+        { "egress", SETUP_TASK, egress_prepare, egress_release, false },
+        { "ids", SETUP_TASK, sandbox_prepare_ids, NULL, false },
+        { "audit", SETUP_TASK, audit_open, audit_close, false },
+        /* a pre-built sandbox: admission and the slot when a task claims it */
+        { "credentials", SETUP_TASK, creds_prepare, creds_release, true },
+        { "slot", SETUP_TASK, slot_acquire, slot_release, true },
+        { "network", SETUP_SANDBOX, net_prepare, release_network, false },
+        { "mounts", SETUP_SANDBOX, mounts_plan, mounts_release, false },
+        { "seccomp", SETUP_SANDBOX, seccomp_prepare, seccomp_task_release, false },
+        { "cgroup", SETUP_SANDBOX, cgroup_prepare, release_cgroup, false },
         /* its counterpart, the "exit" event, is part of the report */
-        { "launch", SETUP_SANDBOX, audit_launch, NULL },
-        { "clone", SETUP_SANDBOX, step_clone, release_clone },
-        { "cgroup_attach", SETUP_SANDBOX, cgroup_attach, NULL },
-        { "network_parent", SETUP_SANDBOX, net_setup_parent, NULL },
-        { "go", SETUP_SANDBOX, step_go, NULL },
+        { "launch", SETUP_SANDBOX, audit_launch, NULL, true },
+        { "clone", SETUP_SANDBOX, step_clone, release_clone, false },
+        { "cgroup_attach", SETUP_SANDBOX, cgroup_attach, NULL, false },
+        { "network_parent", SETUP_SANDBOX, net_setup_parent, NULL, false },
+        { "go", SETUP_SANDBOX, step_go, NULL, false },
 };
 const size_t setup_steps_n = ELEMENTSOF(setup_steps);
 
@@ -200,6 +214,35 @@ int setup_run(struct task *t, int sigfd, size_t *ret_done, int *ret_sig, struct 
                         return -setup_interrupted(t, sig, s->name, e);
                 }
                 *ret_done = i + 1;
+                if (t->prepared && s->at_claim)
+                        continue;
+                r = s->prepare(t, e);
+                if (r == -EINTR && (sig = interrupt_take(sigfd)) > 0) {
+                        *ret_sig = sig;
+                        return -setup_interrupted(t, sig, s->name, e);
+                }
+                if (r < 0) {
+                        if (!e->msg[0])
+                                sr_fail(e, SR_EXIT_LAUNCHER, -r, s->name, "%s: cannot prepare the sandbox: %s", s->name,
+                                        strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
+int setup_run_claim(struct task *t, int sigfd, int *ret_sig, const char **ret_step, struct sr_error *e) {
+        for (size_t i = 0; i < setup_steps_n; i++) {
+                const struct setup_step *s = &setup_steps[i];
+                int sig, r;
+                if (!s->at_claim)
+                        continue;
+                *ret_step = s->name;
+                testhook_pause(s->name);
+                if ((sig = interrupt_take(sigfd)) > 0) {
+                        *ret_sig = sig;
+                        return -setup_interrupted(t, sig, s->name, e);
+                }
                 r = s->prepare(t, e);
                 if (r == -EINTR && (sig = interrupt_take(sigfd)) > 0) {
                         *ret_sig = sig;
@@ -222,11 +265,15 @@ void setup_release(struct task *t, size_t done, enum setup_phase phase) {
 }
 
 void setup_refused(struct task *t, size_t done, const struct sr_error *e) {
+        setup_refused_step(t, done ? setup_steps[done - 1].name : "", e);
+}
+
+void setup_refused_step(struct task *t, const char *step, const struct sr_error *e) {
         bool refusal = e->exit_code == SR_EXIT_REFUSED || e->exit_code == SR_EXIT_TEMPFAIL;
         /* the audit trail's own trouble is not a decision about the task */
         if (strncmp(e->reason, "audit-", 6) == 0 || strcmp(e->reason, "interrupted-setup") == 0)
                 return;
-        if (!refusal && (done == 0 || strcmp(setup_steps[done - 1].name, "credentials") != 0))
+        if (!refusal && strcmp(step, "credentials") != 0)
                 return;
         /* refused while resolving (a scope over the ceiling, a widening
          * flag) after the audit mode was decided: the trail still hears it

@@ -13,6 +13,7 @@ struct setup_step {
         enum setup_phase phase;
         int (*prepare)(struct task *t, struct sr_error *e);
         void (*release)(struct task *t); /* NULL: nothing to release */
+        bool at_claim;                   /* a pre-built sandbox runs it when a task claims it, not while it is built */
 };
 
 extern const struct setup_step setup_steps[];
@@ -30,6 +31,14 @@ void setup_release(struct task *t, size_t done, enum setup_phase phase);
  * failure of the credentials step is one stderr line (the caller's) and,
  * once the audit step ran, one "deny" event with the reason. */
 void setup_refused(struct task *t, size_t done, const struct sr_error *e);
+/* The same for a refusal or failure at the named step. */
+void setup_refused_step(struct task *t, const char *step, const struct sr_error *e);
+/* A pre-built sandbox's claim: the steps marked at_claim, in table order
+ * (admission of the profile, the slot, the "launch" event). Their releases
+ * stay in the table. 0, a failure (*ret_step names it) or an interruption. */
+int setup_run_claim(struct task *t, int sigfd, int *ret_sig, const char **ret_step, struct sr_error *e);
+/* The payload's environment from the policy, the current environ and --setenv. */
+int setup_build_env(struct task *t);
 /* The launch was cancelled by sig before the payload ran: fills e (exit
  * 128+sig, "interrupted-setup") and the status; returns the exit code. */
 int setup_interrupted(struct task *t, int sig, const char *step, struct sr_error *e);

@@ -31,6 +31,7 @@
 #include "launcher/interrupt.h"
 #include "launcher/mounts.h"
 #include "launcher/net.h"
+#include "launcher/prepared.h"
 #include "launcher/sandbox.h"
 #include "launcher/seccomp.h"
 #include "launcher/slots.h"
@@ -152,24 +153,28 @@ static void on_signal(struct task *t, struct run_state *rs, int sig) {
 static int supervise(struct task *t, struct run_state *rs, int sigfd) {
         int64_t deadline = t->cfg.timeout_ms > 0 ? t->start_ms + t->cfg.timeout_ms : -1;
         int stage = 0;
-        bool sync_eof = false;
+        bool sync_eof = false, claimer_gone = false;
         for (;;) {
                 /* Init closes its end as it starts to exit, but the pidfd
                  * turns readable only once its namespaces are torn down: a
                  * socket at EOF would wake poll at once, a busy loop that
                  * took 1-2 ms of CPU per launch. Stop watching it then. */
-                struct pollfd pf[4] = {
+                /* a pre-built sandbox's claimer sends nothing after its claim:
+                 * its end closing means it died, and the task is cancelled
+                 * like a fresh sealrun's would be (its init's PDEATHSIG) */
+                struct pollfd pf[5] = {
                         { .fd = t->pidfd, .events = POLLIN },
                         { .fd = sync_eof ? -1 : t->sync_parent, .events = POLLIN },
                         { .fd = sigfd, .events = POLLIN },
                         { .fd = egress_poll_fd(t), .events = POLLIN },
+                        { .fd = claimer_gone ? -1 : t->claim_sock, .events = POLLIN },
                 };
                 int timeout = -1, r;
                 if (deadline >= 0) {
                         int64_t left = deadline - now_ms();
                         timeout = left < 0 ? 0 : (int)left;
                 }
-                r = poll(pf, pf[3].fd >= 0 ? 4 : 3, timeout);
+                r = poll(pf, 5, timeout);
                 if (r < 0 && errno != EINTR)
                         break;
                 if (r == 0 && deadline >= 0 && now_ms() >= deadline) {
@@ -198,6 +203,11 @@ static int supervise(struct task *t, struct run_state *rs, int sigfd) {
                 }
                 if (r > 0 && pf[3].revents)
                         egress_on_readable(t);
+                if (r > 0 && pf[4].revents) {
+                        claimer_gone = true;
+                        if (!t->status.timed_out)
+                                on_signal(t, rs, SIGTERM);
+                }
                 if (r > 0 && (pf[2].revents & POLLIN)) {
                         int sig = interrupt_take(sigfd);
                         if (sig)
@@ -312,11 +322,16 @@ int supervisor_run(const struct cli *cli) {
                           .sync_child = -1,
                           .pidfd = -1,
                           .exec_report = -1,
+                          .prepared = cli->prepare,
+                          .prepare_cli = input,
+                          .claim_sock = -1,
+                          .claim_listen = -1,
                           .cfg = { .status_fd = cli->status_fd, .task = cli->task, .key_fd = -1 } };
         struct run_state rs = { 0 };
         struct sr_error e = { 0 };
         int sigfd = -1, code, r, sig = 0;
         size_t done = 0;
+        bool stopped = false;
 
         status_init(&t.status);
         t.start_ms = now_ms();
@@ -333,7 +348,21 @@ int supervisor_run(const struct cli *cli) {
                 sr_fail(&e, SR_EXIT_LAUNCHER, -r, "signalfd", "cannot watch for signals (signalfd: %s)", strerror(-r));
         else if ((r = setup_run(&t, sigfd, &done, &sig, &e)) < 0)
                 setup_refused(&t, done, &e);
-        if (r < 0)
+        else if (t.prepared) {
+                const char *step = "prepare";
+                r = prepared_serve(&t, sigfd, &sig, &step, &e);
+                if (r < 0)
+                        setup_refused_step(&t, step, &e);
+                else if (r > 0) {
+                        /* stopped before any claim: torn down, nothing ran */
+                        memset(&e, 0, sizeof e);
+                        sig = 0;
+                        stopped = true;
+                }
+        }
+        if (stopped)
+                code = 0;
+        else if (r < 0)
                 code = e.exit_code ? e.exit_code : SR_EXIT_LAUNCHER;
         else {
                 code = task_exit_code(&t, &rs, supervise(&t, &rs, sigfd), &e);
@@ -346,6 +375,7 @@ int supervisor_run(const struct cli *cli) {
         if (sigfd >= 0)
                 close(sigfd);
         code = t.status.exit_code;
+        prepared_done(&t, code);
         status_free(&t.status);
         trace_emit();
         return code;

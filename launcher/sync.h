@@ -17,6 +17,7 @@ enum sync_type {
         SYNC_SCRUBBED,    /* init → supervisor: credentials wiped (err = 0 ok) */
         SYNC_NOTE,        /* child → supervisor: informational (text, e.g. not enforced) */
         SYNC_EXECED, /* init → supervisor: the payload's execve succeeded (its close-on-exec pipe closed clean) */
+        SYNC_BUILT,  /* init → supervisor: a pre-built sandbox's steps are done; init waits for the claim */
 };
 
 #define SYNC_TEXT_MAX 8192

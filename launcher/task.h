@@ -41,7 +41,17 @@ struct task {
         int sync_child;  /* child's end */
         pid_t pid;       /* host pid of sandbox init */
         int pidfd;
-        bool reaped;     /* init was waited for */
+        bool reaped; /* init was waited for */
+
+        /* pre-built sandbox (--prepare, launcher/prepared.c) */
+        bool prepared;                 /* built ahead; the task comes with a claim */
+        bool claimed;                  /* a claim was taken: its steps run, then GO */
+        const struct cli *prepare_cli; /* the --prepare command line (supervisor) */
+        struct cli *claim_cli;         /* the claim's, merged with it (owned) */
+        char *claim_args;              /* the claim's records (owned; the strings above point into it) */
+        int claim_sock;                /* the claimer's connection, or -1 */
+        int claim_listen;              /* --claim-socket's or --claim-fd's listening socket, or -1 */
+        struct task_config cfg_built;  /* the build's config, kept until the end (owned) */
         int exec_report; /* payload: write end of init's close-on-exec pipe (a byte = setup or exec failed), or -1 */
 
         char **envp; /* payload environment, built by the supervisor */

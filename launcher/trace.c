@@ -16,9 +16,15 @@
 #include <unistd.h>
 
 static const char *const names[TRACE_N] = {
-        [TRACE_START] = "start", [TRACE_POLICY_LOADED] = "policy_loaded", [TRACE_CLONE] = "clone",
-        [TRACE_GO] = "go",       [TRACE_MOUNTS_DONE] = "mounts_done",     [TRACE_PAYLOAD_EXEC] = "payload_exec",
-        [TRACE_EXIT] = "exit",   [TRACE_CLEANUP_DONE] = "cleanup_done",
+        [TRACE_START] = "start",
+        [TRACE_POLICY_LOADED] = "policy_loaded",
+        [TRACE_CLONE] = "clone",
+        [TRACE_GO] = "go",
+        [TRACE_MOUNTS_DONE] = "mounts_done",
+        [TRACE_CLAIMED] = "claimed",
+        [TRACE_PAYLOAD_EXEC] = "payload_exec",
+        [TRACE_EXIT] = "exit",
+        [TRACE_CLEANUP_DONE] = "cleanup_done",
 };
 
 static uint64_t start_us;

@@ -11,6 +11,7 @@ enum trace_point {
         TRACE_CLONE,         /* host side prepared (credentials, audit, cgroup, ...): clone3 */
         TRACE_GO,            /* id maps, cgroup and host network done: SYNC_GO sent */
         TRACE_MOUNTS_DONE,   /* sandbox init finished its steps (mounts, masks, network) */
+        TRACE_CLAIMED,       /* a pre-built sandbox (--prepare) received its claim */
         TRACE_PAYLOAD_EXEC,  /* payload steps done (seccomp last): execve */
         TRACE_EXIT,          /* sandbox init reaped the payload */
         TRACE_CLEANUP_DONE,  /* supervisor released cgroup, network, credentials, audit */

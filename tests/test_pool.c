@@ -160,7 +160,8 @@ static void test_config(void **state) {
         struct sr_error e;
         assert_int_equal(
                 cfg("{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p.json\",\"trust\":[\"/i.pub\",\"/j.pub\"],"
-                    "\"profiles_dir\":\"/prof\",\"max_tasks\":4,\"audit\":\"best-effort\",\"timeout_s\":60}",
+                    "\"profiles_dir\":\"/prof\",\"max_tasks\":4,\"audit\":\"best-effort\",\"timeout_s\":60,"
+                    "\"prebuilt\":3}",
                     &c, &e),
                 0);
         assert_string_equal(c.tenant, "acme");
@@ -169,11 +170,13 @@ static void test_config(void **state) {
         assert_int_equal(c.max_tasks, 4);
         assert_int_equal(c.audit, POOL_AUDIT_BEST_EFFORT);
         assert_int_equal(c.stop_grace_ms, 10000);
+        assert_int_equal(c.prebuilt, 3);
         pool_config_free(&c);
 
         assert_int_equal(cfg("{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p.json\"}", &c, &e), 0);
         assert_int_equal(c.max_tasks, 2);
         assert_int_equal(c.audit, POOL_AUDIT_REQUIRED);
+        assert_int_equal(c.prebuilt, 0); /* off unless asked */
         pool_config_free(&c);
 
         static const struct {
@@ -187,6 +190,8 @@ static void test_config(void **state) {
                 { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"max_tasks\":0}", "$.max_tasks" },
                 { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"max_tasks\":100000}", "$.max_tasks" },
                 { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"audit\":\"maybe\"}", "$.audit" },
+                { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"prebuilt\":-1}", "$.prebuilt" },
+                { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"prebuilt\":1000}", "$.prebuilt" },
                 { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"key\":\"/k\"}", "$.key" },
                 { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"work_root\":\"src\"}", "$.work_root" },
                 { "{\"version\":1,\"tenant\":\"acme\",\"policy\":\"/p\",\"work_path\":\"/a/../b\"}", "$.work_path" },

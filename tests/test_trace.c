@@ -14,8 +14,8 @@
 #include "launcher/trace.h"
 
 static void test_names_in_order(void **state) {
-        static const char *const want[] = { "start",       "policy_loaded", "clone", "go",
-                                            "mounts_done", "payload_exec",  "exit",  "cleanup_done" };
+        static const char *const want[] = { "start",   "policy_loaded", "clone", "go",          "mounts_done",
+                                            "claimed", "payload_exec",  "exit",  "cleanup_done" };
         assert_int_equal(TRACE_N, sizeof want / sizeof *want);
         for (int i = 0; i < TRACE_N; i++)
                 assert_string_equal(trace_point_name((enum trace_point)i), want[i]);
@@ -76,6 +76,7 @@ static void test_points_across_fork(void **state) {
         assert_true(pid >= 0);
         if (pid == 0) {
                 trace_point(TRACE_MOUNTS_DONE);
+                trace_point(TRACE_CLAIMED);
                 usleep(1000);
                 trace_point(TRACE_PAYLOAD_EXEC);
                 trace_point(TRACE_EXIT);

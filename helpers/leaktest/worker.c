@@ -28,6 +28,80 @@ static int open_out(const char *path) {
         return high(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
 }
 
+/* SEALRUN_LEAKTEST_PREBUILT=1: a task that passes no fd runs in a pre-built
+ * sandbox: the first child is "sealrun --prepare" with the build options
+ * (it stays the supervisor, its exit code the task's), a second child claims
+ * it with "sealrun --run" and the task options (docs/prebuilt.md). */
+static bool build_option(const char *a, int *arity) {
+        static const struct {
+                const char *name;
+                int arity;
+        } opts[] = { { "--policy", 1 }, { "--tenant", 1 },   { "--ro-bind", 2 },    { "--bind", 2 },
+                     { "--tmpfs", 1 },  { "--network", 1 },  { "--hostname", 1 },   { "--audit-socket", 1 },
+                     { "--audit", 1 },  { "--bind-try", 2 }, { "--ro-bind-try", 2 } };
+        for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+                if (strcmp(a, opts[i].name) == 0) {
+                        *arity = opts[i].arity;
+                        return true;
+                }
+        return false;
+}
+
+static pid_t spawn_prebuilt(const char *sealrun, char **args, const char *sock, int fd_err) {
+        char **b = calloc(64 + 8, sizeof *b);
+        size_t nb = 0;
+        pid_t c;
+        int ar;
+        if (!b)
+                return -1;
+        b[nb++] = (char *)sealrun;
+        b[nb++] = (char *)"--prepare";
+        b[nb++] = (char *)"--claim-socket";
+        b[nb++] = (char *)sock;
+        for (size_t i = 1; args[i] && strcmp(args[i], "--") != 0 && nb + 3 < 64; i++)
+                if (build_option(args[i], &ar))
+                        for (int k = 0; k <= ar && args[i]; k++)
+                                b[nb++] = args[i + (size_t)k];
+        b[nb] = NULL;
+        c = fork();
+        if (c == 0) {
+                int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(fd_err, 2) < 0)
+                        _exit(125);
+                close_range(3, ~0u, 0);
+                execv(sealrun, b);
+                _exit(127);
+        }
+        free(b);
+        return c;
+}
+
+/* args minus the build options, with --run SOCK in front */
+static void claim_args(char **args, const char *sock) {
+        size_t w = 1;
+        int ar;
+        char **rest = calloc(256, sizeof *rest);
+        size_t nr = 0;
+        bool opts = true;
+        if (!rest)
+                return;
+        for (size_t i = 1; args[i]; i++) {
+                if (opts && strcmp(args[i], "--") == 0)
+                        opts = false;
+                if (opts && build_option(args[i], &ar)) {
+                        i += (size_t)ar;
+                        continue;
+                }
+                rest[nr++] = args[i];
+        }
+        args[w++] = (char *)"--run";
+        args[w++] = (char *)sock;
+        for (size_t i = 0; i < nr; i++)
+                args[w++] = rest[i];
+        args[w] = NULL;
+        free(rest);
+}
+
 int worker_main(int argc, char **argv) {
         const char *sealrun = NULL, *out = NULL, *err = NULL, *status = NULL, *key_file = NULL;
         int i, fd_out, fd_err, fd_status, fd_key = -1, st;
@@ -87,10 +161,26 @@ int worker_main(int argc, char **argv) {
         args[na] = NULL;
 
         setvbuf(stdout, NULL, _IOLBF, 0);
-        c = fork();
+        const char *pre = getenv("SEALRUN_LEAKTEST_PREBUILT");
+        pid_t claimer = -1;
+        char sock[PATH_MAX];
+        if (pre && strcmp(pre, "1") == 0 && !pass_socket) {
+                snprintf(sock, sizeof sock, "%s.prebuilt.sock", status);
+                unlink(sock);
+                c = spawn_prebuilt(sealrun, args, sock, fd_err);
+                if (c < 0)
+                        return 1;
+                for (int k = 0; k < 500 && access(sock, F_OK) != 0; k++)
+                        usleep(10000);
+                claim_args(args, sock);
+                claimer = fork();
+                if (claimer < 0)
+                        return 1;
+        } else
+                c = fork();
         if (c < 0)
                 return 1;
-        if (c == 0) {
+        if (c == 0 || claimer == 0) {
                 int devnull = high(open("/dev/null", O_RDONLY | O_CLOEXEC));
                 /* fd 5 (the payload's socket) is already in place */
                 if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0 ||
@@ -113,6 +203,9 @@ int worker_main(int argc, char **argv) {
                 close(fd_key);
         close(5); /* the payload's socket belongs to the sandbox now */
         printf("started %d\n", (int)c);
+        if (claimer > 0)
+                while (waitpid(claimer, NULL, 0) < 0 && errno == EINTR)
+                        ;
         while (waitpid(c, &st, 0) < 0)
                 if (errno != EINTR)
                         return 1;

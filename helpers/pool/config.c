@@ -25,7 +25,7 @@ int pool_config_parse(const char *name, const char *buf, size_t len, struct pool
         static const char *const keys[] = { "version",      "tenant",    "policy",    "trust",         "revoked",
                                             "profiles_dir", "key_file",  "spool",     "sealrun",       "audit_socket",
                                             "audit",        "max_tasks", "timeout_s", "stop_grace_ms", "work_root",
-                                            "work_path",    NULL };
+                                            "work_path",    "prebuilt",  NULL };
         struct jx x = { .file = name, .e = e, .exit_code = SR_EXIT_LAUNCHER };
         struct pool_config c = { .audit = POOL_AUDIT_REQUIRED, .max_tasks = 2, .stop_grace_ms = 10000 };
         json_t *root = NULL, *trust = NULL;
@@ -111,6 +111,10 @@ int pool_config_parse(const char *name, const char *buf, size_t len, struct pool
         if ((r = jx_int(&x, root, "$", "timeout_s", false, 0, 7 * 24 * 3600, &v)) < 0)
                 goto out;
         c.timeout_s = (long)v;
+        v = 0;
+        if ((r = jx_int(&x, root, "$", "prebuilt", false, 0, POOL_TASKS_MAX, &v)) < 0)
+                goto out;
+        c.prebuilt = (long)v;
         v = c.stop_grace_ms;
         if ((r = jx_int(&x, root, "$", "stop_grace_ms", false, 0, 600000, &v)) < 0)
                 goto out;

@@ -206,7 +206,8 @@ static int setup(struct pool *p, const struct opts *o, struct sr_error *e) {
                                "key_file)",
                                o->config);
         p->tasks = calloc((size_t)p->cfg.max_tasks, sizeof *p->tasks);
-        if (!p->tasks || pool_audit_open(&p->cfg, &p->audit) < 0)
+        p->pre = calloc((size_t)p->cfg.prebuilt + 1, sizeof *p->pre);
+        if (!p->tasks || !p->pre || pool_audit_open(&p->cfg, &p->audit) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -276,6 +277,8 @@ static int loop(struct pool *p, bool once) {
                         more = fill(p);
                         notify_status(p);
                 }
+                if (!stop_stage)
+                        prebuilt_fill(p); /* replaces the ones used or ended */
                 if (once && !stop_stage && p->running == 0 && !more)
                         break;
                 if (stop_stage && p->running == 0)
@@ -303,6 +306,7 @@ static int loop(struct pool *p, bool once) {
                                         fprintf(stderr, "sealrun-pool: %s: stopping: %zu tasks running\n",
                                                 p->cfg.tenant, p->running);
                                         stop_stage = 1;
+                                        prebuilt_stop(p);
                                         run_stop(p, 1);
                                         deadline = now_ms() + p->cfg.stop_grace_ms;
                                 }
@@ -316,6 +320,7 @@ static int loop(struct pool *p, bool once) {
                         deadline = stop_stage < 3 ? now_ms() + KILL_WAIT_MS : -1;
                 }
         }
+        prebuilt_stop(p);
         close(ifd);
         close(sfd);
         return 0;
@@ -337,6 +342,7 @@ int main(int argc, char **argv) {
         pool_audit_free(p.audit);
         pool_config_free(&p.cfg);
         free(p.tasks);
+        free(p.pre);
         free(p.sealrun);
         free(p.runtime_dir);
         free(p.key_name);

@@ -40,6 +40,7 @@ struct pool_config {
         long max_tasks;             /* tasks running at once (1..POOL_TASKS_MAX) */
         long timeout_s;             /* --timeout for every task, 0 = the policy's */
         long stop_grace_ms;         /* on stop: SIGTERM, wait this long, then kill the sandboxes */
+        long prebuilt;              /* sandboxes kept built ahead (sealrun --prepare), 0 = none */
 };
 
 /* One task request: a single JSON object per request file. */
@@ -90,6 +91,15 @@ struct pool_task {
         int status_fd; /* done/<task>.part: sealrun's --status-fd */
         int64_t started_ms;
         int kill_stage; /* 0 none, 1 SIGTERM sent, 2 sandbox killed, 3 sealrun killed */
+        int claim_sock; /* a pre-built sandbox's claim socket, kept open while it runs (its closing cancels the
+                           task); 0 = none (fd 0 is never one) */
+};
+
+/* One sandbox built ahead: sealrun --prepare --claim-fd, its socketpair's other end. */
+struct pool_prebuilt {
+        pid_t pid; /* 0 = empty */
+        int sock;
+        bool ready; /* READY received: built, claimable */
 };
 
 struct pool {
@@ -104,7 +114,8 @@ struct pool {
         char *sealrun;     /* binary to run */
         char *runtime_dir; /* XDG_RUNTIME_DIR for sealrun (its slot files), or NULL */
         struct pool_audit *audit;
-        struct pool_task *tasks; /* cfg.max_tasks entries */
+        struct pool_task *tasks;   /* cfg.max_tasks entries */
+        struct pool_prebuilt *pre; /* cfg.prebuilt entries */
         size_t running;
 };
 
@@ -145,3 +156,9 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
 void run_reap(struct pool *p);
 /* Stop: stage 1 SIGTERM to every sealrun; 2 SIGKILL their sandboxes; 3 SIGKILL sealrun. */
 void run_stop(struct pool *p, int stage);
+/* Keep cfg.prebuilt sandboxes built ahead (sealrun --prepare --claim-fd). */
+void prebuilt_fill(struct pool *p);
+/* Take a built one for a task: its claim socket (and *ret_pid), or -1. */
+int prebuilt_take(struct pool *p, pid_t *ret_pid);
+/* Tear them all down (EOF + SIGTERM, then SIGKILL after 5 s) and reap them. */
+void prebuilt_stop(struct pool *p);

@@ -5,10 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "helpers/pool/pool.h"
+#include "policy/claim.h"
+
+#define KILL_PREBUILT_MS 5000 /* on stop: an unclaimed sandbox's teardown */
 
 /* Fixed fds in sealrun: the pool key (only when the task has a profile) and the status stream. */
 #define RUN_KEY_FD 3
@@ -35,17 +39,22 @@ static int push(struct argv_buf *a, const char *s) {
  *         [--profile DIR/NAME --key-fd 3 --trust F... --revoked F --scope S...] -- COMMAND...
  * Nothing secret is on it: the key travels as fd 3. */
 static int build_argv(struct pool *p, struct pool_request *rq, char *profile, char *timeout, char *work,
-                      struct argv_buf *a) {
+                      struct argv_buf *a, bool claim) {
         const struct pool_config *c = &p->cfg;
         int r = 0;
-        r |= push(a, p->sealrun);
-        r |= push(a, "--tenant"), r |= push(a, c->tenant);
+        /* a claim of a pre-built sandbox: its task options only (the
+         * sandbox has the pool's sealrun, tenant, policy and audit socket) */
+        if (!claim) {
+                r |= push(a, p->sealrun);
+                r |= push(a, "--tenant"), r |= push(a, c->tenant);
+        }
         r |= push(a, "--task"), r |= push(a, rq->task);
-        r |= push(a, "--policy"), r |= push(a, c->policy);
+        if (!claim)
+                r |= push(a, "--policy"), r |= push(a, c->policy);
         r |= push(a, "--status-fd"), r |= push(a, "4");
         if (c->timeout_s > 0)
                 r |= push(a, "--timeout"), r |= push(a, timeout);
-        if (c->audit_socket)
+        if (c->audit_socket && !claim)
                 r |= push(a, "--audit-socket"), r |= push(a, c->audit_socket);
         /* The task's own copy of its work dir (done/<task>.work), never the
          * source: the policy must allow extra binds, or sealrun refuses (77). */
@@ -73,11 +82,27 @@ extern char **environ;
 
 /* In the forked child: stdin /dev/null, stdout/stderr to the task's output
  * files, the key and status fds in place, everything else closed, exec. */
+/* sealrun's environment: PATH, XDG_RUNTIME_DIR (its slot files) and, for a
+ * root pool whose operator moved it, the tenant id registry. */
+static void sealrun_env(struct pool *p, char *envp[4], char xdg[4200]) {
+        size_t ne = 0;
+        envp[ne++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        envp[1] = envp[2] = envp[3] = NULL;
+        if (p->runtime_dir) {
+                snprintf(xdg, 4200, "XDG_RUNTIME_DIR=%s", p->runtime_dir);
+                envp[ne++] = xdg;
+        }
+        for (char **e = environ; e && *e; e++)
+                if (strncmp(*e, "SEALRUN_TENANT_IDS=", 19) == 0) {
+                        envp[ne++] = *e;
+                        break;
+                }
+}
+
 static _Noreturn void child_exec(struct pool *p, pid_t parent, char **argv, int key_fd, int status_fd, int out_fd,
                                  int err_fd) {
         char xdg[4200];
-        char *envp[4] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL, NULL };
-        size_t ne = 1;
+        char *envp[4];
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -97,19 +122,149 @@ static _Noreturn void child_exec(struct pool *p, pid_t parent, char **argv, int 
         if (key_fd < 0)
                 close(RUN_KEY_FD);
         syscall(SYS_close_range, RUN_STATUS_FD + 1, ~0U, 0);
-        if (p->runtime_dir) {
-                snprintf(xdg, sizeof xdg, "XDG_RUNTIME_DIR=%s", p->runtime_dir);
-                envp[ne++] = xdg;
-        }
-        /* a root pool's tenant id registry, when the operator moved it */
-        for (char **e = environ; e && *e; e++)
-                if (strncmp(*e, "SEALRUN_TENANT_IDS=", 19) == 0) {
-                        envp[ne++] = *e;
-                        break;
-                }
+        sealrun_env(p, envp, xdg);
         execve(argv[0], argv, envp);
         fprintf(stderr, "sealrun-pool: %s: cannot execute %s: %s\n", p->cfg.tenant, argv[0], strerror(errno));
         _exit(errno == ENOENT ? SR_EXIT_NOTFOUND : SR_EXIT_NOEXEC);
+}
+
+/* ---- pre-built sandboxes (sealrun --prepare --claim-fd 3) ---------------- */
+
+void prebuilt_fill(struct pool *p) {
+        for (long i = 0; i < p->cfg.prebuilt; i++) {
+                struct pool_prebuilt *b = &p->pre[i];
+                char fdarg[] = "3", xdg[4200], *envp[4];
+                int sp[2];
+                pid_t parent = getpid();
+                if (b->pid)
+                        continue;
+                if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                        return;
+                b->pid = fork();
+                if (b->pid == 0) {
+                        char *argv[] = { p->sealrun, "--prepare",   "--claim-fd", fdarg, "--tenant", p->cfg.tenant,
+                                         "--policy", p->cfg.policy, NULL,         NULL,  NULL };
+                        sigset_t none;
+                        int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+                        if (p->cfg.audit_socket)
+                                argv[8] = "--audit-socket", argv[9] = p->cfg.audit_socket;
+                        sigemptyset(&none);
+                        sigprocmask(SIG_SETMASK, &none, NULL);
+                        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+                                _exit(SR_EXIT_TEMPFAIL);
+                        /* stderr stays the pool's (the journal) until a claim brings the task's */
+                        if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(sp[1], 3) < 0)
+                                _exit(SR_EXIT_LAUNCHER);
+                        syscall(SYS_close_range, 4, ~0U, 0);
+                        sealrun_env(p, envp, xdg);
+                        execve(argv[0], argv, envp);
+                        _exit(SR_EXIT_NOEXEC);
+                }
+                close(sp[1]);
+                if (b->pid < 0) {
+                        b->pid = 0;
+                        close(sp[0]);
+                        return;
+                }
+                b->sock = sp[0];
+                b->ready = false;
+        }
+}
+
+/* A built one (its READY arrived), taken out of the set: its socket, and
+ * the supervisor's pid in *ret_pid; -1 when none is ready. */
+int prebuilt_take(struct pool *p, pid_t *ret_pid) {
+        for (long i = 0; i < p->cfg.prebuilt; i++) {
+                struct pool_prebuilt *b = &p->pre[i];
+                struct claim_msg m;
+                size_t n;
+                int fds[1], sock;
+                if (!b->pid)
+                        continue;
+                if (!b->ready && claim_recv(b->sock, &m, fds, 0, &n, 0) == 0 && m.type == CLAIM_READY &&
+                    m.value == b->pid)
+                        b->ready = true;
+                if (!b->ready)
+                        continue;
+                sock = b->sock;
+                *ret_pid = b->pid;
+                *b = (struct pool_prebuilt){ .sock = -1 };
+                return sock;
+        }
+        return -1;
+}
+
+/* The claim: the task's options and fds, as sealrun --run would send them. */
+static int send_claim(struct pool *p, int sock, struct argv_buf *a, int key_fd, int status_fd, int out_fd, int err_fd) {
+        char xdg[4200], *envp[4];
+        int numbers[2] = { RUN_STATUS_FD, RUN_KEY_FD }, fds[CLAIM_FIXED_FDS + 2], args, cwd, null_fd, r;
+        size_t n = key_fd >= 0 ? 2 : 1;
+        sealrun_env(p, envp, xdg);
+        args = claim_args_new(a->v, a->n, envp, numbers, n);
+        cwd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (args < 0 || cwd < 0 || null_fd < 0)
+                r = args < 0 ? args : -errno;
+        else {
+                fds[0] = args, fds[1] = cwd, fds[2] = null_fd, fds[3] = out_fd, fds[4] = err_fd;
+                fds[5] = status_fd, fds[6] = key_fd;
+                r = claim_send(sock, CLAIM_TASK, 0, fds, CLAIM_FIXED_FDS + n);
+        }
+        if (args >= 0)
+                close(args);
+        if (cwd >= 0)
+                close(cwd);
+        if (null_fd >= 0)
+                close(null_fd);
+        return r;
+}
+
+/* A pre-built sandbox's supervisor ended before a claim: replaced by fill. */
+static bool prebuilt_reaped(struct pool *p, pid_t pid, int ws) {
+        for (long i = 0; i < p->cfg.prebuilt; i++) {
+                struct pool_prebuilt *b = &p->pre[i];
+                if (b->pid != pid)
+                        continue;
+                close(b->sock);
+                *b = (struct pool_prebuilt){ .sock = -1 };
+                if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+                        fprintf(stderr,
+                                "sealrun-pool: %s: a pre-built sandbox ended before a claim (%s %d); replaced\n",
+                                p->cfg.tenant, WIFEXITED(ws) ? "exit" : "signal",
+                                WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws));
+                return true;
+        }
+        return false;
+}
+
+void prebuilt_stop(struct pool *p) {
+        int64_t deadline = now_ms() + KILL_PREBUILT_MS;
+        bool left = false;
+        for (long i = 0; i < p->cfg.prebuilt; i++)
+                if (p->pre[i].pid) {
+                        /* EOF on its claim socket, and SIGTERM: torn down unused */
+                        close(p->pre[i].sock);
+                        p->pre[i].sock = -1;
+                        kill(p->pre[i].pid, SIGTERM);
+                }
+        do {
+                left = false;
+                for (long i = 0; i < p->cfg.prebuilt; i++) {
+                        struct pool_prebuilt *b = &p->pre[i];
+                        int ws;
+                        if (b->pid && waitpid(b->pid, &ws, WNOHANG) == b->pid)
+                                b->pid = 0;
+                        left |= b->pid != 0;
+                }
+                if (left)
+                        usleep(10000);
+        } while (left && now_ms() < deadline);
+        for (long i = 0; i < p->cfg.prebuilt; i++)
+                if (p->pre[i].pid) {
+                        kill(p->pre[i].pid, SIGKILL);
+                        waitpid(p->pre[i].pid, NULL, 0);
+                        p->pre[i].pid = 0;
+                }
 }
 
 int run_start(struct pool *p, const char *name, struct pool_request *rq, struct sr_error *e) {
@@ -118,8 +273,8 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
         _cleanup_close_ int status_fd = -1, key_fd = -1, out_fd = -1, err_fd = -1;
         _cleanup_free_ char *profile = NULL, *work = NULL;
         char part[160], timeout[32];
-        pid_t pid;
-        int r;
+        pid_t pid = 0;
+        int r, claim_sock;
 
         for (long i = 0; i < p->cfg.max_tasks && !slot; i++)
                 if (!p->tasks[i].pid)
@@ -164,14 +319,33 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
                                strerror(r));
         }
         snprintf(timeout, sizeof timeout, "%ld", p->cfg.timeout_s);
-        if ((r = build_argv(p, rq, profile, timeout, work, &a)) < 0) {
+        /* a work dir is a bind: it narrows the build, so such a task gets a
+         * fresh sealrun (docs/prebuilt.md); any other takes a pre-built one */
+        claim_sock = work ? -1 : prebuilt_take(p, &pid);
+        if ((r = build_argv(p, rq, profile, timeout, work, &a, claim_sock >= 0)) < 0) {
+                if (claim_sock >= 0)
+                        close(claim_sock);
                 unlinkat(p->done_fd, part, 0);
                 return sr_fail(e, SR_EXIT_LAUNCHER, ENOMEM, "nomem", "out of memory");
         }
-        pid_t parent = getpid();
-        pid = fork();
-        if (pid == 0)
-                child_exec(p, parent, a.v, key_fd, status_fd, out_fd, err_fd);
+        if (claim_sock >= 0) {
+                r = send_claim(p, claim_sock, &a, key_fd, status_fd, out_fd, err_fd);
+                if (r < 0) {
+                        close(claim_sock);
+                        /* its supervisor sees EOF and tears it down unused */
+                        free(a.v);
+                        unlinkat(p->done_fd, part, 0);
+                        return sr_fail(e, SR_EXIT_TEMPFAIL, -r, "prebuilt",
+                                       "cannot hand the task to a pre-built "
+                                       "sandbox: %s",
+                                       strerror(-r));
+                }
+        } else {
+                pid_t parent = getpid();
+                pid = fork();
+                if (pid == 0)
+                        child_exec(p, parent, a.v, key_fd, status_fd, out_fd, err_fd);
+        }
         free(a.v);
         if (pid < 0) {
                 unlinkat(p->done_fd, part, 0);
@@ -183,8 +357,10 @@ int run_start(struct pool *p, const char *name, struct pool_request *rq, struct 
         slot->status_fd = TAKE_FD(status_fd);
         slot->started_ms = now_ms();
         slot->kill_stage = 0;
+        slot->claim_sock = claim_sock > 0 ? claim_sock : 0;
         p->running++;
-        fprintf(stderr, "sealrun-pool: %s: task %s started (sealrun pid %d)\n", p->cfg.tenant, slot->task, (int)pid);
+        fprintf(stderr, "sealrun-pool: %s: task %s started (sealrun pid %d%s)\n", p->cfg.tenant, slot->task, (int)pid,
+                claim_sock >= 0 ? ", pre-built sandbox" : "");
         return 0;
 }
 
@@ -205,8 +381,10 @@ void run_reap(struct pool *p) {
                 for (long i = 0; i < p->cfg.max_tasks; i++)
                         if (p->tasks[i].pid == pid)
                                 t = &p->tasks[i];
-                if (!t)
+                if (!t) {
+                        (void)prebuilt_reaped(p, pid, ws);
                         continue;
+                }
                 code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
                 if (WIFEXITED(ws))
                         snprintf(why, sizeof why, "sealrun exited with %d without a final status", code);
@@ -219,6 +397,8 @@ void run_reap(struct pool *p) {
                 log_end(p, t, code);
                 unlinkat(p->claimed_fd, t->claimed, 0);
                 close(t->status_fd);
+                if (t->claim_sock > 0)
+                        close(t->claim_sock);
                 free(t->task);
                 free(t->claimed);
                 *t = (struct pool_task){ .status_fd = -1 };
