@@ -30,26 +30,52 @@ static int scan_file(int pid, const char *what) {
         return found_in(buf, len);
 }
 
+/* /proc/PID/<list> (maps or smaps) and /proc/PID/mem, with a 1 MiB chunk to
+ * read through; -1 (and nothing left open) when either cannot be opened. */
+static int open_proc(int pid, const char *list, FILE **ret_f, int *ret_mem, char **ret_chunk) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/%s", pid, list);
+        *ret_f = fopen(path, "re");
+        snprintf(path, sizeof path, "/proc/%d/mem", pid);
+        *ret_mem = open(path, O_RDONLY | O_CLOEXEC);
+        *ret_chunk = malloc(1 << 20);
+        if (*ret_f && *ret_mem >= 0 && *ret_chunk)
+                return 0;
+        if (*ret_f)
+                fclose(*ret_f);
+        if (*ret_mem >= 0)
+                close(*ret_mem);
+        free(*ret_chunk);
+        return -1;
+}
+
+/* Is the needle in [lo, hi)? Chunks overlap by needle_len so a match across
+ * a boundary is seen; the bytes read are added to *total. */
+static int range_has(int mem, char *chunk, unsigned long lo, unsigned long hi, size_t *total) {
+        for (unsigned long a = lo; a < hi;) {
+                size_t want = hi - a < (1u << 20) ? hi - a : (1u << 20);
+                ssize_t n = pread(mem, chunk, want, (off_t)a);
+                if (n <= 0)
+                        return 0;
+                *total += (size_t)n;
+                if (found_in(chunk, (size_t)n))
+                        return 1;
+                if ((size_t)n <= needle_len)
+                        return 0;
+                a += (size_t)n - (a + (size_t)n < hi ? needle_len : 0);
+        }
+        return 0;
+}
+
 /* Every readable mapping through /proc/PID/mem; returns 1 when found, 0 when
  * not, -1 when the memory cannot be read at all (then the test must fail). */
 static int scan_mem(int pid, size_t *ret_bytes) {
-        char path[64], line[512];
+        char line[512], *chunk;
         FILE *maps;
         int mem, hit = 0;
         size_t total = 0, skipped = 0;
-        char *chunk = malloc(1 << 20);
-        snprintf(path, sizeof path, "/proc/%d/maps", pid);
-        maps = fopen(path, "re");
-        snprintf(path, sizeof path, "/proc/%d/mem", pid);
-        mem = open(path, O_RDONLY | O_CLOEXEC);
-        if (!maps || mem < 0 || !chunk) {
-                if (maps)
-                        fclose(maps);
-                if (mem >= 0)
-                        close(mem);
-                free(chunk);
+        if (open_proc(pid, "maps", &maps, &mem, &chunk) < 0)
                 return -1;
-        }
         while (!hit && fgets(line, sizeof line, maps)) {
                 unsigned long lo, hi;
                 char perms[8];
@@ -60,18 +86,7 @@ static int scan_mem(int pid, size_t *ret_bytes) {
                         skipped++;
                         continue;
                 }
-                /* overlap chunks by needle_len so a match across a boundary is seen */
-                for (unsigned long a = lo; a < hi && !hit;) {
-                        size_t want = hi - a < (1u << 20) ? hi - a : (1u << 20);
-                        ssize_t n = pread(mem, chunk, want, (off_t)a);
-                        if (n <= 0)
-                                break;
-                        total += (size_t)n;
-                        hit = found_in(chunk, (size_t)n);
-                        if ((size_t)n <= needle_len)
-                                break;
-                        a += (size_t)n - (a + (size_t)n < hi ? needle_len : 0);
-                }
+                hit = range_has(mem, chunk, lo, hi, &total);
         }
         fclose(maps);
         close(mem);
@@ -87,23 +102,13 @@ static int scan_mem(int pid, size_t *ret_bytes) {
  * range and name. 1 when a copy is in unlocked memory, 0 when every copy is
  * locked (the count of locked hits is printed: the control), -1 unreadable. */
 static int where(int pid) {
-        char path[64], line[512], name[256] = "";
+        char line[512], name[256] = "", *chunk;
         FILE *sm;
         int mem, unlocked = 0, locked = 0, have = 0;
         unsigned long lo = 0, hi = 0;
-        char *chunk = malloc(1 << 20);
-        snprintf(path, sizeof path, "/proc/%d/smaps", pid);
-        sm = fopen(path, "re");
-        snprintf(path, sizeof path, "/proc/%d/mem", pid);
-        mem = open(path, O_RDONLY | O_CLOEXEC);
-        if (!sm || mem < 0 || !chunk) {
-                if (sm)
-                        fclose(sm);
-                if (mem >= 0)
-                        close(mem);
-                free(chunk);
+        size_t total = 0;
+        if (open_proc(pid, "smaps", &sm, &mem, &chunk) < 0)
                 return -1;
-        }
         while (fgets(line, sizeof line, sm)) {
                 char perms[8];
                 int hit = 0;
@@ -119,16 +124,7 @@ static int where(int pid) {
                 }
                 if (strncmp(line, "VmFlags:", 8) != 0 || !have)
                         continue;
-                for (unsigned long a = lo; a < hi && !hit;) {
-                        size_t want = hi - a < (1u << 20) ? hi - a : (1u << 20);
-                        ssize_t n = pread(mem, chunk, want, (off_t)a);
-                        if (n <= 0)
-                                break;
-                        hit = found_in(chunk, (size_t)n);
-                        if ((size_t)n <= needle_len)
-                                break;
-                        a += (size_t)n - (a + (size_t)n < hi ? needle_len : 0);
-                }
+                hit = range_has(mem, chunk, lo, hi, &total);
                 if (!hit)
                         continue;
                 if (strstr(line, " lo") && strstr(line, " dd"))

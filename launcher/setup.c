@@ -203,30 +203,42 @@ const struct setup_step setup_steps[] = {
 };
 const size_t setup_steps_n = ELEMENTSOF(setup_steps);
 
+/* Before a step: the test hook's pause and a relayed signal already taken. */
+static int step_gate(struct task *t, const struct setup_step *s, int sigfd, int *ret_sig, struct sr_error *e) {
+        int sig;
+        testhook_pause(s->name);
+        if ((sig = interrupt_take(sigfd)) > 0) {
+                *ret_sig = sig;
+                return -setup_interrupted(t, sig, s->name, e);
+        }
+        return 0;
+}
+
+/* The step itself: an interrupted prepare ends as the signal's, any other
+ * failure without a message of its own gets the generic line. */
+static int step_prepare(struct task *t, const struct setup_step *s, int sigfd, int *ret_sig, struct sr_error *e) {
+        int sig, r = s->prepare(t, e);
+        if (r == -EINTR && (sig = interrupt_take(sigfd)) > 0) {
+                *ret_sig = sig;
+                return -setup_interrupted(t, sig, s->name, e);
+        }
+        if (r < 0 && !e->msg[0])
+                sr_fail(e, SR_EXIT_LAUNCHER, -r, s->name, "%s: cannot prepare the sandbox: %s", s->name, strerror(-r));
+        return r < 0 ? r : 0;
+}
+
 int setup_run(struct task *t, int sigfd, size_t *ret_done, int *ret_sig, struct sr_error *e) {
         *ret_done = 0;
         for (size_t i = 0; i < setup_steps_n; i++) {
                 const struct setup_step *s = &setup_steps[i];
-                int sig, r;
-                testhook_pause(s->name);
-                if ((sig = interrupt_take(sigfd)) > 0) {
-                        *ret_sig = sig;
-                        return -setup_interrupted(t, sig, s->name, e);
-                }
+                int r = step_gate(t, s, sigfd, ret_sig, e);
+                if (r < 0)
+                        return r;
                 *ret_done = i + 1;
                 if (t->prepared && s->at_claim)
                         continue;
-                r = s->prepare(t, e);
-                if (r == -EINTR && (sig = interrupt_take(sigfd)) > 0) {
-                        *ret_sig = sig;
-                        return -setup_interrupted(t, sig, s->name, e);
-                }
-                if (r < 0) {
-                        if (!e->msg[0])
-                                sr_fail(e, SR_EXIT_LAUNCHER, -r, s->name, "%s: cannot prepare the sandbox: %s", s->name,
-                                        strerror(-r));
+                if ((r = step_prepare(t, s, sigfd, ret_sig, e)) < 0)
                         return r;
-                }
         }
         return 0;
 }
@@ -234,26 +246,12 @@ int setup_run(struct task *t, int sigfd, size_t *ret_done, int *ret_sig, struct 
 int setup_run_claim(struct task *t, int sigfd, int *ret_sig, const char **ret_step, struct sr_error *e) {
         for (size_t i = 0; i < setup_steps_n; i++) {
                 const struct setup_step *s = &setup_steps[i];
-                int sig, r;
+                int r;
                 if (!s->at_claim)
                         continue;
                 *ret_step = s->name;
-                testhook_pause(s->name);
-                if ((sig = interrupt_take(sigfd)) > 0) {
-                        *ret_sig = sig;
-                        return -setup_interrupted(t, sig, s->name, e);
-                }
-                r = s->prepare(t, e);
-                if (r == -EINTR && (sig = interrupt_take(sigfd)) > 0) {
-                        *ret_sig = sig;
-                        return -setup_interrupted(t, sig, s->name, e);
-                }
-                if (r < 0) {
-                        if (!e->msg[0])
-                                sr_fail(e, SR_EXIT_LAUNCHER, -r, s->name, "%s: cannot prepare the sandbox: %s", s->name,
-                                        strerror(-r));
+                if ((r = step_gate(t, s, sigfd, ret_sig, e)) < 0 || (r = step_prepare(t, s, sigfd, ret_sig, e)) < 0)
                         return r;
-                }
         }
         return 0;
 }
