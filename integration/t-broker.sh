@@ -7,7 +7,7 @@
 # the host loopback and record what they receive. Root and unprivileged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
-plan 60
+plan 63
 
 PY=/usr/bin/python3
 EG="$SEALRUN_SRC/integration/egress"
@@ -225,6 +225,23 @@ is "$(tail -n 1 "$T/race.status" | jq -r .credentials.scrubbed)" true \
         "the broker confirmed its wipe: no thread read the credential after it$(head -c 200 "$T/race.err" | tr '\n' ' ' | sed 's/^./ (stderr: &/; s/.$/&)/')"
 is "$(jq -c --rawfile s "$T/secret" 'select(.auth != ["Bearer " + $s])' "$T/log1" | wc -l)" 0 \
         "the server received no request with another Authorization than the real one"
+
+# ---- a thread that outlives the stop: no confirmed wipe ---------------------------
+# broker:stuck holds the same thread 10 s whatever happens, past broker_stop's
+# 2 s bound: the broker must not confirm a wipe it cannot vouch for, so the
+# status reports the credentials not scrubbed and stderr says why; the exit
+# code stays the payload's (curl's 28: its request timed out). The race above
+# is the control (same task, confirmed wipe).
+SEALRUN_TEST_STOP_AT=broker:stuck "$SR" --policy "$POL" $B --audit off --status-fd 9 -- /bin/sh -c \
+        "$CURL -m 1 -o /dev/null -H \"Authorization: Bearer \$API_TOKEN\" $U/stuck" \
+        > "$T/stuck.out" 2> "$T/stuck.err" 9> "$T/stuck.status"
+rc=$?
+is "$(tail -n 1 "$T/stuck.status" | jq -r '"\(.credentials.scrubbed) \(.exit_code)"')" "false $rc" \
+        "a broker thread held past the stop: the wipe is not confirmed (scrubbed false), the payload's exit code ($rc) stands"
+is "$(grep -c "sealrun: scrub: the egress broker did not confirm the wipe" "$T/stuck.err")" 1 \
+        "  one line on stderr names the broker$(head -c 300 "$T/stuck.err" | tr '\n' ' ' | sed 's/^./ (stderr: &/; s/.$/&)/')"
+is "$(jq -c --rawfile s "$T/secret" 'select(.auth != ["Bearer " + $s])' "$T/log1" | wc -l)" 0 \
+        "  the server received no request with another Authorization than the real one"
 
 # ---- fail closed: a connection the broker cannot lock memory for is refused ------
 # Eight connections kept open at once, each with an injected request. Under a

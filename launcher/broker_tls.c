@@ -67,6 +67,7 @@ struct broker {
         atomic_bool stopping;
         struct bconn *live; /* connections whose threads run (under lock) */
         bool hold_inject;   /* test hook "broker:inject" (launcher/testhook.h) */
+        bool hold_stuck;    /* test hook "broker:stuck": held past the stop's bound */
 };
 
 static void report(struct broker *b, enum egress_reason r, const char *host, uint16_t port, uint64_t bytes,
@@ -189,6 +190,7 @@ static int broker_tls_start_ctx(struct task *t, struct broker_ca *ca, struct bro
         SSL_CTX_set_session_cache_mode(b->srv, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_num_tickets(b->srv, 0);
         b->hold_inject = testhook_armed("broker:inject");
+        b->hold_stuck = testhook_armed("broker:stuck");
         *ret = b;
         return 0;
 }
@@ -526,6 +528,10 @@ static int exchange(struct bconn *c) {
                 /* test hook: a whole head, the credential read next, held until the stop */
                 if (c->b->hold_inject && memmem(c->rbuf, c->rlen, "\r\n\r\n", 4))
                         testhook_hold(&c->b->stopping, "sealrun-proxy");
+                if (c->b->hold_stuck && memmem(c->rbuf, c->rlen, "\r\n\r\n", 4)) {
+                        static const atomic_bool never = false;
+                        testhook_hold(&never, "sealrun-proxy");
+                }
                 r = bhttp_request(&c->hc, c->rbuf, c->rlen, c->out, sizeof c->out, &q);
                 if (r != -EAGAIN)
                         break;

@@ -546,14 +546,18 @@ _Noreturn void egress_proxy_main(struct task *t, int dial_fd, const struct egres
                                 continue;
                         }
                         if (d == TAG_TERM) {
+                                bool stopped;
                                 while (p.conns)
                                         proxy_conn_close(&p, p.conns);
-                                broker_stop(p.broker);
+                                stopped = broker_stop(p.broker);
                                 broker_creds_report(t->broker, dial_fd);
                                 broker_creds_free(t->broker);
                                 if (broker_holds(p.broker))
                                         nanosleep(&(struct timespec){ .tv_nsec = 300 * 1000 * 1000 }, NULL);
-                                _exit(0);
+                                /* a connection thread that outlived the stop may
+                                 * have read the value after the wipe began: the
+                                 * exit is then no confirmation of the scrub */
+                                _exit(stopped ? 0 : SR_EXIT_LAUNCHER);
                         }
                         if (d == TAG_DNS) {
                                 proxy_on_dns(&p);

@@ -101,6 +101,9 @@ static void handle_msg(struct task *t, struct run_state *rs, const struct sync_m
                 rs->scrub_msg = true;
                 /* a wipe of nothing is no scrub: only staged credentials count */
                 t->status.scrubbed = m->err == 0 && rs->inject_acked;
+                /* the payload's exit code stands; the failed wipe is said once */
+                if (m->err != 0 && m->text[0])
+                        fprintf(stderr, "sealrun: scrub: %s\n", m->text);
                 break;
         case SYNC_NOTE:
                 if (t->status.n_not_enforced < ELEMENTSOF(t->status.not_enforced))

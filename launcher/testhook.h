@@ -12,7 +12,7 @@
  * so the hook grants nothing and skips no check. Step names: the
  * supervisor's ("policy", "audit", ..., "go"; see setup.c),
  * "init:NAME" and "payload:NAME" for the child tables, "payload:exec",
- * "broker:inject" (testhook_hold below). */
+ * "broker:inject" and "broker:stuck" (testhook_hold below). */
 void testhook_pause(const char *step);
 
 /* Does SEALRUN_TEST_STOP_AT name `step`? (read once where it is cheap) */
@@ -22,6 +22,8 @@ bool testhook_armed(const char *step);
  * *until becomes true, 10 s at most, then lets it go on. "broker:inject": a
  * broker connection thread with a whole request head, right before it reads
  * the credential, held until the broker stops (the stop race of
- * broker_stop, integration/t-broker.sh). Only ever a delay, as above.
+ * broker_stop, integration/t-broker.sh). "broker:stuck": the same thread
+ * held 10 s whatever happens, past broker_stop's 2 s bound (the broker must
+ * then not confirm its wipe). Only ever a delay, as above.
  * `name`: the thread's name afterwards (the broker may only set names). */
 void testhook_hold(const atomic_bool *until, const char *name);
