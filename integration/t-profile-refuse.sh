@@ -66,28 +66,44 @@ perl -e 'open(F, "<", $ARGV[0]) or die; binmode F; local $/; my $d = <F>;
         for my $f (1, 128) { for my $i (0 .. length($d) - 1) { my $c = $d;
                 substr($c, $i, 1) = chr(ord(substr($c, $i, 1)) ^ $f);
                 open(O, ">", "$ARGV[1]/$f.$i") or die; binmode O; print O $c; close O } }' "$T/good.sealed" "$T/flips"
-# Two at a time (a core each): every flipped file through the same checks as
-# run + clean above, each with its own output files; a line per refusal that is not clean.
+# Two at a time (a core each): each flipped file through sealrun with its own
+# output files and its exit code; then the same checks as run + clean above
+# over all of them at once (a process per check, not per file), a line per
+# refusal that is not clean.
 cat > "$T/flipcheck.sh" <<'CHECK'
-f=$1; o=$f.o
-: > "$o.status"
-"$SR" --policy "$POL" --status-fd 9 --tenant acme --profile "$f" --key "$T/acme.key" -- /bin/sh -c 'echo RAN' \
-        >"$o.out" 2>"$o.err" 9>"$o.status"
-rc=$?
-if [ "$rc" = 77 ] && [ "$(wc -l < "$o.err")" -eq 1 ] && [ ! -s "$o.out" ] &&
-   ! grep -qF -e "$CANARY" -e FIXTURE-CANARY "$o.err" "$o.status" && [ "$(wc -l < "$o.status")" -eq 1 ] &&
-   [ "$(jq -c '(.credentials // {injected: [], scrubbed: false}) | [.injected, .scrubbed]' "$o.status")" = '[[],false]' ] &&
-   grep -q '"pid":null,' "$o.status"; then
-        rm -f "$o.out" "$o.err" "$o.status"
-else
-        echo "${f##*/}: rc=$rc $(head -c 200 "$o.err")"
-fi
+for f; do
+        o=$f.o
+        : > "$o.status"
+        "$SR" --policy "$POL" --status-fd 9 --tenant acme --profile "$f" --key "$T/acme.key" -- /bin/sh -c 'echo RAN' \
+                >"$o.out" 2>"$o.err" 9>"$o.status"
+        echo $? > "$o.rc"
+done
 CHECK
+# flipbad FLIP: the flipped files (by name) whose refusal is not clean, with why
+flipbad() {
+        (
+        cd "$T/flips" || exit 1
+        # exit code 77, exactly one stderr line, no payload output, one status line
+        awk -v flip="$1" '
+                FNR == 1 { f = FILENAME; sub(/\.o\.[a-z]+$/, "", f) }
+                FILENAME ~ /\.rc$/ && $0 != "77" { print f ": rc=" $0 }
+                FILENAME ~ /\.(err|status)$/ { n[FILENAME]++ }
+                FILENAME ~ /\.out$/ { print f ": the payload ran" }
+                END { for (x in n) if (n[x] != 1) { y = x; sub(/\.o\.[a-z]+$/, "", y); print y ": " n[x] " lines in " x } }' \
+                "$1".*.o.rc "$1".*.o.err "$1".*.o.status "$1".*.o.out
+        for x in "$1".*.o.err "$1".*.o.status; do [ -s "$x" ] || echo "${x%.o.*}: $x is empty"; done
+        grep -lF -e "$CANARY" -e FIXTURE-CANARY "$1".*.o.err "$1".*.o.status | sed 's/\.o\..*/: a secret is shown/'
+        grep -L '"pid":null,' "$1".*.o.status | sed 's/\.o\..*/: a sandbox was created/'
+        jq -r 'select(((.credentials // {injected: [], scrubbed: false}) | [.injected, .scrubbed]) != [[], false]) |
+                input_filename | sub("\\.o\\..*"; ": credentials reported")' "$1".*.o.status
+        ) | sort -u
+}
 for flip in 1 128; do
         ls "$T/flips" | grep -E "^$flip\.[0-9]+$" | sed "s|^|$T/flips/|" |
-                SR="$SR" POL="$POL" T="$T" CANARY="$CANARY" xargs -P 2 -n 1 sh "$T/flipcheck.sh" > "$T/flips.$flip.bad"
+                SR="$SR" POL="$POL" T="$T" xargs -P 2 -n 16 sh "$T/flipcheck.sh"
         n=$(ls "$T/flips" | grep -cE "^$flip\.[0-9]+$")
-        bad=$(wc -l < "$T/flips.$flip.bad")
+        flipbad "$flip" > "$T/flips.$flip.bad"
+        bad=$(cut -d: -f1 "$T/flips.$flip.bad" | sort -u | wc -l)
         head -n 3 "$T/flips.$flip.bad" | sed 's/^/#   byte /'
         is "$n/$bad" "$size/0" "each of the $size bytes XOR $flip: refused with 77 before any clone"
 done
