@@ -28,9 +28,16 @@ policy_src=$(ls "$src"/policy/*.c)
 
 # every tests/fuzz/fuzz_NAME.c is a target; its seeds (if any) are in tests/fuzz/seeds/NAME/
 targets=$(cd "$src/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
+# policy/ compiled once (two at a time) for every target, not once per target
+mkdir -p "$out/obj"
+export CC cflags out
+# shellcheck disable=SC2086
+printf '%s\n' $policy_src | xargs -P 2 -I{} sh -c \
+        'f=$1; $CC $cflags -c "$f" -o "$out/obj/$(basename "$f" .c).o"' sh {}
+policy_obj=$(for f in $policy_src; do echo "$out/obj/$(basename "$f" .c).o"; done)
 for target in $targets; do
         # shellcheck disable=SC2086
-        $CC $cflags -o "$out/fuzz_$target" "$src/tests/fuzz/fuzz_$target.c" $policy_src $libs
+        $CC $cflags -o "$out/fuzz_$target" "$src/tests/fuzz/fuzz_$target.c" $policy_obj $libs
 done
 
 # seed corpora from the committed sample
