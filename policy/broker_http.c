@@ -178,6 +178,8 @@ static const char *bind_header(const struct cred_binding *b) {
 int bhttp_request(const struct bhttp_conn *c, const char *buf, size_t len, char *outbuf, size_t out_size,
                   struct bhttp_req *ret) {
         const char *end = NULL, *p, *line_end, *sp1, *sp2, *target, *path;
+        const char *bad;
+        long head;
         size_t n_headers = 0, host_hdrs = 0, cl_hdrs = 0, te_hdrs = 0, path_len;
         bool http10, conn_close = false, conn_keep = false;
         const char *host_val = NULL;
@@ -191,23 +193,15 @@ int bhttp_request(const struct bhttp_conn *c, const char *buf, size_t len, char 
         memset(ret, 0, sizeof *ret);
         ret->injected = -1;
         ret->tripped = -1;
-        for (size_t i = 0; i < len && i < BHTTP_MAX_HEAD; i++) {
-                if (buf[i] == '\r' && i + 1 < len && buf[i + 1] != '\n')
-                        return refuse(ret, "bare CR");
-                if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r'))
-                        return refuse(ret, "bare LF");
-                if (buf[i] == 0)
-                        return refuse(ret, "NUL byte");
-                if (i >= 3 && memcmp(buf + i - 3, "\r\n\r\n", 4) == 0) {
-                        end = buf + i + 1;
-                        break;
-                }
-        }
+        head = egress_http_head_end(buf, len, BHTTP_MAX_HEAD, &bad);
+        if (head < 0)
+                return refuse(ret, bad);
         if (len >= 24 && memcmp(buf, "PRI * HTTP/2.0\r\n", 16) == 0)
                 return refuse(ret, "HTTP/2 (the broker speaks http/1.1 only)");
-        if (!end)
+        if (head == 0)
                 return len >= BHTTP_MAX_HEAD ? -E2BIG : -EAGAIN;
-        ret->head_len = (size_t)(end - buf);
+        end = buf + head;
+        ret->head_len = (size_t)head;
 
         /* the whole head: a placeholder anywhere but the bound header trips */
         line_end = memmem(buf, ret->head_len, "\r\n", 2);

@@ -9,6 +9,20 @@
 #include <string.h>
 #include <strings.h>
 
+long egress_http_head_end(const char *buf, size_t len, size_t max, const char **ret_why) {
+        for (size_t i = 0; i < len && i < max; i++) {
+                if (buf[i] == '\r' && i + 1 < len && buf[i + 1] != '\n')
+                        return *ret_why = "bare CR", -EBADMSG;
+                if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r'))
+                        return *ret_why = "bare LF", -EBADMSG;
+                if (buf[i] == 0)
+                        return *ret_why = "NUL byte", -EBADMSG;
+                if (i >= 3 && memcmp(buf + i - 3, "\r\n\r\n", 4) == 0)
+                        return (long)(i + 1);
+        }
+        return 0;
+}
+
 bool egress_http_tchar(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                (c && strchr("!#$%&'*+-.^_`|~", c));
@@ -100,6 +114,8 @@ static bool hop_by_hop(const char *name, size_t nl) {
 
 int egress_http_parse(const char *buf, size_t len, struct egress_http_req *ret) {
         const char *end = NULL, *p, *line_end, *sp1, *sp2, *target;
+        const char *bad;
+        long head;
         size_t tlen, n_headers = 0, host_hdrs = 0, cl_hdrs = 0, te_hdrs = 0, path_len = 0;
         const char *path = "/", *host_val = NULL;
         size_t host_val_len = 0;
@@ -110,23 +126,13 @@ int egress_http_parse(const char *buf, size_t len, struct egress_http_req *ret) 
         size_t out_len;
 
         memset(ret, 0, sizeof *ret);
-        /* Every CR must start CRLF, every LF must end one: checked on what we
-         * have so far, so a bare CR/LF is refused without waiting for more. */
-        for (size_t i = 0; i < len && i < EGRESS_HTTP_MAX_HEAD; i++) {
-                if (buf[i] == '\r' && i + 1 < len && buf[i + 1] != '\n')
-                        return refuse(ret, "bare CR");
-                if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r'))
-                        return refuse(ret, "bare LF");
-                if (buf[i] == 0)
-                        return refuse(ret, "NUL byte");
-                if (i >= 3 && memcmp(buf + i - 3, "\r\n\r\n", 4) == 0) {
-                        end = buf + i + 1;
-                        break;
-                }
-        }
-        if (!end)
+        head = egress_http_head_end(buf, len, EGRESS_HTTP_MAX_HEAD, &bad);
+        if (head < 0)
+                return refuse(ret, bad);
+        if (head == 0)
                 return len >= EGRESS_HTTP_MAX_HEAD ? -E2BIG : -EAGAIN;
-        ret->head_len = (size_t)(end - buf);
+        end = buf + head;
+        ret->head_len = (size_t)head;
 
         /* request line: METHOD SP target SP HTTP/1.x CRLF */
         line_end = memmem(buf, ret->head_len, "\r\n", 2);

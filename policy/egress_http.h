@@ -32,6 +32,12 @@ void egress_http_req_free(struct egress_http_req *r);
 
 /* An HTTP token character (RFC 9110 tchar). */
 bool egress_http_tchar(char c);
+/* Where a request head in buf[0..len) ends: its length through the blank
+ * line, 0 when the blank line is not there yet, -EBADMSG (with *ret_why)
+ * when a bare CR or LF or a NUL comes first: every CR must start CRLF and
+ * every LF end one, checked on what is there so far, so a bad byte is
+ * refused without waiting for more. Looks at the first max bytes only. */
+long egress_http_head_end(const char *buf, size_t len, size_t max, const char **ret_why);
 /* One header line [p, line_end) (no CRLF): the name's length and the value
  * without surrounding blanks, or the refusal (a name missing or not a token,
  * a control character in the value). Shared with the broker's parser. */
