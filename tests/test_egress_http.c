@@ -123,12 +123,26 @@ static void test_refused(void **state) {
         }
 }
 
+/* The framing scan both parsers share: the head's length, not yet, or why not. */
+static void test_head_end(void **state) {
+        const char *why = NULL;
+        assert_int_equal(egress_http_head_end("GET / HTTP/1.1\r\n\r\nbody", 22, 64, &why), 18);
+        assert_int_equal(egress_http_head_end("GET / HTTP/1.1\r\n\r", 17, 64, &why), 0);
+        assert_int_equal(egress_http_head_end("GET / HTTP/1.1\r\n\r\n", 18, 10, &why), 0); /* beyond max */
+        assert_int_equal(egress_http_head_end("GET /\rX HTTP/1.1\r\n\r\n", 20, 64, &why), -EBADMSG);
+        assert_string_equal(why, "bare CR");
+        assert_int_equal(egress_http_head_end("GET /\nX HTTP/1.1\r\n\r\n", 20, 64, &why), -EBADMSG);
+        assert_string_equal(why, "bare LF");
+        assert_int_equal(egress_http_head_end("GET /\0X HTTP/1.1\r\n\r\n", 20, 64, &why), -EBADMSG);
+        assert_string_equal(why, "NUL byte");
+        /* a CR at the end of what is there may still be followed by LF */
+        assert_int_equal(egress_http_head_end("GET / HTTP/1.1\r", 15, 64, &why), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_connect),
-                cmocka_unit_test(test_forward),
-                cmocka_unit_test(test_incomplete),
-                cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_head_end),   cmocka_unit_test(test_connect), cmocka_unit_test(test_forward),
+                cmocka_unit_test(test_incomplete), cmocka_unit_test(test_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
