@@ -86,8 +86,44 @@ $(BUILD)/san/gen/seccomp_stock_bpf.o: $(BUILD)/gen/seccomp_stock_bpf.c
 STATIC_DEPS ?= 0
 STATIC_LIBS  := $(filter-out -lpthread -ldl -lm,$(shell pkg-config --static --libs-only-l $(PKGS) 2>/dev/null))
 SEALRUN_LIBS := $(if $(filter 1,$(STATIC_DEPS)),-Wl$(comma)-Bstatic $(STATIC_LIBS) -Wl$(comma)-Bdynamic -pthread,$(if $(filter full,$(STATIC_DEPS)),-static-pie $(STATIC_LIBS) -pthread,$(PKG_LIBS)))
-$(BUILD)/sealrun: $(call obj,launcher/main.c) $(EMBED_OBJ) $(BUILD)/liblauncher.a $(BUILD)/libpolicy.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) -o $@ $^ $(SEALRUN_LIBS)
+
+# The TLS broker, sealrun's only user of OpenSSL, as a shared object embedded
+# in sealrun and loaded only by a task in proxy mode with a profile
+# (launcher/tls.h): the other launches never map libssl or libcrypto.
+# TLS_PLUGIN=0, and every STATIC_DEPS build, link the broker in instead.
+TLS_PLUGIN  ?= $(if $(filter 0,$(STATIC_DEPS)),1,0)
+TLS_SRC     := launcher/broker_ca.c launcher/broker_tls.c launcher/broker_mem.c policy/broker_http.c launcher/tls/entry.c
+# what the broker calls in sealrun itself, exported from the executable
+TLS_EXPORTS := sr_fail secmem_mlock testhook_armed testhook_hold egress_host_canon pol_egress_passthrough \
+               egress_http_field egress_http_head_end egress_http_tchar
+pobj = $(patsubst %.c,$(BUILD)/pic/%.o,$(1))
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-PIC  $<"
+	@$(CC) $(BASEFLAGS) $(filter-out -fPIE,$(HARDEN)) -fPIC -fvisibility=hidden $(CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/sealrun-tls.so: $(call pobj,$(TLS_SRC))
+	$(CC) -shared -Wl,-z,relro,-z,now -Wl,-z,noexecstack -o $@ $^ $(shell pkg-config --libs libssl libcrypto libsodium 2>/dev/null) -pthread
+	@for s in $$(nm -D --undefined-only $@ | awk '$$1 == "U" && $$2 !~ /@|^sodium_/ { print $$2 }'); do \
+	        case " $(TLS_EXPORTS) " in *" $$s "*) ;; \
+	        *) echo "$@: the broker calls $$s, which is not in TLS_EXPORTS" >&2; rm -f $@; exit 1;; esac; done
+$(BUILD)/gen/tls_blob.S: Makefile
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '.section .rodata' '.balign 64' '.globl sealrun_tls_so' '.hidden sealrun_tls_so' 'sealrun_tls_so:' \
+	        '.incbin "$(BUILD)/sealrun-tls.so"' '.globl sealrun_tls_so_end' '.hidden sealrun_tls_so_end' 'sealrun_tls_so_end:' \
+	        '.section .note.GNU-stack,"",@progbits' > $@
+$(BUILD)/obj/gen/tls_blob.o: $(BUILD)/gen/tls_blob.S $(BUILD)/sealrun-tls.so
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
+$(BUILD)/gen/tls-exports.list: Makefile
+	@mkdir -p $(dir $@)
+	@printf '{ %s };\n' "$(foreach s,$(TLS_EXPORTS),$(s);)" > $@
+TLS_OBJ     := $(if $(filter 1,$(TLS_PLUGIN)),$(call obj,launcher/tls/load.c) $(BUILD)/obj/gen/tls_blob.o)
+TLS_LDFLAGS := $(if $(filter 1,$(TLS_PLUGIN)),-Wl$(comma)--dynamic-list=$(BUILD)/gen/tls-exports.list \
+               $(addprefix -Wl$(comma)--require-defined=,$(TLS_EXPORTS)))
+RUN_LIBS    := $(if $(filter 1,$(TLS_PLUGIN)),$(shell pkg-config --libs $(filter-out libssl libcrypto,$(PKGS)) 2>/dev/null) -ldl,$(SEALRUN_LIBS))
+$(BUILD)/sealrun: $(call obj,launcher/main.c) $(TLS_OBJ) $(EMBED_OBJ) $(BUILD)/liblauncher.a $(BUILD)/libpolicy.a \
+                  $(if $(filter 1,$(TLS_PLUGIN)),$(BUILD)/gen/tls-exports.list)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_H) $(TLS_LDFLAGS) -o $@ $(filter-out %.list,$^) $(RUN_LIBS)
 $(BUILD)/san/sealrun: $(call sobj,launcher/main.c) $(EMBED_SOBJ) $(BUILD)/san/liblauncher.a $(BUILD)/san/libpolicy.a
 	$(CC) $(BASEFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
 

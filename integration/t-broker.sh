@@ -7,7 +7,7 @@
 # the host loopback and record what they receive. Root and unprivileged.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netlib.sh"
-plan 63
+plan 65
 
 PY=/usr/bin/python3
 EG="$SEALRUN_SRC/integration/egress"
@@ -295,9 +295,25 @@ r = c.getresponse(); r.read(); print('echo=' + r.getheader('X-Echo', '')); print
         like "$(cat "$T/mem.out")" "echo=Bearer sealrun-ph-" "the request was injected, the response quoting the secret scrubbed"
         is "$r" 0 "an injected request and a response quoting the secret on an open connection: no copy of the secret in the broker's unlocked memory"
         like "$(cat "$T/mem.scan")" "needle in [1-9][0-9]* locked" "control: the scan finds the secret in the broker's locked memory"
+        # OpenSSL is loaded for this task only (launcher/tls.h): from the
+        # embedded object in the default build, linked in otherwise
+        if ldd "$SR" | grep -q 'libssl'; then TLS_MAP=libssl; else TLS_MAP='memfd:sealrun-tls'; fi
+        like "$(cat /proc/"${BROKER:-0}"/maps 2>&1)" "$TLS_MAP" "the broker runs the TLS code ($TLS_MAP)"
+        wait "$SUP"
+        "$SR" --policy "$POL" --audit off -- /bin/sleep 3 > /dev/null 2>&1 &
+        SUP=$!
+        i=0
+        while [ "$(desc "$SUP" | wc -w)" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+        if [ "$TLS_MAP" = libssl ]; then
+                like "$(cat /proc/"$SUP"/maps 2>&1)" "libssl" "this build links OpenSSL (STATIC_DEPS or TLS_PLUGIN=0): every launch maps it"
+        else
+                unlike "$(cat /proc/"$SUP"/maps 2>&1)" "libssl|libcrypto|sealrun-tls" "a proxy task without a profile maps no OpenSSL"
+        fi
         wait "$SUP"
 else
         skip "the broker is not dumpable: only root can read its memory" "broker memory request"
         skip "the broker is not dumpable: only root can read its memory" "broker memory locked"
         skip "the broker is not dumpable: only root can read its memory" "broker memory control"
+        skip "the broker is not dumpable: only root can read its memory" "broker maps"
+        skip "the supervisor is not dumpable: only root can read its maps" "no OpenSSL without a profile"
 fi

@@ -147,7 +147,7 @@ is "$(jget "$STATUS" '.egress.denied[0].reason')" connect-failed "reason connect
 # a listener whose accept queue is full drops further SYNs: the dial times out
 $PY -c "
 import socket, time, sys
-s = socket.socket(); s.bind(('127.0.0.1', $TP)); s.listen(0)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $TP)); s.listen(0)
 c = [socket.create_connection(('127.0.0.1', $TP)) for _ in range(2)]
 open('$T/r4', 'w').close(); time.sleep(60)" & bg_track $!
 wait_file "$T/r4"

@@ -6,10 +6,11 @@
 
 /* OpenSSL copies what the broker writes and reads (the injected header, a
  * response quoting the secret) into its own record buffers, so the broker's
- * locked buffers alone would not keep the secret off swap. sealrun installs
- * these functions with CRYPTO_set_mem_functions at the very start of main(),
- * before OpenSSL's first allocation (the supervisor makes the task CA before
- * the broker forks, so the broker could not install them itself):
+ * locked buffers alone would not keep the secret off swap. tls_load()
+ * (launcher/tls.h) installs these functions with CRYPTO_set_mem_functions
+ * in the supervisor, before OpenSSL's first allocation (the supervisor makes
+ * the task CA before the broker forks, so the broker could not install them
+ * itself):
  *   - every block carries its size and is wiped when freed or moved by a
  *     realloc, in every process of sealrun;
  *   - once broker_mem_lock_on() ran (the broker process, right after its

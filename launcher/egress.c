@@ -22,6 +22,7 @@
 
 #include "launcher/audit.h"
 #include "launcher/broker.h"
+#include "launcher/tls.h"
 
 void egress_ctx_unref(struct egress_ctx *c) {
         bool last;
@@ -298,7 +299,10 @@ int egress_prepare(struct task *t, struct sr_error *e) {
         if (t->cfg.profile) {
                 static const char *const ca_vars[] = { "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
                                                        "GIT_SSL_CAINFO" };
-                int r = broker_ca_prepare(t, &c->ca, e);
+                /* OpenSSL enters this process here, and only here */
+                int r = tls_load(e);
+                if (r == 0)
+                        r = broker_ca_prepare(t, &c->ca, e);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < ELEMENTSOF(ca_vars); i++)

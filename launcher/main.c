@@ -1,7 +1,6 @@
 /* sealrun: run a command in a fresh per-task sandbox with sealed credentials. */
 #include <stdio.h>
 
-#include "launcher/broker_mem.h"
 #include "launcher/cli.h"
 #include "launcher/hostcheck.h"
 #include "launcher/interrupt.h"
@@ -13,14 +12,6 @@
 int main(int argc, char **argv) {
         struct cli c;
         struct sr_error e = { 0 };
-        /* Before OpenSSL's first allocation (the task CA is made by the
-         * supervisor, inherited by the broker): its blocks are wiped on free
-         * everywhere, locked in the broker (launcher/broker_mem.h). */
-        if (broker_mem_install() < 0) {
-                fprintf(stderr,
-                        "sealrun: OpenSSL allocated memory before main(): cannot install the wiping allocator\n");
-                return SR_EXIT_LAUNCHER;
-        }
         /* First, before anything can take time: a SIGTERM from now on is
          * queued for the supervisor, which ends the launch the documented
          * way (cleanup, one stderr line, final status) instead of dying. */

@@ -274,7 +274,7 @@ static void test_fail_closed(void **state) {
 }
 
 int main(void) {
-        /* first, as sealrun's main() does: before OpenSSL's first allocation */
+        /* first, as sealrun's tls_load() does: before OpenSSL's first allocation */
         if (broker_mem_install() < 0) {
                 fprintf(stderr, "broker_mem_install failed\n");
                 return 1;

@@ -25,7 +25,7 @@ case "$BUILD" in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
 CACHE=${VM_CACHE:-$BUILD/vm-cache}
 SUITE=bookworm
 # systemd as pid 1, the runtime libraries of the binaries, and what the guest test uses (jq, pgrep).
-PKGS=systemd,systemd-sysv,udev,dbus,libseccomp2,libcap2,libsodium23,libnl-3-200,libnl-route-3-200,libjansson4,jq,procps
+PKGS=systemd,systemd-sysv,udev,dbus,libseccomp2,libcap2,libsodium23,libnl-3-200,libnl-route-3-200,libjansson4,libssl3,jq,procps
 TIMEOUT=${VM_TIMEOUT:-480}
 
 skip_all() {     # exit 77: cannot run here (as integration/vm/run.sh)

@@ -19,9 +19,9 @@ for a in $("$BUSYBOX" --list); do
         [ "$a" = busybox ] || ln -sf busybox "$R/usr/bin/$a"
 done
 
-# A binary and every library it loads, each under /usr (merged /usr).
-add_bin() { # SRC DEST
-        cp "$1" "$R$2"
+# Every library an object loads, and a binary with its libraries, each under
+# /usr (merged /usr).
+add_libs() { # OBJECT
         ldd "$1" 2>/dev/null | awk '/=>/ {print $3} !/=>/ && $1 ~ /^\// {print $1}' | while read -r lib; do
                 [ -f "$lib" ] || continue
                 case "$lib" in
@@ -31,7 +31,13 @@ add_bin() { # SRC DEST
                 [ -f "$R$dst" ] || cp -L "$lib" "$R$dst"
         done
 }
+add_bin() { # SRC DEST
+        cp "$1" "$R$2"
+        add_libs "$1"
+}
 add_bin "$BUILD/sealrun" /usr/bin/sealrun
+# the TLS broker embedded in sealrun loads OpenSSL (launcher/tls.h)
+[ ! -f "$BUILD/sealrun-tls.so" ] || add_libs "$BUILD/sealrun-tls.so"
 add_bin "$BUILD/integration/hog" /vm/bin/hog
 add_bin "$BUILD/integration/probe" /vm/bin/probe
 add_bin "$BUILD/integration/escape" /vm/bin/escape
